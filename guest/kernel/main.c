@@ -1,0 +1,102 @@
+/* main.c — kmain(): the mini kernel's life from the loader's hand-off to
+ * power-off, one step per architectural lesson.
+ * Guest ring 0, freestanding. The same kernel runs in the parent and in
+ * child partitions (as Windows is the same OS in both). */
+#include "hyperv.h"
+#include "programs.h"
+
+struct hvsim_boot_info kernel_boot;
+bool kernel_quiet;
+
+noreturn void kmain(const struct hvsim_boot_info *boot);
+
+noreturn void power_off(void)
+{
+	/* The platform's power-off register (ACPI PM1a control style): the
+	 * write exits to the hypervisor, which stops the partition. */
+	outw(HVSIM_PORT_POWER, HVSIM_POWER_OFF);
+	/* Still here? Then stop the CPU instead. */
+	cpu_halt_forever();
+}
+
+/* The boot info is the loader's word; check it before believing any of it,
+ * then keep a copy in kernel memory. */
+static void boot_info_take(const struct hvsim_boot_info *boot)
+{
+	uint64_t addr = (uint64_t)(uintptr_t)boot;
+
+	if (addr == 0 || addr % 8 != 0 || addr > HVSIM_BOOT_IDENTITY_LIMIT - sizeof(*boot)) {
+		klog("boot info pointer 0x%lx (RDI at entry) is not valid: was this image started "
+		     "by the hvsim loader? Powering off.\n", addr);
+		power_off();
+	}
+	if (boot->magic != HVSIM_BOOT_MAGIC) {
+		klog("boot info at 0x%lx has magic 0x%016lx, expected 0x%016lx (\"HSIMBOOT\"): "
+		     "was this image started by the hvsim loader? Powering off.\n",
+		     addr, boot->magic, (uint64_t)HVSIM_BOOT_MAGIC);
+		power_off();
+	}
+	if (boot->version != HVSIM_BOOT_VERSION) {
+		klog("boot info version %u, this kernel understands version %u: rebuild the guest "
+		     "images together with the simulator. Powering off.\n",
+		     boot->version, HVSIM_BOOT_VERSION);
+		power_off();
+	}
+	kernel_boot = *boot;
+	kernel_boot.cmdline[sizeof(kernel_boot.cmdline) - 1] = '\0';
+	kernel_quiet = (kernel_boot.flags & HVSIM_BOOT_FLAG_QUIET) != 0;
+}
+
+static void run_programs(void)
+{
+	static struct process programs[] = {
+		{ .name = "hello", .entry = hello_main },
+		{ .name = "rogue", .entry = rogue_main },
+	};
+
+	/* hello's workload: iterations of its compute loop. */
+	programs[0].arg = kernel_boot.workload ? kernel_boot.workload : HELLO_DEFAULT_ITERATIONS;
+	for (size_t i = 0; i < ARRAY_SIZE(programs); i++)
+		process_run(&programs[i]);
+}
+
+noreturn void kmain(const struct hvsim_boot_info *boot)
+{
+	struct hv_info hv;
+
+	/* 1. Console first, so every later problem can be reported. */
+	console_init();
+	boot_info_take(boot);
+	klog("hvsim mini kernel: partition %u, VP %u, %lu MiB of memory%s\n",
+	     kernel_boot.partition_id, kernel_boot.vp_index, kernel_boot.memory_size >> 20,
+	     kernel_quiet ? " (quiet)" : "");
+	kdetail("boot info at %p: version %u, flags 0x%x, image 0x%lx-0x%lx, workload %lu, "
+		"hypercall loops %lu, cmdline \"%s\"\n",
+		(const void *)boot, kernel_boot.version, kernel_boot.flags, kernel_boot.image_start,
+		kernel_boot.image_end, kernel_boot.workload, kernel_boot.hypercall_loops,
+		kernel_boot.cmdline);
+
+	/* 2. Make the CPU ours: descriptor tables, page tables, system calls. */
+	cpu_init();
+	idt_init();
+	paging_init(kernel_boot.memory_size);
+	syscall_init();
+
+	/* 3. Who is underneath us? Then, if it is Hyper-V, talk to it. */
+	hv_detect(&hv);
+	if (hv.hyperv && hv_enable_hypercalls(&hv)) {
+		hv_hypercall_demo();
+		if (kernel_boot.hypercall_loops > 0)
+			hv_hypercall_benchmark(kernel_boot.hypercall_loops);
+	} else {
+		klog("no Hyper-V hypercall interface: skipping hypercalls\n");
+	}
+
+	/* 4. Ring 3. */
+	run_programs();
+
+	/* 5. Nothing left to do: idle until the timer, then power off. */
+	timer_idle(&hv);
+	klog("shutting down\n");
+	power_off();
+}

@@ -1,0 +1,239 @@
+/* hv-tlfs.h — the Hyper-V guest/hypervisor ABI as Microsoft's TLFS defines it.
+ * Shared ABI header: plain C, no GLib. Included by the hypervisor model (sim/,
+ * host side) and by the guest kernels (guest/, freestanding ring 0).
+ * Every number here comes from ../shared/reference/hyperv-facts.md (TLFS,
+ * cross-checked against Linux hvgdk_mini.h and OpenVMM hvdef). */
+#ifndef HVSIM_ABI_HV_TLFS_H
+#define HVSIM_ABI_HV_TLFS_H
+
+#include <stdint.h>
+
+#define HV_PAGE_SIZE  4096u
+#define HV_PAGE_SHIFT 12u
+
+/* ---- CPUID (facts §1) ---------------------------------------------------- */
+#define HV_CPUID_FEATURES_ECX_HYPERVISOR_PRESENT (1u << 31) /* leaf 1, ECX */
+#define HV_CPUID_VENDOR_AND_MAX_FUNCTIONS 0x40000000u
+#define HV_CPUID_INTERFACE                0x40000001u
+#define HV_CPUID_VERSION                  0x40000002u
+#define HV_CPUID_FEATURES                 0x40000003u
+#define HV_CPUID_ENLIGHTENMENT_INFO       0x40000004u
+#define HV_CPUID_IMPLEMENTATION_LIMITS    0x40000005u
+#define HV_CPUID_HARDWARE_FEATURES        0x40000006u
+#define HV_CPUID_MAX_LEAF                 HV_CPUID_HARDWARE_FEATURES
+
+/* "Microsoft Hv" read as little-endian EBX, ECX, EDX of leaf 0x40000000. */
+#define HV_CPUID_VENDOR_EBX 0x7263694Du /* "Micr" */
+#define HV_CPUID_VENDOR_ECX 0x666F736Fu /* "osof" */
+#define HV_CPUID_VENDOR_EDX 0x76482074u /* "t Hv" */
+#define HV_CPUID_INTERFACE_HV1 0x31237648u /* "Hv#1" */
+
+/* Leaf 0x40000003 EAX: which synthetic MSRs the partition may access. */
+#define HV_MSR_ACCESS_VP_RUNTIME      (1u << 0)
+#define HV_MSR_ACCESS_TIME_REF_COUNT  (1u << 1)
+#define HV_MSR_ACCESS_SYNIC           (1u << 2)
+#define HV_MSR_ACCESS_SYNTIMER        (1u << 3)
+#define HV_MSR_ACCESS_APIC            (1u << 4)
+#define HV_MSR_ACCESS_HYPERCALL       (1u << 5)
+#define HV_MSR_ACCESS_VP_INDEX        (1u << 6)
+/* Leaf 0x40000003 EBX: which hypercalls the partition may make. */
+#define HV_PRIV_CREATE_PARTITIONS     (1u << 0)
+#define HV_PRIV_ACCESS_PARTITION_ID   (1u << 1)
+#define HV_PRIV_ACCESS_MEMORY_POOL    (1u << 2)
+#define HV_PRIV_POST_MESSAGES         (1u << 4)
+#define HV_PRIV_SIGNAL_EVENTS         (1u << 5)
+#define HV_PRIV_CREATE_PORT           (1u << 6)
+#define HV_PRIV_CONNECT_PORT          (1u << 7)
+#define HV_PRIV_ACCESS_VP_REGISTERS   (1u << 17)
+/* Leaf 0x40000003 EDX bit 19: synthetic timers may run in direct mode. */
+#define HV_FEATURE_DIRECT_SYNTHETIC_TIMERS (1u << 19)
+
+/* ---- Synthetic MSRs (facts §2.1) ----------------------------------------- */
+#define HV_X64_MSR_GUEST_OS_ID    0x40000000u
+#define HV_X64_MSR_HYPERCALL      0x40000001u
+#define HV_X64_MSR_VP_INDEX       0x40000002u
+#define HV_X64_MSR_RESET          0x40000003u
+#define HV_X64_MSR_VP_RUNTIME     0x40000010u
+#define HV_X64_MSR_TIME_REF_COUNT 0x40000020u
+#define HV_X64_MSR_EOI            0x40000070u
+#define HV_X64_MSR_ICR            0x40000071u
+#define HV_X64_MSR_TPR            0x40000072u
+#define HV_X64_MSR_SCONTROL       0x40000080u
+#define HV_X64_MSR_SVERSION       0x40000081u
+#define HV_X64_MSR_SIEFP          0x40000082u
+#define HV_X64_MSR_SIMP           0x40000083u
+#define HV_X64_MSR_EOM            0x40000084u
+#define HV_X64_MSR_SINT0          0x40000090u
+#define HV_X64_MSR_STIMER0_CONFIG 0x400000B0u
+#define HV_X64_MSR_STIMER0_COUNT  0x400000B1u
+/* The synthetic MSR range this model owns. */
+#define HV_X64_MSR_SYNTHETIC_FIRST 0x40000000u
+#define HV_X64_MSR_SYNTHETIC_LAST  0x400000FFu
+
+/* HYPERCALL MSR layout (facts §2.2). */
+#define HV_HYPERCALL_MSR_ENABLE    (1ull << 0)
+#define HV_HYPERCALL_MSR_LOCKED    (1ull << 1)
+#define HV_HYPERCALL_MSR_GPFN_SHIFT 12u
+#define HV_HYPERCALL_MSR_RSVDP_MASK 0xFFCull /* 11:2 RsvdP: preserve on write */
+
+/* GUEST_OS_ID, open-source layout (facts §2.3): bit 63 set, OS type 62:56. */
+#define HV_GUEST_OS_ID_OPEN_SOURCE (1ull << 63)
+#define HV_GUEST_OS_ID_OS_TYPE_SHIFT 56u
+#define HV_GUEST_OS_ID_OS_TYPE_MASK  (0x7Full << 56)        /* 62:56 */
+#define HV_GUEST_OS_ID_OS_ID_SHIFT   48u                    /* 55:48 vendor/distro */
+#define HV_GUEST_OS_ID_OS_ID_MASK    (0xFFull << 48)
+#define HV_GUEST_OS_ID_VERSION_SHIFT 16u                    /* 47:16 kernel version */
+#define HV_GUEST_OS_ID_VERSION_MASK  (0xFFFFFFFFull << 16)
+#define HV_GUEST_OS_ID_BUILD_MASK    0xFFFFull              /* 15:0 build number */
+#define HV_GUEST_OS_TYPE_LINUX   1u
+#define HV_GUEST_OS_TYPE_FREEBSD 2u
+#define HV_GUEST_OS_TYPE_XEN     3u
+#define HV_GUEST_OS_TYPE_ILLUMOS 4u
+
+/* Synthetic timer CONFIG (facts §2.5). */
+#define HV_STIMER_CONFIG_ENABLE      (1ull << 0)
+#define HV_STIMER_CONFIG_PERIODIC    (1ull << 1)
+#define HV_STIMER_CONFIG_LAZY        (1ull << 2)
+#define HV_STIMER_CONFIG_AUTO_ENABLE (1ull << 3)
+#define HV_STIMER_CONFIG_VECTOR_SHIFT 4u
+#define HV_STIMER_CONFIG_VECTOR_MASK  (0xFFull << 4)
+#define HV_STIMER_CONFIG_DIRECT_MODE (1ull << 12)
+#define HV_STIMER_CONFIG_SINT_SHIFT  16u
+#define HV_STIMER_CONFIG_SINT_MASK   (0xFull << 16)
+/* TIME_REF_COUNT and STIMER counts tick in 100 ns units. */
+#define HV_TIME_UNIT_NS 100u
+
+/* ---- Hypercall input value (facts §3.2) ---------------------------------- */
+#define HV_HYPERCALL_CODE_MASK        0xFFFFull
+#define HV_HYPERCALL_FAST             (1ull << 16)
+#define HV_HYPERCALL_VARHEAD_SHIFT    17u
+#define HV_HYPERCALL_VARHEAD_MASK     (0x3FFull << 17)
+#define HV_HYPERCALL_RSVD0_MASK       (0xFull << 27)   /* 30:27 RsvdZ */
+#define HV_HYPERCALL_NESTED           (1ull << 31)
+#define HV_HYPERCALL_REP_COUNT_SHIFT  32u
+#define HV_HYPERCALL_REP_COUNT_MASK   (0xFFFull << 32)
+#define HV_HYPERCALL_RSVD1_MASK       (0xFull << 44)   /* 47:44 RsvdZ */
+#define HV_HYPERCALL_REP_START_SHIFT  48u
+#define HV_HYPERCALL_REP_START_MASK   (0xFFFull << 48)
+#define HV_HYPERCALL_RSVD2_MASK       (0xFull << 60)   /* 63:60 RsvdZ */
+
+/* Result value (facts §3.3): 15:0 status, 43:32 reps completed. */
+#define HV_HYPERCALL_RESULT_STATUS_MASK 0xFFFFull
+#define HV_HYPERCALL_RESULT_REPS_SHIFT  32u
+#define HV_HYPERCALL_RESULT_REPS_MASK   (0xFFFull << 32)
+
+/* ---- HV_STATUS (facts §3.4) ---------------------------------------------- */
+#define HV_STATUS_SUCCESS                  0x0000u
+#define HV_STATUS_INVALID_HYPERCALL_CODE   0x0002u
+#define HV_STATUS_INVALID_HYPERCALL_INPUT  0x0003u
+#define HV_STATUS_INVALID_ALIGNMENT        0x0004u
+#define HV_STATUS_INVALID_PARAMETER        0x0005u
+#define HV_STATUS_ACCESS_DENIED            0x0006u
+#define HV_STATUS_INVALID_PARTITION_STATE  0x0007u
+#define HV_STATUS_OPERATION_DENIED         0x0008u
+#define HV_STATUS_UNKNOWN_PROPERTY         0x0009u
+#define HV_STATUS_PROPERTY_VALUE_OUT_OF_RANGE 0x000Au
+#define HV_STATUS_INSUFFICIENT_MEMORY      0x000Bu
+#define HV_STATUS_PARTITION_TOO_DEEP       0x000Cu
+#define HV_STATUS_INVALID_PARTITION_ID     0x000Du
+#define HV_STATUS_INVALID_VP_INDEX         0x000Eu
+#define HV_STATUS_NOT_FOUND                0x0010u
+#define HV_STATUS_INVALID_PORT_ID          0x0011u
+#define HV_STATUS_INVALID_CONNECTION_ID    0x0012u
+#define HV_STATUS_INSUFFICIENT_BUFFERS     0x0013u
+#define HV_STATUS_NOT_ACKNOWLEDGED         0x0014u
+#define HV_STATUS_INVALID_VP_STATE         0x0015u
+#define HV_STATUS_ACKNOWLEDGED             0x0016u
+#define HV_STATUS_INVALID_SAVE_RESTORE_STATE 0x0017u
+#define HV_STATUS_INVALID_SYNIC_STATE      0x0018u
+#define HV_STATUS_OBJECT_IN_USE            0x0019u
+#define HV_STATUS_NO_DATA                  0x001Bu
+#define HV_STATUS_INACTIVE                 0x001Cu
+#define HV_STATUS_NO_RESOURCES             0x001Du
+#define HV_STATUS_FEATURE_UNAVAILABLE      0x001Eu
+
+/* ---- Call codes (facts §3.5) --------------------------------------------- */
+#define HVCALL_SWITCH_VIRTUAL_ADDRESS_SPACE 0x0001u
+#define HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE  0x0002u
+#define HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST   0x0003u
+#define HVCALL_NOTIFY_LONG_SPIN_WAIT        0x0008u
+#define HVCALL_SEND_SYNTHETIC_CLUSTER_IPI   0x000Bu
+#define HVCALL_CREATE_PARTITION             0x0040u
+#define HVCALL_INITIALIZE_PARTITION         0x0041u
+#define HVCALL_FINALIZE_PARTITION           0x0042u
+#define HVCALL_DELETE_PARTITION             0x0043u
+#define HVCALL_GET_PARTITION_PROPERTY       0x0044u
+#define HVCALL_SET_PARTITION_PROPERTY       0x0045u
+#define HVCALL_GET_PARTITION_ID             0x0046u
+#define HVCALL_GET_NEXT_CHILD_PARTITION     0x0047u
+#define HVCALL_DEPOSIT_MEMORY               0x0048u
+#define HVCALL_WITHDRAW_MEMORY              0x0049u
+#define HVCALL_GET_MEMORY_BALANCE           0x004Au
+#define HVCALL_MAP_GPA_PAGES                0x004Bu
+#define HVCALL_UNMAP_GPA_PAGES              0x004Cu
+#define HVCALL_INSTALL_INTERCEPT            0x004Du
+#define HVCALL_CREATE_VP                    0x004Eu
+#define HVCALL_DELETE_VP                    0x004Fu
+#define HVCALL_GET_VP_REGISTERS             0x0050u
+#define HVCALL_SET_VP_REGISTERS             0x0051u
+#define HVCALL_TRANSLATE_VIRTUAL_ADDRESS    0x0052u
+#define HVCALL_DELETE_PORT                  0x0058u
+#define HVCALL_DISCONNECT_PORT              0x005Bu
+#define HVCALL_POST_MESSAGE                 0x005Cu
+#define HVCALL_SIGNAL_EVENT                 0x005Du
+#define HVCALL_CREATE_PORT                  0x0095u
+#define HVCALL_CONNECT_PORT                 0x0096u
+#define HVCALL_START_VIRTUAL_PROCESSOR      0x0099u
+
+/* Special ids (facts §3.6). */
+#define HV_PARTITION_ID_SELF    0xFFFFFFFFFFFFFFFFull
+#define HV_PARTITION_ID_INVALID 0x0ull
+#define HV_VP_INDEX_SELF        0xFFFFFFFEu
+#define HV_ANY_VP               0xFFFFFFFFu
+
+/* ---- Register names for Get/SetVpRegisters (TLFS HV_REGISTER_NAME) ------- */
+#define HV_X64_REGISTER_RAX    0x00020000u
+#define HV_X64_REGISTER_RCX    0x00020001u
+#define HV_X64_REGISTER_RDX    0x00020002u
+#define HV_X64_REGISTER_RBX    0x00020003u
+#define HV_X64_REGISTER_RSP    0x00020004u
+#define HV_X64_REGISTER_RBP    0x00020005u
+#define HV_X64_REGISTER_RSI    0x00020006u
+#define HV_X64_REGISTER_RDI    0x00020007u
+#define HV_X64_REGISTER_R8     0x00020008u
+#define HV_X64_REGISTER_R15    0x0002000Fu
+#define HV_X64_REGISTER_RIP    0x00020010u
+#define HV_X64_REGISTER_RFLAGS 0x00020011u
+#define HV_X64_REGISTER_CR0    0x00040000u
+#define HV_X64_REGISTER_CR2    0x00040001u
+#define HV_X64_REGISTER_CR3    0x00040002u
+#define HV_X64_REGISTER_CR4    0x00040003u
+#define HV_X64_REGISTER_CS     0x00060001u
+#define HV_X64_REGISTER_SS     0x00060002u
+#define HV_X64_REGISTER_EFER   0x00080001u
+
+/* ---- Input/output blocks of the calls implemented so far ----------------- */
+/* HvCallGetPartitionId: no input, output 0:8 PartitionId. */
+struct hv_output_get_partition_id {
+	uint64_t partition_id;
+};
+
+/* HvCallGetVpRegisters (rep): 16-byte header, then one u32 name per rep;
+ * output one 16-byte value per rep (facts §3.6). */
+struct hv_input_get_vp_registers {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint8_t  target_vtl;
+	uint8_t  rsvd_z[3];
+	uint32_t names[];
+};
+
+struct hv_register_value {
+	uint64_t low;
+	uint64_t high;
+};
+
+_Static_assert(sizeof(struct hv_input_get_vp_registers) == 16, "GetVpRegisters header is 16 bytes");
+_Static_assert(sizeof(struct hv_register_value) == 16, "register value is 16 bytes");
+
+#endif /* HVSIM_ABI_HV_TLFS_H */

@@ -1,0 +1,94 @@
+/* hvsim-platform.h — the machine a guest image boots on: where the loader puts
+ * things, the state the first instruction sees, and the platform's devices.
+ * Shared ABI header: plain C, no GLib. Included by sim/ (host) and guest/
+ * (freestanding). docs/guest-abi.md explains every field for guest authors. */
+#ifndef HVSIM_ABI_HVSIM_PLATFORM_H
+#define HVSIM_ABI_HVSIM_PLATFORM_H
+
+#include <stdint.h>
+
+/* ---- Guest-physical layout built by the loader ---------------------------
+ * The first 64 KiB of every partition belong to the loader. ELF PT_LOAD
+ * segments must lie in [HVSIM_IMAGE_MIN_GPA, memory size). */
+#define HVSIM_BOOT_INFO_GPA   0x1000ull  /* struct hvsim_boot_info            */
+#define HVSIM_BOOT_GDT_GPA    0x2000ull  /* flat GDT, selectors below          */
+#define HVSIM_BOOT_PML4_GPA   0x3000ull  /* boot page tables: PML4            */
+#define HVSIM_BOOT_PDPT_GPA   0x4000ull  /*                   PDPT             */
+#define HVSIM_BOOT_PD_GPA     0x5000ull  /*                   one PD, 2 MiB pages */
+#define HVSIM_BOOT_STACK_TOP  0x8000ull  /* RSP at entry (stack grows down to 0x6000) */
+#define HVSIM_IMAGE_MIN_GPA   0x10000ull
+/* Boot page tables identity-map [0, min(memory size, 1 GiB)) with 2 MiB
+ * supervisor read/write pages. */
+#define HVSIM_BOOT_IDENTITY_LIMIT (1ull << 30)
+
+/* Boot GDT selectors. */
+#define HVSIM_BOOT_SEL_CODE64 0x08
+#define HVSIM_BOOT_SEL_DATA   0x10
+
+/* Control registers at entry: long mode with paging, as hardware requires. */
+#define HVSIM_BOOT_CR0  0x80010033ull /* PG | WP | NE | ET | MP | PE */
+#define HVSIM_BOOT_CR4  0x00000020ull /* PAE */
+#define HVSIM_BOOT_EFER 0x00000500ull /* LMA | LME */
+#define HVSIM_BOOT_RFLAGS 0x2ull      /* IF = 0 */
+
+/* Handed to the kernel in RDI (and at HVSIM_BOOT_INFO_GPA). */
+#define HVSIM_BOOT_MAGIC 0x544F4F424D495348ull /* "HSIMBOOT" */
+#define HVSIM_BOOT_VERSION 1u
+
+struct hvsim_boot_info {
+	uint64_t magic;          /* HVSIM_BOOT_MAGIC */
+	uint32_t version;        /* HVSIM_BOOT_VERSION */
+	uint32_t flags;          /* HVSIM_BOOT_FLAG_* */
+	uint64_t memory_size;    /* bytes of guest-physical RAM from GPA 0 */
+	uint64_t image_start;    /* lowest GPA the ELF image occupies */
+	uint64_t image_end;      /* one past the highest */
+	uint64_t workload;       /* scenario parameter: iterations of the ring 3 loop */
+	uint64_t hypercall_loops;/* scenario parameter: extra hypercalls (benchmark) */
+	uint32_t partition_id;   /* the partition this kernel runs in */
+	uint32_t vp_index;       /* the VP that runs this entry */
+	char     cmdline[192];   /* NUL-terminated scenario command line */
+};
+_Static_assert(sizeof(struct hvsim_boot_info) == 256, "boot info is 256 bytes");
+
+#define HVSIM_BOOT_FLAG_QUIET (1u << 0) /* keep console output short */
+
+/* ---- Platform devices (port I/O) ----------------------------------------- */
+#define HVSIM_PORT_COM1      0x3F8u  /* 16550-style UART, 8 registers */
+#define HVSIM_PORT_COM1_LAST 0x3FFu
+#define UART_REG_THR 0  /* write: transmit holding register */
+#define UART_REG_RBR 0  /* read: receive buffer */
+#define UART_REG_IER 1
+#define UART_REG_IIR 2
+#define UART_REG_LCR 3
+#define UART_REG_MCR 4
+#define UART_REG_LSR 5
+#define UART_REG_MSR 6
+#define UART_REG_SCR 7
+#define UART_LSR_DR   0x01 /* data ready */
+#define UART_LSR_THRE 0x20 /* transmit holding register empty */
+#define UART_LSR_TEMT 0x40 /* transmitter empty */
+
+/* Power control: writing HVSIM_POWER_OFF (16 bits) to this port powers the
+ * partition off (the same port and value QEMU's ACPI PM1a control uses). */
+#define HVSIM_PORT_POWER 0x604u
+#define HVSIM_POWER_OFF  0x2000u
+
+/* ---- Interrupt vectors the mini kernel uses ------------------------------ */
+#define HVSIM_VECTOR_SYSCALL_INT 0x80 /* INT 0x80 system call gate, DPL 3 */
+#define HVSIM_VECTOR_TIMER       0x40 /* synthetic timer 0, direct mode */
+
+/* ---- Guest OS identity the mini kernel writes to HV_X64_MSR_GUEST_OS_ID ----
+ * Open-source layout (hv-tlfs.h): bit 63 set, OS type 62:56, OS id 55:48,
+ * version 47:16, build 15:0. The TLFS assigns OS types 1-4 (Linux, FreeBSD,
+ * Xen, Illumos); 0x48 ('H') is none of them, so a hypervisor can tell the
+ * mini kernel from a real OS. Version is major << 16 | minor << 8 | patch. */
+#define HVSIM_GUEST_OS_TYPE    0x48u
+#define HVSIM_GUEST_OS_ID      0x00u
+#define HVSIM_GUEST_OS_VERSION 0x000100u /* 0.1.0 */
+#define HVSIM_GUEST_OS_BUILD   1u
+
+/* ---- System call numbers of the mini kernel (RAX) ------------------------ */
+#define HVSIM_SYS_WRITE 1 /* RDI = fd (1), RSI = buffer, RDX = length */
+#define HVSIM_SYS_EXIT  60 /* RDI = status */
+
+#endif /* HVSIM_ABI_HVSIM_PLATFORM_H */

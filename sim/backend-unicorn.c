@@ -1,0 +1,1107 @@
+/* backend-unicorn.c — the emulated CPU backend: one Unicorn engine per
+ * virtual processor, running real guest code. Sim thread.
+ *
+ * What the engine does by itself and what we add (Unicorn 2.0.1 facts,
+ * measured; see ARCHITECTURE.md "Unicorn facts"):
+ *  - IN, OUT and CPUID reach instruction hooks before they execute. These
+ *    are VM exits handled synchronously: the hook builds the exit record,
+ *    the hypervisor's dispatcher handles it, the hook returns the result.
+ *  - VMCALL / VMMCALL raise the invalid-instruction hook with RIP at the
+ *    instruction; we stop the engine and report a VMCALL exit.
+ *  - RDMSR, WRMSR and HLT cannot be hooked by kind. Every translated block
+ *    passes through our block hook once; it disassembles the block with
+ *    Capstone, and for each of those instructions adds a code hook bounded
+ *    to that one address, flushes the block and restarts it. The code hook
+ *    stops the engine before the instruction executes (an exit); nothing is
+ *    hooked per instruction on the run path.
+ *  - INT n and exceptions reach the interrupt hook instead of the guest IDT,
+ *    and SYSCALL does not transfer control: rings/ performs the delivery on
+ *    a register copy and we write the result back (every ring transition is
+ *    therefore visible as an event).
+ *  - Writing CS/SS in 64-bit mode changes only the selector, not the CPU's
+ *    descriptor cache or CPL. IRETQ and SYSRETQ executed by the engine do
+ *    load them properly, so outward transitions run natively; for inward
+ *    ones (ring 3 -> ring 0) we restore the engine context saved at the
+ *    last outward transition (a ring 0 state of this same guest) and then
+ *    write every register ring 3 code can change. See enter_ring0().
+ *  - The block hook also counts retired instructions: the deterministic
+ *    virtual clock and the time slices are counted in guest instructions.
+ */
+#include <capstone/capstone.h>
+#include <string.h>
+#include <unicorn/unicorn.h>
+
+#include "hv-tlfs.h"
+#include "ring.h"
+#include "sim-private.h"
+#include "x86-arch.h"
+
+#define BLOCK_CACHE_SIZE 4096u   /* direct-mapped; power of two */
+#define MAX_BLOCK_BYTES  4096u
+
+typedef struct BlockInfo {
+	uint64_t addr;
+	uint32_t size;
+	uint32_t ninsns;
+} BlockInfo;
+
+/* Instructions that need a bounded code hook. */
+typedef enum HookKind {
+	HOOK_NONE,
+	HOOK_RDMSR,
+	HOOK_WRMSR,
+	HOOK_HLT,
+	HOOK_IRETQ,
+	HOOK_SYSRETQ,
+	HOOK_VMCALL,       /* VMCALL on the Intel flavour, VMMCALL on AMD */
+} HookKind;
+
+/* Why the engine stopped. */
+typedef enum Pending {
+	PEND_NONE,
+	PEND_BUDGET,       /* time slice used up (block hook) */
+	PEND_RESCAN,       /* new code hooks added: run the block again */
+	PEND_INTR,         /* INT n or exception: deliver through the guest IDT */
+	PEND_SYSCALL,      /* SYSCALL: rings/ performs it */
+	PEND_SYSRET,       /* SYSRETQ: rings/ performs it */
+	PEND_CODE_EXIT,    /* RDMSR / WRMSR / HLT that exits */
+	PEND_STOP,         /* the partition stopped inside a hook */
+} Pending;
+
+typedef struct UcVp {
+	SimVp *vp;
+	uc_engine *uc;
+	csh cs;
+	cs_insn *insn;
+	BlockInfo cache[BLOCK_CACHE_SIZE];
+	BlockInfo cur;            /* the block the engine is executing */
+	uint64_t until;           /* instruction budget end */
+	GHashTable *hooked;       /* address -> HookKind */
+	uc_context *ring_ctx[4];  /* engine context last seen at each CPL (0 and 3 used) */
+	bool have_ctx[4];
+	Pending pending;
+	uint32_t intr_no;
+	uint64_t stop_rip;
+	HookKind stop_kind;
+	uc_hook h_block, h_in, h_out, h_cpuid, h_syscall, h_invalid, h_intr, h_mem;
+	GArray *code_hooks;       /* of uc_hook */
+} UcVp;
+
+static const int reg_map[SIM_REG_N] = {
+	[SIM_REG_RAX] = UC_X86_REG_RAX, [SIM_REG_RCX] = UC_X86_REG_RCX,
+	[SIM_REG_RDX] = UC_X86_REG_RDX, [SIM_REG_RBX] = UC_X86_REG_RBX,
+	[SIM_REG_RSP] = UC_X86_REG_RSP, [SIM_REG_RBP] = UC_X86_REG_RBP,
+	[SIM_REG_RSI] = UC_X86_REG_RSI, [SIM_REG_RDI] = UC_X86_REG_RDI,
+	[SIM_REG_R8] = UC_X86_REG_R8, [SIM_REG_R9] = UC_X86_REG_R9,
+	[SIM_REG_R10] = UC_X86_REG_R10, [SIM_REG_R11] = UC_X86_REG_R11,
+	[SIM_REG_R12] = UC_X86_REG_R12, [SIM_REG_R13] = UC_X86_REG_R13,
+	[SIM_REG_R14] = UC_X86_REG_R14, [SIM_REG_R15] = UC_X86_REG_R15,
+	[SIM_REG_RIP] = UC_X86_REG_RIP, [SIM_REG_RFLAGS] = UC_X86_REG_RFLAGS,
+	[SIM_REG_CR0] = UC_X86_REG_CR0, [SIM_REG_CR2] = UC_X86_REG_CR2,
+	[SIM_REG_CR3] = UC_X86_REG_CR3, [SIM_REG_CR4] = UC_X86_REG_CR4,
+	[SIM_REG_EFER] = -1,
+	[SIM_REG_CS] = UC_X86_REG_CS, [SIM_REG_SS] = UC_X86_REG_SS,
+};
+
+static UcVp *uv_of(SimVp *vp)
+{
+	return vp->backend;
+}
+
+static uint64_t rd(UcVp *uv, int reg)
+{
+	uint64_t v = 0;
+	uc_reg_read(uv->uc, reg, &v);
+	return v;
+}
+
+static void wr(UcVp *uv, int reg, uint64_t v)
+{
+	uc_err e = uc_reg_write(uv->uc, reg, &v);
+	if (e != UC_ERR_OK)
+		g_warning("unicorn: register %d write failed: %s", reg, uc_strerror(e));
+}
+
+static uint64_t rd_msr(UcVp *uv, uint32_t msr)
+{
+	uc_x86_msr m = { .rid = msr, .value = 0 };
+	uc_reg_read(uv->uc, UC_X86_REG_MSR, &m);
+	return m.value;
+}
+
+static uint64_t uc_reg_get(SimVp *vp, SimReg reg)
+{
+	UcVp *uv = uv_of(vp);
+	if (reg == SIM_REG_EFER)
+		return vmx_vmcs_get(vp->vmcs, VMCS_GUEST_IA32_EFER);
+	if (reg == SIM_REG_CS || reg == SIM_REG_SS) {
+		uint16_t s = 0;
+		uc_reg_read(uv->uc, reg_map[reg], &s);
+		return s;
+	}
+	return rd(uv, reg_map[reg]);
+}
+
+static void uc_reg_set(SimVp *vp, SimReg reg, uint64_t value)
+{
+	UcVp *uv = uv_of(vp);
+	if (reg == SIM_REG_EFER) {
+		/* The VMCS holds the guest's EFER (the engine drops bits its own
+		 * CPU model lacks, SCE among them; SYSCALL is done by rings/). */
+		uc_x86_msr m = { .rid = IA32_EFER_MSR, .value = value };
+		vmx_vmcs_write(vp->vmcs, VMCS_GUEST_IA32_EFER, value);
+		uc_reg_write(uv->uc, UC_X86_REG_MSR, &m);
+		return;
+	}
+	wr(uv, reg_map[reg], value);
+}
+
+/* ---- Guest memory through the guest's page tables (rings/ walks them) ---- */
+
+static bool mem_read_cb(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	SimPartition *p = ctx;
+	return sim_memory_read(&p->mem, gpa, buf, len);
+}
+
+static bool mem_write_cb(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+	SimPartition *p = ctx;
+	/* rings/ pushes interrupt frames with supervisor writes; the hypercall
+	 * overlay is read-only to the guest and must stay so. */
+	if (p->hcpage_active && gpa < p->hcpage_gpa + HV_PAGE_SIZE && gpa + len > p->hcpage_gpa)
+		return false;
+	return sim_memory_write(&p->mem, gpa, buf, len);
+}
+
+static RingMem ring_mem(UcVp *uv)
+{
+	RingMem m = { .read = mem_read_cb, .write = mem_write_cb, .ctx = uv->vp->partition };
+	return m;
+}
+
+/* Reads the full privilege-relevant state into a RingCpu. */
+static void load_ring_cpu(UcVp *uv, RingCpu *c)
+{
+	uc_x86_mmr gdtr = { 0 }, idtr = { 0 }, tr = { 0 };
+	memset(c, 0, sizeof *c);
+	c->rip = rd(uv, UC_X86_REG_RIP);
+	c->rsp = rd(uv, UC_X86_REG_RSP);
+	c->rflags = rd(uv, UC_X86_REG_RFLAGS);
+	c->rcx = rd(uv, UC_X86_REG_RCX);
+	c->r11 = rd(uv, UC_X86_REG_R11);
+	c->cs = (uint16_t)uc_reg_get(uv->vp, SIM_REG_CS);
+	c->ss = (uint16_t)uc_reg_get(uv->vp, SIM_REG_SS);
+	c->cr0 = rd(uv, UC_X86_REG_CR0);
+	c->cr2 = rd(uv, UC_X86_REG_CR2);
+	c->cr3 = rd(uv, UC_X86_REG_CR3);
+	c->cr4 = rd(uv, UC_X86_REG_CR4);
+	c->efer = vmx_vmcs_get(uv->vp->vmcs, VMCS_GUEST_IA32_EFER);
+	uc_reg_read(uv->uc, UC_X86_REG_GDTR, &gdtr);
+	uc_reg_read(uv->uc, UC_X86_REG_IDTR, &idtr);
+	uc_reg_read(uv->uc, UC_X86_REG_TR, &tr);
+	c->gdtr_base = gdtr.base;
+	c->gdtr_limit = (uint16_t)gdtr.limit;
+	c->idtr_base = idtr.base;
+	c->idtr_limit = (uint16_t)idtr.limit;
+	c->tr = tr.selector;
+	c->tr_base = tr.base;
+	c->tr_limit = tr.limit;
+	c->star = rd_msr(uv, IA32_STAR_MSR);
+	c->lstar = rd_msr(uv, IA32_LSTAR_MSR);
+	c->fmask = rd_msr(uv, IA32_FMASK_MSR);
+}
+
+/* Paging state only: enough to translate a linear address. */
+static void load_paging_cpu(UcVp *uv, RingCpu *c)
+{
+	memset(c, 0, sizeof *c);
+	c->cr0 = rd(uv, UC_X86_REG_CR0);
+	c->cr3 = rd(uv, UC_X86_REG_CR3);
+	c->cr4 = rd(uv, UC_X86_REG_CR4);
+	c->efer = vmx_vmcs_get(uv->vp->vmcs, VMCS_GUEST_IA32_EFER);
+	c->cs = (uint16_t)uc_reg_get(uv->vp, SIM_REG_CS);
+}
+
+static bool read_code(UcVp *uv, uint64_t va, void *buf, size_t len)
+{
+	RingCpu c;
+	RingMem m = ring_mem(uv);
+	uint32_t pf = 0;
+	load_paging_cpu(uv, &c);
+	return ring_read_linear(&c, &m, va, buf, len, false, &pf) == RING_OK;
+}
+
+/* ---- CPL switching --------------------------------------------------------- */
+
+/* Registers that survive a switch of engine context: everything the guest
+ * can own, so that a restored context contributes nothing but the hidden
+ * segment-descriptor caches and CPL of the ring it was saved in. */
+static const int carried_regs[] = {
+	UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX,
+	UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP,
+	UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
+	UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
+	UC_X86_REG_RFLAGS, UC_X86_REG_CR0, UC_X86_REG_CR2, UC_X86_REG_CR3,
+	UC_X86_REG_CR4, UC_X86_REG_FS_BASE, UC_X86_REG_GS_BASE,
+};
+static const uint32_t carried_msrs[] = {
+	IA32_STAR_MSR, IA32_LSTAR_MSR, IA32_CSTAR_MSR, IA32_FMASK_MSR,
+	IA32_KERNEL_GS_BASE_MSR, IA32_EFER_MSR,
+};
+
+/* The engine cannot be moved between CPL 0 and CPL 3 by register writes
+ * (see the banner): writing CS or SS in 64-bit mode changes the selector
+ * but not the hidden descriptor cache, and CPL comes from that cache.
+ * IRETQ executed by the engine does load it; for every other transition
+ * (interrupt or exception delivery, SYSCALL, SYSRET) we keep the engine
+ * context last seen at each CPL, restore the one for the target ring, and
+ * write back every register from the state we are leaving, then the new
+ * RIP, RSP, RFLAGS and selectors computed by rings/. */
+static void save_ring_ctx(UcVp *uv, uint8_t cpl)
+{
+	if (uc_context_save(uv->uc, uv->ring_ctx[cpl & 3]) == UC_ERR_OK)
+		uv->have_ctx[cpl & 3] = true;
+}
+
+static bool enter_ring(UcVp *uv, const RingCpu *c, uint8_t from_cpl, bool engine_fault)
+{
+	uint8_t to_cpl = c->cs & 3;
+
+	/* After an exception the engine raised itself, its internal "exception
+	 * in flight" record (QEMU's old_exception, which only its own IDT
+	 * delivery clears) would turn the next fault into #DF and the one
+	 * after into a silent reset. So that state is never kept: switch to a
+	 * clean saved context even within the same ring, and never save it. */
+	if (to_cpl != from_cpl || engine_fault) {
+		uint64_t vals[G_N_ELEMENTS(carried_regs)];
+		uint64_t msrs[G_N_ELEMENTS(carried_msrs)];
+		uc_x86_mmr gdtr = { 0 }, idtr = { 0 }, tr = { 0 }, ldtr = { 0 };
+		uint16_t ds = 0, es = 0;
+
+		if (!uv->have_ctx[to_cpl]) {
+			sim_partition_stop(uv->vp->partition, false, 9,
+			                   "emulator limitation: the guest entered ring %u by a transition other than IRETQ before running there once (Unicorn cannot load CPL %u otherwise)",
+			                   to_cpl, to_cpl);
+			return false;
+		}
+		if (!engine_fault)
+			save_ring_ctx(uv, from_cpl);
+		for (guint i = 0; i < G_N_ELEMENTS(carried_regs); i++)
+			vals[i] = rd(uv, carried_regs[i]);
+		for (guint i = 0; i < G_N_ELEMENTS(carried_msrs); i++)
+			msrs[i] = rd_msr(uv, carried_msrs[i]);
+		uc_reg_read(uv->uc, UC_X86_REG_GDTR, &gdtr);
+		uc_reg_read(uv->uc, UC_X86_REG_IDTR, &idtr);
+		uc_reg_read(uv->uc, UC_X86_REG_TR, &tr);
+		uc_reg_read(uv->uc, UC_X86_REG_LDTR, &ldtr);
+		uc_reg_read(uv->uc, UC_X86_REG_DS, &ds);
+		uc_reg_read(uv->uc, UC_X86_REG_ES, &es);
+
+		uc_context_restore(uv->uc, uv->ring_ctx[to_cpl]);
+
+		for (guint i = 0; i < G_N_ELEMENTS(carried_msrs); i++) {
+			uc_x86_msr m = { .rid = carried_msrs[i], .value = msrs[i] };
+			uc_reg_write(uv->uc, UC_X86_REG_MSR, &m);
+		}
+		for (guint i = 0; i < G_N_ELEMENTS(carried_regs); i++)
+			wr(uv, carried_regs[i], vals[i]);
+		uc_reg_write(uv->uc, UC_X86_REG_GDTR, &gdtr);
+		uc_reg_write(uv->uc, UC_X86_REG_IDTR, &idtr);
+		uc_reg_write(uv->uc, UC_X86_REG_TR, &tr);
+		uc_reg_write(uv->uc, UC_X86_REG_LDTR, &ldtr);
+		wr(uv, UC_X86_REG_DS, ds);
+		wr(uv, UC_X86_REG_ES, es);
+	}
+	wr(uv, UC_X86_REG_RCX, c->rcx);
+	wr(uv, UC_X86_REG_R11, c->r11);
+	wr(uv, UC_X86_REG_RFLAGS, c->rflags);
+	wr(uv, UC_X86_REG_RSP, c->rsp);
+	wr(uv, UC_X86_REG_CS, c->cs);
+	wr(uv, UC_X86_REG_SS, c->ss);
+	wr(uv, UC_X86_REG_RIP, c->rip);
+	return true;
+}
+
+static void emit_ring(UcVp *uv, const RingTransition *t)
+{
+	SimEvent ev = { .type = SIM_EV_RING };
+	ev.u.ring.from = t->from_cpl;
+	ev.u.ring.to = t->to_cpl;
+	switch (t->cause) {
+	case RING_CAUSE_EXCEPTION: ev.u.ring.cause = SIM_RING_EXCEPTION; break;
+	case RING_CAUSE_SOFTWARE_INT: ev.u.ring.cause = SIM_RING_SOFTWARE_INT; break;
+	case RING_CAUSE_EXTERNAL: ev.u.ring.cause = SIM_RING_EXTERNAL; break;
+	case RING_CAUSE_SYSCALL: ev.u.ring.cause = SIM_RING_SYSCALL; break;
+	case RING_CAUSE_SYSRET: ev.u.ring.cause = SIM_RING_SYSRET; break;
+	case RING_CAUSE_IRET: ev.u.ring.cause = SIM_RING_IRET; break;
+	}
+	ev.u.ring.vector = t->vector;
+	ev.u.ring.from_rip = t->from_rip;
+	ev.u.ring.to_rip = t->to_rip;
+	ev.u.ring.has_error = t->error_code_pushed;
+	ev.u.ring.error_code = t->error_code;
+	sim_vp_emit(uv->vp, &ev);
+}
+
+/* A triple fault is a VM exit (basic reason 2): the hypervisor decides. */
+static void triple_fault_exit(UcVp *uv, uint64_t rip, const char *detail)
+{
+	SimExit ex = { 0 };
+	ex.vmx.reason = VMX_EXIT_TRIPLE_FAULT;
+	ex.vmx.guest_rip = rip;
+	sim_vp_message(uv->vp, "triple fault: %s", detail);
+	sim_hv_handle_exit(uv->vp, &ex);
+}
+
+/* Delivers vector through the guest IDT with rings/, then resumes there.
+ * `cause` distinguishes INT n (RIP already after it) from faults. Returns
+ * false if the partition stopped (triple fault). */
+static bool deliver(UcVp *uv, uint8_t vector, RingCause cause, bool has_error, uint32_t error_code,
+                    bool engine_fault)
+{
+	RingCpu c;
+	RingMem m = ring_mem(uv);
+	RingTransition t;
+	RingEvent ev = { .vector = vector, .cause = cause, .has_error_code = has_error, .error_code = error_code };
+
+	load_ring_cpu(uv, &c);
+	uint8_t from = ring_cpl(&c);
+	uint64_t fault_rip = c.rip;
+	memset(&t, 0, sizeof t);
+	RingStatus st = ring_deliver(&c, &m, &ev, &t);
+	if (st == RING_TRIPLE_FAULT) {
+		triple_fault_exit(uv, fault_rip, t.detail[0] ? t.detail : "fault during double-fault delivery");
+		return false;
+	}
+	if (st != RING_OK) {
+		triple_fault_exit(uv, fault_rip, t.detail[0] ? t.detail : "interrupt delivery not supported in this mode");
+		return false;
+	}
+	if (cause == RING_CAUSE_EXCEPTION) {
+		SimEvent fe = { .type = SIM_EV_FAULT };
+		fe.u.fault.vector = t.vector;
+		fe.u.fault.cpl = from;
+		fe.u.fault.has_error = t.error_code_pushed;
+		fe.u.fault.error_code = t.error_code;
+		fe.u.fault.rip = fault_rip;
+		fe.u.fault.cr2 = c.cr2;
+		g_strlcpy(fe.text, t.detail, sizeof fe.text);
+		sim_vp_emit(uv->vp, &fe);
+	}
+	if (!enter_ring(uv, &c, from, engine_fault))
+		return false;
+	emit_ring(uv, &t);
+	return true;
+}
+
+/* ---- Instruction counting and block scanning ------------------------------ */
+
+static inline guint cache_index(uint64_t addr)
+{
+	return (guint)((addr ^ (addr >> 12)) & (BLOCK_CACHE_SIZE - 1));
+}
+
+static HookKind classify(UcVp *uv, const cs_insn *in)
+{
+	bool intel = uv->vp->partition->machine->config.vendor == SIM_VENDOR_INTEL;
+	switch (in->id) {
+	/* The vendor's hypercall instruction exits; the other vendor's is
+	 * undefined on this CPU and raises #UD in the guest. */
+	case X86_INS_VMCALL: return intel ? HOOK_VMCALL : HOOK_NONE;
+	case X86_INS_VMMCALL: return intel ? HOOK_NONE : HOOK_VMCALL;
+	case X86_INS_RDMSR: return HOOK_RDMSR;
+	case X86_INS_WRMSR: return HOOK_WRMSR;
+	case X86_INS_HLT: return HOOK_HLT;
+	case X86_INS_IRETQ: return HOOK_IRETQ;
+	case X86_INS_SYSRET:
+		/* SYSRETQ carries REX.W (48 0F 07); plain SYSRET returns to 32-bit code. */
+		return (in->size == 3 && in->bytes[0] == 0x48) ? HOOK_SYSRETQ : HOOK_NONE;
+	default: return HOOK_NONE;
+	}
+}
+
+static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
+
+/* Disassembles a block the first time it runs: counts its instructions and
+ * hooks the ones the engine cannot report by itself. Returns true if new
+ * hooks were added (the block must be retranslated before it runs). */
+static bool scan_block(UcVp *uv, uint64_t addr, uint32_t size, BlockInfo *out)
+{
+	guint8 buf[MAX_BLOCK_BYTES];
+	bool added = false;
+	uint32_t n = 0;
+
+	size = MIN(size, MAX_BLOCK_BYTES);
+	if (!read_code(uv, addr, buf, size)) {
+		/* Cannot happen for code the engine just translated; count by bytes. */
+		out->addr = addr; out->size = size; out->ninsns = 1;
+		return false;
+	}
+	const uint8_t *code = buf;
+	size_t left = size;
+	uint64_t a = addr;
+	while (cs_disasm_iter(uv->cs, &code, &left, &a, uv->insn)) {
+		n++;
+		HookKind k = classify(uv, uv->insn);
+		if (k != HOOK_NONE && !g_hash_table_contains(uv->hooked, GSIZE_TO_POINTER(uv->insn->address))) {
+			uc_hook h;
+			uint64_t ia = uv->insn->address;
+			if (uc_hook_add(uv->uc, &h, UC_HOOK_CODE, code_hook, uv, ia, ia) == UC_ERR_OK) {
+				g_array_append_val(uv->code_hooks, h);
+				g_hash_table_insert(uv->hooked, GSIZE_TO_POINTER(ia), GINT_TO_POINTER(k));
+				added = true;
+			}
+		}
+	}
+	out->addr = addr;
+	out->size = size;
+	out->ninsns = n ? n : 1;
+	return added;
+}
+
+static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+	UcVp *uv = user_data;
+	BlockInfo *b = &uv->cache[cache_index(address)];
+
+	if (G_UNLIKELY(b->addr != address || b->size != size)) {
+		if (scan_block(uv, address, size, b)) {
+			/* Stopping here prevents the block from executing; flush it so
+			 * the restart translates it again, now with the code hooks. */
+			uc_ctl_remove_cache(uc, address, address + size);
+			uv->pending = PEND_RESCAN;
+			uv->stop_rip = address;
+			uc_emu_stop(uc);
+			return;
+		}
+	}
+	if (G_UNLIKELY(uv->vp->insns >= uv->until)) {
+		uv->pending = PEND_BUDGET;
+		uv->stop_rip = address;
+		uc_emu_stop(uc);   /* the block does not run: it is not counted */
+		return;
+	}
+	uv->vp->insns += b->ninsns;
+	uv->cur = *b;
+}
+
+/* The current block was counted whole, but the engine stopped before
+ * `resume_at` (the first instruction that did not retire). Give back the
+ * instructions from there to the end of the block. */
+static void rewind_count(UcVp *uv, uint64_t resume_at)
+{
+	if (uv->cur.size == 0 || resume_at == uv->cur.addr + uv->cur.size)
+		return;
+	if (resume_at < uv->cur.addr || resume_at > uv->cur.addr + uv->cur.size)
+		return;
+	guint8 buf[MAX_BLOCK_BYTES];
+	if (!read_code(uv, uv->cur.addr, buf, uv->cur.size))
+		return;
+	const uint8_t *code = buf;
+	size_t left = uv->cur.size;
+	uint64_t a = uv->cur.addr;
+	uint32_t done = 0;
+	while (a < resume_at && cs_disasm_iter(uv->cs, &code, &left, &a, uv->insn))
+		done++;
+	if (done < uv->cur.ninsns)
+		uv->vp->insns -= uv->cur.ninsns - done;
+	uv->cur.size = 0; /* the rest of the block will be counted again when it runs */
+}
+
+/* ---- Hooks ---------------------------------------------------------------- */
+
+static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+	UcVp *uv = user_data;
+	HookKind k = GPOINTER_TO_INT(g_hash_table_lookup(uv->hooked, GSIZE_TO_POINTER(address)));
+	uint16_t cs = 0;
+	uc_reg_read(uc, UC_X86_REG_CS, &cs);
+	uint8_t cpl = cs & 3;
+
+	switch (k) {
+	case HOOK_SYSRETQ:
+		/* Always performed by rings/ (including its #GP from ring 3). */
+		uv->pending = PEND_SYSRET;
+		uv->stop_rip = address;
+		uc_emu_stop(uc);
+		return;
+	case HOOK_IRETQ: {
+		/* An outward (or same-ring) return the engine performs natively,
+		 * loading CS and SS properly. Remember this ring 0 context for the
+		 * next transition back, and report where the return goes. */
+		if (cpl != 0)
+			return; /* the engine checks it; a fault is reported on delivery */
+		save_ring_ctx(uv, 0);
+		RingTransition t = { .from_cpl = 0, .from_rip = address, .cause = RING_CAUSE_IRET };
+		RingCpu c;
+		RingMem m = ring_mem(uv);
+		uint64_t frame[2] = { 0, 0 };
+		uint32_t pf;
+		load_paging_cpu(uv, &c);
+		uint64_t rsp = rd(uv, UC_X86_REG_RSP);
+		if (ring_read_linear(&c, &m, rsp, frame, sizeof frame, false, &pf) != RING_OK)
+			return; /* the engine will fault; reported then */
+		t.to_rip = frame[0];
+		t.to_cpl = frame[1] & 3;
+		emit_ring(uv, &t);
+		return;
+	}
+	case HOOK_RDMSR:
+	case HOOK_WRMSR: {
+		if (cpl != 0)
+			return; /* privileged: the engine raises #GP(0) */
+		uint32_t msr = (uint32_t)rd(uv, UC_X86_REG_RCX);
+		if (!vmx_msr_exits(uv->vp->vmcs, msr, k == HOOK_WRMSR))
+			return; /* passed through: the engine executes it */
+		break;
+	}
+	case HOOK_HLT:
+		if (cpl != 0 || !vmx_hlt_exits(uv->vp->vmcs))
+			return;
+		break;
+	case HOOK_VMCALL:
+		/* VMCALL exits unconditionally in VMX non-root operation, at
+		 * any CPL; the hypervisor decides what ring 3 gets. */
+		break;
+	case HOOK_NONE:
+	default:
+		return;
+	}
+	/* An exit: stop before the instruction executes. */
+	uv->pending = PEND_CODE_EXIT;
+	uv->stop_rip = address;
+	uv->stop_kind = k;
+	uc_emu_stop(uc);
+}
+
+static void stop_if_partition_stopped(UcVp *uv)
+{
+	if (uv->vp->partition->stopped) {
+		uv->pending = PEND_STOP;
+		uc_emu_stop(uv->uc);
+	}
+}
+
+/* IN and OUT: I/O-instruction exits handled synchronously. */
+static uint32_t in_hook(uc_engine *uc, uint32_t port, int size, void *user_data)
+{
+	UcVp *uv = user_data;
+	VmxIoQual q = { .port = (uint16_t)port, .size = (uint8_t)size, .in = true };
+	SimExit ex = { 0 };
+	ex.vmx.reason = VMX_EXIT_IO_INSTRUCTION;
+	ex.vmx.qualification = vmx_io_qual_encode(&q);
+	ex.vmx.guest_rip = rd(uv, UC_X86_REG_RIP);
+	ex.vmx.instruction_length = 1; /* IN AL/AX/EAX, DX (imm8 form: 2); refined below */
+	if (!vmx_io_exits(uv->vp->vmcs, (uint16_t)port, (unsigned)size))
+		return 0xFFFFFFFFu; /* nothing passes through in this model yet */
+	uint8_t op = 0;
+	if (read_code(uv, ex.vmx.guest_rip, &op, 1) && (op == 0xE4 || op == 0xE5)) {
+		ex.vmx.instruction_length = 2;
+		q.imm = true;
+		ex.vmx.qualification = vmx_io_qual_encode(&q);
+	}
+	sim_hv_handle_exit(uv->vp, &ex);
+	stop_if_partition_stopped(uv);
+	uint32_t mask = size == 1 ? 0xFFu : size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+	return (uint32_t)ex.io_data & mask;
+}
+
+static void out_hook(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user_data)
+{
+	UcVp *uv = user_data;
+	VmxIoQual q = { .port = (uint16_t)port, .size = (uint8_t)size, .in = false };
+	SimExit ex = { 0 };
+	if (!vmx_io_exits(uv->vp->vmcs, (uint16_t)port, (unsigned)size))
+		return;
+	ex.vmx.reason = VMX_EXIT_IO_INSTRUCTION;
+	ex.vmx.guest_rip = rd(uv, UC_X86_REG_RIP);
+	ex.vmx.instruction_length = 1;
+	uint8_t op = 0;
+	if (read_code(uv, ex.vmx.guest_rip, &op, 1) && (op == 0xE6 || op == 0xE7)) {
+		ex.vmx.instruction_length = 2;
+		q.imm = true;
+	}
+	ex.vmx.qualification = vmx_io_qual_encode(&q);
+	ex.io_data = value;
+	sim_hv_handle_exit(uv->vp, &ex);
+	stop_if_partition_stopped(uv);
+}
+
+/* CPUID exits unconditionally under VT-x and AMD-V. */
+static int cpuid_hook(uc_engine *uc, void *user_data)
+{
+	UcVp *uv = user_data;
+	SimExit ex = { 0 };
+	ex.vmx.reason = VMX_EXIT_CPUID;
+	ex.vmx.guest_rip = rd(uv, UC_X86_REG_RIP);
+	ex.vmx.instruction_length = 2;
+	sim_hv_handle_exit(uv->vp, &ex);
+	stop_if_partition_stopped(uv);
+	return 1; /* the handler wrote EAX..EDX: skip the engine's own CPUID */
+}
+
+static void syscall_hook(uc_engine *uc, void *user_data)
+{
+	UcVp *uv = user_data;
+	/* The engine adds the instruction length to RIP after this hook; the
+	 * transfer itself is done by rings/ once the engine has stopped. */
+	uv->pending = PEND_SYSCALL;
+	uc_emu_stop(uc);
+}
+
+/* An undefined opcode: #UD in the guest. Unicorn 2.0.1 calls this hook only
+ * for the first #UD once paging is on; later ones make uc_emu_start return
+ * silently with RIP at the instruction (measured), which is_silent_ud()
+ * recognises. The hypercall instruction never gets here: it is hooked. */
+static bool invalid_hook(uc_engine *uc, void *user_data)
+{
+	UcVp *uv = user_data;
+	uv->pending = PEND_INTR;
+	uv->intr_no = X86_VEC_UD;
+	return true; /* stops the engine */
+}
+
+static void intr_hook(uc_engine *uc, uint32_t intno, void *user_data)
+{
+	UcVp *uv = user_data;
+	uv->pending = PEND_INTR;
+	uv->intr_no = intno;
+	uc_emu_stop(uc);
+}
+
+/* ---- Guest events that do not leave the guest ------------------------------ */
+
+/* Is the interrupt hook's vector a software INT n (RIP after it) or a fault
+ * (RIP at the faulting instruction)? The engine does not say; vectors >= 32
+ * can only come from INT n here (we inject external interrupts ourselves),
+ * and for lower vectors we look for the INT n / INT3 / INTO encoding just
+ * before RIP. */
+static RingCause classify_intr(UcVp *uv, uint32_t vector, uint64_t rip)
+{
+	guint8 b[2] = { 0 };
+	if (vector >= 32)
+		return RING_CAUSE_SOFTWARE_INT;
+	if (rip >= 2 && read_code(uv, rip - 2, b, 2) && b[0] == 0xCD && b[1] == vector)
+		return RING_CAUSE_SOFTWARE_INT;
+	if (vector == 3 && rip >= 1 && read_code(uv, rip - 1, b, 1) && b[0] == 0xCC)
+		return RING_CAUSE_SOFTWARE_INT;
+	if (vector == 4 && rip >= 1 && read_code(uv, rip - 1, b, 1) && b[0] == 0xCE)
+		return RING_CAUSE_SOFTWARE_INT;
+	return RING_CAUSE_EXCEPTION;
+}
+
+/* Error code of an exception the engine raised. Unicorn does not report it,
+ * so it is reconstructed: #PF from a walk of the guest page tables, #GP and
+ * the other error-code exceptions as 0 (what privileged instructions, bad
+ * MSRs and I/O-permission faults push). */
+static uint32_t exception_error_code(UcVp *uv, uint8_t vector, uint64_t rip)
+{
+	if (vector != X86_VEC_PF)
+		return 0;
+	RingCpu c;
+	RingMem m = ring_mem(uv);
+	uint64_t gpa;
+	uint32_t pf = 0;
+	load_ring_cpu(uv, &c);
+	bool user = ring_cpl(&c) == 3;
+	/* Try the access kinds from the most to the least likely to fault; the
+	 * first that faults gives the architectural error code. */
+	if (c.cr2 == rip) {
+		if (ring_translate(&c, &m, c.cr2, RING_ACC_EXEC, user, &gpa, &pf) == RING_FAULT)
+			return pf;
+	}
+	if (ring_translate(&c, &m, c.cr2, RING_ACC_READ, user, &gpa, &pf) == RING_FAULT)
+		return pf;
+	if (ring_translate(&c, &m, c.cr2, RING_ACC_WRITE, user, &gpa, &pf) == RING_FAULT)
+		return pf;
+	return (user ? 4u : 0u);
+}
+
+/* Did the engine stop at `start` without executing anything because the
+ * instruction there is undefined (see invalid_hook)? */
+static bool is_silent_ud(UcVp *uv, uint64_t start)
+{
+	guint8 buf[16];
+	uint64_t rip = rd(uv, UC_X86_REG_RIP);
+	if (rip != start && !(uv->cur.size && rip == uv->cur.addr))
+		return false;
+	if (!read_code(uv, rip, buf, sizeof buf))
+		return false;
+	const uint8_t *code = buf;
+	size_t left = sizeof buf;
+	uint64_t a = rip;
+	if (!cs_disasm_iter(uv->cs, &code, &left, &a, uv->insn))
+		return true; /* not even Capstone can decode it */
+	switch (uv->insn->id) {
+	case X86_INS_UD2: case X86_INS_UD0:
+	case X86_INS_VMCALL: case X86_INS_VMMCALL: case X86_INS_VMLAUNCH:
+	case X86_INS_VMRESUME: case X86_INS_VMXOFF: case X86_INS_VMXON:
+	case X86_INS_VMREAD: case X86_INS_VMWRITE: case X86_INS_VMPTRLD:
+	case X86_INS_VMPTRST: case X86_INS_VMCLEAR: case X86_INS_VMRUN:
+	case X86_INS_VMLOAD: case X86_INS_VMSAVE: case X86_INS_INVEPT:
+	case X86_INS_INVVPID:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool handle_intr(UcVp *uv)
+{
+	uint64_t rip = rd(uv, UC_X86_REG_RIP);
+	uint8_t vector = (uint8_t)uv->intr_no;
+	RingCause cause = classify_intr(uv, uv->intr_no, rip);
+
+	rewind_count(uv, rip);
+	if (cause == RING_CAUSE_EXCEPTION) {
+		bool has_err = ring_vector_has_error_code(vector);
+		uint32_t err = has_err ? exception_error_code(uv, vector, rip) : 0;
+		if (vmx_exception_exits(uv->vp->vmcs, vector, err)) {
+			SimExit ex = { 0 };
+			ex.vmx.reason = VMX_EXIT_EXCEPTION_NMI;
+			ex.vmx.guest_rip = rip;
+			ex.vmx.intr_info = vmx_intr_info_encode(vector, VMX_INTR_TYPE_HARD_EXCEPTION, has_err);
+			ex.vmx.intr_error_code = err;
+			sim_hv_handle_exit(uv->vp, &ex);
+			return !uv->vp->partition->stopped;
+		}
+		return deliver(uv, vector, RING_CAUSE_EXCEPTION, has_err, err, true);
+	}
+	return deliver(uv, vector, RING_CAUSE_SOFTWARE_INT, false, 0, false);
+}
+
+static bool handle_syscall(UcVp *uv)
+{
+	RingCpu c;
+	RingTransition t;
+	load_ring_cpu(uv, &c);
+	uint8_t from = ring_cpl(&c);
+	memset(&t, 0, sizeof t);
+	/* RIP is already past SYSCALL (the engine advanced it). */
+	uint64_t next = c.rip;
+	RingStatus st = ring_syscall(&c, next, &t);
+	if (st == RING_FAULT) {
+		/* #UD: SYSCALL not enabled (EFER.SCE clear). RIP back to it. */
+		wr(uv, UC_X86_REG_RIP, next - 2);
+		return deliver(uv, X86_VEC_UD, RING_CAUSE_EXCEPTION, false, 0, false);
+	}
+	t.from_rip = next - 2;
+	if (!enter_ring(uv, &c, from, false))
+		return false;
+	emit_ring(uv, &t);
+	return true;
+}
+
+/* SYSRETQ: performed by rings/ (the engine's own SYSRET needs EFER.SCE,
+ * which Unicorn 2.0.1's CPU model cannot hold). RIP is at the SYSRETQ. */
+static bool handle_sysret(UcVp *uv)
+{
+	RingCpu c;
+	RingTransition t;
+	load_ring_cpu(uv, &c);
+	uint8_t from = ring_cpl(&c);
+	memset(&t, 0, sizeof t);
+	rewind_count(uv, uv->stop_rip + 3);
+	RingStatus st = ring_sysret(&c, &t);
+	if (st == RING_FAULT) {
+		wr(uv, UC_X86_REG_RIP, uv->stop_rip);
+		return deliver(uv, t.vector, RING_CAUSE_EXCEPTION, t.error_code_pushed, t.error_code, false);
+	}
+	if (st != RING_OK) {
+		triple_fault_exit(uv, uv->stop_rip, t.detail);
+		return false;
+	}
+	t.from_rip = uv->stop_rip;
+	if (!enter_ring(uv, &c, from, false))
+		return false;
+	emit_ring(uv, &t);
+	return true;
+}
+
+/* Exits the engine reports by stopping (RDMSR, WRMSR, HLT, VMCALL). */
+static SimRunResult handle_stop_exit(UcVp *uv, uint32_t reason, uint32_t len)
+{
+	SimExit ex = { 0 };
+	ex.vmx.reason = reason;
+	ex.vmx.guest_rip = uv->stop_rip;
+	ex.vmx.instruction_length = len;
+	rewind_count(uv, uv->stop_rip + len);
+	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
+	switch (a) {
+	case SIM_RESUME_NEXT:
+		wr(uv, UC_X86_REG_RIP, uv->stop_rip + len);
+		return SIM_RUN_YIELD;
+	case SIM_RESUME_SAME:
+		wr(uv, UC_X86_REG_RIP, uv->stop_rip);
+		return SIM_RUN_YIELD;
+	case SIM_STOP_VP:
+		wr(uv, UC_X86_REG_RIP, uv->stop_rip + len);
+		return SIM_RUN_HALTED;
+	case SIM_STOP_PARTITION:
+		return SIM_RUN_STOPPED;
+	}
+	return SIM_RUN_ERROR;
+}
+
+/* VM entry: deliver an event the hypervisor injected (VM-entry
+ * interruption information), else a pending interrupt if the guest can take
+ * it now (RFLAGS.IF = 1). */
+static bool vm_entry(UcVp *uv)
+{
+	SimVp *vp = uv->vp;
+	uint8_t vector, type;
+	bool has_err;
+	uint32_t err;
+
+	if (!vmx_take_injected_event(vp->vmcs, &vector, &type, &has_err, &err)) {
+		if (vp->pending_vector < 0)
+			return true;
+		if (!(rd(uv, UC_X86_REG_RFLAGS) & X86_RFLAGS_IF))
+			return true; /* interrupt window closed: keep it pending */
+		vector = (uint8_t)vp->pending_vector;
+		type = VMX_INTR_TYPE_EXTERNAL;
+		has_err = false;
+		err = 0;
+		vp->pending_vector = -1;
+		vp->halted = false;
+	}
+	SimEvent ev = { .type = SIM_EV_INTERRUPT };
+	ev.u.interrupt.vector = vector;
+	ev.u.interrupt.type = type;
+	sim_vp_emit(vp, &ev);
+	RingCause cause = type == VMX_INTR_TYPE_EXTERNAL ? RING_CAUSE_EXTERNAL :
+	                  (type == VMX_INTR_TYPE_SOFT_INTR ? RING_CAUSE_SOFTWARE_INT : RING_CAUSE_EXCEPTION);
+	return deliver(uv, vector, cause, has_err, err, false);
+}
+
+static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
+{
+	UcVp *uv = uv_of(vp);
+	SimPartition *p = vp->partition;
+
+	uv->until = until;
+	for (;;) {
+		if (p->stopped)
+			return SIM_RUN_STOPPED;
+		if (!vm_entry(uv))
+			return p->stopped ? SIM_RUN_STOPPED : SIM_RUN_ERROR;
+		if (vp->insns >= until)
+			return SIM_RUN_YIELD;
+
+		uv->pending = PEND_NONE;
+		uv->cur.size = 0;
+		uint64_t rip = rd(uv, UC_X86_REG_RIP);
+		uc_err err = uc_emu_start(uv->uc, rip, UINT64_MAX, 0, 0);
+		if (p->stopped)
+			return SIM_RUN_STOPPED;
+		if (err != UC_ERR_OK) {
+			uint64_t at = rd(uv, UC_X86_REG_RIP);
+			if (err == UC_ERR_WRITE_PROT && p->hcpage_active) {
+				/* A write to the hypercall page overlay: #GP in the guest. */
+				rewind_count(uv, at);
+				if (!deliver(uv, X86_VEC_GP, RING_CAUSE_EXCEPTION, true, 0, true))
+					return SIM_RUN_STOPPED;
+				continue;
+			}
+			if (err == UC_ERR_READ_UNMAPPED || err == UC_ERR_WRITE_UNMAPPED || err == UC_ERR_FETCH_UNMAPPED) {
+				/* Guest page tables pointed outside the partition's RAM:
+				 * with SLAT this is an EPT violation. */
+				SimExit ex = { 0 };
+				ex.vmx.reason = VMX_EXIT_EPT_VIOLATION;
+				ex.vmx.guest_rip = at;
+				ex.vmx.qualification = err == UC_ERR_WRITE_UNMAPPED ? 2 : err == UC_ERR_FETCH_UNMAPPED ? 4 : 1;
+				sim_hv_handle_exit(vp, &ex);
+				return SIM_RUN_STOPPED;
+			}
+			sim_partition_stop(p, false, 1, "emulator error at RIP 0x%" G_GINT64_MODIFIER "x: %s",
+			                   at, uc_strerror(err));
+			return SIM_RUN_ERROR;
+		}
+
+		switch (uv->pending) {
+		case PEND_NONE:
+			if (is_silent_ud(uv, rip)) {
+				uv->intr_no = X86_VEC_UD;
+				if (!handle_intr(uv))
+					return SIM_RUN_STOPPED;
+				continue;
+			}
+			/* The engine stopped by itself (for instance a HLT that does
+			 * not exit); treat as the end of the slice. */
+			return SIM_RUN_YIELD;
+		case PEND_BUDGET:
+		case PEND_RESCAN:
+			/* The engine's RIP is not reliable after a stop from the block
+			 * hook (measured: a stop at the second block of a REP STOS loop
+			 * reported the first block's address, and restarting there ran
+			 * the loop again from the wrong RDI). The hook's address is the
+			 * block that did not run: resume exactly there. */
+			wr(uv, UC_X86_REG_RIP, uv->stop_rip);
+			if (uv->pending == PEND_BUDGET)
+				return SIM_RUN_YIELD;
+			continue;
+		case PEND_STOP:
+			return SIM_RUN_STOPPED;
+		case PEND_INTR:
+			if (!handle_intr(uv))
+				return SIM_RUN_STOPPED;
+			continue;
+		case PEND_SYSCALL:
+			if (!handle_syscall(uv))
+				return SIM_RUN_STOPPED;
+			continue;
+		case PEND_SYSRET:
+			if (!handle_sysret(uv))
+				return SIM_RUN_STOPPED;
+			continue;
+		case PEND_CODE_EXIT: {
+			uint32_t reason, len;
+			switch (uv->stop_kind) {
+			case HOOK_RDMSR: reason = VMX_EXIT_RDMSR; len = 2; break;
+			case HOOK_WRMSR: reason = VMX_EXIT_WRMSR; len = 2; break;
+			case HOOK_VMCALL: reason = VMX_EXIT_VMCALL; len = 3; break;
+			default: reason = VMX_EXIT_HLT; len = 1; break;
+			}
+			SimRunResult r = handle_stop_exit(uv, reason, len);
+			if (r != SIM_RUN_YIELD)
+				return r;
+			continue;
+		}
+		}
+	}
+}
+
+static bool ucb_deliver_interrupt(SimVp *vp, uint8_t vector)
+{
+	vp->pending_vector = vector;
+	return true;
+}
+
+/* The overlay is read-only and executable for the guest. */
+static void ucb_hypercall_page_changed(SimVp *vp, uint64_t gpa, bool enabled)
+{
+	UcVp *uv = uv_of(vp);
+	uint32_t prot = enabled ? (UC_PROT_READ | UC_PROT_EXEC) : UC_PROT_ALL;
+	uc_err e = uc_mem_protect(uv->uc, gpa, HV_PAGE_SIZE, prot);
+	if (e != UC_ERR_OK)
+		sim_vp_message(vp, "cannot protect the hypercall page at 0x%" G_GINT64_MODIFIER "x: %s", gpa,
+		               uc_strerror(e));
+	/* Code may have been translated from the old bytes. */
+	uc_ctl_remove_cache(uv->uc, gpa, gpa + HV_PAGE_SIZE);
+}
+
+static bool ucb_set_boot_state(SimVp *vp, const SimBootState *st, GError **error)
+{
+	UcVp *uv = uv_of(vp);
+	uc_x86_mmr gdtr = { .base = st->gdt_base, .limit = st->gdt_limit };
+	uc_x86_msr efer = { .rid = IA32_EFER_MSR, .value = st->efer };
+
+	/* Order matters: page tables, PAE and EFER.LME before CR0.PG. */
+	if (uc_reg_write(uv->uc, UC_X86_REG_GDTR, &gdtr) ||
+	    uc_reg_write(uv->uc, UC_X86_REG_CR3, &st->cr3) ||
+	    uc_reg_write(uv->uc, UC_X86_REG_CR4, &st->cr4) ||
+	    uc_reg_write(uv->uc, UC_X86_REG_MSR, &efer) ||
+	    uc_reg_write(uv->uc, UC_X86_REG_CR0, &st->cr0)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "emulator refused the boot control registers");
+		return false;
+	}
+	wr(uv, UC_X86_REG_CS, st->cs);
+	wr(uv, UC_X86_REG_SS, st->ds);
+	wr(uv, UC_X86_REG_DS, st->ds);
+	wr(uv, UC_X86_REG_ES, st->ds);
+	wr(uv, UC_X86_REG_RSP, st->rsp);
+	wr(uv, UC_X86_REG_RDI, st->rdi);
+	wr(uv, UC_X86_REG_RFLAGS, st->rflags);
+	wr(uv, UC_X86_REG_RIP, st->rip);
+	vmx_vmcs_write(vp->vmcs, VMCS_GUEST_IA32_EFER, st->efer);
+	/* The VP starts in ring 0: this is the first ring 0 context. */
+	save_ring_ctx(uv, 0);
+	return true;
+}
+
+static void ucb_vp_fini(SimVp *vp)
+{
+	UcVp *uv = uv_of(vp);
+	if (!uv)
+		return;
+	if (uv->insn)
+		cs_free(uv->insn, 1);
+	if (uv->cs)
+		cs_close(&uv->cs);
+	for (guint i = 0; i < G_N_ELEMENTS(uv->ring_ctx); i++)
+		if (uv->ring_ctx[i])
+			uc_context_free(uv->ring_ctx[i]);
+	if (uv->uc)
+		uc_close(uv->uc);
+	if (uv->hooked)
+		g_hash_table_destroy(uv->hooked);
+	if (uv->code_hooks)
+		g_array_free(uv->code_hooks, TRUE);
+	g_free(uv);
+	vp->backend = NULL;
+}
+
+static bool ucb_vp_init(SimVp *vp, GError **error)
+{
+	UcVp *uv = g_new0(UcVp, 1);
+	SimPartition *p = vp->partition;
+	uc_err e;
+
+	uv->vp = vp;
+	vp->backend = uv;
+	uv->hooked = g_hash_table_new(g_direct_hash, g_direct_equal);
+	uv->code_hooks = g_array_new(FALSE, FALSE, sizeof(uc_hook));
+
+	if ((e = uc_open(UC_ARCH_X86, UC_MODE_64, &uv->uc)) != UC_ERR_OK)
+		goto uc_fail;
+	/* The partition's RAM, shared with every engine that maps it. */
+	if ((e = uc_mem_map_ptr(uv->uc, 0, p->mem.size, UC_PROT_ALL, p->mem.host)) != UC_ERR_OK)
+		goto uc_fail;
+	/* Run without an "until" address. uc_emu_start otherwise flushes the
+	 * translation at that address when it returns, which translates it as
+	 * an instruction fetch through the guest's page tables: for an address
+	 * the guest has not mapped that raises a page fault outside emulation,
+	 * leaving the CPU model's "exception in flight" state corrupt (later
+	 * exceptions turn into #DF and silent resets). With the exits list
+	 * enabled and empty, nothing is probed. */
+	if ((e = uc_ctl_exits_enable(uv->uc)) != UC_ERR_OK)
+		goto uc_fail;
+	for (guint i = 0; i < G_N_ELEMENTS(uv->ring_ctx); i++)
+		if ((e = uc_context_alloc(uv->uc, &uv->ring_ctx[i])) != UC_ERR_OK)
+			goto uc_fail;
+	if ((e = uc_hook_add(uv->uc, &uv->h_block, UC_HOOK_BLOCK, block_hook, uv, 1, 0)) ||
+	    (e = uc_hook_add(uv->uc, &uv->h_in, UC_HOOK_INSN, in_hook, uv, 1, 0, UC_X86_INS_IN)) ||
+	    (e = uc_hook_add(uv->uc, &uv->h_out, UC_HOOK_INSN, out_hook, uv, 1, 0, UC_X86_INS_OUT)) ||
+	    (e = uc_hook_add(uv->uc, &uv->h_cpuid, UC_HOOK_INSN, cpuid_hook, uv, 1, 0, UC_X86_INS_CPUID)) ||
+	    (e = uc_hook_add(uv->uc, &uv->h_syscall, UC_HOOK_INSN, syscall_hook, uv, 1, 0, UC_X86_INS_SYSCALL)) ||
+	    (e = uc_hook_add(uv->uc, &uv->h_invalid, UC_HOOK_INSN_INVALID, invalid_hook, uv, 1, 0)) ||
+	    (e = uc_hook_add(uv->uc, &uv->h_intr, UC_HOOK_INTR, intr_hook, uv, 1, 0)))
+		goto uc_fail;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &uv->cs) != CS_ERR_OK) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Capstone could not open an x86-64 disassembler");
+		ucb_vp_fini(vp);
+		return false;
+	}
+	uv->insn = cs_malloc(uv->cs);
+	return true;
+
+uc_fail:
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Unicorn failed to set up VP %u: %s", vp->index,
+	            uc_strerror(e));
+	ucb_vp_fini(vp);
+	return false;
+}
+
+const SimBackendOps sim_backend_unicorn = {
+	.name = "emulated (Unicorn)",
+	.vp_init = ucb_vp_init,
+	.vp_fini = ucb_vp_fini,
+	.vp_set_boot_state = ucb_set_boot_state,
+	.reg_get = uc_reg_get,
+	.reg_set = uc_reg_set,
+	.vp_run = ucb_vp_run,
+	.vp_deliver_interrupt = ucb_deliver_interrupt,
+	.hypercall_page_changed = ucb_hypercall_page_changed,
+};

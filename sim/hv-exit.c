@@ -1,0 +1,514 @@
+/* hv-exit.c — the modelled hypervisor's VM-exit dispatcher and its handlers.
+ * Runs on the sim thread, in "ring -1": every function here is what the
+ * hypervisor does between a VM exit and the next VM entry.
+ *
+ * The dispatcher is one switch over the basic exit reason, in the order of
+ * the SDM's table of exit reasons; each reason has one small handler. A
+ * handler returns what the backend does next: enter the guest past the
+ * instruction (the hypervisor emulated it), enter at the same instruction
+ * (an event was injected instead), idle the VP, or stop the partition. */
+#include <string.h>
+
+#include "hv-hypercall.h"
+#include "hv-tlfs.h"
+#include "hvsim-platform.h"
+#include "sim-private.h"
+#include "x86-arch.h"
+
+static uint64_t reg(SimVp *vp, SimReg r)
+{
+	return vp->partition->machine->backend->reg_get(vp, r);
+}
+
+static void set_reg(SimVp *vp, SimReg r, uint64_t v)
+{
+	vp->partition->machine->backend->reg_set(vp, r, v);
+}
+
+/* Injects a hardware exception at the next VM entry, as the hypervisor
+ * does through the VM-entry interruption-information field. */
+static SimExitAction inject_exception(SimVp *vp, uint8_t vector, bool has_error, uint32_t error)
+{
+	vmx_inject_event(vp->vmcs, vector, VMX_INTR_TYPE_HARD_EXCEPTION, has_error, error, 0);
+	return SIM_RESUME_SAME;
+}
+
+/* ---- CPUID (basic reason 10) ------------------------------------------------
+ * The model presents a fixed CPU so traces are identical on every host:
+ * the vendor chosen with --vendor, long mode, SYSCALL, NX; the hypervisor-
+ * present bit; VMX/SVM hidden (no nested virtualization); and the Microsoft
+ * hypervisor leaves 0x40000000-0x40000006 (facts §1). */
+void sim_hv_cpuid(SimVp *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	bool intel = vp->partition->machine->config.vendor == SIM_VENDOR_INTEL;
+	SimPartition *p = vp->partition;
+	memset(out, 0, 4 * sizeof(uint32_t));
+
+	switch (leaf) {
+	case 0x0:
+		out[0] = 0xD;
+		if (intel) { /* "GenuineIntel" in EBX, EDX, ECX */
+			out[1] = 0x756E6547; out[3] = 0x49656E69; out[2] = 0x6C65746E;
+		} else {     /* "AuthenticAMD" */
+			out[1] = 0x68747541; out[3] = 0x69746E65; out[2] = 0x444D4163;
+		}
+		break;
+	case 0x1:
+		out[0] = intel ? 0x000906EA : 0x00A20F10; /* family/model/stepping of a modelled part */
+		out[1] = (vp->index & 0xFF) << 24;        /* initial APIC id */
+		/* SSE3, SSSE3, CX16, SSE4.1, SSE4.2, POPCNT, hypervisor present.
+		 * VMX (bit 5) stays clear: the guest is not offered nesting. */
+		out[2] = (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 23) |
+		         HV_CPUID_FEATURES_ECX_HYPERVISOR_PRESENT;
+		/* FPU, TSC, MSR, PAE, CX8, APIC, SEP, PGE, CMOV, PAT, FXSR, SSE, SSE2 */
+		out[3] = (1u << 0) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) |
+		         (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 24) | (1u << 25) | (1u << 26);
+		break;
+	case 0x80000000:
+		out[0] = 0x80000008;
+		break;
+	case 0x80000001:
+		out[2] = 1u << 0;   /* LAHF in 64-bit mode; SVM (bit 2) clear: no nesting */
+		out[3] = (1u << 11) | (1u << 20) | (1u << 29); /* SYSCALL, NX, long mode */
+		break;
+	case 0x80000008:
+		out[0] = 0x3027; /* 39 physical, 48 linear address bits */
+		break;
+	case HV_CPUID_VENDOR_AND_MAX_FUNCTIONS:
+		out[0] = HV_CPUID_MAX_LEAF;
+		out[1] = HV_CPUID_VENDOR_EBX;
+		out[2] = HV_CPUID_VENDOR_ECX;
+		out[3] = HV_CPUID_VENDOR_EDX;
+		break;
+	case HV_CPUID_INTERFACE:
+		out[0] = HV_CPUID_INTERFACE_HV1;
+		break;
+	case HV_CPUID_VERSION:
+		out[0] = 1;                  /* build number of the model */
+		out[1] = (0u << 16) | 1u;    /* version 0.1 */
+		break;
+	case HV_CPUID_FEATURES:
+		out[0] = (uint32_t)p->privileges;
+		out[1] = (uint32_t)(p->privileges >> 32);
+		out[3] = HV_FEATURE_DIRECT_SYNTHETIC_TIMERS;
+		break;
+	case HV_CPUID_ENLIGHTENMENT_INFO:
+		out[1] = 0xFFFFFFFFu; /* never notify long spin waits on its own */
+		out[2] = 39;          /* implemented physical address bits */
+		break;
+	case HV_CPUID_IMPLEMENTATION_LIMITS:
+		out[0] = 1;           /* max VPs per partition in this model */
+		out[1] = 1;           /* logical processors */
+		break;
+	case HV_CPUID_HARDWARE_FEATURES:
+		out[0] = (1u << 1) | (1u << 3); /* MSR bitmaps, SLAT in use */
+		break;
+	default:
+		break;
+	}
+	(void)subleaf;
+}
+
+static SimExitAction handle_cpuid(SimVp *vp, SimExit *exit)
+{
+	uint32_t leaf = (uint32_t)reg(vp, SIM_REG_RAX);
+	uint32_t subleaf = (uint32_t)reg(vp, SIM_REG_RCX);
+	uint32_t r[4];
+
+	sim_hv_cpuid(vp, leaf, subleaf, r);
+	set_reg(vp, SIM_REG_RAX, r[0]);
+	set_reg(vp, SIM_REG_RBX, r[1]);
+	set_reg(vp, SIM_REG_RCX, r[2]);
+	set_reg(vp, SIM_REG_RDX, r[3]);
+
+	SimEvent ev = { .type = SIM_EV_CPUID };
+	ev.u.cpuid.leaf = leaf;
+	ev.u.cpuid.subleaf = subleaf;
+	ev.u.cpuid.eax = r[0];
+	ev.u.cpuid.ebx = r[1];
+	ev.u.cpuid.ecx = r[2];
+	ev.u.cpuid.edx = r[3];
+	sim_vp_emit(vp, &ev);
+	return SIM_RESUME_NEXT;
+}
+
+/* ---- The hypercall page (facts §2.2) ----------------------------------------
+ * An overlay: while enabled, the guest sees the hypervisor's stub at that
+ * GPA instead of its RAM, may execute it, and gets #GP on a write. Modelled
+ * by saving the RAM page, writing the stub and write-protecting the page;
+ * disabling restores the RAM. */
+static void hcpage_emit(SimVp *vp)
+{
+	SimPartition *p = vp->partition;
+	SimEvent ev = { .type = SIM_EV_HYPERCALL_PAGE };
+	ev.u.hcpage.gpa = p->hcpage_gpa;
+	ev.u.hcpage.enabled = p->hcpage_active;
+	ev.u.hcpage.nbytes = 4;
+	if (p->hcpage_active)
+		sim_memory_read(&p->mem, p->hcpage_gpa, ev.u.hcpage.bytes, 4);
+	g_strlcpy(ev.text, !p->hcpage_active ? "" :
+	          p->machine->config.vendor == SIM_VENDOR_INTEL ? "vmcall; ret" : "vmmcall; ret",
+	          sizeof ev.text);
+	sim_vp_emit(vp, &ev);
+}
+
+static void hcpage_disable(SimVp *vp)
+{
+	SimPartition *p = vp->partition;
+	if (!p->hcpage_active)
+		return;
+	sim_memory_write(&p->mem, p->hcpage_gpa, p->hcpage_saved, HV_PAGE_SIZE);
+	p->hcpage_active = false;
+	p->machine->backend->hypercall_page_changed(vp, p->hcpage_gpa, false);
+	hcpage_emit(vp);
+}
+
+static void hcpage_enable(SimVp *vp, uint64_t gpa)
+{
+	SimPartition *p = vp->partition;
+	static const guint8 intel_stub[] = { X86_INSN_VMCALL_BYTES, X86_INSN_RET };
+	static const guint8 amd_stub[] = { X86_INSN_VMMCALL_BYTES, X86_INSN_RET };
+	bool intel = p->machine->config.vendor == SIM_VENDOR_INTEL;
+	guint8 page[HV_PAGE_SIZE];
+
+	hcpage_disable(vp);
+	sim_memory_read(&p->mem, gpa, p->hcpage_saved, HV_PAGE_SIZE);
+	/* Fill with INT3 so a stray call into the rest of the page traps. */
+	memset(page, 0xCC, sizeof page);
+	memcpy(page, intel ? intel_stub : amd_stub, sizeof intel_stub);
+	sim_memory_write(&p->mem, gpa, page, HV_PAGE_SIZE);
+	p->hcpage_gpa = gpa;
+	p->hcpage_active = true;
+	p->machine->backend->hypercall_page_changed(vp, gpa, true);
+	hcpage_emit(vp);
+}
+
+/* ---- Synthetic timer 0, direct mode only (facts §2.5) ------------------------ */
+uint64_t sim_vp_time_ref_count(const SimVp *vp)
+{
+	return sim_vp_vtime(vp) / HV_TIME_UNIT_NS;
+}
+
+static void stimer_update(SimVp *vp)
+{
+	SimStimer *t = &vp->stimer0;
+	bool enabled = t->config & HV_STIMER_CONFIG_ENABLE;
+	bool direct = t->config & HV_STIMER_CONFIG_DIRECT_MODE;
+	/* Enabling a non-direct timer with SINTx = 0 clears Enable at once;
+	 * message-mode timers need the SynIC, which comes with partitions. */
+	if (enabled && !direct) {
+		t->config &= ~HV_STIMER_CONFIG_ENABLE;
+		sim_vp_message(vp, "STIMER0: message mode needs the SynIC (not modelled yet); timer disabled");
+		enabled = false;
+	}
+	t->armed = enabled && t->count != 0;
+}
+
+void sim_vp_hv_timer_check(SimVp *vp)
+{
+	SimStimer *t = &vp->stimer0;
+	if (!t->armed || sim_vp_time_ref_count(vp) < t->count)
+		return;
+	SimEvent ev = { .type = SIM_EV_TIMER };
+	ev.u.timer.timer = 0;
+	ev.u.timer.expiry = t->count;
+	sim_vp_emit(vp, &ev);
+	if (t->config & HV_STIMER_CONFIG_PERIODIC) {
+		/* COUNT is the period for periodic timers. */
+		t->count = sim_vp_time_ref_count(vp) + t->count;
+	} else {
+		t->config &= ~HV_STIMER_CONFIG_ENABLE;
+		t->armed = false;
+	}
+	vp->pending_vector = (int)((t->config & HV_STIMER_CONFIG_VECTOR_MASK) >> HV_STIMER_CONFIG_VECTOR_SHIFT);
+}
+
+/* ---- RDMSR / WRMSR (basic reasons 31 and 32) ---------------------------------
+ * Only MSRs the MSR bitmap makes exit reach here: the synthetic range
+ * (outside the bitmap's two ranges, so it always exits) and any architectural
+ * MSR the policy chose to intercept. Unknown MSRs raise #GP, as on Hyper-V. */
+static void emit_msr(SimVp *vp, uint32_t msr, bool write, uint64_t value, bool fault)
+{
+	SimEvent ev = { .type = SIM_EV_MSR };
+	ev.u.msr.msr = msr;
+	ev.u.msr.write = write;
+	ev.u.msr.synthetic = msr >= HV_X64_MSR_SYNTHETIC_FIRST && msr <= HV_X64_MSR_SYNTHETIC_LAST;
+	ev.u.msr.value = value;
+	ev.u.msr.fault = fault;
+	sim_vp_emit(vp, &ev);
+}
+
+static bool msr_read(SimVp *vp, uint32_t msr, uint64_t *value)
+{
+	SimPartition *p = vp->partition;
+	switch (msr) {
+	case HV_X64_MSR_GUEST_OS_ID: *value = p->guest_os_id; return true;
+	case HV_X64_MSR_HYPERCALL: *value = p->hypercall_msr; return true;
+	case HV_X64_MSR_VP_INDEX: *value = vp->index; return true;
+	case HV_X64_MSR_TIME_REF_COUNT: *value = sim_vp_time_ref_count(vp); return true;
+	case HV_X64_MSR_STIMER0_CONFIG: *value = vp->stimer0.config; return true;
+	case HV_X64_MSR_STIMER0_COUNT: *value = vp->stimer0.count; return true;
+	case HV_X64_MSR_EOI: *value = 0; return true; /* write-only; reads 0 */
+	case IA32_EFER_MSR: *value = vmx_vmcs_get(vp->vmcs, VMCS_GUEST_IA32_EFER); return true;
+	default: return false;
+	}
+}
+
+static bool msr_write(SimVp *vp, uint32_t msr, uint64_t value)
+{
+	SimPartition *p = vp->partition;
+	switch (msr) {
+	case HV_X64_MSR_GUEST_OS_ID:
+		p->guest_os_id = value;
+		if (value == 0) {
+			/* Clearing the guest OS id disables the hypercall page. */
+			p->hypercall_msr &= ~HV_HYPERCALL_MSR_ENABLE;
+			hcpage_disable(vp);
+		}
+		return true;
+	case HV_X64_MSR_HYPERCALL: {
+		uint64_t gpfn = value >> HV_HYPERCALL_MSR_GPFN_SHIFT;
+		if (p->hypercall_msr & HV_HYPERCALL_MSR_LOCKED)
+			return true; /* locked until reset: writes are ignored */
+		if (!sim_memory_range_ok(&p->mem, gpfn << HV_PAGE_SHIFT, HV_PAGE_SIZE))
+			return false; /* GPFN outside the GPA space: #GP */
+		/* Enable cannot be set before a guest OS id is written: it reads back 0. */
+		if (p->guest_os_id == 0)
+			value &= ~HV_HYPERCALL_MSR_ENABLE;
+		p->hypercall_msr = value;
+		if (value & HV_HYPERCALL_MSR_ENABLE)
+			hcpage_enable(vp, gpfn << HV_PAGE_SHIFT);
+		else
+			hcpage_disable(vp);
+		return true;
+	}
+	case HV_X64_MSR_STIMER0_CONFIG:
+		vp->stimer0.config = value;
+		stimer_update(vp);
+		return true;
+	case HV_X64_MSR_STIMER0_COUNT:
+		vp->stimer0.count = value;
+		if (value == 0)
+			vp->stimer0.config &= ~HV_STIMER_CONFIG_ENABLE; /* writing 0 stops the timer */
+		else if (vp->stimer0.config & HV_STIMER_CONFIG_AUTO_ENABLE)
+			vp->stimer0.config |= HV_STIMER_CONFIG_ENABLE;
+		stimer_update(vp);
+		return true;
+	case HV_X64_MSR_EOI:
+		return true; /* no local APIC is modelled: EOI is accepted */
+	case IA32_EFER_MSR:
+		/* Only SCE, LME, LMA and NXE exist here; LMA is read-only and
+		 * long mode cannot be left this way. Reserved bits: #GP. */
+		if (value & ~(X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE))
+			return false;
+		value = (value & ~X86_EFER_LMA) | (vmx_vmcs_get(vp->vmcs, VMCS_GUEST_IA32_EFER) & X86_EFER_LMA);
+		vp->partition->machine->backend->reg_set(vp, SIM_REG_EFER, value);
+		return true;
+	default:
+		return false; /* read-only (VP_INDEX, TIME_REF_COUNT) or unknown */
+	}
+}
+
+static SimExitAction handle_rdmsr(SimVp *vp, SimExit *exit)
+{
+	uint32_t msr = (uint32_t)reg(vp, SIM_REG_RCX);
+	uint64_t value = 0;
+	if (!msr_read(vp, msr, &value)) {
+		emit_msr(vp, msr, false, 0, true);
+		return inject_exception(vp, X86_VEC_GP, true, 0);
+	}
+	set_reg(vp, SIM_REG_RAX, value & 0xFFFFFFFFu);
+	set_reg(vp, SIM_REG_RDX, value >> 32);
+	emit_msr(vp, msr, false, value, false);
+	return SIM_RESUME_NEXT;
+}
+
+static SimExitAction handle_wrmsr(SimVp *vp, SimExit *exit)
+{
+	uint32_t msr = (uint32_t)reg(vp, SIM_REG_RCX);
+	uint64_t value = (reg(vp, SIM_REG_RDX) << 32) | (reg(vp, SIM_REG_RAX) & 0xFFFFFFFFu);
+	if (!msr_write(vp, msr, value)) {
+		emit_msr(vp, msr, true, value, true);
+		return inject_exception(vp, X86_VEC_GP, true, 0);
+	}
+	emit_msr(vp, msr, true, value, false);
+	return SIM_RESUME_NEXT;
+}
+
+/* ---- I/O instruction (basic reason 30) ---------------------------------------
+ * The exit qualification says which port, how wide and which direction;
+ * the hypervisor's device model answers. (With a parent partition this
+ * becomes an intercept message to the worker process.) */
+static SimDevice *find_device(SimPartition *p, uint16_t port)
+{
+	for (guint i = 0; i < p->devices->len; i++) {
+		SimDevice *d = g_ptr_array_index(p->devices, i);
+		if (port >= d->port_first && port <= d->port_last)
+			return d;
+	}
+	return NULL;
+}
+
+static SimExitAction handle_io(SimVp *vp, SimExit *exit)
+{
+	VmxIoQual q;
+	vmx_io_qual_decode(exit->vmx.qualification, &q);
+	SimDevice *dev = find_device(vp->partition, q.port);
+
+	SimEvent ev = { .type = SIM_EV_PORT_IO };
+	ev.u.io.port = q.port;
+	ev.u.io.size = q.size;
+	ev.u.io.in = q.in;
+	ev.u.io.intercepted = 1;
+	if (q.in) {
+		/* A port with no device floats high, as on a real bus. */
+		exit->io_data = dev ? dev->ops->io_read(dev, (uint16_t)(q.port - dev->port_first), q.size)
+		                    : 0xFFFFFFFFu;
+		ev.u.io.value = (uint32_t)exit->io_data;
+		sim_vp_emit(vp, &ev);
+	} else {
+		ev.u.io.value = (uint32_t)exit->io_data;
+		sim_vp_emit(vp, &ev);
+		if (dev)
+			dev->ops->io_write(dev, (uint16_t)(q.port - dev->port_first), q.size, (uint32_t)exit->io_data);
+	}
+	if (vp->partition->stopped)
+		return SIM_STOP_PARTITION;
+	return SIM_RESUME_NEXT;
+}
+
+/* ---- HLT (basic reason 12) -------------------------------------------------- */
+static SimExitAction handle_hlt(SimVp *vp, SimExit *exit)
+{
+	uint64_t rflags = reg(vp, SIM_REG_RFLAGS);
+	SimEvent ev = { .type = SIM_EV_HALT };
+	sim_vp_emit(vp, &ev);
+	if (!(rflags & X86_RFLAGS_IF) && vp->pending_vector < 0) {
+		/* Nothing can ever wake this VP: report it rather than hang. */
+		sim_partition_stop(vp->partition, false, 2,
+		                   "VP %u executed HLT at RIP 0x%" G_GINT64_MODIFIER "x with interrupts disabled (RFLAGS.IF=0): it can never wake up",
+		                   vp->index, exit->vmx.guest_rip);
+		return SIM_STOP_PARTITION;
+	}
+	vp->halted = true;
+	return SIM_STOP_VP;
+}
+
+/* ---- VMCALL (basic reason 18; VMMCALL, SVM exit 0x81, on AMD) ---------------- */
+static SimExitAction handle_vmcall(SimVp *vp, SimExit *exit)
+{
+	return sim_hv_hypercall(vp, exit);
+}
+
+/* ---- Triple fault (basic reason 2) ------------------------------------------ */
+static SimExitAction handle_triple_fault(SimVp *vp, SimExit *exit)
+{
+	sim_partition_stop(vp->partition, false, 3,
+	                   "triple fault at RIP 0x%" G_GINT64_MODIFIER "x: the guest could not deliver an exception; partition %u terminated",
+	                   exit->vmx.guest_rip, vp->partition->id);
+	return SIM_STOP_PARTITION;
+}
+
+/* ---- EPT violation (basic reason 48) ----------------------------------------- */
+static SimExitAction handle_ept_violation(SimVp *vp, SimExit *exit)
+{
+	sim_partition_stop(vp->partition, false, 4,
+	                   "EPT violation at RIP 0x%" G_GINT64_MODIFIER "x: %s of a guest-physical address outside partition %u's memory (%" G_GUINT64_FORMAT " MiB)",
+	                   exit->vmx.guest_rip,
+	                   (exit->vmx.qualification & 4) ? "instruction fetch" : (exit->vmx.qualification & 2) ? "write" : "read",
+	                   vp->partition->id, vp->partition->mem.size >> 20);
+	return SIM_STOP_PARTITION;
+}
+
+/* ---- Exception or NMI (basic reason 0) ----------------------------------------
+ * Only exceptions set in the exception bitmap exit. This hypervisor has no
+ * use for them yet, so it reflects each one back into the guest. */
+static SimExitAction handle_exception(SimVp *vp, SimExit *exit)
+{
+	uint8_t vector, type;
+	bool has_err;
+	vmx_intr_info_decode(exit->vmx.intr_info, &vector, &type, &has_err);
+	return inject_exception(vp, vector, has_err, exit->vmx.intr_error_code);
+}
+
+static SimExitAction handle_unexpected(SimVp *vp, SimExit *exit)
+{
+	uint16_t basic = vmx_exit_basic(&exit->vmx);
+	sim_partition_stop(vp->partition, false, 5,
+	                   "unexpected VM exit %u (%s) at RIP 0x%" G_GINT64_MODIFIER "x: this hypervisor does not handle it",
+	                   basic, vmx_exit_reason_name(basic), exit->vmx.guest_rip);
+	return SIM_STOP_PARTITION;
+}
+
+SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
+{
+	uint16_t basic = vmx_exit_basic(&exit->vmx);
+	SimExitAction action;
+
+	/* What the processor does on VM exit: save the exit information and
+	 * guest RIP into the VMCS, then run the host (the hypervisor). */
+	vmx_exit_record(vp->vmcs, &exit->vmx);
+	vp->extra_ns += SIM_COST_WORLD_SWITCH_NS;
+
+	SimEvent ev = { .type = SIM_EV_VM_EXIT };
+	ev.u.exit.reason = exit->vmx.reason;
+	ev.u.exit.qualification = exit->vmx.qualification;
+	ev.u.exit.rip = exit->vmx.guest_rip;
+	ev.u.exit.length = exit->vmx.instruction_length;
+	ev.u.exit.svm_code = vmx_exit_to_svm(basic, exit->vmx.qualification, exit->vmx.intr_info & 0xFF);
+	sim_vp_emit(vp, &ev);
+
+	switch (basic) {
+	case VMX_EXIT_EXCEPTION_NMI:   action = handle_exception(vp, exit); break;
+	case VMX_EXIT_TRIPLE_FAULT:    action = handle_triple_fault(vp, exit); break;
+	case VMX_EXIT_CPUID:           action = handle_cpuid(vp, exit); break;
+	case VMX_EXIT_HLT:             action = handle_hlt(vp, exit); break;
+	case VMX_EXIT_VMCALL:          action = handle_vmcall(vp, exit); break;
+	case VMX_EXIT_IO_INSTRUCTION:  action = handle_io(vp, exit); break;
+	case VMX_EXIT_RDMSR:           action = handle_rdmsr(vp, exit); break;
+	case VMX_EXIT_WRMSR:           action = handle_wrmsr(vp, exit); break;
+	case VMX_EXIT_EPT_VIOLATION:   action = handle_ept_violation(vp, exit); break;
+	default:                       action = handle_unexpected(vp, exit); break;
+	}
+
+	if (action == SIM_RESUME_NEXT || action == SIM_RESUME_SAME) {
+		SimEvent en = { .type = SIM_EV_VM_ENTRY };
+		uint32_t info = (uint32_t)vmx_vmcs_get(vp->vmcs, VMCS_VM_ENTRY_INTR_INFO_FIELD);
+		uint8_t vector, type;
+		bool has_err;
+		if (vmx_intr_info_decode(info, &vector, &type, &has_err)) {
+			en.u.entry.injected = 1;
+			en.u.entry.injected_vector = vector;
+		}
+		sim_vp_emit(vp, &en);
+	}
+	return action;
+}
+
+/* The execution controls this hypervisor programs into every VP's VMCS:
+ * its whole interception policy in one place. */
+void sim_hv_setup_vmcs(SimVp *vp)
+{
+	VmxVmcs *v = vp->vmcs;
+	vmx_vmcs_init_defaults(v);
+	/* HLT exits so an idle VP gives its time back; I/O goes through the
+	 * I/O bitmaps (every port set: the devices are modelled in ring -1);
+	 * MSRs through the MSR bitmap (architectural MSRs pass through, the
+	 * synthetic range lies outside the bitmap and always exits). */
+	vmx_vmcs_write(v, VMCS_CPU_BASED_VM_EXEC_CONTROL,
+	               VMX_PROC_HLT_EXITING | VMX_PROC_USE_IO_BITMAPS | VMX_PROC_USE_MSR_BITMAPS |
+	               VMX_PROC_ACTIVATE_SECONDARY);
+	vmx_vmcs_write(v, VMCS_SECONDARY_VM_EXEC_CONTROL, VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID);
+	vmx_vmcs_write(v, VMCS_PIN_BASED_VM_EXEC_CONTROL, VMX_PIN_EXTERNAL_INTERRUPT_EXITING | VMX_PIN_NMI_EXITING);
+	vmx_vmcs_write(v, VMCS_VM_ENTRY_CONTROLS, VMX_ENTRY_CTL_IA32E_MODE_GUEST | VMX_ENTRY_CTL_LOAD_EFER);
+	vmx_vmcs_write(v, VMCS_VM_EXIT_CONTROLS, VMX_EXIT_CTL_HOST_ADDR_SPACE_SIZE | VMX_EXIT_CTL_SAVE_EFER |
+	               VMX_EXIT_CTL_LOAD_EFER | VMX_EXIT_CTL_ACK_INTERRUPT);
+	vmx_vmcs_write(v, VMCS_EXCEPTION_BITMAP, 0); /* exceptions stay in the guest */
+	vmx_vmcs_write(v, VMCS_VIRTUAL_PROCESSOR_ID, vp->partition->id);
+	for (uint32_t port = 0; port <= 0xFFFF; port++)
+		vmx_io_bitmap_set(v, (uint16_t)port, true);
+	vmx_msr_bitmap_set_all(v, false);
+	/* EFER is guest state the hypervisor keeps in the VMCS (guest
+	 * IA32_EFER): intercept it so the model always knows SCE and NXE. */
+	vmx_msr_bitmap_set(v, IA32_EFER_MSR, true, true);
+}

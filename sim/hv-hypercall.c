@@ -1,0 +1,258 @@
+/* hv-hypercall.c — hypercalls as the TLFS defines them for x64 callers.
+ * Sim thread, ring -1: runs between the VMCALL (or VMMCALL) exit and the
+ * VM entry that returns the result in RAX.
+ *
+ * The convention (facts §3.1-3.3): RCX holds the input value (call code,
+ * fast bit, variable-header size, rep count and start index); for memory
+ * calls RDX and R8 hold the GPAs of the input and output blocks, for fast
+ * calls they hold the input itself. The result in RAX carries the status in
+ * bits 15:0 and, for rep calls, the reps completed in bits 43:32.
+ *
+ * Everything the guest hands in is hostile: reserved bits, rep counts,
+ * alignment and every GPA are checked before any guest memory is touched.
+ * The table below is the whole interface; a code it does not list gets
+ * HV_STATUS_INVALID_HYPERCALL_CODE. */
+#include <string.h>
+
+#include "hv-hypercall.h"
+#include "hv-tlfs.h"
+#include "sim-private.h"
+#include "x86-arch.h"
+
+/* ---- Input value ------------------------------------------------------------ */
+
+void hv_control_decode(uint64_t rcx, HvControl *out)
+{
+	out->code = (uint16_t)(rcx & HV_HYPERCALL_CODE_MASK);
+	out->fast = (rcx & HV_HYPERCALL_FAST) != 0;
+	out->varhead_qwords = (uint16_t)((rcx & HV_HYPERCALL_VARHEAD_MASK) >> HV_HYPERCALL_VARHEAD_SHIFT);
+	out->rep_count = (uint16_t)((rcx & HV_HYPERCALL_REP_COUNT_MASK) >> HV_HYPERCALL_REP_COUNT_SHIFT);
+	out->rep_start = (uint16_t)((rcx & HV_HYPERCALL_REP_START_MASK) >> HV_HYPERCALL_REP_START_SHIFT);
+	/* The nested bit routes a call to an L0 hypervisor; there is none. */
+	out->reserved_set = (rcx & (HV_HYPERCALL_RSVD0_MASK | HV_HYPERCALL_RSVD1_MASK |
+	                            HV_HYPERCALL_RSVD2_MASK | HV_HYPERCALL_NESTED)) != 0;
+}
+
+uint64_t hv_control_encode(const HvControl *c)
+{
+	return (uint64_t)c->code | (c->fast ? HV_HYPERCALL_FAST : 0) |
+	       ((uint64_t)c->varhead_qwords << HV_HYPERCALL_VARHEAD_SHIFT) |
+	       ((uint64_t)c->rep_count << HV_HYPERCALL_REP_COUNT_SHIFT) |
+	       ((uint64_t)c->rep_start << HV_HYPERCALL_REP_START_SHIFT);
+}
+
+uint16_t hv_check_block(const SimMemory *mem, uint64_t gpa, uint64_t len)
+{
+	if (gpa & 7)
+		return HV_STATUS_INVALID_ALIGNMENT;       /* not 8-byte aligned */
+	if ((gpa & (HV_PAGE_SIZE - 1)) + len > HV_PAGE_SIZE)
+		return HV_STATUS_INVALID_ALIGNMENT;       /* crosses a page boundary */
+	if (!sim_memory_range_ok(mem, gpa, len))
+		return HV_STATUS_INVALID_ALIGNMENT;       /* outside the partition's GPA space */
+	return HV_STATUS_SUCCESS;
+}
+
+/* ---- The call table ------------------------------------------------------------ */
+
+typedef struct HvCallCtx {
+	SimVp *vp;
+	const HvControl *ctl;
+	const guint8 *in;      /* input block, or the 16 bytes of RDX:R8 for fast calls */
+	guint8 *out;           /* output block, written back to the guest on return */
+	uint16_t reps_done;    /* absolute: the index of the first rep not completed */
+} HvCallCtx;
+
+typedef uint16_t (*HvCallFunc)(HvCallCtx *ctx);
+
+#define HVC_REP     (1u << 0)   /* a rep call: rep count must be > 0 */
+#define HVC_FAST    (1u << 1)   /* may be issued in the register (fast) form */
+#define HVC_MEMORY  (1u << 2)   /* may be issued in the memory form */
+
+typedef struct HvCallDef {
+	uint16_t code;
+	uint32_t flags;
+	uint64_t privilege;        /* partition privilege needed (facts §1.3: EBX << 32 | EAX) */
+	uint16_t in_header, in_rep; /* bytes of input: header + rep_count * element */
+	uint16_t out_header, out_rep;
+	HvCallFunc func;
+} HvCallDef;
+
+static uint16_t call_notify_long_spin_wait(HvCallCtx *ctx)
+{
+	/* Input: the spin count the guest waited. A scheduling hint only: this
+	 * single-VP model has no other VP to run instead. */
+	return HV_STATUS_SUCCESS;
+}
+
+static uint16_t call_get_partition_id(HvCallCtx *ctx)
+{
+	struct hv_output_get_partition_id o = { .partition_id = ctx->vp->partition->id };
+	memcpy(ctx->out, &o, sizeof o);
+	return HV_STATUS_SUCCESS;
+}
+
+/* Maps a TLFS register name to a register of the calling VP. */
+static bool vp_register_by_name(uint32_t name, SimReg *out)
+{
+	if (name >= HV_X64_REGISTER_RAX && name <= HV_X64_REGISTER_R15) {
+		/* TLFS order RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8.. is SimReg's order. */
+		*out = (SimReg)(SIM_REG_RAX + (name - HV_X64_REGISTER_RAX));
+		return true;
+	}
+	switch (name) {
+	case HV_X64_REGISTER_RIP: *out = SIM_REG_RIP; return true;
+	case HV_X64_REGISTER_RFLAGS: *out = SIM_REG_RFLAGS; return true;
+	case HV_X64_REGISTER_CR0: *out = SIM_REG_CR0; return true;
+	case HV_X64_REGISTER_CR2: *out = SIM_REG_CR2; return true;
+	case HV_X64_REGISTER_CR3: *out = SIM_REG_CR3; return true;
+	case HV_X64_REGISTER_CR4: *out = SIM_REG_CR4; return true;
+	case HV_X64_REGISTER_EFER: *out = SIM_REG_EFER; return true;
+	default: return false;
+	}
+}
+
+static uint16_t call_get_vp_registers(HvCallCtx *ctx)
+{
+	struct hv_input_get_vp_registers hdr;
+	SimVp *vp = ctx->vp;
+	SimPartition *p = vp->partition;
+
+	memcpy(&hdr, ctx->in, sizeof hdr);
+	if (hdr.partition_id != HV_PARTITION_ID_SELF && hdr.partition_id != p->id)
+		return HV_STATUS_INVALID_PARTITION_ID; /* other partitions: the parent's business */
+	if (hdr.vp_index != HV_VP_INDEX_SELF && hdr.vp_index != vp->index)
+		return HV_STATUS_INVALID_VP_INDEX;
+	if (hdr.target_vtl != 0 || hdr.rsvd_z[0] || hdr.rsvd_z[1] || hdr.rsvd_z[2])
+		return HV_STATUS_INVALID_PARAMETER;
+
+	for (uint16_t i = ctx->ctl->rep_start; i < ctx->ctl->rep_count; i++) {
+		uint32_t name;
+		SimReg r;
+		memcpy(&name, ctx->in + sizeof hdr + 4u * i, sizeof name);
+		if (!vp_register_by_name(name, &r))
+			return HV_STATUS_INVALID_PARAMETER; /* reps_done says how far we got */
+		struct hv_register_value v = { .low = p->machine->backend->reg_get(vp, r), .high = 0 };
+		memcpy(ctx->out + sizeof v * i, &v, sizeof v);
+		ctx->reps_done = i + 1;
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+static const HvCallDef call_table[] = {
+	{ HVCALL_NOTIFY_LONG_SPIN_WAIT, HVC_FAST | HVC_MEMORY, 0, 8, 0, 0, 0, call_notify_long_spin_wait },
+	{ HVCALL_GET_PARTITION_ID, HVC_MEMORY, HV_PRIV_ACCESS_PARTITION_ID, 0, 0, 8, 0, call_get_partition_id },
+	{ HVCALL_GET_VP_REGISTERS, HVC_REP | HVC_MEMORY, (uint64_t)HV_PRIV_ACCESS_VP_REGISTERS << 32,
+	  sizeof(struct hv_input_get_vp_registers), 4, 0, sizeof(struct hv_register_value), call_get_vp_registers },
+};
+
+static const HvCallDef *find_call(uint16_t code)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(call_table); i++)
+		if (call_table[i].code == code)
+			return &call_table[i];
+	return NULL;
+}
+
+/* ---- Dispatch --------------------------------------------------------------- */
+
+static uint64_t round8(uint64_t n)
+{
+	return (n + 7) & ~7ull;
+}
+
+/* Every check that does not need the call's own logic, in the order the
+ * TLFS lists the failures. */
+static uint16_t validate(SimVp *vp, const HvControl *ctl, const HvCallDef *def,
+                         uint64_t in_gpa, uint64_t out_gpa, uint64_t *in_len, uint64_t *out_len)
+{
+	if (ctl->reserved_set || ctl->varhead_qwords != 0)
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if (!def)
+		return HV_STATUS_INVALID_HYPERCALL_CODE;
+	if (def->flags & HVC_REP) {
+		if (ctl->rep_count == 0 || ctl->rep_start >= ctl->rep_count)
+			return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	} else if (ctl->rep_count != 0 || ctl->rep_start != 0) {
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	}
+	if (ctl->fast ? !(def->flags & HVC_FAST) : !(def->flags & HVC_MEMORY))
+		return HV_STATUS_INVALID_HYPERCALL_INPUT;
+	if ((vp->partition->privileges & def->privilege) != def->privilege)
+		return HV_STATUS_ACCESS_DENIED;
+
+	*in_len = round8((uint64_t)def->in_header + (uint64_t)ctl->rep_count * def->in_rep);
+	*out_len = (uint64_t)def->out_header + (uint64_t)ctl->rep_count * def->out_rep;
+	if (ctl->fast) {
+		/* Register form: at most 16 bytes in RDX:R8, no output. */
+		if (*in_len > 16 || *out_len != 0)
+			return HV_STATUS_INVALID_HYPERCALL_INPUT;
+		return HV_STATUS_SUCCESS;
+	}
+	uint16_t st;
+	if (*in_len && (st = hv_check_block(&vp->partition->mem, in_gpa, *in_len)) != HV_STATUS_SUCCESS)
+		return st;
+	if (*out_len && (st = hv_check_block(&vp->partition->mem, out_gpa, *out_len)) != HV_STATUS_SUCCESS)
+		return st;
+	return HV_STATUS_SUCCESS;
+}
+
+SimExitAction sim_hv_hypercall(SimVp *vp, SimExit *exit)
+{
+	const SimBackendOps *be = vp->partition->machine->backend;
+	SimPartition *p = vp->partition;
+
+	/* Hypercalls are a ring 0 interface: from ring 3, or before the guest
+	 * enabled the hypercall page, the instruction is undefined (#UD). */
+	uint8_t cpl = be->reg_get(vp, SIM_REG_CS) & 3;
+	if (cpl != 0 || !p->hcpage_active) {
+		sim_vp_message(vp, "%s at RIP 0x%" G_GINT64_MODIFIER "x %s: #UD injected",
+		               p->machine->config.vendor == SIM_VENDOR_INTEL ? "VMCALL" : "VMMCALL",
+		               exit->vmx.guest_rip,
+		               cpl != 0 ? "from ring 3" : "before the hypercall page was enabled");
+		vmx_inject_event(vp->vmcs, X86_VEC_UD, VMX_INTR_TYPE_HARD_EXCEPTION, false, 0, 0);
+		return SIM_RESUME_SAME;
+	}
+
+	uint64_t rcx = be->reg_get(vp, SIM_REG_RCX);
+	uint64_t rdx = be->reg_get(vp, SIM_REG_RDX);
+	uint64_t r8 = be->reg_get(vp, SIM_REG_R8);
+	HvControl ctl;
+	hv_control_decode(rcx, &ctl);
+	const HvCallDef *def = find_call(ctl.code);
+
+	uint64_t in_len = 0, out_len = 0;
+	guint8 in[HV_PAGE_SIZE];
+	guint8 out[HV_PAGE_SIZE];
+	HvCallCtx ctx = { .vp = vp, .ctl = &ctl, .in = in, .out = out, .reps_done = ctl.rep_start };
+
+	uint16_t status = validate(vp, &ctl, def, rdx, r8, &in_len, &out_len);
+	if (status == HV_STATUS_SUCCESS) {
+		if (ctl.fast) {
+			memset(in, 0, 16);
+			memcpy(in, &rdx, 8);
+			memcpy(in + 8, &r8, 8);
+		} else if (in_len) {
+			sim_memory_read(&p->mem, rdx, in, in_len);
+		}
+		if (out_len)
+			memset(out, 0, out_len);
+		status = def->func(&ctx);
+		/* Partial results of a rep call are visible too. */
+		if (out_len && (status == HV_STATUS_SUCCESS || (def->flags & HVC_REP)))
+			sim_memory_write(&p->mem, r8, out, out_len);
+	}
+	uint16_t reps = (def && (def->flags & HVC_REP)) ? ctx.reps_done : 0;
+	be->reg_set(vp, SIM_REG_RAX, (uint64_t)status | ((uint64_t)reps << HV_HYPERCALL_RESULT_REPS_SHIFT));
+
+	SimEvent ev = { .type = SIM_EV_HYPERCALL };
+	ev.u.hypercall.code = ctl.code;
+	ev.u.hypercall.status = status;
+	ev.u.hypercall.fast = ctl.fast;
+	ev.u.hypercall.rep_count = ctl.rep_count;
+	ev.u.hypercall.rep_start = ctl.rep_start;
+	ev.u.hypercall.reps_done = reps;
+	ev.u.hypercall.input = rdx;
+	ev.u.hypercall.output = r8;
+	sim_vp_emit(vp, &ev);
+	return SIM_RESUME_NEXT;
+}

@@ -1,0 +1,137 @@
+/* hv-names.c — name tables for TLFS call codes, statuses and MSRs.
+ * Pure data, any thread. Numbers come from sim/abi/hv-tlfs.h only. */
+#include "hv-names.h"
+
+#include <stddef.h>
+
+#include "hv-tlfs.h"
+#include "x86-arch.h"
+
+typedef struct { uint32_t value; const char *name; } NamedValue;
+
+static const char *lookup(const NamedValue *t, size_t n, uint32_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].value == v)
+			return t[i].name;
+	return NULL;
+}
+
+#define N(x) (sizeof(x) / sizeof((x)[0]))
+
+static const NamedValue call_names[] = {
+	{ HVCALL_SWITCH_VIRTUAL_ADDRESS_SPACE, "HvCallSwitchVirtualAddressSpace" },
+	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE, "HvCallFlushVirtualAddressSpace" },
+	{ HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST, "HvCallFlushVirtualAddressList" },
+	{ HVCALL_NOTIFY_LONG_SPIN_WAIT, "HvCallNotifyLongSpinWait" },
+	{ HVCALL_SEND_SYNTHETIC_CLUSTER_IPI, "HvCallSendSyntheticClusterIpi" },
+	{ HVCALL_CREATE_PARTITION, "HvCallCreatePartition" },
+	{ HVCALL_INITIALIZE_PARTITION, "HvCallInitializePartition" },
+	{ HVCALL_FINALIZE_PARTITION, "HvCallFinalizePartition" },
+	{ HVCALL_DELETE_PARTITION, "HvCallDeletePartition" },
+	{ HVCALL_GET_PARTITION_PROPERTY, "HvCallGetPartitionProperty" },
+	{ HVCALL_SET_PARTITION_PROPERTY, "HvCallSetPartitionProperty" },
+	{ HVCALL_GET_PARTITION_ID, "HvCallGetPartitionId" },
+	{ HVCALL_GET_NEXT_CHILD_PARTITION, "HvCallGetNextChildPartition" },
+	{ HVCALL_DEPOSIT_MEMORY, "HvCallDepositMemory" },
+	{ HVCALL_WITHDRAW_MEMORY, "HvCallWithdrawMemory" },
+	{ HVCALL_GET_MEMORY_BALANCE, "HvCallGetMemoryBalance" },
+	{ HVCALL_MAP_GPA_PAGES, "HvCallMapGpaPages" },
+	{ HVCALL_UNMAP_GPA_PAGES, "HvCallUnmapGpaPages" },
+	{ HVCALL_INSTALL_INTERCEPT, "HvCallInstallIntercept" },
+	{ HVCALL_CREATE_VP, "HvCallCreateVp" },
+	{ HVCALL_DELETE_VP, "HvCallDeleteVp" },
+	{ HVCALL_GET_VP_REGISTERS, "HvCallGetVpRegisters" },
+	{ HVCALL_SET_VP_REGISTERS, "HvCallSetVpRegisters" },
+	{ HVCALL_TRANSLATE_VIRTUAL_ADDRESS, "HvCallTranslateVirtualAddress" },
+	{ HVCALL_DELETE_PORT, "HvCallDeletePort" },
+	{ HVCALL_DISCONNECT_PORT, "HvCallDisconnectPort" },
+	{ HVCALL_POST_MESSAGE, "HvCallPostMessage" },
+	{ HVCALL_SIGNAL_EVENT, "HvCallSignalEvent" },
+	{ HVCALL_CREATE_PORT, "HvCallCreatePort" },
+	{ HVCALL_CONNECT_PORT, "HvCallConnectPort" },
+	{ HVCALL_START_VIRTUAL_PROCESSOR, "HvCallStartVirtualProcessor" },
+};
+
+static const NamedValue status_names[] = {
+	{ HV_STATUS_SUCCESS, "HV_STATUS_SUCCESS" },
+	{ HV_STATUS_INVALID_HYPERCALL_CODE, "HV_STATUS_INVALID_HYPERCALL_CODE" },
+	{ HV_STATUS_INVALID_HYPERCALL_INPUT, "HV_STATUS_INVALID_HYPERCALL_INPUT" },
+	{ HV_STATUS_INVALID_ALIGNMENT, "HV_STATUS_INVALID_ALIGNMENT" },
+	{ HV_STATUS_INVALID_PARAMETER, "HV_STATUS_INVALID_PARAMETER" },
+	{ HV_STATUS_ACCESS_DENIED, "HV_STATUS_ACCESS_DENIED" },
+	{ HV_STATUS_INVALID_PARTITION_STATE, "HV_STATUS_INVALID_PARTITION_STATE" },
+	{ HV_STATUS_OPERATION_DENIED, "HV_STATUS_OPERATION_DENIED" },
+	{ HV_STATUS_UNKNOWN_PROPERTY, "HV_STATUS_UNKNOWN_PROPERTY" },
+	{ HV_STATUS_PROPERTY_VALUE_OUT_OF_RANGE, "HV_STATUS_PROPERTY_VALUE_OUT_OF_RANGE" },
+	{ HV_STATUS_INSUFFICIENT_MEMORY, "HV_STATUS_INSUFFICIENT_MEMORY" },
+	{ HV_STATUS_PARTITION_TOO_DEEP, "HV_STATUS_PARTITION_TOO_DEEP" },
+	{ HV_STATUS_INVALID_PARTITION_ID, "HV_STATUS_INVALID_PARTITION_ID" },
+	{ HV_STATUS_INVALID_VP_INDEX, "HV_STATUS_INVALID_VP_INDEX" },
+	{ HV_STATUS_NOT_FOUND, "HV_STATUS_NOT_FOUND" },
+	{ HV_STATUS_INVALID_PORT_ID, "HV_STATUS_INVALID_PORT_ID" },
+	{ HV_STATUS_INVALID_CONNECTION_ID, "HV_STATUS_INVALID_CONNECTION_ID" },
+	{ HV_STATUS_INSUFFICIENT_BUFFERS, "HV_STATUS_INSUFFICIENT_BUFFERS" },
+	{ HV_STATUS_NOT_ACKNOWLEDGED, "HV_STATUS_NOT_ACKNOWLEDGED" },
+	{ HV_STATUS_INVALID_VP_STATE, "HV_STATUS_INVALID_VP_STATE" },
+	{ HV_STATUS_ACKNOWLEDGED, "HV_STATUS_ACKNOWLEDGED" },
+	{ HV_STATUS_INVALID_SAVE_RESTORE_STATE, "HV_STATUS_INVALID_SAVE_RESTORE_STATE" },
+	{ HV_STATUS_INVALID_SYNIC_STATE, "HV_STATUS_INVALID_SYNIC_STATE" },
+	{ HV_STATUS_OBJECT_IN_USE, "HV_STATUS_OBJECT_IN_USE" },
+	{ HV_STATUS_NO_DATA, "HV_STATUS_NO_DATA" },
+	{ HV_STATUS_INACTIVE, "HV_STATUS_INACTIVE" },
+	{ HV_STATUS_NO_RESOURCES, "HV_STATUS_NO_RESOURCES" },
+	{ HV_STATUS_FEATURE_UNAVAILABLE, "HV_STATUS_FEATURE_UNAVAILABLE" },
+};
+
+static const NamedValue msr_names[] = {
+	{ HV_X64_MSR_GUEST_OS_ID, "HV_X64_MSR_GUEST_OS_ID" },
+	{ HV_X64_MSR_HYPERCALL, "HV_X64_MSR_HYPERCALL" },
+	{ HV_X64_MSR_VP_INDEX, "HV_X64_MSR_VP_INDEX" },
+	{ HV_X64_MSR_RESET, "HV_X64_MSR_RESET" },
+	{ HV_X64_MSR_VP_RUNTIME, "HV_X64_MSR_VP_RUNTIME" },
+	{ HV_X64_MSR_TIME_REF_COUNT, "HV_X64_MSR_TIME_REF_COUNT" },
+	{ HV_X64_MSR_EOI, "HV_X64_MSR_EOI" },
+	{ HV_X64_MSR_ICR, "HV_X64_MSR_ICR" },
+	{ HV_X64_MSR_TPR, "HV_X64_MSR_TPR" },
+	{ HV_X64_MSR_SCONTROL, "HV_X64_MSR_SCONTROL" },
+	{ HV_X64_MSR_SVERSION, "HV_X64_MSR_SVERSION" },
+	{ HV_X64_MSR_SIEFP, "HV_X64_MSR_SIEFP" },
+	{ HV_X64_MSR_SIMP, "HV_X64_MSR_SIMP" },
+	{ HV_X64_MSR_EOM, "HV_X64_MSR_EOM" },
+	{ HV_X64_MSR_STIMER0_CONFIG, "HV_X64_MSR_STIMER0_CONFIG" },
+	{ HV_X64_MSR_STIMER0_COUNT, "HV_X64_MSR_STIMER0_COUNT" },
+	{ IA32_EFER_MSR, "IA32_EFER" },
+	{ IA32_STAR_MSR, "IA32_STAR" },
+	{ IA32_LSTAR_MSR, "IA32_LSTAR" },
+	{ IA32_CSTAR_MSR, "IA32_CSTAR" },
+	{ IA32_FMASK_MSR, "IA32_FMASK" },
+	{ IA32_FS_BASE_MSR, "IA32_FS_BASE" },
+	{ IA32_GS_BASE_MSR, "IA32_GS_BASE" },
+	{ IA32_KERNEL_GS_BASE_MSR, "IA32_KERNEL_GS_BASE" },
+};
+
+const char *hv_call_name(uint16_t code)
+{
+	return lookup(call_names, N(call_names), code);
+}
+
+const char *hv_status_name(uint16_t status)
+{
+	const char *n = lookup(status_names, N(status_names), status);
+	return n ? n : "HV_STATUS_UNKNOWN";
+}
+
+const char *hv_msr_name(uint32_t msr)
+{
+	if (msr >= HV_X64_MSR_SINT0 && msr < HV_X64_MSR_SINT0 + 16) {
+		static const char *const sint[16] = {
+			"HV_X64_MSR_SINT0", "HV_X64_MSR_SINT1", "HV_X64_MSR_SINT2", "HV_X64_MSR_SINT3",
+			"HV_X64_MSR_SINT4", "HV_X64_MSR_SINT5", "HV_X64_MSR_SINT6", "HV_X64_MSR_SINT7",
+			"HV_X64_MSR_SINT8", "HV_X64_MSR_SINT9", "HV_X64_MSR_SINT10", "HV_X64_MSR_SINT11",
+			"HV_X64_MSR_SINT12", "HV_X64_MSR_SINT13", "HV_X64_MSR_SINT14", "HV_X64_MSR_SINT15",
+		};
+		return sint[msr - HV_X64_MSR_SINT0];
+	}
+	return lookup(msr_names, N(msr_names), msr);
+}

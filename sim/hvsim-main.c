@@ -1,0 +1,258 @@
+/* hvsim-main.c — the `hvsim` command line: run a scenario or guest image
+ * headless, print its console and a summary, write traces, run benchmarks.
+ * Main thread (which is the sim thread here). Never links GTK.
+ * docs/cli.md documents every command and option; keep them in step. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sim-bench.h"
+#include "sim-machine.h"
+#include "sim-scenario.h"
+#include "sim-stats.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_GUEST_ERROR = 1,  /* the guest did not shut down cleanly */
+	EXIT_USAGE = 2,        /* bad command line */
+	EXIT_LIMIT = 3,        /* --max-insns reached or guest stuck */
+	EXIT_LOAD = 4,         /* image missing or invalid, trace not writable */
+};
+
+static const char *const top_help =
+	"Usage: hvsim COMMAND [OPTIONS...]\n"
+	"\n"
+	"A teaching simulator of a type-1 hypervisor in the Hyper-V mould: real\n"
+	"x86-64 guest code runs in a partition under a modelled ring -1 hypervisor.\n"
+	"\n"
+	"Commands:\n"
+	"  run [OPTIONS] SCENARIO_OR_IMAGE   run a built-in scenario or a guest ELF image\n"
+	"  scenarios                         list the built-in scenarios\n"
+	"  bench [--quick]                   measure speed against bare Unicorn baselines\n"
+	"  help [COMMAND]                    show help (also: hvsim COMMAND --help)\n"
+	"\n"
+	"Run `hvsim run --help` for the options of run. Documentation: docs/cli.md.\n";
+
+static void print_console_event(const SimEvent *ev, gpointer user_data)
+{
+	if (ev->type == SIM_EV_CONSOLE) {
+		fputs(ev->text, stdout);
+		fputc('\n', stdout);
+	} else if (ev->type == SIM_EV_MESSAGE) {
+		fprintf(stdout, "hvsim: partition %u: %s\n", ev->partition, ev->text);
+	}
+}
+
+/* Strictly parses a positive decimal integer (no sign, no suffix). */
+static gboolean parse_count(const char *opt, const char *s, guint64 min, guint64 max, guint64 *out, GError **error)
+{
+	guint64 v = 0;
+	if (!s || !g_ascii_string_to_unsigned(s, 10, min, max, &v, NULL)) {
+		g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+		            "%s: '%s' is not a whole number between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT,
+		            opt, s ? s : "", min, max);
+		return FALSE;
+	}
+	*out = v;
+	return TRUE;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	g_autofree char *vendor = NULL, *trace = NULL, *max_insns = NULL, *memory = NULL, *workload = NULL;
+	gboolean quiet = FALSE;
+	GOptionEntry entries[] = {
+		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor: intel (VT-x, hvix64, VMCALL) or amd (AMD-V, hvax64, VMMCALL); default intel", "intel|amd" },
+		{ "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace, "Write every event as one JSON object per line to FILE (docs/trace-format.md)", "FILE" },
+		{ "max-insns", 0, 0, G_OPTION_ARG_STRING, &max_insns, "Stop after N guest instructions (default 20000000000)", "N" },
+		{ "memory", 0, 0, G_OPTION_ARG_STRING, &memory, "Guest RAM per partition in MiB, 1-1024 (default 16)", "MIB" },
+		{ "workload", 0, 0, G_OPTION_ARG_STRING, &workload, "Iterations of the ring 3 compute loop (0 = the guest's default)", "N" },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print neither the guest console nor the summary, only the outcome", NULL },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("SCENARIO_OR_IMAGE");
+	g_autoptr(GError) error = NULL;
+	g_option_context_set_summary(ctx,
+		"Runs a built-in scenario (see `hvsim scenarios`; default scenario: hello)\n"
+		"or a guest ELF image, prints the guest's console and a summary of VM exits,\n"
+		"ring transitions and hypercalls.\n\n"
+		"Exit status: 0 the guest powered off cleanly; 1 guest error (triple fault,\n"
+		"stopped partition); 2 bad command line; 3 --max-insns reached or guest stuck;\n"
+		"4 the image or trace file could not be used.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+		fprintf(stderr, "hvsim run: %s\n", error->message);
+		return EXIT_USAGE;
+	}
+	if (argc > 2) {
+		fprintf(stderr, "hvsim run: one scenario or image expected, got %d (first extra: '%s')\n", argc - 1, argv[2]);
+		return EXIT_USAGE;
+	}
+	const char *what = argc == 2 ? argv[1] : "hello";
+
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
+	if (vendor) {
+		if (g_ascii_strcasecmp(vendor, "intel") == 0)
+			cfg.vendor = SIM_VENDOR_INTEL;
+		else if (g_ascii_strcasecmp(vendor, "amd") == 0)
+			cfg.vendor = SIM_VENDOR_AMD;
+		else {
+			fprintf(stderr, "hvsim run: --vendor: '%s' is not a vendor; use intel or amd\n", vendor);
+			return EXIT_USAGE;
+		}
+	}
+	guint64 v;
+	if (max_insns) {
+		if (!parse_count("--max-insns", max_insns, 1, G_MAXUINT64 / 2, &v, &error)) {
+			fprintf(stderr, "hvsim run: %s\n", error->message);
+			return EXIT_USAGE;
+		}
+		cfg.max_insns = v;
+	}
+	if (memory) {
+		if (!parse_count("--memory", memory, 1, 1024, &v, &error)) {
+			fprintf(stderr, "hvsim run: %s\n", error->message);
+			return EXIT_USAGE;
+		}
+		cfg.memory_size = v << 20;
+	}
+	if (workload) {
+		if (!parse_count("--workload", workload, 0, G_MAXUINT32, &v, &error)) {
+			fprintf(stderr, "hvsim run: %s\n", error->message);
+			return EXIT_USAGE;
+		}
+		cfg.workload = v;
+	}
+
+	SimMachine *m = sim_machine_new(&cfg, &error);
+	if (!m) {
+		fprintf(stderr, "hvsim run: %s\n", error->message);
+		return EXIT_LOAD;
+	}
+	if (!sim_load_scenario_or_image(m, what, &error)) {
+		fprintf(stderr, "hvsim run: %s\n", error->message);
+		sim_machine_free(m);
+		return EXIT_LOAD;
+	}
+
+	FILE *tf = NULL;
+	SimTraceWriter *tw = NULL;
+	if (trace) {
+		tf = fopen(trace, "w");
+		if (!tf) {
+			fprintf(stderr, "hvsim run: --trace %s: cannot open for writing: %s\n", trace, g_strerror(errno));
+			sim_machine_free(m);
+			return EXIT_LOAD;
+		}
+		tw = sim_trace_writer_new(tf, cfg.vendor);
+		sim_event_bus_subscribe(sim_machine_events(m), sim_trace_writer_on_event, tw);
+	}
+	SimStats *stats = sim_stats_new();
+	sim_event_bus_subscribe(sim_machine_events(m), sim_stats_on_event, stats);
+	if (!quiet)
+		sim_event_bus_subscribe(sim_machine_events(m), print_console_event, NULL);
+
+	SimOutcome outcome = sim_machine_run(m);
+
+	int status = EXIT_OK;
+	switch (outcome) {
+	case SIM_OUTCOME_SHUTDOWN: status = EXIT_OK; break;
+	case SIM_OUTCOME_GUEST_ERROR: status = EXIT_GUEST_ERROR; break;
+	case SIM_OUTCOME_LIMIT:
+	case SIM_OUTCOME_STUCK: status = EXIT_LIMIT; break;
+	case SIM_OUTCOME_HOST_ERROR: status = EXIT_LOAD; break;
+	}
+	if (!quiet) {
+		GString *s = g_string_new(NULL);
+		sim_stats_summary(stats, m, s);
+		fputs(s->str, stdout);
+		g_string_free(s, TRUE);
+	}
+	fflush(stdout);
+	if (status == EXIT_OK)
+		fprintf(stdout, "hvsim: %s\n", sim_machine_outcome_message(m));
+	else
+		fprintf(stderr, "hvsim: %s\n", sim_machine_outcome_message(m));
+
+	if (tw) {
+		if (!sim_trace_writer_finish(tw)) {
+			fprintf(stderr, "hvsim run: --trace %s: write failed: %s\n", trace, g_strerror(errno));
+			status = status ? status : EXIT_LOAD;
+		}
+		sim_trace_writer_free(tw);
+		if (fclose(tf) != 0 && status == EXIT_OK) {
+			fprintf(stderr, "hvsim run: --trace %s: close failed: %s\n", trace, g_strerror(errno));
+			status = EXIT_LOAD;
+		}
+	}
+	sim_stats_free(stats);
+	sim_machine_free(m);
+	return status;
+}
+
+static int cmd_scenarios(void)
+{
+	for (const SimScenario *s = sim_scenarios(); s->name; s++)
+		printf("%-10s %s\n", s->name, s->description);
+	return EXIT_OK;
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+	gboolean quick = FALSE;
+	GOptionEntry entries[] = {
+		{ "quick", 0, 0, G_OPTION_ARG_NONE, &quick, "Short runs (for smoke tests; figures are noisier)", NULL },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+	g_autoptr(GError) error = NULL;
+	g_option_context_set_summary(ctx,
+		"Measures, in one run on this machine, the simulator against bare Unicorn\n"
+		"baselines and prints one line `ratio NAME VALUE` per comparison\n"
+		"(value = ours / baseline, throughput).");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+		fprintf(stderr, "hvsim bench: %s\n", error->message);
+		return EXIT_USAGE;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "hvsim bench: unexpected argument '%s'\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	return sim_bench_run(quick, stdout, &error) ? EXIT_OK : (fprintf(stderr, "hvsim bench: %s\n", error->message), EXIT_LOAD);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(top_help, stdout);
+		return EXIT_OK;
+	}
+	const char *cmd = argv[1];
+	if (g_str_equal(cmd, "--help") || g_str_equal(cmd, "-h") || g_str_equal(cmd, "help")) {
+		if (argc > 2 && g_str_equal(cmd, "help")) {
+			char *sub[] = { argv[0], argv[2], (char *)"--help", NULL };
+			if (g_str_equal(argv[2], "run"))
+				return cmd_run(2, sub + 1);
+			if (g_str_equal(argv[2], "bench"))
+				return cmd_bench(2, sub + 1);
+		}
+		fputs(top_help, stdout);
+		return EXIT_OK;
+	}
+	if (g_str_equal(cmd, "--version")) {
+		printf("hvsim %s\n", HVSIM_VERSION);
+		return EXIT_OK;
+	}
+	/* Subcommands parse their own options; argv[0] becomes "hvsim CMD". */
+	g_autofree char *prog = g_strdup_printf("hvsim %s", cmd);
+	argv[1] = prog;
+	if (g_str_equal(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (g_str_equal(cmd, "scenarios"))
+		return cmd_scenarios();
+	if (g_str_equal(cmd, "bench"))
+		return cmd_bench(argc - 1, argv + 1);
+	fprintf(stderr, "hvsim: unknown command '%s'\n\n%s", cmd, top_help);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,13 @@
+/* sim-bench.h — `hvsim bench`: throughput against bare Unicorn baselines.
+ * Main thread. Prints `ratio NAME VALUE` lines (docs/cli.md). */
+#ifndef HVSIM_SIM_BENCH_H
+#define HVSIM_SIM_BENCH_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <glib.h>
+
+bool sim_bench_run(bool quick, FILE *out, GError **error);
+
+#endif

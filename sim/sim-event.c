@@ -1,0 +1,262 @@
+/* sim-event.c — the event bus and the JSON form of every event.
+ * Runs on the sim thread. The JSON layout is a user contract:
+ * docs/trace-format.md describes each field; change both together. */
+#include "sim-event.h"
+
+#include "hv-names.h"
+#include "ring.h"
+#include "vmx.h"
+
+typedef struct Subscriber {
+	guint id;
+	SimEventFunc func;
+	gpointer user_data;
+} Subscriber;
+
+struct SimEventBus {
+	uint64_t seq;
+	guint next_id;
+	GArray *subs; /* of Subscriber */
+};
+
+SimEventBus *sim_event_bus_new(void)
+{
+	SimEventBus *bus = g_new0(SimEventBus, 1);
+	bus->subs = g_array_new(FALSE, TRUE, sizeof(Subscriber));
+	bus->next_id = 1;
+	return bus;
+}
+
+void sim_event_bus_free(SimEventBus *bus)
+{
+	if (!bus)
+		return;
+	g_array_free(bus->subs, TRUE);
+	g_free(bus);
+}
+
+guint sim_event_bus_subscribe(SimEventBus *bus, SimEventFunc func, gpointer user_data)
+{
+	g_return_val_if_fail(bus != NULL && func != NULL, 0);
+	Subscriber s = { bus->next_id++, func, user_data };
+	g_array_append_val(bus->subs, s);
+	return s.id;
+}
+
+void sim_event_bus_unsubscribe(SimEventBus *bus, guint id)
+{
+	g_return_if_fail(bus != NULL);
+	for (guint i = 0; i < bus->subs->len; i++) {
+		if (g_array_index(bus->subs, Subscriber, i).id == id) {
+			g_array_remove_index(bus->subs, i);
+			return;
+		}
+	}
+}
+
+void sim_event_bus_emit(SimEventBus *bus, SimEvent *ev)
+{
+	ev->seq = ++bus->seq;
+	for (guint i = 0; i < bus->subs->len; i++) {
+		Subscriber *s = &g_array_index(bus->subs, Subscriber, i);
+		s->func(ev, s->user_data);
+	}
+}
+
+uint64_t sim_event_bus_last_seq(const SimEventBus *bus)
+{
+	return bus->seq;
+}
+
+static const char *const type_names[SIM_EV_N_TYPES] = {
+	[SIM_EV_PARTITION_START] = "partition_start",
+	[SIM_EV_PARTITION_STOP] = "partition_stop",
+	[SIM_EV_VP_START] = "vp_start",
+	[SIM_EV_RING] = "ring",
+	[SIM_EV_VM_EXIT] = "vm_exit",
+	[SIM_EV_VM_ENTRY] = "vm_entry",
+	[SIM_EV_CPUID] = "cpuid",
+	[SIM_EV_MSR] = "msr",
+	[SIM_EV_HYPERCALL] = "hypercall",
+	[SIM_EV_HYPERCALL_PAGE] = "hypercall_page",
+	[SIM_EV_PORT_IO] = "port_io",
+	[SIM_EV_CONSOLE] = "console",
+	[SIM_EV_FAULT] = "fault",
+	[SIM_EV_INTERRUPT] = "interrupt",
+	[SIM_EV_HALT] = "halt",
+	[SIM_EV_TIMER] = "timer",
+	[SIM_EV_MESSAGE] = "message",
+};
+
+const char *sim_event_type_name(SimEventType type)
+{
+	return (unsigned)type < SIM_EV_N_TYPES ? type_names[type] : "unknown";
+}
+
+const char *sim_ring_cause_name(SimRingCause cause)
+{
+	switch (cause) {
+	case SIM_RING_EXCEPTION: return "exception";
+	case SIM_RING_SOFTWARE_INT: return "int";
+	case SIM_RING_EXTERNAL: return "interrupt";
+	case SIM_RING_SYSCALL: return "syscall";
+	case SIM_RING_SYSRET: return "sysret";
+	case SIM_RING_IRET: return "iret";
+	}
+	return "unknown";
+}
+
+/* JSON string escaping for guest-controlled text (console lines). */
+static void append_json_string(GString *out, const char *s)
+{
+	g_string_append_c(out, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': g_string_append(out, "\\\""); break;
+		case '\\': g_string_append(out, "\\\\"); break;
+		case '\n': g_string_append(out, "\\n"); break;
+		case '\r': g_string_append(out, "\\r"); break;
+		case '\t': g_string_append(out, "\\t"); break;
+		default:
+			if (*p < 0x20 || *p >= 0x7F)
+				g_string_append_printf(out, "\\u%04x", *p);
+			else
+				g_string_append_c(out, (char)*p);
+		}
+	}
+	g_string_append_c(out, '"');
+}
+
+static void hex_field(GString *out, const char *name, uint64_t v)
+{
+	g_string_append_printf(out, ",\"%s\":\"0x%" G_GINT64_MODIFIER "x\"", name, v);
+}
+
+void sim_event_to_json(const SimEvent *ev, const char *vendor, GString *out)
+{
+	gboolean amd = vendor && g_str_equal(vendor, "amd");
+
+	g_string_append_printf(out,
+		"{\"seq\":%" G_GUINT64_FORMAT ",\"type\":\"%s\",\"partition\":%u,\"vp\":%u,\"vtime\":%" G_GUINT64_FORMAT,
+		ev->seq, sim_event_type_name(ev->type), ev->partition, ev->vp, ev->vtime);
+
+	switch (ev->type) {
+	case SIM_EV_PARTITION_START:
+	case SIM_EV_VP_START:
+		g_string_append(out, ",\"name\":");
+		append_json_string(out, ev->text);
+		break;
+	case SIM_EV_PARTITION_STOP:
+		g_string_append_printf(out, ",\"clean\":%s,\"status\":%d,\"reason\":",
+		                       ev->u.stop.clean ? "true" : "false", ev->u.stop.status);
+		append_json_string(out, ev->text);
+		break;
+	case SIM_EV_RING:
+		g_string_append_printf(out, ",\"from_ring\":%u,\"to_ring\":%u,\"cause\":\"%s\",\"vector\":%u",
+		                       ev->u.ring.from, ev->u.ring.to,
+		                       sim_ring_cause_name((SimRingCause)ev->u.ring.cause), ev->u.ring.vector);
+		hex_field(out, "from_rip", ev->u.ring.from_rip);
+		hex_field(out, "to_rip", ev->u.ring.to_rip);
+		if (ev->u.ring.has_error)
+			hex_field(out, "error_code", ev->u.ring.error_code);
+		break;
+	case SIM_EV_VM_EXIT: {
+		uint32_t basic = ev->u.exit.reason & 0xFFFF;
+		g_string_append_printf(out, ",\"reason\":%u,\"reason_name\":\"%s\"", basic,
+		                       vmx_exit_reason_id(basic));
+		if (amd)
+			g_string_append_printf(out, ",\"svm_code\":\"0x%03x\",\"svm_name\":\"%s\"",
+			                       ev->u.exit.svm_code, svm_exit_code_name(ev->u.exit.svm_code));
+		hex_field(out, "qualification", ev->u.exit.qualification);
+		hex_field(out, "rip", ev->u.exit.rip);
+		g_string_append_printf(out, ",\"length\":%u", ev->u.exit.length);
+		break;
+	}
+	case SIM_EV_VM_ENTRY:
+		if (ev->u.entry.injected)
+			g_string_append_printf(out, ",\"injected_vector\":%u", ev->u.entry.injected_vector);
+		break;
+	case SIM_EV_CPUID:
+		hex_field(out, "leaf", ev->u.cpuid.leaf);
+		hex_field(out, "subleaf", ev->u.cpuid.subleaf);
+		hex_field(out, "eax", ev->u.cpuid.eax);
+		hex_field(out, "ebx", ev->u.cpuid.ebx);
+		hex_field(out, "ecx", ev->u.cpuid.ecx);
+		hex_field(out, "edx", ev->u.cpuid.edx);
+		break;
+	case SIM_EV_MSR: {
+		const char *name = hv_msr_name(ev->u.msr.msr);
+		hex_field(out, "msr", ev->u.msr.msr);
+		g_string_append(out, ",\"name\":");
+		append_json_string(out, name ? name : "");
+		g_string_append_printf(out, ",\"access\":\"%s\",\"synthetic\":%s,\"fault\":%s",
+		                       ev->u.msr.write ? "write" : "read",
+		                       ev->u.msr.synthetic ? "true" : "false",
+		                       ev->u.msr.fault ? "true" : "false");
+		hex_field(out, "value", ev->u.msr.value);
+		break;
+	}
+	case SIM_EV_HYPERCALL: {
+		const char *name = hv_call_name(ev->u.hypercall.code);
+		g_string_append_printf(out, ",\"code\":\"0x%04x\",\"name\":\"%s\",\"fast\":%s,\"rep_count\":%u,\"rep_start\":%u",
+		                       ev->u.hypercall.code, name ? name : "unknown",
+		                       ev->u.hypercall.fast ? "true" : "false",
+		                       ev->u.hypercall.rep_count, ev->u.hypercall.rep_start);
+		hex_field(out, "input", ev->u.hypercall.input);
+		hex_field(out, "output", ev->u.hypercall.output);
+		g_string_append_printf(out, ",\"status\":\"0x%04x\",\"status_name\":\"%s\",\"reps_completed\":%u",
+		                       ev->u.hypercall.status, hv_status_name(ev->u.hypercall.status),
+		                       ev->u.hypercall.reps_done);
+		break;
+	}
+	case SIM_EV_HYPERCALL_PAGE:
+		hex_field(out, "gpa", ev->u.hcpage.gpa);
+		g_string_append_printf(out, ",\"enabled\":%s,\"bytes\":\"", ev->u.hcpage.enabled ? "true" : "false");
+		for (unsigned i = 0; i < ev->u.hcpage.nbytes && i < sizeof ev->u.hcpage.bytes; i++)
+			g_string_append_printf(out, "%s%02x", i ? " " : "", ev->u.hcpage.bytes[i]);
+		g_string_append(out, "\",\"instruction\":");
+		append_json_string(out, ev->text);
+		break;
+	case SIM_EV_PORT_IO:
+		hex_field(out, "port", ev->u.io.port);
+		g_string_append_printf(out, ",\"size\":%u,\"direction\":\"%s\",\"intercepted\":%s",
+		                       ev->u.io.size, ev->u.io.in ? "in" : "out",
+		                       ev->u.io.intercepted ? "true" : "false");
+		hex_field(out, "value", ev->u.io.value);
+		break;
+	case SIM_EV_CONSOLE:
+		g_string_append(out, ",\"text\":");
+		append_json_string(out, ev->text);
+		break;
+	case SIM_EV_FAULT: {
+		const char *mn = ring_vector_mnemonic(ev->u.fault.vector);
+		g_string_append_printf(out, ",\"vector\":%u,\"mnemonic\":\"%s\",\"cpl\":%u",
+		                       ev->u.fault.vector, mn ? mn : "INT", ev->u.fault.cpl);
+		if (ev->u.fault.has_error)
+			hex_field(out, "error_code", ev->u.fault.error_code);
+		hex_field(out, "rip", ev->u.fault.rip);
+		if (ev->u.fault.vector == 14)
+			hex_field(out, "cr2", ev->u.fault.cr2);
+		g_string_append(out, ",\"detail\":");
+		append_json_string(out, ev->text);
+		break;
+	}
+	case SIM_EV_INTERRUPT:
+		g_string_append_printf(out, ",\"vector\":%u,\"intr_type\":\"%s\"", ev->u.interrupt.vector,
+		                       vmx_intr_type_name(ev->u.interrupt.type));
+		break;
+	case SIM_EV_HALT:
+		break;
+	case SIM_EV_TIMER:
+		g_string_append_printf(out, ",\"timer\":%u,\"expiry\":%" G_GUINT64_FORMAT,
+		                       ev->u.timer.timer, ev->u.timer.expiry);
+		break;
+	case SIM_EV_MESSAGE:
+		g_string_append(out, ",\"text\":");
+		append_json_string(out, ev->text);
+		break;
+	case SIM_EV_N_TYPES:
+		break;
+	}
+	g_string_append_c(out, '}');
+}

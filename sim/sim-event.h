@@ -1,0 +1,92 @@
+/* sim-event.h — the typed event stream every consumer of the machine reads.
+ * Runs on the sim thread: events are produced synchronously by the machine
+ * and handed to subscribers (statistics, trace writer, later the GUI queue
+ * and the lesson engine) in order. No GTK here. */
+#ifndef HVSIM_SIM_EVENT_H
+#define HVSIM_SIM_EVENT_H
+
+#include <glib.h>
+#include <stdint.h>
+
+typedef enum SimEventType {
+	SIM_EV_PARTITION_START,  /* a partition's first VP is about to run */
+	SIM_EV_PARTITION_STOP,   /* the partition stopped (clean or not) */
+	SIM_EV_VP_START,
+	SIM_EV_RING,             /* a privilege-level transition inside the guest */
+	SIM_EV_VM_EXIT,          /* guest -> ring -1 */
+	SIM_EV_VM_ENTRY,         /* ring -1 -> guest */
+	SIM_EV_CPUID,
+	SIM_EV_MSR,
+	SIM_EV_HYPERCALL,
+	SIM_EV_HYPERCALL_PAGE,   /* the hypercall page was (re)written */
+	SIM_EV_PORT_IO,
+	SIM_EV_CONSOLE,          /* one line of guest console output */
+	SIM_EV_FAULT,            /* an exception raised inside the guest */
+	SIM_EV_INTERRUPT,        /* an interrupt injected at VM entry */
+	SIM_EV_HALT,             /* a VP idles in HLT until an interrupt */
+	SIM_EV_TIMER,            /* a synthetic timer expired */
+	SIM_EV_MESSAGE,          /* a hypervisor diagnostic about a partition */
+	SIM_EV_N_TYPES
+} SimEventType;
+
+/* Why a ring transition happened (mirrors rings/ RingCause). */
+typedef enum SimRingCause {
+	SIM_RING_EXCEPTION,
+	SIM_RING_SOFTWARE_INT,
+	SIM_RING_EXTERNAL,
+	SIM_RING_SYSCALL,
+	SIM_RING_SYSRET,
+	SIM_RING_IRET,
+} SimRingCause;
+
+#define SIM_EVENT_TEXT_MAX 120
+
+typedef struct SimEvent {
+	uint64_t seq;        /* 1, 2, 3 ... per machine */
+	uint64_t vtime;      /* virtual time in ns (emulator: modelled) */
+	uint32_t partition;
+	uint32_t vp;
+	SimEventType type;
+	union {
+		struct { uint8_t from, to; uint8_t cause; uint8_t vector;
+		         uint64_t from_rip, to_rip; uint32_t error_code; uint8_t has_error; } ring;
+		struct { uint32_t reason; uint64_t qualification; uint64_t rip;
+		         uint32_t length; uint32_t svm_code; } exit;
+		struct { uint32_t injected_vector; uint8_t injected; } entry;
+		struct { uint32_t leaf, subleaf; uint32_t eax, ebx, ecx, edx; } cpuid;
+		struct { uint32_t msr; uint8_t write; uint8_t synthetic; uint8_t fault; uint64_t value; } msr;
+		struct { uint16_t code; uint16_t status; uint8_t fast; uint16_t rep_count;
+		         uint16_t rep_start; uint16_t reps_done; uint64_t input; uint64_t output; } hypercall;
+		struct { uint64_t gpa; uint8_t enabled; uint8_t bytes[8]; uint8_t nbytes; } hcpage;
+		struct { uint16_t port; uint8_t size; uint8_t in; uint8_t intercepted; uint32_t value; } io;
+		struct { uint8_t vector; uint8_t cpl; uint8_t has_error; uint32_t error_code;
+		         uint64_t rip; uint64_t cr2; } fault;
+		struct { uint8_t vector; uint8_t type; } interrupt;
+		struct { uint32_t timer; uint64_t expiry; } timer;
+		struct { int32_t status; uint8_t clean; } stop;
+	} u;
+	/* Text for CONSOLE (one line), PARTITION_STOP (reason), MESSAGE, FAULT
+	 * (explanation), HYPERCALL (call name is looked up, not stored). */
+	char text[SIM_EVENT_TEXT_MAX];
+} SimEvent;
+
+typedef void (*SimEventFunc)(const SimEvent *ev, gpointer user_data);
+
+typedef struct SimEventBus SimEventBus;
+
+SimEventBus *sim_event_bus_new(void);
+void sim_event_bus_free(SimEventBus *bus);
+/* Subscribers are called in subscription order, synchronously. */
+guint sim_event_bus_subscribe(SimEventBus *bus, SimEventFunc func, gpointer user_data);
+void sim_event_bus_unsubscribe(SimEventBus *bus, guint id);
+/* Fills seq, then delivers. The caller fills everything else. */
+void sim_event_bus_emit(SimEventBus *bus, SimEvent *ev);
+uint64_t sim_event_bus_last_seq(const SimEventBus *bus);
+
+const char *sim_event_type_name(SimEventType type);   /* "vm_exit", ... */
+const char *sim_ring_cause_name(SimRingCause cause);   /* "syscall", ... */
+
+/* One JSON object (no newline) describing ev; documented in docs/trace-format.md. */
+void sim_event_to_json(const SimEvent *ev, const char *vendor, GString *out);
+
+#endif /* HVSIM_SIM_EVENT_H */

@@ -1,0 +1,465 @@
+/* sim-machine.c — the machine: partitions, their loader-built boot state,
+ * and the deterministic scheduler that runs virtual processors in time
+ * slices counted in guest instructions. Sim thread. */
+#include <string.h>
+
+#include "hv-tlfs.h"
+#include "hvsim-platform.h"
+#include "sim-private.h"
+#include "x86-arch.h"
+
+const char *sim_vendor_name(SimVendor v)
+{
+	return v == SIM_VENDOR_AMD ? "amd" : "intel";
+}
+
+const char *sim_vendor_hypervisor(SimVendor v)
+{
+	return v == SIM_VENDOR_AMD ? "hvax64" : "hvix64";
+}
+
+SimMachine *sim_machine_new(const SimConfig *config, GError **error)
+{
+	SimMachine *m = g_new0(SimMachine, 1);
+	m->config = *config;
+	if (!m->config.max_insns)
+		m->config.max_insns = SIM_DEFAULT_MAX_INSNS;
+	if (!m->config.memory_size)
+		m->config.memory_size = SIM_DEFAULT_MEMORY_SIZE;
+	if (!m->config.stuck_slices)
+		m->config.stuck_slices = 5;
+	m->events = sim_event_bus_new();
+	m->partitions = g_ptr_array_new();
+	m->backend = &sim_backend_unicorn;
+	return m;
+}
+
+static void vp_free(SimVp *vp)
+{
+	if (vp->backend)
+		vp->partition->machine->backend->vp_fini(vp);
+	if (vp->vmcs)
+		vmx_vmcs_free(vp->vmcs);
+	g_free(vp);
+}
+
+static void partition_free(SimPartition *p)
+{
+	for (guint i = 0; i < p->vps->len; i++)
+		vp_free(g_ptr_array_index(p->vps, i));
+	g_ptr_array_free(p->vps, TRUE);
+	for (guint i = 0; i < p->devices->len; i++) {
+		SimDevice *d = g_ptr_array_index(p->devices, i);
+		if (d->ops->free)
+			d->ops->free(d);
+		g_free(d);
+	}
+	g_ptr_array_free(p->devices, TRUE);
+	sim_memory_fini(&p->mem);
+	g_string_free(p->console, TRUE);
+	g_string_free(p->console_line, TRUE);
+	g_free(p->name);
+	g_free(p->image_name);
+	g_free(p->stop_reason);
+	g_free(p);
+}
+
+void sim_machine_free(SimMachine *m)
+{
+	if (!m)
+		return;
+	for (guint i = 0; i < m->partitions->len; i++)
+		partition_free(g_ptr_array_index(m->partitions, i));
+	g_ptr_array_free(m->partitions, TRUE);
+	sim_event_bus_free(m->events);
+	g_free(m->outcome_message);
+	g_free(m);
+}
+
+SimEventBus *sim_machine_events(SimMachine *m) { return m->events; }
+const SimConfig *sim_machine_config(const SimMachine *m) { return &m->config; }
+uint64_t sim_machine_insns(const SimMachine *m) { return m->total_insns; }
+guint sim_machine_n_partitions(const SimMachine *m) { return m->partitions->len; }
+SimPartition *sim_machine_partition(SimMachine *m, guint i)
+{
+	return i < m->partitions->len ? g_ptr_array_index(m->partitions, i) : NULL;
+}
+const char *sim_partition_name(const SimPartition *p) { return p->name; }
+uint32_t sim_partition_id(const SimPartition *p) { return p->id; }
+const char *sim_partition_console(const SimPartition *p) { return p->console->str; }
+const char *sim_machine_outcome_message(const SimMachine *m)
+{
+	return m->outcome_message ? m->outcome_message : "";
+}
+
+uint64_t sim_machine_vtime(const SimMachine *m)
+{
+	uint64_t t = 0;
+	for (guint i = 0; i < m->partitions->len; i++) {
+		SimPartition *p = g_ptr_array_index(m->partitions, i);
+		for (guint j = 0; j < p->vps->len; j++)
+			t = MAX(t, sim_vp_vtime(g_ptr_array_index(p->vps, j)));
+	}
+	return t;
+}
+
+/* ---- Events ------------------------------------------------------------------ */
+
+void sim_vp_emit(SimVp *vp, SimEvent *ev)
+{
+	ev->partition = vp->partition->id;
+	ev->vp = vp->index;
+	ev->vtime = sim_vp_vtime(vp);
+	sim_event_bus_emit(vp->partition->machine->events, ev);
+}
+
+static void partition_emit(SimPartition *p, SimEvent *ev)
+{
+	if (p->vps->len) {
+		sim_vp_emit(g_ptr_array_index(p->vps, 0), ev);
+	} else {
+		ev->partition = p->id;
+		sim_event_bus_emit(p->machine->events, ev);
+	}
+}
+
+void sim_vp_message(SimVp *vp, const char *fmt, ...)
+{
+	SimEvent ev = { .type = SIM_EV_MESSAGE };
+	va_list ap;
+	va_start(ap, fmt);
+	g_vsnprintf(ev.text, sizeof ev.text, fmt, ap);
+	va_end(ap);
+	sim_vp_emit(vp, &ev);
+}
+
+void sim_partition_console_flush(SimPartition *p, SimVp *vp)
+{
+	if (p->console_line->len == 0)
+		return;
+	SimEvent ev = { .type = SIM_EV_CONSOLE };
+	g_strlcpy(ev.text, p->console_line->str, sizeof ev.text);
+	if (vp)
+		sim_vp_emit(vp, &ev);
+	else
+		partition_emit(p, &ev);
+	g_string_truncate(p->console_line, 0);
+}
+
+void sim_partition_console_putc(SimPartition *p, SimVp *vp, char c)
+{
+	/* Bytes a guest prints are untrusted: keep printable ASCII and tabs,
+	 * show anything else as '?', so terminals and traces stay sane. */
+	if (c == '\r')
+		return;
+	if (c != '\n' && c != '\t' && (c < 0x20 || c > 0x7E))
+		c = '?';
+	g_string_append_c(p->console, c);
+	if (c == '\n') {
+		sim_partition_console_flush(p, vp);
+		return;
+	}
+	g_string_append_c(p->console_line, c);
+	if (p->console_line->len >= SIM_EVENT_TEXT_MAX - 1)
+		sim_partition_console_flush(p, vp);
+}
+
+void sim_partition_stop(SimPartition *p, bool clean, int status, const char *fmt, ...)
+{
+	if (p->stopped)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	g_free(p->stop_reason);
+	p->stop_reason = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	sim_partition_console_flush(p, NULL);
+	p->stopped = true;
+	p->running = false;
+	p->stop_clean = clean;
+	p->stop_status = status;
+	SimEvent ev = { .type = SIM_EV_PARTITION_STOP };
+	ev.u.stop.clean = clean;
+	ev.u.stop.status = status;
+	g_strlcpy(ev.text, p->stop_reason, sizeof ev.text);
+	partition_emit(p, &ev);
+}
+
+/* ---- Loading a partition ------------------------------------------------------ */
+
+/* The boot structures the loader builds below HVSIM_IMAGE_MIN_GPA: a flat
+ * GDT, identity-mapping page tables and the boot info (docs/guest-abi.md). */
+static void build_boot_area(SimPartition *p, const SimImageInfo *img, SimBootState *st)
+{
+	SimMachine *m = p->machine;
+	const uint64_t gdt[3] = {
+		0,
+		0x00AF9A000000FFFFull, /* 0x08: 64-bit code, DPL 0, present, L=1 */
+		0x00CF92000000FFFFull, /* 0x10: data, DPL 0, writable */
+	};
+	sim_memory_write(&p->mem, HVSIM_BOOT_GDT_GPA, gdt, sizeof gdt);
+
+	/* PML4[0] -> PDPT[0] -> one PD of 2 MiB pages: P | RW | PS. */
+	uint64_t e = HVSIM_BOOT_PDPT_GPA | 0x3;
+	sim_memory_write(&p->mem, HVSIM_BOOT_PML4_GPA, &e, 8);
+	e = HVSIM_BOOT_PD_GPA | 0x3;
+	sim_memory_write(&p->mem, HVSIM_BOOT_PDPT_GPA, &e, 8);
+	uint64_t limit = MIN(p->mem.size, HVSIM_BOOT_IDENTITY_LIMIT);
+	for (uint64_t i = 0; i * (2ull << 20) < limit; i++) {
+		e = (i * (2ull << 20)) | 0x83;
+		sim_memory_write(&p->mem, HVSIM_BOOT_PD_GPA + 8 * i, &e, 8);
+	}
+
+	struct hvsim_boot_info bi;
+	memset(&bi, 0, sizeof bi);
+	bi.magic = HVSIM_BOOT_MAGIC;
+	bi.version = HVSIM_BOOT_VERSION;
+	bi.flags = m->config.quiet_guest ? HVSIM_BOOT_FLAG_QUIET : 0;
+	bi.memory_size = p->mem.size;
+	bi.image_start = img->lowest;
+	bi.image_end = img->highest;
+	bi.workload = m->config.workload;
+	bi.hypercall_loops = m->config.hypercall_loops;
+	bi.partition_id = p->id;
+	bi.vp_index = 0;
+	g_strlcpy(bi.cmdline, p->name, sizeof bi.cmdline);
+	sim_memory_write(&p->mem, HVSIM_BOOT_INFO_GPA, &bi, sizeof bi);
+
+	memset(st, 0, sizeof *st);
+	st->rip = img->entry;
+	st->rsp = HVSIM_BOOT_STACK_TOP;
+	st->rdi = HVSIM_BOOT_INFO_GPA;
+	st->rflags = HVSIM_BOOT_RFLAGS;
+	st->cr0 = HVSIM_BOOT_CR0;
+	st->cr3 = HVSIM_BOOT_PML4_GPA;
+	st->cr4 = HVSIM_BOOT_CR4;
+	st->efer = HVSIM_BOOT_EFER;
+	st->gdt_base = HVSIM_BOOT_GDT_GPA;
+	st->gdt_limit = sizeof gdt - 1;
+	st->cs = HVSIM_BOOT_SEL_CODE64;
+	st->ds = HVSIM_BOOT_SEL_DATA;
+}
+
+SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const guint8 *image,
+                                        gsize image_len, const char *image_name, GError **error)
+{
+	SimPartition *p = g_new0(SimPartition, 1);
+	SimImageInfo img;
+	SimBootState st;
+
+	p->machine = m;
+	p->id = m->partitions->len + 1;
+	p->name = g_strdup(name);
+	p->image_name = g_strdup(image_name);
+	p->vps = g_ptr_array_new();
+	p->devices = g_ptr_array_new();
+	p->console = g_string_new(NULL);
+	p->console_line = g_string_new(NULL);
+	/* What this partition may do (CPUID 0x40000003 EAX/EBX, facts §1.3):
+	 * the synthetic MSRs it uses and the calls about itself. */
+	p->privileges = HV_MSR_ACCESS_TIME_REF_COUNT | HV_MSR_ACCESS_SYNTIMER | HV_MSR_ACCESS_HYPERCALL |
+	                HV_MSR_ACCESS_VP_INDEX | HV_MSR_ACCESS_APIC |
+	                ((uint64_t)(HV_PRIV_ACCESS_PARTITION_ID | HV_PRIV_ACCESS_VP_REGISTERS) << 32);
+
+	if (!sim_memory_init(&p->mem, m->config.memory_size, error))
+		goto fail;
+	if (!sim_elf_load(&p->mem, image, image_len, image_name, HVSIM_IMAGE_MIN_GPA, &img, error))
+		goto fail;
+	g_ptr_array_add(p->devices, sim_uart_new(p, HVSIM_PORT_COM1));
+	g_ptr_array_add(p->devices, sim_power_new(p, HVSIM_PORT_POWER));
+
+	SimVp *vp = g_new0(SimVp, 1);
+	vp->partition = p;
+	vp->index = 0;
+	vp->pending_vector = -1;
+	g_ptr_array_add(p->vps, vp);
+	vp->vmcs = vmx_vmcs_new();
+	if (!vp->vmcs) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "out of memory for a VMCS");
+		goto fail;
+	}
+	sim_hv_setup_vmcs(vp);
+	if (!m->backend->vp_init(vp, error))
+		goto fail;
+	build_boot_area(p, &img, &st);
+	if (!m->backend->vp_set_boot_state(vp, &st, error))
+		goto fail;
+	g_ptr_array_add(m->partitions, p);
+	return p;
+
+fail:
+	partition_free(p);
+	return NULL;
+}
+
+/* ---- Scheduler ------------------------------------------------------------------- */
+
+static uint64_t state_hash(SimVp *vp)
+{
+	const SimBackendOps *be = vp->partition->machine->backend;
+	uint64_t h = 1469598103934665603ull;
+	for (int r = SIM_REG_RAX; r <= SIM_REG_RFLAGS; r++) {
+		h ^= be->reg_get(vp, (SimReg)r);
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static void partition_start(SimPartition *p)
+{
+	SimMachine *m = p->machine;
+	SimEvent ev = { .type = SIM_EV_PARTITION_START };
+	g_snprintf(ev.text, sizeof ev.text, "%s (%s, %s flavour)", p->name, p->image_name,
+	           sim_vendor_hypervisor(m->config.vendor));
+	partition_emit(p, &ev);
+	for (guint i = 0; i < p->vps->len; i++) {
+		SimVp *vp = g_ptr_array_index(p->vps, i);
+		SimEvent ve = { .type = SIM_EV_VP_START };
+		g_snprintf(ve.text, sizeof ve.text, "VP %u", vp->index);
+		sim_vp_emit(vp, &ve);
+		vp->started = true;
+	}
+	p->running = true;
+}
+
+static void set_outcome(SimMachine *m, SimOutcome o, const char *fmt, ...)
+{
+	va_list ap;
+	m->outcome = o;
+	g_free(m->outcome_message);
+	va_start(ap, fmt);
+	m->outcome_message = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* The instruction count at which the VP's armed timer fires. */
+static uint64_t timer_deadline_insns(SimVp *vp)
+{
+	if (!vp->stimer0.armed)
+		return UINT64_MAX;
+	uint64_t expiry_ns = vp->stimer0.count * HV_TIME_UNIT_NS;
+	if (expiry_ns <= sim_vp_vtime(vp))
+		return vp->insns;
+	return vp->insns + (expiry_ns - sim_vp_vtime(vp)) / SIM_COST_INSN_NS;
+}
+
+/* Runs one VP for one slice. Returns true if it made progress. */
+static bool run_vp(SimMachine *m, SimVp *vp)
+{
+	SimPartition *p = vp->partition;
+
+	if (vp->halted) {
+		if (vp->pending_vector < 0)
+			return false;
+		vp->halted = false;
+	}
+	uint64_t until = vp->insns + SIM_SLICE_INSNS;
+	until = MIN(until, MAX(timer_deadline_insns(vp), vp->insns + 1));
+	uint64_t budget_left = m->config.max_insns - MIN(m->total_insns, m->config.max_insns);
+	until = MIN(until, vp->insns + budget_left);
+
+	uint64_t before = vp->insns;
+	SimRunResult r = m->backend->vp_run(vp, until);
+	m->total_insns += vp->insns - before;
+	sim_vp_hv_timer_check(vp);
+
+	if (r == SIM_RUN_YIELD && !p->stopped) {
+		/* Stuck detection: the same architectural state at the end of
+		 * several consecutive full slices means a loop that changes
+		 * nothing (a "jmp $"). */
+		uint64_t h = state_hash(vp);
+		if (h == vp->last_state_hash && vp->insns - before >= SIM_SLICE_INSNS / 2)
+			vp->same_state_slices++;
+		else
+			vp->same_state_slices = 0;
+		vp->last_state_hash = h;
+		if (vp->same_state_slices >= m->config.stuck_slices) {
+			uint64_t rip = m->backend->reg_get(vp, SIM_REG_RIP);
+			sim_partition_stop(p, false, 6,
+			                   "guest stuck in a loop at RIP 0x%" G_GINT64_MODIFIER "x: %" G_GUINT64_FORMAT " instructions without any change of state",
+			                   rip, vp->same_state_slices * SIM_SLICE_INSNS);
+			set_outcome(m, SIM_OUTCOME_STUCK, "partition %u (%s): %s", p->id, p->name, p->stop_reason);
+		}
+	}
+	return true;
+}
+
+/* All runnable VPs are idle in HLT: advance virtual time to the earliest
+ * timer and fire it. False if nothing can ever wake any VP. */
+static bool idle_until_next_timer(SimMachine *m)
+{
+	SimVp *first = NULL;
+	for (guint i = 0; i < m->partitions->len; i++) {
+		SimPartition *p = g_ptr_array_index(m->partitions, i);
+		if (p->stopped)
+			continue;
+		for (guint j = 0; j < p->vps->len; j++) {
+			SimVp *vp = g_ptr_array_index(p->vps, j);
+			if (vp->halted && vp->stimer0.armed &&
+			    (!first || vp->stimer0.count < first->stimer0.count))
+				first = vp;
+		}
+	}
+	if (!first)
+		return false;
+	uint64_t expiry_ns = first->stimer0.count * HV_TIME_UNIT_NS;
+	if (expiry_ns > sim_vp_vtime(first))
+		first->extra_ns += expiry_ns - sim_vp_vtime(first);
+	sim_vp_hv_timer_check(first);
+	return true;
+}
+
+SimOutcome sim_machine_run(SimMachine *m)
+{
+	for (guint i = 0; i < m->partitions->len; i++)
+		partition_start(g_ptr_array_index(m->partitions, i));
+	set_outcome(m, SIM_OUTCOME_SHUTDOWN, "all partitions shut down cleanly");
+
+	for (;;) {
+		bool any_live = false, progressed = false;
+		for (guint i = 0; i < m->partitions->len; i++) {
+			SimPartition *p = g_ptr_array_index(m->partitions, i);
+			for (guint j = 0; j < p->vps->len && !p->stopped; j++)
+				progressed |= run_vp(m, g_ptr_array_index(p->vps, j));
+			any_live |= !p->stopped;
+		}
+		if (m->outcome == SIM_OUTCOME_STUCK)
+			break;
+		if (!any_live)
+			break;
+		if (m->total_insns >= m->config.max_insns) {
+			for (guint i = 0; i < m->partitions->len; i++) {
+				SimPartition *p = g_ptr_array_index(m->partitions, i);
+				if (!p->stopped && p->vps->len) {
+					uint64_t rip = m->backend->reg_get(g_ptr_array_index(p->vps, 0), SIM_REG_RIP);
+					sim_partition_stop(p, false, 7,
+					                   "instruction limit reached (--max-insns %" G_GUINT64_FORMAT ") with the guest at RIP 0x%" G_GINT64_MODIFIER "x",
+					                   m->config.max_insns, rip);
+				}
+			}
+			set_outcome(m, SIM_OUTCOME_LIMIT, "stopped after %" G_GUINT64_FORMAT " guest instructions (--max-insns)",
+			            m->total_insns);
+			return m->outcome;
+		}
+		if (!progressed && !idle_until_next_timer(m)) {
+			for (guint i = 0; i < m->partitions->len; i++) {
+				SimPartition *p = g_ptr_array_index(m->partitions, i);
+				sim_partition_stop(p, false, 8, "every VP is halted and nothing can wake it (no timer armed, no interrupt pending)");
+			}
+			set_outcome(m, SIM_OUTCOME_STUCK, "deadlock: every VP halted with no wake-up source");
+			return m->outcome;
+		}
+	}
+
+	if (m->outcome == SIM_OUTCOME_STUCK)
+		return m->outcome;
+	for (guint i = 0; i < m->partitions->len; i++) {
+		SimPartition *p = g_ptr_array_index(m->partitions, i);
+		if (!p->stop_clean) {
+			set_outcome(m, SIM_OUTCOME_GUEST_ERROR, "partition %u (%s): %s", p->id, p->name,
+			            p->stop_reason ? p->stop_reason : "stopped");
+			return m->outcome;
+		}
+	}
+	return m->outcome;
+}

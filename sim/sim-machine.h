@@ -1,0 +1,78 @@
+/* sim-machine.h — public API of the machine: create it, load a partition,
+ * run it, read its summary. Runs on the sim thread (the CLI's main thread,
+ * later the GUI's worker thread). No GTK. */
+#ifndef HVSIM_SIM_MACHINE_H
+#define HVSIM_SIM_MACHINE_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "sim-event.h"
+
+G_BEGIN_DECLS
+
+typedef enum SimVendor {
+	SIM_VENDOR_INTEL, /* VT-x: hvix64, VMCALL in the hypercall page */
+	SIM_VENDOR_AMD,   /* AMD-V: hvax64, VMMCALL in the hypercall page */
+} SimVendor;
+
+typedef struct SimConfig {
+	SimVendor vendor;
+	uint64_t max_insns;     /* stop the machine after this many guest instructions (0 = default) */
+	uint64_t memory_size;   /* bytes of RAM per partition (0 = default) */
+	uint64_t workload;      /* boot-info parameter for the ring 3 compute loop */
+	uint64_t hypercall_loops; /* boot-info parameter for the hypercall benchmark */
+	gboolean quiet_guest;   /* boot-info flag: guests print little */
+	uint64_t stuck_slices;  /* identical-state slices before "stuck" (0 = default) */
+} SimConfig;
+
+#define SIM_DEFAULT_MEMORY_SIZE (16ull << 20)
+#define SIM_MIN_MEMORY_SIZE     (1ull << 20)
+#define SIM_MAX_MEMORY_SIZE     (1ull << 30)
+#define SIM_DEFAULT_MAX_INSNS   20000000000ull
+#define SIM_SLICE_INSNS         UINT64_C(200000)   /* deterministic time slice */
+
+typedef struct SimMachine SimMachine;
+typedef struct SimPartition SimPartition;
+
+/* How a run ended. */
+typedef enum SimOutcome {
+	SIM_OUTCOME_SHUTDOWN,      /* every partition powered off cleanly */
+	SIM_OUTCOME_GUEST_ERROR,   /* a partition stopped on a guest error (triple fault, ...) */
+	SIM_OUTCOME_LIMIT,         /* --max-insns reached */
+	SIM_OUTCOME_STUCK,         /* guest made no progress */
+	SIM_OUTCOME_HOST_ERROR,    /* the simulator itself failed */
+} SimOutcome;
+
+SimMachine *sim_machine_new(const SimConfig *config, GError **error);
+void sim_machine_free(SimMachine *m);
+
+SimEventBus *sim_machine_events(SimMachine *m);
+const SimConfig *sim_machine_config(const SimMachine *m);
+const char *sim_vendor_name(SimVendor v);       /* "intel" / "amd" */
+const char *sim_vendor_hypervisor(SimVendor v); /* "hvix64" / "hvax64" */
+
+/* Creates a partition with one VP and loads an ELF image into it.
+ * `image_name` names the file or scenario in messages. */
+SimPartition *sim_machine_add_partition(SimMachine *m, const char *name,
+                                        const guint8 *image, gsize image_len,
+                                        const char *image_name, GError **error);
+
+/* Runs until every partition has stopped or a limit is hit. */
+SimOutcome sim_machine_run(SimMachine *m);
+
+/* One line describing why the run ended (valid after sim_machine_run). */
+const char *sim_machine_outcome_message(const SimMachine *m);
+uint64_t sim_machine_insns(const SimMachine *m);
+uint64_t sim_machine_vtime(const SimMachine *m);
+
+/* Partition queries (for summaries, tests and inspectors). */
+guint sim_machine_n_partitions(const SimMachine *m);
+SimPartition *sim_machine_partition(SimMachine *m, guint index);
+const char *sim_partition_name(const SimPartition *p);
+uint32_t sim_partition_id(const SimPartition *p);
+const char *sim_partition_console(const SimPartition *p); /* everything printed so far */
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,135 @@
+/* sim-scenario.c — built-in scenarios, image loading and the trace writer.
+ * Sim thread. Guest images are built from guest/ and compiled into the
+ * binary as GResources, so `hvsim run hello` works from any directory. */
+#include <errno.h>
+#include <gio/gio.h>
+
+#include "hvsim-guest-resources.h"
+#include "sim-private.h"
+#include "sim-scenario.h"
+
+static const SimScenario scenarios[] = {
+	{ "hello", "hello.elf",
+	  "one partition: the mini kernel detects the hypervisor, makes hypercalls, runs two ring 3 programs (one is killed), idles in HLT and powers off" },
+	{ NULL, NULL, NULL },
+};
+
+const SimScenario *sim_scenarios(void)
+{
+	return scenarios;
+}
+
+const SimScenario *sim_scenario_find(const char *name)
+{
+	for (const SimScenario *s = scenarios; s->name; s++)
+		if (g_str_equal(s->name, name))
+			return s;
+	return NULL;
+}
+
+GBytes *sim_guest_image(const char *resource_name, GError **error)
+{
+	g_autofree char *path = g_strdup_printf("/org/hvsim/guest/%s", resource_name);
+	return g_resource_lookup_data(hvsim_guest_get_resource(), path, G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+}
+
+/* Guest images are small; anything larger is not one of ours. */
+#define MAX_IMAGE_BYTES (64u << 20)
+
+SimPartition *sim_load_scenario_or_image(SimMachine *m, const char *what, GError **error)
+{
+	const SimScenario *sc = sim_scenario_find(what);
+	g_autoptr(GBytes) bytes = NULL;
+	const char *name = what;
+
+	if (sc) {
+		bytes = sim_guest_image(sc->image, error);
+		if (!bytes)
+			return NULL;
+		name = sc->name;
+	} else {
+		g_autoptr(GError) e = NULL;
+		g_autofree char *contents = NULL;
+		gsize len = 0;
+		if (!g_file_test(what, G_FILE_TEST_EXISTS)) {
+			GString *known = g_string_new(NULL);
+			for (const SimScenario *s = scenarios; s->name; s++)
+				g_string_append_printf(known, "%s%s", known->len ? ", " : "", s->name);
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+			            "%s: no such file, and not a built-in scenario (built-in: %s)", what, known->str);
+			g_string_free(known, TRUE);
+			return NULL;
+		}
+		if (g_file_test(what, G_FILE_TEST_IS_DIR)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "%s: is a directory, not a guest ELF image", what);
+			return NULL;
+		}
+		if (!g_file_get_contents(what, &contents, &len, &e)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot read: %s", what, e->message);
+			return NULL;
+		}
+		if (len > MAX_IMAGE_BYTES) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			            "%s: %" G_GSIZE_FORMAT " bytes is too large for a guest image (limit %u MiB)", what, len,
+			            MAX_IMAGE_BYTES >> 20);
+			return NULL;
+		}
+		bytes = g_bytes_new_take(g_steal_pointer(&contents), len);
+	}
+	gsize len = 0;
+	const guint8 *data = g_bytes_get_data(bytes, &len);
+	g_autofree char *base = g_path_get_basename(name);
+	return sim_machine_add_partition(m, base, data, len, what, error);
+}
+
+/* ---- Trace writer ---------------------------------------------------------- */
+
+struct SimTraceWriter {
+	FILE *out;
+	const char *vendor;
+	GString *line;
+	gboolean failed;
+	int saved_errno;
+};
+
+SimTraceWriter *sim_trace_writer_new(FILE *out, SimVendor vendor)
+{
+	SimTraceWriter *w = g_new0(SimTraceWriter, 1);
+	w->out = out;
+	w->vendor = sim_vendor_name(vendor);
+	w->line = g_string_sized_new(256);
+	return w;
+}
+
+void sim_trace_writer_on_event(const SimEvent *ev, gpointer user_data)
+{
+	SimTraceWriter *w = user_data;
+	if (w->failed)
+		return;
+	g_string_truncate(w->line, 0);
+	sim_event_to_json(ev, w->vendor, w->line);
+	g_string_append_c(w->line, '\n');
+	if (fwrite(w->line->str, 1, w->line->len, w->out) != w->line->len) {
+		w->failed = TRUE;
+		w->saved_errno = errno;
+	}
+}
+
+gboolean sim_trace_writer_finish(SimTraceWriter *w)
+{
+	if (fflush(w->out) != 0 && !w->failed) {
+		w->failed = TRUE;
+		w->saved_errno = errno;
+	}
+	if (w->failed)
+		errno = w->saved_errno;
+	return !w->failed;
+}
+
+void sim_trace_writer_free(SimTraceWriter *w)
+{
+	if (!w)
+		return;
+	g_string_free(w->line, TRUE);
+	g_free(w);
+}

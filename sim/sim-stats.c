@@ -1,0 +1,139 @@
+/* sim-stats.c — statistics from the event stream and the run summary.
+ * Sim thread. Counting only: cheap enough to stay subscribed in benchmarks. */
+#include "sim-stats.h"
+
+#include "hv-names.h"
+#include "sim-private.h"
+#include "ring.h"
+#include "vmx.h"
+
+static void bump(GHashTable *t, const char *key)
+{
+	guint64 *v = g_hash_table_lookup(t, key);
+	if (!v) {
+		v = g_new0(guint64, 1);
+		g_hash_table_insert(t, g_strdup(key), v);
+	}
+	(*v)++;
+}
+
+SimStats *sim_stats_new(void)
+{
+	SimStats *s = g_new0(SimStats, 1);
+	s->ring_causes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->hypercalls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->hypercall_status = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	return s;
+}
+
+void sim_stats_free(SimStats *s)
+{
+	if (!s)
+		return;
+	g_hash_table_destroy(s->ring_causes);
+	g_hash_table_destroy(s->hypercalls);
+	g_hash_table_destroy(s->hypercall_status);
+	g_free(s);
+}
+
+void sim_stats_on_event(const SimEvent *ev, gpointer user_data)
+{
+	SimStats *s = user_data;
+	s->events++;
+	if ((unsigned)ev->type < SIM_EV_N_TYPES)
+		s->by_type[ev->type]++;
+	switch (ev->type) {
+	case SIM_EV_VM_EXIT: {
+		guint basic = ev->u.exit.reason & 0xFFFF;
+		if (basic < G_N_ELEMENTS(s->exits_by_reason))
+			s->exits_by_reason[basic]++;
+		break;
+	}
+	case SIM_EV_RING: {
+		char key[48];
+		s->ring[ev->u.ring.from & 3][ev->u.ring.to & 3]++;
+		g_snprintf(key, sizeof key, "%u->%u %s", ev->u.ring.from, ev->u.ring.to,
+		           sim_ring_cause_name((SimRingCause)ev->u.ring.cause));
+		bump(s->ring_causes, key);
+		break;
+	}
+	case SIM_EV_HYPERCALL: {
+		const char *name = hv_call_name(ev->u.hypercall.code);
+		char buf[32], key[96];
+		if (!name) {
+			g_snprintf(buf, sizeof buf, "unknown call 0x%04x", ev->u.hypercall.code);
+			name = buf;
+		}
+		bump(s->hypercalls, name);
+		g_snprintf(key, sizeof key, "%s -> %s", name, hv_status_name(ev->u.hypercall.status));
+		bump(s->hypercall_status, key);
+		break;
+	}
+	case SIM_EV_FAULT:
+		if (ev->u.fault.vector < 32)
+			s->faults_by_vector[ev->u.fault.vector]++;
+		break;
+	default:
+		break;
+	}
+}
+
+static gint cmp_keys(gconstpointer a, gconstpointer b)
+{
+	return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void print_table(GString *out, const char *title, GHashTable *t)
+{
+	guint n = 0;
+	gpointer *keys = g_hash_table_get_keys_as_array(t, &n);
+	qsort(keys, n, sizeof *keys, cmp_keys);
+	g_string_append_printf(out, "  %s:%s\n", title, n ? "" : " none");
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(out, "    %-52s %10" G_GUINT64_FORMAT "\n", (const char *)keys[i],
+		                       *(guint64 *)g_hash_table_lookup(t, keys[i]));
+	g_free(keys);
+}
+
+void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
+{
+	const SimConfig *cfg = sim_machine_config(m);
+	gboolean amd = cfg->vendor == SIM_VENDOR_AMD;
+	guint64 exits = s->by_type[SIM_EV_VM_EXIT];
+
+	g_string_append_printf(out, "== summary (%s, %s flavour; costs below are a model, not measured) ==\n",
+	                       sim_vendor_name(cfg->vendor), sim_vendor_hypervisor(cfg->vendor));
+	g_string_append_printf(out, "  instructions retired: %" G_GUINT64_FORMAT "\n", sim_machine_insns(m));
+	g_string_append_printf(out, "  virtual time:         %" G_GUINT64_FORMAT " ns (1 ns per instruction, %u ns per world switch, modelled)\n",
+	                       sim_machine_vtime(m), SIM_COST_WORLD_SWITCH_NS);
+	g_string_append_printf(out, "  events:               %" G_GUINT64_FORMAT "\n", s->events);
+	g_string_append_printf(out, "  VM exits:             %" G_GUINT64_FORMAT "\n", exits);
+	for (guint r = 0; r < G_N_ELEMENTS(s->exits_by_reason); r++) {
+		if (!s->exits_by_reason[r])
+			continue;
+		if (amd)
+			g_string_append_printf(out, "    %-22s (VMX %2u, SVM %-8s) %10" G_GUINT64_FORMAT "\n",
+			                       vmx_exit_reason_name(r), r, svm_exit_code_name(vmx_exit_to_svm(r, 0, 0)),
+			                       s->exits_by_reason[r]);
+		else
+			g_string_append_printf(out, "    %-22s (reason %2u)          %10" G_GUINT64_FORMAT "\n",
+			                       vmx_exit_reason_name(r), r, s->exits_by_reason[r]);
+	}
+	print_table(out, "ring transitions", s->ring_causes);
+	print_table(out, "hypercalls", s->hypercalls);
+	print_table(out, "hypercall results", s->hypercall_status);
+	g_string_append_printf(out, "  CPUID: %" G_GUINT64_FORMAT ", MSR accesses (exits): %" G_GUINT64_FORMAT
+	                       ", port I/O (exits): %" G_GUINT64_FORMAT ", interrupts injected: %" G_GUINT64_FORMAT "\n",
+	                       s->by_type[SIM_EV_CPUID], s->by_type[SIM_EV_MSR], s->by_type[SIM_EV_PORT_IO],
+	                       s->by_type[SIM_EV_INTERRUPT]);
+	g_string_append(out, "  guest exceptions:");
+	gboolean any = FALSE;
+	for (guint v = 0; v < 32; v++) {
+		if (!s->faults_by_vector[v])
+			continue;
+		const char *mn = ring_vector_mnemonic((uint8_t)v);
+		g_string_append_printf(out, " %s x%" G_GUINT64_FORMAT, mn ? mn : "?", s->faults_by_vector[v]);
+		any = TRUE;
+	}
+	g_string_append(out, any ? "\n" : " none\n");
+}

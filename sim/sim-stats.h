@@ -1,0 +1,28 @@
+/* sim-stats.h — counters built from the event stream, and the run summary
+ * the CLI prints. Sim thread (a subscriber of the event bus). */
+#ifndef HVSIM_SIM_STATS_H
+#define HVSIM_SIM_STATS_H
+
+#include <glib.h>
+
+#include "sim-machine.h"
+
+typedef struct SimStats {
+	guint64 events;
+	guint64 by_type[SIM_EV_N_TYPES];
+	guint64 exits_by_reason[128];    /* basic exit reason (0..127) */
+	guint64 ring[4][4];              /* [from][to] */
+	GHashTable *ring_causes;         /* "3->0 syscall" -> count (guint64*) */
+	GHashTable *hypercalls;          /* "HvCallGetPartitionId" -> count */
+	GHashTable *hypercall_status;    /* "HvCallX -> HV_STATUS_Y" -> count */
+	guint64 faults_by_vector[32];
+} SimStats;
+
+SimStats *sim_stats_new(void);
+void sim_stats_free(SimStats *s);
+/* Subscribe with this as the function and the stats as user data. */
+void sim_stats_on_event(const SimEvent *ev, gpointer user_data);
+/* A human-readable summary (what `hvsim run` prints at the end). */
+void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out);
+
+#endif
