@@ -64,7 +64,9 @@ typedef enum Pending {
 	PEND_INTR,         /* INT n or exception: deliver through the guest IDT */
 	PEND_SYSCALL,      /* SYSCALL: rings/ performs it */
 	PEND_SYSRET,       /* SYSRETQ: rings/ performs it */
-	PEND_CODE_EXIT,    /* RDMSR / WRMSR / HLT that exits */
+	PEND_CODE_EXIT,    /* a HLT that exits: handled after the engine stops */
+	PEND_REENTER,      /* an exit handled in a hook injected an event: enter again at stop_rip */
+	PEND_HALTED,       /* an exit handled in a hook idled the VP */
 	PEND_STOP,         /* the partition stopped inside a hook */
 } Pending;
 
@@ -140,6 +142,21 @@ static uint64_t uc_reg_get(SimVp *vp, SimReg reg)
 		return s;
 	}
 	return rd(uv, reg_map[reg]);
+}
+
+static void uc_regs_get(SimVp *vp, const SimReg *regs, uint64_t *values, unsigned n)
+{
+	UcVp *uv = uv_of(vp);
+	int ids[16];
+	void *ptrs[16];
+	g_assert(n <= G_N_ELEMENTS(ids));
+	for (unsigned i = 0; i < n; i++) {
+		g_assert(regs[i] <= SIM_REG_RFLAGS || regs[i] == SIM_REG_CS || regs[i] == SIM_REG_SS);
+		ids[i] = reg_map[regs[i]];
+		values[i] = 0; /* segment selectors fill only 16 bits */
+		ptrs[i] = &values[i];
+	}
+	uc_reg_read_batch(uv->uc, ids, ptrs, (int)n);
 }
 
 static void uc_reg_set(SimVp *vp, SimReg reg, uint64_t value)
@@ -325,7 +342,8 @@ static bool enter_ring(UcVp *uv, const RingCpu *c, uint8_t from_cpl, bool engine
 
 static void emit_ring(UcVp *uv, const RingTransition *t)
 {
-	SimEvent ev = { .type = SIM_EV_RING };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_RING);
 	ev.u.ring.from = t->from_cpl;
 	ev.u.ring.to = t->to_cpl;
 	switch (t->cause) {
@@ -379,7 +397,8 @@ static bool deliver(UcVp *uv, uint8_t vector, RingCause cause, bool has_error, u
 		return false;
 	}
 	if (cause == RING_CAUSE_EXCEPTION) {
-		SimEvent fe = { .type = SIM_EV_FAULT };
+		SimEvent fe;
+		sim_event_init(&fe, SIM_EV_FAULT);
 		fe.u.fault.vector = t.vector;
 		fe.u.fault.cpl = from;
 		fe.u.fault.has_error = t.error_code_pushed;
@@ -422,6 +441,7 @@ static HookKind classify(UcVp *uv, const cs_insn *in)
 }
 
 static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
+static void vmcall_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 
 /* Disassembles a block the first time it runs: counts its instructions and
  * hooks the ones the engine cannot report by itself. Returns true if new
@@ -447,7 +467,10 @@ static bool scan_block(UcVp *uv, uint64_t addr, uint32_t size, BlockInfo *out)
 		if (k != HOOK_NONE && !g_hash_table_contains(uv->hooked, GSIZE_TO_POINTER(uv->insn->address))) {
 			uc_hook h;
 			uint64_t ia = uv->insn->address;
-			if (uc_hook_add(uv->uc, &h, UC_HOOK_CODE, code_hook, uv, ia, ia) == UC_ERR_OK) {
+			/* The hypercall instruction gets its own callback: it is the
+			 * hot one (the benchmark's path) and needs no lookup. */
+			if (uc_hook_add(uv->uc, &h, UC_HOOK_CODE, k == HOOK_VMCALL ? vmcall_hook : code_hook,
+			                uv, ia, ia) == UC_ERR_OK) {
 				g_array_append_val(uv->code_hooks, h);
 				g_hash_table_insert(uv->hooked, GSIZE_TO_POINTER(ia), GINT_TO_POINTER(k));
 				added = true;
@@ -460,29 +483,44 @@ static bool scan_block(UcVp *uv, uint64_t addr, uint32_t size, BlockInfo *out)
 	return added;
 }
 
+/* The rare part of the block hook: a block seen for the first time (scan
+ * it), or the end of the time slice. Kept out of line so the common path
+ * below stays a leaf function with no register spills. */
+static G_GNUC_NO_INLINE void block_hook_slow(UcVp *uv, uint64_t address, uint32_t size, BlockInfo *b)
+{
+	if (b->addr != address || b->size != size) {
+		if (scan_block(uv, address, size, b)) {
+			/* Stopping here prevents the block from executing; flush it so
+			 * the restart translates it again, now with the code hooks. */
+			uc_ctl_remove_cache(uv->uc, address, address + size);
+			uv->pending = PEND_RESCAN;
+			uv->stop_rip = address;
+			uc_emu_stop(uv->uc);
+			return;
+		}
+	}
+	if (uv->vp->insns >= uv->until) {
+		uv->pending = PEND_BUDGET;
+		uv->stop_rip = address;
+		uc_emu_stop(uv->uc);   /* the block does not run: it is not counted */
+		return;
+	}
+	uv->vp->insns += b->ninsns;
+	uv->cur = *b;
+}
+
+/* Runs before every translated block executes: the deterministic clock. */
 static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
 	UcVp *uv = user_data;
 	BlockInfo *b = &uv->cache[cache_index(address)];
+	SimVp *vp = uv->vp;
 
-	if (G_UNLIKELY(b->addr != address || b->size != size)) {
-		if (scan_block(uv, address, size, b)) {
-			/* Stopping here prevents the block from executing; flush it so
-			 * the restart translates it again, now with the code hooks. */
-			uc_ctl_remove_cache(uc, address, address + size);
-			uv->pending = PEND_RESCAN;
-			uv->stop_rip = address;
-			uc_emu_stop(uc);
-			return;
-		}
-	}
-	if (G_UNLIKELY(uv->vp->insns >= uv->until)) {
-		uv->pending = PEND_BUDGET;
-		uv->stop_rip = address;
-		uc_emu_stop(uc);   /* the block does not run: it is not counted */
+	if (G_UNLIKELY(b->addr != address || b->size != size || vp->insns >= uv->until)) {
+		block_hook_slow(uv, address, size, b);
 		return;
 	}
-	uv->vp->insns += b->ninsns;
+	vp->insns += b->ninsns;
 	uv->cur = *b;
 }
 
@@ -510,6 +548,46 @@ static void rewind_count(UcVp *uv, uint64_t resume_at)
 }
 
 /* ---- Hooks ---------------------------------------------------------------- */
+
+/* An exit handled inside a code hook, before the instruction runs (VMCALL,
+ * RDMSR, WRMSR). When the hypervisor resumes the guest past it, writing RIP
+ * from the hook ends the current block and the engine continues at the new
+ * RIP within the same uc_emu_start: no stop and restart on the common path. */
+static void hook_exit(UcVp *uv, uint64_t address, uint32_t reason, uint32_t len)
+{
+	SimExit ex = { 0 };
+	ex.vmx.reason = reason;
+	ex.vmx.guest_rip = address;
+	ex.vmx.instruction_length = len;
+	/* The rest of this block will not run as translated; count only up
+	 * to and including the exiting instruction. */
+	rewind_count(uv, address + len);
+	switch (sim_hv_handle_exit(uv->vp, &ex)) {
+	case SIM_RESUME_NEXT:
+		wr(uv, UC_X86_REG_RIP, address + len);
+		return;
+	case SIM_RESUME_SAME:
+		uv->vp->insns--; /* it did not retire: an event was injected instead */
+		uv->pending = PEND_REENTER;
+		uv->stop_rip = address;
+		break;
+	case SIM_STOP_VP:
+		uv->pending = PEND_HALTED;
+		uv->stop_rip = address + len;
+		break;
+	case SIM_STOP_PARTITION:
+		uv->pending = PEND_STOP;
+		break;
+	}
+	uc_emu_stop(uv->uc);
+}
+
+/* VMCALL (VMMCALL on AMD) exits unconditionally in VMX non-root operation,
+ * at any CPL; the hypervisor decides what ring 3 gets. */
+static void vmcall_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+	hook_exit(user_data, address, VMX_EXIT_VMCALL, 3);
+}
 
 static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
@@ -554,16 +632,14 @@ static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user
 		uint32_t msr = (uint32_t)rd(uv, UC_X86_REG_RCX);
 		if (!vmx_msr_exits(uv->vp->vmcs, msr, k == HOOK_WRMSR))
 			return; /* passed through: the engine executes it */
-		break;
+		hook_exit(uv, address, k == HOOK_WRMSR ? VMX_EXIT_WRMSR : VMX_EXIT_RDMSR, 2);
+		return;
 	}
 	case HOOK_HLT:
 		if (cpl != 0 || !vmx_hlt_exits(uv->vp->vmcs))
 			return;
 		break;
-	case HOOK_VMCALL:
-		/* VMCALL exits unconditionally in VMX non-root operation, at
-		 * any CPL; the hypervisor decides what ring 3 gets. */
-		break;
+	case HOOK_VMCALL: /* has its own hook, vmcall_hook() */
 	case HOOK_NONE:
 	default:
 		return;
@@ -866,7 +942,8 @@ static bool vm_entry(UcVp *uv)
 		vp->pending_vector = -1;
 		vp->halted = false;
 	}
-	SimEvent ev = { .type = SIM_EV_INTERRUPT };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_INTERRUPT);
 	ev.u.interrupt.vector = vector;
 	ev.u.interrupt.type = type;
 	sim_vp_emit(vp, &ev);
@@ -955,15 +1032,15 @@ static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
 			if (!handle_sysret(uv))
 				return SIM_RUN_STOPPED;
 			continue;
+		case PEND_REENTER:
+			wr(uv, UC_X86_REG_RIP, uv->stop_rip);
+			continue;
+		case PEND_HALTED:
+			wr(uv, UC_X86_REG_RIP, uv->stop_rip);
+			return SIM_RUN_HALTED;
 		case PEND_CODE_EXIT: {
-			uint32_t reason, len;
-			switch (uv->stop_kind) {
-			case HOOK_RDMSR: reason = VMX_EXIT_RDMSR; len = 2; break;
-			case HOOK_WRMSR: reason = VMX_EXIT_WRMSR; len = 2; break;
-			case HOOK_VMCALL: reason = VMX_EXIT_VMCALL; len = 3; break;
-			default: reason = VMX_EXIT_HLT; len = 1; break;
-			}
-			SimRunResult r = handle_stop_exit(uv, reason, len);
+			/* HLT: the VP leaves the engine to idle in the scheduler. */
+			SimRunResult r = handle_stop_exit(uv, VMX_EXIT_HLT, 1);
 			if (r != SIM_RUN_YIELD)
 				return r;
 			continue;
@@ -1101,6 +1178,7 @@ const SimBackendOps sim_backend_unicorn = {
 	.vp_set_boot_state = ucb_set_boot_state,
 	.reg_get = uc_reg_get,
 	.reg_set = uc_reg_set,
+	.regs_get = uc_regs_get,
 	.vp_run = ucb_vp_run,
 	.vp_deliver_interrupt = ucb_deliver_interrupt,
 	.hypercall_page_changed = ucb_hypercall_page_changed,

@@ -121,7 +121,8 @@ static SimExitAction handle_cpuid(SimVp *vp, SimExit *exit)
 	set_reg(vp, SIM_REG_RCX, r[2]);
 	set_reg(vp, SIM_REG_RDX, r[3]);
 
-	SimEvent ev = { .type = SIM_EV_CPUID };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_CPUID);
 	ev.u.cpuid.leaf = leaf;
 	ev.u.cpuid.subleaf = subleaf;
 	ev.u.cpuid.eax = r[0];
@@ -140,7 +141,8 @@ static SimExitAction handle_cpuid(SimVp *vp, SimExit *exit)
 static void hcpage_emit(SimVp *vp)
 {
 	SimPartition *p = vp->partition;
-	SimEvent ev = { .type = SIM_EV_HYPERCALL_PAGE };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_HYPERCALL_PAGE);
 	ev.u.hcpage.gpa = p->hcpage_gpa;
 	ev.u.hcpage.enabled = p->hcpage_active;
 	ev.u.hcpage.nbytes = 4;
@@ -209,7 +211,8 @@ void sim_vp_hv_timer_check(SimVp *vp)
 	SimStimer *t = &vp->stimer0;
 	if (!t->armed || sim_vp_time_ref_count(vp) < t->count)
 		return;
-	SimEvent ev = { .type = SIM_EV_TIMER };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_TIMER);
 	ev.u.timer.timer = 0;
 	ev.u.timer.expiry = t->count;
 	sim_vp_emit(vp, &ev);
@@ -229,7 +232,8 @@ void sim_vp_hv_timer_check(SimVp *vp)
  * MSR the policy chose to intercept. Unknown MSRs raise #GP, as on Hyper-V. */
 static void emit_msr(SimVp *vp, uint32_t msr, bool write, uint64_t value, bool fault)
 {
-	SimEvent ev = { .type = SIM_EV_MSR };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_MSR);
 	ev.u.msr.msr = msr;
 	ev.u.msr.write = write;
 	ev.u.msr.synthetic = msr >= HV_X64_MSR_SYNTHETIC_FIRST && msr <= HV_X64_MSR_SYNTHETIC_LAST;
@@ -355,7 +359,8 @@ static SimExitAction handle_io(SimVp *vp, SimExit *exit)
 	vmx_io_qual_decode(exit->vmx.qualification, &q);
 	SimDevice *dev = find_device(vp->partition, q.port);
 
-	SimEvent ev = { .type = SIM_EV_PORT_IO };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_PORT_IO);
 	ev.u.io.port = q.port;
 	ev.u.io.size = q.size;
 	ev.u.io.in = q.in;
@@ -381,7 +386,8 @@ static SimExitAction handle_io(SimVp *vp, SimExit *exit)
 static SimExitAction handle_hlt(SimVp *vp, SimExit *exit)
 {
 	uint64_t rflags = reg(vp, SIM_REG_RFLAGS);
-	SimEvent ev = { .type = SIM_EV_HALT };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_HALT);
 	sim_vp_emit(vp, &ev);
 	if (!(rflags & X86_RFLAGS_IF) && vp->pending_vector < 0) {
 		/* Nothing can ever wake this VP: report it rather than hang. */
@@ -450,7 +456,8 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 	vmx_exit_record(vp->vmcs, &exit->vmx);
 	vp->extra_ns += SIM_COST_WORLD_SWITCH_NS;
 
-	SimEvent ev = { .type = SIM_EV_VM_EXIT };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_VM_EXIT);
 	ev.u.exit.reason = exit->vmx.reason;
 	ev.u.exit.qualification = exit->vmx.qualification;
 	ev.u.exit.rip = exit->vmx.guest_rip;
@@ -472,7 +479,8 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 	}
 
 	if (action == SIM_RESUME_NEXT || action == SIM_RESUME_SAME) {
-		SimEvent en = { .type = SIM_EV_VM_ENTRY };
+		SimEvent en;
+		sim_event_init(&en, SIM_EV_VM_ENTRY);
 		uint32_t info = (uint32_t)vmx_vmcs_get(vp->vmcs, VMCS_VM_ENTRY_INTR_INFO_FIELD);
 		uint8_t vector, type;
 		bool has_err;

@@ -201,9 +201,13 @@ SimExitAction sim_hv_hypercall(SimVp *vp, SimExit *exit)
 	const SimBackendOps *be = vp->partition->machine->backend;
 	SimPartition *p = vp->partition;
 
+	static const SimReg operands[] = { SIM_REG_CS, SIM_REG_RCX, SIM_REG_RDX, SIM_REG_R8 };
+	uint64_t op[G_N_ELEMENTS(operands)];
+	be->regs_get(vp, operands, op, G_N_ELEMENTS(operands));
+
 	/* Hypercalls are a ring 0 interface: from ring 3, or before the guest
 	 * enabled the hypercall page, the instruction is undefined (#UD). */
-	uint8_t cpl = be->reg_get(vp, SIM_REG_CS) & 3;
+	uint8_t cpl = op[0] & 3;
 	if (cpl != 0 || !p->hcpage_active) {
 		sim_vp_message(vp, "%s at RIP 0x%" G_GINT64_MODIFIER "x %s: #UD injected",
 		               p->machine->config.vendor == SIM_VENDOR_INTEL ? "VMCALL" : "VMMCALL",
@@ -213,9 +217,7 @@ SimExitAction sim_hv_hypercall(SimVp *vp, SimExit *exit)
 		return SIM_RESUME_SAME;
 	}
 
-	uint64_t rcx = be->reg_get(vp, SIM_REG_RCX);
-	uint64_t rdx = be->reg_get(vp, SIM_REG_RDX);
-	uint64_t r8 = be->reg_get(vp, SIM_REG_R8);
+	uint64_t rcx = op[1], rdx = op[2], r8 = op[3];
 	HvControl ctl;
 	hv_control_decode(rcx, &ctl);
 	const HvCallDef *def = find_call(ctl.code);
@@ -244,7 +246,8 @@ SimExitAction sim_hv_hypercall(SimVp *vp, SimExit *exit)
 	uint16_t reps = (def && (def->flags & HVC_REP)) ? ctx.reps_done : 0;
 	be->reg_set(vp, SIM_REG_RAX, (uint64_t)status | ((uint64_t)reps << HV_HYPERCALL_RESULT_REPS_SHIFT));
 
-	SimEvent ev = { .type = SIM_EV_HYPERCALL };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_HYPERCALL);
 	ev.u.hypercall.code = ctl.code;
 	ev.u.hypercall.status = status;
 	ev.u.hypercall.fast = ctl.fast;

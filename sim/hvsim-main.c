@@ -60,6 +60,7 @@ static gboolean parse_count(const char *opt, const char *s, guint64 min, guint64
 static int cmd_run(int argc, char **argv)
 {
 	g_autofree char *vendor = NULL, *trace = NULL, *max_insns = NULL, *memory = NULL, *workload = NULL;
+	g_autofree char *hypercalls = NULL;
 	gboolean quiet = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor: intel (VT-x, hvix64, VMCALL) or amd (AMD-V, hvax64, VMMCALL); default intel", "intel|amd" },
@@ -67,6 +68,7 @@ static int cmd_run(int argc, char **argv)
 		{ "max-insns", 0, 0, G_OPTION_ARG_STRING, &max_insns, "Stop after N guest instructions (default 20000000000)", "N" },
 		{ "memory", 0, 0, G_OPTION_ARG_STRING, &memory, "Guest RAM per partition in MiB, 1-1024 (default 16)", "MIB" },
 		{ "workload", 0, 0, G_OPTION_ARG_STRING, &workload, "Iterations of the ring 3 compute loop (0 = the guest's default)", "N" },
+		{ "hypercalls", 0, 0, G_OPTION_ARG_STRING, &hypercalls, "Extra HvCallNotifyLongSpinWait calls the kernel makes (the benchmark's workload)", "N" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print neither the guest console nor the summary, only the outcome", NULL },
 		{ NULL },
 	};
@@ -122,6 +124,13 @@ static int cmd_run(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		cfg.workload = v;
+	}
+	if (hypercalls) {
+		if (!parse_count("--hypercalls", hypercalls, 0, G_MAXUINT32, &v, &error)) {
+			fprintf(stderr, "hvsim run: %s\n", error->message);
+			return EXIT_USAGE;
+		}
+		cfg.hypercall_loops = v;
 	}
 
 	SimMachine *m = sim_machine_new(&cfg, &error);

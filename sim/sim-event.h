@@ -6,7 +6,9 @@
 #define HVSIM_SIM_EVENT_H
 
 #include <glib.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef enum SimEventType {
 	SIM_EV_PARTITION_START,  /* a partition's first VP is about to run */
@@ -69,6 +71,15 @@ typedef struct SimEvent {
 	 * (explanation), HYPERCALL (call name is looked up, not stored). */
 	char text[SIM_EVENT_TEXT_MAX];
 } SimEvent;
+
+/* Clears an event for filling in. The text buffer is not cleared (only
+ * its first byte): events are built on hot paths, several per VM exit. */
+static inline void sim_event_init(SimEvent *ev, SimEventType type)
+{
+	memset(ev, 0, offsetof(SimEvent, text));
+	ev->type = type;
+	ev->text[0] = '\0';
+}
 
 typedef void (*SimEventFunc)(const SimEvent *ev, gpointer user_data);
 

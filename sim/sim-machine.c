@@ -125,7 +125,8 @@ static void partition_emit(SimPartition *p, SimEvent *ev)
 
 void sim_vp_message(SimVp *vp, const char *fmt, ...)
 {
-	SimEvent ev = { .type = SIM_EV_MESSAGE };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_MESSAGE);
 	va_list ap;
 	va_start(ap, fmt);
 	g_vsnprintf(ev.text, sizeof ev.text, fmt, ap);
@@ -137,7 +138,8 @@ void sim_partition_console_flush(SimPartition *p, SimVp *vp)
 {
 	if (p->console_line->len == 0)
 		return;
-	SimEvent ev = { .type = SIM_EV_CONSOLE };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_CONSOLE);
 	g_strlcpy(ev.text, p->console_line->str, sizeof ev.text);
 	if (vp)
 		sim_vp_emit(vp, &ev);
@@ -178,7 +180,8 @@ void sim_partition_stop(SimPartition *p, bool clean, int status, const char *fmt
 	p->running = false;
 	p->stop_clean = clean;
 	p->stop_status = status;
-	SimEvent ev = { .type = SIM_EV_PARTITION_STOP };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_PARTITION_STOP);
 	ev.u.stop.clean = clean;
 	ev.u.stop.status = status;
 	g_strlcpy(ev.text, p->stop_reason, sizeof ev.text);
@@ -308,13 +311,15 @@ static uint64_t state_hash(SimVp *vp)
 static void partition_start(SimPartition *p)
 {
 	SimMachine *m = p->machine;
-	SimEvent ev = { .type = SIM_EV_PARTITION_START };
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_PARTITION_START);
 	g_snprintf(ev.text, sizeof ev.text, "%s (%s, %s flavour)", p->name, p->image_name,
 	           sim_vendor_hypervisor(m->config.vendor));
 	partition_emit(p, &ev);
 	for (guint i = 0; i < p->vps->len; i++) {
 		SimVp *vp = g_ptr_array_index(p->vps, i);
-		SimEvent ve = { .type = SIM_EV_VP_START };
+		SimEvent ve;
+		sim_event_init(&ve, SIM_EV_VP_START);
 		g_snprintf(ve.text, sizeof ve.text, "VP %u", vp->index);
 		sim_vp_emit(vp, &ve);
 		vp->started = true;

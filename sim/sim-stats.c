@@ -7,22 +7,29 @@
 #include "ring.h"
 #include "vmx.h"
 
-static void bump(GHashTable *t, const char *key)
+/* Counts key in t; last and last_count remember the previous key so a run of
+ * the same call (the common case) skips the hash lookup. */
+static void bump(GHashTable *t, guint key, guint *last, guint64 **last_count)
 {
-	guint64 *v = g_hash_table_lookup(t, key);
+	if (*last_count && *last == key) {
+		(**last_count)++;
+		return;
+	}
+	guint64 *v = g_hash_table_lookup(t, GUINT_TO_POINTER(key));
 	if (!v) {
 		v = g_new0(guint64, 1);
-		g_hash_table_insert(t, g_strdup(key), v);
+		g_hash_table_insert(t, GUINT_TO_POINTER(key), v);
 	}
 	(*v)++;
+	*last = key;
+	*last_count = v;
 }
 
 SimStats *sim_stats_new(void)
 {
 	SimStats *s = g_new0(SimStats, 1);
-	s->ring_causes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	s->hypercalls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	s->hypercall_status = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	s->hypercalls = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	s->hypercall_status = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	return s;
 }
 
@@ -30,7 +37,6 @@ void sim_stats_free(SimStats *s)
 {
 	if (!s)
 		return;
-	g_hash_table_destroy(s->ring_causes);
 	g_hash_table_destroy(s->hypercalls);
 	g_hash_table_destroy(s->hypercall_status);
 	g_free(s);
@@ -49,26 +55,14 @@ void sim_stats_on_event(const SimEvent *ev, gpointer user_data)
 			s->exits_by_reason[basic]++;
 		break;
 	}
-	case SIM_EV_RING: {
-		char key[48];
-		s->ring[ev->u.ring.from & 3][ev->u.ring.to & 3]++;
-		g_snprintf(key, sizeof key, "%u->%u %s", ev->u.ring.from, ev->u.ring.to,
-		           sim_ring_cause_name((SimRingCause)ev->u.ring.cause));
-		bump(s->ring_causes, key);
+	case SIM_EV_RING:
+		s->ring[ev->u.ring.from & 3][ev->u.ring.to & 3][ev->u.ring.cause & 7]++;
 		break;
-	}
-	case SIM_EV_HYPERCALL: {
-		const char *name = hv_call_name(ev->u.hypercall.code);
-		char buf[32], key[96];
-		if (!name) {
-			g_snprintf(buf, sizeof buf, "unknown call 0x%04x", ev->u.hypercall.code);
-			name = buf;
-		}
-		bump(s->hypercalls, name);
-		g_snprintf(key, sizeof key, "%s -> %s", name, hv_status_name(ev->u.hypercall.status));
-		bump(s->hypercall_status, key);
+	case SIM_EV_HYPERCALL:
+		bump(s->hypercalls, ev->u.hypercall.code, &s->last_call, &s->last_call_count);
+		bump(s->hypercall_status, (guint)ev->u.hypercall.code << 16 | ev->u.hypercall.status,
+		     &s->last_status, &s->last_status_count);
 		break;
-	}
 	case SIM_EV_FAULT:
 		if (ev->u.fault.vector < 32)
 			s->faults_by_vector[ev->u.fault.vector]++;
@@ -78,20 +72,39 @@ void sim_stats_on_event(const SimEvent *ev, gpointer user_data)
 	}
 }
 
-static gint cmp_keys(gconstpointer a, gconstpointer b)
+static gint cmp_uint(gconstpointer a, gconstpointer b)
 {
-	return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
+	guint x = GPOINTER_TO_UINT(*(const gpointer *)a), y = GPOINTER_TO_UINT(*(const gpointer *)b);
+	return x < y ? -1 : x > y;
 }
 
-static void print_table(GString *out, const char *title, GHashTable *t)
+static void call_label(guint code, char *buf, gsize len)
+{
+	const char *name = hv_call_name((uint16_t)code);
+	if (name)
+		g_strlcpy(buf, name, len);
+	else
+		g_snprintf(buf, len, "unknown call 0x%04x", code);
+}
+
+/* Prints a table keyed by call code (with_status: code << 16 | status). */
+static void print_calls(GString *out, const char *title, GHashTable *t, gboolean with_status)
 {
 	guint n = 0;
 	gpointer *keys = g_hash_table_get_keys_as_array(t, &n);
-	qsort(keys, n, sizeof *keys, cmp_keys);
+	qsort(keys, n, sizeof *keys, cmp_uint);
 	g_string_append_printf(out, "  %s:%s\n", title, n ? "" : " none");
-	for (guint i = 0; i < n; i++)
-		g_string_append_printf(out, "    %-52s %10" G_GUINT64_FORMAT "\n", (const char *)keys[i],
+	for (guint i = 0; i < n; i++) {
+		guint k = GPOINTER_TO_UINT(keys[i]);
+		char label[96], name[40];
+		call_label(with_status ? k >> 16 : k, name, sizeof name);
+		if (with_status)
+			g_snprintf(label, sizeof label, "%s -> %s", name, hv_status_name((uint16_t)(k & 0xFFFF)));
+		else
+			g_strlcpy(label, name, sizeof label);
+		g_string_append_printf(out, "    %-58s %10" G_GUINT64_FORMAT "\n", label,
 		                       *(guint64 *)g_hash_table_lookup(t, keys[i]));
+	}
 	g_free(keys);
 }
 
@@ -112,16 +125,24 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 		if (!s->exits_by_reason[r])
 			continue;
 		if (amd)
-			g_string_append_printf(out, "    %-22s (VMX %2u, SVM %-8s) %10" G_GUINT64_FORMAT "\n",
+			g_string_append_printf(out, "    %-22s (VMX %2u, SVM %-8s)              %10" G_GUINT64_FORMAT "\n",
 			                       vmx_exit_reason_name(r), r, svm_exit_code_name(vmx_exit_to_svm(r, 0, 0)),
 			                       s->exits_by_reason[r]);
 		else
-			g_string_append_printf(out, "    %-22s (reason %2u)          %10" G_GUINT64_FORMAT "\n",
+			g_string_append_printf(out, "    %-22s (reason %2u)                        %10" G_GUINT64_FORMAT "\n",
 			                       vmx_exit_reason_name(r), r, s->exits_by_reason[r]);
 	}
-	print_table(out, "ring transitions", s->ring_causes);
-	print_table(out, "hypercalls", s->hypercalls);
-	print_table(out, "hypercall results", s->hypercall_status);
+	g_string_append(out, "  ring transitions (from->to cause):\n");
+	for (guint f = 0; f < 4; f++)
+		for (guint t = 0; t < 4; t++)
+			for (guint c = 0; c < 8; c++)
+				if (s->ring[f][t][c]) {
+					char label[48];
+					g_snprintf(label, sizeof label, "%u->%u %s", f, t, sim_ring_cause_name((SimRingCause)c));
+					g_string_append_printf(out, "    %-58s %10" G_GUINT64_FORMAT "\n", label, s->ring[f][t][c]);
+				}
+	print_calls(out, "hypercalls", s->hypercalls, FALSE);
+	print_calls(out, "hypercall results", s->hypercall_status, TRUE);
 	g_string_append_printf(out, "  CPUID: %" G_GUINT64_FORMAT ", MSR accesses (exits): %" G_GUINT64_FORMAT
 	                       ", port I/O (exits): %" G_GUINT64_FORMAT ", interrupts injected: %" G_GUINT64_FORMAT "\n",
 	                       s->by_type[SIM_EV_CPUID], s->by_type[SIM_EV_MSR], s->by_type[SIM_EV_PORT_IO],

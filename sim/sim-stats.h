@@ -11,10 +11,14 @@ typedef struct SimStats {
 	guint64 events;
 	guint64 by_type[SIM_EV_N_TYPES];
 	guint64 exits_by_reason[128];    /* basic exit reason (0..127) */
-	guint64 ring[4][4];              /* [from][to] */
-	GHashTable *ring_causes;         /* "3->0 syscall" -> count (guint64*) */
-	GHashTable *hypercalls;          /* "HvCallGetPartitionId" -> count */
-	GHashTable *hypercall_status;    /* "HvCallX -> HV_STATUS_Y" -> count */
+	guint64 ring[4][4][8];           /* [from][to][SimRingCause] */
+	/* Counted by integer key on the hot path, named only in the summary:
+	 * code -> count, and code << 16 | status -> count. */
+	GHashTable *hypercalls;       /* guint key -> guint64 * */
+	GHashTable *hypercall_status;
+	/* A small cache in front of the tables: the last key of each. */
+	guint last_call, last_status;
+	guint64 *last_call_count, *last_status_count;
 	guint64 faults_by_vector[32];
 } SimStats;
 

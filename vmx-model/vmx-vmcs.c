@@ -2,6 +2,7 @@
  * VMWRITE semantics, the I/O and MSR bitmap pages, and the processor's side
  * of VM exit (recording) and VM entry (taking an injected event).
  * Sim thread, pure model. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -254,19 +255,38 @@ const uint8_t *vmx_vmcs_msr_bitmap(const VmxVmcs *vmcs)
  * the exit handler. GUEST_RIP still points at the instruction that exited
  * (a fault-like exit); the handler adds VM_EXIT_INSTRUCTION_LEN to skip it. */
 
+/* The exit-information fields every VM exit writes, in the order below.
+ * Their slots are looked up once: this runs on every exit. */
+static const uint32_t exit_record_fields[] = {
+	VMCS_VM_EXIT_REASON, VMCS_EXIT_QUALIFICATION, VMCS_VM_EXIT_INSTRUCTION_LEN,
+	VMCS_GUEST_LINEAR_ADDRESS, VMCS_GUEST_PHYSICAL_ADDRESS, VMCS_VM_EXIT_INTR_INFO,
+	VMCS_VM_EXIT_INTR_ERROR_CODE, VMCS_IDT_VECTORING_INFO_FIELD, VMCS_GUEST_RIP,
+};
+#define N_EXIT_RECORD_FIELDS (sizeof exit_record_fields / sizeof exit_record_fields[0])
+static long exit_record_slot[N_EXIT_RECORD_FIELDS];
+static pthread_once_t exit_record_once = PTHREAD_ONCE_INIT;
+
+static void exit_record_init(void)
+{
+	/* Every field above is in the table (the tests check VMREAD of each),
+	 * so every slot is valid. */
+	for (size_t i = 0; i < N_EXIT_RECORD_FIELDS; i++)
+		exit_record_slot[i] = vmx_field_index(exit_record_fields[i]);
+}
+
 void vmx_exit_record(VmxVmcs *vmcs, const VmxExit *exit)
 {
-	(void)vmx_vmcs_set_exit_info(vmcs, VMCS_VM_EXIT_REASON, exit->reason);
-	(void)vmx_vmcs_set_exit_info(vmcs, VMCS_EXIT_QUALIFICATION, exit->qualification);
-	(void)vmx_vmcs_set_exit_info(vmcs, VMCS_VM_EXIT_INSTRUCTION_LEN, exit->instruction_length);
-	(void)vmx_vmcs_set_exit_info(vmcs, VMCS_GUEST_LINEAR_ADDRESS, exit->guest_linear_address);
-	(void)vmx_vmcs_set_exit_info(vmcs, VMCS_GUEST_PHYSICAL_ADDRESS, exit->guest_physical_address);
-	(void)vmx_vmcs_set_exit_info(vmcs, VMCS_VM_EXIT_INTR_INFO, exit->intr_info);
-	(void)vmx_vmcs_set_exit_info(vmcs, VMCS_VM_EXIT_INTR_ERROR_CODE, exit->intr_error_code);
 	/* Every VM exit writes IDT-vectoring information; valid = 0 says the
-	 * exit did not interrupt the delivery of an event. */
-	(void)vmx_vmcs_set_exit_info(vmcs, VMCS_IDT_VECTORING_INFO_FIELD, 0);
-	(void)vmx_vmcs_set_exit_info(vmcs, VMCS_GUEST_RIP, exit->guest_rip);
+	 * exit did not interrupt the delivery of an event. The 32-bit fields
+	 * take the record's 32-bit members as they are. */
+	const uint64_t values[N_EXIT_RECORD_FIELDS] = {
+		exit->reason, exit->qualification, exit->instruction_length,
+		exit->guest_linear_address, exit->guest_physical_address, exit->intr_info,
+		exit->intr_error_code, 0, exit->guest_rip,
+	};
+	pthread_once(&exit_record_once, exit_record_init);
+	for (size_t i = 0; i < N_EXIT_RECORD_FIELDS; i++)
+		vmcs->values[exit_record_slot[i]] = values[i];
 }
 
 void vmx_exit_load(const VmxVmcs *vmcs, VmxExit *exit)
