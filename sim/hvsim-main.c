@@ -31,7 +31,7 @@ static const char *const top_help =
 	"  bench [--quick]                   measure speed against bare Unicorn baselines\n"
 	"  help [COMMAND]                    show help (also: hvsim COMMAND --help)\n"
 	"\n"
-	"Run `hvsim run --help` for the options of run. Documentation: docs/cli.md.\n";
+	"Documentation: docs/cli.md. The options of run follow.\n\n";
 
 static void print_console_event(const SimEvent *ev, gpointer user_data)
 {
@@ -239,15 +239,20 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[1];
 	if (g_str_equal(cmd, "--help") || g_str_equal(cmd, "-h") || g_str_equal(cmd, "help")) {
-		if (argc > 2 && g_str_equal(cmd, "help")) {
-			char *sub[] = { argv[0], argv[2], (char *)"--help", NULL };
-			if (g_str_equal(argv[2], "run"))
-				return cmd_run(2, sub + 1);
-			if (g_str_equal(argv[2], "bench"))
-				return cmd_bench(2, sub + 1);
+		char run_name[] = "hvsim run", bench_name[] = "hvsim bench", help[] = "--help";
+		char *run_help[] = { run_name, help, NULL };
+		char *bench_help[] = { bench_name, help, NULL };
+		if (argc > 2 && g_str_equal(argv[2], "bench"))
+			return cmd_bench(2, bench_help);
+		if (argc > 2 && !g_str_equal(argv[2], "run")) {
+			fprintf(stderr, "hvsim help: unknown command '%s'\n", argv[2]);
+			return EXIT_USAGE;
 		}
-		fputs(top_help, stdout);
-		return EXIT_OK;
+		if (argc <= 2)
+			fputs(top_help, stdout);
+		fflush(stdout);
+		/* GOption prints the options of run and exits with status 0. */
+		return cmd_run(2, run_help);
 	}
 	if (g_str_equal(cmd, "--version")) {
 		printf("hvsim %s\n", HVSIM_VERSION);
