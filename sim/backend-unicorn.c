@@ -149,9 +149,8 @@ static void uc_regs_get(SimVp *vp, const SimReg *regs, uint64_t *values, unsigne
 	UcVp *uv = uv_of(vp);
 	int ids[16];
 	void *ptrs[16];
-	g_assert(n <= G_N_ELEMENTS(ids));
+	g_return_if_fail(n <= G_N_ELEMENTS(ids));
 	for (unsigned i = 0; i < n; i++) {
-		g_assert(regs[i] <= SIM_REG_RFLAGS || regs[i] == SIM_REG_CS || regs[i] == SIM_REG_SS);
 		ids[i] = reg_map[regs[i]];
 		values[i] = 0; /* segment selectors fill only 16 bits */
 		ptrs[i] = &values[i];
@@ -563,10 +562,16 @@ static void hook_exit(UcVp *uv, uint64_t address, uint32_t reason, uint32_t len)
 	 * to and including the exiting instruction. */
 	rewind_count(uv, address + len);
 	switch (sim_hv_handle_exit(uv->vp, &ex)) {
-	case SIM_RESUME_NEXT:
-		wr(uv, UC_X86_REG_RIP, address + len);
+	case SIM_RESUME_NEXT: {
+		uint64_t rip = address + len;
+		int ids[2] = { UC_X86_REG_RIP, UC_X86_REG_RAX };
+		void *vals[2] = { &rip, &ex.rax };
+		uc_reg_write_batch(uv->uc, ids, vals, ex.set_rax ? 2 : 1);
 		return;
+	}
 	case SIM_RESUME_SAME:
+		if (ex.set_rax)
+			wr(uv, UC_X86_REG_RAX, ex.rax);
 		uv->vp->insns--; /* it did not retire: an event was injected instead */
 		uv->pending = PEND_REENTER;
 		uv->stop_rip = address;
@@ -904,6 +909,8 @@ static SimRunResult handle_stop_exit(UcVp *uv, uint32_t reason, uint32_t len)
 	ex.vmx.instruction_length = len;
 	rewind_count(uv, uv->stop_rip + len);
 	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
+	if (ex.set_rax)
+		wr(uv, UC_X86_REG_RAX, ex.rax);
 	switch (a) {
 	case SIM_RESUME_NEXT:
 		wr(uv, UC_X86_REG_RIP, uv->stop_rip + len);

@@ -462,7 +462,7 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 	ev.u.exit.qualification = exit->vmx.qualification;
 	ev.u.exit.rip = exit->vmx.guest_rip;
 	ev.u.exit.length = exit->vmx.instruction_length;
-	ev.u.exit.svm_code = vmx_exit_to_svm(basic, exit->vmx.qualification, exit->vmx.intr_info & 0xFF);
+	ev.u.exit.intr_info = exit->vmx.intr_info;
 	sim_vp_emit(vp, &ev);
 
 	switch (basic) {

@@ -244,7 +244,8 @@ SimExitAction sim_hv_hypercall(SimVp *vp, SimExit *exit)
 			sim_memory_write(&p->mem, r8, out, out_len);
 	}
 	uint16_t reps = (def && (def->flags & HVC_REP)) ? ctx.reps_done : 0;
-	be->reg_set(vp, SIM_REG_RAX, (uint64_t)status | ((uint64_t)reps << HV_HYPERCALL_RESULT_REPS_SHIFT));
+	exit->set_rax = true;
+	exit->rax = (uint64_t)status | ((uint64_t)reps << HV_HYPERCALL_RESULT_REPS_SHIFT);
 
 	SimEvent ev;
 	sim_event_init(&ev, SIM_EV_HYPERCALL);

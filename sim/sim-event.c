@@ -164,9 +164,12 @@ void sim_event_to_json(const SimEvent *ev, const char *vendor, GString *out)
 		uint32_t basic = ev->u.exit.reason & 0xFFFF;
 		g_string_append_printf(out, ",\"reason\":%u,\"reason_name\":\"%s\"", basic,
 		                       vmx_exit_reason_id(basic));
-		if (amd)
+		if (amd) {
+			/* The same event under AMD-V (VMCB exit code), for the AMD flavour. */
+			uint32_t svm = vmx_exit_to_svm(basic, ev->u.exit.qualification, ev->u.exit.intr_info & 0xFF);
 			g_string_append_printf(out, ",\"svm_code\":\"0x%03x\",\"svm_name\":\"%s\"",
-			                       ev->u.exit.svm_code, svm_exit_code_name(ev->u.exit.svm_code));
+			                       svm, svm_exit_code_name(svm));
+		}
 		hex_field(out, "qualification", ev->u.exit.qualification);
 		hex_field(out, "rip", ev->u.exit.rip);
 		g_string_append_printf(out, ",\"length\":%u", ev->u.exit.length);

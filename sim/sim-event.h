@@ -53,7 +53,7 @@ typedef struct SimEvent {
 		struct { uint8_t from, to; uint8_t cause; uint8_t vector;
 		         uint64_t from_rip, to_rip; uint32_t error_code; uint8_t has_error; } ring;
 		struct { uint32_t reason; uint64_t qualification; uint64_t rip;
-		         uint32_t length; uint32_t svm_code; } exit;
+		         uint32_t length; uint32_t intr_info; } exit;
 		struct { uint32_t injected_vector; uint8_t injected; } entry;
 		struct { uint32_t leaf, subleaf; uint32_t eax, ebx, ecx, edx; } cpuid;
 		struct { uint32_t msr; uint8_t write; uint8_t synthetic; uint8_t fault; uint64_t value; } msr;

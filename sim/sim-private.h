@@ -57,6 +57,10 @@ typedef enum SimExitAction {
 typedef struct SimExit {
 	VmxExit vmx;
 	uint64_t io_data;     /* OUT: value written; IN: value for the guest (set by handler) */
+	/* A handler's result for RAX (hypercall status, RDMSR low half...), written
+	 * by the backend together with RIP at VM entry. */
+	bool set_rax;
+	uint64_t rax;
 } SimExit;
 
 /* ---- Registers -------------------------------------------------------------- */

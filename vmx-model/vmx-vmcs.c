@@ -25,6 +25,25 @@ struct VmxVmcs {
 	uint64_t values[];
 };
 
+/* The exit-information fields every VM exit writes, in the order below.
+ * Their slots are looked up once: this runs on every exit. */
+static const uint32_t exit_record_fields[] = {
+	VMCS_VM_EXIT_REASON, VMCS_EXIT_QUALIFICATION, VMCS_VM_EXIT_INSTRUCTION_LEN,
+	VMCS_GUEST_LINEAR_ADDRESS, VMCS_GUEST_PHYSICAL_ADDRESS, VMCS_VM_EXIT_INTR_INFO,
+	VMCS_VM_EXIT_INTR_ERROR_CODE, VMCS_IDT_VECTORING_INFO_FIELD, VMCS_GUEST_RIP,
+};
+#define N_EXIT_RECORD_FIELDS (sizeof exit_record_fields / sizeof exit_record_fields[0])
+static long exit_record_slot[N_EXIT_RECORD_FIELDS];
+static pthread_once_t exit_record_once = PTHREAD_ONCE_INIT;
+
+static void exit_record_init(void)
+{
+	/* Every field above is in the table (the tests check VMREAD of each),
+	 * so every slot is valid. */
+	for (size_t i = 0; i < N_EXIT_RECORD_FIELDS; i++)
+		exit_record_slot[i] = vmx_field_index(exit_record_fields[i]);
+}
+
 VmxVmcs *vmx_vmcs_new(void)
 {
 	size_t n = vmx_field_count();
@@ -34,6 +53,7 @@ VmxVmcs *vmx_vmcs_new(void)
 		return NULL;
 	vmcs->n_values = n;
 	vmx_vmcs_init_defaults(vmcs);
+	pthread_once(&exit_record_once, exit_record_init);
 	return vmcs;
 }
 
@@ -255,25 +275,6 @@ const uint8_t *vmx_vmcs_msr_bitmap(const VmxVmcs *vmcs)
  * the exit handler. GUEST_RIP still points at the instruction that exited
  * (a fault-like exit); the handler adds VM_EXIT_INSTRUCTION_LEN to skip it. */
 
-/* The exit-information fields every VM exit writes, in the order below.
- * Their slots are looked up once: this runs on every exit. */
-static const uint32_t exit_record_fields[] = {
-	VMCS_VM_EXIT_REASON, VMCS_EXIT_QUALIFICATION, VMCS_VM_EXIT_INSTRUCTION_LEN,
-	VMCS_GUEST_LINEAR_ADDRESS, VMCS_GUEST_PHYSICAL_ADDRESS, VMCS_VM_EXIT_INTR_INFO,
-	VMCS_VM_EXIT_INTR_ERROR_CODE, VMCS_IDT_VECTORING_INFO_FIELD, VMCS_GUEST_RIP,
-};
-#define N_EXIT_RECORD_FIELDS (sizeof exit_record_fields / sizeof exit_record_fields[0])
-static long exit_record_slot[N_EXIT_RECORD_FIELDS];
-static pthread_once_t exit_record_once = PTHREAD_ONCE_INIT;
-
-static void exit_record_init(void)
-{
-	/* Every field above is in the table (the tests check VMREAD of each),
-	 * so every slot is valid. */
-	for (size_t i = 0; i < N_EXIT_RECORD_FIELDS; i++)
-		exit_record_slot[i] = vmx_field_index(exit_record_fields[i]);
-}
-
 void vmx_exit_record(VmxVmcs *vmcs, const VmxExit *exit)
 {
 	/* Every VM exit writes IDT-vectoring information; valid = 0 says the
@@ -284,7 +285,7 @@ void vmx_exit_record(VmxVmcs *vmcs, const VmxExit *exit)
 		exit->guest_linear_address, exit->guest_physical_address, exit->intr_info,
 		exit->intr_error_code, 0, exit->guest_rip,
 	};
-	pthread_once(&exit_record_once, exit_record_init);
+	/* exit_record_slot[] was filled when this VMCS was created. */
 	for (size_t i = 0; i < N_EXIT_RECORD_FIELDS; i++)
 		vmcs->values[exit_record_slot[i]] = values[i];
 }
