@@ -228,13 +228,15 @@ static void load_ring_cpu(UcVp *uv, RingCpu *c)
 	c->fmask = rd_msr(uv, IA32_FMASK_MSR);
 }
 
-/* Paging state only: enough to translate a linear address. */
+/* Paging state only: enough for the hypervisor to read guest memory through
+ * the guest's page tables. SMEP and SMAP restrict the guest's own accesses,
+ * not the hypervisor's look at its code and stack, so they are left out. */
 static void load_paging_cpu(UcVp *uv, RingCpu *c)
 {
 	memset(c, 0, sizeof *c);
 	c->cr0 = rd(uv, UC_X86_REG_CR0);
 	c->cr3 = rd(uv, UC_X86_REG_CR3);
-	c->cr4 = rd(uv, UC_X86_REG_CR4);
+	c->cr4 = rd(uv, UC_X86_REG_CR4) & ~(X86_CR4_SMEP | X86_CR4_SMAP);
 	c->efer = vmx_vmcs_get(uv->vp->vmcs, VMCS_GUEST_IA32_EFER);
 	c->cs = (uint16_t)uc_reg_get(uv->vp, SIM_REG_CS);
 }

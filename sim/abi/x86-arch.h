@@ -37,6 +37,8 @@
 #define X86_CR0_WP (1ull << 16)
 #define X86_CR0_PG (1ull << 31)
 #define X86_CR4_PAE (1ull << 5)
+#define X86_CR4_SMEP (1ull << 20)
+#define X86_CR4_SMAP (1ull << 21)
 
 /* CPUID leaf 1 ECX / leaf 0x80000001 ECX feature bits. */
 #define X86_CPUID1_ECX_VMX (1u << 5)
