@@ -6,14 +6,22 @@
  *  - IN, OUT and CPUID reach instruction hooks before they execute. These
  *    are VM exits handled synchronously: the hook builds the exit record,
  *    the hypervisor's dispatcher handles it, the hook returns the result.
- *  - VMCALL / VMMCALL raise the invalid-instruction hook with RIP at the
- *    instruction; we stop the engine and report a VMCALL exit.
- *  - RDMSR, WRMSR and HLT cannot be hooked by kind. Every translated block
- *    passes through our block hook once; it disassembles the block with
- *    Capstone, and for each of those instructions adds a code hook bounded
- *    to that one address, flushes the block and restarts it. The code hook
- *    stops the engine before the instruction executes (an exit); nothing is
- *    hooked per instruction on the run path.
+ *  - VMCALL / VMMCALL, RDMSR, WRMSR, HLT, RDTSC cannot be hooked by kind
+ *    (VMCALL reaches the invalid-instruction hook, but with paging on only
+ *    the first time). Every translated block passes through our block hook
+ *    once; it disassembles the block with Capstone and, for each of those
+ *    instructions (and IRETQ, SYSRETQ, IN/OUT), adds a code hook bounded to
+ *    that one address, flushes the block and restarts it. The code hook runs
+ *    before the instruction executes; an exit handled there resumes the
+ *    guest by writing RIP, which the engine honours without a restart.
+ *    Nothing is hooked per instruction on the run path.
+ *  - Unicorn 2.0.1 facts measured while building this (docs/architecture.md):
+ *    its EFER drops SCE and NXE; with an "until" address it probes that
+ *    address through the guest page tables (so we use an empty exits list);
+ *    its RIP is stale after a stop from the block hook and inside IN/OUT
+ *    hooks; every guest store takes a slow self-modifying-code path
+ *    (~150-200 ns); guest page tables are honoured for permissions but RAM
+ *    is accessed at the linear address (identity mappings only).
  *  - INT n and exceptions reach the interrupt hook instead of the guest IDT,
  *    and SYSCALL does not transfer control: rings/ performs the delivery on
  *    a register copy and we write the result back (every ring transition is
@@ -54,6 +62,9 @@ typedef enum HookKind {
 	HOOK_IRETQ,
 	HOOK_SYSRETQ,
 	HOOK_VMCALL,       /* VMCALL on the Intel flavour, VMMCALL on AMD */
+	HOOK_IO,           /* IN, OUT, INS, OUTS: exact RIP and length, and the IOPL check */
+	HOOK_RDTSC,        /* RDTSC, RDTSCP: the TSC is virtual time (determinism) */
+	HOOK_UD,           /* RDRAND, RDSEED: not offered by CPUID, so #UD (and never host entropy) */
 } HookKind;
 
 /* Why the engine stopped. */
@@ -67,6 +78,7 @@ typedef enum Pending {
 	PEND_CODE_EXIT,    /* a HLT that exits: handled after the engine stops */
 	PEND_REENTER,      /* an exit handled in a hook injected an event: enter again at stop_rip */
 	PEND_HALTED,       /* an exit handled in a hook idled the VP */
+	PEND_FAULT,        /* a code hook found a fault to deliver at stop_rip (fault_vector) */
 	PEND_STOP,         /* the partition stopped inside a hook */
 } Pending;
 
@@ -83,6 +95,9 @@ typedef struct UcVp {
 	bool have_ctx[4];
 	Pending pending;
 	uint32_t intr_no;
+	uint8_t fault_vector;
+	uint64_t io_rip;          /* the IN/OUT being executed (set by its code hook) */
+	uint32_t io_len;
 	uint64_t stop_rip;
 	HookKind stop_kind;
 	uc_hook h_block, h_in, h_out, h_cpuid, h_syscall, h_invalid, h_intr, h_mem;
@@ -369,7 +384,7 @@ static void triple_fault_exit(UcVp *uv, uint64_t rip, const char *detail)
 	SimExit ex = { 0 };
 	ex.vmx.reason = VMX_EXIT_TRIPLE_FAULT;
 	ex.vmx.guest_rip = rip;
-	sim_vp_message(uv->vp, "triple fault: %s", detail);
+	sim_vp_message(uv->vp, "%s", detail);
 	sim_hv_handle_exit(uv->vp, &ex);
 }
 
@@ -390,11 +405,11 @@ static bool deliver(UcVp *uv, uint8_t vector, RingCause cause, bool has_error, u
 	memset(&t, 0, sizeof t);
 	RingStatus st = ring_deliver(&c, &m, &ev, &t);
 	if (st == RING_TRIPLE_FAULT) {
-		triple_fault_exit(uv, fault_rip, t.detail[0] ? t.detail : "fault during double-fault delivery");
+		triple_fault_exit(uv, fault_rip, t.detail[0] ? t.detail : "triple fault: a fault during double-fault delivery");
 		return false;
 	}
 	if (st != RING_OK) {
-		triple_fault_exit(uv, fault_rip, t.detail[0] ? t.detail : "interrupt delivery not supported in this mode");
+		triple_fault_exit(uv, fault_rip, t.detail[0] ? t.detail : "triple fault: interrupt delivery is not supported in this CPU mode");
 		return false;
 	}
 	if (cause == RING_CAUSE_EXCEPTION) {
@@ -437,6 +452,14 @@ static HookKind classify(UcVp *uv, const cs_insn *in)
 	case X86_INS_SYSRET:
 		/* SYSRETQ carries REX.W (48 0F 07); plain SYSRET returns to 32-bit code. */
 		return (in->size == 3 && in->bytes[0] == 0x48) ? HOOK_SYSRETQ : HOOK_NONE;
+	case X86_INS_IN: case X86_INS_OUT:
+	case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
+	case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
+		return HOOK_IO;
+	case X86_INS_RDTSC: case X86_INS_RDTSCP:
+		return HOOK_RDTSC;
+	case X86_INS_RDRAND: case X86_INS_RDSEED:
+		return HOOK_UD;
 	default: return HOOK_NONE;
 	}
 }
@@ -528,24 +551,35 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
 /* The current block was counted whole, but the engine stopped before
  * `resume_at` (the first instruction that did not retire). Give back the
  * instructions from there to the end of the block. */
-static void rewind_count(UcVp *uv, uint64_t resume_at)
+/* How many instructions of the current block lie after `at` (the first
+ * instruction that has not retired): what counting the block whole
+ * overcounted if the engine stops there. */
+static uint32_t block_tail(UcVp *uv, uint64_t at)
 {
-	if (uv->cur.size == 0 || resume_at == uv->cur.addr + uv->cur.size)
-		return;
-	if (resume_at < uv->cur.addr || resume_at > uv->cur.addr + uv->cur.size)
-		return;
+	if (uv->cur.size == 0 || at == uv->cur.addr + uv->cur.size)
+		return 0;
+	if (at < uv->cur.addr || at > uv->cur.addr + uv->cur.size)
+		return 0;
+	if (at == uv->cur.addr)
+		return uv->cur.ninsns;
 	guint8 buf[MAX_BLOCK_BYTES];
 	if (!read_code(uv, uv->cur.addr, buf, uv->cur.size))
-		return;
+		return 0;
 	const uint8_t *code = buf;
 	size_t left = uv->cur.size;
 	uint64_t a = uv->cur.addr;
 	uint32_t done = 0;
-	while (a < resume_at && cs_disasm_iter(uv->cs, &code, &left, &a, uv->insn))
+	while (a < at && cs_disasm_iter(uv->cs, &code, &left, &a, uv->insn))
 		done++;
-	if (done < uv->cur.ninsns)
-		uv->vp->insns -= uv->cur.ninsns - done;
-	uv->cur.size = 0; /* the rest of the block will be counted again when it runs */
+	return done < uv->cur.ninsns ? uv->cur.ninsns - done : 0;
+}
+
+/* The engine stops before `resume_at`: give back the rest of the block
+ * (it is counted again when it runs). */
+static void rewind_count(UcVp *uv, uint64_t resume_at)
+{
+	uv->vp->insns -= block_tail(uv, resume_at);
+	uv->cur.size = 0;
 }
 
 /* ---- Hooks ---------------------------------------------------------------- */
@@ -560,12 +594,19 @@ static void hook_exit(UcVp *uv, uint64_t address, uint32_t reason, uint32_t len)
 	ex.vmx.reason = reason;
 	ex.vmx.guest_rip = address;
 	ex.vmx.instruction_length = len;
-	/* The rest of this block will not run as translated; count only up
-	 * to and including the exiting instruction. */
-	rewind_count(uv, address + len);
-	switch (sim_hv_handle_exit(uv->vp, &ex)) {
+	/* The rest of this block will not run as translated: count what
+	 * retired before the exiting instruction; the instruction itself
+	 * retires only if the hypervisor completes it. */
+	rewind_count(uv, address);
+	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
+	/* A timer armed by this exit must fire on time, not at slice end. */
+	uint64_t deadline = sim_vp_timer_deadline(uv->vp);
+	if (deadline < uv->until)
+		uv->until = MAX(deadline, uv->vp->insns + 1);
+	switch (a) {
 	case SIM_RESUME_NEXT: {
 		uint64_t rip = address + len;
+		uv->vp->insns++;
 		int ids[2] = { UC_X86_REG_RIP, UC_X86_REG_RAX };
 		void *vals[2] = { &rip, &ex.rax };
 		uc_reg_write_batch(uv->uc, ids, vals, ex.set_rax ? 2 : 1);
@@ -574,11 +615,11 @@ static void hook_exit(UcVp *uv, uint64_t address, uint32_t reason, uint32_t len)
 	case SIM_RESUME_SAME:
 		if (ex.set_rax)
 			wr(uv, UC_X86_REG_RAX, ex.rax);
-		uv->vp->insns--; /* it did not retire: an event was injected instead */
-		uv->pending = PEND_REENTER;
+		uv->pending = PEND_REENTER; /* an event was injected instead */
 		uv->stop_rip = address;
 		break;
 	case SIM_STOP_VP:
+		uv->vp->insns++;
 		uv->pending = PEND_HALTED;
 		uv->stop_rip = address + len;
 		break;
@@ -586,6 +627,16 @@ static void hook_exit(UcVp *uv, uint64_t address, uint32_t reason, uint32_t len)
 		uv->pending = PEND_STOP;
 		break;
 	}
+	uc_emu_stop(uv->uc);
+}
+
+/* A fault found by a code hook before the instruction runs. */
+static void hook_fault(UcVp *uv, uint64_t address, uint8_t vector)
+{
+	rewind_count(uv, address);
+	uv->pending = PEND_FAULT;
+	uv->fault_vector = vector;
+	uv->stop_rip = address;
 	uc_emu_stop(uv->uc);
 }
 
@@ -646,6 +697,29 @@ static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user
 		if (cpl != 0 || !vmx_hlt_exits(uv->vp->vmcs))
 			return;
 		break;
+	case HOOK_IO: {
+		/* The engine's RIP is not up to date inside its IN/OUT hooks:
+		 * remember the instruction here. Port I/O needs CPL <= IOPL;
+		 * the TSS I/O permission bitmap is not modelled (all denied). */
+		uint64_t rflags = rd(uv, UC_X86_REG_RFLAGS);
+		if (cpl > ((rflags & X86_RFLAGS_IOPL) >> 12)) {
+			hook_fault(uv, address, X86_VEC_GP);
+			return;
+		}
+		uv->io_rip = address;
+		uv->io_len = size;
+		return;
+	}
+	case HOOK_RDTSC:
+		if (cpl != 0 && (rd(uv, UC_X86_REG_CR4) & X86_CR4_TSD))
+			return; /* the engine raises #GP(0) */
+		if (!vmx_rdtsc_exits(uv->vp->vmcs))
+			return;
+		hook_exit(uv, address, size == 3 ? VMX_EXIT_RDTSCP : VMX_EXIT_RDTSC, size);
+		return;
+	case HOOK_UD:
+		hook_fault(uv, address, X86_VEC_UD);
+		return;
 	case HOOK_VMCALL: /* has its own hook, vmcall_hook() */
 	case HOOK_NONE:
 	default:
@@ -658,12 +732,39 @@ static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user
 	uc_emu_stop(uc);
 }
 
-static void stop_if_partition_stopped(UcVp *uv)
+/* Synchronous exits (IN, OUT, CPUID) run while the engine executes a block
+ * that was counted whole. During the exit the clock must read the exact
+ * instruction, so the uncompleted rest of the block is taken off, and put
+ * back afterwards if the guest goes on. If the handler stopped the
+ * partition (a power off), the engine stops too and the rest stays off. */
+static uint32_t sync_exit_begin(UcVp *uv, const SimExit *ex)
+{
+	uint32_t tail = block_tail(uv, ex->vmx.guest_rip + ex->vmx.instruction_length);
+	uv->vp->insns -= tail;
+	return tail;
+}
+
+static void sync_exit_end(UcVp *uv, uint32_t tail)
 {
 	if (uv->vp->partition->stopped) {
+		uv->cur.size = 0;
 		uv->pending = PEND_STOP;
 		uc_emu_stop(uv->uc);
+		return;
 	}
+	uv->vp->insns += tail;
+}
+
+/* Does the I/O instruction take its port as an immediate (IN/OUT imm8)?
+ * The last opcode byte tells: E4-E7 immediate, EC-EF in DX. */
+static bool is_io_imm(UcVp *uv)
+{
+	guint8 b[4] = { 0 };
+	uint32_t n = MIN(uv->io_len, (uint32_t)sizeof b);
+	if (n == 0 || !read_code(uv, uv->io_rip, b, n))
+		return false;
+	guint8 op = uv->io_len >= 2 && (b[n - 2] & 0xFC) == 0xE4 ? b[n - 2] : b[n - 1];
+	return op >= 0xE4 && op <= 0xE7;
 }
 
 /* IN and OUT: I/O-instruction exits handled synchronously. */
@@ -673,19 +774,15 @@ static uint32_t in_hook(uc_engine *uc, uint32_t port, int size, void *user_data)
 	VmxIoQual q = { .port = (uint16_t)port, .size = (uint8_t)size, .in = true };
 	SimExit ex = { 0 };
 	ex.vmx.reason = VMX_EXIT_IO_INSTRUCTION;
-	ex.vmx.qualification = vmx_io_qual_encode(&q);
-	ex.vmx.guest_rip = rd(uv, UC_X86_REG_RIP);
-	ex.vmx.instruction_length = 1; /* IN AL/AX/EAX, DX (imm8 form: 2); refined below */
+	ex.vmx.guest_rip = uv->io_rip;
+	ex.vmx.instruction_length = uv->io_len;
 	if (!vmx_io_exits(uv->vp->vmcs, (uint16_t)port, (unsigned)size))
 		return 0xFFFFFFFFu; /* nothing passes through in this model yet */
-	uint8_t op = 0;
-	if (read_code(uv, ex.vmx.guest_rip, &op, 1) && (op == 0xE4 || op == 0xE5)) {
-		ex.vmx.instruction_length = 2;
-		q.imm = true;
-		ex.vmx.qualification = vmx_io_qual_encode(&q);
-	}
+	q.imm = is_io_imm(uv);
+	ex.vmx.qualification = vmx_io_qual_encode(&q);
+	uint32_t tail = sync_exit_begin(uv, &ex);
 	sim_hv_handle_exit(uv->vp, &ex);
-	stop_if_partition_stopped(uv);
+	sync_exit_end(uv, tail);
 	uint32_t mask = size == 1 ? 0xFFu : size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
 	return (uint32_t)ex.io_data & mask;
 }
@@ -698,17 +795,14 @@ static void out_hook(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 	if (!vmx_io_exits(uv->vp->vmcs, (uint16_t)port, (unsigned)size))
 		return;
 	ex.vmx.reason = VMX_EXIT_IO_INSTRUCTION;
-	ex.vmx.guest_rip = rd(uv, UC_X86_REG_RIP);
-	ex.vmx.instruction_length = 1;
-	uint8_t op = 0;
-	if (read_code(uv, ex.vmx.guest_rip, &op, 1) && (op == 0xE6 || op == 0xE7)) {
-		ex.vmx.instruction_length = 2;
-		q.imm = true;
-	}
+	ex.vmx.guest_rip = uv->io_rip;
+	ex.vmx.instruction_length = uv->io_len;
+	q.imm = is_io_imm(uv);
 	ex.vmx.qualification = vmx_io_qual_encode(&q);
 	ex.io_data = value;
+	uint32_t tail = sync_exit_begin(uv, &ex);
 	sim_hv_handle_exit(uv->vp, &ex);
-	stop_if_partition_stopped(uv);
+	sync_exit_end(uv, tail);
 }
 
 /* CPUID exits unconditionally under VT-x and AMD-V. */
@@ -719,8 +813,9 @@ static int cpuid_hook(uc_engine *uc, void *user_data)
 	ex.vmx.reason = VMX_EXIT_CPUID;
 	ex.vmx.guest_rip = rd(uv, UC_X86_REG_RIP);
 	ex.vmx.instruction_length = 2;
+	uint32_t tail = sync_exit_begin(uv, &ex);
 	sim_hv_handle_exit(uv->vp, &ex);
-	stop_if_partition_stopped(uv);
+	sync_exit_end(uv, tail);
 	return 1; /* the handler wrote EAX..EDX: skip the engine's own CPUID */
 }
 
@@ -940,10 +1035,13 @@ static bool vm_entry(UcVp *uv)
 	uint32_t err;
 
 	if (!vmx_take_injected_event(vp->vmcs, &vector, &type, &has_err, &err)) {
-		if (vp->pending_vector < 0)
+		if (vp->pending_vector < 0 || !(rd(uv, UC_X86_REG_RFLAGS) & X86_RFLAGS_IF)) {
+			/* Nothing to inject, or the interrupt window is closed
+			 * (keep it pending). A VP leaving HLT still enters. */
+			if (vp->entry_due)
+				sim_hv_emit_entry(vp, -1);
 			return true;
-		if (!(rd(uv, UC_X86_REG_RFLAGS) & X86_RFLAGS_IF))
-			return true; /* interrupt window closed: keep it pending */
+		}
 		vector = (uint8_t)vp->pending_vector;
 		type = VMX_INTR_TYPE_EXTERNAL;
 		has_err = false;
@@ -951,6 +1049,8 @@ static bool vm_entry(UcVp *uv)
 		vp->pending_vector = -1;
 		vp->halted = false;
 	}
+	if (vp->entry_due)
+		sim_hv_emit_entry(vp, vector); /* the VM entry that ends the HLT */
 	SimEvent ev;
 	sim_event_init(&ev, SIM_EV_INTERRUPT);
 	ev.u.interrupt.vector = vector;
@@ -1043,6 +1143,12 @@ static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
 			continue;
 		case PEND_REENTER:
 			wr(uv, UC_X86_REG_RIP, uv->stop_rip);
+			continue;
+		case PEND_FAULT:
+			wr(uv, UC_X86_REG_RIP, uv->stop_rip);
+			if (!deliver(uv, uv->fault_vector, RING_CAUSE_EXCEPTION,
+			             ring_vector_has_error_code(uv->fault_vector), 0, false))
+				return SIM_RUN_STOPPED;
 			continue;
 		case PEND_HALTED:
 			wr(uv, UC_X86_REG_RIP, uv->stop_rip);

@@ -69,7 +69,9 @@ void sim_hv_cpuid(SimVp *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 		break;
 	case 0x80000001:
 		out[2] = 1u << 0;   /* LAHF in 64-bit mode; SVM (bit 2) clear: no nesting */
-		out[3] = (1u << 11) | (1u << 20) | (1u << 29); /* SYSCALL, NX, long mode */
+		/* SYSCALL and long mode. NX (bit 20) is not offered: the emulated
+		 * CPU cannot hold EFER.NXE, so a guest must not rely on it. */
+		out[3] = (1u << 11) | (1u << 29);
 		break;
 	case 0x80000008:
 		out[0] = 0x3027; /* 39 physical, 48 linear address bits */
@@ -204,21 +206,27 @@ static void stimer_update(SimVp *vp)
 		enabled = false;
 	}
 	t->armed = enabled && t->count != 0;
+	if (t->armed) /* one-shot: COUNT is the absolute expiry; periodic: the period */
+		t->expiry = (t->config & HV_STIMER_CONFIG_PERIODIC) ? sim_vp_time_ref_count(vp) + t->count : t->count;
 }
 
 void sim_vp_hv_timer_check(SimVp *vp)
 {
 	SimStimer *t = &vp->stimer0;
-	if (!t->armed || sim_vp_time_ref_count(vp) < t->count)
+	uint64_t now = sim_vp_time_ref_count(vp);
+	if (!t->armed || now < t->expiry)
 		return;
 	SimEvent ev;
 	sim_event_init(&ev, SIM_EV_TIMER);
 	ev.u.timer.timer = 0;
-	ev.u.timer.expiry = t->count;
+	ev.u.timer.expiry = t->expiry;
 	sim_vp_emit(vp, &ev);
 	if (t->config & HV_STIMER_CONFIG_PERIODIC) {
-		/* COUNT is the period for periodic timers. */
-		t->count = sim_vp_time_ref_count(vp) + t->count;
+		/* The next period starts from this expiry; periods missed while
+		 * the VP could not run collapse into one interrupt. */
+		t->expiry += t->count;
+		if (t->expiry <= now)
+			t->expiry = now + t->count;
 	} else {
 		t->config &= ~HV_STIMER_CONFIG_ENABLE;
 		t->armed = false;
@@ -253,6 +261,8 @@ static bool msr_read(SimVp *vp, uint32_t msr, uint64_t *value)
 	case HV_X64_MSR_STIMER0_CONFIG: *value = vp->stimer0.config; return true;
 	case HV_X64_MSR_STIMER0_COUNT: *value = vp->stimer0.count; return true;
 	case HV_X64_MSR_EOI: *value = 0; return true; /* write-only; reads 0 */
+	case HV_X64_MSR_ICR: *value = 0; return true;
+	case HV_X64_MSR_TPR: *value = vp->tpr; return true;
 	case IA32_EFER_MSR: *value = vmx_vmcs_get(vp->vmcs, VMCS_GUEST_IA32_EFER); return true;
 	default: return false;
 	}
@@ -300,14 +310,29 @@ static bool msr_write(SimVp *vp, uint32_t msr, uint64_t value)
 		return true;
 	case HV_X64_MSR_EOI:
 		return true; /* no local APIC is modelled: EOI is accepted */
-	case IA32_EFER_MSR:
-		/* Only SCE, LME, LMA and NXE exist here; LMA is read-only and
-		 * long mode cannot be left this way. Reserved bits: #GP. */
-		if (value & ~(X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE))
+	case HV_X64_MSR_TPR:
+		if (value > 0xFF)
+			return false; /* only the priority class and subclass exist */
+		vp->tpr = value;
+		return true;
+	case HV_X64_MSR_ICR:
+		/* One VP per partition: there is no other processor to send an
+		 * IPI to. Accepted and reported. */
+		sim_vp_message(vp, "HV_X64_MSR_ICR write 0x%" G_GINT64_MODIFIER "x ignored: IPIs are not modelled (one VP)", value);
+		return true;
+	case IA32_EFER_MSR: {
+		/* SCE, LME and LMA exist here (NX is not offered by CPUID). LMA
+		 * is read-only, and clearing LME while in long mode would need
+		 * paging off first: #GP, as on hardware. Reserved bits: #GP. */
+		uint64_t cur = vmx_vmcs_get(vp->vmcs, VMCS_GUEST_IA32_EFER);
+		if (value & ~(X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA))
 			return false;
-		value = (value & ~X86_EFER_LMA) | (vmx_vmcs_get(vp->vmcs, VMCS_GUEST_IA32_EFER) & X86_EFER_LMA);
+		if ((cur & X86_EFER_LMA) && !(value & X86_EFER_LME))
+			return false;
+		value = (value & ~X86_EFER_LMA) | (cur & X86_EFER_LMA);
 		vp->partition->machine->backend->reg_set(vp, SIM_REG_EFER, value);
 		return true;
+	}
 	default:
 		return false; /* read-only (VP_INDEX, TIME_REF_COUNT) or unknown */
 	}
@@ -367,8 +392,9 @@ static SimExitAction handle_io(SimVp *vp, SimExit *exit)
 	ev.u.io.intercepted = 1;
 	if (q.in) {
 		/* A port with no device floats high, as on a real bus. */
-		exit->io_data = dev ? dev->ops->io_read(dev, (uint16_t)(q.port - dev->port_first), q.size)
-		                    : 0xFFFFFFFFu;
+		uint32_t mask = q.size == 1 ? 0xFFu : q.size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+		exit->io_data = (dev ? dev->ops->io_read(dev, (uint16_t)(q.port - dev->port_first), q.size)
+		                     : 0xFFFFFFFFu) & mask;
 		ev.u.io.value = (uint32_t)exit->io_data;
 		sim_vp_emit(vp, &ev);
 	} else {
@@ -397,6 +423,7 @@ static SimExitAction handle_hlt(SimVp *vp, SimExit *exit)
 		return SIM_STOP_PARTITION;
 	}
 	vp->halted = true;
+	vp->entry_due = true; /* reported when an interrupt wakes the VP */
 	return SIM_STOP_VP;
 }
 
@@ -404,6 +431,20 @@ static SimExitAction handle_hlt(SimVp *vp, SimExit *exit)
 static SimExitAction handle_vmcall(SimVp *vp, SimExit *exit)
 {
 	return sim_hv_hypercall(vp, exit);
+}
+
+/* ---- RDTSC / RDTSCP (basic reasons 16 and 51) ---------------------------------
+ * "RDTSC exiting" is set: the TSC the guest sees is the VP's virtual time at
+ * a modelled 1 GHz, so runs stay deterministic. IA32_TSC_AUX is 0. */
+static SimExitAction handle_rdtsc(SimVp *vp, SimExit *exit)
+{
+	uint64_t tsc = sim_vp_vtime(vp);
+	exit->set_rax = true;
+	exit->rax = tsc & 0xFFFFFFFFu;
+	set_reg(vp, SIM_REG_RDX, tsc >> 32);
+	if (vmx_exit_basic(&exit->vmx) == VMX_EXIT_RDTSCP)
+		set_reg(vp, SIM_REG_RCX, 0);
+	return SIM_RESUME_NEXT;
 }
 
 /* ---- Triple fault (basic reason 2) ------------------------------------------ */
@@ -470,27 +511,35 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 	case VMX_EXIT_TRIPLE_FAULT:    action = handle_triple_fault(vp, exit); break;
 	case VMX_EXIT_CPUID:           action = handle_cpuid(vp, exit); break;
 	case VMX_EXIT_HLT:             action = handle_hlt(vp, exit); break;
+	case VMX_EXIT_RDTSC:           action = handle_rdtsc(vp, exit); break;
 	case VMX_EXIT_VMCALL:          action = handle_vmcall(vp, exit); break;
 	case VMX_EXIT_IO_INSTRUCTION:  action = handle_io(vp, exit); break;
 	case VMX_EXIT_RDMSR:           action = handle_rdmsr(vp, exit); break;
 	case VMX_EXIT_WRMSR:           action = handle_wrmsr(vp, exit); break;
 	case VMX_EXIT_EPT_VIOLATION:   action = handle_ept_violation(vp, exit); break;
+	case VMX_EXIT_RDTSCP:          action = handle_rdtsc(vp, exit); break;
 	default:                       action = handle_unexpected(vp, exit); break;
 	}
 
 	if (action == SIM_RESUME_NEXT || action == SIM_RESUME_SAME) {
-		SimEvent en;
-		sim_event_init(&en, SIM_EV_VM_ENTRY);
 		uint32_t info = (uint32_t)vmx_vmcs_get(vp->vmcs, VMCS_VM_ENTRY_INTR_INFO_FIELD);
 		uint8_t vector, type;
 		bool has_err;
-		if (vmx_intr_info_decode(info, &vector, &type, &has_err)) {
-			en.u.entry.injected = 1;
-			en.u.entry.injected_vector = vector;
-		}
-		sim_vp_emit(vp, &en);
+		sim_hv_emit_entry(vp, vmx_intr_info_decode(info, &vector, &type, &has_err) ? vector : -1);
 	}
 	return action;
+}
+
+void sim_hv_emit_entry(SimVp *vp, int injected_vector)
+{
+	SimEvent en;
+	sim_event_init(&en, SIM_EV_VM_ENTRY);
+	if (injected_vector >= 0) {
+		en.u.entry.injected = 1;
+		en.u.entry.injected_vector = (uint32_t)injected_vector;
+	}
+	vp->entry_due = false;
+	sim_vp_emit(vp, &en);
 }
 
 /* The execution controls this hypervisor programs into every VP's VMCS:
@@ -504,9 +553,10 @@ void sim_hv_setup_vmcs(SimVp *vp)
 	 * MSRs through the MSR bitmap (architectural MSRs pass through, the
 	 * synthetic range lies outside the bitmap and always exits). */
 	vmx_vmcs_write(v, VMCS_CPU_BASED_VM_EXEC_CONTROL,
-	               VMX_PROC_HLT_EXITING | VMX_PROC_USE_IO_BITMAPS | VMX_PROC_USE_MSR_BITMAPS |
-	               VMX_PROC_ACTIVATE_SECONDARY);
-	vmx_vmcs_write(v, VMCS_SECONDARY_VM_EXEC_CONTROL, VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID);
+	               VMX_PROC_HLT_EXITING | VMX_PROC_RDTSC_EXITING | VMX_PROC_USE_IO_BITMAPS |
+	               VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_ACTIVATE_SECONDARY);
+	vmx_vmcs_write(v, VMCS_SECONDARY_VM_EXEC_CONTROL,
+	               VMX_PROC2_ENABLE_EPT | VMX_PROC2_ENABLE_VPID | VMX_PROC2_ENABLE_RDTSCP);
 	vmx_vmcs_write(v, VMCS_PIN_BASED_VM_EXEC_CONTROL, VMX_PIN_EXTERNAL_INTERRUPT_EXITING | VMX_PIN_NMI_EXITING);
 	vmx_vmcs_write(v, VMCS_VM_ENTRY_CONTROLS, VMX_ENTRY_CTL_IA32E_MODE_GUEST | VMX_ENTRY_CTL_LOAD_EFER);
 	vmx_vmcs_write(v, VMCS_VM_EXIT_CONTROLS, VMX_EXIT_CTL_HOST_ADDR_SPACE_SIZE | VMX_EXIT_CTL_SAVE_EFER |

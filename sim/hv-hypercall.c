@@ -71,7 +71,8 @@ typedef uint16_t (*HvCallFunc)(HvCallCtx *ctx);
 typedef struct HvCallDef {
 	uint16_t code;
 	uint32_t flags;
-	uint64_t privilege;        /* partition privilege needed (facts §1.3: EBX << 32 | EAX) */
+	uint64_t privilege;        /* partition privilege needed: the 0x40000003 mask as EBX << 32 | EAX
+	                            * (facts §1.3), so hypercall rights sit in the upper half */
 	uint16_t in_header, in_rep; /* bytes of input: header + rep_count * element */
 	uint16_t out_header, out_rep;
 	HvCallFunc func;
@@ -140,7 +141,7 @@ static uint16_t call_get_vp_registers(HvCallCtx *ctx)
 
 static const HvCallDef call_table[] = {
 	{ HVCALL_NOTIFY_LONG_SPIN_WAIT, HVC_FAST | HVC_MEMORY, 0, 8, 0, 0, 0, call_notify_long_spin_wait },
-	{ HVCALL_GET_PARTITION_ID, HVC_MEMORY, HV_PRIV_ACCESS_PARTITION_ID, 0, 0, 8, 0, call_get_partition_id },
+	{ HVCALL_GET_PARTITION_ID, HVC_MEMORY, (uint64_t)HV_PRIV_ACCESS_PARTITION_ID << 32, 0, 0, 8, 0, call_get_partition_id },
 	{ HVCALL_GET_VP_REGISTERS, HVC_REP | HVC_MEMORY, (uint64_t)HV_PRIV_ACCESS_VP_REGISTERS << 32,
 	  sizeof(struct hv_input_get_vp_registers), 4, 0, sizeof(struct hv_register_value), call_get_vp_registers },
 };
@@ -225,10 +226,11 @@ SimExitAction sim_hv_hypercall(SimVp *vp, SimExit *exit)
 	uint64_t in_len = 0, out_len = 0;
 	guint8 in[HV_PAGE_SIZE];
 	guint8 out[HV_PAGE_SIZE];
-	HvCallCtx ctx = { .vp = vp, .ctl = &ctl, .in = in, .out = out, .reps_done = ctl.rep_start };
+	HvCallCtx ctx = { .vp = vp, .ctl = &ctl, .in = in, .out = out, .reps_done = 0 };
 
 	uint16_t status = validate(vp, &ctl, def, rdx, r8, &in_len, &out_len);
 	if (status == HV_STATUS_SUCCESS) {
+		ctx.reps_done = ctl.rep_start; /* reps before the start index were done by earlier calls */
 		if (ctl.fast) {
 			memset(in, 0, 16);
 			memcpy(in, &rdx, 8);
@@ -239,9 +241,19 @@ SimExitAction sim_hv_hypercall(SimVp *vp, SimExit *exit)
 		if (out_len)
 			memset(out, 0, out_len);
 		status = def->func(&ctx);
-		/* Partial results of a rep call are visible too. */
-		if (out_len && (status == HV_STATUS_SUCCESS || (def->flags & HVC_REP)))
+		if (out_len && (def->flags & HVC_REP)) {
+			/* A rep call writes the elements of the reps it completed, and
+			 * only those: earlier reps (before the start index) and reps
+			 * it did not reach keep what the guest had there. */
+			uint64_t first = def->out_header + (uint64_t)ctl.rep_start * def->out_rep;
+			uint64_t last = def->out_header + (uint64_t)ctx.reps_done * def->out_rep;
+			if (def->out_header)
+				sim_memory_write(&p->mem, r8, out, def->out_header);
+			if (last > first)
+				sim_memory_write(&p->mem, r8 + first, out + first, last - first);
+		} else if (out_len && status == HV_STATUS_SUCCESS) {
 			sim_memory_write(&p->mem, r8, out, out_len);
+		}
 	}
 	uint16_t reps = (def && (def->flags & HVC_REP)) ? ctx.reps_done : 0;
 	exit->set_rax = true;

@@ -31,7 +31,7 @@ static const char *const top_help =
 	"  bench [--quick]                   measure speed against bare Unicorn baselines\n"
 	"  help [COMMAND]                    show help (also: hvsim COMMAND --help)\n"
 	"\n"
-	"Documentation: docs/cli.md. The options of run follow.\n\n";
+	"Documentation: docs/cli.md. `hvsim --help` also lists the options of run.\n";
 
 static void print_console_event(const SimEvent *ev, gpointer user_data)
 {
@@ -244,12 +244,18 @@ int main(int argc, char **argv)
 		char *bench_help[] = { bench_name, help, NULL };
 		if (argc > 2 && g_str_equal(argv[2], "bench"))
 			return cmd_bench(2, bench_help);
+		if (argc > 2 && g_str_equal(argv[2], "scenarios")) {
+			puts("Usage: hvsim scenarios\n\nLists the built-in scenarios that `hvsim run NAME` accepts.");
+			return EXIT_OK;
+		}
 		if (argc > 2 && !g_str_equal(argv[2], "run")) {
 			fprintf(stderr, "hvsim help: unknown command '%s'\n", argv[2]);
 			return EXIT_USAGE;
 		}
-		if (argc <= 2)
+		if (argc <= 2) {
 			fputs(top_help, stdout);
+			fputs("\n", stdout);
+		}
 		fflush(stdout);
 		/* GOption prints the options of run and exits with status 0. */
 		return cmd_run(2, run_help);

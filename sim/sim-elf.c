@@ -130,7 +130,7 @@ bool sim_elf_load(SimMemory *mem, const guint8 *image, gsize len, const char *na
 bool sim_elf_symbol(const guint8 *image, gsize len, const char *name, uint64_t *value)
 {
 	Elf64_Ehdr eh;
-	if (len < sizeof eh || memcmp(image, ELFMAG, SELFMAG) != 0)
+	if (!name || !*name || len < sizeof eh || memcmp(image, ELFMAG, SELFMAG) != 0)
 		return false;
 	memcpy(&eh, image, sizeof eh);
 	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff > len ||

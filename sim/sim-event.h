@@ -41,7 +41,7 @@ typedef enum SimRingCause {
 	SIM_RING_IRET,
 } SimRingCause;
 
-#define SIM_EVENT_TEXT_MAX 120
+#define SIM_EVENT_TEXT_MAX 200
 
 typedef struct SimEvent {
 	uint64_t seq;        /* 1, 2, 3 ... per machine */

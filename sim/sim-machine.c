@@ -337,12 +337,11 @@ static void set_outcome(SimMachine *m, SimOutcome o, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The instruction count at which the VP's armed timer fires. */
-static uint64_t timer_deadline_insns(SimVp *vp)
+uint64_t sim_vp_timer_deadline(SimVp *vp)
 {
 	if (!vp->stimer0.armed)
 		return UINT64_MAX;
-	uint64_t expiry_ns = vp->stimer0.count * HV_TIME_UNIT_NS;
+	uint64_t expiry_ns = vp->stimer0.expiry * HV_TIME_UNIT_NS;
 	if (expiry_ns <= sim_vp_vtime(vp))
 		return vp->insns;
 	return vp->insns + (expiry_ns - sim_vp_vtime(vp)) / SIM_COST_INSN_NS;
@@ -359,7 +358,7 @@ static bool run_vp(SimMachine *m, SimVp *vp)
 		vp->halted = false;
 	}
 	uint64_t until = vp->insns + SIM_SLICE_INSNS;
-	until = MIN(until, MAX(timer_deadline_insns(vp), vp->insns + 1));
+	until = MIN(until, MAX(sim_vp_timer_deadline(vp), vp->insns + 1));
 	uint64_t budget_left = m->config.max_insns - MIN(m->total_insns, m->config.max_insns);
 	until = MIN(until, vp->insns + budget_left);
 
@@ -401,13 +400,13 @@ static bool idle_until_next_timer(SimMachine *m)
 		for (guint j = 0; j < p->vps->len; j++) {
 			SimVp *vp = g_ptr_array_index(p->vps, j);
 			if (vp->halted && vp->stimer0.armed &&
-			    (!first || vp->stimer0.count < first->stimer0.count))
+			    (!first || vp->stimer0.expiry < first->stimer0.expiry))
 				first = vp;
 		}
 	}
 	if (!first)
 		return false;
-	uint64_t expiry_ns = first->stimer0.count * HV_TIME_UNIT_NS;
+	uint64_t expiry_ns = first->stimer0.expiry * HV_TIME_UNIT_NS;
 	if (expiry_ns > sim_vp_vtime(first))
 		first->extra_ns += expiry_ns - sim_vp_vtime(first);
 	sim_vp_hv_timer_check(first);

@@ -133,7 +133,8 @@ SimDevice *sim_power_new(SimPartition *p, uint16_t port);
 /* ---- Virtual processor ------------------------------------------------------ */
 typedef struct SimStimer {
 	uint64_t config;
-	uint64_t count;     /* absolute expiry in 100 ns units (one-shot) */
+	uint64_t count;     /* as the guest wrote it: absolute time (one-shot) or period (periodic), 100 ns units */
+	uint64_t expiry;    /* next expiry, absolute, 100 ns units (valid while armed) */
 	bool armed;
 } SimStimer;
 
@@ -144,9 +145,11 @@ struct SimVp {
 	uint64_t insns;            /* guest instructions retired (deterministic) */
 	uint64_t extra_ns;         /* modelled exit costs and idle time, virtual ns */
 	bool halted;               /* in HLT, waiting for an interrupt */
+	bool entry_due;            /* the HLT exit's VM entry has not been reported yet */
 	bool started;
 	int pending_vector;        /* -1 or an interrupt waiting for the guest */
 	SimStimer stimer0;
+	uint64_t tpr;              /* HV_X64_MSR_TPR as last written */
 	void *backend;             /* backend's per-VP state */
 	/* Stuck detection: a hash of the architectural state at slice ends. */
 	uint64_t last_state_hash;
@@ -217,5 +220,9 @@ void sim_hv_setup_vmcs(SimVp *vp);
 void sim_hv_cpuid(SimVp *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 void sim_vp_hv_timer_check(SimVp *vp);
 uint64_t sim_vp_time_ref_count(const SimVp *vp);
+/* The instruction count at which the VP's armed timer fires (UINT64_MAX if none). */
+uint64_t sim_vp_timer_deadline(SimVp *vp);
+/* Reports a VM entry (with the vector injected at it, or -1). */
+void sim_hv_emit_entry(SimVp *vp, int injected_vector);
 
 #endif

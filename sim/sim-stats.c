@@ -132,7 +132,12 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 			g_string_append_printf(out, "    %-22s (reason %2u)                        %10" G_GUINT64_FORMAT "\n",
 			                       vmx_exit_reason_name(r), r, s->exits_by_reason[r]);
 	}
-	g_string_append(out, "  ring transitions (from->to cause):\n");
+	gboolean any_ring = FALSE;
+	for (guint f = 0; f < 4; f++)
+		for (guint t = 0; t < 4; t++)
+			for (guint c = 0; c < 8; c++)
+				any_ring |= s->ring[f][t][c] != 0;
+	g_string_append_printf(out, "  ring transitions (from->to cause):%s\n", any_ring ? "" : " none");
 	for (guint f = 0; f < 4; f++)
 		for (guint t = 0; t < 4; t++)
 			for (guint c = 0; c < 8; c++)
@@ -144,7 +149,7 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 	print_calls(out, "hypercalls", s->hypercalls, FALSE);
 	print_calls(out, "hypercall results", s->hypercall_status, TRUE);
 	g_string_append_printf(out, "  CPUID: %" G_GUINT64_FORMAT ", MSR accesses (exits): %" G_GUINT64_FORMAT
-	                       ", port I/O (exits): %" G_GUINT64_FORMAT ", interrupts injected: %" G_GUINT64_FORMAT "\n",
+	                       ", port I/O (exits): %" G_GUINT64_FORMAT ", events injected at VM entry: %" G_GUINT64_FORMAT "\n",
 	                       s->by_type[SIM_EV_CPUID], s->by_type[SIM_EV_MSR], s->by_type[SIM_EV_PORT_IO],
 	                       s->by_type[SIM_EV_INTERRUPT]);
 	g_string_append(out, "  guest exceptions:");

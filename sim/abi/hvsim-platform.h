@@ -5,7 +5,9 @@
 #ifndef HVSIM_ABI_HVSIM_PLATFORM_H
 #define HVSIM_ABI_HVSIM_PLATFORM_H
 
+#ifndef __ASSEMBLER__
 #include <stdint.h>
+#endif
 
 /* ---- Guest-physical layout built by the loader ---------------------------
  * The first 64 KiB of every partition belong to the loader. ELF PT_LOAD
@@ -35,6 +37,7 @@
 #define HVSIM_BOOT_MAGIC 0x544F4F424D495348ull /* "HSIMBOOT" */
 #define HVSIM_BOOT_VERSION 1u
 
+#ifndef __ASSEMBLER__
 struct hvsim_boot_info {
 	uint64_t magic;          /* HVSIM_BOOT_MAGIC */
 	uint32_t version;        /* HVSIM_BOOT_VERSION */
@@ -49,6 +52,7 @@ struct hvsim_boot_info {
 	char     cmdline[192];   /* NUL-terminated scenario command line */
 };
 _Static_assert(sizeof(struct hvsim_boot_info) == 256, "boot info is 256 bytes");
+#endif /* __ASSEMBLER__ */
 
 #define HVSIM_BOOT_FLAG_QUIET (1u << 0) /* keep console output short */
 

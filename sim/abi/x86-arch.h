@@ -36,6 +36,7 @@
 #define X86_CR0_PE (1ull << 0)
 #define X86_CR0_WP (1ull << 16)
 #define X86_CR0_PG (1ull << 31)
+#define X86_CR4_TSD (1ull << 2)
 #define X86_CR4_PAE (1ull << 5)
 #define X86_CR4_SMEP (1ull << 20)
 #define X86_CR4_SMAP (1ull << 21)

@@ -42,7 +42,8 @@ static const MsrRow msr_rows[] = {
 	{ "unknown/3fffffff-write",     0x3FFFFFFFu, TRUE, 0, TRUE },               /* just before it */
 	{ "efer/read",                  IA32_EFER_MSR, FALSE, 0, FALSE },
 	{ "efer/write-sce",             IA32_EFER_MSR, TRUE, HVSIM_BOOT_EFER | X86_EFER_SCE, FALSE },
-	{ "efer/write-nxe",             IA32_EFER_MSR, TRUE, HVSIM_BOOT_EFER | X86_EFER_NXE, FALSE },
+	{ "efer/write-nxe",             IA32_EFER_MSR, TRUE, HVSIM_BOOT_EFER | X86_EFER_NXE, TRUE }, /* NX not offered */
+	{ "efer/clear-lme",             IA32_EFER_MSR, TRUE, X86_EFER_LMA, TRUE },
 	{ "efer/rsvd-bit1",             IA32_EFER_MSR, TRUE, HVSIM_BOOT_EFER | (1ull << 1), TRUE },
 	{ "efer/rsvd-bit9",             IA32_EFER_MSR, TRUE, HVSIM_BOOT_EFER | (1ull << 9), TRUE },
 	{ "efer/rsvd-bit12",            IA32_EFER_MSR, TRUE, HVSIM_BOOT_EFER | (1ull << 12), TRUE },
