@@ -426,6 +426,11 @@ static bool deliver(UcVp *uv, uint8_t vector, RingCause cause, bool has_error, u
 	}
 	if (!enter_ring(uv, &c, from, engine_fault))
 		return false;
+	if (cause == RING_CAUSE_SOFTWARE_INT) {
+		/* Report the INT instruction itself (RIP was already past it). */
+		guint8 op = 0;
+		t.from_rip = fault_rip - ((read_code(uv, fault_rip - 1, &op, 1) && (op == 0xCC || op == 0xCE)) ? 1 : 2);
+	}
 	emit_ring(uv, &t);
 	return true;
 }
@@ -946,6 +951,7 @@ static bool handle_intr(UcVp *uv)
 		}
 		return deliver(uv, vector, RING_CAUSE_EXCEPTION, has_err, err, true);
 	}
+	/* INT n is two bytes (CD ib); INT3 (CC) and INTO (CE) one. */
 	return deliver(uv, vector, RING_CAUSE_SOFTWARE_INT, false, 0, false);
 }
 

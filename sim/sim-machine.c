@@ -365,6 +365,12 @@ static bool run_vp(SimMachine *m, SimVp *vp)
 	uint64_t before = vp->insns;
 	SimRunResult r = m->backend->vp_run(vp, until);
 	m->total_insns += vp->insns - before;
+	if (r == SIM_RUN_ERROR) {
+		/* The simulator itself failed (the partition has been stopped with
+		 * the emulator's message): not the guest's doing. */
+		set_outcome(m, SIM_OUTCOME_HOST_ERROR, "partition %u (%s): %s", p->id, p->name,
+		            p->stop_reason ? p->stop_reason : "CPU backend failure");
+	}
 	sim_vp_hv_timer_check(vp);
 
 	if (r == SIM_RUN_YIELD && !p->stopped) {
@@ -427,7 +433,7 @@ SimOutcome sim_machine_run(SimMachine *m)
 				progressed |= run_vp(m, g_ptr_array_index(p->vps, j));
 			any_live |= !p->stopped;
 		}
-		if (m->outcome == SIM_OUTCOME_STUCK)
+		if (m->outcome == SIM_OUTCOME_STUCK || m->outcome == SIM_OUTCOME_HOST_ERROR)
 			break;
 		if (!any_live)
 			break;
@@ -455,7 +461,7 @@ SimOutcome sim_machine_run(SimMachine *m)
 		}
 	}
 
-	if (m->outcome == SIM_OUTCOME_STUCK)
+	if (m->outcome == SIM_OUTCOME_STUCK || m->outcome == SIM_OUTCOME_HOST_ERROR)
 		return m->outcome;
 	for (guint i = 0; i < m->partitions->len; i++) {
 		SimPartition *p = g_ptr_array_index(m->partitions, i);
