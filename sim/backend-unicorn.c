@@ -63,7 +63,8 @@ typedef enum HookKind {
 	HOOK_SYSRETQ,
 	HOOK_VMCALL,       /* VMCALL on the Intel flavour, VMMCALL on AMD */
 	HOOK_IO,           /* IN, OUT, INS, OUTS: exact RIP and length, and the IOPL check */
-	HOOK_RDTSC,        /* RDTSC, RDTSCP: the TSC is virtual time (determinism) */
+	HOOK_RDTSC,        /* RDTSC: the TSC is virtual time (determinism) */
+	HOOK_RDTSCP,       /* RDTSCP: the same, plus TSC_AUX in ECX */
 	HOOK_UD,           /* RDRAND, RDSEED: not offered by CPUID, so #UD (and never host entropy) */
 } HookKind;
 
@@ -461,8 +462,10 @@ static HookKind classify(UcVp *uv, const cs_insn *in)
 	case X86_INS_INSB: case X86_INS_INSW: case X86_INS_INSD:
 	case X86_INS_OUTSB: case X86_INS_OUTSW: case X86_INS_OUTSD:
 		return HOOK_IO;
-	case X86_INS_RDTSC: case X86_INS_RDTSCP:
+	case X86_INS_RDTSC:
 		return HOOK_RDTSC;
+	case X86_INS_RDTSCP:
+		return HOOK_RDTSCP;
 	case X86_INS_RDRAND: case X86_INS_RDSEED:
 		return HOOK_UD;
 	default: return HOOK_NONE;
@@ -716,11 +719,12 @@ static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user
 		return;
 	}
 	case HOOK_RDTSC:
+	case HOOK_RDTSCP:
 		if (cpl != 0 && (rd(uv, UC_X86_REG_CR4) & X86_CR4_TSD))
 			return; /* the engine raises #GP(0) */
 		if (!vmx_rdtsc_exits(uv->vp->vmcs))
 			return;
-		hook_exit(uv, address, size == 3 ? VMX_EXIT_RDTSCP : VMX_EXIT_RDTSC, size);
+		hook_exit(uv, address, k == HOOK_RDTSCP ? VMX_EXIT_RDTSCP : VMX_EXIT_RDTSC, size);
 		return;
 	case HOOK_UD:
 		hook_fault(uv, address, X86_VEC_UD);

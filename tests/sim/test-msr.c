@@ -1,6 +1,6 @@
 /* test-msr.c — tests for the modelled hypervisor's RDMSR/WRMSR exits
  * (hv-exit.c): the synthetic MSRs of the TLFS (GUEST_OS_ID, HYPERCALL and
- * its page overlay, VP_INDEX, TIME_REF_COUNT, STIMER0) and the intercepted
+ * its page overlay, VP_INDEX, TIME_REF_COUNT, STIMER0, TPR, ICR) and the intercepted
  * EFER, each access driven as a VM exit on a machine that is not running.
  * Host test program (GLib test framework); expected behaviour from
  * shared/reference/hyperv-facts.md §2. */
@@ -36,6 +36,13 @@ static const MsrRow msr_rows[] = {
 	{ "stimer0-config/read",        HV_X64_MSR_STIMER0_CONFIG, FALSE, 0, FALSE },
 	{ "stimer0-count/read",         HV_X64_MSR_STIMER0_COUNT, FALSE, 0, FALSE },
 	{ "eoi/write",                  HV_X64_MSR_EOI, TRUE, 0, FALSE },
+	{ "tpr/read",                   HV_X64_MSR_TPR, FALSE, 0, FALSE },
+	{ "tpr/write-20",               HV_X64_MSR_TPR, TRUE, 0x20, FALSE },
+	{ "tpr/write-ff",               HV_X64_MSR_TPR, TRUE, 0xFF, FALSE },
+	{ "tpr/write-100",              HV_X64_MSR_TPR, TRUE, 0x100, TRUE },         /* priority class + subclass only */
+	{ "tpr/write-bit32",            HV_X64_MSR_TPR, TRUE, 1ull << 32, TRUE },
+	{ "icr/read",                   HV_X64_MSR_ICR, FALSE, 0, FALSE },
+	{ "icr/write",                  HV_X64_MSR_ICR, TRUE, 0x000000FF000040F1ull, FALSE },
 	{ "unknown/400000ff-read",      0x400000FFu, FALSE, 0, TRUE },
 	{ "unknown/400000ff-write",     0x400000FFu, TRUE, 1, TRUE },
 	{ "unknown/40000100-read",      0x40000100u, FALSE, 0, TRUE },              /* just past the range */
@@ -384,9 +391,6 @@ static void test_stimer_message_mode(void)
 
 /* Periodic: COUNT is the period (facts §2.5): expiries at arm + period,
  * then every period after, and COUNT keeps reading back the period. */
-#define BUG_PERIODIC \
-	"BUG: periodic STIMER0 treats COUNT as an absolute first expiry and overwrites it with the " \
-	"next absolute expiry when it fires, so the period is lost (sim/hv-exit.c sim_vp_hv_timer_check)"
 
 /* Advances the VP's virtual time by `units` of 100 ns (no exit involved). */
 static void advance(Harness *h, uint64_t units)
@@ -394,13 +398,31 @@ static void advance(Harness *h, uint64_t units)
 	h->vp->insns += units * HV_TIME_UNIT_NS / SIM_COST_INSN_NS;
 }
 
-/* Runs the timer check; how many timers fired. */
-static guint check_timer(Harness *h)
+/* Advances the VP's virtual time to TIME_REF_COUNT = units exactly. */
+static void advance_to(Harness *h, uint64_t units)
+{
+	uint64_t now = sim_vp_vtime(h->vp);
+	g_assert_cmpuint(units * HV_TIME_UNIT_NS, >=, now);
+	h->vp->insns += (units * HV_TIME_UNIT_NS - now) / SIM_COST_INSN_NS;
+	g_assert_cmpuint(sim_vp_time_ref_count(h->vp), ==, units);
+}
+
+/* Runs the timer check; how many timers fired (the last one's expiry in
+ * *expiry). */
+static guint check_timer_expiry(Harness *h, uint64_t *expiry)
 {
 	guint first = h->events->len;
 	h->vp->pending_vector = -1;
 	sim_vp_hv_timer_check(h->vp);
+	const SimEvent *t = harness_last_from(h, first, SIM_EV_TIMER);
+	if (t && expiry)
+		*expiry = t->u.timer.expiry;
 	return harness_count_from(h, first, SIM_EV_TIMER);
+}
+
+static guint check_timer(Harness *h)
+{
+	return check_timer_expiry(h, NULL);
 }
 
 static void test_stimer_periodic(void)
@@ -414,31 +436,120 @@ static void test_stimer_periodic(void)
 	g_assert_cmpint(harness_wrmsr(&h, HV_X64_MSR_STIMER0_CONFIG, cfg), ==, SIM_RESUME_NEXT);
 	g_assert_cmpint(harness_wrmsr(&h, HV_X64_MSR_STIMER0_COUNT, period), ==, SIM_RESUME_NEXT);
 	g_assert_true(h.vp->stimer0.armed);
+	/* The period starts when COUNT is written (that exit included). */
+	const uint64_t armed_at = sim_vp_time_ref_count(h.vp);
 
-	for (int round = 0; round < 3; round++) {
-		/* Not before one period has passed... */
-		if (check_timer(&h) != 0) {
-			g_test_incomplete(BUG_PERIODIC);
-			harness_fini(&h);
-			return;
-		}
-		advance(&h, period - 10);
-		if (check_timer(&h) != 0) {
-			g_test_incomplete(BUG_PERIODIC);
-			harness_fini(&h);
-			return;
-		}
-		/* ...but by the end of it (allowing for rounding): once. */
-		advance(&h, 10);
-		if (check_timer(&h) != 1) {
-			g_test_incomplete(BUG_PERIODIC);
-			harness_fini(&h);
-			return;
-		}
+	for (uint64_t k = 1; k <= 3; k++) {
+		const uint64_t due = armed_at + k * period;
+		uint64_t expiry = 0;
+		/* Not before its time... */
+		g_assert_cmpuint(check_timer(&h), ==, 0);
+		advance_to(&h, due - 1);
+		g_assert_cmpuint(check_timer(&h), ==, 0);
+		/* ...then once, at arm + k periods. */
+		advance_to(&h, due);
+		g_assert_cmpuint(check_timer_expiry(&h, &expiry), ==, 1);
+		g_assert_cmpuint(expiry, ==, due);
 		g_assert_cmpint(h.vp->pending_vector, ==, 0x42);
+		g_assert_cmpuint(check_timer(&h), ==, 0);
 		g_assert_true(h.vp->stimer0.armed);
 		g_assert_cmphex(h.vp->stimer0.config & HV_STIMER_CONFIG_ENABLE, ==, HV_STIMER_CONFIG_ENABLE);
+		/* COUNT still reads the period, not the next expiry; reading it
+		 * is an exit (800 ns), short of the next period. */
+		g_assert_cmpuint(harness_rdmsr_ok(&h, HV_X64_MSR_STIMER0_COUNT), ==, period);
+		g_assert_cmphex(harness_rdmsr_ok(&h, HV_X64_MSR_STIMER0_CONFIG), ==, cfg);
 	}
+	harness_fini(&h);
+}
+
+/* Periods missed while the VP could not run collapse into one interrupt;
+ * the next comes one period after that late one. */
+static void test_stimer_periodic_missed(void)
+{
+	const uint64_t period = 50;
+	Harness h;
+	harness_init_hello(&h, SIM_VENDOR_INTEL);
+	uint64_t cfg = STIMER_DIRECT(0x43) | HV_STIMER_CONFIG_PERIODIC | HV_STIMER_CONFIG_ENABLE;
+	g_assert_cmpint(harness_wrmsr(&h, HV_X64_MSR_STIMER0_CONFIG, cfg), ==, SIM_RESUME_NEXT);
+	g_assert_cmpint(harness_wrmsr(&h, HV_X64_MSR_STIMER0_COUNT, period), ==, SIM_RESUME_NEXT);
+	const uint64_t armed_at = sim_vp_time_ref_count(h.vp);
+
+	const uint64_t late = armed_at + 3 * period + 20;   /* 3.4 periods later */
+	uint64_t expiry = 0;
+	advance_to(&h, late);
+	g_assert_cmpuint(check_timer_expiry(&h, &expiry), ==, 1);
+	g_assert_cmpuint(expiry, ==, armed_at + period);     /* the first one that was due */
+	g_assert_cmpuint(check_timer(&h), ==, 0);
+	advance_to(&h, late + period - 1);
+	g_assert_cmpuint(check_timer(&h), ==, 0);
+	advance_to(&h, late + period);
+	g_assert_cmpuint(check_timer_expiry(&h, &expiry), ==, 1);
+	g_assert_cmpuint(expiry, ==, late + period);
+	g_assert_cmpuint(harness_rdmsr_ok(&h, HV_X64_MSR_STIMER0_COUNT), ==, period);
+	harness_fini(&h);
+}
+
+/* Rewriting COUNT of a periodic timer restarts the period from then. */
+static void test_stimer_periodic_rewrite(void)
+{
+	Harness h;
+	harness_init_hello(&h, SIM_VENDOR_INTEL);
+	uint64_t cfg = STIMER_DIRECT(0x44) | HV_STIMER_CONFIG_PERIODIC | HV_STIMER_CONFIG_ENABLE;
+	g_assert_cmpint(harness_wrmsr(&h, HV_X64_MSR_STIMER0_CONFIG, cfg), ==, SIM_RESUME_NEXT);
+	g_assert_cmpint(harness_wrmsr(&h, HV_X64_MSR_STIMER0_COUNT, 1000), ==, SIM_RESUME_NEXT);
+	advance(&h, 500);
+	g_assert_cmpint(harness_wrmsr(&h, HV_X64_MSR_STIMER0_COUNT, 200), ==, SIM_RESUME_NEXT);
+	const uint64_t armed_at = sim_vp_time_ref_count(h.vp);
+	uint64_t expiry = 0;
+	advance_to(&h, armed_at + 199);
+	g_assert_cmpuint(check_timer(&h), ==, 0);
+	advance_to(&h, armed_at + 200);
+	g_assert_cmpuint(check_timer_expiry(&h, &expiry), ==, 1);
+	g_assert_cmpuint(expiry, ==, armed_at + 200);
+	g_assert_cmpuint(harness_rdmsr_ok(&h, HV_X64_MSR_STIMER0_COUNT), ==, 200);
+	harness_fini(&h);
+}
+
+/* ==== the APIC MSRs: TPR and ICR ================================================ */
+
+static void test_tpr(void)
+{
+	Harness h;
+	harness_init_hello(&h, SIM_VENDOR_INTEL);
+	g_assert_cmphex(harness_rdmsr_ok(&h, HV_X64_MSR_TPR), ==, 0);
+	g_assert_cmpint(harness_wrmsr(&h, HV_X64_MSR_TPR, 0x20), ==, SIM_RESUME_NEXT);
+	harness_assert_no_injection(&h);
+	g_assert_cmphex(harness_rdmsr_ok(&h, HV_X64_MSR_TPR), ==, 0x20);
+	/* More than 8 bits: #GP(0), and TPR keeps its value. */
+	g_assert_cmpint(harness_wrmsr(&h, HV_X64_MSR_TPR, 0x100), ==, SIM_RESUME_SAME);
+	harness_assert_injected(&h, X86_VEC_GP, TRUE, 0);
+	g_assert_cmphex(harness_rdmsr_ok(&h, HV_X64_MSR_TPR), ==, 0x20);
+	g_assert_cmpint(harness_wrmsr(&h, HV_X64_MSR_TPR, 0xFF), ==, SIM_RESUME_NEXT);
+	g_assert_cmphex(harness_rdmsr_ok(&h, HV_X64_MSR_TPR), ==, 0xFF);
+	g_assert_cmpint(harness_wrmsr(&h, HV_X64_MSR_TPR, 0), ==, SIM_RESUME_NEXT);
+	g_assert_cmphex(harness_rdmsr_ok(&h, HV_X64_MSR_TPR), ==, 0);
+	harness_fini(&h);
+}
+
+/* ICR: accepted (one VP: nobody to send an IPI to) and reported; reads 0. */
+static void test_icr(void)
+{
+	const uint64_t icr = 0x000000FF000040F1ull;   /* fixed IPI, vector 0xf1, destination 0xff */
+	Harness h;
+	harness_init_hello(&h, SIM_VENDOR_INTEL);
+	guint first = h.events->len;
+	g_assert_cmpint(harness_wrmsr(&h, HV_X64_MSR_ICR, icr), ==, SIM_RESUME_NEXT);
+	harness_assert_no_injection(&h);
+	const SimEvent *msg = harness_last_from(&h, first, SIM_EV_MESSAGE);
+	g_assert_nonnull(msg);
+	g_assert_nonnull(strstr(msg->text, "ICR"));
+	g_assert_nonnull(strstr(msg->text, "0xff000040f1"));
+	const SimEvent *ev = harness_last_from(&h, first, SIM_EV_MSR);
+	g_assert_false(ev->u.msr.fault);
+	g_assert_cmphex(ev->u.msr.value, ==, icr);
+	/* Nothing was delivered to this VP either. */
+	g_assert_cmpint(h.vp->pending_vector, ==, -1);
+	g_assert_cmphex(harness_rdmsr_ok(&h, HV_X64_MSR_ICR), ==, 0);
 	harness_fini(&h);
 }
 
@@ -464,5 +575,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/sim/msr/stimer/auto-enable", test_stimer_auto_enable);
 	g_test_add_func("/sim/msr/stimer/message-mode", test_stimer_message_mode);
 	g_test_add_func("/sim/msr/stimer/periodic", test_stimer_periodic);
+	g_test_add_func("/sim/msr/stimer/periodic-missed", test_stimer_periodic_missed);
+	g_test_add_func("/sim/msr/stimer/periodic-rewrite", test_stimer_periodic_rewrite);
+	g_test_add_func("/sim/msr/tpr", test_tpr);
+	g_test_add_func("/sim/msr/icr", test_icr);
 	return g_test_run();
 }
