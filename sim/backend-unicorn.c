@@ -2,7 +2,7 @@
  * virtual processor, running real guest code. Sim thread.
  *
  * What the engine does by itself and what we add (Unicorn 2.0.1 facts,
- * measured; see ARCHITECTURE.md "Unicorn facts"):
+ * measured; see docs/architecture.md):
  *  - IN, OUT and CPUID reach instruction hooks before they execute. These
  *    are VM exits handled synchronously: the hook builds the exit record,
  *    the hypervisor's dispatcher handles it, the hook returns the result.

@@ -35,7 +35,8 @@ static SimExitAction inject_exception(SimVp *vp, uint8_t vector, bool has_error,
 
 /* ---- CPUID (basic reason 10) ------------------------------------------------
  * The model presents a fixed CPU so traces are identical on every host:
- * the vendor chosen with --vendor, long mode, SYSCALL, NX; the hypervisor-
+ * the vendor chosen with --vendor, long mode, SYSCALL (no NX: the engine
+ * cannot hold EFER.NXE); the hypervisor-
  * present bit; VMX/SVM hidden (no nested virtualization); and the Microsoft
  * hypervisor leaves 0x40000000-0x40000006 (facts §1). */
 void sim_hv_cpuid(SimVp *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
@@ -567,6 +568,7 @@ void sim_hv_setup_vmcs(SimVp *vp)
 		vmx_io_bitmap_set(v, (uint16_t)port, true);
 	vmx_msr_bitmap_set_all(v, false);
 	/* EFER is guest state the hypervisor keeps in the VMCS (guest
-	 * IA32_EFER): intercept it so the model always knows SCE and NXE. */
+	 * IA32_EFER): intercept it so the model always knows SCE (the engine
+	 * cannot hold it) and can refuse NXE, which CPUID does not offer. */
 	vmx_msr_bitmap_set(v, IA32_EFER_MSR, true, true);
 }

@@ -1,17 +1,19 @@
 /* sim-bench.c — `hvsim bench`: the simulator against bare Unicorn baselines
  * measured in the same run on the same machine. Main thread.
  *
- * Each comparison prints its figures and ends with `ratio NAME VALUE`
- * (value = ours / baseline, as throughput), one line, for scripts.
+ * Each comparison prints its figures and `ratio NAME VALUE` lines (value =
+ * ours / baseline, as throughput), for scripts.
  *  - run-speed: the ring 3 compute loop of the hello kernel (function
  *    user_compute) under the full stack in deterministic mode, against the
  *    same function called on a bare engine with no hooks at all.
  *  - hypercall-rate: HvCallNotifyLongSpinWait round trips through the
  *    hypercall page under the full stack, against a bare engine looping
- *    over VMCALL with a stop and restart per call.
+ *    over VMCALL with a stop and restart per call; and
+ *    hypercall-rate-via-stub: against a bare engine reaching the same
+ *    VMCALL through a CALL to a "VMCALL; RET" stub, as guests do.
  * The full-stack figures subtract a run with a small workload from a run
- * with a large one, so boot and shutdown cost is not counted. Each figure
- * is the best of three runs. */
+ * with a large one, so boot and shutdown cost is not counted. Each ratio
+ * is the median of REPS back-to-back repetitions. */
 #include <string.h>
 #include <unicorn/unicorn.h>
 

@@ -8,7 +8,12 @@
  *
  * The loader starts us in 64-bit long mode, ring 0, paging on (identity
  * map), interrupts off, RSP = 0x8000, RDI = address of the boot info.
- * See docs/guest-abi.md. */
+ * See docs/guest-abi.md.
+ *
+ * sim/abi/hvsim-platform.h has these values too (HVSIM_PORT_COM1,
+ * HVSIM_PORT_POWER, HVSIM_POWER_OFF) and may be included from a .S file,
+ * but its constants carry C suffixes (0x3F8u) that not every assembler
+ * accepts, so this example defines its own. */
 
 #define COM1_THR    0x3F8   /* UART transmit holding register (write) */
 #define POWER_PORT  0x604   /* hvsim power control port */
