@@ -592,6 +592,15 @@ static void rewind_count(UcVp *uv, uint64_t resume_at)
 
 /* ---- Hooks ---------------------------------------------------------------- */
 
+/* After an exit: a timer it armed, or the time the exit itself cost, moves
+ * the next timer deadline; end the slice there, not at its planned end. */
+static void track_deadline(UcVp *uv)
+{
+	uint64_t deadline = sim_vp_timer_deadline(uv->vp);
+	if (deadline < uv->until)
+		uv->until = MAX(deadline, uv->vp->insns + 1);
+}
+
 /* An exit handled inside a code hook, before the instruction runs (VMCALL,
  * RDMSR, WRMSR). When the hypervisor resumes the guest past it, writing RIP
  * from the hook ends the current block and the engine continues at the new
@@ -607,10 +616,7 @@ static void hook_exit(UcVp *uv, uint64_t address, uint32_t reason, uint32_t len)
 	 * retires only if the hypervisor completes it. */
 	rewind_count(uv, address);
 	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
-	/* A timer armed by this exit must fire on time, not at slice end. */
-	uint64_t deadline = sim_vp_timer_deadline(uv->vp);
-	if (deadline < uv->until)
-		uv->until = MAX(deadline, uv->vp->insns + 1);
+	track_deadline(uv);
 	switch (a) {
 	case SIM_RESUME_NEXT: {
 		uint64_t rip = address + len;
@@ -755,6 +761,7 @@ static uint32_t sync_exit_begin(UcVp *uv, const SimExit *ex)
 
 static void sync_exit_end(UcVp *uv, uint32_t tail)
 {
+	track_deadline(uv);
 	if (uv->vp->partition->stopped) {
 		uv->cur.size = 0;
 		uv->pending = PEND_STOP;
