@@ -844,10 +844,11 @@ static void syscall_hook(uc_engine *uc, void *user_data)
 	uc_emu_stop(uc);
 }
 
-/* An undefined opcode: #UD in the guest. Unicorn 2.0.1 calls this hook only
- * for the first #UD once paging is on; later ones make uc_emu_start return
- * silently with RIP at the instruction (measured), which is_silent_ud()
- * recognises. The hypercall instruction never gets here: it is hooked. */
+/* An undefined opcode: #UD in the guest. (While an "until" address was in
+ * use, Unicorn's probe of it corrupted the exception state and this hook
+ * fired only for the first #UD; see ucb_vp_init. is_silent_ud() remains as
+ * a fallback for an engine stop at an undefined instruction with no hook
+ * call.) The hypercall instruction never gets here: it is hooked. */
 static bool invalid_hook(uc_engine *uc, void *user_data)
 {
 	UcVp *uv = user_data;
