@@ -46,6 +46,7 @@
 
 #define BLOCK_CACHE_SIZE 4096u   /* direct-mapped; power of two */
 #define MAX_BLOCK_BYTES  4096u
+#define MAX_CODE_HOOKS   4096u    /* distinct exiting-instruction addresses per VP */
 
 typedef struct BlockInfo {
 	uint64_t addr;
@@ -498,6 +499,15 @@ static bool scan_block(UcVp *uv, uint64_t addr, uint32_t size, BlockInfo *out)
 		HookKind k = classify(uv, uv->insn);
 		if (k != HOOK_NONE && !g_hash_table_contains(uv->hooked, GSIZE_TO_POINTER(uv->insn->address))) {
 			uc_hook h;
+			if (uv->code_hooks->len >= MAX_CODE_HOOKS) {
+				/* Every hook is checked whenever code is translated: a
+				 * guest that spreads exiting instructions over ever new
+				 * addresses would slow the simulator without bound. */
+				sim_partition_stop(uv->vp->partition, false, 10,
+				                   "more than %u distinct addresses of exiting instructions (last at RIP 0x%" G_GINT64_MODIFIER "x): the emulated backend does not support guests that generate that much privileged code",
+				                   MAX_CODE_HOOKS, (uint64_t)uv->insn->address);
+				break;
+			}
 			uint64_t ia = uv->insn->address;
 			/* The hypercall instruction gets its own callback: it is the
 			 * hot one (the benchmark's path) and needs no lookup. */
@@ -521,7 +531,13 @@ static bool scan_block(UcVp *uv, uint64_t addr, uint32_t size, BlockInfo *out)
 static G_GNUC_NO_INLINE void block_hook_slow(UcVp *uv, uint64_t address, uint32_t size, BlockInfo *b)
 {
 	if (b->addr != address || b->size != size) {
-		if (scan_block(uv, address, size, b)) {
+		bool added = scan_block(uv, address, size, b);
+		if (uv->vp->partition->stopped) {
+			uv->pending = PEND_STOP;
+			uc_emu_stop(uv->uc);
+			return;
+		}
+		if (added) {
 			/* Stopping here prevents the block from executing; flush it so
 			 * the restart translates it again, now with the code hooks. */
 			uc_ctl_remove_cache(uv->uc, address, address + size);
