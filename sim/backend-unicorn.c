@@ -765,12 +765,14 @@ static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user
 
 /* Synchronous exits (IN, OUT, CPUID) run while the engine executes a block
  * that was counted whole. During the exit the clock must read the exact
- * instruction, so the uncompleted rest of the block is taken off, and put
- * back afterwards if the guest goes on. If the handler stopped the
- * partition (a power off), the engine stops too and the rest stays off. */
+ * instruction, as for every exit: what retired before the exiting one. So
+ * the block's rest, the exiting instruction included, is taken off, and
+ * afterwards put back if the guest goes on. If the handler stopped the
+ * partition (a power off), the engine stops too: the exiting instruction,
+ * which completed, is counted, and nothing after it. */
 static uint32_t sync_exit_begin(UcVp *uv, const SimExit *ex)
 {
-	uint32_t tail = block_tail(uv, ex->vmx.guest_rip + ex->vmx.instruction_length);
+	uint32_t tail = block_tail(uv, ex->vmx.guest_rip);
 	uv->vp->insns -= tail;
 	return tail;
 }
@@ -779,6 +781,7 @@ static void sync_exit_end(UcVp *uv, uint32_t tail)
 {
 	track_deadline(uv);
 	if (uv->vp->partition->stopped) {
+		uv->vp->insns += tail ? 1 : 0;
 		uv->cur.size = 0;
 		uv->pending = PEND_STOP;
 		uc_emu_stop(uv->uc);
@@ -1038,18 +1041,20 @@ static SimRunResult handle_stop_exit(UcVp *uv, uint32_t reason, uint32_t len)
 	ex.vmx.reason = reason;
 	ex.vmx.guest_rip = uv->stop_rip;
 	ex.vmx.instruction_length = len;
-	rewind_count(uv, uv->stop_rip + len);
+	rewind_count(uv, uv->stop_rip); /* the exiting instruction retires when completed */
 	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
 	if (ex.set_rax)
 		wr(uv, UC_X86_REG_RAX, ex.rax);
 	switch (a) {
 	case SIM_RESUME_NEXT:
+		uv->vp->insns++;
 		wr(uv, UC_X86_REG_RIP, uv->stop_rip + len);
 		return SIM_RUN_YIELD;
 	case SIM_RESUME_SAME:
 		wr(uv, UC_X86_REG_RIP, uv->stop_rip);
 		return SIM_RUN_YIELD;
 	case SIM_STOP_VP:
+		uv->vp->insns++;
 		wr(uv, UC_X86_REG_RIP, uv->stop_rip + len);
 		return SIM_RUN_HALTED;
 	case SIM_STOP_PARTITION:
