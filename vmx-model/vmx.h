@@ -11,6 +11,7 @@
 
 #include "svm-defs.h"
 #include "vmx-defs.h"
+#include "vmx-ept.h"
 
 /* How to read this module
  * -----------------------
