@@ -1081,11 +1081,12 @@ static bool vm_entry(UcVp *uv)
 				sim_hv_emit_entry(vp, -1);
 			return true;
 		}
-		vector = (uint8_t)vp->pending_vector;
+		/* The highest requested vector goes first; the rest stay
+		 * pending for later entries. */
+		vector = (uint8_t)sim_vp_take_vector(vp);
 		type = VMX_INTR_TYPE_EXTERNAL;
 		has_err = false;
 		err = 0;
-		vp->pending_vector = -1;
 		vp->halted = false;
 	}
 	if (vp->entry_due)
@@ -1205,7 +1206,7 @@ static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
 
 static bool ucb_deliver_interrupt(SimVp *vp, uint8_t vector)
 {
-	vp->pending_vector = vector;
+	sim_vp_raise_vector(vp, vector);
 	return true;
 }
 

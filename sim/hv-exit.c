@@ -188,7 +188,9 @@ static void hcpage_enable(SimVp *vp, uint64_t gpa)
 	hcpage_emit(vp);
 }
 
-/* ---- Synthetic timer 0, direct mode only (facts §2.5) ------------------------ */
+/* ---- Synthetic timer 0 (facts §2.5) -------------------------------------------
+ * Direct mode raises the CONFIG vector itself; message mode posts an
+ * HvMessageTypeTimerExpired message to the CONFIG SINT through the SynIC. */
 uint64_t sim_vp_time_ref_count(const SimVp *vp)
 {
 	return sim_vp_vtime(vp) / HV_TIME_UNIT_NS;
@@ -199,11 +201,11 @@ static void stimer_update(SimVp *vp)
 	SimStimer *t = &vp->stimer0;
 	bool enabled = t->config & HV_STIMER_CONFIG_ENABLE;
 	bool direct = t->config & HV_STIMER_CONFIG_DIRECT_MODE;
-	/* Enabling a non-direct timer with SINTx = 0 clears Enable at once;
-	 * message-mode timers need the SynIC, which comes with partitions. */
-	if (enabled && !direct) {
+	/* Enabling a non-direct (message-mode) timer with SINTx = 0 clears
+	 * Enable at once (TLFS timers; facts §2.5). */
+	if (enabled && !direct && !(t->config & HV_STIMER_CONFIG_SINT_MASK)) {
 		t->config &= ~HV_STIMER_CONFIG_ENABLE;
-		sim_vp_message(vp, "STIMER0: message mode needs the SynIC (not modelled yet); timer disabled");
+		sim_vp_message(vp, "STIMER0: message mode with SINTx = 0 is not allowed (TLFS); Enable cleared");
 		enabled = false;
 	}
 	t->armed = enabled && t->count != 0;
@@ -222,6 +224,7 @@ void sim_vp_hv_timer_check(SimVp *vp)
 	ev.u.timer.timer = 0;
 	ev.u.timer.expiry = t->expiry;
 	sim_vp_emit(vp, &ev);
+	uint64_t expired = t->expiry;
 	if (t->config & HV_STIMER_CONFIG_PERIODIC) {
 		/* The next period starts from this expiry; periods missed while
 		 * the VP could not run collapse into one interrupt. */
@@ -232,7 +235,21 @@ void sim_vp_hv_timer_check(SimVp *vp)
 		t->config &= ~HV_STIMER_CONFIG_ENABLE;
 		t->armed = false;
 	}
-	vp->pending_vector = (int)((t->config & HV_STIMER_CONFIG_VECTOR_MASK) >> HV_STIMER_CONFIG_VECTOR_SHIFT);
+	if (t->config & HV_STIMER_CONFIG_DIRECT_MODE) {
+		sim_vp_raise_vector(vp, (uint8_t)((t->config & HV_STIMER_CONFIG_VECTOR_MASK) >> HV_STIMER_CONFIG_VECTOR_SHIFT));
+		return;
+	}
+	/* Message mode: HvMessageTypeTimerExpired to SINTx with the expiry
+	 * reached and the time of delivery (100 ns units); origination id 0.
+	 * If the SynIC cannot take it, sim_synic_post reports why and the
+	 * expiry is lost. */
+	struct hv_timer_message_payload pl = {
+		.timer_index = 0,
+		.expiration_time = expired,
+		.delivery_time = now,
+	};
+	unsigned sint = (unsigned)((t->config & HV_STIMER_CONFIG_SINT_MASK) >> HV_STIMER_CONFIG_SINT_SHIFT);
+	sim_synic_post(vp, sint, HVMSG_TIMER_EXPIRED, &pl, sizeof pl, 0);
 }
 
 /* ---- RDMSR / WRMSR (basic reasons 31 and 32) ---------------------------------
@@ -265,6 +282,9 @@ static bool msr_read(SimVp *vp, uint32_t msr, uint64_t *value)
 	case HV_X64_MSR_ICR: *value = 0; return true;
 	case HV_X64_MSR_TPR: *value = vp->tpr; return true;
 	case IA32_EFER_MSR: *value = vmx_vmcs_get(vp->vmcs, VMCS_GUEST_IA32_EFER); return true;
+	case HV_X64_MSR_SCONTROL: case HV_X64_MSR_SVERSION: case HV_X64_MSR_SIEFP:
+	case HV_X64_MSR_SIMP: case HV_X64_MSR_EOM: case HV_X64_MSR_SINT0 ... HV_X64_MSR_SINT15:
+		return sim_synic_msr_read(vp, msr, value); /* hv-synic.c */
 	default: return false;
 	}
 }
@@ -334,6 +354,9 @@ static bool msr_write(SimVp *vp, uint32_t msr, uint64_t value)
 		vp->partition->machine->backend->reg_set(vp, SIM_REG_EFER, value);
 		return true;
 	}
+	case HV_X64_MSR_SCONTROL: case HV_X64_MSR_SVERSION: case HV_X64_MSR_SIEFP:
+	case HV_X64_MSR_SIMP: case HV_X64_MSR_EOM: case HV_X64_MSR_SINT0 ... HV_X64_MSR_SINT15:
+		return sim_synic_msr_write(vp, msr, value); /* hv-synic.c */
 	default:
 		return false; /* read-only (VP_INDEX, TIME_REF_COUNT) or unknown */
 	}

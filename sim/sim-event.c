@@ -85,6 +85,7 @@ static const char *const type_names[SIM_EV_N_TYPES] = {
 	[SIM_EV_INTERRUPT] = "interrupt",
 	[SIM_EV_HALT] = "halt",
 	[SIM_EV_TIMER] = "timer",
+	[SIM_EV_SYNIC_MESSAGE] = "synic_message",
 	[SIM_EV_MESSAGE] = "message",
 };
 
@@ -257,6 +258,11 @@ void sim_event_to_json(const SimEvent *ev, const char *vendor, GString *out)
 	case SIM_EV_MESSAGE:
 		g_string_append(out, ",\"text\":");
 		append_json_string(out, ev->text);
+		break;
+	case SIM_EV_SYNIC_MESSAGE:
+		g_string_append_printf(out, ",\"sint\":%u,\"message_type\":\"0x%08x\",\"payload_size\":%u,\"delivered\":%s",
+		                       ev->u.synic.sint, ev->u.synic.message_type, ev->u.synic.payload_size,
+		                       ev->u.synic.delivered ? "true" : "false");
 		break;
 	case SIM_EV_N_TYPES:
 		break;

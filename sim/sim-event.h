@@ -28,6 +28,7 @@ typedef enum SimEventType {
 	SIM_EV_HALT,             /* a VP idles in HLT until an interrupt */
 	SIM_EV_TIMER,            /* a synthetic timer expired */
 	SIM_EV_MESSAGE,          /* a hypervisor diagnostic about a partition */
+	SIM_EV_SYNIC_MESSAGE,    /* a SynIC message went into a SIM slot or was queued */
 	SIM_EV_N_TYPES
 } SimEventType;
 
@@ -65,6 +66,7 @@ typedef struct SimEvent {
 		         uint64_t rip; uint64_t cr2; } fault;
 		struct { uint8_t vector; uint8_t type; } interrupt;
 		struct { uint32_t timer; uint64_t expiry; } timer;
+		struct { uint32_t message_type; uint8_t sint; uint8_t payload_size; uint8_t delivered; } synic;
 		struct { int32_t status; uint8_t clean; } stop;
 	} u;
 	/* Text for CONSOLE (one line), PARTITION_STOP (reason), MESSAGE, FAULT

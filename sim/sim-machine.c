@@ -260,7 +260,7 @@ SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const g
 	p->console_line = g_string_new(NULL);
 	/* What this partition may do (CPUID 0x40000003 EAX/EBX, facts §1.3):
 	 * the synthetic MSRs it uses and the calls about itself. */
-	p->privileges = HV_MSR_ACCESS_TIME_REF_COUNT | HV_MSR_ACCESS_SYNTIMER | HV_MSR_ACCESS_HYPERCALL |
+	p->privileges = HV_MSR_ACCESS_TIME_REF_COUNT | HV_MSR_ACCESS_SYNIC | HV_MSR_ACCESS_SYNTIMER | HV_MSR_ACCESS_HYPERCALL |
 	                HV_MSR_ACCESS_VP_INDEX | HV_MSR_ACCESS_APIC |
 	                ((uint64_t)(HV_PRIV_ACCESS_PARTITION_ID | HV_PRIV_ACCESS_VP_REGISTERS) << 32);
 
@@ -274,7 +274,8 @@ SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const g
 	SimVp *vp = g_new0(SimVp, 1);
 	vp->partition = p;
 	vp->index = 0;
-	vp->pending_vector = -1;
+	vp->pending_vector = -1;   /* and pending[] all clear: nothing requested */
+	sim_synic_reset(vp);
 	g_ptr_array_add(p->vps, vp);
 	vp->vmcs = vmx_vmcs_new();
 	if (!vp->vmcs) {

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hv-tlfs.h"
 #include "sim-machine.h"
 #include "vmx.h"
 
@@ -138,6 +139,28 @@ typedef struct SimStimer {
 	bool armed;
 } SimStimer;
 
+/* Per-VP SynIC state (hv-synic.c; facts §2.1, §2.4, §4). The MSRs as the
+ * guest sees them, plus the hypervisor's per-SINT queue of messages that
+ * could not go into the SIM page yet because the slot was busy. */
+#define SIM_SYNIC_QUEUE_MAX 16u   /* messages waiting per SINT (the TLFS port pool is 16) */
+
+typedef struct SimSynicQueue {
+	struct hv_message msg[SIM_SYNIC_QUEUE_MAX];
+	unsigned head, len;        /* ring of len messages starting at head */
+} SimSynicQueue;
+
+typedef struct SimSynic {
+	uint64_t scontrol;         /* HV_X64_MSR_SCONTROL */
+	uint64_t simp;             /* HV_X64_MSR_SIMP */
+	uint64_t siefp;            /* HV_X64_MSR_SIEFP */
+	uint64_t sint[HV_SYNIC_SINT_COUNT];
+	SimSynicQueue queue[HV_SYNIC_SINT_COUNT];
+} SimSynic;
+
+/* Interrupts waiting for the guest: one bit per vector (the local APIC's
+ * IRR, without an APIC). */
+#define SIM_VECTOR_COUNT 256u
+
 struct SimVp {
 	SimPartition *partition;
 	uint32_t index;
@@ -147,8 +170,12 @@ struct SimVp {
 	bool halted;               /* in HLT, waiting for an interrupt */
 	bool entry_due;            /* the HLT exit's VM entry has not been reported yet */
 	bool started;
-	int pending_vector;        /* -1 or an interrupt waiting for the guest */
+	uint64_t pending[SIM_VECTOR_COUNT / 64]; /* requested vectors, bit v = vector v */
+	int pending_vector;        /* the highest vector in `pending`, or -1: the one
+	                            * VM entry delivers next (kept by sim_vp_raise_vector
+	                            * and sim_vp_take_vector) */
 	SimStimer stimer0;
+	SimSynic synic;
 	uint64_t tpr;              /* HV_X64_MSR_TPR as last written */
 	void *backend;             /* backend's per-VP state */
 	/* Stuck detection: a hash of the architectural state at slice ends. */
@@ -224,5 +251,52 @@ uint64_t sim_vp_time_ref_count(const SimVp *vp);
 uint64_t sim_vp_timer_deadline(SimVp *vp);
 /* Reports a VM entry (with the vector injected at it, or -1). */
 void sim_hv_emit_entry(SimVp *vp, int injected_vector);
+
+/* ---- Pending interrupts -------------------------------------------------------
+ * A set of requested vectors; VM entry takes the highest first, as a local
+ * APIC would by priority class. Raising a vector that is already pending
+ * merges with it (interrupts are edge-triggered requests, not a count). */
+static inline void sim_vp_raise_vector(SimVp *vp, uint8_t vector)
+{
+	vp->pending[vector / 64] |= 1ull << (vector % 64);
+	if ((int)vector > vp->pending_vector)
+		vp->pending_vector = vector;
+}
+
+static inline bool sim_vp_vector_pending(const SimVp *vp, uint8_t vector)
+{
+	return vp->pending[vector / 64] & (1ull << (vector % 64));
+}
+
+/* Removes and returns the highest pending vector, or -1 if none. */
+static inline int sim_vp_take_vector(SimVp *vp)
+{
+	int v = vp->pending_vector;
+	if (v < 0)
+		return -1;
+	vp->pending[v / 64] &= ~(1ull << (v % 64));
+	vp->pending_vector = -1;
+	for (int w = SIM_VECTOR_COUNT / 64 - 1; w >= 0; w--) {
+		if (vp->pending[w]) {
+			vp->pending_vector = w * 64 + 63 - __builtin_clzll(vp->pending[w]);
+			break;
+		}
+	}
+	return v;
+}
+
+/* ---- SynIC (hv-synic.c) ------------------------------------------------------- */
+/* Puts the SynIC of a new VP in its reset state (every SINT masked). */
+void sim_synic_reset(SimVp *vp);
+/* RDMSR/WRMSR of SCONTROL, SVERSION, SIEFP, SIMP, EOM and SINT0-15 (the
+ * dispatcher in hv-exit.c routes them here). Return false for #GP. */
+bool sim_synic_msr_read(SimVp *vp, uint32_t msr, uint64_t *value);
+bool sim_synic_msr_write(SimVp *vp, uint32_t msr, uint64_t value);
+/* Posts a message to `sint` of this VP (facts §4.2): into the SIM slot and
+ * raising the SINT's vector if the slot is free, else queued. False (with a
+ * `message` event saying why) if it cannot be delivered at all: SynIC
+ * disabled, SIM page disabled, SINT masked, bad sint/len, or queue full. */
+bool sim_synic_post(SimVp *vp, unsigned sint, uint32_t type, const void *payload, unsigned len,
+                    uint64_t origin);
 
 #endif

@@ -64,6 +64,7 @@
 #define HV_X64_MSR_SIMP           0x40000083u
 #define HV_X64_MSR_EOM            0x40000084u
 #define HV_X64_MSR_SINT0          0x40000090u
+#define HV_X64_MSR_SINT15         0x4000009Fu
 #define HV_X64_MSR_STIMER0_CONFIG 0x400000B0u
 #define HV_X64_MSR_STIMER0_COUNT  0x400000B1u
 /* The synthetic MSR range this model owns. */
@@ -100,6 +101,56 @@
 #define HV_STIMER_CONFIG_DIRECT_MODE (1ull << 12)
 #define HV_STIMER_CONFIG_SINT_SHIFT  16u
 #define HV_STIMER_CONFIG_SINT_MASK   (0xFull << 16)
+/* ---- SynIC (facts §2.1, §2.4, §4) ---------------------------------------- */
+#define HV_SYNIC_SINT_COUNT          16u
+#define HV_SYNIC_VERSION_1           1u     /* SVERSION bits 31:0 */
+#define HV_SYNIC_SCONTROL_ENABLE     (1ull << 0)
+/* SIMP / SIEFP: bit 0 enable, 11:1 RsvdP, 63:12 GPFN. */
+#define HV_SYNIC_PAGE_ENABLE         (1ull << 0)
+#define HV_SYNIC_PAGE_GPFN_SHIFT     12u
+/* SINTx (facts §2.4): 7:0 vector, 15:8 RsvdP, 16 masked, 17 AutoEOI,
+ * 18 polling, 63:19 RsvdP here (19 "as intercept" and 20 proxy are not
+ * TLFS bits). */
+#define HV_SYNIC_SINT_VECTOR_MASK    0xFFull
+#define HV_SYNIC_SINT_MASKED         (1ull << 16)
+#define HV_SYNIC_SINT_AUTO_EOI       (1ull << 17)
+#define HV_SYNIC_SINT_POLLING        (1ull << 18)
+#define HV_SYNIC_SINT_RESET          HV_SYNIC_SINT_MASKED   /* 0x10000 */
+#define HV_SYNIC_FIRST_VALID_VECTOR  16u
+
+/* SIM page (facts §4.1): 16 slots of 256 bytes, slot n for SINTn. */
+#define HV_MESSAGE_SIZE              256u
+#define HV_MESSAGE_PAYLOAD_MAX       240u
+#define HV_MESSAGE_FLAG_PENDING      0x01u  /* header flags byte, bit 0 */
+/* HV_MESSAGE_TYPE values used so far (facts §4.6). */
+#define HVMSG_NONE                   0x00000000u   /* slot empty */
+#define HVMSG_TIMER_EXPIRED          0x80000010u
+
+struct hv_message_header {
+	uint32_t message_type;
+	uint8_t  payload_size;
+	uint8_t  message_flags;      /* bit 0 MessagePending */
+	uint8_t  reserved[2];
+	uint64_t origination_id;     /* port id, sender partition, or 0 for timers */
+};
+
+struct hv_message {
+	struct hv_message_header header;
+	uint8_t payload[HV_MESSAGE_PAYLOAD_MAX];
+};
+
+/* Payload of HvMessageTypeTimerExpired (facts §2.5), times in 100 ns units. */
+struct hv_timer_message_payload {
+	uint32_t timer_index;
+	uint32_t reserved;
+	uint64_t expiration_time;
+	uint64_t delivery_time;
+};
+
+_Static_assert(sizeof(struct hv_message_header) == 16, "message header is 16 bytes");
+_Static_assert(sizeof(struct hv_message) == HV_MESSAGE_SIZE, "a SIM slot is 256 bytes");
+_Static_assert(sizeof(struct hv_timer_message_payload) == 24, "timer payload is 24 bytes");
+
 /* TIME_REF_COUNT and STIMER counts tick in 100 ns units. */
 #define HV_TIME_UNIT_NS 100u
 
