@@ -43,7 +43,14 @@ void sim_hv_cpuid(SimVp *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	bool intel = vp->partition->machine->config.vendor == SIM_VENDOR_INTEL;
 	SimPartition *p = vp->partition;
+	/* Before late launch the OS sees the bare CPU: the virtualization
+	 * feature (VMX / SVM) set unless the CPU model lacks it, no
+	 * hypervisor-present bit and no hypervisor leaves. */
+	bool bare = !p->hv_active;
+	bool virt = bare && !p->machine->config.no_virtualization;
 	memset(out, 0, 4 * sizeof(uint32_t));
+	if (bare && leaf >= HV_CPUID_VENDOR_AND_MAX_FUNCTIONS && leaf <= HV_CPUID_MAX_LEAF)
+		return;
 
 	switch (leaf) {
 	case 0x0:
@@ -60,7 +67,8 @@ void sim_hv_cpuid(SimVp *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 		/* SSE3, SSSE3, CX16, SSE4.1, SSE4.2, POPCNT, hypervisor present.
 		 * VMX (bit 5) stays clear: the guest is not offered nesting. */
 		out[2] = (1u << 0) | (1u << 9) | (1u << 13) | (1u << 19) | (1u << 20) | (1u << 23) |
-		         HV_CPUID_FEATURES_ECX_HYPERVISOR_PRESENT;
+		         (bare ? 0 : HV_CPUID_FEATURES_ECX_HYPERVISOR_PRESENT) |
+		         (virt && intel ? X86_CPUID1_ECX_VMX : 0);
 		/* FPU, TSC, MSR, PAE, CX8, APIC, SEP, PGE, CMOV, PAT, FXSR, SSE, SSE2 */
 		out[3] = (1u << 0) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) |
 		         (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 24) | (1u << 25) | (1u << 26);
@@ -69,7 +77,8 @@ void sim_hv_cpuid(SimVp *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 		out[0] = 0x80000008;
 		break;
 	case 0x80000001:
-		out[2] = 1u << 0;   /* LAHF in 64-bit mode; SVM (bit 2) clear: no nesting */
+		out[2] = (1u << 0) | /* LAHF in 64-bit mode; SVM clear under the hypervisor: no nesting */
+		         (virt && !intel ? X86_CPUID81_ECX_SVM : 0);
 		/* SYSCALL and long mode. NX (bit 20) is not offered: the emulated
 		 * CPU cannot hold EFER.NXE, so a guest must not rely on it. */
 		out[3] = (1u << 11) | (1u << 29);
@@ -271,6 +280,8 @@ static void emit_msr(SimVp *vp, uint32_t msr, bool write, uint64_t value, bool f
 static bool msr_read(SimVp *vp, uint32_t msr, uint64_t *value)
 {
 	SimPartition *p = vp->partition;
+	if (!p->hv_active && msr >= HV_X64_MSR_SYNTHETIC_FIRST && msr <= HV_X64_MSR_SYNTHETIC_LAST)
+		return false; /* no hypervisor, no synthetic MSRs: #GP as on bare metal */
 	switch (msr) {
 	case HV_X64_MSR_GUEST_OS_ID: *value = p->guest_os_id; return true;
 	case HV_X64_MSR_HYPERCALL: *value = p->hypercall_msr; return true;
@@ -292,6 +303,8 @@ static bool msr_read(SimVp *vp, uint32_t msr, uint64_t *value)
 static bool msr_write(SimVp *vp, uint32_t msr, uint64_t value)
 {
 	SimPartition *p = vp->partition;
+	if (!p->hv_active && msr >= HV_X64_MSR_SYNTHETIC_FIRST && msr <= HV_X64_MSR_SYNTHETIC_LAST)
+		return false;
 	switch (msr) {
 	case HV_X64_MSR_GUEST_OS_ID:
 		p->guest_os_id = value;
@@ -402,18 +415,88 @@ static SimDevice *find_device(SimPartition *p, uint16_t port)
 	return NULL;
 }
 
+/* ---- Late launch --------------------------------------------------------------
+ * The OS booted on the bare CPU; its hvboot stage checked CPUID and asks the
+ * platform (a write to HVSIM_PORT_HVBOOT) to start the hypervisor image for
+ * this CPU. The hypervisor turns on VMX operation, copies the running OS's
+ * CPU state into a VMCS as guest state, and enters it: the OS continues at
+ * the instruction after its request, now as a partition above ring -1. */
+static const char *image_name(uint32_t request)
+{
+	return request == HVSIM_HVBOOT_HVIX64 ? "hvix64" : request == HVSIM_HVBOOT_HVAX64 ? "hvax64" : NULL;
+}
+
+static void late_launch(SimVp *vp, SimExit *exit, uint32_t request)
+{
+	SimPartition *p = vp->partition;
+	const SimConfig *cfg = &p->machine->config;
+	bool intel = cfg->vendor == SIM_VENDOR_INTEL;
+	const char *want = image_name(request);
+
+	sim_vp_boot_event(vp, SIM_BOOT_HVBOOT_REQUEST, "hvboot asks the platform to start %s",
+	                  want ? want : "an unknown image");
+	if (p->hv_active) {
+		sim_vp_boot_event(vp, SIM_BOOT_REFUSED, "refused: a hypervisor is already running");
+		return;
+	}
+	if (cfg->no_virtualization) {
+		sim_vp_boot_event(vp, SIM_BOOT_REFUSED,
+		                  "refused: this CPU has no %s, so no hypervisor can run; the OS continues on bare hardware",
+		                  intel ? "VT-x" : "AMD-V");
+		return;
+	}
+	if (!want || (request == HVSIM_HVBOOT_HVIX64) != intel) {
+		sim_vp_boot_event(vp, SIM_BOOT_REFUSED,
+		                  "refused: %s does not match this %s CPU (it needs %s)",
+		                  want ? want : "the request", intel ? "Intel" : "AMD", intel ? "hvix64" : "hvax64");
+		return;
+	}
+	sim_vp_boot_event(vp, SIM_BOOT_IMAGE, "%s: the hypervisor image for %s",
+	                  want, intel ? "Intel VT-x" : "AMD-V");
+	sim_vp_boot_event(vp, SIM_BOOT_VMXON, intel ?
+	                  "VMXON: the CPU enters VMX root operation; the hypervisor now owns ring -1" :
+	                  "EFER.SVME = 1: the CPU can run guests with VMRUN; the hypervisor now owns ring -1");
+
+	/* The VMCS's guest-state area becomes the running OS. */
+	static const struct { SimReg reg; uint32_t field; } state[] = {
+		{ SIM_REG_RSP, VMCS_GUEST_RSP }, { SIM_REG_RFLAGS, VMCS_GUEST_RFLAGS },
+		{ SIM_REG_CR0, VMCS_GUEST_CR0 }, { SIM_REG_CR3, VMCS_GUEST_CR3 },
+		{ SIM_REG_CR4, VMCS_GUEST_CR4 }, { SIM_REG_CS, VMCS_GUEST_CS_SELECTOR },
+		{ SIM_REG_SS, VMCS_GUEST_SS_SELECTOR },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(state); i++)
+		vmx_vmcs_write(vp->vmcs, state[i].field, reg(vp, state[i].reg));
+	uint64_t rip = exit->vmx.guest_rip + exit->vmx.instruction_length;
+	vmx_vmcs_write(vp->vmcs, VMCS_GUEST_RIP, rip);
+	sim_vp_boot_event(vp, SIM_BOOT_VMCS_FROM_STATE,
+	                  "%s guest state := the running OS (RIP 0x%" G_GINT64_MODIFIER "x, RSP 0x%" G_GINT64_MODIFIER "x, CR3 0x%" G_GINT64_MODIFIER "x)",
+	                  intel ? "VMCS" : "VMCB (modelled as a VMCS)", rip, reg(vp, SIM_REG_RSP), reg(vp, SIM_REG_CR3));
+	p->hv_active = true;
+	sim_vp_boot_event(vp, SIM_BOOT_LAUNCHED,
+	                  "%s: the OS that booted continues at RIP 0x%" G_GINT64_MODIFIER "x as partition %u, above the hypervisor",
+	                  intel ? "VMLAUNCH" : "VMRUN", rip, p->id);
+}
+
 static SimExitAction handle_io(SimVp *vp, SimExit *exit)
 {
 	VmxIoQual q;
 	vmx_io_qual_decode(exit->vmx.qualification, &q);
 	SimDevice *dev = find_device(vp->partition, q.port);
 
+	if (q.port == HVSIM_PORT_HVBOOT && !q.in && q.size == 4) {
+		if (vp->partition->hv_active)
+			sim_vp_message(vp, "hvboot port 0x%x written with a hypervisor already running: ignored", q.port);
+		else
+			late_launch(vp, exit, (uint32_t)exit->io_data);
+		return SIM_RESUME_NEXT;
+	}
+
 	SimEvent ev;
 	sim_event_init(&ev, SIM_EV_PORT_IO);
 	ev.u.io.port = q.port;
 	ev.u.io.size = q.size;
 	ev.u.io.in = q.in;
-	ev.u.io.intercepted = 1;
+	ev.u.io.intercepted = vp->partition->hv_active; /* before late launch it goes straight to the device */
 	if (q.in) {
 		/* A port with no device floats high, as on a real bus. */
 		uint32_t mask = q.size == 1 ? 0xFFu : q.size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
@@ -447,13 +530,18 @@ static SimExitAction handle_hlt(SimVp *vp, SimExit *exit)
 		return SIM_STOP_PARTITION;
 	}
 	vp->halted = true;
-	vp->entry_due = true; /* reported when an interrupt wakes the VP */
+	vp->entry_due = vp->partition->hv_active; /* reported when an interrupt wakes the VP */
 	return SIM_STOP_VP;
 }
 
 /* ---- VMCALL (basic reason 18; VMMCALL, SVM exit 0x81, on AMD) ---------------- */
 static SimExitAction handle_vmcall(SimVp *vp, SimExit *exit)
 {
+	if (!vp->partition->hv_active) {
+		/* Outside VMX non-root operation VMCALL is an invalid opcode. */
+		vmx_inject_event(vp->vmcs, X86_VEC_UD, VMX_INTR_TYPE_HARD_EXCEPTION, false, 0, 0);
+		return SIM_RESUME_SAME;
+	}
 	return sim_hv_hypercall(vp, exit);
 }
 
@@ -515,20 +603,26 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 {
 	uint16_t basic = vmx_exit_basic(&exit->vmx);
 	SimExitAction action;
+	/* Before late launch there is no hypervisor: the same handlers stand
+	 * in for the bare CPU and platform (no VM exit, nothing intercepted,
+	 * no world-switch cost, no synthetic interface). */
+	bool hv = vp->partition->hv_active;
 
-	/* What the processor does on VM exit: save the exit information and
-	 * guest RIP into the VMCS, then run the host (the hypervisor). */
-	vmx_exit_record(vp->vmcs, &exit->vmx);
-	vp->extra_ns += SIM_COST_WORLD_SWITCH_NS;
+	if (hv) {
+		/* What the processor does on VM exit: save the exit information
+		 * and guest RIP into the VMCS, then run the host (the hypervisor). */
+		vmx_exit_record(vp->vmcs, &exit->vmx);
+		vp->extra_ns += SIM_COST_WORLD_SWITCH_NS;
 
-	SimEvent ev;
-	sim_event_init(&ev, SIM_EV_VM_EXIT);
-	ev.u.exit.reason = exit->vmx.reason;
-	ev.u.exit.qualification = exit->vmx.qualification;
-	ev.u.exit.rip = exit->vmx.guest_rip;
-	ev.u.exit.length = exit->vmx.instruction_length;
-	ev.u.exit.intr_info = exit->vmx.intr_info;
-	sim_vp_emit(vp, &ev);
+		SimEvent ev;
+		sim_event_init(&ev, SIM_EV_VM_EXIT);
+		ev.u.exit.reason = exit->vmx.reason;
+		ev.u.exit.qualification = exit->vmx.qualification;
+		ev.u.exit.rip = exit->vmx.guest_rip;
+		ev.u.exit.length = exit->vmx.instruction_length;
+		ev.u.exit.intr_info = exit->vmx.intr_info;
+		sim_vp_emit(vp, &ev);
+	}
 
 	switch (basic) {
 	case VMX_EXIT_EXCEPTION_NMI:   action = handle_exception(vp, exit); break;
@@ -545,6 +639,13 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 	default:                       action = handle_unexpected(vp, exit); break;
 	}
 
+	if (!hv) {
+		vp->entry_due = false;
+		if (!vp->partition->hv_active)
+			return action;
+		/* This exit was the late launch: what follows is the first VM
+		 * entry (VMLAUNCH), into the OS that was running. */
+	}
 	if (action == SIM_RESUME_NEXT || action == SIM_RESUME_SAME) {
 		uint32_t info = (uint32_t)vmx_vmcs_get(vp->vmcs, VMCS_VM_ENTRY_INTR_INFO_FIELD);
 		uint8_t vector, type;

@@ -38,6 +38,8 @@ static void print_console_event(const SimEvent *ev, gpointer user_data)
 	if (ev->type == SIM_EV_CONSOLE) {
 		fputs(ev->text, stdout);
 		fputc('\n', stdout);
+	} else if (ev->type == SIM_EV_BOOT) {
+		fprintf(stdout, "hvsim: boot: %s\n", ev->text);
 	} else if (ev->type == SIM_EV_MESSAGE) {
 		fprintf(stdout, "hvsim: partition %u: %s\n", ev->partition, ev->text);
 	}

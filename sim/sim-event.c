@@ -86,12 +86,27 @@ static const char *const type_names[SIM_EV_N_TYPES] = {
 	[SIM_EV_HALT] = "halt",
 	[SIM_EV_TIMER] = "timer",
 	[SIM_EV_SYNIC_MESSAGE] = "synic_message",
+	[SIM_EV_BOOT] = "boot",
 	[SIM_EV_MESSAGE] = "message",
 };
 
 const char *sim_event_type_name(SimEventType type)
 {
 	return (unsigned)type < SIM_EV_N_TYPES ? type_names[type] : "unknown";
+}
+
+const char *sim_boot_stage_name(SimBootStage stage)
+{
+	switch (stage) {
+	case SIM_BOOT_POWER_ON: return "power_on";
+	case SIM_BOOT_HVBOOT_REQUEST: return "hvboot_request";
+	case SIM_BOOT_IMAGE: return "hypervisor_image";
+	case SIM_BOOT_VMXON: return "vmxon";
+	case SIM_BOOT_VMCS_FROM_STATE: return "vmcs_from_running_state";
+	case SIM_BOOT_LAUNCHED: return "launched";
+	case SIM_BOOT_REFUSED: return "refused";
+	}
+	return "unknown";
 }
 
 const char *sim_ring_cause_name(SimRingCause cause)
@@ -257,6 +272,12 @@ void sim_event_to_json(const SimEvent *ev, const char *vendor, GString *out)
 		break;
 	case SIM_EV_MESSAGE:
 		g_string_append(out, ",\"text\":");
+		append_json_string(out, ev->text);
+		break;
+	case SIM_EV_BOOT:
+		g_string_append_printf(out, ",\"stage\":\"%s\",\"hypervisor\":%s,\"text\":",
+		                       sim_boot_stage_name((SimBootStage)ev->u.boot.stage),
+		                       ev->u.boot.hypervisor ? "true" : "false");
 		append_json_string(out, ev->text);
 		break;
 	case SIM_EV_SYNIC_MESSAGE:

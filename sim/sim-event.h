@@ -29,8 +29,22 @@ typedef enum SimEventType {
 	SIM_EV_TIMER,            /* a synthetic timer expired */
 	SIM_EV_MESSAGE,          /* a hypervisor diagnostic about a partition */
 	SIM_EV_SYNIC_MESSAGE,    /* a SynIC message went into a SIM slot or was queued */
+	SIM_EV_BOOT,             /* a stage of boot and late launch (text: what happened) */
 	SIM_EV_N_TYPES
 } SimEventType;
+
+/* The stages of boot and late launch, in order. */
+typedef enum SimBootStage {
+	SIM_BOOT_POWER_ON,        /* the machine starts with no hypervisor */
+	SIM_BOOT_HVBOOT_REQUEST,  /* the OS's hvboot asked the platform to launch an image */
+	SIM_BOOT_IMAGE,           /* hvix64 / hvax64 chosen for this CPU */
+	SIM_BOOT_VMXON,           /* VMX (SVM) operation enabled */
+	SIM_BOOT_VMCS_FROM_STATE, /* the running OS's CPU state copied into a VMCS */
+	SIM_BOOT_LAUNCHED,        /* VM entry: the OS continues as the parent partition */
+	SIM_BOOT_REFUSED,         /* no launch (no VT-x/AMD-V, wrong image, already running) */
+} SimBootStage;
+
+const char *sim_boot_stage_name(SimBootStage stage);
 
 /* Why a ring transition happened (mirrors rings/ RingCause). */
 typedef enum SimRingCause {
@@ -68,6 +82,7 @@ typedef struct SimEvent {
 		struct { uint32_t timer; uint64_t expiry; } timer;
 		struct { uint32_t message_type; uint8_t sint; uint8_t payload_size; uint8_t delivered; } synic;
 		struct { int32_t status; uint8_t clean; } stop;
+		struct { uint8_t stage; uint8_t hypervisor; } boot; /* SimBootStage; 1 if a hypervisor runs after it */
 	} u;
 	/* Text for CONSOLE (one line), PARTITION_STOP (reason), MESSAGE, FAULT
 	 * (explanation), HYPERCALL (call name is looked up, not stored). */

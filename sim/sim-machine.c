@@ -123,6 +123,19 @@ static void partition_emit(SimPartition *p, SimEvent *ev)
 	}
 }
 
+void sim_vp_boot_event(SimVp *vp, SimBootStage stage, const char *fmt, ...)
+{
+	SimEvent ev;
+	va_list ap;
+	sim_event_init(&ev, SIM_EV_BOOT);
+	ev.u.boot.stage = (uint8_t)stage;
+	ev.u.boot.hypervisor = vp->partition->hv_active;
+	va_start(ap, fmt);
+	g_vsnprintf(ev.text, sizeof ev.text, fmt, ap);
+	va_end(ap);
+	sim_vp_emit(vp, &ev);
+}
+
 void sim_vp_message(SimVp *vp, const char *fmt, ...)
 {
 	SimEvent ev;
@@ -217,7 +230,8 @@ static void build_boot_area(SimPartition *p, const SimImageInfo *img, SimBootSta
 	memset(&bi, 0, sizeof bi);
 	bi.magic = HVSIM_BOOT_MAGIC;
 	bi.version = HVSIM_BOOT_VERSION;
-	bi.flags = m->config.quiet_guest ? HVSIM_BOOT_FLAG_QUIET : 0;
+	bi.flags = (m->config.quiet_guest ? HVSIM_BOOT_FLAG_QUIET : 0) |
+	           (p->hv_active ? 0 : HVSIM_BOOT_FLAG_LATE_LAUNCH);
 	bi.memory_size = p->mem.size;
 	bi.image_start = img->lowest;
 	bi.image_end = img->highest;
@@ -252,6 +266,7 @@ SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const g
 
 	p->machine = m;
 	p->id = m->partitions->len + 1;
+	p->hv_active = !m->config.late_launch;
 	p->name = g_strdup(name);
 	p->image_name = g_strdup(image_name);
 	p->vps = g_ptr_array_new();
@@ -317,6 +332,12 @@ static void partition_start(SimPartition *p)
 	g_snprintf(ev.text, sizeof ev.text, "%s (%s, %s flavour)", p->name, p->image_name,
 	           sim_vendor_hypervisor(m->config.vendor));
 	partition_emit(p, &ev);
+	if (!p->hv_active && p->vps->len)
+		sim_vp_boot_event(g_ptr_array_index(p->vps, 0), SIM_BOOT_POWER_ON,
+		                  "power on: no hypervisor yet; the OS boots on the bare %s CPU (%s)",
+		                  m->config.vendor == SIM_VENDOR_AMD ? "AMD" : "Intel",
+		                  m->config.no_virtualization ? "without hardware virtualization" :
+		                  m->config.vendor == SIM_VENDOR_AMD ? "with AMD-V" : "with VT-x");
 	for (guint i = 0; i < p->vps->len; i++) {
 		SimVp *vp = g_ptr_array_index(p->vps, i);
 		SimEvent ve;

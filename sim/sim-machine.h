@@ -24,6 +24,8 @@ typedef struct SimConfig {
 	uint64_t hypercall_loops; /* boot-info parameter for the hypercall benchmark */
 	gboolean quiet_guest;   /* boot-info flag: guests print little */
 	uint64_t stuck_slices;  /* identical-state slices before "stuck" (0 = default) */
+	gboolean late_launch;   /* power on with no hypervisor; the guest's hvboot launches it */
+	gboolean no_virtualization; /* the CPU model lacks VT-x / AMD-V (hvboot must refuse) */
 } SimConfig;
 
 #define SIM_DEFAULT_MEMORY_SIZE (16ull << 20)

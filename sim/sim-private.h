@@ -197,6 +197,9 @@ struct SimPartition {
 	guint8 hcpage_saved[4096]; /* RAM hidden under the hypercall overlay */
 	bool hcpage_active;
 	uint64_t hcpage_gpa;
+	/* False from power-on until late launch: the OS runs on the bare CPU
+	 * model, its "exits" are not VM exits and nothing is intercepted. */
+	bool hv_active;
 	GString *console;          /* everything the guest printed */
 	GString *console_line;     /* the line being assembled */
 	bool running;
@@ -241,6 +244,9 @@ static inline uint64_t sim_vp_vtime(const SimVp *vp)
 {
 	return vp->insns * SIM_COST_INSN_NS + vp->extra_ns;
 }
+
+/* Emits a boot/late-launch stage event. */
+void sim_vp_boot_event(SimVp *vp, SimBootStage stage, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
 
 /* Hypervisor pieces used by the machine (hv-exit.c). */
 void sim_hv_setup_vmcs(SimVp *vp);

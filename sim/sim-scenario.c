@@ -10,8 +10,12 @@
 
 static const SimScenario scenarios[] = {
 	{ "hello", "hello.elf",
-	  "one partition: the mini kernel detects the hypervisor, makes hypercalls, runs two ring 3 programs (one is killed), idles in HLT and powers off" },
-	{ NULL, NULL, NULL },
+	  "one partition: the mini kernel detects the hypervisor, makes hypercalls, runs two ring 3 programs (one is killed), idles in HLT and powers off",
+	  FALSE },
+	{ "boot", "hello.elf",
+	  "late launch: the same kernel boots with no hypervisor, its hvboot stage checks CPUID for VT-x/AMD-V and launches hvix64/hvax64, and it continues as a partition above it (the first part of the boot story; child partitions come later)",
+	  TRUE },
+	{ NULL, NULL, NULL, FALSE },
 };
 
 const SimScenario *sim_scenarios(void)
@@ -47,6 +51,8 @@ SimPartition *sim_load_scenario_or_image(SimMachine *m, const char *what, GError
 		if (!bytes)
 			return NULL;
 		name = sc->name;
+		if (sc->late_launch)
+			m->config.late_launch = TRUE;
 	} else {
 		g_autoptr(GError) e = NULL;
 		g_autofree char *contents = NULL;

@@ -14,6 +14,7 @@ typedef struct SimScenario {
 	const char *name;
 	const char *image;        /* resource name under /org/hvsim/guest/ */
 	const char *description;
+	gboolean late_launch;     /* power on without a hypervisor; the kernel launches it */
 } SimScenario;
 
 /* NULL-terminated list of built-in scenarios. */

@@ -63,6 +63,14 @@ void sim_stats_on_event(const SimEvent *ev, gpointer user_data)
 		bump(s->hypercall_status, (guint)ev->u.hypercall.code << 16 | ev->u.hypercall.status,
 		     &s->last_status, &s->last_status_count);
 		break;
+	case SIM_EV_BOOT:
+		if (ev->u.boot.stage == SIM_BOOT_POWER_ON)
+			s->booted_bare = TRUE;
+		if (ev->u.boot.stage == SIM_BOOT_LAUNCHED) {
+			s->launched = TRUE;
+			s->launch_vtime = ev->vtime;
+		}
+		break;
 	case SIM_EV_FAULT:
 		if (ev->u.fault.vector < 32)
 			s->faults_by_vector[ev->u.fault.vector]++;
@@ -120,6 +128,11 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 	g_string_append_printf(out, "  virtual time:         %" G_GUINT64_FORMAT " ns (1 ns per instruction, %u ns per world switch, modelled)\n",
 	                       sim_machine_vtime(m), SIM_COST_WORLD_SWITCH_NS);
 	g_string_append_printf(out, "  events:               %" G_GUINT64_FORMAT "\n", s->events);
+	if (s->booted_bare && s->launched)
+		g_string_append_printf(out, "  boot:                 no hypervisor yet until the late launch at vtime %" G_GUINT64_FORMAT " ns (%s); nothing before it was a VM exit\n",
+		                       s->launch_vtime, sim_vendor_hypervisor(cfg->vendor));
+	else if (s->booted_bare)
+		g_string_append(out, "  boot:                 no hypervisor was ever launched: no VM exits, nothing intercepted\n");
 	g_string_append_printf(out, "  VM exits:             %" G_GUINT64_FORMAT "\n", exits);
 	for (guint r = 0; r < G_N_ELEMENTS(s->exits_by_reason); r++) {
 		if (!s->exits_by_reason[r])

@@ -20,6 +20,9 @@ typedef struct SimStats {
 	guint last_call, last_status;
 	guint64 *last_call_count, *last_status_count;
 	guint64 faults_by_vector[32];
+	gboolean launched;               /* a late launch happened */
+	guint64 launch_vtime;            /* its virtual time */
+	gboolean booted_bare;            /* the machine powered on with no hypervisor */
 } SimStats;
 
 SimStats *sim_stats_new(void);

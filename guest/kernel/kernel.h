@@ -47,6 +47,8 @@ noreturn void panic(const char *fmt, ...) KERNEL_PRINTF(1);
 
 /* ---- Power (main.c) ----------------------------------------------------------- */
 noreturn void power_off(void);
+/* hvboot.c: start the hypervisor under the running kernel (late launch). */
+void hvboot(void);
 
 /* ---- CPU tables (cpu.c, idt.c) -------------------------------------------------- */
 void cpu_init(void);  /* GDT, segment registers, TSS */

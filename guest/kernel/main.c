@@ -82,7 +82,10 @@ noreturn void kmain(const struct hvsim_boot_info *boot)
 	paging_init(kernel_boot.memory_size);
 	syscall_init();
 
-	/* 3. Who is underneath us? Then, if it is Hyper-V, talk to it. */
+	/* 3. Booted without a hypervisor? Then start one underneath us (late
+	 *    launch). Who is underneath us now? If it is Hyper-V, talk to it. */
+	if (kernel_boot.flags & HVSIM_BOOT_FLAG_LATE_LAUNCH)
+		hvboot();
 	hv_detect(&hv);
 	if (hv.hyperv && hv_enable_hypercalls(&hv)) {
 		hv_hypercall_demo();

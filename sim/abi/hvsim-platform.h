@@ -55,6 +55,9 @@ _Static_assert(sizeof(struct hvsim_boot_info) == 256, "boot info is 256 bytes");
 #endif /* __ASSEMBLER__ */
 
 #define HVSIM_BOOT_FLAG_QUIET (1u << 0) /* keep console output short */
+/* The machine powered on with no hypervisor: the kernel's hvboot stage
+ * should check the CPU and ask the platform to launch one (late launch). */
+#define HVSIM_BOOT_FLAG_LATE_LAUNCH (1u << 1)
 
 /* ---- Platform devices (port I/O) ----------------------------------------- */
 #define HVSIM_PORT_COM1      0x3F8u  /* 16550-style UART, 8 registers */
@@ -75,6 +78,13 @@ _Static_assert(sizeof(struct hvsim_boot_info) == 256, "boot info is 256 bytes");
 /* Power control: writing HVSIM_POWER_OFF (16 bits) to this port powers the
  * partition off (the same port and value QEMU's ACPI PM1a control uses). */
 #define HVSIM_PORT_POWER 0x604u
+
+/* Late launch: a 32-bit write of the image to start asks the platform to
+ * launch the hypervisor under the running OS (our hvboot -> hvix64/hvax64).
+ * Only meaningful before a hypervisor runs; ignored (with a message) after. */
+#define HVSIM_PORT_HVBOOT 0x610u
+#define HVSIM_HVBOOT_HVIX64 1u /* the Intel VT-x image */
+#define HVSIM_HVBOOT_HVAX64 2u /* the AMD-V image */
 #define HVSIM_POWER_OFF  0x2000u
 
 /* ---- Interrupt vectors the mini kernel uses ------------------------------ */
