@@ -63,7 +63,7 @@ static int cmd_run(int argc, char **argv)
 {
 	g_autofree char *vendor = NULL, *trace = NULL, *max_insns = NULL, *memory = NULL, *workload = NULL;
 	g_autofree char *hypercalls = NULL;
-	gboolean quiet = FALSE;
+	gboolean quiet = FALSE, no_virt = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor: intel (VT-x, hvix64, VMCALL) or amd (AMD-V, hvax64, VMMCALL); default intel", "intel|amd" },
 		{ "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace, "Write every event as one JSON object per line to FILE (docs/trace-format.md)", "FILE" },
@@ -71,6 +71,7 @@ static int cmd_run(int argc, char **argv)
 		{ "memory", 0, 0, G_OPTION_ARG_STRING, &memory, "Guest RAM per partition in MiB, 1-1024 (default 16)", "MIB" },
 		{ "workload", 0, 0, G_OPTION_ARG_STRING, &workload, "Iterations of the ring 3 compute loop (0 = the guest's default)", "N" },
 		{ "hypercalls", 0, 0, G_OPTION_ARG_STRING, &hypercalls, "Extra HvCallNotifyLongSpinWait calls the kernel makes (the benchmark's workload)", "N" },
+		{ "no-virtualization", 0, 0, G_OPTION_ARG_NONE, &no_virt, "The CPU model has no VT-x/AMD-V (for the boot scenario: hvboot cannot launch the hypervisor)", NULL },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print neither the guest console nor the summary, only the outcome", NULL },
 		{ NULL },
 	};
@@ -135,6 +136,7 @@ static int cmd_run(int argc, char **argv)
 		cfg.hypercall_loops = v;
 	}
 
+	cfg.no_virtualization = no_virt;
 	SimMachine *m = sim_machine_new(&cfg, &error);
 	if (!m) {
 		fprintf(stderr, "hvsim run: %s\n", error->message);
