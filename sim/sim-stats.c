@@ -122,8 +122,12 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 	gboolean amd = cfg->vendor == SIM_VENDOR_AMD;
 	guint64 exits = s->by_type[SIM_EV_VM_EXIT];
 
-	g_string_append_printf(out, "== summary (%s, %s flavour; costs below are a model, not measured) ==\n",
-	                       sim_vendor_name(cfg->vendor), sim_vendor_hypervisor(cfg->vendor));
+	if (s->booted_bare && !s->launched)
+		g_string_append_printf(out, "== summary (%s, no hypervisor ran; costs below are a model, not measured) ==\n",
+		                       sim_vendor_name(cfg->vendor));
+	else
+		g_string_append_printf(out, "== summary (%s, %s flavour; costs below are a model, not measured) ==\n",
+		                       sim_vendor_name(cfg->vendor), sim_vendor_hypervisor(cfg->vendor));
 	g_string_append_printf(out, "  instructions retired: %" G_GUINT64_FORMAT "\n", sim_machine_insns(m));
 	g_string_append_printf(out, "  virtual time:         %" G_GUINT64_FORMAT " ns (1 ns per instruction, %u ns per world switch, modelled)\n",
 	                       sim_machine_vtime(m), SIM_COST_WORLD_SWITCH_NS);
@@ -161,8 +165,8 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 				}
 	print_calls(out, "hypercalls", s->hypercalls, FALSE);
 	print_calls(out, "hypercall results", s->hypercall_status, TRUE);
-	g_string_append_printf(out, "  CPUID: %" G_GUINT64_FORMAT ", MSR accesses (exits): %" G_GUINT64_FORMAT
-	                       ", port I/O (exits): %" G_GUINT64_FORMAT ", events injected at VM entry: %" G_GUINT64_FORMAT "\n",
+	g_string_append_printf(out, "  CPUID: %" G_GUINT64_FORMAT ", MSR accesses: %" G_GUINT64_FORMAT
+	                       ", port I/O accesses: %" G_GUINT64_FORMAT ", events injected at VM entry: %" G_GUINT64_FORMAT "\n",
 	                       s->by_type[SIM_EV_CPUID], s->by_type[SIM_EV_MSR], s->by_type[SIM_EV_PORT_IO],
 	                       s->by_type[SIM_EV_INTERRUPT]);
 	g_string_append(out, "  guest exceptions:");

@@ -1,0 +1,488 @@
+/* test-boot.c — boot and late launch: the "boot" scenario powers on with no
+ * hypervisor, the kernel's hvboot stage checks CPUID for VT-x / AMD-V and
+ * asks the platform (HVSIM_PORT_HVBOOT) to start hvix64 / hvax64, and the
+ * running OS continues as a partition. Checks the boot events and their
+ * order, what the bare CPU shows before the launch (CPUID bits, nothing
+ * intercepted, no VM exits), the VMLAUNCH, the usual story after it, a CPU
+ * without hardware virtualization, hand-made guests that ask wrongly or
+ * twice, determinism and the CLI. Host test program (GLib test framework). */
+#include <glib.h>
+#include <gio/gio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf-builder.h"
+#include "hvsim-platform.h"
+#include "sim-harness.h"
+
+#define ENTRY HVSIM_IMAGE_MIN_GPA
+
+/* ==== running ================================================================== */
+
+typedef struct BootRun {
+	Harness h;
+	gboolean saw_launch;
+	uint64_t vmcs_rip_at_launch; /* VMCS_GUEST_RIP when the launched event fired */
+} BootRun;
+
+static void on_event(const SimEvent *ev, gpointer user_data)
+{
+	BootRun *r = user_data;
+	if (ev->type == SIM_EV_BOOT && ev->u.boot.stage == SIM_BOOT_LAUNCHED && !r->saw_launch) {
+		r->saw_launch = TRUE;
+		r->vmcs_rip_at_launch = vmx_vmcs_get(r->h.vp->vmcs, VMCS_GUEST_RIP);
+	}
+}
+
+/* Loads the "boot" scenario (not through harness_init_image: the scenario
+ * switches late launch on) and runs it; `trace` may be NULL. */
+static SimOutcome run_scenario(BootRun *r, const SimConfig *cfg, FILE *trace)
+{
+	g_autoptr(GError) error = NULL;
+	memset(r, 0, sizeof *r);
+	Harness *h = &r->h;
+	h->m = sim_machine_new(cfg, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(h->m);
+	h->events = g_array_new(FALSE, TRUE, sizeof(SimEvent));
+	sim_event_bus_subscribe(sim_machine_events(h->m), harness_record, h->events);
+	sim_event_bus_subscribe(sim_machine_events(h->m), on_event, r);
+	SimTraceWriter *tw = NULL;
+	if (trace) {
+		tw = sim_trace_writer_new(trace, cfg->vendor);
+		sim_event_bus_subscribe(sim_machine_events(h->m), sim_trace_writer_on_event, tw);
+	}
+	h->p = sim_load_scenario_or_image(h->m, "boot", &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(h->p);
+	g_assert_cmpuint(h->p->vps->len, ==, 1);
+	h->vp = g_ptr_array_index(h->p->vps, 0);
+	SimOutcome o = harness_run(h);
+	g_test_message("outcome %d: %s", o, sim_machine_outcome_message(h->m));
+	if (tw) {
+		g_assert_true(sim_trace_writer_finish(tw));
+		sim_trace_writer_free(tw);
+	}
+	return o;
+}
+
+/* A hand-made guest at ENTRY, powered on with no hypervisor. */
+static SimOutcome run_code_late(BootRun *r, SimVendor vendor, const guint8 *code, gsize len)
+{
+	g_autoptr(GByteArray) img = elf_build_code(ENTRY, code, len);
+	SimConfig cfg = { .vendor = vendor, .late_launch = TRUE };
+	memset(r, 0, sizeof *r);
+	harness_init_image(&r->h, &cfg, img->data, img->len);
+	sim_event_bus_subscribe(sim_machine_events(r->h.m), on_event, r);
+	SimOutcome o = harness_run(&r->h);
+	g_test_message("outcome %d: %s", o, sim_machine_outcome_message(r->h.m));
+	return o;
+}
+
+/* ==== helpers ================================================================== */
+
+static gint find_boot(Harness *h, SimBootStage stage)
+{
+	for (guint i = 0; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_BOOT && e->u.boot.stage == stage)
+			return (gint)i;
+	}
+	return -1;
+}
+
+static guint count_boot(Harness *h, SimBootStage stage)
+{
+	guint n = 0;
+	for (guint i = 0; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		n += e->type == SIM_EV_BOOT && e->u.boot.stage == stage;
+	}
+	return n;
+}
+
+/* The boot stages, in event order. */
+static GArray *boot_stages(Harness *h)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(guint8));
+	for (guint i = 0; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_BOOT)
+			g_array_append_val(a, e->u.boot.stage);
+	}
+	return a;
+}
+
+/* "RIP 0x..." in a boot event's text. */
+static uint64_t text_rip(const char *text)
+{
+	const char *p = strstr(text, "RIP 0x");
+	g_assert_nonnull(p);
+	char *end = NULL;
+	uint64_t v = g_ascii_strtoull(p + 6, &end, 16);
+	g_assert_true(end != p + 6);
+	return v;
+}
+
+static gboolean console_has(Harness *h, const char *text)
+{
+	for (guint i = 0; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_CONSOLE && strstr(e->text, text))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* ==== 1, 2: the boot scenario ================================================== */
+
+static void check_boot_scenario(SimVendor vendor)
+{
+	BootRun r;
+	SimConfig cfg = { .vendor = vendor };
+	gboolean intel = vendor == SIM_VENDOR_INTEL;
+	g_assert_cmpint(run_scenario(&r, &cfg, NULL), ==, SIM_OUTCOME_SHUTDOWN);
+	Harness *h = &r.h;
+
+	/* The boot stages, exactly. */
+	static const guint8 want[] = {
+		SIM_BOOT_POWER_ON, SIM_BOOT_HVBOOT_REQUEST, SIM_BOOT_IMAGE,
+		SIM_BOOT_VMXON, SIM_BOOT_VMCS_FROM_STATE, SIM_BOOT_LAUNCHED,
+	};
+	g_autoptr(GArray) stages = boot_stages(h);
+	g_assert_cmpmem(stages->data, stages->len, want, sizeof want);
+
+	gint img = find_boot(h, SIM_BOOT_IMAGE);
+	g_assert_cmpint(img, >=, 0);
+	g_assert_nonnull(strstr(harness_event(h, (guint)img)->text, intel ? "hvix64" : "hvax64"));
+	g_assert_null(strstr(harness_event(h, (guint)img)->text, intel ? "hvax64" : "hvix64"));
+	g_assert_false(harness_event(h, (guint)img)->u.boot.hypervisor);
+
+	gint launched = find_boot(h, SIM_BOOT_LAUNCHED);
+	g_assert_cmpint(launched, >, 0);
+	guint L = (guint)launched;
+	g_assert_true(harness_event(h, L)->u.boot.hypervisor);
+
+	/* Before the launch: the bare CPU. */
+	guint leaf1 = 0, leaf81 = 0, io_before = 0;
+	for (guint i = 0; i < L; i++) {
+		const SimEvent *e = harness_event(h, i);
+		g_assert_cmpint(e->type, !=, SIM_EV_VM_EXIT);
+		g_assert_cmpint(e->type, !=, SIM_EV_VM_ENTRY);
+		g_assert_cmpint(e->type, !=, SIM_EV_HYPERCALL);
+		if (e->type == SIM_EV_CPUID && e->u.cpuid.leaf == 1) {
+			leaf1++;
+			g_assert_cmphex(e->u.cpuid.ecx & HV_CPUID_FEATURES_ECX_HYPERVISOR_PRESENT, ==, 0);
+			if (intel)
+				g_assert_cmphex(e->u.cpuid.ecx & X86_CPUID1_ECX_VMX, ==, X86_CPUID1_ECX_VMX);
+			else
+				g_assert_cmphex(e->u.cpuid.ecx & X86_CPUID1_ECX_VMX, ==, 0);
+		}
+		if (e->type == SIM_EV_CPUID && e->u.cpuid.leaf == 0x80000001u) {
+			leaf81++;
+			g_assert_cmphex(e->u.cpuid.ecx & X86_CPUID81_ECX_SVM, ==, intel ? 0 : X86_CPUID81_ECX_SVM);
+		}
+		if (e->type == SIM_EV_CPUID && e->u.cpuid.leaf >= 0x40000000u && e->u.cpuid.leaf <= 0x4000FFFFu) {
+			g_assert_cmphex(e->u.cpuid.eax, ==, 0);
+			g_assert_cmphex(e->u.cpuid.ebx, ==, 0);
+			g_assert_cmphex(e->u.cpuid.ecx, ==, 0);
+			g_assert_cmphex(e->u.cpuid.edx, ==, 0);
+		}
+		if (e->type == SIM_EV_PORT_IO) {
+			io_before++;
+			g_assert_false(e->u.io.intercepted);
+		}
+	}
+	g_assert_cmpuint(leaf1, >=, 1);
+	if (!intel)
+		g_assert_cmpuint(leaf81, >=, 1);
+	g_assert_cmpuint(io_before, >=, 1); /* the kernel's early console output */
+
+	/* The VMLAUNCH / VMRUN: a VM entry right after, no injection. */
+	g_assert_cmpuint(L + 1, <, h->events->len);
+	const SimEvent *entry = harness_event(h, L + 1);
+	g_assert_cmpint(entry->type, ==, SIM_EV_VM_ENTRY);
+	g_assert_false(entry->u.entry.injected);
+
+	/* The guest RIP the VMCS holds at launch is the one the events quote. */
+	g_assert_true(r.saw_launch);
+	uint64_t rip = text_rip(harness_event(h, L)->text);
+	g_assert_cmphex(rip, ==, r.vmcs_rip_at_launch);
+	g_assert_cmphex(text_rip(harness_event(h, L - 1)->text), ==, rip);
+	g_assert_cmphex(rip, >=, ENTRY);
+
+	/* After: everything is intercepted, and the usual story happens. */
+	guint io_after = 0, exits_after = 0;
+	gboolean hc_id = FALSE, hcpage = FALSE, cpuid_hv = FALSE;
+	const guint8 *want_page = intel ? (const guint8 *)"\x0f\x01\xc1" : (const guint8 *)"\x0f\x01\xd9";
+	for (guint i = L + 1; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_PORT_IO) {
+			io_after++;
+			g_assert_true(e->u.io.intercepted);
+		}
+		if (e->type == SIM_EV_VM_EXIT)
+			exits_after++;
+		if (e->type == SIM_EV_HYPERCALL && e->u.hypercall.code == 0x0046 && e->u.hypercall.status == 0)
+			hc_id = TRUE;
+		if (e->type == SIM_EV_HYPERCALL_PAGE && e->u.hcpage.enabled && e->u.hcpage.nbytes >= 3 &&
+		    memcmp(e->u.hcpage.bytes, want_page, 3) == 0)
+			hcpage = TRUE;
+		if (e->type == SIM_EV_CPUID && e->u.cpuid.leaf == 0x40000000u &&
+		    memcmp(&e->u.cpuid.ebx, "Micr", 4) == 0)
+			cpuid_hv = TRUE;
+		if (e->type == SIM_EV_CPUID && e->u.cpuid.leaf == 1)
+			g_assert_cmphex(e->u.cpuid.ecx & HV_CPUID_FEATURES_ECX_HYPERVISOR_PRESENT, !=, 0);
+	}
+	g_assert_cmpuint(io_after, >=, 1);
+	g_assert_cmpuint(exits_after, >=, 1);
+	g_assert_true(hc_id);
+	g_assert_true(hcpage);
+	g_assert_true(cpuid_hv);
+	g_assert_true(console_has(h, "hello from ring 3"));
+	g_assert_true(console_has(h, "late launch done"));
+	/* The first VM exit after the launch is at or after the launch RIP. */
+	const SimEvent *first_exit = NULL;
+	for (guint i = L + 1; i < h->events->len && !first_exit; i++)
+		if (harness_event(h, i)->type == SIM_EV_VM_EXIT)
+			first_exit = harness_event(h, i);
+	g_assert_nonnull(first_exit);
+	g_assert_cmphex(first_exit->u.exit.rip, >=, rip);
+	g_assert_cmpuint(count_boot(h, SIM_BOOT_REFUSED), ==, 0);
+	harness_fini(h);
+}
+
+static void test_intel(void) { check_boot_scenario(SIM_VENDOR_INTEL); }
+static void test_amd(void) { check_boot_scenario(SIM_VENDOR_AMD); }
+
+/* ==== 3: no hardware virtualization ============================================ */
+
+static void test_no_virtualization(gconstpointer data)
+{
+	BootRun r;
+	SimConfig cfg = { .vendor = (SimVendor)GPOINTER_TO_INT(data), .no_virtualization = TRUE };
+	g_assert_cmpint(run_scenario(&r, &cfg, NULL), ==, SIM_OUTCOME_SHUTDOWN);
+	Harness *h = &r.h;
+	static const guint8 want[] = { SIM_BOOT_POWER_ON };
+	g_autoptr(GArray) stages = boot_stages(h);
+	g_assert_cmpmem(stages->data, stages->len, want, sizeof want);
+	gint power_on = find_boot(h, SIM_BOOT_POWER_ON);
+	g_assert_cmpint(power_on, >=, 0);
+	g_assert_nonnull(strstr(harness_event(h, (guint)power_on)->text, "without hardware virtualization"));
+	g_assert_true(console_has(h, "cannot start"));
+	g_assert_true(console_has(h, "hello from ring 3"));
+	g_assert_cmpuint(harness_count_from(h, 0, SIM_EV_VM_EXIT), ==, 0);
+	g_assert_cmpuint(harness_count_from(h, 0, SIM_EV_VM_ENTRY), ==, 0);
+	g_assert_cmpuint(harness_count_from(h, 0, SIM_EV_HYPERCALL), ==, 0);
+	g_assert_cmpuint(harness_count_from(h, 0, SIM_EV_HYPERCALL_PAGE), ==, 0);
+	g_assert_false(h->p->hv_active);
+	for (guint i = 0; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_PORT_IO)
+			g_assert_false(e->u.io.intercepted);
+		if (e->type == SIM_EV_CPUID && e->u.cpuid.leaf == 1) {
+			g_assert_cmphex(e->u.cpuid.ecx & (X86_CPUID1_ECX_VMX | HV_CPUID_FEATURES_ECX_HYPERVISOR_PRESENT), ==, 0);
+		}
+		if (e->type == SIM_EV_CPUID && e->u.cpuid.leaf == 0x80000001u)
+			g_assert_cmphex(e->u.cpuid.ecx & X86_CPUID81_ECX_SVM, ==, 0);
+	}
+	g_assert_true(console_has(h, "skipping hypercalls"));
+	harness_fini(h);
+}
+
+/* ==== 4: hostile requests ======================================================= */
+
+#define POWER_OFF                 \
+	0x66, 0xBA, 0x04, 0x06,   /* mov dx, 0x604 */ \
+	0x66, 0xB8, 0x00, 0x20,   /* mov ax, 0x2000 */ \
+	0x66, 0xEF,               /* out dx, ax */ \
+	0xEB, 0xFE                /* jmp $ */
+
+static void test_wrong_image(gconstpointer data)
+{
+	guint8 id = (guint8)GPOINTER_TO_UINT(data);
+	const guint8 code[] = {
+		0x66, 0xBA, 0x10, 0x06,        /* mov dx, 0x610 */
+		0xB8, id, 0x00, 0x00, 0x00,    /* mov eax, id */
+		0xEF,                          /* out dx, eax */
+		POWER_OFF,
+	};
+	BootRun r;
+	g_assert_cmpint(run_code_late(&r, SIM_VENDOR_INTEL, code, sizeof code), ==, SIM_OUTCOME_SHUTDOWN);
+	Harness *h = &r.h;
+	static const guint8 want[] = { SIM_BOOT_POWER_ON, SIM_BOOT_HVBOOT_REQUEST, SIM_BOOT_REFUSED };
+	g_autoptr(GArray) stages = boot_stages(h);
+	g_assert_cmpmem(stages->data, stages->len, want, sizeof want);
+	const SimEvent *refused = harness_event(h, (guint)find_boot(h, SIM_BOOT_REFUSED));
+	g_assert_nonnull(strstr(refused->text, "hvix64"));
+	g_assert_false(refused->u.boot.hypervisor);
+	g_assert_cmpuint(count_boot(h, SIM_BOOT_LAUNCHED), ==, 0);
+	g_assert_false(h->p->hv_active);
+	g_assert_cmpuint(harness_count_from(h, 0, SIM_EV_VM_EXIT), ==, 0);
+	const SimEvent *stop = harness_first(h, SIM_EV_PARTITION_STOP);
+	g_assert_nonnull(stop);
+	g_assert_true(stop->u.stop.clean);
+	harness_fini(h);
+}
+
+static void test_launch_twice(gconstpointer data)
+{
+	SimVendor vendor = (SimVendor)GPOINTER_TO_INT(data);
+	guint8 id = vendor == SIM_VENDOR_AMD ? HVSIM_HVBOOT_HVAX64 : HVSIM_HVBOOT_HVIX64;
+	const guint8 code[] = {
+		0x66, 0xBA, 0x10, 0x06,        /* 0x10000: mov dx, 0x610 */
+		0xB8, id, 0x00, 0x00, 0x00,    /* 0x10004: mov eax, id */
+		0xEF,                          /* 0x10009: out dx, eax  (launch) */
+		0xEF,                          /* 0x1000a: out dx, eax  (again: ignored) */
+		POWER_OFF,                     /* 0x1000b */
+	};
+	BootRun r;
+	g_assert_cmpint(run_code_late(&r, vendor, code, sizeof code), ==, SIM_OUTCOME_SHUTDOWN);
+	Harness *h = &r.h;
+	static const guint8 want[] = {
+		SIM_BOOT_POWER_ON, SIM_BOOT_HVBOOT_REQUEST, SIM_BOOT_IMAGE,
+		SIM_BOOT_VMXON, SIM_BOOT_VMCS_FROM_STATE, SIM_BOOT_LAUNCHED,
+	};
+	g_autoptr(GArray) stages = boot_stages(h);
+	g_assert_cmpmem(stages->data, stages->len, want, sizeof want);
+	g_assert_cmpuint(count_boot(h, SIM_BOOT_LAUNCHED), ==, 1);
+	g_assert_true(h->p->hv_active);
+
+	/* The OS continues right after its OUT. */
+	guint L = (guint)find_boot(h, SIM_BOOT_LAUNCHED);
+	g_assert_cmphex(text_rip(harness_event(h, L)->text), ==, ENTRY + 0xa);
+	g_assert_cmphex(r.vmcs_rip_at_launch, ==, ENTRY + 0xa);
+	g_assert_cmpint(harness_event(h, L + 1)->type, ==, SIM_EV_VM_ENTRY);
+
+	/* The second OUT exits (now intercepted) and is ignored with a message. */
+	const SimEvent *first_exit = NULL;
+	for (guint i = L; i < h->events->len && !first_exit; i++)
+		if (harness_event(h, i)->type == SIM_EV_VM_EXIT)
+			first_exit = harness_event(h, i);
+	g_assert_nonnull(first_exit);
+	g_assert_cmpuint(first_exit->u.exit.reason, ==, VMX_EXIT_IO_INSTRUCTION);
+	g_assert_cmphex(first_exit->u.exit.rip, ==, ENTRY + 0xa);
+	g_assert_cmphex((first_exit->u.exit.qualification >> 16) & 0xFFFF, ==, HVSIM_PORT_HVBOOT);
+	guint msgs = 0;
+	for (guint i = L; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_MESSAGE && strstr(e->text, "hvboot") && strstr(e->text, "ignored"))
+			msgs++;
+	}
+	g_assert_cmpuint(msgs, ==, 1);
+	for (guint i = 0; i < L; i++)
+		g_assert_cmpint(harness_event(h, i)->type, !=, SIM_EV_VM_EXIT);
+	const SimEvent *stop = harness_first(h, SIM_EV_PARTITION_STOP);
+	g_assert_nonnull(stop);
+	g_assert_true(stop->u.stop.clean);
+	harness_fini(h);
+}
+
+/* ==== 5: determinism ============================================================ */
+
+static void trace_run(SimVendor vendor, char **text, size_t *len)
+{
+	BootRun r;
+	SimConfig cfg = { .vendor = vendor };
+	FILE *f = open_memstream(text, len);
+	g_assert_nonnull(f);
+	g_assert_cmpint(run_scenario(&r, &cfg, f), ==, SIM_OUTCOME_SHUTDOWN);
+	g_assert_cmpint(fclose(f), ==, 0);
+	harness_fini(&r.h);
+}
+
+static void test_deterministic(gconstpointer data)
+{
+	SimVendor vendor = (SimVendor)GPOINTER_TO_INT(data);
+	char *a = NULL, *b = NULL;
+	size_t la = 0, lb = 0;
+	trace_run(vendor, &a, &la);
+	trace_run(vendor, &b, &lb);
+	g_assert_cmpuint(la, >, 1000);
+	g_assert_nonnull(strstr(a, "\"boot\""));
+	g_assert_cmpmem(a, la, b, lb);
+	free(a);
+	free(b);
+}
+
+/* ==== 6: the CLI ================================================================ */
+
+static char *cli_run(const char *const *args, int *status)
+{
+	const char *hvsim = g_getenv("HVSIM");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	if (!hvsim) {
+		g_test_skip("HVSIM is not set");
+		return NULL;
+	}
+	g_ptr_array_add(argv, (gpointer)hvsim);
+	for (const char *const *a = args; *a; a++)
+		g_ptr_array_add(argv, (gpointer)*a);
+	g_ptr_array_add(argv, NULL);
+	g_autoptr(GSubprocess) proc = g_subprocess_newv((const char *const *)argv->pdata,
+	                                                G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+	                                                &error);
+	g_assert_no_error(error);
+	char *out = NULL;
+	g_autofree char *err = NULL;
+	g_assert_true(g_subprocess_communicate_utf8(proc, NULL, NULL, &out, &err, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_get_if_exited(proc));
+	*status = g_subprocess_get_exit_status(proc);
+	g_test_message("exit %d\n--- stdout\n%.3000s\n--- stderr\n%s", *status, out, err);
+	return out;
+}
+
+#define CLI(status, ...) cli_run((const char *const[]){ __VA_ARGS__, NULL }, (status))
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+	if (!strstr(haystack, needle))
+		g_test_message("missing: \"%s\"", needle);
+	g_assert_nonnull(strstr(haystack, needle));
+}
+
+static void test_cli(void)
+{
+	int status = -1;
+	g_autofree char *out = CLI(&status, "run", "boot");
+	if (!out)
+		return;
+	g_assert_cmpint(status, ==, 0);
+	assert_contains(out, "hvsim: boot: power on");
+	assert_contains(out, "late launch");
+	assert_contains(out, "hvix64");
+	assert_contains(out, "hello from ring 3");
+	g_assert_null(strstr(out, "cannot start"));
+
+	g_autofree char *amd = CLI(&status, "run", "boot", "--vendor", "amd");
+	g_assert_cmpint(status, ==, 0);
+	assert_contains(amd, "hvsim: boot: power on");
+	assert_contains(amd, "hvax64");
+	assert_contains(amd, "0f 01 d9");
+
+	g_autofree char *bare = CLI(&status, "run", "boot", "--no-virtualization");
+	g_assert_cmpint(status, ==, 0);
+	assert_contains(bare, "hvsim: boot: power on");
+	assert_contains(bare, "cannot start");
+	g_assert_null(strstr(bare, "VMLAUNCH"));
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/sim/boot/intel", test_intel);
+	g_test_add_func("/sim/boot/amd", test_amd);
+	g_test_add_data_func("/sim/boot/no-virtualization/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_no_virtualization);
+	g_test_add_data_func("/sim/boot/no-virtualization/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_no_virtualization);
+	g_test_add_data_func("/sim/boot/hostile/wrong-image-hvax64", GUINT_TO_POINTER(HVSIM_HVBOOT_HVAX64), test_wrong_image);
+	g_test_add_data_func("/sim/boot/hostile/wrong-image-7", GUINT_TO_POINTER(7), test_wrong_image);
+	g_test_add_data_func("/sim/boot/hostile/launch-twice/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_launch_twice);
+	g_test_add_data_func("/sim/boot/hostile/launch-twice/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_launch_twice);
+	g_test_add_data_func("/sim/boot/deterministic/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_deterministic);
+	g_test_add_data_func("/sim/boot/deterministic/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_deterministic);
+	g_test_add_func("/sim/boot/cli", test_cli);
+	return g_test_run();
+}
