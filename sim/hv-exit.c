@@ -472,6 +472,10 @@ static void late_launch(SimVp *vp, SimExit *exit, uint32_t request)
 	                  "%s guest state := the running OS (RIP 0x%" G_GINT64_MODIFIER "x, RSP 0x%" G_GINT64_MODIFIER "x, CR3 0x%" G_GINT64_MODIFIER "x)",
 	                  intel ? "VMCS" : "VMCB (modelled as a VMCS)", rip, reg(vp, SIM_REG_RSP), reg(vp, SIM_REG_CR3));
 	p->hv_active = true;
+	/* The OS that launched the hypervisor is its root partition: it gets the
+	 * parent's rights (create partitions, memory pool, ports, messages;
+	 * SIM_PRIV_ROOT in sim-private.h), which CPUID 0x40000003 now reports. */
+	p->privileges = SIM_PRIV_ROOT;
 	sim_vp_boot_event(vp, SIM_BOOT_LAUNCHED,
 	                  "%s: the OS that booted continues at RIP 0x%" G_GINT64_MODIFIER "x as partition %u, above the hypervisor",
 	                  intel ? "VMLAUNCH" : "VMRUN", rip, p->id);

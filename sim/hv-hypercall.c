@@ -139,11 +139,119 @@ static uint16_t call_get_vp_registers(HvCallCtx *ctx)
 	return HV_STATUS_SUCCESS;
 }
 
+/* ---- Partition management (facts §3.6, §3.7) ---------------------------------
+ * The root partition's calls on its children. The dispatcher has already
+ * checked the CreatePartitions right (ACCESS_DENIED otherwise), the form
+ * (memory only, no reps) and the blocks; these handlers check the input.
+ *
+ * Which partition a call may name: a live child of the caller. Id 0
+ * (HV_PARTITION_ID_INVALID), HV_PARTITION_ID_SELF, ids never allocated,
+ * deleted children and other partitions' children are all
+ * HV_STATUS_INVALID_PARTITION_ID (a partition cannot initialize, finalize or
+ * delete itself or a partition it did not create).
+ *
+ * The life cycle only moves forward; a call out of order is
+ * HV_STATUS_INVALID_PARTITION_STATE and changes nothing:
+ *
+ *   from \ call   Initialize   Finalize   Delete
+ *   created       ok           ok         state
+ *   initialized   state        ok         state
+ *   finalized     state        state      ok (the id is gone afterwards)
+ *
+ * Initialize runs once (it freezes the early properties). Finalize may skip
+ * Initialize (a parent abandoning a half-built child) and tears the child
+ * down; after it "only deletion is allowed" (facts §3.7), so Delete needs a
+ * finalized child and every other call on a finalized child, including
+ * GetPartitionProperty, is INVALID_PARTITION_STATE. */
+static const bool child_transition_ok[SIM_CHILD_DELETED + 1][SIM_CHILD_DELETED + 1] = {
+	[SIM_CHILD_CREATED] = { [SIM_CHILD_INITIALIZED] = true, [SIM_CHILD_FINALIZED] = true },
+	[SIM_CHILD_INITIALIZED] = { [SIM_CHILD_FINALIZED] = true },
+	[SIM_CHILD_FINALIZED] = { [SIM_CHILD_DELETED] = true },
+};
+
+static uint16_t call_create_partition(HvCallCtx *ctx)
+{
+	struct hv_input_create_partition in;
+	memcpy(&in, ctx->in, sizeof in);
+	/* Flags, proximity, compatibility version and the disabled feature masks
+	 * are kept as given (nothing runs yet that they could affect); the pad
+	 * field is ignored; RsvdZ must be zero. */
+	if (in.rsvd_z != 0)
+		return HV_STATUS_INVALID_PARAMETER;
+	SimChild *c = sim_child_create(ctx->vp, &in);
+	if (!c)
+		return HV_STATUS_INSUFFICIENT_MEMORY; /* pool of SIM_CHILD_MAX full; deposits come later */
+	struct hv_output_create_partition o = { .new_partition_id = c->id };
+	memcpy(ctx->out, &o, sizeof o);
+	return HV_STATUS_SUCCESS;
+}
+
+static uint16_t child_transition(HvCallCtx *ctx, SimChildState to)
+{
+	struct hv_input_partition_id in;
+	memcpy(&in, ctx->in, sizeof in);
+	SimChild *c = sim_child_find(ctx->vp, in.partition_id);
+	if (!c)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (!child_transition_ok[c->state][to])
+		return HV_STATUS_INVALID_PARTITION_STATE;
+	sim_child_set_state(ctx->vp, c, to);
+	return HV_STATUS_SUCCESS;
+}
+
+static uint16_t call_initialize_partition(HvCallCtx *ctx)
+{
+	return child_transition(ctx, SIM_CHILD_INITIALIZED);
+}
+
+static uint16_t call_finalize_partition(HvCallCtx *ctx)
+{
+	return child_transition(ctx, SIM_CHILD_FINALIZED);
+}
+
+static uint16_t call_delete_partition(HvCallCtx *ctx)
+{
+	return child_transition(ctx, SIM_CHILD_DELETED);
+}
+
+/* The facts sheet names no property codes, so the model supports none yet:
+ * after the reserved field and the id are checked, every code is
+ * HV_STATUS_UNKNOWN_PROPERTY. Reading is allowed on a live child and on
+ * the caller itself (SELF or its own id). */
+static uint16_t call_get_partition_property(HvCallCtx *ctx)
+{
+	struct hv_input_get_partition_property in;
+	memcpy(&in, ctx->in, sizeof in);
+	if (in.rsvd_z != 0)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (in.partition_id != HV_PARTITION_ID_SELF && in.partition_id != ctx->vp->partition->id) {
+		SimChild *c = sim_child_find(ctx->vp, in.partition_id);
+		if (!c)
+			return HV_STATUS_INVALID_PARTITION_ID;
+		if (c->state == SIM_CHILD_FINALIZED)
+			return HV_STATUS_INVALID_PARTITION_STATE;
+	}
+	return HV_STATUS_UNKNOWN_PROPERTY;
+}
+
+#define PRIV_CREATE_PARTITIONS SIM_PRIV_HV_RIGHTS(HV_PRIV_CREATE_PARTITIONS)
+
 static const HvCallDef call_table[] = {
 	{ HVCALL_NOTIFY_LONG_SPIN_WAIT, HVC_FAST | HVC_MEMORY, 0, 8, 0, 0, 0, call_notify_long_spin_wait },
 	{ HVCALL_GET_PARTITION_ID, HVC_MEMORY, (uint64_t)HV_PRIV_ACCESS_PARTITION_ID << 32, 0, 0, 8, 0, call_get_partition_id },
 	{ HVCALL_GET_VP_REGISTERS, HVC_REP | HVC_MEMORY, (uint64_t)HV_PRIV_ACCESS_VP_REGISTERS << 32,
 	  sizeof(struct hv_input_get_vp_registers), 4, 0, sizeof(struct hv_register_value), call_get_vp_registers },
+	{ HVCALL_CREATE_PARTITION, HVC_MEMORY, PRIV_CREATE_PARTITIONS,
+	  sizeof(struct hv_input_create_partition), 0, sizeof(struct hv_output_create_partition), 0, call_create_partition },
+	{ HVCALL_INITIALIZE_PARTITION, HVC_MEMORY, PRIV_CREATE_PARTITIONS,
+	  sizeof(struct hv_input_partition_id), 0, 0, 0, call_initialize_partition },
+	{ HVCALL_FINALIZE_PARTITION, HVC_MEMORY, PRIV_CREATE_PARTITIONS,
+	  sizeof(struct hv_input_partition_id), 0, 0, 0, call_finalize_partition },
+	{ HVCALL_DELETE_PARTITION, HVC_MEMORY, PRIV_CREATE_PARTITIONS,
+	  sizeof(struct hv_input_partition_id), 0, 0, 0, call_delete_partition },
+	{ HVCALL_GET_PARTITION_PROPERTY, HVC_MEMORY, PRIV_CREATE_PARTITIONS,
+	  sizeof(struct hv_input_get_partition_property), 0, sizeof(struct hv_output_get_partition_property), 0,
+	  call_get_partition_property },
 };
 
 static const HvCallDef *find_call(uint16_t code)

@@ -87,6 +87,7 @@ static const char *const type_names[SIM_EV_N_TYPES] = {
 	[SIM_EV_TIMER] = "timer",
 	[SIM_EV_SYNIC_MESSAGE] = "synic_message",
 	[SIM_EV_BOOT] = "boot",
+	[SIM_EV_CHILD] = "child",
 	[SIM_EV_MESSAGE] = "message",
 };
 
@@ -105,6 +106,17 @@ const char *sim_boot_stage_name(SimBootStage stage)
 	case SIM_BOOT_VMCS_FROM_STATE: return "vmcs_from_running_state";
 	case SIM_BOOT_LAUNCHED: return "launched";
 	case SIM_BOOT_REFUSED: return "refused";
+	}
+	return "unknown";
+}
+
+const char *sim_child_state_name(SimChildState state)
+{
+	switch (state) {
+	case SIM_CHILD_CREATED: return "created";
+	case SIM_CHILD_INITIALIZED: return "initialized";
+	case SIM_CHILD_FINALIZED: return "finalized";
+	case SIM_CHILD_DELETED: return "deleted";
 	}
 	return "unknown";
 }
@@ -278,6 +290,11 @@ void sim_event_to_json(const SimEvent *ev, const char *vendor, GString *out)
 		g_string_append_printf(out, ",\"stage\":\"%s\",\"hypervisor\":%s,\"text\":",
 		                       sim_boot_stage_name((SimBootStage)ev->u.boot.stage),
 		                       ev->u.boot.hypervisor ? "true" : "false");
+		append_json_string(out, ev->text);
+		break;
+	case SIM_EV_CHILD:
+		g_string_append_printf(out, ",\"child\":%" G_GUINT64_FORMAT ",\"state\":\"%s\",\"text\":",
+		                       ev->u.child.child, sim_child_state_name((SimChildState)ev->u.child.state));
 		append_json_string(out, ev->text);
 		break;
 	case SIM_EV_SYNIC_MESSAGE:

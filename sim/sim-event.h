@@ -30,6 +30,7 @@ typedef enum SimEventType {
 	SIM_EV_MESSAGE,          /* a hypervisor diagnostic about a partition */
 	SIM_EV_SYNIC_MESSAGE,    /* a SynIC message went into a SIM slot or was queued */
 	SIM_EV_BOOT,             /* a stage of boot and late launch (text: what happened) */
+	SIM_EV_CHILD,            /* a child partition changed life-cycle state (text: what happened) */
 	SIM_EV_N_TYPES
 } SimEventType;
 
@@ -45,6 +46,17 @@ typedef enum SimBootStage {
 } SimBootStage;
 
 const char *sim_boot_stage_name(SimBootStage stage);
+
+/* The life cycle of a child partition (facts §3.7), in order. A child only
+ * moves forward; after DELETED its id is gone for good (never reused). */
+typedef enum SimChildState {
+	SIM_CHILD_CREATED,        /* HvCallCreatePartition */
+	SIM_CHILD_INITIALIZED,    /* HvCallInitializePartition: early properties frozen */
+	SIM_CHILD_FINALIZED,      /* HvCallFinalizePartition: only deletion is left */
+	SIM_CHILD_DELETED,        /* HvCallDeletePartition: the object is freed */
+} SimChildState;
+
+const char *sim_child_state_name(SimChildState state);  /* "created", ... */
 
 /* Why a ring transition happened (mirrors rings/ RingCause). */
 typedef enum SimRingCause {
@@ -83,9 +95,10 @@ typedef struct SimEvent {
 		struct { uint32_t message_type; uint8_t sint; uint8_t payload_size; uint8_t delivered; } synic;
 		struct { int32_t status; uint8_t clean; } stop;
 		struct { uint8_t stage; uint8_t hypervisor; } boot; /* SimBootStage; 1 if a hypervisor runs after it */
+		struct { uint64_t child; uint8_t state; } child;    /* child partition id; SimChildState */
 	} u;
 	/* Text for CONSOLE (one line), PARTITION_STOP (reason), MESSAGE, FAULT
-	 * (explanation), HYPERCALL (call name is looked up, not stored). */
+	 * (explanation), BOOT and CHILD (what happened), HYPERCALL (call name is looked up, not stored). */
 	char text[SIM_EVENT_TEXT_MAX];
 } SimEvent;
 

@@ -30,6 +30,8 @@ SimMachine *sim_machine_new(const SimConfig *config, GError **error)
 		m->config.stuck_slices = 5;
 	m->events = sim_event_bus_new();
 	m->partitions = g_ptr_array_new();
+	m->children = g_ptr_array_new();
+	m->next_partition_id = 1;   /* 0 is HV_PARTITION_ID_INVALID */
 	m->backend = &sim_backend_unicorn;
 	return m;
 }
@@ -71,6 +73,7 @@ void sim_machine_free(SimMachine *m)
 	for (guint i = 0; i < m->partitions->len; i++)
 		partition_free(g_ptr_array_index(m->partitions, i));
 	g_ptr_array_free(m->partitions, TRUE);
+	sim_machine_children_free(m);
 	sim_event_bus_free(m->events);
 	g_free(m->outcome_message);
 	g_free(m);
@@ -265,7 +268,7 @@ SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const g
 	SimBootState st;
 
 	p->machine = m;
-	p->id = m->partitions->len + 1;
+	p->id = (uint32_t)sim_machine_alloc_partition_id(m);
 	p->hv_active = !m->config.late_launch;
 	p->name = g_strdup(name);
 	p->image_name = g_strdup(image_name);
@@ -274,10 +277,8 @@ SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const g
 	p->console = g_string_new(NULL);
 	p->console_line = g_string_new(NULL);
 	/* What this partition may do (CPUID 0x40000003 EAX/EBX, facts §1.3):
-	 * the synthetic MSRs it uses and the calls about itself. */
-	p->privileges = HV_MSR_ACCESS_TIME_REF_COUNT | HV_MSR_ACCESS_SYNIC | HV_MSR_ACCESS_SYNTIMER | HV_MSR_ACCESS_HYPERCALL |
-	                HV_MSR_ACCESS_VP_INDEX | HV_MSR_ACCESS_APIC |
-	                ((uint64_t)(HV_PRIV_ACCESS_PARTITION_ID | HV_PRIV_ACCESS_VP_REGISTERS) << 32);
+	 * a guest's rights; late launch makes the OS the root (hv-exit.c). */
+	p->privileges = SIM_PRIV_GUEST;
 
 	if (!sim_memory_init(&p->mem, m->config.memory_size, error))
 		goto fail;

@@ -183,6 +183,28 @@ struct SimVp {
 	uint64_t same_state_slices;
 };
 
+/* ---- Partition privileges ------------------------------------------------------
+ * What a partition may do: CPUID 0x40000003 EAX (synthetic MSRs) in bits
+ * 31:0 and EBX (hypercall rights) in bits 63:32 (facts §1.3). The one place
+ * the model decides it; the hypercall table and the MSR handlers only test
+ * bits. Following the facts sheet's teaching model:
+ * - a partition that starts under the hypervisor (hello, custom images) is
+ *   a guest: the MSRs it uses and the calls about itself, nothing that
+ *   manages other partitions;
+ * - the OS that late-launched the hypervisor becomes the root partition and
+ *   adds the rights a parent needs: create and manage children, give them
+ *   memory, set up ports and connections, post messages and signal events. */
+#define SIM_PRIV_HV_RIGHTS(bits) ((uint64_t)(bits) << 32)
+#define SIM_PRIV_GUEST                                                                    \
+	(HV_MSR_ACCESS_TIME_REF_COUNT | HV_MSR_ACCESS_SYNIC | HV_MSR_ACCESS_SYNTIMER |     \
+	 HV_MSR_ACCESS_HYPERCALL | HV_MSR_ACCESS_VP_INDEX | HV_MSR_ACCESS_APIC |           \
+	 SIM_PRIV_HV_RIGHTS(HV_PRIV_ACCESS_PARTITION_ID | HV_PRIV_ACCESS_VP_REGISTERS))
+#define SIM_PRIV_ROOT                                                                     \
+	(SIM_PRIV_GUEST |                                                                 \
+	 SIM_PRIV_HV_RIGHTS(HV_PRIV_CREATE_PARTITIONS | HV_PRIV_ACCESS_MEMORY_POOL |       \
+	                    HV_PRIV_CREATE_PORT | HV_PRIV_CONNECT_PORT |                   \
+	                    HV_PRIV_POST_MESSAGES | HV_PRIV_SIGNAL_EVENTS))
+
 /* ---- Partition -------------------------------------------------------------- */
 struct SimPartition {
 	SimMachine *machine;
@@ -210,11 +232,26 @@ struct SimPartition {
 	uint64_t privileges;       /* HV_PRIV_* mask: EBX << 32 | EAX of 0x40000003 */
 };
 
+/* ---- Child partitions (hv-partition.c) ----------------------------------------
+ * A partition created with HvCallCreatePartition. For now it is hypervisor
+ * bookkeeping only: no memory, no VPs, never scheduled (it is not in the
+ * machine's `partitions` list). Later steps hang memory, VPs and ports on it. */
+#define SIM_CHILD_MAX 16u          /* live children per machine: the model's fixed memory pool */
+
+typedef struct SimChild {
+	uint64_t id;               /* TLFS partition id, unique per machine, never reused */
+	uint32_t parent;           /* id of the partition that created it */
+	SimChildState state;       /* CREATED .. FINALIZED; DELETED children are freed */
+	struct hv_input_create_partition create; /* the creation input, as given */
+} SimChild;
+
 /* ---- Machine ---------------------------------------------------------------- */
 struct SimMachine {
 	SimConfig config;
 	SimEventBus *events;
-	GPtrArray *partitions;     /* of SimPartition* */
+	GPtrArray *partitions;     /* of SimPartition*: the runnable ones the scheduler sees */
+	GPtrArray *children;       /* of SimChild*: created by hypercall, not runnable */
+	uint64_t next_partition_id; /* the id the next partition of either kind gets (starts at 1) */
 	const SimBackendOps *backend;
 	SimOutcome outcome;
 	char *outcome_message;
@@ -290,6 +327,20 @@ static inline int sim_vp_take_vector(SimVp *vp)
 	}
 	return v;
 }
+
+/* ---- Child partitions (hv-partition.c) ---------------------------------------- */
+/* The next free partition id: 1, 2, 3 ... shared by runnable partitions
+ * and children, so ids are unique and a deleted child's id is never reused. */
+uint64_t sim_machine_alloc_partition_id(SimMachine *m);
+/* Creates a child of the calling VP's partition in state CREATED and emits
+ * its `child` event; NULL if the pool of SIM_CHILD_MAX children is full. */
+SimChild *sim_child_create(SimVp *caller, const struct hv_input_create_partition *in);
+/* The live child `id` whose parent is the caller's partition, or NULL
+ * (unknown, deleted, 0, SELF, or another partition's child). */
+SimChild *sim_child_find(SimVp *caller, uint64_t id);
+/* Moves a child to `state` and emits the event; DELETED also frees it. */
+void sim_child_set_state(SimVp *caller, SimChild *c, SimChildState state);
+void sim_machine_children_free(SimMachine *m);
 
 /* ---- SynIC (hv-synic.c) ------------------------------------------------------- */
 /* Puts the SynIC of a new VP in its reset state (every SINT masked). */

@@ -287,4 +287,45 @@ struct hv_register_value {
 _Static_assert(sizeof(struct hv_input_get_vp_registers) == 16, "GetVpRegisters header is 16 bytes");
 _Static_assert(sizeof(struct hv_register_value) == 16, "register value is 16 bytes");
 
+/* ---- Partition management (facts §3.6, §3.7): root partition only -------- */
+/* HvCallCreatePartition: 56-byte input, output the new id. The model keeps
+ * Flags, ProximityDomainInfo, CompatibilityVersion and the disabled feature
+ * masks as given; RsvdZ must be zero. */
+struct hv_input_create_partition {
+	uint64_t flags;
+	uint64_t proximity_domain_info;
+	uint32_t compatibility_version;
+	uint32_t padding;
+	uint64_t disabled_processor_features[2];
+	uint64_t disabled_xsave_features;
+	uint64_t rsvd_z;
+};
+
+struct hv_output_create_partition {
+	uint64_t new_partition_id;
+};
+
+/* HvCallInitializePartition, HvCallFinalizePartition, HvCallDeletePartition:
+ * input 0:8 PartitionId, no output. */
+struct hv_input_partition_id {
+	uint64_t partition_id;
+};
+
+/* HvCallGetPartitionProperty: input 16 bytes, output the 8-byte value. */
+struct hv_input_get_partition_property {
+	uint64_t partition_id;
+	uint32_t property_code;
+	uint32_t rsvd_z;
+};
+
+struct hv_output_get_partition_property {
+	uint64_t property_value;
+};
+
+_Static_assert(sizeof(struct hv_input_create_partition) == 56, "CreatePartition input is 56 bytes");
+_Static_assert(sizeof(struct hv_output_create_partition) == 8, "CreatePartition output is 8 bytes");
+_Static_assert(sizeof(struct hv_input_partition_id) == 8, "a PartitionId input is 8 bytes");
+_Static_assert(sizeof(struct hv_input_get_partition_property) == 16, "GetPartitionProperty input is 16 bytes");
+_Static_assert(sizeof(struct hv_output_get_partition_property) == 8, "GetPartitionProperty output is 8 bytes");
+
 #endif /* HVSIM_ABI_HV_TLFS_H */
