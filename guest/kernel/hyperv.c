@@ -15,9 +15,11 @@ char hv_hypercall_page[HV_PAGE_SIZE]
 
 /* Hypercall parameter blocks: the hypervisor reads input and writes output
  * by guest-physical address. A block must be 8-byte aligned and must not
- * cross a page boundary; one page-aligned page each satisfies both. */
-static uint8_t hv_input_page[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
-static uint8_t hv_output_page[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
+ * cross a page boundary; one page-aligned page each satisfies both. Shared
+ * with the VID driver (vid.c); the kernel runs one thing at a time (system
+ * calls run with IF clear), so the two never use them at once. */
+uint8_t hv_input_page[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
+uint8_t hv_output_page[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
 
 /* HvCallNotifyLongSpinWait's parameter: how often we spun on a lock. */
 #define HV_DEMO_SPIN_COUNT 1u

@@ -34,6 +34,11 @@ void timer_idle(const struct hv_info *hv);
  * and never written by the kernel. */
 extern char hv_hypercall_page[];
 
+/* Hypercall parameter blocks (hyperv.c): one page each, page-aligned, in
+ * kernel memory. Used by the tour and by the VID driver (vid.c). */
+extern uint8_t hv_input_page[HV_PAGE_SIZE];
+extern uint8_t hv_output_page[HV_PAGE_SIZE];
+
 /* ---- The hypercall calling convention (TLFS, x64) ----------------------------
  * Why a page, and not a VMCALL right here? Intel VT-x traps VMCALL, AMD-V
  * traps VMMCALL, and each CPU raises #UD for the other one's instruction.

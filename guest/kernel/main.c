@@ -2,7 +2,7 @@
  * power-off, one step per architectural lesson.
  * Guest ring 0, freestanding. The same kernel runs in the parent and in
  * child partitions (as Windows is the same OS in both). */
-#include "hyperv.h"
+#include "vid.h"
 #include "programs.h"
 
 struct hvsim_boot_info kernel_boot;
@@ -47,22 +47,30 @@ static void boot_info_take(const struct hvsim_boot_info *boot)
 	kernel_quiet = (kernel_boot.flags & HVSIM_BOOT_FLAG_QUIET) != 0;
 }
 
-static void run_programs(void)
+/* `vid`: the VID driver is armed (vid_init), so the worker process can
+ * manage partitions through it. */
+static void run_programs(bool vid)
 {
 	static struct process programs[] = {
 		{ .name = "hello", .entry = hello_main },
 		{ .name = "rogue", .entry = rogue_main },
 	};
+	static struct process vmwp = { .name = "vmwp", .entry = vmwp_main };
 
 	/* hello's workload: iterations of its compute loop. */
 	programs[0].arg = kernel_boot.workload ? kernel_boot.workload : HELLO_DEFAULT_ITERATIONS;
 	for (size_t i = 0; i < ARRAY_SIZE(programs); i++)
 		process_run(&programs[i]);
+	/* The second level of the host side: a ring 3 worker process that
+	 * builds a child partition through the VID driver. */
+	if (vid)
+		process_run(&vmwp);
 }
 
 noreturn void kmain(const struct hvsim_boot_info *boot)
 {
 	struct hv_info hv;
+	bool vid = false;
 
 	/* 1. Console first, so every later problem can be reported. */
 	console_init();
@@ -91,12 +99,18 @@ noreturn void kmain(const struct hvsim_boot_info *boot)
 		hv_hypercall_demo();
 		if (kernel_boot.hypercall_loops > 0)
 			hv_hypercall_benchmark(kernel_boot.hypercall_loops);
+		/* The parent of a late launch, with the right to create
+		 * partitions: arm the VID driver for the worker process. (Only
+		 * after a late launch for now, so the other scenarios run
+		 * exactly the programs they always did.) */
+		if (kernel_boot.flags & HVSIM_BOOT_FLAG_LATE_LAUNCH)
+			vid = vid_init(&hv);
 	} else {
 		klog("no Hyper-V hypercall interface: skipping hypercalls\n");
 	}
 
 	/* 4. Ring 3. */
-	run_programs();
+	run_programs(vid);
 
 	/* 5. Nothing left to do: idle until the timer, then power off. */
 	timer_idle(&hv);

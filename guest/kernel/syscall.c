@@ -2,7 +2,7 @@
  * by the SYSCALL path (syscall.S) and the INT 0x80 path (idt.c).
  * Guest ring 0, freestanding. Arguments come from ring 3 and are hostile
  * until checked. */
-#include "kernel.h"
+#include "vid.h"
 
 #define SYSCALL_WRITE_MAX 4096u /* longest single write() */
 #define SYSCALL_FD_STDOUT 1u
@@ -53,6 +53,8 @@ uint64_t syscall_dispatch(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 		return sys_write(a0, a1, a2);
 	case HVSIM_SYS_EXIT:
 		process_exit((int64_t)a0);
+	case HVSIM_SYS_VID:
+		return vid_syscall(a0, a1);
 	default:
 		klog("process \"%s\": unknown system call %lu\n", process_current_name(), nr);
 		return SYSCALL_ERROR;

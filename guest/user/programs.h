@@ -1,6 +1,7 @@
 /* programs.h — the ring 3 programs linked into the kernel image, as the
  * kernel (ring 0, process.c/main.c) sees them: entry points it IRETQs to.
- * The code itself runs in guest ring 3 (guest/user/hello.c, rogue.c). */
+ * The code itself runs in guest ring 3 (guest/user/hello.c, rogue.c,
+ * vmwp.c). */
 #ifndef GUEST_USER_PROGRAMS_H
 #define GUEST_USER_PROGRAMS_H
 
@@ -14,6 +15,7 @@
  * never return (they end with the exit system call). */
 noreturn void hello_main(uint64_t iterations);
 noreturn void rogue_main(uint64_t arg);
+noreturn void vmwp_main(uint64_t arg);
 
 /* hello's compute kernel, also called directly by the simulator's speed
  * benchmark (no system calls inside). */

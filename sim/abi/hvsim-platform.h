@@ -104,5 +104,23 @@ _Static_assert(sizeof(struct hvsim_boot_info) == 256, "boot info is 256 bytes");
 /* ---- System call numbers of the mini kernel (RAX) ------------------------ */
 #define HVSIM_SYS_WRITE 1 /* RDI = fd (1), RSI = buffer, RDX = length */
 #define HVSIM_SYS_EXIT  60 /* RDI = status */
+/* The VID driver (guest/kernel/vid.c): partition management for the worker
+ * process. RDI = HVSIM_VID_* operation, RSI = partition id (not for create).
+ * Returns HVSIM_VID_ERROR if the driver refused the request (unknown
+ * operation, bad id, no hypervisor or no CreatePartitions right); otherwise
+ * the hypervisor's HV_STATUS_* in bits 15:0 and, for create, the new
+ * partition's id in bits 63:16. */
+#define HVSIM_SYS_VID   100
+
+#define HVSIM_VID_CREATE_PARTITION 1u /* HvCallCreatePartition */
+#define HVSIM_VID_INITIALIZE       2u /* HvCallInitializePartition(RSI) */
+#define HVSIM_VID_FINALIZE         3u /* HvCallFinalizePartition(RSI) */
+#define HVSIM_VID_DELETE           4u /* HvCallDeletePartition(RSI) */
+
+#define HVSIM_VID_ERROR       ((uint64_t)-1)
+#define HVSIM_VID_STATUS_MASK 0xFFFFull
+#define HVSIM_VID_ID_SHIFT    16
+/* Ids the result can carry: below 2^48 (the model hands out small ids). */
+#define HVSIM_VID_ID_LIMIT    (1ull << (64 - HVSIM_VID_ID_SHIFT))
 
 #endif /* HVSIM_ABI_HVSIM_PLATFORM_H */

@@ -4,8 +4,9 @@
  * running OS continues as a partition. Checks the boot events and their
  * order, what the bare CPU shows before the launch (CPUID bits, nothing
  * intercepted, no VM exits), the VMLAUNCH, the usual story after it, a CPU
- * without hardware virtualization, hand-made guests that ask wrongly or
- * twice, determinism and the CLI. Host test program (GLib test framework). */
+ * without hardware virtualization, the VID's two levels (the worker process
+ * vmwp in ring 3 managing a child partition through the VID driver in ring
+ * 0), hand-made guests that ask wrongly or twice, determinism and the CLI. Host test program (GLib test framework). */
 #include <glib.h>
 #include <gio/gio.h>
 #include <stdio.h>
@@ -123,6 +124,16 @@ static uint64_t text_rip(const char *text)
 	uint64_t v = g_ascii_strtoull(p + 6, &end, 16);
 	g_assert_true(end != p + 6);
 	return v;
+}
+
+static gint console_find(Harness *h, const char *text)
+{
+	for (guint i = 0; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_CONSOLE && strstr(e->text, text))
+			return (gint)i;
+	}
+	return -1;
 }
 
 static gboolean console_has(Harness *h, const char *text)
@@ -256,6 +267,107 @@ static void check_boot_scenario(SimVendor vendor)
 static void test_intel(void) { check_boot_scenario(SIM_VENDOR_INTEL); }
 static void test_amd(void) { check_boot_scenario(SIM_VENDOR_AMD); }
 
+/* ==== 2b: the VID's two levels ================================================== */
+
+static guint count_between(Harness *h, guint from, guint to, SimEventType type)
+{
+	guint n = 0;
+	for (guint i = from; i < to && i < h->events->len; i++)
+		n += harness_event(h, i)->type == type;
+	return n;
+}
+
+/* The first event at or after `from` of `type` that `match` accepts, or -1. */
+static gint find_from(Harness *h, guint from, SimEventType type,
+                      gboolean (*match)(const SimEvent *e, guint arg), guint arg)
+{
+	for (guint i = from; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == type && match(e, arg))
+			return (gint)i;
+	}
+	return -1;
+}
+
+static gboolean is_syscall_from_ring3(const SimEvent *e, guint arg)
+{
+	(void)arg;
+	return e->u.ring.from == 3 && e->u.ring.to == 0 && e->u.ring.cause == SIM_RING_SYSCALL;
+}
+
+static gboolean is_child_state(const SimEvent *e, guint state)
+{
+	return e->u.child.state == state;
+}
+
+static gboolean is_hypercall(const SimEvent *e, guint code)
+{
+	return e->u.hypercall.code == code;
+}
+
+/* vmwp (ring 3) asks the VID driver (ring 0), which makes each partition-
+ * management hypercall: per step a SYSCALL from ring 3, then the child's
+ * state change (emitted while the hypervisor handles the call), then the
+ * hypercall event itself (emitted when it completes) with SUCCESS. */
+static void test_vid_two_levels(gconstpointer data)
+{
+	static const struct {
+		guint code;
+		SimChildState state;
+	} steps[] = {
+		{ 0x0040, SIM_CHILD_CREATED },     /* HvCallCreatePartition */
+		{ 0x0041, SIM_CHILD_INITIALIZED }, /* HvCallInitializePartition */
+		{ 0x0042, SIM_CHILD_FINALIZED },   /* HvCallFinalizePartition */
+		{ 0x0043, SIM_CHILD_DELETED },     /* HvCallDeletePartition */
+	};
+	BootRun r;
+	SimConfig cfg = { .vendor = (SimVendor)GPOINTER_TO_INT(data) };
+	g_assert_cmpint(run_scenario(&r, &cfg, NULL), ==, SIM_OUTCOME_SHUTDOWN);
+	Harness *h = &r.h;
+
+	/* Nothing about partitions before vmwp says hello. */
+	gint start = console_find(h, "vmwp: the worker process");
+	g_assert_cmpint(start, >, 0);
+	g_assert_cmpint(find_from(h, 0, SIM_EV_CHILD, is_child_state, SIM_CHILD_CREATED), >, start);
+
+	guint pos = (guint)start;
+	uint64_t child = 0;
+	for (guint s = 0; s < G_N_ELEMENTS(steps); s++) {
+		gint ch = find_from(h, pos, SIM_EV_CHILD, is_child_state, steps[s].state);
+		gint hc = find_from(h, pos, SIM_EV_HYPERCALL, is_hypercall, steps[s].code);
+		g_assert_cmpint(ch, >, 0);
+		/* The system call that asked for it: the last one from ring 3
+		 * before it, and after the previous step. */
+		gint sys = -1;
+		for (gint i = ch - 1; i >= (gint)pos && sys < 0; i--)
+			if (harness_event(h, (guint)i)->type == SIM_EV_RING &&
+			    is_syscall_from_ring3(harness_event(h, (guint)i), 0))
+				sys = i;
+		g_test_message("step %u: syscall %d, child %d, hypercall %d", s, sys, ch, hc);
+		g_assert_cmpint(sys, >=, (gint)pos);
+		g_assert_cmpint(hc, >, ch);
+		/* No other ring transition between them: the kernel made the
+		 * call inside that system call. */
+		g_assert_cmpuint(count_between(h, (guint)sys + 1, (guint)hc, SIM_EV_RING), ==, 0);
+		g_assert_cmphex(harness_event(h, (guint)hc)->u.hypercall.status, ==, 0);
+		const SimEvent *c = harness_event(h, (guint)ch);
+		g_assert_cmpuint(c->partition, ==, 1);
+		if (s == 0)
+			child = c->u.child.child;
+		g_assert_cmpuint(c->u.child.child, ==, child);
+		pos = (guint)hc + 1;
+	}
+	g_assert_cmpuint(child, >, 1);
+	g_assert_cmpint(find_from(h, pos, SIM_EV_CHILD, is_child_state, SIM_CHILD_CREATED), <, 0);
+
+	g_assert_true(console_has(h, "vmwp: the worker process"));
+	g_assert_true(console_has(h, "vmwp: HvCallCreatePartition: status 0x0000 SUCCESS"));
+	g_assert_true(console_has(h, "vmwp: HvCallDeletePartition(2): status 0x0000 SUCCESS"));
+	g_assert_true(console_has(h, "the child's memory and VPs come with the next step"));
+	g_assert_true(console_has(h, "process \"vmwp\" exited with status 0"));
+	harness_fini(h);
+}
+
 /* ==== 3: no hardware virtualization ============================================ */
 
 static void test_no_virtualization(gconstpointer data)
@@ -288,6 +400,9 @@ static void test_no_virtualization(gconstpointer data)
 			g_assert_cmphex(e->u.cpuid.ecx & X86_CPUID81_ECX_SVM, ==, 0);
 	}
 	g_assert_true(console_has(h, "skipping hypercalls"));
+	/* No hypervisor, no VID: the worker process does not run. */
+	g_assert_false(console_has(h, "vmwp"));
+	g_assert_cmpuint(harness_count_from(h, 0, SIM_EV_CHILD), ==, 0);
 	harness_fini(h);
 }
 
@@ -455,6 +570,7 @@ static void test_cli(void)
 	assert_contains(out, "late launch");
 	assert_contains(out, "hvix64");
 	assert_contains(out, "hello from ring 3");
+	assert_contains(out, "vmwp: HvCallCreatePartition: status 0x0000 SUCCESS");
 	g_assert_null(strstr(out, "cannot start"));
 
 	g_autofree char *amd = CLI(&status, "run", "boot", "--vendor", "amd");
@@ -468,6 +584,7 @@ static void test_cli(void)
 	assert_contains(bare, "hvsim: boot: power on");
 	assert_contains(bare, "cannot start");
 	g_assert_null(strstr(bare, "VMLAUNCH"));
+	g_assert_null(strstr(bare, "vmwp"));
 }
 
 int main(int argc, char **argv)
@@ -475,6 +592,8 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sim/boot/intel", test_intel);
 	g_test_add_func("/sim/boot/amd", test_amd);
+	g_test_add_data_func("/sim/boot/vid-two-levels", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_vid_two_levels);
+	g_test_add_data_func("/sim/boot/vid-two-levels/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_vid_two_levels);
 	g_test_add_data_func("/sim/boot/no-virtualization/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_no_virtualization);
 	g_test_add_data_func("/sim/boot/no-virtualization/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_no_virtualization);
 	g_test_add_data_func("/sim/boot/hostile/wrong-image-hvax64", GUINT_TO_POINTER(HVSIM_HVBOOT_HVAX64), test_wrong_image);

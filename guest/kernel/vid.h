@@ -1,0 +1,15 @@
+/* vid.h — the VID driver: partition management on behalf of ring 3.
+ * Guest ring 0, freestanding. */
+#ifndef GUEST_KERNEL_VID_H
+#define GUEST_KERNEL_VID_H
+
+#include "hyperv.h"
+
+/* Arms the driver if this kernel may manage partitions: hypercalls enabled
+ * and the CreatePartitions right (CPUID 0x40000003 EBX bit 0). Returns
+ * whether it did; until then every request is refused. */
+bool vid_init(const struct hv_info *hv);
+/* HVSIM_SYS_VID (syscall.c): RDI = operation, RSI = partition id. */
+uint64_t vid_syscall(uint64_t op, uint64_t partition_id);
+
+#endif /* GUEST_KERNEL_VID_H */
