@@ -52,6 +52,7 @@ typedef struct BlockInfo {
 	uint64_t addr;
 	uint32_t size;
 	uint32_t ninsns;
+	bool rep_string;   /* starts with a REP-prefixed string instruction */
 } BlockInfo;
 
 /* Instructions that need a bounded code hook. */
@@ -473,6 +474,29 @@ static HookKind classify(UcVp *uv, const cs_insn *in)
 	}
 }
 
+/* Does the code start with a REP/REPNE-prefixed string instruction (MOVS,
+ * CMPS, STOS, LODS, SCAS, INS, OUTS)? The engine runs such an instruction
+ * as one block per iteration at the same address. */
+static bool starts_with_rep_string(const guint8 *b, uint32_t len)
+{
+	bool rep = false;
+	uint32_t i = 0;
+	for (; i < len && i < 15; i++) {
+		guint8 c = b[i];
+		if (c == 0xF2 || c == 0xF3)
+			rep = true;
+		else if (c == 0x66 || c == 0x67 || c == 0x2E || c == 0x3E || c == 0x26 ||
+		         c == 0x36 || c == 0x64 || c == 0x65 || (c & 0xF0) == 0x40)
+			continue; /* other legacy prefixes and REX */
+		else
+			break;
+	}
+	if (!rep || i >= len)
+		return false;
+	guint8 op = b[i];
+	return (op >= 0xA4 && op <= 0xA7) || (op >= 0xAA && op <= 0xAF) || (op >= 0x6C && op <= 0x6F);
+}
+
 static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 static void vmcall_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 
@@ -522,6 +546,7 @@ static bool scan_block(UcVp *uv, uint64_t addr, uint32_t size, BlockInfo *out)
 	out->addr = addr;
 	out->size = size;
 	out->ninsns = n ? n : 1;
+	out->rep_string = starts_with_rep_string(buf, size);
 	return added;
 }
 
@@ -566,6 +591,14 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
 
 	if (G_UNLIKELY(b->addr != address || b->size != size || vp->insns >= uv->until)) {
 		block_hook_slow(uv, address, size, b);
+		return;
+	}
+	/* A REP string instruction continues in a block at its own address,
+	 * once per iteration; after the last iteration the engine enters it
+	 * once more only to find RCX = 0. That entry is no iteration. */
+	if (G_UNLIKELY(b->rep_string) && address >= uv->cur.addr &&
+	    address < uv->cur.addr + uv->cur.size && rd(uv, UC_X86_REG_RCX) == 0) {
+		uv->cur = *b;
 		return;
 	}
 	vp->insns += b->ninsns;
