@@ -550,6 +550,15 @@ static bool scan_block(UcVp *uv, uint64_t addr, uint32_t size, BlockInfo *out)
 	return added;
 }
 
+/* A REP string instruction continues in a block at its own address, once
+ * per iteration; after the last iteration the engine enters it once more
+ * only to find RCX = 0. That entry is no iteration and is not counted. */
+static inline bool rep_final_check(UcVp *uv, const BlockInfo *b, uint64_t address)
+{
+	return b->rep_string && address >= uv->cur.addr && address < uv->cur.addr + uv->cur.size &&
+	       rd(uv, UC_X86_REG_RCX) == 0;
+}
+
 /* The rare part of the block hook: a block seen for the first time (scan
  * it), or the end of the time slice. Kept out of line so the common path
  * below stays a leaf function with no register spills. */
@@ -578,7 +587,8 @@ static G_GNUC_NO_INLINE void block_hook_slow(UcVp *uv, uint64_t address, uint32_
 		uc_emu_stop(uv->uc);   /* the block does not run: it is not counted */
 		return;
 	}
-	uv->vp->insns += b->ninsns;
+	if (!rep_final_check(uv, b, address))
+		uv->vp->insns += b->ninsns;
 	uv->cur = *b;
 }
 
@@ -593,11 +603,7 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
 		block_hook_slow(uv, address, size, b);
 		return;
 	}
-	/* A REP string instruction continues in a block at its own address,
-	 * once per iteration; after the last iteration the engine enters it
-	 * once more only to find RCX = 0. That entry is no iteration. */
-	if (G_UNLIKELY(b->rep_string) && address >= uv->cur.addr &&
-	    address < uv->cur.addr + uv->cur.size && rd(uv, UC_X86_REG_RCX) == 0) {
+	if (G_UNLIKELY(b->rep_string) && rep_final_check(uv, b, address)) {
 		uv->cur = *b;
 		return;
 	}
