@@ -8,6 +8,7 @@
 
 #include "sim-bench.h"
 #include "sim-machine.h"
+#include "sim-profile.h"
 #include "sim-scenario.h"
 #include "sim-stats.h"
 
@@ -28,6 +29,7 @@ static const char *const top_help =
 	"Commands:\n"
 	"  run [OPTIONS] SCENARIO_OR_IMAGE   run a built-in scenario or a guest ELF image\n"
 	"  scenarios                         list the built-in scenarios\n"
+	"  profiles                          list the product profiles (run --profile NAME)\n"
 	"  bench [--quick]                   measure speed against bare Unicorn baselines\n"
 	"  help [COMMAND]                    show help (also: hvsim COMMAND --help)\n"
 	"\n"
@@ -62,7 +64,7 @@ static gboolean parse_count(const char *opt, const char *s, guint64 min, guint64
 static int cmd_run(int argc, char **argv)
 {
 	g_autofree char *vendor = NULL, *trace = NULL, *max_insns = NULL, *memory = NULL, *workload = NULL;
-	g_autofree char *hypercalls = NULL;
+	g_autofree char *hypercalls = NULL, *profile = NULL;
 	gboolean quiet = FALSE, no_virt = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor: intel (VT-x, hvix64, VMCALL) or amd (AMD-V, hvax64, VMMCALL); default intel", "intel|amd" },
@@ -71,6 +73,7 @@ static int cmd_run(int argc, char **argv)
 		{ "memory", 0, 0, G_OPTION_ARG_STRING, &memory, "Guest RAM per partition in MiB, 1-1024 (default 16)", "MIB" },
 		{ "workload", 0, 0, G_OPTION_ARG_STRING, &workload, "Iterations of the ring 3 compute loop (0 = the guest's default)", "N" },
 		{ "hypercalls", 0, 0, G_OPTION_ARG_STRING, &hypercalls, "Extra HvCallNotifyLongSpinWait calls the kernel makes (the benchmark's workload)", "N" },
+		{ "profile", 0, 0, G_OPTION_ARG_STRING, &profile, "Apply a product's per-VM limits (see `hvsim profiles`): virtual-server-2005, hyperv-2008 or hyperv-server-2008; default none", "NAME" },
 		{ "no-virtualization", 0, 0, G_OPTION_ARG_NONE, &no_virt, "The CPU model has no VT-x/AMD-V (for the boot scenario: hvboot cannot launch the hypervisor)", NULL },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print neither the guest console nor the summary, only the outcome", NULL },
 		{ NULL },
@@ -83,7 +86,7 @@ static int cmd_run(int argc, char **argv)
 		"ring transitions and hypercalls.\n\n"
 		"Exit status: 0 the guest powered off cleanly; 1 guest error (triple fault,\n"
 		"stopped partition); 2 bad command line; 3 --max-insns reached or guest stuck;\n"
-		"4 the image or trace file could not be used.");
+		"4 the image or trace file could not be used, or the --profile product refuses it.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
 		fprintf(stderr, "hvsim run: %s\n", error->message);
@@ -106,6 +109,13 @@ static int cmd_run(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (profile) {
+		cfg.profile = sim_profile_find(profile);
+		if (!cfg.profile) {
+			fprintf(stderr, "hvsim run: --profile: '%s' is not a profile; use one of %s\n", profile, sim_profile_names());
+			return EXIT_USAGE;
+		}
+	}
 	guint64 v;
 	if (max_insns) {
 		if (!parse_count("--max-insns", max_insns, 1, G_MAXUINT64 / 2, &v, &error)) {
@@ -120,6 +130,11 @@ static int cmd_run(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		cfg.memory_size = v << 20;
+	}
+	/* The product's memory limit, before anything is loaded. */
+	if (!sim_profile_check_memory(cfg.profile, cfg.memory_size ? cfg.memory_size : SIM_DEFAULT_MEMORY_SIZE, &error)) {
+		fprintf(stderr, "hvsim run: %s\n", error->message);
+		return EXIT_LOAD;
 	}
 	if (workload) {
 		if (!parse_count("--workload", workload, 0, G_MAXUINT32, &v, &error)) {
@@ -210,6 +225,21 @@ static int cmd_scenarios(void)
 	return EXIT_OK;
 }
 
+static int cmd_profiles(void)
+{
+	printf("%-20s %-34s %4s %10s  %-9s %-26s %s\n", "NAME", "PRODUCT", "VPS", "MEMORY", "GUESTS", "VMM", "PARENT SHELL");
+	for (const SimProfile *p = sim_profiles(); p->name; p++) {
+		g_autofree char *mem = g_strdup_printf("%" G_GUINT64_FORMAT " MiB", p->max_memory >> 20);
+		printf("%-20s %-34s %4u %10s  %-9s %-26s %s\n", p->name, p->product, p->max_vps, mem,
+		       sim_guest_archs_name(p->guest_archs), sim_vmm_type_name(p->vmm),
+		       sim_parent_shell_name(p->parent_shell));
+	}
+	puts("");
+	for (const SimProfile *p = sim_profiles(); p->name; p++)
+		printf("%-20s %s\n", p->name, p->note);
+	return EXIT_OK;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
 	gboolean quick = FALSE;
@@ -252,6 +282,10 @@ int main(int argc, char **argv)
 			puts("Usage: hvsim scenarios\n\nLists the built-in scenarios that `hvsim run NAME` accepts.");
 			return EXIT_OK;
 		}
+		if (argc > 2 && g_str_equal(argv[2], "profiles")) {
+			puts("Usage: hvsim profiles\n\nLists the product profiles that `hvsim run --profile NAME` accepts, with their per-VM limits.");
+			return EXIT_OK;
+		}
 		if (argc > 2 && !g_str_equal(argv[2], "run")) {
 			fprintf(stderr, "hvsim help: unknown command '%s'\n", argv[2]);
 			return EXIT_USAGE;
@@ -275,6 +309,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (g_str_equal(cmd, "scenarios"))
 		return cmd_scenarios();
+	if (g_str_equal(cmd, "profiles"))
+		return cmd_profiles();
 	if (g_str_equal(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
 	fprintf(stderr, "hvsim: unknown command '%s'\n\n%s", cmd, top_help);

@@ -280,6 +280,10 @@ SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const g
 	 * a guest's rights; late launch makes the OS the root (hv-exit.c). */
 	p->privileges = SIM_PRIV_GUEST;
 
+	/* The product's limits come first: they are the lesson (sim-profile.c). */
+	if (!sim_profile_check_memory(m->config.profile, m->config.memory_size, error) ||
+	    !sim_profile_check_image(m->config.profile, image, image_len, image_name, error))
+		goto fail;
 	if (!sim_memory_init(&p->mem, m->config.memory_size, error))
 		goto fail;
 	if (!sim_elf_load(&p->mem, image, image_len, image_name, HVSIM_IMAGE_MIN_GPA, &img, error))

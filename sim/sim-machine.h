@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "sim-event.h"
+#include "sim-profile.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,7 @@ typedef struct SimConfig {
 	uint64_t stuck_slices;  /* identical-state slices before "stuck" (0 = default) */
 	gboolean late_launch;   /* power on with no hypervisor; the guest's hvboot launches it */
 	gboolean no_virtualization; /* the CPU model lacks VT-x / AMD-V (hvboot must refuse) */
+	const SimProfile *profile; /* product limits (sim-profile.h); NULL = none */
 } SimConfig;
 
 #define SIM_DEFAULT_MEMORY_SIZE (16ull << 20)
@@ -55,7 +57,9 @@ const char *sim_vendor_name(SimVendor v);       /* "intel" / "amd" */
 const char *sim_vendor_hypervisor(SimVendor v); /* "hvix64" / "hvax64" */
 
 /* Creates a partition with one VP and loads an ELF image into it.
- * `image_name` names the file or scenario in messages. */
+ * `image_name` names the file or scenario in messages. With a profile in
+ * the config, first refuses (SIM_PROFILE_ERROR) memory above the product's
+ * per-VM limit and guest architectures the product does not run. */
 SimPartition *sim_machine_add_partition(SimMachine *m, const char *name,
                                         const guint8 *image, gsize image_len,
                                         const char *image_name, GError **error);

@@ -122,12 +122,19 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 	gboolean amd = cfg->vendor == SIM_VENDOR_AMD;
 	guint64 exits = s->by_type[SIM_EV_VM_EXIT];
 
+	/* With a product profile the header names it: "..., profile Hyper-V Server 2008; ...". */
+	g_autofree char *prof = cfg->profile ? g_strdup_printf(", profile %s", cfg->profile->product) : g_strdup("");
 	if (s->booted_bare && !s->launched)
-		g_string_append_printf(out, "== summary (%s, no hypervisor ran; costs below are a model, not measured) ==\n",
-		                       sim_vendor_name(cfg->vendor));
+		g_string_append_printf(out, "== summary (%s, no hypervisor ran%s; costs below are a model, not measured) ==\n",
+		                       sim_vendor_name(cfg->vendor), prof);
 	else
-		g_string_append_printf(out, "== summary (%s, %s flavour; costs below are a model, not measured) ==\n",
-		                       sim_vendor_name(cfg->vendor), sim_vendor_hypervisor(cfg->vendor));
+		g_string_append_printf(out, "== summary (%s, %s flavour%s; costs below are a model, not measured) ==\n",
+		                       sim_vendor_name(cfg->vendor), sim_vendor_hypervisor(cfg->vendor), prof);
+	if (cfg->profile)
+		g_string_append_printf(out, "  profile:              %s (--profile %s): at most %u VP%s and %" G_GUINT64_FORMAT " MiB per VM, %s guests\n",
+		                       cfg->profile->product, cfg->profile->name, cfg->profile->max_vps,
+		                       cfg->profile->max_vps == 1 ? "" : "s", cfg->profile->max_memory >> 20,
+		                       sim_guest_archs_name(cfg->profile->guest_archs));
 	g_string_append_printf(out, "  instructions retired: %" G_GUINT64_FORMAT "\n", sim_machine_insns(m));
 	g_string_append_printf(out, "  virtual time:         %" G_GUINT64_FORMAT " ns (1 ns per instruction, %u ns per world switch, modelled)\n",
 	                       sim_machine_vtime(m), SIM_COST_WORLD_SWITCH_NS);
