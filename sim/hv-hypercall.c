@@ -234,7 +234,196 @@ static uint16_t call_get_partition_property(HvCallCtx *ctx)
 	return HV_STATUS_UNKNOWN_PROPERTY;
 }
 
+/* ---- Child resources: memory, VPs, the GPA map (facts §3.6, §3.7) ------------
+ * Which child a call may name: as above (a live child of the caller,
+ * otherwise INVALID_PARTITION_ID; a deleted child is gone, so its id is
+ * INVALID_PARTITION_ID too). In which state:
+ *
+ *   call \ state      created   initialized   finalized
+ *   DepositMemory     ok        ok            state
+ *   Create/DeleteVp   state     ok            state
+ *   Map/UnmapGpaPages state     ok            state
+ *
+ * Rep calls (DepositMemory, Map/UnmapGpaPages) check the header first (a
+ * bad header does nothing, reps_done = the start index), then each rep in
+ * order: a bad rep stops the call with its status, the reps before it stay
+ * done and reps_done names the bad one; the bad rep itself leaves nothing. */
+
+/* A page of the caller's RAM that may be handed to a child: inside its
+ * GPA space (RAM) and not the hypercall page overlay. */
+static bool root_page_ok(SimPartition *p, uint64_t page)
+{
+	if (page > (UINT64_MAX >> HV_PAGE_SHIFT) ||
+	    !sim_memory_range_ok(&p->mem, page << HV_PAGE_SHIFT, HV_PAGE_SIZE))
+		return false;
+	return !(p->hcpage_active && page == p->hcpage_gpa >> HV_PAGE_SHIFT);
+}
+
+/* DepositMemory: the pages move from the root's RAM to the child's pool.
+ * A page outside root RAM, the hypercall page or a page already deposited
+ * (to this or any child) is INVALID_PARAMETER. A child's pool holds at most
+ * SIM_CHILD_DEPOSIT_MAX pages; the next one is HV_STATUS_NO_RESOURCES
+ * (not INSUFFICIENT_MEMORY: that would tell the parent to deposit more). */
+static uint16_t call_deposit_memory(HvCallCtx *ctx)
+{
+	struct hv_input_deposit_memory hdr;
+	SimPartition *p = ctx->vp->partition;
+	memcpy(&hdr, ctx->in, sizeof hdr);
+	SimChild *c = sim_child_find(ctx->vp, hdr.partition_id);
+	if (!c)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (c->state == SIM_CHILD_FINALIZED)
+		return HV_STATUS_INVALID_PARTITION_STATE;
+	if (!c->deposited)
+		c->deposited = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (uint16_t i = ctx->ctl->rep_start; i < ctx->ctl->rep_count; i++) {
+		uint64_t page;
+		memcpy(&page, ctx->in + sizeof hdr + 8u * i, sizeof page);
+		if (!root_page_ok(p, page) || sim_child_page_deposited(p->machine, page))
+			return HV_STATUS_INVALID_PARAMETER;
+		if (g_hash_table_size(c->deposited) >= SIM_CHILD_DEPOSIT_MAX)
+			return HV_STATUS_NO_RESOURCES;
+		g_hash_table_add(c->deposited, GUINT_TO_POINTER((guint)page));
+		sim_child_note(ctx->vp, c, "page 0x%" G_GINT64_MODIFIER "x deposited", page);
+		ctx->reps_done = i + 1;
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+/* A child that may get or lose VPs and mappings: initialized, not finalized. */
+static uint16_t find_initialized_child(HvCallCtx *ctx, uint64_t id, SimChild **out)
+{
+	SimChild *c = sim_child_find(ctx->vp, id);
+	if (!c)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (c->state != SIM_CHILD_INITIALIZED)
+		return HV_STATUS_INVALID_PARTITION_STATE;
+	*out = c;
+	return HV_STATUS_SUCCESS;
+}
+
+/* CreateVp: the index must be below the model's SIM_CHILD_VP_MAX and, with
+ * a product profile, below its VP limit (sim_profile_check_vps);
+ * otherwise INVALID_VP_INDEX. An index that already has a VP is
+ * OBJECT_IN_USE. RsvdZ and Flags must be zero (INVALID_PARAMETER);
+ * SubnodeType, SubnodeId and ProximityDomainInfo are accepted and ignored
+ * (the model has one NUMA node). */
+static uint16_t call_create_vp(HvCallCtx *ctx)
+{
+	struct hv_input_create_vp in;
+	SimChild *c;
+	memcpy(&in, ctx->in, sizeof in);
+	uint16_t st = find_initialized_child(ctx, in.partition_id, &c);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	if (in.rsvd_z[0] || in.rsvd_z[1] || in.rsvd_z[2] || in.flags != 0)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (in.vp_index >= SIM_CHILD_VP_MAX ||
+	    !sim_profile_check_vps(ctx->vp->partition->machine->config.profile, in.vp_index + 1, NULL))
+		return HV_STATUS_INVALID_VP_INDEX;
+	if (c->vps & (1u << in.vp_index))
+		return HV_STATUS_OBJECT_IN_USE;
+	c->vps |= 1u << in.vp_index;
+	sim_child_note(ctx->vp, c, "VP %u created", in.vp_index);
+	return HV_STATUS_SUCCESS;
+}
+
+/* DeleteVp: an index with no VP is INVALID_VP_INDEX. */
+static uint16_t call_delete_vp(HvCallCtx *ctx)
+{
+	struct hv_input_delete_vp in;
+	SimChild *c;
+	memcpy(&in, ctx->in, sizeof in);
+	uint16_t st = find_initialized_child(ctx, in.partition_id, &c);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	if (in.rsvd_z != 0)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (in.vp_index >= SIM_CHILD_VP_MAX || !(c->vps & (1u << in.vp_index)))
+		return HV_STATUS_INVALID_VP_INDEX;
+	c->vps &= ~(1u << in.vp_index);
+	sim_child_note(ctx->vp, c, "VP %u deleted", in.vp_index);
+	return HV_STATUS_SUCCESS;
+}
+
+#define CHILD_GPA_PAGES (1ull << (VMX_EPT_GPA_BITS - HV_PAGE_SHIFT)) /* what 4-level EPT maps */
+
+static bool child_page_mapped(SimChild *c, uint64_t gpa_page)
+{
+	guint64 key = gpa_page;
+	return c->mapped && g_hash_table_contains(c->mapped, &key);
+}
+
+/* MapGpaPages: rep i maps child page TargetGpaBase + i to the caller's page
+ * list[i] in the child's EPT. Flags: only the permission bits 3:0 are
+ * modelled (special backing, no-overlay, not-cached and unknown bits are
+ * INVALID_PARAMETER), at least one must be set and writable needs readable
+ * (EPT cannot express write-only). Kernel- and user-executable both become
+ * EPT X (no mode-based execute). The header's range must fit the 48-bit
+ * GPA space. A source page must be root RAM, not the hypercall page and not
+ * deposited to a child (deposited pages belong to the hypervisor's pool);
+ * it may be mapped more than once. A target page that is already mapped is
+ * INVALID_PARAMETER. The model bounds a child to SIM_CHILD_MAP_MAX mapped
+ * pages and SIM_CHILD_EPT_TABLES tables: beyond them NO_RESOURCES. */
+static uint16_t call_map_gpa_pages(HvCallCtx *ctx)
+{
+	struct hv_input_map_gpa_pages hdr;
+	SimPartition *p = ctx->vp->partition;
+	SimChild *c;
+	memcpy(&hdr, ctx->in, sizeof hdr);
+	uint16_t st = find_initialized_child(ctx, hdr.target_partition_id, &c);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	uint64_t f = hdr.map_flags;
+	if ((f & ~HV_MAP_GPA_PERMISSIONS_MASK) || f == 0 ||
+	    ((f & HV_MAP_GPA_WRITABLE) && !(f & HV_MAP_GPA_READABLE)))
+		return HV_STATUS_INVALID_PARAMETER;
+	if (hdr.target_gpa_base >= CHILD_GPA_PAGES || ctx->ctl->rep_count > CHILD_GPA_PAGES - hdr.target_gpa_base)
+		return HV_STATUS_INVALID_PARAMETER;
+	unsigned perms = ((f & HV_MAP_GPA_READABLE) ? VMX_EPT_READ : 0) |
+	                 ((f & HV_MAP_GPA_WRITABLE) ? VMX_EPT_WRITE : 0) |
+	                 ((f & (HV_MAP_GPA_KERNEL_EXECUTABLE | HV_MAP_GPA_USER_EXECUTABLE)) ? VMX_EPT_EXEC : 0);
+	for (uint16_t i = ctx->ctl->rep_start; i < ctx->ctl->rep_count; i++) {
+		uint64_t src, dst = hdr.target_gpa_base + i;
+		memcpy(&src, ctx->in + sizeof hdr + 8u * i, sizeof src);
+		if (!root_page_ok(p, src) || sim_child_page_deposited(p->machine, src) || child_page_mapped(c, dst))
+			return HV_STATUS_INVALID_PARAMETER;
+		if (!sim_child_map_page(c, dst, src, perms))
+			return HV_STATUS_NO_RESOURCES;
+		sim_child_note(ctx->vp, c, "GPA 0x%" G_GINT64_MODIFIER "x mapped to 0x%" G_GINT64_MODIFIER "x",
+		               dst << HV_PAGE_SHIFT, src << HV_PAGE_SHIFT);
+		ctx->reps_done = i + 1;
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+/* UnmapGpaPages: rep i unmaps child page TargetGpaBase + i. UnmapFlags
+ * must be 0 (no large pages); the padding after it is ignored. A page that
+ * is not mapped is INVALID_PARAMETER. */
+static uint16_t call_unmap_gpa_pages(HvCallCtx *ctx)
+{
+	struct hv_input_unmap_gpa_pages hdr;
+	SimChild *c;
+	memcpy(&hdr, ctx->in, sizeof hdr);
+	uint16_t st = find_initialized_child(ctx, hdr.target_partition_id, &c);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	if (hdr.unmap_flags != 0 || hdr.target_gpa_base >= CHILD_GPA_PAGES ||
+	    ctx->ctl->rep_count > CHILD_GPA_PAGES - hdr.target_gpa_base)
+		return HV_STATUS_INVALID_PARAMETER;
+	for (uint16_t i = ctx->ctl->rep_start; i < ctx->ctl->rep_count; i++) {
+		uint64_t dst = hdr.target_gpa_base + i;
+		if (!child_page_mapped(c, dst))
+			return HV_STATUS_INVALID_PARAMETER;
+		sim_child_unmap_page(c, dst);
+		sim_child_note(ctx->vp, c, "GPA 0x%" G_GINT64_MODIFIER "x unmapped", dst << HV_PAGE_SHIFT);
+		ctx->reps_done = i + 1;
+	}
+	return HV_STATUS_SUCCESS;
+}
+
 #define PRIV_CREATE_PARTITIONS SIM_PRIV_HV_RIGHTS(HV_PRIV_CREATE_PARTITIONS)
+#define PRIV_MEMORY_POOL SIM_PRIV_HV_RIGHTS(HV_PRIV_ACCESS_MEMORY_POOL)
 
 static const HvCallDef call_table[] = {
 	{ HVCALL_NOTIFY_LONG_SPIN_WAIT, HVC_FAST | HVC_MEMORY, 0, 8, 0, 0, 0, call_notify_long_spin_wait },
@@ -252,6 +441,16 @@ static const HvCallDef call_table[] = {
 	{ HVCALL_GET_PARTITION_PROPERTY, HVC_MEMORY, PRIV_CREATE_PARTITIONS,
 	  sizeof(struct hv_input_get_partition_property), 0, sizeof(struct hv_output_get_partition_property), 0,
 	  call_get_partition_property },
+	{ HVCALL_DEPOSIT_MEMORY, HVC_REP | HVC_MEMORY, PRIV_MEMORY_POOL,
+	  sizeof(struct hv_input_deposit_memory), 8, 0, 0, call_deposit_memory },
+	{ HVCALL_CREATE_VP, HVC_MEMORY, PRIV_CREATE_PARTITIONS,
+	  sizeof(struct hv_input_create_vp), 0, 0, 0, call_create_vp },
+	{ HVCALL_DELETE_VP, HVC_MEMORY, PRIV_CREATE_PARTITIONS,
+	  sizeof(struct hv_input_delete_vp), 0, 0, 0, call_delete_vp },
+	{ HVCALL_MAP_GPA_PAGES, HVC_REP | HVC_MEMORY, PRIV_CREATE_PARTITIONS,
+	  sizeof(struct hv_input_map_gpa_pages), 8, 0, 0, call_map_gpa_pages },
+	{ HVCALL_UNMAP_GPA_PAGES, HVC_REP | HVC_MEMORY, PRIV_CREATE_PARTITIONS,
+	  sizeof(struct hv_input_unmap_gpa_pages), 0, 0, 0, call_unmap_gpa_pages },
 };
 
 static const HvCallDef *find_call(uint16_t code)

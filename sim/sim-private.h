@@ -234,8 +234,9 @@ struct SimPartition {
 
 /* ---- Child partitions (hv-partition.c) ----------------------------------------
  * A partition created with HvCallCreatePartition. For now it is hypervisor
- * bookkeeping only: no memory, no VPs, never scheduled (it is not in the
- * machine's `partitions` list). Later steps hang memory, VPs and ports on it. */
+ * bookkeeping only: deposited pages, VP slots and a GPA map (EPT), but never
+ * scheduled (it is not in the machine's `partitions` list). Later steps run
+ * its VPs and hang ports on it. */
 #define SIM_CHILD_MAX 16u          /* live children per machine: the model's fixed memory pool */
 
 typedef struct SimChild {
@@ -243,7 +244,27 @@ typedef struct SimChild {
 	uint32_t parent;           /* id of the partition that created it */
 	SimChildState state;       /* CREATED .. FINALIZED; DELETED children are freed */
 	struct hv_input_create_partition create; /* the creation input, as given */
+	/* DepositMemory: root page numbers given to this child's pool, as a
+	 * set (GUINT_TO_POINTER of the page number; root RAM is far below
+	 * 2^44 bytes so a page number fits 32 bits). At most
+	 * SIM_CHILD_DEPOSIT_MAX; freed (given back) when the child is deleted. */
+	GHashTable *deposited;
+	/* CreateVp: bit i set = VP i exists (i < SIM_CHILD_VP_MAX). */
+	uint32_t vps;
+	/* MapGpaPages: the child's EPT. Tables live in `ept_arena`, whose
+	 * "host physical" space starts at SIM_CHILD_EPT_BASE; leaf SPAs are
+	 * root GPAs. `mapped`: child GPA page -> root page, one per leaf. */
+	guint8 *ept_arena;         /* SIM_CHILD_EPT_TABLES pages, NULL until the first map */
+	guint ept_used;            /* tables handed out (the PML4 is table 0) */
+	uint64_t eptp;             /* 4-level, WB; 0 until the first map */
+	GHashTable *mapped;        /* of child page (guint64*) -> root page (guint64*) */
 } SimChild;
+
+#define SIM_CHILD_DEPOSIT_MAX 4096u /* deposited pages per child (then NO_RESOURCES) */
+#define SIM_CHILD_VP_MAX      4u    /* VP indexes 0..3 without a profile */
+#define SIM_CHILD_EPT_TABLES  64u   /* EPT tables per child (256 KiB arena) */
+#define SIM_CHILD_EPT_BASE    0x1000ull /* SPA of arena table 0 (0 means "no table") */
+#define SIM_CHILD_MAP_MAX     4096u /* mapped pages per child (then NO_RESOURCES) */
 
 /* ---- Machine ---------------------------------------------------------------- */
 struct SimMachine {
@@ -341,6 +362,18 @@ SimChild *sim_child_find(SimVp *caller, uint64_t id);
 /* Moves a child to `state` and emits the event; DELETED also frees it. */
 void sim_child_set_state(SimVp *caller, SimChild *c, SimChildState state);
 void sim_machine_children_free(SimMachine *m);
+/* Emits a `child` event about `c` (its state unchanged) with `fmt` as text. */
+void sim_child_note(SimVp *caller, const SimChild *c, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* True if root page `page` is deposited to any live child of the machine. */
+bool sim_child_page_deposited(SimMachine *m, uint64_t page);
+/* The host memory the child's EPT tables live in (for vmx_ept_*). */
+void sim_child_ept_mem(SimChild *c, VmxEptMem *mem);
+/* Maps child GPA page `gpa_page` to root page `root_page` with EPT
+ * permissions `perms`; false when the arena or the map limit is full. */
+bool sim_child_map_page(SimChild *c, uint64_t gpa_page, uint64_t root_page, unsigned perms);
+void sim_child_unmap_page(SimChild *c, uint64_t gpa_page);
+/* Drops the VPs and the GPA mappings (FinalizePartition's teardown). */
+void sim_child_teardown(SimChild *c);
 
 /* ---- SynIC (hv-synic.c) ------------------------------------------------------- */
 /* Puts the SynIC of a new VP in its reset state (every SINT masked). */

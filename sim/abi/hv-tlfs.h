@@ -328,4 +328,61 @@ _Static_assert(sizeof(struct hv_input_partition_id) == 8, "a PartitionId input i
 _Static_assert(sizeof(struct hv_input_get_partition_property) == 16, "GetPartitionProperty input is 16 bytes");
 _Static_assert(sizeof(struct hv_output_get_partition_property) == 8, "GetPartitionProperty output is 8 bytes");
 
+/* HvCallDepositMemory (rep): 0:8 PartitionId, then one u64 page number per
+ * rep. No output. */
+struct hv_input_deposit_memory {
+	uint64_t partition_id;
+	/* uint64_t gpa_page_list[rep_count]; */
+};
+
+/* HvCallCreateVp: 40 bytes, no output. RsvdZ and Flags must be zero. */
+struct hv_input_create_vp {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint8_t rsvd_z[3];
+	uint8_t subnode_type;
+	uint64_t subnode_id;
+	uint64_t proximity_domain_info;
+	uint64_t flags;
+};
+
+/* HvCallDeleteVp: 16 bytes, no output. */
+struct hv_input_delete_vp {
+	uint64_t partition_id;
+	uint32_t vp_index;
+	uint32_t rsvd_z;
+};
+
+/* HvCallMapGpaPages (rep): 24-byte header, then one u64 source page number
+ * (a page of the caller's GPA space) per rep. No output. */
+struct hv_input_map_gpa_pages {
+	uint64_t target_partition_id;
+	uint64_t target_gpa_base;      /* page number in the target's GPA space */
+	uint64_t map_flags;            /* HV_MAP_GPA_* */
+	/* uint64_t source_gpa_page_list[rep_count]; */
+};
+
+/* HvCallUnmapGpaPages (rep): 0:8 TargetPartitionId, 8:8 TargetGpaBase,
+ * 16:4 UnmapFlags (20 bytes, read as 24: the last 4 are padding). One rep
+ * per page, no per-rep input, no output. */
+struct hv_input_unmap_gpa_pages {
+	uint64_t target_partition_id;
+	uint64_t target_gpa_base;
+	uint32_t unmap_flags;
+	uint32_t padding;
+};
+
+/* HV_MAP_GPA_FLAGS (facts §3.6). */
+#define HV_MAP_GPA_READABLE           0x1ull
+#define HV_MAP_GPA_WRITABLE           0x2ull
+#define HV_MAP_GPA_KERNEL_EXECUTABLE  0x4ull
+#define HV_MAP_GPA_USER_EXECUTABLE    0x8ull
+#define HV_MAP_GPA_PERMISSIONS_MASK   0xFull
+
+_Static_assert(sizeof(struct hv_input_deposit_memory) == 8, "DepositMemory header is 8 bytes");
+_Static_assert(sizeof(struct hv_input_create_vp) == 40, "CreateVp input is 40 bytes");
+_Static_assert(sizeof(struct hv_input_delete_vp) == 16, "DeleteVp input is 16 bytes");
+_Static_assert(sizeof(struct hv_input_map_gpa_pages) == 24, "MapGpaPages header is 24 bytes");
+_Static_assert(sizeof(struct hv_input_unmap_gpa_pages) == 24, "UnmapGpaPages header is 24 bytes (20 + pad)");
+
 #endif /* HVSIM_ABI_HV_TLFS_H */

@@ -2,7 +2,9 @@
  * (hv-hypercall.c, hv-partition.c): who may call them (the late-launched
  * root partition, not a guest that started under the hypervisor), child ids,
  * the life cycle created -> initialized -> finalized -> deleted, every bad
- * input the calls must refuse, and the `child` event stream.
+ * input the calls must refuse, and the `child` event stream; then the
+ * child's resources: DepositMemory, CreateVp/DeleteVp (with the profiles'
+ * VP limits) and Map/UnmapGpaPages read back through the child's EPT.
  * Host test program (GLib test framework). Statuses and layouts are typed
  * in from shared/reference/hyperv-facts.md §1.3 and §3.4-3.7.
  *
@@ -561,6 +563,366 @@ static void test_json(void)
 	g_assert_cmpstr(sim_event_type_name(SIM_EV_CHILD), ==, "child");
 }
 
+/* ==== child resources: DepositMemory, CreateVp/DeleteVp, Map/UnmapGpaPages ===== */
+
+#define PG(gpa) ((uint64_t)(gpa) >> 12)
+
+/* A rep call: like call_raw, but returns the reps completed in *reps. */
+static uint16_t call_rep(Harness *h, uint16_t code, uint16_t count, uint16_t start, uint16_t *reps)
+{
+	guint first = h->events->len;
+	harness_set_reg(h, SIM_REG_RCX, code | REP(count) | ((uint64_t)start << 48));
+	harness_set_reg(h, SIM_REG_RDX, IN_GPA);
+	harness_set_reg(h, SIM_REG_R8, OUT_GPA);
+	g_assert_cmpint(harness_exit(h, VMX_EXIT_VMCALL, 3), ==, SIM_RESUME_NEXT);
+	harness_assert_no_injection(h);
+	uint64_t rax = harness_reg(h, SIM_REG_RAX);
+	g_assert_cmpuint(harness_count_from(h, first, SIM_EV_HYPERCALL), ==, 1);
+	g_assert_cmphex((rax >> 16) & 0xFFFF, ==, 0);
+	*reps = (uint16_t)((rax >> 32) & 0xFFF);
+	return (uint16_t)rax;
+}
+
+/* Header of `hdr_len` bytes, then the u64 list. */
+static uint16_t rep_list(Harness *h, uint16_t code, const void *hdr, gsize hdr_len,
+                         const uint64_t *list, uint16_t n, uint16_t *reps)
+{
+	guint8 in[HV_PAGE_SIZE];
+	memset(in, 0, sizeof in);
+	memcpy(in, hdr, hdr_len);
+	memcpy(in + hdr_len, list, 8u * n);
+	write_in(h, in, hdr_len + 8u * n);
+	return call_rep(h, code, n, 0, reps);
+}
+
+static uint16_t deposit(Harness *h, uint64_t id, const uint64_t *pages, uint16_t n, uint16_t *reps)
+{
+	return rep_list(h, HVCALL_DEPOSIT_MEMORY, &id, 8, pages, n, reps);
+}
+
+static uint16_t map(Harness *h, uint64_t id, uint64_t base, uint64_t flags, const uint64_t *src,
+                    uint16_t n, uint16_t *reps)
+{
+	uint64_t hdr[3] = { id, base, flags };
+	return rep_list(h, HVCALL_MAP_GPA_PAGES, hdr, sizeof hdr, src, n, reps);
+}
+
+static uint16_t unmap(Harness *h, uint64_t id, uint64_t base, uint32_t flags, uint16_t n, uint16_t *reps)
+{
+	guint8 in[24];
+	memset(in, 0, sizeof in);
+	memcpy(in, &id, 8);
+	memcpy(in + 8, &base, 8);
+	memcpy(in + 16, &flags, 4);
+	write_in(h, in, sizeof in);
+	return call_rep(h, HVCALL_UNMAP_GPA_PAGES, n, 0, reps);
+}
+
+static uint16_t vp_call(Harness *h, uint16_t code, uint64_t id, uint32_t index, guint patch_off, guint8 patch_val)
+{
+	guint8 in[40];
+	memset(in, 0, sizeof in);
+	memcpy(in, &id, 8);
+	memcpy(in + 8, &index, 4);
+	if (patch_off)
+		in[patch_off] = patch_val;
+	write_in(h, in, code == HVCALL_CREATE_VP ? 40 : 16);
+	return call_raw(h, code, IN_GPA, OUT_GPA);
+}
+
+static uint64_t initialized_child(Harness *h)
+{
+	uint64_t id = create_ok(h);
+	g_assert_cmphex(id_call(h, HVCALL_INITIALIZE_PARTITION, id), ==, HV_STATUS_SUCCESS);
+	return id;
+}
+
+static void test_deposit(void)
+{
+	Harness h;
+	init_root(&h, SIM_VENDOR_INTEL);
+	uint64_t a = create_ok(&h);          /* deposits are allowed before Initialize */
+	uint64_t b = initialized_child(&h);
+	uint64_t fin = initialized_child(&h);
+	g_assert_cmphex(id_call(&h, HVCALL_FINALIZE_PARTITION, fin), ==, HV_STATUS_SUCCESS);
+	uint16_t reps;
+
+	guint first = h.events->len;
+	uint64_t good[] = { PG(0x300000), PG(0x301000) };
+	g_assert_cmphex(deposit(&h, a, good, 2, &reps), ==, HV_STATUS_SUCCESS);
+	g_assert_cmpuint(reps, ==, 2);
+	g_assert_cmpuint(g_hash_table_size(child_object(&h, a)->deposited), ==, 2);
+	g_assert_cmpuint(harness_count_from(&h, first, SIM_EV_CHILD), ==, 2);
+	const SimEvent *ev = harness_last_from(&h, first, SIM_EV_CHILD);
+	g_assert_cmpuint(ev->u.child.child, ==, a);
+	g_assert_cmpint(ev->u.child.state, ==, SIM_CHILD_CREATED);
+	g_assert_nonnull(strstr(ev->text, "page 0x301 deposited"));
+
+	static const struct {
+		const char *name;
+		int target;               /* 0 = a, 1 = b, 2 = finalized, 3 = never allocated */
+		uint64_t page;
+		uint16_t status;
+	} bad[] = {
+		{ "unknown id", 3, PG(0x310000), HV_STATUS_INVALID_PARTITION_ID },
+		{ "finalized", 2, PG(0x310000), HV_STATUS_INVALID_PARTITION_STATE },
+		{ "beyond RAM", 1, PG(MEM_END), HV_STATUS_INVALID_PARAMETER },
+		{ "huge page number", 1, UINT64_MAX, HV_STATUS_INVALID_PARAMETER },
+		{ "hypercall page", 1, PG(HCPAGE_GPA), HV_STATUS_INVALID_PARAMETER },
+		{ "deposited to another child", 1, PG(0x300000), HV_STATUS_INVALID_PARAMETER },
+		{ "deposited to the same child", 0, PG(0x301000), HV_STATUS_INVALID_PARAMETER },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		uint64_t ids[] = { a, b, fin, 77 };
+		first = h.events->len;
+		g_test_message("deposit: %s", bad[i].name);
+		g_assert_cmphex(deposit(&h, ids[bad[i].target], &bad[i].page, 1, &reps), ==, bad[i].status);
+		g_assert_cmpuint(reps, ==, 0);
+		g_assert_cmpuint(harness_count_from(&h, first, SIM_EV_CHILD), ==, 0);
+	}
+	g_assert_cmpuint(g_hash_table_size(child_object(&h, a)->deposited), ==, 2);
+
+	/* A bad rep stops the call; the reps before it stay done. */
+	uint64_t partial[] = { PG(0x310000), PG(MEM_END), PG(0x311000) };
+	g_assert_cmphex(deposit(&h, b, partial, 3, &reps), ==, HV_STATUS_INVALID_PARAMETER);
+	g_assert_cmpuint(reps, ==, 1);
+	g_assert_cmpuint(g_hash_table_size(child_object(&h, b)->deposited), ==, 1);
+
+	/* The pool bound: SIM_CHILD_DEPOSIT_MAX pages, then NO_RESOURCES. */
+	SimChild *cb = child_object(&h, b);
+	for (guint pg = 0; g_hash_table_size(cb->deposited) < SIM_CHILD_DEPOSIT_MAX; pg++)
+		g_hash_table_add(cb->deposited, GUINT_TO_POINTER(0x80000000u + pg));
+	uint64_t one = PG(0x320000);
+	g_assert_cmphex(deposit(&h, b, &one, 1, &reps), ==, HV_STATUS_NO_RESOURCES);
+	g_assert_cmpuint(reps, ==, 0);
+
+	/* Deleting a child gives its pages back: they can be deposited again. */
+	g_assert_cmphex(id_call(&h, HVCALL_FINALIZE_PARTITION, a), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(deposit(&h, a, good, 1, &reps), ==, HV_STATUS_INVALID_PARTITION_STATE);
+	g_assert_cmphex(id_call(&h, HVCALL_DELETE_PARTITION, a), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(deposit(&h, a, good, 1, &reps), ==, HV_STATUS_INVALID_PARTITION_ID);
+	uint64_t c2 = create_ok(&h);
+	/* A continued call (start index 1) deposits only the reps from there. */
+	guint8 in[24];
+	memcpy(in, &c2, 8);
+	memcpy(in + 8, good, 16);
+	write_in(&h, in, sizeof in);
+	g_assert_cmphex(call_rep(&h, HVCALL_DEPOSIT_MEMORY, 2, 1, &reps), ==, HV_STATUS_SUCCESS);
+	g_assert_cmpuint(reps, ==, 2);
+	g_assert_cmpuint(g_hash_table_size(child_object(&h, c2)->deposited), ==, 1);
+	g_assert_true(g_hash_table_contains(child_object(&h, c2)->deposited, GUINT_TO_POINTER(0x301u)));
+	g_assert_cmphex(deposit(&h, c2, good, 1, &reps), ==, HV_STATUS_SUCCESS);
+	harness_fini(&h);
+}
+
+static void test_deposit_denied(void)
+{
+	Harness h;
+	init_guest(&h);
+	uint64_t page = PG(0x300000);
+	uint16_t reps;
+	g_assert_cmphex(deposit(&h, 2, &page, 1, &reps), ==, HV_STATUS_ACCESS_DENIED);
+	uint64_t hdr[3] = { 2, 0x10, 1 };
+	g_assert_cmphex(rep_list(&h, HVCALL_MAP_GPA_PAGES, hdr, sizeof hdr, &page, 1, &reps), ==,
+	                HV_STATUS_ACCESS_DENIED);
+	g_assert_cmphex(vp_call(&h, HVCALL_CREATE_VP, 2, 0, 0, 0), ==, HV_STATUS_ACCESS_DENIED);
+	harness_fini(&h);
+}
+
+static void test_vps(void)
+{
+	Harness h;
+	init_root(&h, SIM_VENDOR_INTEL);
+	uint64_t created = create_ok(&h);
+	uint64_t id = initialized_child(&h);
+	SimChild *c = child_object(&h, id);
+
+	guint first = h.events->len;
+	for (uint32_t i = 0; i < 4; i++)
+		g_assert_cmphex(vp_call(&h, HVCALL_CREATE_VP, id, i, 0, 0), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(c->vps, ==, 0xF);
+	g_assert_cmpuint(harness_count_from(&h, first, SIM_EV_CHILD), ==, 4);
+	g_assert_nonnull(strstr(harness_event(&h, first + 1)->text, "VP 0 created"));
+
+	static const struct {
+		const char *name;
+		uint16_t code;
+		int target;              /* 0 = initialized, 1 = created only, 2 = unknown */
+		uint32_t index;
+		guint patch_off;
+		guint8 patch_val;
+		uint16_t status;
+	} bad[] = {
+		{ "duplicate", HVCALL_CREATE_VP, 0, 2, 0, 0, HV_STATUS_OBJECT_IN_USE },
+		{ "index 4", HVCALL_CREATE_VP, 0, 4, 0, 0, HV_STATUS_INVALID_VP_INDEX },
+		{ "index ANY", HVCALL_CREATE_VP, 0, 0xFFFFFFFF, 0, 0, HV_STATUS_INVALID_VP_INDEX },
+		{ "rsvd 12", HVCALL_CREATE_VP, 0, 2, 12, 1, HV_STATUS_INVALID_PARAMETER },
+		{ "rsvd 14", HVCALL_CREATE_VP, 0, 2, 14, 0x80, HV_STATUS_INVALID_PARAMETER },
+		{ "flags", HVCALL_CREATE_VP, 0, 2, 32, 1, HV_STATUS_INVALID_PARAMETER },
+		{ "flags high", HVCALL_CREATE_VP, 0, 2, 39, 0x80, HV_STATUS_INVALID_PARAMETER },
+		{ "not initialized", HVCALL_CREATE_VP, 1, 0, 0, 0, HV_STATUS_INVALID_PARTITION_STATE },
+		{ "unknown id", HVCALL_CREATE_VP, 2, 0, 0, 0, HV_STATUS_INVALID_PARTITION_ID },
+		{ "delete rsvd", HVCALL_DELETE_VP, 0, 1, 12, 1, HV_STATUS_INVALID_PARAMETER },
+		{ "delete index 4", HVCALL_DELETE_VP, 0, 4, 0, 0, HV_STATUS_INVALID_VP_INDEX },
+		{ "delete not initialized", HVCALL_DELETE_VP, 1, 0, 0, 0, HV_STATUS_INVALID_PARTITION_STATE },
+		{ "delete unknown id", HVCALL_DELETE_VP, 2, 0, 0, 0, HV_STATUS_INVALID_PARTITION_ID },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		uint64_t ids[] = { id, created, 77 };
+		g_test_message("vp: %s", bad[i].name);
+		first = h.events->len;
+		g_assert_cmphex(vp_call(&h, bad[i].code, ids[bad[i].target], bad[i].index, bad[i].patch_off,
+		                        bad[i].patch_val), ==, bad[i].status);
+		g_assert_cmpuint(harness_count_from(&h, first, SIM_EV_CHILD), ==, 0);
+		g_assert_cmphex(c->vps, ==, 0xF);
+	}
+	/* SubnodeType, SubnodeId and ProximityDomainInfo are accepted. */
+	g_assert_cmphex(vp_call(&h, HVCALL_DELETE_VP, id, 1, 0, 0), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(vp_call(&h, HVCALL_DELETE_VP, id, 1, 0, 0), ==, HV_STATUS_INVALID_VP_INDEX);
+	g_assert_cmphex(c->vps, ==, 0xD);
+	g_assert_cmphex(vp_call(&h, HVCALL_CREATE_VP, id, 1, 15, 3), ==, HV_STATUS_SUCCESS);
+	/* Finalize deletes the remaining VPs. */
+	g_assert_cmphex(id_call(&h, HVCALL_FINALIZE_PARTITION, id), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(c->vps, ==, 0);
+	g_assert_cmphex(vp_call(&h, HVCALL_CREATE_VP, id, 0, 0, 0), ==, HV_STATUS_INVALID_PARTITION_STATE);
+	harness_fini(&h);
+}
+
+static void vp_limit(const char *profile, uint32_t limit)
+{
+	Harness h;
+	init_root(&h, SIM_VENDOR_INTEL);
+	h.m->config.profile = sim_profile_find(profile);
+	g_assert_nonnull(h.m->config.profile);
+	uint64_t id = initialized_child(&h);
+	for (uint32_t i = 0; i < limit; i++)
+		g_assert_cmphex(vp_call(&h, HVCALL_CREATE_VP, id, i, 0, 0), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(vp_call(&h, HVCALL_CREATE_VP, id, limit, 0, 0), ==, HV_STATUS_INVALID_VP_INDEX);
+	harness_fini(&h);
+}
+
+static void test_vp_limit_vs2005(void) { vp_limit("virtual-server-2005", 1); }
+static void test_vp_limit_hyperv2008(void) { vp_limit("hyperv-2008", 4); }
+
+static void assert_translate(SimChild *c, uint64_t gpa, unsigned access, int want, uint64_t spa)
+{
+	VmxEptMem mem;
+	VmxEptResult r;
+	sim_child_ept_mem(c, &mem);
+	g_assert_cmpint(vmx_ept_translate(&mem, c->eptp, gpa, access, &r), ==, want);
+	if (want == VMX_EPT_OK) {
+		g_assert_cmphex(r.spa, ==, spa);
+		g_assert_cmphex(r.page_size, ==, 0x1000);
+	}
+}
+
+static void test_map(void)
+{
+	Harness h;
+	init_root(&h, SIM_VENDOR_INTEL);
+	uint64_t created = create_ok(&h);
+	uint64_t id = initialized_child(&h);
+	SimChild *c = child_object(&h, id);
+	uint16_t reps;
+	uint64_t dep = PG(0x380000);
+	g_assert_cmphex(deposit(&h, created, &dep, 1, &reps), ==, HV_STATUS_SUCCESS);
+
+	guint first = h.events->len;
+	uint64_t rw[] = { PG(0x300000), PG(0x301000), PG(0x302000) };
+	g_assert_cmphex(map(&h, id, 0x10, 0x3, rw, 3, &reps), ==, HV_STATUS_SUCCESS);
+	g_assert_cmpuint(reps, ==, 3);
+	g_assert_cmpuint(harness_count_from(&h, first, SIM_EV_CHILD), ==, 3);
+	g_assert_nonnull(strstr(harness_event(&h, first + 1)->text, "GPA 0x10000 mapped to 0x300000"));
+	g_assert_cmphex(c->eptp & 0x3F, ==, VMX_EPTP_WALK_4 | VMX_EPT_MT_WB);
+	assert_translate(c, 0x11123, VMX_EPT_ACCESS_READ, VMX_EPT_OK, 0x301123);
+	assert_translate(c, 0x12FF8, VMX_EPT_ACCESS_WRITE, VMX_EPT_OK, 0x302FF8);
+	assert_translate(c, 0x10000, VMX_EPT_ACCESS_EXEC, VMX_EPT_VIOLATION, 0);
+	assert_translate(c, 0x13000, VMX_EPT_ACCESS_READ, VMX_EPT_VIOLATION, 0);
+
+	/* Read + kernel-execute; user-execute alone; the same source twice. */
+	uint64_t rx = PG(0x303000);
+	g_assert_cmphex(map(&h, id, 0x20, 0x5, &rx, 1, &reps), ==, HV_STATUS_SUCCESS);
+	assert_translate(c, 0x20000, VMX_EPT_ACCESS_EXEC, VMX_EPT_OK, 0x303000);
+	assert_translate(c, 0x20000, VMX_EPT_ACCESS_READ, VMX_EPT_OK, 0x303000);
+	assert_translate(c, 0x20000, VMX_EPT_ACCESS_WRITE, VMX_EPT_VIOLATION, 0);
+	g_assert_cmphex(map(&h, id, 0x21, 0x8, &rx, 1, &reps), ==, HV_STATUS_SUCCESS);
+	assert_translate(c, 0x21000, VMX_EPT_ACCESS_EXEC, VMX_EPT_OK, 0x303000);
+	assert_translate(c, 0x21000, VMX_EPT_ACCESS_READ, VMX_EPT_VIOLATION, 0);
+	/* A high GPA needs tables of its own. */
+	g_assert_cmphex(map(&h, id, PG(0x7FFFFFFFF000ull), 0x1, &rx, 1, &reps), ==, HV_STATUS_SUCCESS);
+	assert_translate(c, 0x7FFFFFFFF010ull, VMX_EPT_ACCESS_READ, VMX_EPT_OK, 0x303010);
+	guint mapped = g_hash_table_size(c->mapped);
+
+	static const struct {
+		const char *name;
+		int target;             /* 0 = initialized, 1 = created only, 2 = unknown */
+		uint64_t base, flags, src;
+		uint16_t status;
+	} bad[] = {
+		{ "overlap", 0, 0x12, 0x3, PG(0x304000), HV_STATUS_INVALID_PARAMETER },
+		{ "flags 0", 0, 0x30, 0x0, PG(0x304000), HV_STATUS_INVALID_PARAMETER },
+		{ "write only", 0, 0x30, 0x2, PG(0x304000), HV_STATUS_INVALID_PARAMETER },
+		{ "no-access backing", 0, 0x30, 0x10001, PG(0x304000), HV_STATUS_INVALID_PARAMETER },
+		{ "not cached", 0, 0x30, 0x200001, PG(0x304000), HV_STATUS_INVALID_PARAMETER },
+		{ "flag bit 4", 0, 0x30, 0x11, PG(0x304000), HV_STATUS_INVALID_PARAMETER },
+		{ "GPA beyond 48 bits", 0, PG(1ull << 48), 0x1, PG(0x304000), HV_STATUS_INVALID_PARAMETER },
+		{ "source beyond RAM", 0, 0x30, 0x1, PG(MEM_END), HV_STATUS_INVALID_PARAMETER },
+		{ "source huge", 0, 0x30, 0x1, UINT64_MAX, HV_STATUS_INVALID_PARAMETER },
+		{ "source hypercall page", 0, 0x30, 0x1, PG(HCPAGE_GPA), HV_STATUS_INVALID_PARAMETER },
+		{ "source deposited", 0, 0x30, 0x1, PG(0x380000), HV_STATUS_INVALID_PARAMETER },
+		{ "not initialized", 1, 0x30, 0x1, PG(0x304000), HV_STATUS_INVALID_PARTITION_STATE },
+		{ "unknown id", 2, 0x30, 0x1, PG(0x304000), HV_STATUS_INVALID_PARTITION_ID },
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(bad); i++) {
+		uint64_t ids[] = { id, created, 77 };
+		g_test_message("map: %s", bad[i].name);
+		first = h.events->len;
+		g_assert_cmphex(map(&h, ids[bad[i].target], bad[i].base, bad[i].flags, &bad[i].src, 1, &reps), ==,
+		                bad[i].status);
+		g_assert_cmpuint(reps, ==, 0);
+		g_assert_cmpuint(harness_count_from(&h, first, SIM_EV_CHILD), ==, 0);
+		g_assert_cmpuint(g_hash_table_size(c->mapped), ==, mapped);
+	}
+	/* The overlap left the old mapping alone. */
+	assert_translate(c, 0x12000, VMX_EPT_ACCESS_WRITE, VMX_EPT_OK, 0x302000);
+	assert_translate(c, 0x30000, VMX_EPT_ACCESS_READ, VMX_EPT_VIOLATION, 0);
+	g_assert_null(child_object(&h, created)->mapped);
+
+	/* The range must fit 48 bits as a whole; a bad rep keeps the ones before. */
+	uint64_t two[] = { PG(0x304000), PG(0x305000) };
+	g_assert_cmphex(map(&h, id, PG(0xFFFFFFFFF000ull), 0x1, two, 2, &reps), ==, HV_STATUS_INVALID_PARAMETER);
+	g_assert_cmpuint(reps, ==, 0);
+	uint64_t partial[] = { PG(0x304000), PG(MEM_END) };
+	g_assert_cmphex(map(&h, id, 0x30, 0x1, partial, 2, &reps), ==, HV_STATUS_INVALID_PARAMETER);
+	g_assert_cmpuint(reps, ==, 1);
+	assert_translate(c, 0x30000, VMX_EPT_ACCESS_READ, VMX_EPT_OK, 0x304000);
+	assert_translate(c, 0x31000, VMX_EPT_ACCESS_READ, VMX_EPT_VIOLATION, 0);
+
+	/* UnmapGpaPages. */
+	first = h.events->len;
+	g_assert_cmphex(unmap(&h, id, 0x10, 0, 3, &reps), ==, HV_STATUS_SUCCESS);
+	g_assert_cmpuint(reps, ==, 3);
+	g_assert_cmpuint(harness_count_from(&h, first, SIM_EV_CHILD), ==, 3);
+	assert_translate(c, 0x11000, VMX_EPT_ACCESS_READ, VMX_EPT_VIOLATION, 0);
+	g_assert_cmphex(unmap(&h, id, 0x10, 0, 1, &reps), ==, HV_STATUS_INVALID_PARAMETER);
+	g_assert_cmpuint(reps, ==, 0);
+	g_assert_cmphex(unmap(&h, id, 0x20, 1, 1, &reps), ==, HV_STATUS_INVALID_PARAMETER);
+	assert_translate(c, 0x20000, VMX_EPT_ACCESS_EXEC, VMX_EPT_OK, 0x303000);
+	g_assert_cmphex(unmap(&h, id, 0x20, 0, 3, &reps), ==, HV_STATUS_INVALID_PARAMETER);
+	g_assert_cmpuint(reps, ==, 2);
+	g_assert_cmphex(unmap(&h, created, 0x20, 0, 1, &reps), ==, HV_STATUS_INVALID_PARTITION_STATE);
+	/* Unmapped pages can be mapped again. */
+	g_assert_cmphex(map(&h, id, 0x10, 0x7, rw, 1, &reps), ==, HV_STATUS_SUCCESS);
+	assert_translate(c, 0x10000, VMX_EPT_ACCESS_EXEC, VMX_EPT_OK, 0x300000);
+
+	/* Finalize drops the GPA map. */
+	g_assert_cmphex(id_call(&h, HVCALL_FINALIZE_PARTITION, id), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(c->eptp, ==, 0);
+	g_assert_cmpuint(g_hash_table_size(c->mapped), ==, 0);
+	g_assert_cmphex(map(&h, id, 0x10, 0x1, rw, 1, &reps), ==, HV_STATUS_INVALID_PARTITION_STATE);
+	harness_fini(&h);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -578,5 +940,11 @@ int main(int argc, char **argv)
 		g_test_add_data_func(path, &bad_rows[i], test_bad_input);
 	}
 	g_test_add_func("/sim/partition/json", test_json);
+	g_test_add_func("/sim/partition/deposit", test_deposit);
+	g_test_add_func("/sim/partition/deposit-denied", test_deposit_denied);
+	g_test_add_func("/sim/partition/vps", test_vps);
+	g_test_add_func("/sim/partition/vp-limit/virtual-server-2005", test_vp_limit_vs2005);
+	g_test_add_func("/sim/partition/vp-limit/hyperv-2008", test_vp_limit_hyperv2008);
+	g_test_add_func("/sim/partition/map", test_map);
 	return g_test_run();
 }
