@@ -234,7 +234,8 @@ static void build_boot_area(SimPartition *p, const SimImageInfo *img, SimBootSta
 	bi.magic = HVSIM_BOOT_MAGIC;
 	bi.version = HVSIM_BOOT_VERSION;
 	bi.flags = (m->config.quiet_guest ? HVSIM_BOOT_FLAG_QUIET : 0) |
-	           (p->hv_active ? 0 : HVSIM_BOOT_FLAG_LATE_LAUNCH);
+	           (p->hv_active ? 0 : HVSIM_BOOT_FLAG_LATE_LAUNCH) |
+	           (m->config.bad_input ? HVSIM_BOOT_FLAG_BAD_INPUT : 0);
 	bi.memory_size = p->mem.size;
 	bi.image_start = img->lowest;
 	bi.image_end = img->highest;

@@ -26,6 +26,7 @@ typedef struct SimConfig {
 	gboolean quiet_guest;   /* boot-info flag: guests print little */
 	uint64_t stuck_slices;  /* identical-state slices before "stuck" (0 = default) */
 	gboolean late_launch;   /* power on with no hypervisor; the guest's hvboot launches it */
+	gboolean bad_input;     /* boot-info flag BAD_INPUT: the kernel tests bad hypercalls */
 	gboolean no_virtualization; /* the CPU model lacks VT-x / AMD-V (hvboot must refuse) */
 	const SimProfile *profile; /* product limits (sim-profile.h); NULL = none */
 } SimConfig;

@@ -11,11 +11,14 @@
 static const SimScenario scenarios[] = {
 	{ "hello", "hello.elf",
 	  "one partition: the mini kernel detects the hypervisor, makes hypercalls, runs two ring 3 programs (one is killed), idles in HLT and powers off",
-	  FALSE },
+	  FALSE, FALSE },
 	{ "boot", "hello.elf",
 	  "late launch: the same kernel boots with no hypervisor, its hvboot stage checks CPUID for VT-x/AMD-V and launches hvix64/hvax64, and it continues as a partition above it (the first part of the boot story; child partitions come later)",
-	  TRUE },
-	{ NULL, NULL, NULL, FALSE },
+	  TRUE, FALSE },
+	{ "badcalls", "badcalls.elf",
+	  "late launch, then a ring 0 self-test: the kernel makes partition-management hypercalls with bad input (unknown ids, wrong states, reserved bits, misaligned blocks, bad pages, VP indexes, map flags), checks each TLFS status and powers off",
+	  TRUE, TRUE },
+	{ NULL, NULL, NULL, FALSE, FALSE },
 };
 
 const SimScenario *sim_scenarios(void)
@@ -53,6 +56,8 @@ SimPartition *sim_load_scenario_or_image(SimMachine *m, const char *what, GError
 		name = sc->name;
 		if (sc->late_launch)
 			m->config.late_launch = TRUE;
+		if (sc->bad_input)
+			m->config.bad_input = TRUE;
 	} else {
 		g_autoptr(GError) e = NULL;
 		g_autofree char *contents = NULL;

@@ -15,6 +15,7 @@ typedef struct SimScenario {
 	const char *image;        /* resource name under /org/hvsim/guest/ */
 	const char *description;
 	gboolean late_launch;     /* power on without a hypervisor; the kernel launches it */
+	gboolean bad_input;       /* boot-info flag BAD_INPUT: the kernel's hypercall self-test */
 } SimScenario;
 
 /* NULL-terminated list of built-in scenarios. */

@@ -4,6 +4,9 @@
  * child partitions (as Windows is the same OS in both). */
 #include "vid.h"
 #include "programs.h"
+#ifdef HVSIM_GUEST_BADCALLS
+#include "badcalls.h"
+#endif
 
 struct hvsim_boot_info kernel_boot;
 bool kernel_quiet;
@@ -108,6 +111,21 @@ noreturn void kmain(const struct hvsim_boot_info *boot)
 	} else {
 		klog("no Hyper-V hypercall interface: skipping hypercalls\n");
 	}
+
+#ifdef HVSIM_GUEST_BADCALLS
+	/* Scenario `badcalls` (badcalls.elf only; hello.elf is built without
+	 * this): instead of the ring 3 programs, the root's ring 0 self-test
+	 * of bad partition-management hypercalls. It needs the late launch
+	 * (the root's rights); it powers off itself and prints FAILED if
+	 * anything (including the set-up) went wrong. */
+	if (kernel_boot.flags & HVSIM_BOOT_FLAG_BAD_INPUT) {
+		if (!(kernel_boot.flags & HVSIM_BOOT_FLAG_LATE_LAUNCH)) {
+			klog("[badcalls] the self-test needs a late launch (the root partition): FAILED\n");
+			power_off();
+		}
+		badcalls_run(&hv);
+	}
+#endif
 
 	/* 4. Ring 3. */
 	run_programs(vid);

@@ -58,6 +58,11 @@ _Static_assert(sizeof(struct hvsim_boot_info) == 256, "boot info is 256 bytes");
 /* The machine powered on with no hypervisor: the kernel's hvboot stage
  * should check the CPU and ask the platform to launch one (late launch). */
 #define HVSIM_BOOT_FLAG_LATE_LAUNCH (1u << 1)
+/* Scenario `badcalls`: after a late launch, instead of its ring 3 programs
+ * the kernel runs a ring 0 self-test of partition-management hypercalls
+ * with bad input (guest/kernel/badcalls.c), prints one line per check and
+ * powers off. */
+#define HVSIM_BOOT_FLAG_BAD_INPUT (1u << 2)
 
 /* ---- Platform devices (port I/O) ----------------------------------------- */
 #define HVSIM_PORT_COM1      0x3F8u  /* 16550-style UART, 8 registers */
