@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli-harness.h"
 #include "elf-builder.h"
 #include "hvsim-platform.h"
 #include "sim-harness.h"
@@ -523,34 +524,22 @@ static void test_deterministic(gconstpointer data)
 
 /* ==== 6: the CLI ================================================================ */
 
-static char *cli_run(const char *const *args, int *status)
+/* Returns stdout (caller frees) and the exit status; NULL (skipped)
+ * without $HVSIM. */
+static char *boot_cli_run(const char *const *args, int *status)
 {
-	const char *hvsim = g_getenv("HVSIM");
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-	if (!hvsim) {
+	CliResult r;
+	if (!g_getenv("HVSIM")) {
 		g_test_skip("HVSIM is not set");
 		return NULL;
 	}
-	g_ptr_array_add(argv, (gpointer)hvsim);
-	for (const char *const *a = args; *a; a++)
-		g_ptr_array_add(argv, (gpointer)*a);
-	g_ptr_array_add(argv, NULL);
-	g_autoptr(GSubprocess) proc = g_subprocess_newv((const char *const *)argv->pdata,
-	                                                G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-	                                                &error);
-	g_assert_no_error(error);
-	char *out = NULL;
-	g_autofree char *err = NULL;
-	g_assert_true(g_subprocess_communicate_utf8(proc, NULL, NULL, &out, &err, &error));
-	g_assert_no_error(error);
-	g_assert_true(g_subprocess_get_if_exited(proc));
-	*status = g_subprocess_get_exit_status(proc);
-	g_test_message("exit %d\n--- stdout\n%.3000s\n--- stderr\n%s", *status, out, err);
-	return out;
+	cli_run(&r, args);
+	*status = r.status;
+	g_free(r.err);
+	return r.out;
 }
 
-#define CLI(status, ...) cli_run((const char *const[]){ __VA_ARGS__, NULL }, (status))
+#define CLI(status, ...) boot_cli_run((const char *const[]){ __VA_ARGS__, NULL }, (status))
 
 static void assert_contains(const char *haystack, const char *needle)
 {

@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "cli-harness.h"
 #include "sim-machine.h"
 #include "sim-profile.h"
 #include "sim-scenario.h"
@@ -186,41 +187,6 @@ static void test_vps(void)
 
 /* ---- CLI, through $HVSIM ---------------------------------------------------- */
 
-typedef struct CliResult {
-	int status;
-	char *out;
-	char *err;
-} CliResult;
-
-static void cli_run(CliResult *r, const char *const *args)
-{
-	const char *hvsim = g_getenv("HVSIM");
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GPtrArray) argv = g_ptr_array_new();
-
-	g_assert_nonnull(hvsim);
-	g_ptr_array_add(argv, (gpointer)hvsim);
-	for (const char *const *a = args; *a; a++)
-		g_ptr_array_add(argv, (gpointer)*a);
-	g_ptr_array_add(argv, NULL);
-	g_autoptr(GSubprocess) proc = g_subprocess_newv((const char *const *)argv->pdata,
-	                                                G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-	                                                &error);
-	g_assert_no_error(error);
-	memset(r, 0, sizeof *r);
-	g_assert_true(g_subprocess_communicate_utf8(proc, NULL, NULL, &r->out, &r->err, &error));
-	g_assert_no_error(error);
-	g_assert_true(g_subprocess_get_if_exited(proc));
-	r->status = g_subprocess_get_exit_status(proc);
-	g_test_message("exit %d\n--- stdout\n%.2000s\n--- stderr\n%s", r->status, r->out, r->err);
-}
-
-static void cli_clear(CliResult *r)
-{
-	g_free(r->out);
-	g_free(r->err);
-}
-
 #define RUN(r, ...) cli_run((r), (const char *const[]){ __VA_ARGS__, NULL })
 
 static void test_cli_bad_profile(void)
@@ -231,13 +197,13 @@ static void test_cli_bad_profile(void)
 	g_assert_cmpstr(r.err, ==, "hvsim run: --profile: 'hyperv-2012' is not a profile; use one of "
 	                           "virtual-server-2005, hyperv-2008, hyperv-server-2008\n");
 	g_assert_cmpstr(r.out, ==, "");
-	cli_clear(&r);
+	cli_result_clear(&r);
 
 	RUN(&r, "run", "--help");
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "--profile"));
 	g_assert_nonnull(strstr(r.out, "virtual-server-2005, hyperv-2008 or hyperv-server-2008"));
-	cli_clear(&r);
+	cli_result_clear(&r);
 }
 
 static void test_cli_profiles(void)
@@ -260,7 +226,7 @@ static void test_cli_profiles(void)
 	g_assert_cmpuint(rows, ==, 3);
 	g_assert_nonnull(strstr(r.out, "3686 MiB"));
 	g_assert_nonnull(strstr(r.out, "65536 MiB"));
-	cli_clear(&r);
+	cli_result_clear(&r);
 }
 
 static void test_cli_vs2005_refuses(void)
@@ -270,7 +236,7 @@ static void test_cli_vs2005_refuses(void)
 	g_assert_cmpint(r.status, ==, 4);
 	g_assert_cmpstr(r.err, ==, "hvsim run: Virtual Server 2005 runs 32-bit (x86) guests only; hello is an x64 image\n");
 	g_assert_cmpstr(r.out, ==, "");
-	cli_clear(&r);
+	cli_result_clear(&r);
 }
 
 static void test_cli_hyperv_runs(void)
@@ -280,19 +246,19 @@ static void test_cli_hyperv_runs(void)
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "== summary (intel, hvix64 flavour, profile Hyper-V (Windows Server 2008 x64);"));
 	g_assert_nonnull(strstr(r.out, "--profile hyperv-2008"));
-	cli_clear(&r);
+	cli_result_clear(&r);
 
 	RUN(&r, "run", "hello", "--profile=hyperv-server-2008", "--vendor", "amd");
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "profile Hyper-V Server 2008;"));
-	cli_clear(&r);
+	cli_result_clear(&r);
 
 	/* Without --profile the header is unchanged. */
 	RUN(&r, "run", "hello");
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "== summary (intel, hvix64 flavour; costs"));
 	g_assert_null(strstr(r.out, "profile"));
-	cli_clear(&r);
+	cli_result_clear(&r);
 }
 
 int main(int argc, char **argv)
