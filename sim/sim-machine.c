@@ -57,6 +57,7 @@ static void partition_free(SimPartition *p)
 		g_free(d);
 	}
 	g_ptr_array_free(p->devices, TRUE);
+	sim_ports_free(p->ports);
 	sim_memory_fini(&p->mem);
 	g_string_free(p->console, TRUE);
 	g_string_free(p->console_line, TRUE);
@@ -83,6 +84,16 @@ SimEventBus *sim_machine_events(SimMachine *m) { return m->events; }
 const SimConfig *sim_machine_config(const SimMachine *m) { return &m->config; }
 uint64_t sim_machine_insns(const SimMachine *m) { return m->total_insns; }
 guint sim_machine_n_partitions(const SimMachine *m) { return m->partitions->len; }
+SimPartition *sim_machine_find_partition(SimMachine *m, uint64_t id)
+{
+	for (guint i = 0; i < m->partitions->len; i++) {
+		SimPartition *p = g_ptr_array_index(m->partitions, i);
+		if (p->id == id)
+			return p;
+	}
+	return NULL;
+}
+
 SimPartition *sim_machine_partition(SimMachine *m, guint i)
 {
 	return i < m->partitions->len ? g_ptr_array_index(m->partitions, i) : NULL;

@@ -16,6 +16,7 @@
 
 typedef struct SimVp SimVp;
 typedef struct SimDevice SimDevice;
+typedef struct SimPorts SimPorts;   /* hv-port.c: a partition's ports and connections */
 
 /* ---- Guest-physical memory ------------------------------------------------ */
 typedef struct SimMemory {
@@ -230,6 +231,7 @@ struct SimPartition {
 	int stop_status;
 	char *stop_reason;
 	uint64_t privileges;       /* HV_PRIV_* mask: EBX << 32 | EAX of 0x40000003 */
+	SimPorts *ports;           /* ports it owns and connections it holds (hv-port.c); NULL until the first */
 };
 
 /* ---- Child partitions (hv-partition.c) ----------------------------------------
@@ -374,6 +376,13 @@ bool sim_child_map_page(SimChild *c, uint64_t gpa_page, uint64_t root_page, unsi
 void sim_child_unmap_page(SimChild *c, uint64_t gpa_page);
 /* Drops the VPs and the GPA mappings (FinalizePartition's teardown). */
 void sim_child_teardown(SimChild *c);
+
+/* ---- Ports and connections (hv-port.c) ---------------------------------------- */
+/* Frees a partition's ports and connections (NULL is fine). */
+void sim_ports_free(SimPorts *ports);
+/* The partition with TLFS id `id` that the machine knows (runnable or a
+ * child that has not been deleted), or NULL. */
+SimPartition *sim_machine_find_partition(SimMachine *m, uint64_t id);
 
 /* ---- SynIC (hv-synic.c) ------------------------------------------------------- */
 /* Puts the SynIC of a new VP in its reset state (every SINT masked). */

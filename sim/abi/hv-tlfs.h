@@ -125,6 +125,13 @@
 /* HV_MESSAGE_TYPE values used so far (facts §4.6). */
 #define HVMSG_NONE                   0x00000000u   /* slot empty */
 #define HVMSG_TIMER_EXPIRED          0x80000010u
+#define HVMSG_UNMAPPED_GPA           0x80000000u
+#define HVMSG_GPA_INTERCEPT          0x80000001u
+#define HVMSG_UNRECOVERABLE_EXCEPTION 0x80000021u  /* e.g. a triple fault */
+#define HVMSG_X64_IO_PORT_INTERCEPT  0x80010000u
+#define HVMSG_X64_HALT               0x80010007u
+/* SINT of intercept messages (facts §4.4). */
+#define HV_SYNIC_INTERCEPTION_SINT   0u
 
 struct hv_message_header {
 	uint32_t message_type;
@@ -202,6 +209,7 @@ _Static_assert(sizeof(struct hv_timer_message_payload) == 24, "timer payload is 
 #define HV_STATUS_INACTIVE                 0x001Cu
 #define HV_STATUS_NO_RESOURCES             0x001Du
 #define HV_STATUS_FEATURE_UNAVAILABLE      0x001Eu
+#define HV_STATUS_INVALID_REGISTER_VALUE   0x0050u
 
 /* ---- Call codes (facts §3.5) --------------------------------------------- */
 #define HVCALL_SWITCH_VIRTUAL_ADDRESS_SPACE 0x0001u
@@ -259,9 +267,39 @@ _Static_assert(sizeof(struct hv_timer_message_payload) == 24, "timer payload is 
 #define HV_X64_REGISTER_CR2    0x00040001u
 #define HV_X64_REGISTER_CR3    0x00040002u
 #define HV_X64_REGISTER_CR4    0x00040003u
+#define HV_X64_REGISTER_ES     0x00060000u
 #define HV_X64_REGISTER_CS     0x00060001u
 #define HV_X64_REGISTER_SS     0x00060002u
+#define HV_X64_REGISTER_DS     0x00060003u
+#define HV_X64_REGISTER_FS     0x00060004u
+#define HV_X64_REGISTER_GS     0x00060005u
+#define HV_X64_REGISTER_LDTR   0x00060006u
+#define HV_X64_REGISTER_TR     0x00060007u
+#define HV_X64_REGISTER_IDTR   0x00070000u
+#define HV_X64_REGISTER_GDTR   0x00070001u
 #define HV_X64_REGISTER_EFER   0x00080001u
+/* VP run state (facts §4.7 modelling note; names from Linux hvgdk_mini.h):
+ * a VP runs only while both are 0. ExplicitSuspend is the parent's switch
+ * (a new child VP starts with it set, see sim/hv-hypercall.c); the
+ * hypervisor sets InterceptSuspend when it sends an intercept message and
+ * the parent clears it to resume the VP. */
+#define HV_REGISTER_EXPLICIT_SUSPEND  0x00000000u
+#define HV_REGISTER_INTERCEPT_SUSPEND 0x00000001u
+
+/* Segment register value (HV_X64_SEGMENT_REGISTER) and table register value
+ * (HV_X64_TABLE_REGISTER), both carried in a 16-byte register value. */
+struct hv_x64_segment_register {
+	uint64_t base;
+	uint32_t limit;
+	uint16_t selector;
+	uint16_t attributes;   /* 3:0 type, 4 S, 6:5 DPL, 7 P, 12 AVL, 13 L, 14 D/B, 15 G */
+};
+
+struct hv_x64_table_register {
+	uint16_t pad[3];
+	uint16_t limit;
+	uint64_t base;
+};
 
 /* ---- Input/output blocks of the calls implemented so far ----------------- */
 /* HvCallGetPartitionId: no input, output 0:8 PartitionId. */
@@ -384,5 +422,160 @@ _Static_assert(sizeof(struct hv_input_create_vp) == 40, "CreateVp input is 40 by
 _Static_assert(sizeof(struct hv_input_delete_vp) == 16, "DeleteVp input is 16 bytes");
 _Static_assert(sizeof(struct hv_input_map_gpa_pages) == 24, "MapGpaPages header is 24 bytes");
 _Static_assert(sizeof(struct hv_input_unmap_gpa_pages) == 24, "UnmapGpaPages header is 24 bytes (20 + pad)");
+
+/* HvCallSetVpRegisters (rep): the GetVpRegisters header, then one 32-byte
+ * element per rep: name u32, 12 bytes RsvdZ, value 16 bytes. No output. */
+struct hv_register_assoc {
+	uint32_t name;
+	uint32_t rsvd_z1;
+	uint64_t rsvd_z2;
+	struct hv_register_value value;
+};
+_Static_assert(sizeof(struct hv_register_assoc) == 32, "SetVpRegisters element is 32 bytes");
+
+/* HvCallInstallIntercept: 24 bytes, no output (facts §3.6). */
+struct hv_input_install_intercept {
+	uint64_t partition_id;
+	uint32_t access_type_mask;     /* HV_INTERCEPT_ACCESS_MASK_* */
+	uint32_t intercept_type;       /* HV_INTERCEPT_TYPE_* */
+	uint64_t intercept_parameter;  /* X64IoPort: the u16 port */
+};
+_Static_assert(sizeof(struct hv_input_install_intercept) == 24, "InstallIntercept input is 24 bytes");
+
+#define HV_INTERCEPT_TYPE_X64_IO_PORT   0x0u
+#define HV_INTERCEPT_TYPE_X64_MSR       0x1u
+#define HV_INTERCEPT_TYPE_X64_CPUID     0x2u
+#define HV_INTERCEPT_TYPE_EXCEPTION     0x3u
+#define HV_INTERCEPT_ACCESS_MASK_READ    0x1u
+#define HV_INTERCEPT_ACCESS_MASK_WRITE   0x2u
+#define HV_INTERCEPT_ACCESS_MASK_EXECUTE 0x4u
+
+/* Intercept messages (facts §4.7): a 40-byte header, then the payload. */
+struct hv_x64_intercept_message_header {
+	uint32_t vp_index;
+	uint8_t  instruction_length;   /* 3:0 length, 7:4 CR8 */
+	uint8_t  intercept_access_type; /* 0 read, 1 write, 2 execute */
+	uint16_t execution_state;      /* 1:0 CPL, 2 CR0.PE, 3 CR0.AM, 4 EFER.LMA, ... */
+	struct hv_x64_segment_register cs;
+	uint64_t rip;
+	uint64_t rflags;
+};
+_Static_assert(sizeof(struct hv_x64_intercept_message_header) == 40, "intercept header is 40 bytes");
+
+#define HV_INTERCEPT_ACCESS_READ    0u
+#define HV_INTERCEPT_ACCESS_WRITE   1u
+#define HV_INTERCEPT_ACCESS_EXECUTE 2u
+#define HV_X64_EXEC_STATE_CR0_PE    (1u << 2)
+#define HV_X64_EXEC_STATE_EFER_LMA  (1u << 4)
+
+/* HvMessageTypeX64IoPortIntercept payload, 128 bytes. Access info: 2:0
+ * size in bytes (1, 2, 4), bit 3 string (INS/OUTS), bit 4 REP. */
+struct hv_x64_io_port_intercept_message {
+	struct hv_x64_intercept_message_header header;
+	uint16_t port_number;
+	uint8_t  access_info;
+	uint8_t  instruction_byte_count;
+	uint32_t reserved;
+	uint64_t rax;
+	uint8_t  instruction_bytes[16];
+	struct hv_x64_segment_register ds;
+	struct hv_x64_segment_register es;
+	uint64_t rcx;
+	uint64_t rsi;
+	uint64_t rdi;
+};
+_Static_assert(sizeof(struct hv_x64_io_port_intercept_message) == 128, "I/O port intercept message is 128 bytes");
+#define HV_IO_ACCESS_SIZE_MASK 0x7u
+#define HV_IO_ACCESS_STRING    (1u << 3)
+#define HV_IO_ACCESS_REP       (1u << 4)
+
+/* HvMessageTypeUnmappedGpa / GpaIntercept payload, 80 bytes. */
+struct hv_x64_memory_intercept_message {
+	struct hv_x64_intercept_message_header header;
+	uint32_t cache_type;
+	uint8_t  instruction_byte_count;
+	uint8_t  memory_access_info;   /* bit 0 GVA valid */
+	uint8_t  tpr_priority;
+	uint8_t  reserved;
+	uint64_t guest_virtual_address;
+	uint64_t guest_physical_address;
+	uint8_t  instruction_bytes[16];
+};
+_Static_assert(sizeof(struct hv_x64_memory_intercept_message) == 80, "memory intercept message is 80 bytes");
+
+/* ---- Ports, connections, messages and events (facts §3.6, §4.5) ---------- */
+#define HV_PORT_TYPE_MESSAGE 1u
+#define HV_PORT_TYPE_EVENT   2u
+#define HV_PORT_TYPE_MONITOR 3u
+
+/* HV_PORT_INFO, 24 bytes (Linux layout, facts §3.6). */
+struct hv_port_info {
+	uint32_t port_type;
+	uint32_t padding;
+	union {
+		struct { uint32_t target_sint; uint32_t target_vp; uint64_t rsvd; } message;
+		struct { uint32_t target_sint; uint32_t target_vp; uint16_t base_flag_number;
+		         uint16_t flag_count; uint32_t rsvd; } event;
+		struct { uint64_t monitor_address; uint64_t rsvd; } monitor;
+	} u;
+};
+_Static_assert(sizeof(struct hv_port_info) == 24, "HV_PORT_INFO is 24 bytes");
+
+/* HV_CONNECTION_INFO, 32 bytes. */
+struct hv_connection_info {
+	uint32_t port_type;
+	uint32_t padding;
+	uint64_t data[3];
+};
+_Static_assert(sizeof(struct hv_connection_info) == 32, "HV_CONNECTION_INFO is 32 bytes");
+
+/* HvCallCreatePort: 56 bytes, no output. */
+struct hv_input_create_port {
+	uint64_t port_partition_id;
+	uint32_t port_id;
+	uint8_t  port_vtl;
+	uint8_t  min_connection_vtl;
+	uint16_t rsvd_z;
+	uint64_t connection_partition_id;
+	struct hv_port_info port_info;
+	uint64_t proximity_domain_info;
+};
+_Static_assert(sizeof(struct hv_input_create_port) == 56, "CreatePort input is 56 bytes");
+
+/* HvCallConnectPort: 72 bytes, no output. */
+struct hv_input_connect_port {
+	uint64_t connection_partition_id;
+	uint32_t connection_id;
+	uint8_t  connection_vtl;
+	uint8_t  rsvd_z1[3];
+	uint64_t port_partition_id;
+	uint32_t port_id;
+	uint32_t rsvd_z2;
+	struct hv_connection_info connection_info;
+	uint64_t proximity_domain_info;
+};
+_Static_assert(sizeof(struct hv_input_connect_port) == 72, "ConnectPort input is 72 bytes");
+
+/* HvCallPostMessage: 256 bytes, no output. */
+struct hv_input_post_message {
+	uint32_t connection_id;        /* bits 23:0; 31:24 zero */
+	uint32_t rsvd_z;
+	uint32_t message_type;         /* non-zero, bit 31 clear */
+	uint32_t payload_size;         /* <= HV_MESSAGE_PAYLOAD_MAX */
+	uint8_t  payload[HV_MESSAGE_PAYLOAD_MAX];
+};
+_Static_assert(sizeof(struct hv_input_post_message) == 256, "PostMessage input is 256 bytes");
+
+/* HvCallSignalEvent: 8 bytes (usually fast: RDX = id | flag << 32). */
+struct hv_input_signal_event {
+	uint32_t connection_id;
+	uint16_t flag_number;
+	uint16_t rsvd_z;
+};
+_Static_assert(sizeof(struct hv_input_signal_event) == 8, "SignalEvent input is 8 bytes");
+
+#define HV_CONNECTION_ID_MASK 0x00FFFFFFu
+#define HV_SYNIC_PORT_MESSAGE_BUFFERS 16u  /* a message port's buffer pool */
+#define HV_EVENT_FLAGS_PER_SINT 2048u       /* 256 bytes of SIEF per SINT */
 
 #endif /* HVSIM_ABI_HV_TLFS_H */

@@ -35,7 +35,7 @@
 
 /* Handed to the kernel in RDI (and at HVSIM_BOOT_INFO_GPA). */
 #define HVSIM_BOOT_MAGIC 0x544F4F424D495348ull /* "HSIMBOOT" */
-#define HVSIM_BOOT_VERSION 1u
+#define HVSIM_BOOT_VERSION 2u
 
 #ifndef __ASSEMBLER__
 struct hvsim_boot_info {
@@ -49,7 +49,14 @@ struct hvsim_boot_info {
 	uint64_t hypercall_loops;/* scenario parameter: extra hypercalls (benchmark) */
 	uint32_t partition_id;   /* the partition this kernel runs in */
 	uint32_t vp_index;       /* the VP that runs this entry */
-	char     cmdline[192];   /* NUL-terminated scenario command line */
+	/* A child OS image (ELF) the loader put in this partition's RAM for
+	 * the worker process to start in a child partition ("the disk"); both
+	 * 0 when there is none. Page-aligned start, inside RAM. */
+	uint64_t child_image_start;
+	uint64_t child_image_size;
+	uint32_t child_flags;    /* HVSIM_BOOT_FLAG_* the worker passes on to its child */
+	uint32_t reserved;
+	char     cmdline[168];   /* NUL-terminated scenario command line */
 };
 _Static_assert(sizeof(struct hvsim_boot_info) == 256, "boot info is 256 bytes");
 #endif /* __ASSEMBLER__ */
@@ -63,6 +70,12 @@ _Static_assert(sizeof(struct hvsim_boot_info) == 256, "boot info is 256 bytes");
  * with bad input (guest/kernel/badcalls.c), prints one line per check and
  * powers off. */
 #define HVSIM_BOOT_FLAG_BAD_INPUT (1u << 2)
+/* This kernel runs in a child partition started by a worker process (set
+ * by the worker, not by the simulator's loader). */
+#define HVSIM_BOOT_FLAG_CHILD (1u << 3)
+/* Isolation demo: after its programs the kernel makes its own IDT unusable
+ * and faults, which escalates to a triple fault. */
+#define HVSIM_BOOT_FLAG_TRIPLE_FAULT (1u << 4)
 
 /* ---- Platform devices (port I/O) ----------------------------------------- */
 #define HVSIM_PORT_COM1      0x3F8u  /* 16550-style UART, 8 registers */
@@ -95,6 +108,7 @@ _Static_assert(sizeof(struct hvsim_boot_info) == 256, "boot info is 256 bytes");
 /* ---- Interrupt vectors the mini kernel uses ------------------------------ */
 #define HVSIM_VECTOR_SYSCALL_INT 0x80 /* INT 0x80 system call gate, DPL 3 */
 #define HVSIM_VECTOR_TIMER       0x40 /* synthetic timer 0, direct mode */
+#define HVSIM_VECTOR_INTERCEPT   0x41 /* SINT0: intercept messages (the parent's VID driver) */
 
 /* ---- Guest OS identity the mini kernel writes to HV_X64_MSR_GUEST_OS_ID ----
  * Open-source layout (hv-tlfs.h): bit 63 set, OS type 62:56, OS id 55:48,
@@ -121,6 +135,52 @@ _Static_assert(sizeof(struct hvsim_boot_info) == 256, "boot info is 256 bytes");
 #define HVSIM_VID_INITIALIZE       2u /* HvCallInitializePartition(RSI) */
 #define HVSIM_VID_FINALIZE         3u /* HvCallFinalizePartition(RSI) */
 #define HVSIM_VID_DELETE           4u /* HvCallDeletePartition(RSI) */
+/* The operations below take RDX as their third argument. */
+/* RDX = bytes (a multiple of 4 KiB, at most HVSIM_VID_MEMORY_MAX): the
+ * driver takes that much of the parent's free RAM, maps it as the child's
+ * RAM from GPA 0 up (MapGpaPages: readable, writable, executable) and lets
+ * the worker reach it; the result carries the ring 3 address of the
+ * child's GPA 0 in bits 63:16. */
+#define HVSIM_VID_MAP_MEMORY       5u
+#define HVSIM_VID_CREATE_VP        6u /* HvCallCreateVp(RSI, VP index RDX) */
+#define HVSIM_VID_SET_REGISTERS    7u /* HvCallSetVpRegisters: RDX -> struct hvsim_vid_registers */
+#define HVSIM_VID_GET_REGISTERS    8u /* HvCallGetVpRegisters: RDX -> struct hvsim_vid_registers (values filled) */
+#define HVSIM_VID_INSTALL_INTERCEPT 9u /* HvCallInstallIntercept: RDX -> struct hvsim_vid_intercept */
+/* RDX -> 256-byte buffer: waits until the hypervisor sends a message about
+ * child RSI (an intercept, or the child's end) to the parent's SINT0, and
+ * copies it (struct hv_message). */
+#define HVSIM_VID_WAIT_MESSAGE     10u
+/* RDX -> struct hvsim_vid_image: where the child image is (readable from
+ * ring 3), how big, and the flags to pass on (boot info child_* fields). */
+#define HVSIM_VID_GET_IMAGE        11u
+
+#define HVSIM_VID_MEMORY_MAX (8ull << 20)
+#define HVSIM_VID_REGS_MAX 16u
+
+#ifndef __ASSEMBLER__
+struct hvsim_vid_registers {
+	uint32_t vp_index;
+	uint32_t count;          /* entries used, at most HVSIM_VID_REGS_MAX */
+	struct {
+		uint32_t name;       /* HV_X64_REGISTER_* / HV_REGISTER_* */
+		uint32_t pad;
+		uint64_t value[2];   /* 16-byte register value */
+	} reg[HVSIM_VID_REGS_MAX];
+};
+
+struct hvsim_vid_intercept {
+	uint32_t type;           /* HV_INTERCEPT_TYPE_* */
+	uint32_t access_mask;    /* HV_INTERCEPT_ACCESS_MASK_* */
+	uint64_t parameter;      /* X64IoPort: the port */
+};
+
+struct hvsim_vid_image {
+	uint64_t start;          /* ring 3 address of the image (read-only) */
+	uint64_t size;
+	uint32_t child_flags;
+	uint32_t reserved;
+};
+#endif
 
 #define HVSIM_VID_ERROR       ((uint64_t)-1)
 #define HVSIM_VID_STATUS_MASK 0xFFFFull
