@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hv-hypercall.h"
+#include "hv-port.h"
 #include "hv-tlfs.h"
 #include "sim-private.h"
 #include "x86-arch.h"
@@ -53,30 +54,6 @@ uint16_t hv_check_block(const SimMemory *mem, uint64_t gpa, uint64_t len)
 }
 
 /* ---- The call table ------------------------------------------------------------ */
-
-typedef struct HvCallCtx {
-	SimVp *vp;
-	const HvControl *ctl;
-	const guint8 *in;      /* input block, or the 16 bytes of RDX:R8 for fast calls */
-	guint8 *out;           /* output block, written back to the guest on return */
-	uint16_t reps_done;    /* absolute: the index of the first rep not completed */
-} HvCallCtx;
-
-typedef uint16_t (*HvCallFunc)(HvCallCtx *ctx);
-
-#define HVC_REP     (1u << 0)   /* a rep call: rep count must be > 0 */
-#define HVC_FAST    (1u << 1)   /* may be issued in the register (fast) form */
-#define HVC_MEMORY  (1u << 2)   /* may be issued in the memory form */
-
-typedef struct HvCallDef {
-	uint16_t code;
-	uint32_t flags;
-	uint64_t privilege;        /* partition privilege needed: the 0x40000003 mask as EBX << 32 | EAX
-	                            * (facts §1.3), so hypercall rights sit in the upper half */
-	uint16_t in_header, in_rep; /* bytes of input: header + rep_count * element */
-	uint16_t out_header, out_rep;
-	HvCallFunc func;
-} HvCallDef;
 
 static uint16_t call_notify_long_spin_wait(HvCallCtx *ctx)
 {
@@ -451,6 +428,15 @@ static const HvCallDef call_table[] = {
 	  sizeof(struct hv_input_map_gpa_pages), 8, 0, 0, call_map_gpa_pages },
 	{ HVCALL_UNMAP_GPA_PAGES, HVC_REP | HVC_MEMORY, PRIV_CREATE_PARTITIONS,
 	  sizeof(struct hv_input_unmap_gpa_pages), 0, 0, 0, call_unmap_gpa_pages },
+	/* Ports, connections, messages and events: hv-port.c. */
+	{ HVCALL_CREATE_PORT, HVC_MEMORY, SIM_PRIV_HV_RIGHTS(HV_PRIV_CREATE_PORT),
+	  sizeof(struct hv_input_create_port), 0, 0, 0, sim_hv_call_create_port },
+	{ HVCALL_CONNECT_PORT, HVC_MEMORY, SIM_PRIV_HV_RIGHTS(HV_PRIV_CONNECT_PORT),
+	  sizeof(struct hv_input_connect_port), 0, 0, 0, sim_hv_call_connect_port },
+	{ HVCALL_POST_MESSAGE, HVC_MEMORY, SIM_PRIV_HV_RIGHTS(HV_PRIV_POST_MESSAGES),
+	  sizeof(struct hv_input_post_message), 0, 0, 0, sim_hv_call_post_message },
+	{ HVCALL_SIGNAL_EVENT, HVC_FAST | HVC_MEMORY, SIM_PRIV_HV_RIGHTS(HV_PRIV_SIGNAL_EVENTS),
+	  sizeof(struct hv_input_signal_event), 0, 0, 0, sim_hv_call_signal_event },
 };
 
 static const HvCallDef *find_call(uint16_t code)

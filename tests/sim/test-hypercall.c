@@ -362,7 +362,7 @@ static const CallRow call_rows[] = {
 	/* Call codes the table does not list. */
 	{ "code/unknown-7fff",        0x7FFF, IN_GPA, OUT_GPA, CODE, 0 },
 	{ "code/zero",                0x0000, IN_GPA, OUT_GPA, CODE, 0 },
-	{ "code/not-implemented",     HVCALL_POST_MESSAGE, IN_GPA, OUT_GPA, CODE, 0 },
+	{ "code/not-implemented",     HVCALL_TRANSLATE_VIRTUAL_ADDRESS, IN_GPA, OUT_GPA, CODE, 0 },
 	{ "code/extended",            0x8001, IN_GPA, OUT_GPA, CODE, 0 },
 	/* Reserved bits and the variable header (TLFS §3.2). */
 	{ "input/rsvd-bit27",         GPI | BIT(27), IN_GPA, OUT_GPA, INPUT, 0 },
