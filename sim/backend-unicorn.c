@@ -83,6 +83,7 @@ typedef enum Pending {
 	PEND_HALTED,       /* an exit handled in a hook idled the VP */
 	PEND_FAULT,        /* a code hook found a fault to deliver at stop_rip (fault_vector) */
 	PEND_STOP,         /* the partition stopped inside a hook */
+	PEND_SUSPENDED,    /* an exit handled in a hook suspended the VP (intercept): leave at stop_rip */
 } Pending;
 
 typedef struct UcVp {
@@ -105,6 +106,11 @@ typedef struct UcVp {
 	HookKind stop_kind;
 	uc_hook h_block, h_in, h_out, h_cpuid, h_syscall, h_invalid, h_intr, h_mem;
 	GArray *code_hooks;       /* of uc_hook */
+	uint64_t map_generation;  /* a child's SLAT map as last mapped into the engine */
+	/* The last access the engine refused (unmapped or protected): the GPA
+	 * and the kind, for the EPT-violation exit. */
+	uint64_t fault_gpa;
+	int fault_type;           /* UC_MEM_*_UNMAPPED / UC_MEM_*_PROT, or -1 */
 } UcVp;
 
 static const int reg_map[SIM_REG_N] = {
@@ -498,6 +504,7 @@ static bool starts_with_rep_string(const guint8 *b, uint32_t len)
 }
 
 static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
+static uc_err map_child_memory(UcVp *uv);
 static void vmcall_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 
 /* Disassembles a block the first time it runs: counts its instructions and
@@ -695,6 +702,10 @@ static void hook_exit(UcVp *uv, uint64_t address, uint32_t reason, uint32_t len)
 	case SIM_STOP_PARTITION:
 		uv->pending = PEND_STOP;
 		break;
+	case SIM_SUSPEND_VP:
+		uv->pending = PEND_SUSPENDED;
+		uv->stop_rip = address;
+		break;
 	}
 	uc_emu_stop(uv->uc);
 }
@@ -816,9 +827,18 @@ static uint32_t sync_exit_begin(UcVp *uv, const SimExit *ex)
 	return tail;
 }
 
-static void sync_exit_end(UcVp *uv, uint32_t tail)
+static void sync_exit_end(UcVp *uv, uint32_t tail, SimExitAction a, uint64_t rip)
 {
 	track_deadline(uv);
+	if (a == SIM_SUSPEND_VP && !uv->vp->partition->stopped) {
+		/* The instruction did not complete: the engine stops after it,
+		 * and the VP will restart at it unless its parent moves RIP. */
+		uv->cur.size = 0;
+		uv->pending = PEND_SUSPENDED;
+		uv->stop_rip = rip;
+		uc_emu_stop(uv->uc);
+		return;
+	}
 	if (uv->vp->partition->stopped) {
 		uv->vp->insns += tail ? 1 : 0;
 		uv->cur.size = 0;
@@ -855,9 +875,11 @@ static uint32_t in_hook(uc_engine *uc, uint32_t port, int size, void *user_data)
 	q.imm = is_io_imm(uv);
 	ex.vmx.qualification = vmx_io_qual_encode(&q);
 	uint32_t tail = sync_exit_begin(uv, &ex);
-	sim_hv_handle_exit(uv->vp, &ex);
-	sync_exit_end(uv, tail);
+	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
+	sync_exit_end(uv, tail, a, ex.vmx.guest_rip);
 	uint32_t mask = size == 1 ? 0xFFu : size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+	if (a == SIM_SUSPEND_VP) /* the engine writes the result anyway: leave RAX as it is */
+		return (uint32_t)rd(uv, UC_X86_REG_RAX) & mask;
 	return (uint32_t)ex.io_data & mask;
 }
 
@@ -875,8 +897,8 @@ static void out_hook(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 	ex.vmx.qualification = vmx_io_qual_encode(&q);
 	ex.io_data = value;
 	uint32_t tail = sync_exit_begin(uv, &ex);
-	sim_hv_handle_exit(uv->vp, &ex);
-	sync_exit_end(uv, tail);
+	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
+	sync_exit_end(uv, tail, a, ex.vmx.guest_rip);
 }
 
 /* CPUID exits unconditionally under VT-x and AMD-V. */
@@ -888,8 +910,8 @@ static int cpuid_hook(uc_engine *uc, void *user_data)
 	ex.vmx.guest_rip = rd(uv, UC_X86_REG_RIP);
 	ex.vmx.instruction_length = 2;
 	uint32_t tail = sync_exit_begin(uv, &ex);
-	sim_hv_handle_exit(uv->vp, &ex);
-	sync_exit_end(uv, tail);
+	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
+	sync_exit_end(uv, tail, a, ex.vmx.guest_rip);
 	return 1; /* the handler wrote EAX..EDX: skip the engine's own CPUID */
 }
 
@@ -1098,6 +1120,9 @@ static SimRunResult handle_stop_exit(UcVp *uv, uint32_t reason, uint32_t len)
 		return SIM_RUN_HALTED;
 	case SIM_STOP_PARTITION:
 		return SIM_RUN_STOPPED;
+	case SIM_SUSPEND_VP:
+		wr(uv, UC_X86_REG_RIP, uv->stop_rip);
+		return SIM_RUN_YIELD;
 	}
 	return SIM_RUN_ERROR;
 }
@@ -1146,6 +1171,14 @@ static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
 	SimPartition *p = vp->partition;
 
 	uv->until = until;
+	if (p->child && uv->map_generation != p->child->map_generation) {
+		/* The parent changed the child's GPA map since the last run. */
+		uc_err e = map_child_memory(uv);
+		if (e != UC_ERR_OK) {
+			sim_partition_stop(p, false, 1, "cannot map the child's memory into the emulator: %s", uc_strerror(e));
+			return SIM_RUN_ERROR;
+		}
+	}
 	for (;;) {
 		if (p->stopped)
 			return SIM_RUN_STOPPED;
@@ -1156,27 +1189,39 @@ static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
 
 		uv->pending = PEND_NONE;
 		uv->cur.size = 0;
+		uv->fault_type = -1;
 		uint64_t rip = rd(uv, UC_X86_REG_RIP);
 		uc_err err = uc_emu_start(uv->uc, rip, UINT64_MAX, 0, 0);
 		if (p->stopped)
 			return SIM_RUN_STOPPED;
 		if (err != UC_ERR_OK) {
 			uint64_t at = rd(uv, UC_X86_REG_RIP);
-			if (err == UC_ERR_WRITE_PROT && p->hcpage_active) {
+			if (err == UC_ERR_WRITE_PROT && p->hcpage_active && uv->fault_type >= 0 &&
+			    uv->fault_gpa >= p->hcpage_gpa && uv->fault_gpa < p->hcpage_gpa + HV_PAGE_SIZE) {
 				/* A write to the hypercall page overlay: #GP in the guest. */
 				rewind_count(uv, at);
 				if (!deliver(uv, X86_VEC_GP, RING_CAUSE_EXCEPTION, true, 0, true))
 					return SIM_RUN_STOPPED;
 				continue;
 			}
-			if (err == UC_ERR_READ_UNMAPPED || err == UC_ERR_WRITE_UNMAPPED || err == UC_ERR_FETCH_UNMAPPED) {
-				/* Guest page tables pointed outside the partition's RAM:
-				 * with SLAT this is an EPT violation. */
+			if (err == UC_ERR_READ_UNMAPPED || err == UC_ERR_WRITE_UNMAPPED || err == UC_ERR_FETCH_UNMAPPED ||
+			    err == UC_ERR_READ_PROT || err == UC_ERR_WRITE_PROT || err == UC_ERR_FETCH_PROT) {
+				/* An access outside the partition's GPA map, or against
+				 * its permissions: with SLAT this is an EPT violation.
+				 * Qualification bits 0-2: read, write, fetch. */
 				SimExit ex = { 0 };
+				bool write = err == UC_ERR_WRITE_UNMAPPED || err == UC_ERR_WRITE_PROT;
+				bool fetch = err == UC_ERR_FETCH_UNMAPPED || err == UC_ERR_FETCH_PROT;
 				ex.vmx.reason = VMX_EXIT_EPT_VIOLATION;
 				ex.vmx.guest_rip = at;
-				ex.vmx.qualification = err == UC_ERR_WRITE_UNMAPPED ? 2 : err == UC_ERR_FETCH_UNMAPPED ? 4 : 1;
-				sim_hv_handle_exit(vp, &ex);
+				ex.vmx.qualification = write ? 2 : fetch ? 4 : 1;
+				ex.vmx.guest_physical_address = uv->fault_type >= 0 ? uv->fault_gpa : 0;
+				rewind_count(uv, at);
+				SimExitAction a = sim_hv_handle_exit(vp, &ex);
+				if (a == SIM_SUSPEND_VP) {
+					wr(uv, UC_X86_REG_RIP, at);
+					return SIM_RUN_YIELD;
+				}
 				return SIM_RUN_STOPPED;
 			}
 			sim_partition_stop(p, false, 1, "emulator error at RIP 0x%" G_GINT64_MODIFIER "x: %s",
@@ -1232,6 +1277,9 @@ static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
 		case PEND_HALTED:
 			wr(uv, UC_X86_REG_RIP, uv->stop_rip);
 			return SIM_RUN_HALTED;
+		case PEND_SUSPENDED:
+			wr(uv, UC_X86_REG_RIP, uv->stop_rip);
+			return SIM_RUN_YIELD;
 		case PEND_CODE_EXIT: {
 			/* HLT: the VP leaves the engine to idle in the scheduler. */
 			SimRunResult r = handle_stop_exit(uv, VMX_EXIT_HLT, 1);
@@ -1291,6 +1339,90 @@ static bool ucb_set_boot_state(SimVp *vp, const SimBootState *st, GError **error
 	return true;
 }
 
+/* ---- A child's memory: its SLAT map, mapped into the engine --------------
+ * The engine's "physical" space is the child's GPA space. Each run of
+ * consecutive child pages backed by consecutive parent pages with the same
+ * EPT permissions becomes one engine region pointing into the parent's RAM
+ * (shared, not copied: the worker's writes are the child's memory). An
+ * access outside the regions, or against their permissions, stops the
+ * engine with the address (mem_fault_hook): an EPT violation. */
+static gint page_cmp(gconstpointer a, gconstpointer b)
+{
+	uint64_t x = *(const guint64 *)a, y = *(const guint64 *)b;
+	return x < y ? -1 : x > y;
+}
+
+static uint32_t ept_prot(unsigned perms)
+{
+	return ((perms & VMX_EPT_READ) ? UC_PROT_READ : 0) | ((perms & VMX_EPT_WRITE) ? UC_PROT_WRITE : 0) |
+	       ((perms & VMX_EPT_EXEC) ? UC_PROT_EXEC : 0);
+}
+
+static uc_err map_child_memory(UcVp *uv)
+{
+	SimPartition *p = uv->vp->partition;
+	const SimMemory *mem = &p->mem;
+	uc_mem_region *regions = NULL;
+	uint32_t n = 0;
+	uc_err e;
+
+	/* Drop what was mapped before (the map changed, or a first call). */
+	if (uc_mem_regions(uv->uc, &regions, &n) == UC_ERR_OK) {
+		for (uint32_t i = 0; i < n; i++)
+			uc_mem_unmap(uv->uc, regions[i].begin, regions[i].end - regions[i].begin + 1);
+		uc_free(regions);
+	}
+	uv->map_generation = p->child ? p->child->map_generation : 0;
+	memset(uv->cache, 0, sizeof uv->cache); /* code at an address may now be other code */
+	if (!mem->slat || !mem->backing)
+		return UC_ERR_OK;
+
+	GArray *keys = g_array_sized_new(FALSE, FALSE, sizeof(guint64), g_hash_table_size(mem->slat));
+	GHashTableIter it;
+	gpointer k;
+	g_hash_table_iter_init(&it, mem->slat);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		g_array_append_val(keys, *(guint64 *)k);
+	g_array_sort(keys, page_cmp);
+	for (guint i = 0; i < keys->len;) {
+		guint64 first = g_array_index(keys, guint64, i);
+		gpointer v = g_hash_table_lookup(mem->slat, &first);
+		uint64_t spa_page = SIM_SLAT_PAGE(v);
+		unsigned perms = SIM_SLAT_PERMS(v);
+		guint j = i + 1;
+		while (j < keys->len) {
+			guint64 next = g_array_index(keys, guint64, j);
+			gpointer w = g_hash_table_lookup(mem->slat, &next);
+			if (next != first + (j - i) || SIM_SLAT_PAGE(w) != spa_page + (j - i) || SIM_SLAT_PERMS(w) != perms)
+				break;
+			j++;
+		}
+		uint64_t len = (uint64_t)(j - i) << HV_PAGE_SHIFT;
+		if ((spa_page << HV_PAGE_SHIFT) + len <= mem->backing->size) {
+			e = uc_mem_map_ptr(uv->uc, first << HV_PAGE_SHIFT, len, ept_prot(perms),
+			                   mem->backing->host + (spa_page << HV_PAGE_SHIFT));
+			if (e != UC_ERR_OK) {
+				g_array_free(keys, TRUE);
+				return e;
+			}
+		}
+		i = j;
+	}
+	g_array_free(keys, TRUE);
+	if (p->hcpage_active)
+		uc_mem_protect(uv->uc, p->hcpage_gpa, HV_PAGE_SIZE, UC_PROT_READ | UC_PROT_EXEC);
+	return UC_ERR_OK;
+}
+
+static bool mem_fault_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
+                           void *user_data)
+{
+	UcVp *uv = user_data;
+	uv->fault_gpa = address;
+	uv->fault_type = type;
+	return false; /* the engine stops with the matching error */
+}
+
 static void ucb_vp_fini(SimVp *vp)
 {
 	UcVp *uv = uv_of(vp);
@@ -1326,8 +1458,13 @@ static bool ucb_vp_init(SimVp *vp, GError **error)
 
 	if ((e = uc_open(UC_ARCH_X86, UC_MODE_64, &uv->uc)) != UC_ERR_OK)
 		goto uc_fail;
-	/* The partition's RAM, shared with every engine that maps it. */
-	if ((e = uc_mem_map_ptr(uv->uc, 0, p->mem.size, UC_PROT_ALL, p->mem.host)) != UC_ERR_OK)
+	/* The partition's RAM, shared with every engine that maps it; or for a
+	 * child, its GPA map over its parent's RAM. */
+	if (p->mem.host)
+		e = uc_mem_map_ptr(uv->uc, 0, p->mem.size, UC_PROT_ALL, p->mem.host);
+	else
+		e = map_child_memory(uv);
+	if (e != UC_ERR_OK)
 		goto uc_fail;
 	/* Run without an "until" address. uc_emu_start otherwise flushes the
 	 * translation at that address when it returns, which translates it as
@@ -1347,7 +1484,8 @@ static bool ucb_vp_init(SimVp *vp, GError **error)
 	    (e = uc_hook_add(uv->uc, &uv->h_cpuid, UC_HOOK_INSN, cpuid_hook, uv, 1, 0, UC_X86_INS_CPUID)) ||
 	    (e = uc_hook_add(uv->uc, &uv->h_syscall, UC_HOOK_INSN, syscall_hook, uv, 1, 0, UC_X86_INS_SYSCALL)) ||
 	    (e = uc_hook_add(uv->uc, &uv->h_invalid, UC_HOOK_INSN_INVALID, invalid_hook, uv, 1, 0)) ||
-	    (e = uc_hook_add(uv->uc, &uv->h_intr, UC_HOOK_INTR, intr_hook, uv, 1, 0)))
+	    (e = uc_hook_add(uv->uc, &uv->h_intr, UC_HOOK_INTR, intr_hook, uv, 1, 0)) ||
+	    (e = uc_hook_add(uv->uc, &uv->h_mem, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, mem_fault_hook, uv, 1, 0)))
 		goto uc_fail;
 
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &uv->cs) != CS_ERR_OK) {

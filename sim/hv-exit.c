@@ -481,10 +481,147 @@ static void late_launch(SimVp *vp, SimExit *exit, uint32_t request)
 	                  intel ? "VMLAUNCH" : "VMRUN", rip, p->id);
 }
 
+/* ---- Intercepts: a child's exits its parent handles (facts §4.7) ----------
+ * The hypervisor does not emulate a child's devices: it suspends the VP
+ * (InterceptSuspend), describes the exit in an intercept message to SINT0
+ * of the parent's VP 0, and the parent's worker process emulates the access
+ * and resumes the VP through SetVpRegisters. The message says which child
+ * in its origination field. */
+
+static void intercept_header(SimVp *vp, const SimExit *exit, uint8_t access,
+                             struct hv_x64_intercept_message_header *h)
+{
+	static const SimReg regs[] = { SIM_REG_CS, SIM_REG_RFLAGS, SIM_REG_CR0 };
+	uint64_t v[G_N_ELEMENTS(regs)];
+	vp->partition->machine->backend->regs_get(vp, regs, v, G_N_ELEMENTS(regs));
+	memset(h, 0, sizeof *h);
+	h->vp_index = vp->index;
+	h->instruction_length = (uint8_t)(exit->vmx.instruction_length & 0xF);
+	h->intercept_access_type = access;
+	h->execution_state = (uint16_t)((v[0] & 3) | ((v[2] & X86_CR0_PE) ? HV_X64_EXEC_STATE_CR0_PE : 0) |
+	                                ((vmx_vmcs_get(vp->vmcs, VMCS_GUEST_IA32_EFER) & X86_EFER_LMA) ? HV_X64_EXEC_STATE_EFER_LMA : 0));
+	/* The model keeps flat segments: base 0, limit 4 GiB, and 64-bit code
+	 * attributes (type 0xB, S, P, L, G). */
+	h->cs.selector = (uint16_t)v[0];
+	h->cs.limit = 0xFFFFFFFFu;
+	h->cs.attributes = 0xA09B | (uint16_t)((v[0] & 3) << 5);
+	h->rip = exit->vmx.guest_rip;
+	h->rflags = v[1];
+}
+
+/* Posts `payload` to the parent's VP 0, SINT0. False if it cannot go
+ * anywhere (no parent VP, SynIC or SINT0 off): the synic event says why. */
+static bool post_to_parent(SimVp *vp, uint32_t type, const void *payload, unsigned len)
+{
+	SimPartition *p = vp->partition;
+	SimPartition *parent = sim_machine_find_partition(p->machine, p->parent_id);
+	SimVp *pvp = parent ? sim_partition_vp(parent, 0) : NULL;
+	if (!pvp || parent->stopped)
+		return false;
+	return sim_synic_post(pvp, HV_SYNIC_INTERCEPTION_SINT, type, payload, len, p->id);
+}
+
+static void intercept_event(SimVp *vp, uint32_t type, bool delivered, const SimExit *exit,
+                            uint16_t port, uint8_t size, uint8_t access, uint64_t value, const char *what)
+{
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_INTERCEPT);
+	ev.u.intercept.message_type = type;
+	ev.u.intercept.parent = vp->partition->parent_id;
+	ev.u.intercept.port = port;
+	ev.u.intercept.size = size;
+	ev.u.intercept.access = access;
+	ev.u.intercept.value = value;
+	ev.u.intercept.gpa = exit->vmx.guest_physical_address;
+	ev.u.intercept.rip = exit->vmx.guest_rip;
+	ev.u.intercept.delivered = delivered;
+	g_snprintf(ev.text, sizeof ev.text, "%s -> partition %u%s", what, vp->partition->parent_id,
+	           delivered ? "" : ": the parent cannot take intercept messages (SynIC, SIM page or SINT0 off)");
+	sim_vp_emit(vp, &ev);
+}
+
+void sim_vp_set_suspend(SimVp *vp, SimVpState state, bool on, const char *why)
+{
+	bool *flag = state == SIM_VP_EXPLICIT_SUSPEND ? &vp->explicit_suspend : &vp->intercept_suspend;
+	if (*flag == on)
+		return;
+	*flag = on;
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_VP_STATE);
+	ev.u.vp_state.state = (uint8_t)(vp->explicit_suspend ? SIM_VP_EXPLICIT_SUSPEND :
+	                                vp->intercept_suspend ? SIM_VP_INTERCEPT_SUSPEND : SIM_VP_RUNNING);
+	g_strlcpy(ev.text, why, sizeof ev.text);
+	sim_vp_emit(vp, &ev);
+}
+
+static bool port_intercepted(const SimChild *c, uint16_t port, bool in)
+{
+	if (!c)
+		return false;
+	const guint8 *map = in ? c->io_intercept_read : c->io_intercept_write;
+	return (map[port / 8] & (1u << (port % 8))) != 0;
+}
+
+/* A child's IN/OUT: an intercept message if the parent asked for the port,
+ * otherwise no device (reads float high, writes vanish). */
+static SimExitAction child_io(SimVp *vp, SimExit *exit, const VmxIoQual *q)
+{
+	SimPartition *p = vp->partition;
+	uint32_t mask = q->size == 1 ? 0xFFu : q->size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+	if (!p->child || !port_intercepted(p->child, q->port, q->in)) {
+		SimEvent ev;
+		sim_event_init(&ev, SIM_EV_PORT_IO);
+		ev.u.io.port = q->port;
+		ev.u.io.size = q->size;
+		ev.u.io.in = q->in;
+		ev.u.io.intercepted = true;
+		if (q->in)
+			exit->io_data = mask;
+		ev.u.io.value = (uint32_t)exit->io_data;
+		sim_vp_emit(vp, &ev);
+		return SIM_RESUME_NEXT;
+	}
+
+	struct hv_x64_io_port_intercept_message m;
+	static const SimReg regs[] = { SIM_REG_RAX, SIM_REG_RCX, SIM_REG_RSI, SIM_REG_RDI };
+	uint64_t v[G_N_ELEMENTS(regs)];
+	p->machine->backend->regs_get(vp, regs, v, G_N_ELEMENTS(regs));
+	uint8_t access = q->in ? HV_INTERCEPT_ACCESS_READ : HV_INTERCEPT_ACCESS_WRITE;
+	memset(&m, 0, sizeof m);
+	intercept_header(vp, exit, access, &m.header);
+	m.port_number = q->port;
+	m.access_info = (uint8_t)(q->size & HV_IO_ACCESS_SIZE_MASK);
+	m.instruction_byte_count = (uint8_t)MIN(exit->vmx.instruction_length, 16u);
+	/* RAX as the guest has it; for OUT its low bytes are the data. */
+	m.rax = q->in ? v[0] : ((v[0] & ~(uint64_t)mask) | (exit->io_data & mask));
+	sim_memory_read(&p->mem, exit->vmx.guest_rip, m.instruction_bytes, m.instruction_byte_count);
+	m.ds.limit = m.es.limit = 0xFFFFFFFFu;
+	m.rcx = v[1];
+	m.rsi = v[2];
+	m.rdi = v[3];
+	bool ok = post_to_parent(vp, HVMSG_X64_IO_PORT_INTERCEPT, &m, sizeof m);
+
+	char what[96];
+	if (q->in)
+		g_snprintf(what, sizeof what, "IN from port 0x%x (%u byte%s)", q->port, q->size, q->size > 1 ? "s" : "");
+	else
+		g_snprintf(what, sizeof what, "OUT 0x%x to port 0x%x", (uint32_t)(exit->io_data & mask), q->port);
+	intercept_event(vp, HVMSG_X64_IO_PORT_INTERCEPT, ok, exit, q->port, q->size, access,
+	                q->in ? 0 : (exit->io_data & mask), what);
+	/* What the child printed, as the hypervisor saw it pass (the worker
+	 * emulates the UART; this copy is for the summary and the trace). */
+	if (!q->in && q->port == HVSIM_PORT_COM1 + UART_REG_THR)
+		sim_partition_console_putc(p, vp, (char)(exit->io_data & 0xFF));
+	sim_vp_set_suspend(vp, SIM_VP_INTERCEPT_SUSPEND, true, "I/O port intercept sent to the parent");
+	return SIM_SUSPEND_VP;
+}
+
 static SimExitAction handle_io(SimVp *vp, SimExit *exit)
 {
 	VmxIoQual q;
 	vmx_io_qual_decode(exit->vmx.qualification, &q);
+	if (vp->partition->parent_id)
+		return child_io(vp, exit, &q);
 	SimDevice *dev = find_device(vp->partition, q.port);
 
 	if (q.port == HVSIM_PORT_HVBOOT && !q.in && q.size == 4) {
@@ -566,6 +703,14 @@ static SimExitAction handle_rdtsc(SimVp *vp, SimExit *exit)
 /* ---- Triple fault (basic reason 2) ------------------------------------------ */
 static SimExitAction handle_triple_fault(SimVp *vp, SimExit *exit)
 {
+	if (vp->partition->parent_id) {
+		/* Isolation: the child ends alone; its parent hears of it. */
+		struct hv_x64_intercept_message_header h;
+		intercept_header(vp, exit, HV_INTERCEPT_ACCESS_EXECUTE, &h);
+		bool ok = post_to_parent(vp, HVMSG_UNRECOVERABLE_EXCEPTION, &h, sizeof h);
+		intercept_event(vp, HVMSG_UNRECOVERABLE_EXCEPTION, ok, exit, 0, 0, HV_INTERCEPT_ACCESS_EXECUTE, 0,
+		                "triple fault: unrecoverable exception");
+	}
 	sim_partition_stop(vp->partition, false, 3,
 	                   "triple fault at RIP 0x%" G_GINT64_MODIFIER "x: the guest could not deliver an exception; partition %u terminated",
 	                   exit->vmx.guest_rip, vp->partition->id);
@@ -575,6 +720,28 @@ static SimExitAction handle_triple_fault(SimVp *vp, SimExit *exit)
 /* ---- EPT violation (basic reason 48) ----------------------------------------- */
 static SimExitAction handle_ept_violation(SimVp *vp, SimExit *exit)
 {
+	if (vp->partition->parent_id) {
+		/* A child touched a GPA its map does not allow: the parent decides
+		 * (an unmapped-GPA message; the VP waits, suspended). */
+		struct hv_x64_memory_intercept_message m;
+		uint64_t qual = exit->vmx.qualification;
+		uint8_t access = (qual & 4) ? HV_INTERCEPT_ACCESS_EXECUTE : (qual & 2) ? HV_INTERCEPT_ACCESS_WRITE
+		                                                                      : HV_INTERCEPT_ACCESS_READ;
+		memset(&m, 0, sizeof m);
+		intercept_header(vp, exit, access, &m.header);
+		m.cache_type = 6; /* WB */
+		m.guest_physical_address = exit->vmx.guest_physical_address;
+		bool mapped = vp->partition->child && sim_memory_range_ok(&vp->partition->mem, m.guest_physical_address, 1);
+		uint32_t type = mapped ? HVMSG_GPA_INTERCEPT : HVMSG_UNMAPPED_GPA;
+		bool ok = post_to_parent(vp, type, &m, sizeof m);
+		char what[96];
+		g_snprintf(what, sizeof what, "%s of GPA 0x%" G_GINT64_MODIFIER "x (%s)",
+		           access == HV_INTERCEPT_ACCESS_EXECUTE ? "fetch" : access == HV_INTERCEPT_ACCESS_WRITE ? "write" : "read",
+		           m.guest_physical_address, mapped ? "not permitted by the GPA map" : "not mapped");
+		intercept_event(vp, type, ok, exit, 0, 0, access, 0, what);
+		sim_vp_set_suspend(vp, SIM_VP_INTERCEPT_SUSPEND, true, "memory intercept sent to the parent");
+		return SIM_SUSPEND_VP;
+	}
 	sim_partition_stop(vp->partition, false, 4,
 	                   "EPT violation at RIP 0x%" G_GINT64_MODIFIER "x: %s of a guest-physical address outside partition %u's memory (%" G_GUINT64_FORMAT " MiB)",
 	                   exit->vmx.guest_rip,
@@ -650,6 +817,8 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 		/* This exit was the late launch: what follows is the first VM
 		 * entry (VMLAUNCH), into the OS that was running. */
 	}
+	if (action == SIM_SUSPEND_VP)
+		vp->entry_due = true; /* the VM entry comes when the parent resumes the VP */
 	if (action == SIM_RESUME_NEXT || action == SIM_RESUME_SAME) {
 		uint32_t info = (uint32_t)vmx_vmcs_get(vp->vmcs, VMCS_VM_ENTRY_INTR_INFO_FIELD);
 		uint8_t vector, type;

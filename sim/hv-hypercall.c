@@ -89,30 +89,256 @@ static bool vp_register_by_name(uint32_t name, SimReg *out)
 	}
 }
 
+/* ---- Get/SetVpRegisters (facts §3.6, §4.7) ------------------------------------
+ * The target VP: the caller's own (partition SELF or its own id, VP index
+ * SELF or its own index), or any VP of a live, initialized child of the
+ * caller (otherwise INVALID_PARTITION_ID / INVALID_PARTITION_STATE /
+ * INVALID_VP_INDEX). TargetVtl and RsvdZ must be 0.
+ *
+ * Registers the model knows: RAX-R15, RIP, RFLAGS, CR0, CR2, CR3, CR4, EFER,
+ * CS/SS/DS/ES (segment values), GDTR (table value), ExplicitSuspend and
+ * InterceptSuspend. Another name is INVALID_PARAMETER and stops a rep call
+ * there (reps_done names it).
+ *
+ * Setting, a decision of this model (the TLFS lets a partition set its own
+ * registers; here that would race the hypercall's own return): only a
+ * child's VPs, the caller's own VP is ACCESS_DENIED. A child VP that never
+ * ran takes every register as its initial state, held until it starts;
+ * clearing ExplicitSuspend starts it, after checking that the state is the
+ * long mode the model can run (CR0.PE+PG, CR4.PAE, EFER.LME, a code
+ * selector inside the GDT, a canonical RIP), else INVALID_REGISTER_VALUE.
+ * Once it has run, the control, segment and table registers are fixed
+ * (INVALID_VP_STATE); general registers, RIP and RFLAGS can be set while it
+ * is suspended, and clearing InterceptSuspend resumes it after an
+ * intercept. A value wider than the register (high half set, a suspend
+ * value other than 0 or 1, setting InterceptSuspend to 1) is
+ * INVALID_PARAMETER. */
+static uint16_t find_target_vp(HvCallCtx *ctx, const struct hv_input_get_vp_registers *hdr, SimVp **out)
+{
+	SimVp *vp = ctx->vp;
+	SimPartition *p = vp->partition;
+	if (hdr->partition_id == HV_PARTITION_ID_SELF || hdr->partition_id == p->id) {
+		if (hdr->vp_index != HV_VP_INDEX_SELF && hdr->vp_index != vp->index)
+			return HV_STATUS_INVALID_VP_INDEX;
+		*out = vp;
+	} else {
+		SimChild *c = sim_child_find(vp, hdr->partition_id);
+		if (!c)
+			return HV_STATUS_INVALID_PARTITION_ID; /* other partitions: not the caller's business */
+		if (c->state != SIM_CHILD_INITIALIZED)
+			return HV_STATUS_INVALID_PARTITION_STATE;
+		*out = c->part ? sim_partition_vp(c->part, hdr->vp_index) : NULL;
+		if (!*out)
+			return HV_STATUS_INVALID_VP_INDEX;
+	}
+	if (hdr->target_vtl != 0 || hdr->rsvd_z[0] || hdr->rsvd_z[1] || hdr->rsvd_z[2])
+		return HV_STATUS_INVALID_PARAMETER;
+	return HV_STATUS_SUCCESS;
+}
+
+/* The boot-state field a never-run VP keeps for `r`, or NULL. */
+static uint64_t *boot_field(SimVp *t, SimReg r)
+{
+	switch (r) {
+	case SIM_REG_RIP: return &t->boot.rip;
+	case SIM_REG_RSP: return &t->boot.rsp;
+	case SIM_REG_RDI: return &t->boot.rdi;
+	case SIM_REG_RFLAGS: return &t->boot.rflags;
+	case SIM_REG_CR0: return &t->boot.cr0;
+	case SIM_REG_CR3: return &t->boot.cr3;
+	case SIM_REG_CR4: return &t->boot.cr4;
+	case SIM_REG_EFER: return &t->boot.efer;
+	default: return NULL;
+	}
+}
+
+static bool is_segment(uint32_t name)
+{
+	return name == HV_X64_REGISTER_CS || name == HV_X64_REGISTER_SS || name == HV_X64_REGISTER_DS ||
+	       name == HV_X64_REGISTER_ES;
+}
+
+static uint16_t read_register(SimVp *t, uint32_t name, struct hv_register_value *v)
+{
+	const SimBackendOps *be = t->partition->machine->backend;
+	SimReg r;
+	memset(v, 0, sizeof *v);
+	if (name == HV_REGISTER_EXPLICIT_SUSPEND) {
+		v->low = t->explicit_suspend;
+	} else if (name == HV_REGISTER_INTERCEPT_SUSPEND) {
+		v->low = t->intercept_suspend;
+	} else if (is_segment(name)) {
+		struct hv_x64_segment_register seg = { .base = 0, .limit = 0xFFFFFFFFu };
+		if (t->boot_pending)
+			seg.selector = name == HV_X64_REGISTER_CS ? t->boot.cs : t->boot.ds;
+		else
+			seg.selector = (uint16_t)be->reg_get(t, name == HV_X64_REGISTER_CS ? SIM_REG_CS : SIM_REG_SS);
+		memcpy(v, &seg, sizeof seg);
+	} else if (name == HV_X64_REGISTER_GDTR) {
+		if (!t->boot_pending)
+			return HV_STATUS_INVALID_VP_STATE; /* the model reads it only before the first run */
+		struct hv_x64_table_register tr = { .limit = t->boot.gdt_limit, .base = t->boot.gdt_base };
+		memcpy(v, &tr, sizeof tr);
+	} else if (vp_register_by_name(name, &r)) {
+		uint64_t *f = t->boot_pending ? boot_field(t, r) : NULL;
+		v->low = f ? *f : be->reg_get(t, r);
+	} else {
+		return HV_STATUS_INVALID_PARAMETER;
+	}
+	return HV_STATUS_SUCCESS;
+}
+
 static uint16_t call_get_vp_registers(HvCallCtx *ctx)
 {
 	struct hv_input_get_vp_registers hdr;
-	SimVp *vp = ctx->vp;
-	SimPartition *p = vp->partition;
-
+	SimVp *t;
 	memcpy(&hdr, ctx->in, sizeof hdr);
-	if (hdr.partition_id != HV_PARTITION_ID_SELF && hdr.partition_id != p->id)
-		return HV_STATUS_INVALID_PARTITION_ID; /* other partitions: the parent's business */
-	if (hdr.vp_index != HV_VP_INDEX_SELF && hdr.vp_index != vp->index)
-		return HV_STATUS_INVALID_VP_INDEX;
-	if (hdr.target_vtl != 0 || hdr.rsvd_z[0] || hdr.rsvd_z[1] || hdr.rsvd_z[2])
-		return HV_STATUS_INVALID_PARAMETER;
-
+	uint16_t st = find_target_vp(ctx, &hdr, &t);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
 	for (uint16_t i = ctx->ctl->rep_start; i < ctx->ctl->rep_count; i++) {
 		uint32_t name;
-		SimReg r;
+		struct hv_register_value v;
 		memcpy(&name, ctx->in + sizeof hdr + 4u * i, sizeof name);
-		if (!vp_register_by_name(name, &r))
-			return HV_STATUS_INVALID_PARAMETER; /* reps_done says how far we got */
-		struct hv_register_value v = { .low = p->machine->backend->reg_get(vp, r), .high = 0 };
+		if ((st = read_register(t, name, &v)) != HV_STATUS_SUCCESS)
+			return st; /* reps_done says how far we got */
 		memcpy(ctx->out + sizeof v * i, &v, sizeof v);
 		ctx->reps_done = i + 1;
 	}
+	return HV_STATUS_SUCCESS;
+}
+
+/* Is the initial state one the model can start? */
+static bool boot_state_ok(const SimBootState *b)
+{
+	bool canonical = (uint64_t)((int64_t)(b->rip << 16) >> 16) == b->rip;
+	return (b->cr0 & (X86_CR0_PE | X86_CR0_PG)) == (X86_CR0_PE | X86_CR0_PG) && (b->cr4 & X86_CR4_PAE) &&
+	       (b->efer & X86_EFER_LME) && b->cs >= 8 && (b->cs & 4) == 0 && (b->cs | 7u) <= b->gdt_limit &&
+	       (b->ds & 4) == 0 && (b->ds | 7u) <= b->gdt_limit && canonical;
+}
+
+static uint16_t start_vp(HvCallCtx *ctx, SimVp *t)
+{
+	if (t->boot_pending) {
+		g_autoptr(GError) error = NULL;
+		if (!boot_state_ok(&t->boot))
+			return HV_STATUS_INVALID_REGISTER_VALUE;
+		if (!t->partition->machine->backend->vp_set_boot_state(t, &t->boot, &error)) {
+			sim_vp_message(ctx->vp, "cannot start VP %u of partition %u: %s", t->index, t->partition->id,
+			               error->message);
+			return HV_STATUS_INVALID_REGISTER_VALUE;
+		}
+		t->boot_pending = false;
+	}
+	sim_vp_set_suspend(t, SIM_VP_EXPLICIT_SUSPEND, false, "ExplicitSuspend cleared by the parent");
+	if (!t->started)
+		sim_vp_start(t);
+	return HV_STATUS_SUCCESS;
+}
+
+static uint16_t write_register(HvCallCtx *ctx, SimVp *t, const struct hv_register_assoc *a)
+{
+	const SimBackendOps *be = t->partition->machine->backend;
+	uint32_t name = a->name;
+	SimReg r;
+	if (a->rsvd_z1 || a->rsvd_z2)
+		return HV_STATUS_INVALID_PARAMETER;
+	if (name == HV_REGISTER_EXPLICIT_SUSPEND || name == HV_REGISTER_INTERCEPT_SUSPEND) {
+		if (a->value.high || a->value.low > 1 || (name == HV_REGISTER_INTERCEPT_SUSPEND && a->value.low))
+			return HV_STATUS_INVALID_PARAMETER;
+		if (name == HV_REGISTER_INTERCEPT_SUSPEND) {
+			sim_vp_set_suspend(t, SIM_VP_INTERCEPT_SUSPEND, false, "the parent completed the intercept");
+			return HV_STATUS_SUCCESS;
+		}
+		if (a->value.low) {
+			sim_vp_set_suspend(t, SIM_VP_EXPLICIT_SUSPEND, true, "ExplicitSuspend set by the parent");
+			return HV_STATUS_SUCCESS;
+		}
+		return start_vp(ctx, t);
+	}
+	if (is_segment(name) || name == HV_X64_REGISTER_GDTR) {
+		if (!t->boot_pending)
+			return HV_STATUS_INVALID_VP_STATE;
+		if (name == HV_X64_REGISTER_GDTR) {
+			struct hv_x64_table_register tr;
+			memcpy(&tr, &a->value, sizeof tr);
+			t->boot.gdt_base = tr.base;
+			t->boot.gdt_limit = tr.limit;
+		} else {
+			struct hv_x64_segment_register seg;
+			memcpy(&seg, &a->value, sizeof seg);
+			/* The model loads descriptors from the GDT: only the
+			 * selector counts. SS, DS and ES share one selector. */
+			if (name == HV_X64_REGISTER_CS)
+				t->boot.cs = seg.selector;
+			else
+				t->boot.ds = seg.selector;
+		}
+		return HV_STATUS_SUCCESS;
+	}
+	if (!vp_register_by_name(name, &r))
+		return HV_STATUS_INVALID_PARAMETER;
+	if (a->value.high)
+		return HV_STATUS_INVALID_PARAMETER;
+	uint64_t *f = t->boot_pending ? boot_field(t, r) : NULL;
+	if (f) {
+		*f = a->value.low;
+		return HV_STATUS_SUCCESS;
+	}
+	if (r >= SIM_REG_CR0 && r <= SIM_REG_EFER)
+		return t->boot_pending ? HV_STATUS_INVALID_PARAMETER /* CR2 */ : HV_STATUS_INVALID_VP_STATE;
+	be->reg_set(t, r, a->value.low);
+	return HV_STATUS_SUCCESS;
+}
+
+static uint16_t call_set_vp_registers(HvCallCtx *ctx)
+{
+	struct hv_input_get_vp_registers hdr;
+	SimVp *t;
+	memcpy(&hdr, ctx->in, sizeof hdr);
+	uint16_t st = find_target_vp(ctx, &hdr, &t);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	if (t == ctx->vp)
+		return HV_STATUS_ACCESS_DENIED;
+	for (uint16_t i = ctx->ctl->rep_start; i < ctx->ctl->rep_count; i++) {
+		struct hv_register_assoc a;
+		memcpy(&a, ctx->in + sizeof hdr + sizeof a * i, sizeof a);
+		if ((st = write_register(ctx, t, &a)) != HV_STATUS_SUCCESS)
+			return st;
+		ctx->reps_done = i + 1;
+	}
+	return HV_STATUS_SUCCESS;
+}
+
+/* InstallIntercept: the model routes a child's port I/O (X64IoPort, the
+ * port in the parameter, which must fit 16 bits) with access mask read
+ * and/or write (execute, or no bit, is INVALID_PARAMETER). Other intercept
+ * types are not modelled: INVALID_PARAMETER. Installing twice is
+ * harmless. The child must be initialized (not finalized). */
+static uint16_t call_install_intercept(HvCallCtx *ctx)
+{
+	struct hv_input_install_intercept in;
+	SimChild *c;
+	memcpy(&in, ctx->in, sizeof in);
+	SimChild *found = sim_child_find(ctx->vp, in.partition_id);
+	if (!found)
+		return HV_STATUS_INVALID_PARTITION_ID;
+	if (found->state != SIM_CHILD_INITIALIZED)
+		return HV_STATUS_INVALID_PARTITION_STATE;
+	c = found;
+	uint32_t rw = HV_INTERCEPT_ACCESS_MASK_READ | HV_INTERCEPT_ACCESS_MASK_WRITE;
+	if (in.intercept_type != HV_INTERCEPT_TYPE_X64_IO_PORT || in.intercept_parameter > 0xFFFF ||
+	    in.access_type_mask == 0 || (in.access_type_mask & ~rw))
+		return HV_STATUS_INVALID_PARAMETER;
+	uint16_t port = (uint16_t)in.intercept_parameter;
+	if (in.access_type_mask & HV_INTERCEPT_ACCESS_MASK_READ)
+		c->io_intercept_read[port / 8] |= (guint8)(1u << (port % 8));
+	if (in.access_type_mask & HV_INTERCEPT_ACCESS_MASK_WRITE)
+		c->io_intercept_write[port / 8] |= (guint8)(1u << (port % 8));
+	sim_child_note(ctx->vp, c, "I/O port 0x%x %s intercepted", port,
+	               in.access_type_mask == rw ? "reads and writes" :
+	               (in.access_type_mask & HV_INTERCEPT_ACCESS_MASK_READ) ? "reads" : "writes");
 	return HV_STATUS_SUCCESS;
 }
 
@@ -300,8 +526,19 @@ static uint16_t call_create_vp(HvCallCtx *ctx)
 		return HV_STATUS_INVALID_VP_INDEX;
 	if (c->vps & (1u << in.vp_index))
 		return HV_STATUS_OBJECT_IN_USE;
+	g_autoptr(GError) error = NULL;
+	SimVp *nvp = sim_vp_new(c->part, in.vp_index, &error);
+	if (!nvp) {
+		sim_vp_message(ctx->vp, "cannot create VP %u of partition %" G_GUINT64_FORMAT ": %s", in.vp_index,
+		               c->id, error->message);
+		return HV_STATUS_NO_RESOURCES;
+	}
+	/* It waits, suspended, for its parent to set its state and start it. */
+	nvp->explicit_suspend = true;
+	nvp->boot_pending = true;
+	g_ptr_array_add(c->part->vps, nvp);
 	c->vps |= 1u << in.vp_index;
-	sim_child_note(ctx->vp, c, "VP %u created", in.vp_index);
+	sim_child_note(ctx->vp, c, "VP %u created, ExplicitSuspend set", in.vp_index);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -319,6 +556,11 @@ static uint16_t call_delete_vp(HvCallCtx *ctx)
 	if (in.vp_index >= SIM_CHILD_VP_MAX || !(c->vps & (1u << in.vp_index)))
 		return HV_STATUS_INVALID_VP_INDEX;
 	c->vps &= ~(1u << in.vp_index);
+	SimVp *dvp = sim_partition_vp(c->part, in.vp_index);
+	if (dvp) {
+		g_ptr_array_remove(c->part->vps, dvp);
+		sim_vp_free(dvp);
+	}
 	sim_child_note(ctx->vp, c, "VP %u deleted", in.vp_index);
 	return HV_STATUS_SUCCESS;
 }
@@ -407,6 +649,10 @@ static const HvCallDef call_table[] = {
 	{ HVCALL_GET_PARTITION_ID, HVC_MEMORY, (uint64_t)HV_PRIV_ACCESS_PARTITION_ID << 32, 0, 0, 8, 0, call_get_partition_id },
 	{ HVCALL_GET_VP_REGISTERS, HVC_REP | HVC_MEMORY, (uint64_t)HV_PRIV_ACCESS_VP_REGISTERS << 32,
 	  sizeof(struct hv_input_get_vp_registers), 4, 0, sizeof(struct hv_register_value), call_get_vp_registers },
+	{ HVCALL_SET_VP_REGISTERS, HVC_REP | HVC_MEMORY, (uint64_t)HV_PRIV_ACCESS_VP_REGISTERS << 32,
+	  sizeof(struct hv_input_get_vp_registers), sizeof(struct hv_register_assoc), 0, 0, call_set_vp_registers },
+	{ HVCALL_INSTALL_INTERCEPT, HVC_MEMORY, PRIV_CREATE_PARTITIONS,
+	  sizeof(struct hv_input_install_intercept), 0, 0, 0, call_install_intercept },
 	{ HVCALL_CREATE_PARTITION, HVC_MEMORY, PRIV_CREATE_PARTITIONS,
 	  sizeof(struct hv_input_create_partition), 0, sizeof(struct hv_output_create_partition), 0, call_create_partition },
 	{ HVCALL_INITIALIZE_PARTITION, HVC_MEMORY, PRIV_CREATE_PARTITIONS,

@@ -3,10 +3,11 @@
  * Sim thread, ring -1: called by the partition-management hypercalls in
  * hv-hypercall.c, which have already checked the caller's rights and input.
  *
- * A child here has deposited pages, VP slots and a GPA map (an EPT) but does
- * not run yet, and it is deliberately not in
- * the machine's `partitions` list: the scheduler only runs what is there,
- * so a child cannot run until later steps give it VPs and a place in it. */
+ * A child has two halves: this bookkeeping (SimChild: deposited pages, the
+ * GPA map as an EPT, intercepts) and a SimPartition the scheduler runs (its
+ * VPs, a memory view through the GPA map, its console). The partition is in
+ * the machine's list from creation on, but has no VP to run until the
+ * parent creates one and clears its ExplicitSuspend register. */
 #include <stdarg.h>
 #include <string.h>
 
@@ -47,7 +48,22 @@ SimChild *sim_child_create(SimVp *caller, const struct hv_input_create_partition
 	c->parent = caller->partition->id;
 	c->state = SIM_CHILD_CREATED;
 	c->create = *in;
+	c->mapped = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	g_ptr_array_add(m->children, c);
+
+	char *name = g_strdup_printf("child %" G_GUINT64_FORMAT, c->id);
+	SimPartition *p = sim_partition_new(m, (uint32_t)c->id, name, "loaded by its parent");
+	g_free(name);
+	p->child = c;
+	p->parent_id = c->parent;
+	p->hv_active = true;   /* born under the hypervisor */
+	/* Facts §1.3 teaching model: a child may post messages and signal
+	 * events (VMBus needs both), nothing that manages partitions. */
+	p->privileges = SIM_PRIV_GUEST | SIM_PRIV_HV_RIGHTS(HV_PRIV_POST_MESSAGES | HV_PRIV_SIGNAL_EVENTS);
+	p->mem.backing = &caller->partition->mem;
+	p->mem.slat = c->mapped;
+	c->part = p;
+	g_ptr_array_add(m->partitions, p);
 	child_event(caller, c, SIM_CHILD_CREATED);
 	return c;
 }
@@ -69,6 +85,13 @@ SimChild *sim_child_find(SimVp *caller, uint64_t id)
 
 void sim_child_teardown(SimChild *c)
 {
+	SimPartition *p = c->part;
+	if (p) {
+		for (guint i = 0; i < p->vps->len; i++)
+			sim_vp_free(g_ptr_array_index(p->vps, i));
+		g_ptr_array_set_size(p->vps, 0);
+	}
+	c->map_generation++;
 	c->vps = 0;
 	g_clear_pointer(&c->ept_arena, g_free);
 	c->ept_used = 0;
@@ -80,6 +103,14 @@ void sim_child_teardown(SimChild *c)
 static void child_free(SimChild *c)
 {
 	sim_child_teardown(c);
+	if (c->part) {
+		/* The partition stays for the summary, without memory. */
+		c->part->child = NULL;
+		c->part->mem.slat = NULL;
+		c->part->mem.backing = NULL;
+		c->part->mem.size = 0;
+		c->part->deleted = true;
+	}
 	g_clear_pointer(&c->mapped, g_hash_table_destroy);
 	/* Deleting a child gives its deposited pages back to the parent. */
 	g_clear_pointer(&c->deposited, g_hash_table_destroy);
@@ -154,8 +185,6 @@ void sim_child_ept_mem(SimChild *c, VmxEptMem *mem)
 
 bool sim_child_map_page(SimChild *c, uint64_t gpa_page, uint64_t root_page, unsigned perms)
 {
-	if (!c->mapped)
-		c->mapped = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	if (g_hash_table_size(c->mapped) >= SIM_CHILD_MAP_MAX)
 		return false;
 	if (!c->ept_arena) {
@@ -172,7 +201,10 @@ bool sim_child_map_page(SimChild *c, uint64_t gpa_page, uint64_t root_page, unsi
 		return false;
 	guint64 *key = g_new(guint64, 1);
 	*key = gpa_page;
-	g_hash_table_insert(c->mapped, key, GUINT_TO_POINTER((guint)root_page));
+	g_hash_table_insert(c->mapped, key, SIM_SLAT_ENTRY(root_page, perms));
+	c->map_generation++;
+	if (c->part)
+		c->part->mem.size = MAX(c->part->mem.size, (gpa_page + 1) << HV_PAGE_SHIFT);
 	return true;
 }
 
@@ -184,6 +216,7 @@ void sim_child_unmap_page(SimChild *c, uint64_t gpa_page)
 	int r = vmx_ept_unmap(&mem, c->eptp, gpa_page << HV_PAGE_SHIFT, HV_PAGE_SIZE);
 	g_assert(r == VMX_EPT_OK);
 	g_hash_table_remove(c->mapped, &key);
+	c->map_generation++;
 }
 
 void sim_child_set_state(SimVp *caller, SimChild *c, SimChildState state)
@@ -192,8 +225,11 @@ void sim_child_set_state(SimVp *caller, SimChild *c, SimChildState state)
 	c->state = state;
 	/* Finalize deletes the remaining VPs and the GPA map (facts §3.7);
 	 * the deposited pages stay with the child until it is deleted. */
-	if (state == SIM_CHILD_FINALIZED)
+	if (state == SIM_CHILD_FINALIZED) {
+		if (c->part && !c->part->stopped)
+			sim_partition_stop(c->part, true, 0, "finalized by its parent, partition %u", c->parent);
 		sim_child_teardown(c);
+	}
 	child_event(caller, c, state);
 	if (state == SIM_CHILD_DELETED) {
 		g_ptr_array_remove(caller->partition->machine->children, c);

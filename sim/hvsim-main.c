@@ -64,7 +64,7 @@ static gboolean parse_count(const char *opt, const char *s, guint64 min, guint64
 static int cmd_run(int argc, char **argv)
 {
 	g_autofree char *vendor = NULL, *trace = NULL, *max_insns = NULL, *memory = NULL, *workload = NULL;
-	g_autofree char *hypercalls = NULL, *profile = NULL;
+	g_autofree char *hypercalls = NULL, *profile = NULL, *child = NULL;
 	gboolean quiet = FALSE, no_virt = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor: intel (VT-x, hvix64, VMCALL) or amd (AMD-V, hvax64, VMMCALL); default intel", "intel|amd" },
@@ -75,13 +75,14 @@ static int cmd_run(int argc, char **argv)
 		{ "hypercalls", 0, 0, G_OPTION_ARG_STRING, &hypercalls, "Extra HvCallNotifyLongSpinWait calls the kernel makes (the benchmark's workload)", "N" },
 		{ "profile", 0, 0, G_OPTION_ARG_STRING, &profile, "Apply a product's per-VM limits (see `hvsim profiles`): virtual-server-2005, hyperv-2008 or hyperv-server-2008; default none", "NAME" },
 		{ "no-virtualization", 0, 0, G_OPTION_ARG_NONE, &no_virt, "The CPU model has no VT-x/AMD-V (for the boot scenario: hvboot cannot launch the hypervisor)", NULL },
+		{ "child", 0, 0, G_OPTION_ARG_FILENAME, &child, "The child OS image (an ELF, docs/guest-abi.md) the boot scenario's worker process starts in the child partition; default: the built-in mini kernel", "FILE" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print neither the guest console nor the summary, only the outcome", NULL },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("SCENARIO_OR_IMAGE");
 	g_autoptr(GError) error = NULL;
 	g_option_context_set_summary(ctx,
-		"Runs a built-in scenario (see `hvsim scenarios`; default scenario: hello)\n"
+		"Runs a built-in scenario (see `hvsim scenarios`; default scenario: boot)\n"
 		"or a guest ELF image, prints the guest's console and a summary of VM exits,\n"
 		"ring transitions and hypercalls.\n\n"
 		"Exit status: 0 the guest powered off cleanly; 1 guest error (triple fault,\n"
@@ -96,7 +97,7 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "hvsim run: one scenario or image expected, got %d (first extra: '%s')\n", argc - 1, argv[2]);
 		return EXIT_USAGE;
 	}
-	const char *what = argc == 2 ? argv[1] : "hello";
+	const char *what = argc == 2 ? argv[1] : "boot";
 
 	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
 	if (vendor) {
@@ -152,6 +153,16 @@ static int cmd_run(int argc, char **argv)
 	}
 
 	cfg.no_virtualization = no_virt;
+	g_autoptr(GBytes) child_bytes = NULL;
+	if (child) {
+		child_bytes = sim_read_image_file(child, "--child", &error);
+		if (!child_bytes) {
+			fprintf(stderr, "hvsim run: %s\n", error->message);
+			return EXIT_LOAD;
+		}
+		cfg.child_image = g_bytes_get_data(child_bytes, &cfg.child_image_len);
+		cfg.child_image_name = child;
+	}
 	SimMachine *m = sim_machine_new(&cfg, &error);
 	if (!m) {
 		fprintf(stderr, "hvsim run: %s\n", error->message);

@@ -88,8 +88,20 @@ static const char *const type_names[SIM_EV_N_TYPES] = {
 	[SIM_EV_SYNIC_MESSAGE] = "synic_message",
 	[SIM_EV_BOOT] = "boot",
 	[SIM_EV_CHILD] = "child",
+	[SIM_EV_INTERCEPT] = "intercept",
+	[SIM_EV_VP_STATE] = "vp_state",
 	[SIM_EV_MESSAGE] = "message",
 };
+
+const char *sim_vp_state_name(SimVpState state)
+{
+	switch (state) {
+	case SIM_VP_RUNNING: return "running";
+	case SIM_VP_EXPLICIT_SUSPEND: return "explicit_suspend";
+	case SIM_VP_INTERCEPT_SUSPEND: return "intercept_suspend";
+	}
+	return "unknown";
+}
 
 const char *sim_event_type_name(SimEventType type)
 {
@@ -295,6 +307,18 @@ void sim_event_to_json(const SimEvent *ev, const char *vendor, GString *out)
 	case SIM_EV_CHILD:
 		g_string_append_printf(out, ",\"child\":%" G_GUINT64_FORMAT ",\"state\":\"%s\",\"text\":",
 		                       ev->u.child.child, sim_child_state_name((SimChildState)ev->u.child.state));
+		append_json_string(out, ev->text);
+		break;
+	case SIM_EV_INTERCEPT:
+		g_string_append_printf(out, ",\"message_type\":\"0x%08x\",\"parent\":%u,\"port\":%u,\"size\":%u,\"access\":%u,\"value\":%" G_GUINT64_FORMAT ",\"gpa\":\"0x%" G_GINT64_MODIFIER "x\",\"rip\":\"0x%" G_GINT64_MODIFIER "x\",\"delivered\":%s,\"text\":",
+		                       ev->u.intercept.message_type, ev->u.intercept.parent, ev->u.intercept.port,
+		                       ev->u.intercept.size, ev->u.intercept.access, ev->u.intercept.value,
+		                       ev->u.intercept.gpa, ev->u.intercept.rip,
+		                       ev->u.intercept.delivered ? "true" : "false");
+		append_json_string(out, ev->text);
+		break;
+	case SIM_EV_VP_STATE:
+		g_string_append_printf(out, ",\"state\":\"%s\",\"text\":", sim_vp_state_name((SimVpState)ev->u.vp_state.state));
 		append_json_string(out, ev->text);
 		break;
 	case SIM_EV_SYNIC_MESSAGE:

@@ -31,6 +31,8 @@ typedef enum SimEventType {
 	SIM_EV_SYNIC_MESSAGE,    /* a SynIC message went into a SIM slot or was queued */
 	SIM_EV_BOOT,             /* a stage of boot and late launch (text: what happened) */
 	SIM_EV_CHILD,            /* a child partition changed life-cycle state (text: what happened) */
+	SIM_EV_INTERCEPT,        /* the hypervisor sent a child's intercept to its parent (text: what) */
+	SIM_EV_VP_STATE,         /* a child VP was suspended or resumed (text: why) */
 	SIM_EV_N_TYPES
 } SimEventType;
 
@@ -57,6 +59,15 @@ typedef enum SimChildState {
 } SimChildState;
 
 const char *sim_child_state_name(SimChildState state);  /* "created", ... */
+
+/* Whether a child VP may run (the suspend registers, facts §4.7). */
+typedef enum SimVpState {
+	SIM_VP_RUNNING,           /* both suspend registers clear */
+	SIM_VP_EXPLICIT_SUSPEND,  /* the parent holds it (new VPs start so) */
+	SIM_VP_INTERCEPT_SUSPEND, /* waiting for the parent to handle an intercept */
+} SimVpState;
+
+const char *sim_vp_state_name(SimVpState state);         /* "running", ... */
 
 /* Why a ring transition happened (mirrors rings/ RingCause). */
 typedef enum SimRingCause {
@@ -96,6 +107,9 @@ typedef struct SimEvent {
 		struct { int32_t status; uint8_t clean; } stop;
 		struct { uint8_t stage; uint8_t hypervisor; } boot; /* SimBootStage; 1 if a hypervisor runs after it */
 		struct { uint64_t child; uint8_t state; } child;    /* child partition id; SimChildState */
+		struct { uint32_t message_type; uint32_t parent; uint16_t port; uint8_t size; uint8_t access;
+		         uint64_t value; uint64_t gpa; uint64_t rip; uint8_t delivered; } intercept;
+		struct { uint8_t state; } vp_state;                 /* SimVpState */
 	} u;
 	/* Text for CONSOLE (one line), PARTITION_STOP (reason), MESSAGE, FAULT
 	 * (explanation), BOOT and CHILD (what happened), HYPERCALL (call name is looked up, not stored). */

@@ -36,7 +36,7 @@ SimMachine *sim_machine_new(const SimConfig *config, GError **error)
 	return m;
 }
 
-static void vp_free(SimVp *vp)
+void sim_vp_free(SimVp *vp)
 {
 	if (vp->backend)
 		vp->partition->machine->backend->vp_fini(vp);
@@ -48,7 +48,7 @@ static void vp_free(SimVp *vp)
 static void partition_free(SimPartition *p)
 {
 	for (guint i = 0; i < p->vps->len; i++)
-		vp_free(g_ptr_array_index(p->vps, i));
+		sim_vp_free(g_ptr_array_index(p->vps, i));
 	g_ptr_array_free(p->vps, TRUE);
 	for (guint i = 0; i < p->devices->len; i++) {
 		SimDevice *d = g_ptr_array_index(p->devices, i);
@@ -71,10 +71,11 @@ void sim_machine_free(SimMachine *m)
 {
 	if (!m)
 		return;
+	/* Children first: their bookkeeping points into their partitions. */
+	sim_machine_children_free(m);
 	for (guint i = 0; i < m->partitions->len; i++)
 		partition_free(g_ptr_array_index(m->partitions, i));
 	g_ptr_array_free(m->partitions, TRUE);
-	sim_machine_children_free(m);
 	sim_event_bus_free(m->events);
 	g_free(m->outcome_message);
 	g_free(m);
@@ -88,7 +89,7 @@ SimPartition *sim_machine_find_partition(SimMachine *m, uint64_t id)
 {
 	for (guint i = 0; i < m->partitions->len; i++) {
 		SimPartition *p = g_ptr_array_index(m->partitions, i);
-		if (p->id == id)
+		if (p->id == id && !p->deleted)
 			return p;
 	}
 	return NULL;
@@ -101,6 +102,19 @@ SimPartition *sim_machine_partition(SimMachine *m, guint i)
 const char *sim_partition_name(const SimPartition *p) { return p->name; }
 uint32_t sim_partition_id(const SimPartition *p) { return p->id; }
 const char *sim_partition_console(const SimPartition *p) { return p->console->str; }
+uint32_t sim_partition_parent(const SimPartition *p) { return p->parent_id; }
+const char *sim_partition_stop_reason(const SimPartition *p) { return p->stop_reason; }
+gboolean sim_partition_stopped_cleanly(const SimPartition *p) { return p->stopped && p->stop_clean; }
+
+SimVp *sim_partition_vp(SimPartition *p, uint32_t index)
+{
+	for (guint i = 0; i < p->vps->len; i++) {
+		SimVp *vp = g_ptr_array_index(p->vps, i);
+		if (vp->index == index)
+			return vp;
+	}
+	return NULL;
+}
 const char *sim_machine_outcome_message(const SimMachine *m)
 {
 	return m->outcome_message ? m->outcome_message : "";
@@ -213,6 +227,14 @@ void sim_partition_stop(SimPartition *p, bool clean, int status, const char *fmt
 	ev.u.stop.status = status;
 	g_strlcpy(ev.text, p->stop_reason, sizeof ev.text);
 	partition_emit(p, &ev);
+	/* The machine goes down with the partition that runs the hypervisor's
+	 * parent: its children cannot outlive it. */
+	SimMachine *m = p->machine;
+	for (guint i = 0; i < m->partitions->len; i++) {
+		SimPartition *c = g_ptr_array_index(m->partitions, i);
+		if (c->parent_id == p->id && !c->stopped)
+			sim_partition_stop(c, true, 0, "its parent partition %u stopped", p->id);
+	}
 }
 
 /* ---- Loading a partition ------------------------------------------------------ */
@@ -272,16 +294,11 @@ static void build_boot_area(SimPartition *p, const SimImageInfo *img, SimBootSta
 	st->ds = HVSIM_BOOT_SEL_DATA;
 }
 
-SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const guint8 *image,
-                                        gsize image_len, const char *image_name, GError **error)
+SimPartition *sim_partition_new(SimMachine *m, uint32_t id, const char *name, const char *image_name)
 {
 	SimPartition *p = g_new0(SimPartition, 1);
-	SimImageInfo img;
-	SimBootState st;
-
 	p->machine = m;
-	p->id = (uint32_t)sim_machine_alloc_partition_id(m);
-	p->hv_active = !m->config.late_launch;
+	p->id = id;
 	p->name = g_strdup(name);
 	p->image_name = g_strdup(image_name);
 	p->vps = g_ptr_array_new();
@@ -291,6 +308,48 @@ SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const g
 	/* What this partition may do (CPUID 0x40000003 EAX/EBX, facts §1.3):
 	 * a guest's rights; late launch makes the OS the root (hv-exit.c). */
 	p->privileges = SIM_PRIV_GUEST;
+	return p;
+}
+
+SimVp *sim_vp_new(SimPartition *p, uint32_t index, GError **error)
+{
+	SimVp *vp = g_new0(SimVp, 1);
+	vp->partition = p;
+	vp->index = index;
+	vp->pending_vector = -1;   /* and pending[] all clear: nothing requested */
+	sim_synic_reset(vp);
+	vp->vmcs = vmx_vmcs_new();
+	if (!vp->vmcs) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "out of memory for a VMCS");
+		sim_vp_free(vp);
+		return NULL;
+	}
+	sim_hv_setup_vmcs(vp);
+	if (!p->machine->backend->vp_init(vp, error)) {
+		sim_vp_free(vp);
+		return NULL;
+	}
+	return vp;
+}
+
+/* Where the loader puts the child image in a parent's RAM: the top pages,
+ * above the kernel image. 0 if it does not fit. */
+static uint64_t child_image_place(const SimPartition *p, const SimImageInfo *img, gsize len)
+{
+	uint64_t limit = MIN(p->mem.size, HVSIM_BOOT_IDENTITY_LIMIT);
+	uint64_t need = ((uint64_t)len + 0xFFF) & ~0xFFFull;
+	if (len == 0 || need > limit || limit - need < img->highest)
+		return 0;
+	return limit - need;
+}
+
+SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const guint8 *image,
+                                        gsize image_len, const char *image_name, GError **error)
+{
+	SimImageInfo img;
+	SimBootState st;
+	SimPartition *p = sim_partition_new(m, (uint32_t)sim_machine_alloc_partition_id(m), name, image_name);
+	p->hv_active = !m->config.late_launch;
 
 	/* The product's limits come first: they are the lesson (sim-profile.c). */
 	if (!sim_profile_check_memory(m->config.profile, m->config.memory_size, error) ||
@@ -303,21 +362,30 @@ SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const g
 	g_ptr_array_add(p->devices, sim_uart_new(p, HVSIM_PORT_COM1));
 	g_ptr_array_add(p->devices, sim_power_new(p, HVSIM_PORT_POWER));
 
-	SimVp *vp = g_new0(SimVp, 1);
-	vp->partition = p;
-	vp->index = 0;
-	vp->pending_vector = -1;   /* and pending[] all clear: nothing requested */
-	sim_synic_reset(vp);
+	SimVp *vp = sim_vp_new(p, 0, error);
+	if (!vp)
+		goto fail;
 	g_ptr_array_add(p->vps, vp);
-	vp->vmcs = vmx_vmcs_new();
-	if (!vp->vmcs) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "out of memory for a VMCS");
-		goto fail;
-	}
-	sim_hv_setup_vmcs(vp);
-	if (!m->backend->vp_init(vp, error))
-		goto fail;
 	build_boot_area(p, &img, &st);
+	if (m->config.child_image && m->config.late_launch) {
+		/* The disk the worker process reads its child OS from: the loader
+		 * puts the image in the parent's RAM (boot info child_image_*). */
+		uint64_t at = child_image_place(p, &img, m->config.child_image_len);
+		if (!at) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+			            "child image %s (%" G_GSIZE_FORMAT " bytes) does not fit in the parent's memory above its own image (ends at 0x%" G_GINT64_MODIFIER "x, %" G_GUINT64_FORMAT " MiB of RAM): use a larger --memory",
+			            m->config.child_image_name ? m->config.child_image_name : "(child)",
+			            m->config.child_image_len, img.highest, p->mem.size >> 20);
+			goto fail;
+		}
+		struct hvsim_boot_info bi;
+		sim_memory_write(&p->mem, at, m->config.child_image, m->config.child_image_len);
+		sim_memory_read(&p->mem, HVSIM_BOOT_INFO_GPA, &bi, sizeof bi);
+		bi.child_image_start = at;
+		bi.child_image_size = m->config.child_image_len;
+		bi.child_flags = m->config.child_triple_fault ? HVSIM_BOOT_FLAG_TRIPLE_FAULT : 0;
+		sim_memory_write(&p->mem, HVSIM_BOOT_INFO_GPA, &bi, sizeof bi);
+	}
 	if (!m->backend->vp_set_boot_state(vp, &st, error))
 		goto fail;
 	g_ptr_array_add(m->partitions, p);
@@ -339,6 +407,24 @@ static uint64_t state_hash(SimVp *vp)
 		h *= 1099511628211ull;
 	}
 	return h;
+}
+
+void sim_vp_start(SimVp *vp)
+{
+	SimPartition *p = vp->partition;
+	if (!p->running && !p->stopped) {
+		SimEvent ev;
+		sim_event_init(&ev, SIM_EV_PARTITION_START);
+		g_snprintf(ev.text, sizeof ev.text, "%s (%s), child of partition %u", p->name, p->image_name,
+		           p->parent_id);
+		sim_vp_emit(vp, &ev);
+		p->running = true;
+	}
+	SimEvent ve;
+	sim_event_init(&ve, SIM_EV_VP_START);
+	g_snprintf(ve.text, sizeof ve.text, "VP %u", vp->index);
+	sim_vp_emit(vp, &ve);
+	vp->started = true;
 }
 
 static void partition_start(SimPartition *p)
@@ -391,6 +477,8 @@ static bool run_vp(SimMachine *m, SimVp *vp)
 {
 	SimPartition *p = vp->partition;
 
+	if (!sim_vp_runnable(vp))
+		return false;
 	if (vp->halted) {
 		if (vp->pending_vector < 0)
 			return false;
@@ -444,7 +532,7 @@ static bool idle_until_next_timer(SimMachine *m)
 			continue;
 		for (guint j = 0; j < p->vps->len; j++) {
 			SimVp *vp = g_ptr_array_index(p->vps, j);
-			if (vp->halted && vp->stimer0.armed &&
+			if (vp->halted && sim_vp_runnable(vp) && vp->stimer0.armed &&
 			    (!first || vp->stimer0.expiry < first->stimer0.expiry))
 				first = vp;
 		}
@@ -502,9 +590,11 @@ SimOutcome sim_machine_run(SimMachine *m)
 
 	if (m->outcome == SIM_OUTCOME_STUCK || m->outcome == SIM_OUTCOME_HOST_ERROR)
 		return m->outcome;
+	/* The partitions the simulator loaded decide the outcome; a child's end
+	 * is its parent's business (the summary shows it). */
 	for (guint i = 0; i < m->partitions->len; i++) {
 		SimPartition *p = g_ptr_array_index(m->partitions, i);
-		if (!p->stop_clean) {
+		if (p->parent_id == 0 && !p->stop_clean) {
 			set_outcome(m, SIM_OUTCOME_GUEST_ERROR, "partition %u (%s): %s", p->id, p->name,
 			            p->stop_reason ? p->stop_reason : "stopped");
 			return m->outcome;

@@ -29,6 +29,13 @@ typedef struct SimConfig {
 	gboolean bad_input;     /* boot-info flag BAD_INPUT: the kernel tests bad hypercalls */
 	gboolean no_virtualization; /* the CPU model lacks VT-x / AMD-V (hvboot must refuse) */
 	const SimProfile *profile; /* product limits (sim-profile.h); NULL = none */
+	/* The child OS image the loader puts in a late-launched parent's RAM
+	 * for its worker process (boot info child_image_*); NULL = none. The
+	 * bytes must outlive the machine's set-up (they are copied). */
+	const guint8 *child_image;
+	gsize child_image_len;
+	const char *child_image_name;
+	gboolean child_triple_fault; /* boot info child_flags: the child triple-faults on purpose */
 } SimConfig;
 
 #define SIM_DEFAULT_MEMORY_SIZE (16ull << 20)
@@ -79,6 +86,11 @@ SimPartition *sim_machine_partition(SimMachine *m, guint index);
 const char *sim_partition_name(const SimPartition *p);
 uint32_t sim_partition_id(const SimPartition *p);
 const char *sim_partition_console(const SimPartition *p); /* everything printed so far */
+/* The partition that created it (0 for one the simulator loaded). */
+uint32_t sim_partition_parent(const SimPartition *p);
+/* Why it stopped (NULL while it runs) and whether that was orderly. */
+const char *sim_partition_stop_reason(const SimPartition *p);
+gboolean sim_partition_stopped_cleanly(const SimPartition *p);
 
 G_END_DECLS
 

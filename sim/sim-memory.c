@@ -36,17 +36,55 @@ void sim_memory_fini(SimMemory *mem)
 	mem->size = 0;
 }
 
+/* A view: the host address of child GPA `gpa` (its page must be mapped). */
+static guint8 *view_host(const SimMemory *mem, uint64_t gpa)
+{
+	guint64 page = gpa >> 12;
+	gpointer v;
+	if (!mem->slat || !mem->backing || !g_hash_table_lookup_extended(mem->slat, &page, NULL, &v))
+		return NULL;
+	uint64_t spa = (SIM_SLAT_PAGE(v) << 12) | (gpa & 0xFFF);
+	if (spa >= mem->backing->size)
+		return NULL;
+	return mem->backing->host + spa;
+}
+
 bool sim_memory_range_ok(const SimMemory *mem, uint64_t gpa, uint64_t len)
 {
 	/* Written so that no addition can wrap: gpa + len may overflow. */
-	return gpa <= mem->size && len <= mem->size - gpa;
+	if (!(gpa <= mem->size && len <= mem->size - gpa))
+		return false;
+	if (mem->host)
+		return true;
+	/* A view: every page the range touches must be mapped. */
+	for (uint64_t page = gpa >> 12; len && page <= (gpa + len - 1) >> 12; page++)
+		if (!view_host(mem, page << 12))
+			return false;
+	return true;
+}
+
+/* Copies between `buf` and [gpa, gpa + len), page by page for a view. */
+static void copy(const SimMemory *mem, uint64_t gpa, void *buf, uint64_t len, bool write)
+{
+	guint8 *b = buf;
+	while (len) {
+		uint64_t chunk = mem->host ? len : MIN(len, 0x1000 - (gpa & 0xFFF));
+		guint8 *h = mem->host ? mem->host + gpa : view_host(mem, gpa);
+		if (write)
+			memcpy(h, b, chunk);
+		else
+			memcpy(b, h, chunk);
+		gpa += chunk;
+		b += chunk;
+		len -= chunk;
+	}
 }
 
 bool sim_memory_read(const SimMemory *mem, uint64_t gpa, void *buf, uint64_t len)
 {
 	if (!sim_memory_range_ok(mem, gpa, len))
 		return false;
-	memcpy(buf, mem->host + gpa, len);
+	copy(mem, gpa, buf, len, false);
 	return true;
 }
 
@@ -54,6 +92,6 @@ bool sim_memory_write(SimMemory *mem, uint64_t gpa, const void *buf, uint64_t le
 {
 	if (!sim_memory_range_ok(mem, gpa, len))
 		return false;
-	memcpy(mem->host + gpa, buf, len);
+	copy(mem, gpa, (void *)buf, len, true);
 	return true;
 }

@@ -19,10 +19,21 @@ typedef struct SimDevice SimDevice;
 typedef struct SimPorts SimPorts;   /* hv-port.c: a partition's ports and connections */
 
 /* ---- Guest-physical memory ------------------------------------------------ */
+/* Two kinds: a partition the simulator loaded owns flat RAM (`host`, GPAs
+ * [0, size)); a child partition's GPA space is a view through its SLAT map
+ * (`slat`: child page -> SIM_SLAT_ENTRY) into its parent's flat RAM
+ * (`backing`), exactly what the child's EPT says. */
 typedef struct SimMemory {
-	guint8 *host;     /* page-aligned host mapping of the whole GPA space */
-	uint64_t size;    /* bytes; GPAs [0, size) are RAM */
+	guint8 *host;     /* flat: page-aligned host mapping of the whole GPA space; NULL for a view */
+	uint64_t size;    /* flat: bytes of RAM; view: one past the highest mapped GPA */
+	const struct SimMemory *backing; /* view: the parent's RAM */
+	GHashTable *slat; /* view: of guint64* child page -> SIM_SLAT_ENTRY (owned by the SimChild) */
 } SimMemory;
+
+/* A SLAT map value: the backing page number and the EPT permissions. */
+#define SIM_SLAT_ENTRY(page, perms) GSIZE_TO_POINTER(((gsize)(page) << 4) | (perms))
+#define SIM_SLAT_PAGE(v) ((uint64_t)GPOINTER_TO_SIZE(v) >> 4)
+#define SIM_SLAT_PERMS(v) ((unsigned)(GPOINTER_TO_SIZE(v) & 0xF))
 
 bool sim_memory_init(SimMemory *mem, uint64_t size, GError **error);
 void sim_memory_fini(SimMemory *mem);
@@ -52,6 +63,7 @@ typedef enum SimExitAction {
 	SIM_RESUME_SAME,      /* VM entry at the same RIP (state was changed) */
 	SIM_STOP_VP,          /* the VP idles (HLT) until an interrupt arrives */
 	SIM_STOP_PARTITION,   /* the partition is finished (power off or fatal) */
+	SIM_SUSPEND_VP,       /* the VP waits, at the same RIP, for its parent to handle an intercept */
 } SimExitAction;
 
 /* A VM exit as the backend reports it: the vmx-model record plus the data a
@@ -178,6 +190,15 @@ struct SimVp {
 	SimStimer stimer0;
 	SimSynic synic;
 	uint64_t tpr;              /* HV_X64_MSR_TPR as last written */
+	/* A child's VP runs only while both suspend registers are 0 (facts
+	 * §4.7): ExplicitSuspend is the parent's switch (set at CreateVp),
+	 * InterceptSuspend is set while the parent handles an intercept. */
+	bool explicit_suspend;
+	bool intercept_suspend;
+	/* A child VP that never ran: its initial state as the parent sets it
+	 * (SetVpRegisters), given to the backend when it first starts. */
+	bool boot_pending;
+	SimBootState boot;
 	void *backend;             /* backend's per-VP state */
 	/* Stuck detection: a hash of the architectural state at slice ends. */
 	uint64_t last_state_hash;
@@ -232,6 +253,12 @@ struct SimPartition {
 	char *stop_reason;
 	uint64_t privileges;       /* HV_PRIV_* mask: EBX << 32 | EAX of 0x40000003 */
 	SimPorts *ports;           /* ports it owns and connections it holds (hv-port.c); NULL until the first */
+	/* A child partition: the hypervisor's bookkeeping (NULL for a partition
+	 * the simulator loaded, and after the child was deleted) and the id of
+	 * the partition that created it (0 for none). */
+	struct SimChild *child;
+	uint32_t parent_id;
+	bool deleted;              /* DeletePartition: kept only for the summary */
 };
 
 /* ---- Child partitions (hv-partition.c) ----------------------------------------
@@ -259,7 +286,13 @@ typedef struct SimChild {
 	guint8 *ept_arena;         /* SIM_CHILD_EPT_TABLES pages, NULL until the first map */
 	guint ept_used;            /* tables handed out (the PML4 is table 0) */
 	uint64_t eptp;             /* 4-level, WB; 0 until the first map */
-	GHashTable *mapped;        /* of child page (guint64*) -> root page (guint64*) */
+	GHashTable *mapped;        /* of child page (guint64*) -> SIM_SLAT_ENTRY(root page, EPT perms) */
+	uint64_t map_generation;   /* bumped on every map change: engines re-map when it moved */
+	/* InstallIntercept: the I/O ports whose reads (IN) and writes (OUT)
+	 * go to the parent as intercept messages; bit p = port p. */
+	guint8 io_intercept_read[65536 / 8];
+	guint8 io_intercept_write[65536 / 8];
+	SimPartition *part;        /* the runnable side: VPs, memory view, console */
 } SimChild;
 
 #define SIM_CHILD_DEPOSIT_MAX 4096u /* deposited pages per child (then NO_RESOURCES) */
@@ -280,6 +313,23 @@ struct SimMachine {
 	char *outcome_message;
 	uint64_t total_insns;
 };
+
+/* Constructors shared by the loader and the partition hypercalls. A new
+ * partition has no VPs, devices or memory; a new VP has its VMCS and backend
+ * state but no boot state and is not in p->vps yet. */
+SimPartition *sim_partition_new(SimMachine *m, uint32_t id, const char *name, const char *image_name);
+SimVp *sim_vp_new(SimPartition *p, uint32_t index, GError **error);
+void sim_vp_free(SimVp *vp);
+/* First start of a VP (the scheduler may run it from now on): emits
+ * vp_start, and partition_start for a child's first VP. */
+void sim_vp_start(SimVp *vp);
+/* The VP of `p` with that index, or NULL. */
+SimVp *sim_partition_vp(SimPartition *p, uint32_t index);
+/* Can the scheduler run it (its partition running, not suspended)? */
+static inline bool sim_vp_runnable(const SimVp *vp)
+{
+	return vp->started && !vp->explicit_suspend && !vp->intercept_suspend;
+}
 
 /* ---- Hypervisor (hv-*.c) ---------------------------------------------------- */
 /* The single exit dispatcher: a switch over the basic exit reason. */
@@ -315,6 +365,8 @@ void sim_vp_hv_timer_check(SimVp *vp);
 uint64_t sim_vp_time_ref_count(const SimVp *vp);
 /* The instruction count at which the VP's armed timer fires (UINT64_MAX if none). */
 uint64_t sim_vp_timer_deadline(SimVp *vp);
+/* Sets or clears a child VP's suspend register and emits vp_state. */
+void sim_vp_set_suspend(SimVp *vp, SimVpState state, bool on, const char *why);
 /* Reports a VM entry (with the vector injected at it, or -1). */
 void sim_hv_emit_entry(SimVp *vp, int injected_vector);
 

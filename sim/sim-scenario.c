@@ -9,16 +9,19 @@
 #include "sim-scenario.h"
 
 static const SimScenario scenarios[] = {
-	{ "hello", "hello.elf",
-	  "one partition: the mini kernel detects the hypervisor, makes hypercalls, runs two ring 3 programs (one is killed), idles in HLT and powers off",
-	  FALSE, FALSE },
 	{ "boot", "hello.elf",
-	  "late launch: the same kernel boots with no hypervisor, its hvboot stage checks CPUID for VT-x/AMD-V and launches hvix64/hvax64, and it continues as a partition above it (the first part of the boot story; child partitions come later)",
-	  TRUE, FALSE },
+	  "the default: the kernel boots with no hypervisor, its hvboot stage checks CPUID for VT-x/AMD-V and launches hvix64/hvax64, it continues as the parent partition, and its worker process creates a child through the VID, loads the same kernel into it and runs it; the child prints through an emulated UART (every byte an I/O intercept the worker handles) and powers off",
+	  TRUE, FALSE, "hello.elf", FALSE },
+	{ "isolation", "hello.elf",
+	  "as boot, but the child triple-faults on purpose: the hypervisor ends the child alone, tells the parent (an unrecoverable-exception message), and the parent deletes it and carries on",
+	  TRUE, FALSE, "hello.elf", TRUE },
+	{ "hello", "hello.elf",
+	  "one partition started under the hypervisor: the mini kernel detects the hypervisor, makes hypercalls, runs two ring 3 programs (one is killed), idles in HLT and powers off",
+	  FALSE, FALSE, NULL, FALSE },
 	{ "badcalls", "badcalls.elf",
 	  "late launch, then a ring 0 self-test: the kernel makes partition-management hypercalls with bad input (unknown ids, wrong states, reserved bits, misaligned blocks, bad pages, VP indexes, map flags), checks each TLFS status and powers off",
-	  TRUE, TRUE },
-	{ NULL, NULL, NULL, FALSE, FALSE },
+	  TRUE, TRUE, NULL, FALSE },
+	{ NULL, NULL, NULL, FALSE, FALSE, NULL, FALSE },
 };
 
 const SimScenario *sim_scenarios(void)
@@ -43,10 +46,33 @@ GBytes *sim_guest_image(const char *resource_name, GError **error)
 /* Guest images are small; anything larger is not one of ours. */
 #define MAX_IMAGE_BYTES (64u << 20)
 
+GBytes *sim_read_image_file(const char *path, const char *what, GError **error)
+{
+	g_autoptr(GError) e = NULL;
+	g_autofree char *contents = NULL;
+	gsize len = 0;
+	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "%s %s: is a directory, not a guest ELF image", what, path);
+		return NULL;
+	}
+	if (!g_file_get_contents(path, &contents, &len, &e)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s %s: cannot read: %s", what, path, e->message);
+		return NULL;
+	}
+	if (len > MAX_IMAGE_BYTES) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+		            "%s %s: %" G_GSIZE_FORMAT " bytes is too large for a guest image (limit %u MiB)", what, path, len,
+		            MAX_IMAGE_BYTES >> 20);
+		return NULL;
+	}
+	return g_bytes_new_take(g_steal_pointer(&contents), len);
+}
+
 SimPartition *sim_load_scenario_or_image(SimMachine *m, const char *what, GError **error)
 {
 	const SimScenario *sc = sim_scenario_find(what);
 	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GBytes) child = NULL;
 	const char *name = what;
 
 	if (sc) {
@@ -58,10 +84,16 @@ SimPartition *sim_load_scenario_or_image(SimMachine *m, const char *what, GError
 			m->config.late_launch = TRUE;
 		if (sc->bad_input)
 			m->config.bad_input = TRUE;
+		if (sc->child_triple_fault)
+			m->config.child_triple_fault = TRUE;
+		if (sc->child && !m->config.child_image) {
+			child = sim_guest_image(sc->child, error);
+			if (!child)
+				return NULL;
+			m->config.child_image = g_bytes_get_data(child, &m->config.child_image_len);
+			m->config.child_image_name = sc->child;
+		}
 	} else {
-		g_autoptr(GError) e = NULL;
-		g_autofree char *contents = NULL;
-		gsize len = 0;
 		if (!g_file_test(what, G_FILE_TEST_EXISTS)) {
 			GString *known = g_string_new(NULL);
 			for (const SimScenario *s = scenarios; s->name; s++)
@@ -71,26 +103,20 @@ SimPartition *sim_load_scenario_or_image(SimMachine *m, const char *what, GError
 			g_string_free(known, TRUE);
 			return NULL;
 		}
-		if (g_file_test(what, G_FILE_TEST_IS_DIR)) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY, "%s: is a directory, not a guest ELF image", what);
+		bytes = sim_read_image_file(what, "image", error);
+		if (!bytes)
 			return NULL;
-		}
-		if (!g_file_get_contents(what, &contents, &len, &e)) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot read: %s", what, e->message);
-			return NULL;
-		}
-		if (len > MAX_IMAGE_BYTES) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-			            "%s: %" G_GSIZE_FORMAT " bytes is too large for a guest image (limit %u MiB)", what, len,
-			            MAX_IMAGE_BYTES >> 20);
-			return NULL;
-		}
-		bytes = g_bytes_new_take(g_steal_pointer(&contents), len);
 	}
 	gsize len = 0;
 	const guint8 *data = g_bytes_get_data(bytes, &len);
 	g_autofree char *base = g_path_get_basename(name);
-	return sim_machine_add_partition(m, base, data, len, what, error);
+	SimPartition *p = sim_machine_add_partition(m, base, data, len, what, error);
+	if (child) {
+		/* Copied into the parent's RAM: the config must not keep the pointer. */
+		m->config.child_image = NULL;
+		m->config.child_image_len = 0;
+	}
+	return p;
 }
 
 /* ---- Trace writer ---------------------------------------------------------- */

@@ -16,6 +16,8 @@ typedef struct SimScenario {
 	const char *description;
 	gboolean late_launch;     /* power on without a hypervisor; the kernel launches it */
 	gboolean bad_input;       /* boot-info flag BAD_INPUT: the kernel's hypercall self-test */
+	const char *child;        /* resource name of the child OS image the worker starts, or NULL */
+	gboolean child_triple_fault; /* the child triple-faults on purpose (isolation) */
 } SimScenario;
 
 /* NULL-terminated list of built-in scenarios. */
@@ -23,8 +25,14 @@ const SimScenario *sim_scenarios(void);
 const SimScenario *sim_scenario_find(const char *name);
 
 /* Loads a built-in scenario by name, or else an ELF file by path, into a new
- * partition of m. Errors name the scenario or the file. */
+ * partition of m. A scenario with a child image puts it in the partition's
+ * RAM for the worker, unless m's config already names a child image (the
+ * CLI's --child). Errors name the scenario or the file. */
 SimPartition *sim_load_scenario_or_image(SimMachine *m, const char *what, GError **error);
+
+/* Reads a guest image file, with the checks and messages the CLI uses
+ * ("what" names it in messages). */
+GBytes *sim_read_image_file(const char *path, const char *what, GError **error);
 
 /* The bytes of a built-in guest image (for benchmarks and tests). */
 GBytes *sim_guest_image(const char *resource_name, GError **error);

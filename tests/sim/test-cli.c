@@ -378,7 +378,9 @@ static void test_scenarios(void)
 	CliResult r;
 	RUN(&r, "scenarios");
 	g_assert_cmpint(r.status, ==, EXIT_OK);
-	g_assert_true(g_str_has_prefix(r.out, "hello "));
+	g_assert_true(g_str_has_prefix(r.out, "boot "));
+	g_assert_nonnull(strstr(r.out, "\nisolation "));
+	g_assert_nonnull(strstr(r.out, "\nhello "));
 	cli_result_clear(&r);
 }
 

@@ -288,8 +288,12 @@ static void lifecycle(SimVendor vendor)
 	g_assert_cmphex(c->create.flags, ==, 0x1);
 	g_assert_cmphex(c->create.compatibility_version, ==, 0x100);
 	g_assert_cmphex(c->create.disabled_processor_features[0], ==, 0x10);
-	/* Not runnable: the scheduler's list still holds the root alone. */
-	g_assert_cmpuint(sim_machine_n_partitions(h.m), ==, 1);
+	/* A partition of the machine from now on, but with nothing to run:
+	 * no VP until the parent creates one. */
+	g_assert_cmpuint(sim_machine_n_partitions(h.m), ==, 2);
+	g_assert_true(c->part == sim_machine_find_partition(h.m, id));
+	g_assert_cmpuint(c->part->vps->len, ==, 0);
+	g_assert_cmpuint(sim_partition_parent(c->part), ==, 1);
 
 	g_assert_cmphex(get_property(&h, id, 0, 0), ==, HV_STATUS_UNKNOWN_PROPERTY);
 	assert_out_untouched(&h);
@@ -367,7 +371,15 @@ static void test_ids(void)
 		g_assert_cmpuint(ids[i], !=, h.p->id);
 	}
 	g_assert_cmpuint(h.m->children->len, ==, 6);
-	g_assert_cmpuint(sim_machine_n_partitions(h.m), ==, 1);
+	/* Every child was a partition of the machine; a deleted one stays only
+	 * for the summary and can no longer be found by id. */
+	g_assert_cmpuint(sim_machine_n_partitions(h.m), ==, 1 + 8);
+	for (guint i = 0; i < 8; i++) {
+		SimPartition *cp = sim_machine_partition(h.m, 1 + i);
+		g_assert_cmpuint(sim_partition_parent(cp), ==, h.p->id);
+		g_assert_true(cp->deleted == (cp->id == 2 || cp->id == 5));
+		g_assert_true((sim_machine_find_partition(h.m, cp->id) == NULL) == cp->deleted);
+	}
 	harness_fini(&h);
 }
 
@@ -886,7 +898,7 @@ static void test_map(void)
 	/* The overlap left the old mapping alone. */
 	assert_translate(c, 0x12000, VMX_EPT_ACCESS_WRITE, VMX_EPT_OK, 0x302000);
 	assert_translate(c, 0x30000, VMX_EPT_ACCESS_READ, VMX_EPT_VIOLATION, 0);
-	g_assert_null(child_object(&h, created)->mapped);
+	g_assert_cmpuint(g_hash_table_size(child_object(&h, created)->mapped), ==, 0);
 
 	/* The range must fit 48 bits as a whole; a bad rep keeps the ones before. */
 	uint64_t two[] = { PG(0x304000), PG(0x305000) };
