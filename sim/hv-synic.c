@@ -8,7 +8,8 @@
  *   - SCONTROL bit 0 turns the VP's SynIC on; SVERSION reads 1.
  *   - SIMP names a 4 KiB page, the SIM page: 16 slots of 256 bytes, slot n
  *     belongs to SINTn. A slot is free while its MessageType is 0.
- *   - SIEFP names the event-flags page (stored; HvSignalEvent comes later).
+ *   - SIEFP names the event-flags page: 16 areas of 256 bytes, area n holds
+ *     SINTn's 2048 event flags, set by HvSignalEvent (hv-port.c).
  *   - SINTn says which vector a message for SINTn raises, and whether it is
  *     masked, auto-EOI or polled.
  *   - EOM ("end of message") tells the hypervisor the guest freed a slot
@@ -24,6 +25,7 @@
  *     to clear. */
 #include <string.h>
 
+#include "hv-port.h"
 #include "hv-tlfs.h"
 #include "sim-private.h"
 
@@ -195,6 +197,83 @@ bool sim_synic_post(SimVp *vp, unsigned sint, uint32_t type, const void *payload
 	q->len++;
 	emit_synic_message(vp, sint, &m, false);
 	scan_sint(vp, sint);
+	return true;
+}
+
+/* Why SINTn of this VP cannot take a message now (facts §3.6: the target's
+ * SynIC or SIM page disabled; a masked SINT would lose it), or NULL. The
+ * same checks sim_synic_post makes, asked before a port spends a buffer. */
+const char *sim_synic_message_blocker(SimVp *vp, unsigned sint)
+{
+	const SimSynic *s = synic_of(vp);
+	g_assert(sint < HV_SYNIC_SINT_COUNT);
+	if (!synic_enabled(s))
+		return "the SynIC is disabled (SCONTROL.Enable = 0)";
+	if (!simp_enabled(s))
+		return "the SIM page is disabled (SIMP.Enable = 0)";
+	if (s->sint[sint] & HV_SYNIC_SINT_MASKED)
+		return "the SINT is masked";
+	return NULL;
+}
+
+/* Guest-posted messages (type bit 31 clear) from port `port_id` still in
+ * SINTn's queue: each holds one of the port's buffers until it moves into
+ * the SIM slot. Hypervisor messages (timers, intercepts) have bit 31 set,
+ * so their origination ids cannot be mistaken for a port's. */
+unsigned sim_synic_queued_from_port(SimVp *vp, unsigned sint, uint32_t port_id)
+{
+	const SimSynicQueue *q = &synic_of(vp)->queue[sint];
+	unsigned n = 0;
+	g_assert(sint < HV_SYNIC_SINT_COUNT);
+	for (unsigned i = 0; i < q->len; i++) {
+		const struct hv_message_header *h = &q->msg[(q->head + i) % SIM_SYNIC_QUEUE_MAX].header;
+		n += !(h->message_type & HV_MESSAGE_TYPE_HYPERVISOR) && h->origination_id == port_id;
+	}
+	return n;
+}
+
+/* ---- Event flags (facts §4.3) ------------------------------------------------------
+ * The SIEF page: SINTn owns bytes [256n, 256n + 256), flag k of it is bit
+ * k % 8 of byte k / 8. The guest clears flags with locked atomics; this
+ * model's guest runs only between exits, so a read-modify-write here is
+ * atomic with respect to it. */
+#define SIEF_BYTES_PER_SINT (HV_EVENT_FLAGS_PER_SINT / 8u)
+_Static_assert(SIEF_BYTES_PER_SINT * HV_SYNIC_SINT_COUNT == HV_PAGE_SIZE, "16 SINT areas fill the SIEF page");
+
+const char *sim_synic_event_blocker(SimVp *vp, unsigned sint)
+{
+	const SimSynic *s = synic_of(vp);
+	g_assert(sint < HV_SYNIC_SINT_COUNT);
+	if (!synic_enabled(s))
+		return "the SynIC is disabled (SCONTROL.Enable = 0)";
+	if (!(s->siefp & HV_SYNIC_PAGE_ENABLE))
+		return "the SIEF page is disabled (SIEFP.Enable = 0)";
+	if (s->sint[sint] & HV_SYNIC_SINT_MASKED)
+		return "the SINT is masked";
+	return NULL;
+}
+
+bool sim_synic_set_event_flag(SimVp *vp, unsigned sint, unsigned flag)
+{
+	SimSynic *s = synic_of(vp);
+	SimMemory *mem = &vp->partition->mem;
+	g_assert(sint < HV_SYNIC_SINT_COUNT && flag < HV_EVENT_FLAGS_PER_SINT);
+	g_assert(sim_synic_event_blocker(vp, sint) == NULL);
+
+	/* SIEFP was bounds-checked when written, so the byte lies in RAM. */
+	uint64_t gpa = page_gpa(s->siefp) + (uint64_t)SIEF_BYTES_PER_SINT * sint + flag / 8u;
+	uint8_t byte = 0, bit = (uint8_t)(1u << (flag % 8u));
+	if (!sim_memory_read(mem, gpa, &byte, 1))
+		g_assert_not_reached();
+	if (byte & bit)
+		return false; /* already set: the guest has not handled it yet, no new edge */
+	byte |= bit;
+	sim_memory_write(mem, gpa, &byte, 1);
+	/* A 0 -> 1 transition is an edge: raise the SINT's vector, unless the
+	 * SINT is polled (the guest scans the page itself). */
+	uint64_t cfg = s->sint[sint];
+	if (!(cfg & HV_SYNIC_SINT_POLLING))
+		sim_vp_raise_vector(vp, (uint8_t)(cfg & HV_SYNIC_SINT_VECTOR_MASK));
 	return true;
 }
 
