@@ -1316,6 +1316,13 @@ static bool ucb_set_boot_state(SimVp *vp, const SimBootState *st, GError **error
 	uc_x86_mmr gdtr = { .base = st->gdt_base, .limit = st->gdt_limit };
 	uc_x86_msr efer = { .rid = IA32_EFER_MSR, .value = st->efer };
 
+	/* A child's map may have changed since the VP was created: the GDT
+	 * and page tables below must be reachable. */
+	if (vp->partition->child && uv->map_generation != vp->partition->child->map_generation &&
+	    map_child_memory(uv) != UC_ERR_OK) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "emulator refused the child's memory map");
+		return false;
+	}
 	/* Order matters: page tables, PAE and EFER.LME before CR0.PG. */
 	if (uc_reg_write(uv->uc, UC_X86_REG_GDTR, &gdtr) ||
 	    uc_reg_write(uv->uc, UC_X86_REG_CR3, &st->cr3) ||

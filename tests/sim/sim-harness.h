@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hv-tlfs.h"
+#include "hvsim-platform.h"
 #include "sim-private.h"
 #include "sim-scenario.h"
 #include "vmx.h"
@@ -55,6 +56,33 @@ static inline void harness_init_hello(Harness *h, SimVendor vendor)
 	gsize len;
 	const guint8 *data = g_bytes_get_data(img, &len);
 	harness_init_image(h, &cfg, data, len);
+}
+
+/* A hello.elf machine powered on without a hypervisor, launched by an
+ * `out dx, eax` to the hvboot port taken as an exit (what hvboot does in the
+ * boot scenario): partition 1 is the root, with the rights late_launch()
+ * grants (no test-only hook sets privileges). */
+static inline void harness_init_root(Harness *h, SimVendor vendor)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) img = sim_guest_image("hello.elf", &error);
+	g_assert_no_error(error);
+	SimConfig cfg = { .vendor = vendor, .late_launch = TRUE };
+	gsize len;
+	const guint8 *data = g_bytes_get_data(img, &len);
+	harness_init_image(h, &cfg, data, len);
+	g_assert_false(h->p->hv_active);
+
+	VmxIoQual q = { .port = HVSIM_PORT_HVBOOT, .size = 4, .in = false };
+	SimExit ex;
+	memset(&ex, 0, sizeof ex);
+	ex.vmx.reason = VMX_EXIT_IO_INSTRUCTION;
+	ex.vmx.qualification = vmx_io_qual_encode(&q);
+	ex.vmx.instruction_length = 1;
+	ex.vmx.guest_rip = h->m->backend->reg_get(h->vp, SIM_REG_RIP);
+	ex.io_data = vendor == SIM_VENDOR_INTEL ? HVSIM_HVBOOT_HVIX64 : HVSIM_HVBOOT_HVAX64;
+	g_assert_cmpint(sim_hv_handle_exit(h->vp, &ex), ==, SIM_RESUME_NEXT);
+	g_assert_true(h->p->hv_active);
 }
 
 static inline void harness_fini(Harness *h)

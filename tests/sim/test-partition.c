@@ -50,29 +50,9 @@ static void prepare_calls(Harness *h)
 	harness_set_reg(h, SIM_REG_RIP, HCPAGE_GPA);
 }
 
-/* A hello.elf machine powered on without a hypervisor, launched by an
- * `out dx, eax` to the hvboot port taken as an exit: partition 1 is root. */
 static void init_root(Harness *h, SimVendor vendor)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) img = sim_guest_image("hello.elf", &error);
-	g_assert_no_error(error);
-	SimConfig cfg = { .vendor = vendor, .late_launch = TRUE };
-	gsize len;
-	const guint8 *data = g_bytes_get_data(img, &len);
-	harness_init_image(h, &cfg, data, len);
-	g_assert_false(h->p->hv_active);
-
-	VmxIoQual q = { .port = HVSIM_PORT_HVBOOT, .size = 4, .in = false };
-	SimExit ex;
-	memset(&ex, 0, sizeof ex);
-	ex.vmx.reason = VMX_EXIT_IO_INSTRUCTION;
-	ex.vmx.qualification = vmx_io_qual_encode(&q);
-	ex.vmx.instruction_length = 1;
-	ex.vmx.guest_rip = harness_reg(h, SIM_REG_RIP);
-	ex.io_data = vendor == SIM_VENDOR_INTEL ? HVSIM_HVBOOT_HVIX64 : HVSIM_HVBOOT_HVAX64;
-	g_assert_cmpint(sim_hv_handle_exit(h->vp, &ex), ==, SIM_RESUME_NEXT);
-	g_assert_true(h->p->hv_active);
+	harness_init_root(h, vendor);
 	prepare_calls(h);
 }
 
