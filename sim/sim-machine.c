@@ -38,6 +38,7 @@ SimMachine *sim_machine_new(const SimConfig *config, GError **error)
 
 void sim_vp_free(SimVp *vp)
 {
+	vp->partition->freed_vp_insns += vp->insns;
 	if (vp->backend)
 		vp->partition->machine->backend->vp_fini(vp);
 	if (vp->vmcs)

@@ -259,6 +259,7 @@ struct SimPartition {
 	struct SimChild *child;
 	uint32_t parent_id;
 	bool deleted;              /* DeletePartition: kept only for the summary */
+	uint64_t freed_vp_insns;   /* instructions retired by VPs already deleted */
 };
 
 /* ---- Child partitions (hv-partition.c) ----------------------------------------

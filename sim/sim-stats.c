@@ -48,17 +48,34 @@ void sim_stats_on_event(const SimEvent *ev, gpointer user_data)
 	s->events++;
 	if ((unsigned)ev->type < SIM_EV_N_TYPES)
 		s->by_type[ev->type]++;
+	gboolean per = ev->partition < SIM_STATS_PARTITIONS;
 	switch (ev->type) {
 	case SIM_EV_VM_EXIT: {
 		guint basic = ev->u.exit.reason & 0xFFFF;
 		if (basic < G_N_ELEMENTS(s->exits_by_reason))
 			s->exits_by_reason[basic]++;
+		if (per)
+			s->part[ev->partition].exits++;
 		break;
 	}
+	case SIM_EV_INTERCEPT:
+		if (per)
+			s->part[ev->partition].intercepts++;
+		break;
+	case SIM_EV_CONSOLE:
+		if (per)
+			s->part[ev->partition].console_lines++;
+		break;
+	case SIM_EV_INTERRUPT:
+		if (per)
+			s->part[ev->partition].interrupts++;
+		break;
 	case SIM_EV_RING:
 		s->ring[ev->u.ring.from & 3][ev->u.ring.to & 3][ev->u.ring.cause & 7]++;
 		break;
 	case SIM_EV_HYPERCALL:
+		if (per)
+			s->part[ev->partition].hypercalls++;
 		bump(s->hypercalls, ev->u.hypercall.code, &s->last_call, &s->last_call_count);
 		bump(s->hypercall_status, (guint)ev->u.hypercall.code << 16 | ev->u.hypercall.status,
 		     &s->last_status, &s->last_status_count);
@@ -186,4 +203,32 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 		any = TRUE;
 	}
 	g_string_append(out, any ? "\n" : " none\n");
+
+	/* Per partition: who it is, what it cost, how it ended. */
+	g_string_append(out, "  partitions:\n");
+	for (guint i = 0; i < sim_machine_n_partitions(m); i++) {
+		SimPartition *p = sim_machine_partition(m, i);
+		uint32_t id = sim_partition_id(p);
+		uint32_t parent = sim_partition_parent(p);
+		uint64_t insns = p->freed_vp_insns;
+		for (guint j = 0; j < p->vps->len; j++)
+			insns += ((SimVp *)g_ptr_array_index(p->vps, j))->insns;
+		char role[64];
+		if (parent)
+			g_snprintf(role, sizeof role, "child of partition %u", parent);
+		else
+			g_strlcpy(role, p->privileges & SIM_PRIV_HV_RIGHTS(HV_PRIV_CREATE_PARTITIONS) ? "root (parent)" : "guest",
+			          sizeof role);
+		g_string_append_printf(out, "    %u %-24s %s\n", id, sim_partition_name(p), role);
+		if (id < SIM_STATS_PARTITIONS)
+			g_string_append_printf(out, "      VM exits %" G_GUINT64_FORMAT ", hypercalls %" G_GUINT64_FORMAT
+			                       ", intercepts sent to the parent %" G_GUINT64_FORMAT ", interrupts injected %" G_GUINT64_FORMAT
+			                       ", console lines %" G_GUINT64_FORMAT "%s\n",
+			                       s->part[id].exits, s->part[id].hypercalls, s->part[id].intercepts,
+			                       s->part[id].interrupts, s->part[id].console_lines,
+			                       p->vps->len ? "" : (p->deleted ? " (deleted)" : " (no VP left)"));
+		g_string_append_printf(out, "      instructions retired %" G_GUINT64_FORMAT "\n", insns);
+		g_string_append_printf(out, "      %s: %s\n", p->stopped ? (p->stop_clean ? "ended" : "failed") : "state",
+		                       p->stop_reason ? p->stop_reason : p->running ? "running" : "never ran");
+	}
 }

@@ -7,6 +7,8 @@
 
 #include "sim-machine.h"
 
+#define SIM_STATS_PARTITIONS 64u
+
 typedef struct SimStats {
 	guint64 events;
 	guint64 by_type[SIM_EV_N_TYPES];
@@ -23,6 +25,10 @@ typedef struct SimStats {
 	gboolean launched;               /* a late launch happened */
 	guint64 launch_vtime;            /* its virtual time */
 	gboolean booted_bare;            /* the machine powered on with no hypervisor */
+	/* Per partition, by id (ids above the array are not counted). */
+	struct {
+		guint64 exits, hypercalls, intercepts, console_lines, interrupts;
+	} part[SIM_STATS_PARTITIONS];
 } SimStats;
 
 SimStats *sim_stats_new(void);
