@@ -26,10 +26,12 @@
  * otherwise), the form and the input block; these handlers check the input.
  *
  * Which partitions a call may name: the caller itself (HV_PARTITION_ID_SELF
- * or its own id) or a partition it created. Today children are bookkeeping
- * (SimChild), not SimPartitions, so only the caller itself can own ports
- * and connections; a child's id is still accepted as a CreatePort
- * ConnectionPartition. Any other id is HV_STATUS_INVALID_PARTITION_ID.
+ * or its own id) or a live child it created; any other id (0, unknown,
+ * deleted, another partition's child) is HV_STATUS_INVALID_PARTITION_ID.
+ * A child gets ports and connections between InitializePartition and
+ * FinalizePartition (facts §3.7); before or after, the port calls on it are
+ * HV_STATUS_INVALID_PARTITION_STATE. (CreatePort's ConnectionPartition is
+ * only recorded: any live child of the caller will do.)
  *
  * Model limits: at most SIM_PORT_MAX ports and SIM_CONNECTION_MAX
  * connections per partition; past them HV_STATUS_NO_RESOURCES (not
@@ -56,6 +58,7 @@ typedef struct SimConnection {
 	uint32_t id;                  /* HV_CONNECTION_ID: 24 bits, unique in the partition */
 	uint64_t port_partition;      /* where its port lives (a TLFS id: the port may go away) */
 	uint32_t port_id;
+	bool dangling;                /* its port was deleted: sends fail with INVALID_PORT_ID */
 } SimConnection;
 
 /* A partition's ports (it receives through them) and connections (it sends
@@ -105,21 +108,35 @@ static SimVp *find_vp(SimPartition *p, uint32_t index)
 	return NULL;
 }
 
-/* The partition a call may name (see the banner), or NULL. */
-static SimPartition *nameable_partition(HvCallCtx *ctx, uint64_t id)
-{
-	SimPartition *self = ctx->vp->partition;
-	if (id == HV_PARTITION_ID_SELF || id == self->id)
-		return self;
-	if (id == HV_PARTITION_ID_INVALID || !sim_child_find(ctx->vp, id))
-		return NULL;
-	/* A child of the caller; NULL until children are SimPartitions. */
-	return sim_machine_find_partition(self->machine, id);
-}
-
 /* Reports why a call failed (a `message` event on the caller's VP) and
  * returns its status. */
-static uint16_t G_GNUC_PRINTF(3, 4) refuse(HvCallCtx *ctx, uint16_t status, const char *fmt, ...)
+static uint16_t G_GNUC_PRINTF(3, 4) refuse(HvCallCtx *ctx, uint16_t status, const char *fmt, ...);
+
+/* The partition `id` names in `call`'s `field`, if the caller may set up
+ * ports or connections there (see the banner). */
+static uint16_t nameable_partition(HvCallCtx *ctx, const char *call, const char *field, uint64_t id,
+                                   SimPartition **out)
+{
+	SimPartition *self = ctx->vp->partition;
+	if (id == HV_PARTITION_ID_SELF || id == self->id) {
+		*out = self;
+		return HV_STATUS_SUCCESS;
+	}
+	SimChild *c = id == HV_PARTITION_ID_INVALID ? NULL : sim_child_find(ctx->vp, id);
+	SimPartition *p = c ? sim_machine_find_partition(self->machine, id) : NULL;
+	if (!p)
+		return refuse(ctx, HV_STATUS_INVALID_PARTITION_ID,
+		              "%s: %s 0x%" G_GINT64_MODIFIER "x is neither the caller nor a live child of it", call,
+		              field, id);
+	if (c->state != SIM_CHILD_INITIALIZED)
+		return refuse(ctx, HV_STATUS_INVALID_PARTITION_STATE,
+		              "%s: partition %u is %s; ports and connections need an initialized, not finalized, child",
+		              call, p->id, sim_child_state_name(c->state));
+	*out = p;
+	return HV_STATUS_SUCCESS;
+}
+
+static uint16_t refuse(HvCallCtx *ctx, uint16_t status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -189,11 +206,10 @@ uint16_t sim_hv_call_create_port(HvCallCtx *ctx)
 	if (in.rsvd_z != 0 || in.port_vtl != 0 || in.min_connection_vtl != 0)
 		return refuse(ctx, HV_STATUS_INVALID_PARAMETER,
 		              "CreatePort: RsvdZ, PortVtl and MinConnectionVtl must be zero (VTLs are not modelled)");
-	SimPartition *pp = nameable_partition(ctx, in.port_partition_id);
-	if (!pp)
-		return refuse(ctx, HV_STATUS_INVALID_PARTITION_ID,
-		              "CreatePort: PortPartition 0x%" G_GINT64_MODIFIER "x is neither the caller nor its child",
-		              in.port_partition_id);
+	SimPartition *pp;
+	uint16_t st = nameable_partition(ctx, "CreatePort", "PortPartition", in.port_partition_id, &pp);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
 	uint64_t conn_part = in.connection_partition_id;
 	if (conn_part == HV_PARTITION_ID_SELF)
 		conn_part = ctx->vp->partition->id;
@@ -201,7 +217,7 @@ uint16_t sim_hv_call_create_port(HvCallCtx *ctx)
 		return refuse(ctx, HV_STATUS_INVALID_PARTITION_ID,
 		              "CreatePort: ConnectionPartition 0x%" G_GINT64_MODIFIER "x is neither 0, the caller nor its child",
 		              in.connection_partition_id);
-	uint16_t st = check_port_info(ctx, pp, &in.port_info);
+	st = check_port_info(ctx, pp, &in.port_info);
 	if (st != HV_STATUS_SUCCESS)
 		return st;
 	if (in.port_id & ~HV_CONNECTION_ID_MASK)
@@ -256,16 +272,14 @@ uint16_t sim_hv_call_connect_port(HvCallCtx *ctx)
 	if (in.rsvd_z1[0] || in.rsvd_z1[1] || in.rsvd_z1[2] || in.rsvd_z2 != 0 || in.connection_vtl != 0)
 		return refuse(ctx, HV_STATUS_INVALID_PARAMETER,
 		              "ConnectPort: RsvdZ fields and ConnectionVtl must be zero (VTLs are not modelled)");
-	SimPartition *cp = nameable_partition(ctx, in.connection_partition_id);
-	if (!cp)
-		return refuse(ctx, HV_STATUS_INVALID_PARTITION_ID,
-		              "ConnectPort: ConnectionPartition 0x%" G_GINT64_MODIFIER "x is neither the caller nor its child",
-		              in.connection_partition_id);
-	SimPartition *pp = nameable_partition(ctx, in.port_partition_id);
-	if (!pp)
-		return refuse(ctx, HV_STATUS_INVALID_PARTITION_ID,
-		              "ConnectPort: PortPartition 0x%" G_GINT64_MODIFIER "x is neither the caller nor its child",
-		              in.port_partition_id);
+	SimPartition *cp;
+	uint16_t st = nameable_partition(ctx, "ConnectPort", "ConnectionPartition", in.connection_partition_id, &cp);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	SimPartition *pp;
+	st = nameable_partition(ctx, "ConnectPort", "PortPartition", in.port_partition_id, &pp);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
 	if (in.connection_id & ~HV_CONNECTION_ID_MASK)
 		return refuse(ctx, HV_STATUS_INVALID_CONNECTION_ID,
 		              "ConnectPort: connection id 0x%x has bits above 23 set", in.connection_id);
@@ -311,7 +325,7 @@ static uint16_t connection_port(HvCallCtx *ctx, const char *call, uint32_t id, u
 	if (!c)
 		return refuse(ctx, HV_STATUS_INVALID_CONNECTION_ID, "%s: partition %u has no connection 0x%x", call,
 		              self->id, id);
-	SimPartition *pp = sim_machine_find_partition(self->machine, c->port_partition);
+	SimPartition *pp = c->dangling ? NULL : sim_machine_find_partition(self->machine, c->port_partition);
 	SimPort *port = pp ? find_port(pp, c->port_id) : NULL;
 	if (!port)
 		return refuse(ctx, HV_STATUS_INVALID_PORT_ID, "%s: port %u of partition %" G_GUINT64_FORMAT
@@ -441,5 +455,92 @@ uint16_t sim_hv_call_signal_event(HvCallCtx *ctx)
 	else
 		sim_vp_message(target, "event flag %u of SINT %u on partition %u VP %u was already set: no interrupt",
 		               flag, port->sint, pp->id, target->index);
+	return HV_STATUS_SUCCESS;
+}
+
+/* ---- HvCallDeletePort / HvCallDisconnectPort (facts §4.5) ------------------------
+ * Not in the call table yet (rights: CreatePort for DeletePort, ConnectPort
+ * for DisconnectPort, memory form, 16-byte input).
+ *   RsvdZ non-zero                                        INVALID_PARAMETER
+ *   partition not nameable                                INVALID_PARTITION_ID
+ *   no such port / connection there                      INVALID_PORT_ID /
+ *                                                         INVALID_CONNECTION_ID
+ * Deleting a port frees its queued, undelivered messages (a message already
+ * in a SIM slot is the guest's) and leaves the connections to it dangling:
+ * they stay, and sends through them fail with INVALID_PORT_ID even if a new
+ * port later takes the same id. */
+/* What deleting a port undoes outside its own record: its queued,
+ * undelivered messages are freed (on every VP: an HV_ANY_VP port may have
+ * queued on any) and the connections to it, which live in the senders and
+ * may be in any partition of the machine, are left dangling. */
+static void port_unlink(SimPartition *pp, const SimPort *port, unsigned *dropped, unsigned *dangling)
+{
+	*dropped = *dangling = 0;
+	if (port->type == HV_PORT_TYPE_MESSAGE)
+		for (guint i = 0; i < pp->vps->len; i++)
+			*dropped += sim_synic_drop_from_port(g_ptr_array_index(pp->vps, i), port->sint, port->id);
+	SimMachine *m = pp->machine;
+	for (guint i = 0; i < m->partitions->len; i++) {
+		SimPartition *cp = g_ptr_array_index(m->partitions, i);
+		for (guint j = 0; cp->ports && j < cp->ports->n_conns; j++) {
+			SimConnection *c = &cp->ports->conn[j];
+			if (!c->dangling && c->port_partition == pp->id && c->port_id == port->id) {
+				c->dangling = true;
+				(*dangling)++;
+			}
+		}
+	}
+}
+
+void sim_ports_teardown(SimPartition *p)
+{
+	g_return_if_fail(p != NULL);
+	for (guint i = 0; p->ports && i < p->ports->n_ports; i++) {
+		unsigned dropped, dangling;
+		port_unlink(p, &p->ports->port[i], &dropped, &dangling);
+	}
+	g_clear_pointer(&p->ports, sim_ports_free);
+}
+
+uint16_t sim_hv_call_delete_port(HvCallCtx *ctx)
+{
+	struct hv_input_delete_port in;
+	memcpy(&in, ctx->in, sizeof in);
+	if (in.rsvd_z != 0)
+		return refuse(ctx, HV_STATUS_INVALID_PARAMETER, "DeletePort: RsvdZ must be zero");
+	SimPartition *pp;
+	uint16_t st = nameable_partition(ctx, "DeletePort", "PortPartition", in.port_partition_id, &pp);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	SimPort *port = find_port(pp, in.port_id);
+	if (!port)
+		return refuse(ctx, HV_STATUS_INVALID_PORT_ID, "DeletePort: partition %u has no port %u", pp->id, in.port_id);
+
+	unsigned dropped, dangling;
+	port_unlink(pp, port, &dropped, &dangling);
+	uint32_t id = port->id;
+	SimPorts *ps = pp->ports;
+	*port = ps->port[--ps->n_ports]; /* order does not matter */
+	sim_vp_message(ctx->vp, "port %u deleted from partition %u (%u queued message%s freed, %u connection%s left dangling)",
+	               id, pp->id, dropped, dropped == 1 ? "" : "s", dangling, dangling == 1 ? "" : "s");
+	return HV_STATUS_SUCCESS;
+}
+
+uint16_t sim_hv_call_disconnect_port(HvCallCtx *ctx)
+{
+	struct hv_input_disconnect_port in;
+	memcpy(&in, ctx->in, sizeof in);
+	if (in.rsvd_z != 0)
+		return refuse(ctx, HV_STATUS_INVALID_PARAMETER, "DisconnectPort: RsvdZ must be zero");
+	SimPartition *cp;
+	uint16_t st = nameable_partition(ctx, "DisconnectPort", "ConnectionPartition", in.connection_partition_id, &cp);
+	if (st != HV_STATUS_SUCCESS)
+		return st;
+	SimConnection *c = find_connection(cp, in.connection_id);
+	if (!c)
+		return refuse(ctx, HV_STATUS_INVALID_CONNECTION_ID, "DisconnectPort: partition %u has no connection 0x%x",
+		              cp->id, in.connection_id);
+	*c = cp->ports->conn[--cp->ports->n_conns];
+	sim_vp_message(ctx->vp, "connection %u of partition %u disconnected", in.connection_id, cp->id);
 	return HV_STATUS_SUCCESS;
 }

@@ -232,6 +232,27 @@ unsigned sim_synic_queued_from_port(SimVp *vp, unsigned sint, uint32_t port_id)
 	return n;
 }
 
+unsigned sim_synic_drop_from_port(SimVp *vp, unsigned sint, uint32_t port_id)
+{
+	SimSynicQueue *q = &synic_of(vp)->queue[sint];
+	struct hv_message keep[SIM_SYNIC_QUEUE_MAX];
+	unsigned n = 0, dropped = 0;
+	g_assert(sint < HV_SYNIC_SINT_COUNT);
+	for (unsigned i = 0; i < q->len; i++) {
+		const struct hv_message *m = &q->msg[(q->head + i) % SIM_SYNIC_QUEUE_MAX];
+		if (!(m->header.message_type & HV_MESSAGE_TYPE_HYPERVISOR) && m->header.origination_id == port_id)
+			dropped++;
+		else
+			keep[n++] = *m;
+	}
+	/* A MessagePending flag already in the slot may now promise more than
+	 * is queued; the guest's EOM is then a harmless no-op. */
+	memcpy(q->msg, keep, n * sizeof keep[0]);
+	q->head = 0;
+	q->len = n;
+	return dropped;
+}
+
 /* ---- Event flags (facts §4.3) ------------------------------------------------------
  * The SIEF page: SINTn owns bytes [256n, 256n + 256), flag k of it is bit
  * k % 8 of byte k / 8. The guest clears flags with locked atomics; this

@@ -2,10 +2,12 @@
  * HvCallSignalEvent (hv-port.c, with hv-synic.c's delivery): who may call
  * them, a message from PostMessage to the SIM slot, the SynIC queue and a
  * port's 16 buffers, event flags in the SIEF page and their interrupts,
- * and every bad input the calls refuse (one table, TLFS statuses from
- * shared/reference/hyperv-facts.md §3.4, §3.6, §4.1-4.5).
+ * deleting ports and connections, and every bad input the calls refuse
+ * (one table; TLFS statuses from shared/reference/hyperv-facts.md §3.4,
+ * §3.6, §4.1-4.5).
  * Host test program (GLib test framework): the calls are driven as VMCALL
- * exits on a machine that is not running. */
+ * exits on a machine that is not running; DeletePort and DisconnectPort,
+ * not in the call table yet, by calling their handlers directly. */
 #include <glib.h>
 #include <stddef.h>
 #include <string.h>
@@ -511,6 +513,185 @@ static void test_limits(void)
 	harness_fini(&h);
 }
 
+/* ==== DeletePort / DisconnectPort ================================================
+ * Not in the call table yet: the handlers are called directly, as the
+ * dispatcher would after its checks. */
+static uint16_t call_handler(Harness *h, HvCallFunc func, uint16_t code, uint64_t partition, uint32_t id,
+                             uint32_t rsvd)
+{
+	HvControl ctl = { .code = code };
+	guint8 in[16], out[16];
+	memcpy(in, &partition, 8);
+	memcpy(in + 8, &id, 4);
+	memcpy(in + 12, &rsvd, 4);
+	HvCallCtx ctx = { .vp = h->vp, .ctl = &ctl, .in = in, .out = out };
+	return func(&ctx);
+}
+
+static uint16_t delete_port(Harness *h, uint64_t partition, uint32_t id, uint32_t rsvd)
+{
+	return call_handler(h, sim_hv_call_delete_port, HVCALL_DELETE_PORT, partition, id, rsvd);
+}
+
+static uint16_t disconnect_port(Harness *h, uint64_t partition, uint32_t id, uint32_t rsvd)
+{
+	return call_handler(h, sim_hv_call_disconnect_port, HVCALL_DISCONNECT_PORT, partition, id, rsvd);
+}
+
+/* Deleting a message port frees its queued messages (not another port's,
+ * not the one in the slot) and leaves its connections dangling, even
+ * after a new port takes the same id. */
+static void test_delete_port(void)
+{
+	Harness h;
+	init_ports(&h);
+	struct hv_input_connect_port c11 = connect_input(11, MSG_PORT, HV_PORT_TYPE_MESSAGE);
+	struct hv_input_create_port p9 = message_port_input(9, MSG_SINT, 0);
+	struct hv_input_connect_port c10 = connect_input(10, 9, HV_PORT_TYPE_MESSAGE);
+	g_assert_cmphex(connect_port(&h, &c11), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(create_port(&h, &p9), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(connect_port(&h, &c10), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(post_simple(&h, MSG_CONN, 1), ==, HV_STATUS_SUCCESS);  /* slot */
+	g_assert_cmphex(post_simple(&h, MSG_CONN, 2), ==, HV_STATUS_SUCCESS);  /* queued */
+	g_assert_cmphex(post_simple(&h, 10, 3), ==, HV_STATUS_SUCCESS);        /* queued, port 9 */
+	g_assert_cmphex(post_simple(&h, 11, 4), ==, HV_STATUS_SUCCESS);        /* queued */
+
+	guint first = h.events->len;
+	g_assert_cmphex(delete_port(&h, HV_PARTITION_ID_SELF, MSG_PORT, 0), ==, HV_STATUS_SUCCESS);
+	g_assert_true(message_seen(&h, first, "port 5 deleted from partition 1 (2 queued messages freed, "
+	                                      "2 connections left dangling)"));
+	g_assert_cmpuint(h.vp->synic.queue[MSG_SINT].len, ==, 1);
+	g_assert_cmphex(read_slot(&h, MSG_SINT).header.message_type, ==, 1);
+	g_assert_cmphex(post_simple(&h, MSG_CONN, 5), ==, HV_STATUS_INVALID_PORT_ID);
+	g_assert_cmphex(post_simple(&h, 11, 5), ==, HV_STATUS_INVALID_PORT_ID);
+	g_assert_cmphex(delete_port(&h, HV_PARTITION_ID_SELF, MSG_PORT, 0), ==, HV_STATUS_INVALID_PORT_ID);
+
+	/* Port 9's message comes next, then nothing. */
+	free_slot_and_eom(&h, MSG_SINT);
+	struct hv_message m = read_slot(&h, MSG_SINT);
+	g_assert_cmphex(m.header.message_type, ==, 3);
+	g_assert_cmphex(m.header.origination_id, ==, 9);
+	g_assert_cmpuint(h.vp->synic.queue[MSG_SINT].len, ==, 0);
+
+	/* A new port 5: the old connections still dangle, a new one works. */
+	struct hv_input_create_port p5 = message_port_input(MSG_PORT, 4, 0);
+	struct hv_input_connect_port c12 = connect_input(12, MSG_PORT, HV_PORT_TYPE_MESSAGE);
+	g_assert_cmphex(create_port(&h, &p5), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(post_simple(&h, MSG_CONN, 6), ==, HV_STATUS_INVALID_PORT_ID);
+	g_assert_cmphex(connect_port(&h, &c12), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(post_simple(&h, 12, 7), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(read_slot(&h, 4).header.message_type, ==, 7);
+
+	/* An event port: its connection dangles too. */
+	g_assert_cmphex(signal_fast(&h, EVT_CONN, 0), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(delete_port(&h, 1, EVT_PORT, 0), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(signal_fast(&h, EVT_CONN, 1), ==, HV_STATUS_INVALID_PORT_ID);
+	g_assert_cmpuint(sief_bits(&h), ==, 1);
+
+	/* Bad input. */
+	g_assert_cmphex(delete_port(&h, HV_PARTITION_ID_SELF, 9, 1), ==, HV_STATUS_INVALID_PARAMETER);
+	g_assert_cmphex(delete_port(&h, 99, 9, 0), ==, HV_STATUS_INVALID_PARTITION_ID);
+	g_assert_cmphex(delete_port(&h, 0, 9, 0), ==, HV_STATUS_INVALID_PARTITION_ID);
+	g_assert_cmphex(delete_port(&h, HV_PARTITION_ID_SELF, 77, 0), ==, HV_STATUS_INVALID_PORT_ID);
+	g_assert_cmphex(post_simple(&h, 10, 8), ==, HV_STATUS_SUCCESS); /* port 9 survived all of them */
+	harness_fini(&h);
+}
+
+/* Disconnecting removes the connection: its id is unknown, then free. */
+static void test_disconnect_port(void)
+{
+	Harness h;
+	init_ports(&h);
+	g_assert_cmphex(disconnect_port(&h, HV_PARTITION_ID_SELF, MSG_CONN, 1), ==, HV_STATUS_INVALID_PARAMETER);
+	g_assert_cmphex(disconnect_port(&h, 99, MSG_CONN, 0), ==, HV_STATUS_INVALID_PARTITION_ID);
+	g_assert_cmphex(disconnect_port(&h, HV_PARTITION_ID_SELF, 77, 0), ==, HV_STATUS_INVALID_CONNECTION_ID);
+	g_assert_cmphex(post_simple(&h, MSG_CONN, 1), ==, HV_STATUS_SUCCESS);
+
+	guint first = h.events->len;
+	g_assert_cmphex(disconnect_port(&h, HV_PARTITION_ID_SELF, MSG_CONN, 0), ==, HV_STATUS_SUCCESS);
+	g_assert_true(message_seen(&h, first, "connection 7 of partition 1 disconnected"));
+	g_assert_cmphex(post_simple(&h, MSG_CONN, 2), ==, HV_STATUS_INVALID_CONNECTION_ID);
+	g_assert_cmphex(disconnect_port(&h, 1, MSG_CONN, 0), ==, HV_STATUS_INVALID_CONNECTION_ID);
+	g_assert_cmphex(signal_fast(&h, EVT_CONN, 0), ==, HV_STATUS_SUCCESS); /* the other one is intact */
+
+	struct hv_input_connect_port c = connect_input(MSG_CONN, MSG_PORT, HV_PORT_TYPE_MESSAGE);
+	g_assert_cmphex(connect_port(&h, &c), ==, HV_STATUS_SUCCESS);
+	free_slot_and_eom(&h, MSG_SINT);
+	g_assert_cmphex(post_simple(&h, MSG_CONN, 3), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(read_slot(&h, MSG_SINT).header.message_type, ==, 3);
+	harness_fini(&h);
+}
+
+/* ==== a child's ports ==============================================================
+ * The root may put ports and connections in a child it created, between
+ * InitializePartition and FinalizePartition; ids are per partition. */
+static uint64_t create_child(Harness *h)
+{
+	guint8 in[sizeof(struct hv_input_create_partition)];
+	memset(in, 0, sizeof in);
+	g_assert_cmphex(call_mem(h, HVCALL_CREATE_PARTITION, in, sizeof in), ==, HV_STATUS_SUCCESS);
+	uint64_t id = 0;
+	g_assert_true(sim_memory_read(&h->p->mem, OUT_GPA, &id, sizeof id));
+	g_assert_cmpuint(id, >, h->p->id);
+	return id;
+}
+
+static uint16_t partition_call(Harness *h, uint16_t code, uint64_t id)
+{
+	return call_mem(h, code, &id, sizeof id);
+}
+
+static void test_child_ports(void)
+{
+	Harness h;
+	init_ports(&h);
+	uint64_t child = create_child(&h);
+	SimPartition *cp = sim_machine_find_partition(h.m, child);
+	g_assert_nonnull(cp);
+
+	struct hv_input_create_port any = message_port_input(MSG_PORT, MSG_SINT, HV_ANY_VP);
+	any.port_partition_id = child;
+	g_assert_cmphex(create_port(&h, &any), ==, HV_STATUS_INVALID_PARTITION_STATE); /* not initialized */
+	g_assert_cmphex(partition_call(&h, HVCALL_INITIALIZE_PARTITION, child), ==, HV_STATUS_SUCCESS);
+
+	/* Port 5 again, in the child: a different partition's id space. */
+	struct hv_input_create_port vp0 = any;
+	vp0.port_info.u.message.target_vp = 0;
+	g_assert_cmphex(create_port(&h, &vp0), ==, HV_STATUS_INVALID_VP_INDEX); /* the child has no VP yet */
+	g_assert_cmphex(create_port(&h, &any), ==, HV_STATUS_SUCCESS);
+	g_assert_nonnull(cp->ports);
+
+	/* Root connection 40 -> child port 5; child connection 7 -> root port 5. */
+	struct hv_input_connect_port to_child = connect_input(40, MSG_PORT, HV_PORT_TYPE_MESSAGE);
+	to_child.port_partition_id = child;
+	g_assert_cmphex(connect_port(&h, &to_child), ==, HV_STATUS_SUCCESS);
+	struct hv_input_connect_port in_child = connect_input(MSG_CONN, MSG_PORT, HV_PORT_TYPE_MESSAGE);
+	in_child.connection_partition_id = child;
+	g_assert_cmphex(connect_port(&h, &in_child), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(connect_port(&h, &in_child), ==, HV_STATUS_INVALID_CONNECTION_ID);
+	/* No VP of the child can take a message. */
+	g_assert_cmphex(post_simple(&h, 40, 1), ==, HV_STATUS_INVALID_SYNIC_STATE);
+	/* The root's own connection 7 still leads to the root's port 5. */
+	g_assert_cmphex(post_simple(&h, MSG_CONN, 2), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(read_slot(&h, MSG_SINT).header.message_type, ==, 2);
+
+	/* Finalized: no more ports there; FinalizePartition's teardown
+	 * (sim_ports_teardown) leaves the root's connection dangling. */
+	g_assert_cmphex(partition_call(&h, HVCALL_FINALIZE_PARTITION, child), ==, HV_STATUS_SUCCESS);
+	struct hv_input_create_port other = any;
+	other.port_id = 9;
+	g_assert_cmphex(create_port(&h, &other), ==, HV_STATUS_INVALID_PARTITION_STATE);
+	sim_ports_teardown(cp);
+	g_assert_null(cp->ports);
+	g_assert_cmphex(post_simple(&h, 40, 3), ==, HV_STATUS_INVALID_PORT_ID);
+
+	/* Deleted: the id names nothing any more. */
+	g_assert_cmphex(partition_call(&h, HVCALL_DELETE_PARTITION, child), ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(create_port(&h, &other), ==, HV_STATUS_INVALID_PARTITION_ID);
+	g_assert_cmphex(post_simple(&h, 40, 4), ==, HV_STATUS_INVALID_PORT_ID);
+	harness_fini(&h);
+}
+
 /* ==== bad input: one table ========================================================
  * Each row starts from init_ports, changes the SynIC if `setup` says so,
  * patches up to three fields of the call's default input and expects
@@ -741,6 +922,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/port/event/signal", test_event_signal);
 	g_test_add_func("/port/event/last-flag", test_event_last_flag);
 	g_test_add_func("/port/limits", test_limits);
+	g_test_add_func("/port/delete", test_delete_port);
+	g_test_add_func("/port/disconnect", test_disconnect_port);
+	g_test_add_func("/port/child", test_child_ports);
 	for (gsize i = 0; i < G_N_ELEMENTS(bad_rows); i++) {
 		g_autofree char *path = g_strdup_printf("/port/input/%s", bad_rows[i].path);
 		g_test_add_data_func(path, &bad_rows[i], test_bad_input);
