@@ -683,6 +683,10 @@ static const HvCallDef call_table[] = {
 	  sizeof(struct hv_input_post_message), 0, 0, 0, sim_hv_call_post_message },
 	{ HVCALL_SIGNAL_EVENT, HVC_FAST | HVC_MEMORY, SIM_PRIV_HV_RIGHTS(HV_PRIV_SIGNAL_EVENTS),
 	  sizeof(struct hv_input_signal_event), 0, 0, 0, sim_hv_call_signal_event },
+	{ HVCALL_DELETE_PORT, HVC_MEMORY, SIM_PRIV_HV_RIGHTS(HV_PRIV_CREATE_PORT),
+	  sizeof(struct hv_input_delete_port), 0, 0, 0, sim_hv_call_delete_port },
+	{ HVCALL_DISCONNECT_PORT, HVC_MEMORY, SIM_PRIV_HV_RIGHTS(HV_PRIV_CONNECT_PORT),
+	  sizeof(struct hv_input_disconnect_port), 0, 0, 0, sim_hv_call_disconnect_port },
 };
 
 static const HvCallDef *find_call(uint16_t code)

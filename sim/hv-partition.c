@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "hv-port.h"
 #include "sim-private.h"
 
 uint64_t sim_machine_alloc_partition_id(SimMachine *m)
@@ -228,6 +229,8 @@ void sim_child_set_state(SimVp *caller, SimChild *c, SimChildState state)
 	if (state == SIM_CHILD_FINALIZED) {
 		if (c->part && !c->part->stopped)
 			sim_partition_stop(c->part, true, 0, "finalized by its parent, partition %u", c->parent);
+		if (c->part)
+			sim_ports_teardown(c->part);   /* its ports and connections go too */
 		sim_child_teardown(c);
 	}
 	child_event(caller, c, state);
