@@ -190,6 +190,11 @@ void trap_dispatch(struct trap_frame *f)
 		timer_interrupt();
 		return;
 	}
+	if (vector == HVSIM_VECTOR_INTERCEPT) {
+		/* SINT0: a message about a child partition (vid.c). */
+		vid_interrupt();
+		return;
+	}
 	if (vector < X86_EXC_COUNT) {
 		if (from_user && vector != X86_VEC_DF && vector != X86_VEC_MC) {
 			report_user_exception(f);

@@ -74,8 +74,17 @@ const char *exception_mnemonic(unsigned vector);
 /* Builds the kernel's own 4-level tables over min(memory_size, 64 MiB) and
  * loads CR3. Returns the number of bytes identity-mapped. */
 uint64_t paging_init(uint64_t memory_size);
-/* True if [addr, addr + len) lies in the ring 3 region (user pages). */
+/* True if ring 3 may read [addr, addr + len): the ring 3 region (user
+ * pages) or memory lent to it. */
 bool user_range_ok(uint64_t addr, uint64_t len);
+/* True if the kernel may store to [addr, addr + len) on ring 3's behalf:
+ * the writable part of the ring 3 region or memory lent writable. */
+bool user_range_writable(uint64_t addr, uint64_t len);
+/* Makes the page-aligned range [addr, addr + len), free RAM above the
+ * kernel, reachable from ring 3 (U=1, writable or read-only) and accepted
+ * by user_range_ok/user_range_writable. False if the range is not such RAM
+ * or too many ranges are lent already. */
+bool paging_lend_to_user(uint64_t addr, uint64_t len, bool writable);
 
 /* ---- System calls (syscall.c, syscall.S) ------------------------------------------ */
 void syscall_init(void);
@@ -102,6 +111,9 @@ void process_run(struct process *p);
 noreturn void process_exit(int64_t status);
 noreturn void process_kill(unsigned vector);
 const char *process_current_name(void);
+
+/* ---- The VID driver's SynIC interrupt (vid.c) -------------------------------- */
+void vid_interrupt(void);
 
 /* ---- Timer (timer.c) ------------------------------------------------------------- */
 void timer_interrupt(void);

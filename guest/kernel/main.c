@@ -51,29 +51,88 @@ static void boot_info_take(const struct hvsim_boot_info *boot)
 }
 
 /* `vid`: the VID driver is armed (vid_init), so the worker process can
- * manage partitions through it. */
-static void run_programs(bool vid)
+ * manage partitions through it. `child`: this kernel runs in a child
+ * partition, where it runs "hello" only (every byte a child prints is an
+ * intercept round trip through the parent's worker). */
+static void run_programs(bool vid, bool child)
 {
 	static struct process programs[] = {
 		{ .name = "hello", .entry = hello_main },
 		{ .name = "rogue", .entry = rogue_main },
 	};
 	static struct process vmwp = { .name = "vmwp", .entry = vmwp_main };
+	size_t count = child ? 1 : ARRAY_SIZE(programs);
 
 	/* hello's workload: iterations of its compute loop. */
 	programs[0].arg = kernel_boot.workload ? kernel_boot.workload : HELLO_DEFAULT_ITERATIONS;
-	for (size_t i = 0; i < ARRAY_SIZE(programs); i++)
+	for (size_t i = 0; i < count; i++)
 		process_run(&programs[i]);
 	/* The second level of the host side: a ring 3 worker process that
-	 * builds a child partition through the VID driver. */
-	if (vid)
+	 * builds and runs a child partition through the VID driver. */
+	if (vid && !child)
 		process_run(&vmwp);
+}
+
+/* The isolation lesson, seen from inside a child: the hypervisor gives a
+ * child no CreatePartitions right, so the call must fail with
+ * ACCESS_DENIED, even from ring 0 with the hypercall page enabled. */
+static void child_check_create_denied(const struct hv_info *hv)
+{
+	struct hv_input_create_partition *in = (void *)hv_input_page;
+	uint16_t status;
+	/* hv_status_name() gives "HV_STATUS_ACCESS_DENIED"; the line shows the
+	 * part after the prefix. */
+	const size_t prefix = sizeof("HV_STATUS_") - 1;
+
+	if (!hv->hypercalls_enabled) {
+		klog("child partition: no hypercall page, HvCallCreatePartition not tried: FAILED\n");
+		return;
+	}
+	memset(in, 0, sizeof(*in));
+	memset(hv_output_page, 0, sizeof(struct hv_output_create_partition));
+	status = hv_result_status(hv_hypercall(hv_control(HVCALL_CREATE_PARTITION, 0, 0, 0),
+					       hv_gpa(in), hv_gpa(hv_output_page)));
+	if (status == HV_STATUS_ACCESS_DENIED)
+		klog("child partition: HvCallCreatePartition -> status 0x%04x %s, as it must be\n",
+		     status, hv_status_name(status) + prefix);
+	else
+		klog("child partition: HvCallCreatePartition -> status 0x%04x %s, expected ACCESS_DENIED: "
+		     "FAILED\n", status, hv_status_name(status) + prefix);
+}
+
+/* HVSIM_BOOT_FLAG_TRIPLE_FAULT: make every exception undeliverable and
+ * raise one. UD2 -> #UD, whose gate lies beyond the IDT limit -> #GP, also
+ * undeliverable -> #DF, undeliverable too -> triple fault, which on bare
+ * metal resets the machine. Under a hypervisor it is a VM exit: the
+ * partition ends, the parent's worker hears of it, and nothing else is
+ * touched. */
+static noreturn void child_triple_fault(void)
+{
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __attribute__((packed)) idtr = { .limit = 0, .base = 0 };
+
+	klog("child partition: triple-faulting on purpose now (IDT limit 0, then UD2)\n");
+	__asm__ volatile("cli; lidt %0; ud2" : : "m"(idtr) : "memory");
+	cpu_halt_forever(); /* not reached */
+}
+
+/* Steps 4 and 5 of a kernel in a child partition. */
+static noreturn void child_finish(const struct hv_info *hv)
+{
+	run_programs(false, true);
+	child_check_create_denied(hv);
+	if (kernel_boot.flags & HVSIM_BOOT_FLAG_TRIPLE_FAULT)
+		child_triple_fault();
+	power_off();
 }
 
 noreturn void kmain(const struct hvsim_boot_info *boot)
 {
 	struct hv_info hv;
 	bool vid = false;
+	bool child, hypercalls;
 
 	/* 1. Console first, so every later problem can be reported. */
 	console_init();
@@ -87,6 +146,10 @@ noreturn void kmain(const struct hvsim_boot_info *boot)
 		kernel_boot.image_end, kernel_boot.workload, kernel_boot.hypercall_loops,
 		kernel_boot.cmdline);
 
+	/* Started by a worker process in a child partition: the parent
+	 * launched the hypervisor long ago. */
+	child = (kernel_boot.flags & HVSIM_BOOT_FLAG_CHILD) != 0;
+
 	/* 2. Make the CPU ours: descriptor tables, page tables, system calls. */
 	cpu_init();
 	idt_init();
@@ -95,10 +158,14 @@ noreturn void kmain(const struct hvsim_boot_info *boot)
 
 	/* 3. Booted without a hypervisor? Then start one underneath us (late
 	 *    launch). Who is underneath us now? If it is Hyper-V, talk to it. */
-	if (kernel_boot.flags & HVSIM_BOOT_FLAG_LATE_LAUNCH)
+	if ((kernel_boot.flags & HVSIM_BOOT_FLAG_LATE_LAUNCH) && !child)
 		hvboot();
 	hv_detect(&hv);
-	if (hv.hyperv && hv_enable_hypercalls(&hv)) {
+	hypercalls = hv.hyperv && hv_enable_hypercalls(&hv);
+	/* A child keeps quiet: no tour, no benchmark, no VID, no idling. */
+	if (child)
+		child_finish(&hv);
+	if (hypercalls) {
 		hv_hypercall_demo();
 		if (kernel_boot.hypercall_loops > 0)
 			hv_hypercall_benchmark(kernel_boot.hypercall_loops);
@@ -128,7 +195,7 @@ noreturn void kmain(const struct hvsim_boot_info *boot)
 #endif
 
 	/* 4. Ring 3. */
-	run_programs(vid);
+	run_programs(vid, false);
 
 	/* 5. Nothing left to do: idle until the timer, then power off. */
 	timer_idle(&hv);

@@ -30,6 +30,18 @@ static uint64_t pml4[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
 static uint64_t pdpt[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
 static uint64_t pd[PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
 static uint64_t page_tables[PAGING_MAX_MEMORY / PD_SPAN][PT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+/* How far paging_init() mapped: pages at or above it do not exist. */
+static uint64_t paging_limit;
+
+/* Memory lent to ring 3 after boot (paging_lend_to_user): the VID driver
+ * lends the worker process a child's RAM (writable) and the child image
+ * (read-only). A handful is plenty: one VM at a time plus the image. */
+#define PAGING_LENT_MAX 8u
+static struct {
+	uint64_t start, end;
+	bool writable;
+} paging_lent[PAGING_LENT_MAX];
+static unsigned paging_lent_count;
 
 extern char hv_hypercall_page[]; /* hyperv.c */
 
@@ -96,6 +108,7 @@ uint64_t paging_init(uint64_t memory_size)
 	 * kernel keeps running because every address it uses maps to itself in
 	 * both. */
 	write_cr3((uint64_t)(uintptr_t)pml4);
+	paging_limit = limit;
 
 	kdetail("paging: CR3 %p, 4 KiB pages identity-mapping 0x1000-0x%lx (%lu MiB of %lu)\n",
 		(void *)pml4, limit, limit >> 20, memory_size >> 20);
@@ -106,11 +119,65 @@ uint64_t paging_init(uint64_t memory_size)
 	return limit;
 }
 
+/* [addr, addr + len) inside [start, end)? Written to be immune to overflow
+ * in addr + len. */
+static bool range_within(uint64_t addr, uint64_t len, uint64_t start, uint64_t end)
+{
+	return addr >= start && addr <= end && len <= end - addr;
+}
+
+static bool lent_range_ok(uint64_t addr, uint64_t len, bool need_write)
+{
+	for (unsigned i = 0; i < paging_lent_count; i++)
+		if ((paging_lent[i].writable || !need_write) &&
+		    range_within(addr, len, paging_lent[i].start, paging_lent[i].end))
+			return true;
+	return false;
+}
+
 bool user_range_ok(uint64_t addr, uint64_t len)
 {
-	uint64_t start = (uint64_t)(uintptr_t)__user_start;
-	uint64_t end = (uint64_t)(uintptr_t)__user_end;
+	return range_within(addr, len, (uint64_t)(uintptr_t)__user_start,
+			    (uint64_t)(uintptr_t)__user_end) ||
+	       lent_range_ok(addr, len, false);
+}
 
-	/* Written to be immune to overflow in addr + len. */
-	return addr >= start && addr <= end && len <= end - addr;
+bool user_range_writable(uint64_t addr, uint64_t len)
+{
+	/* User text and rodata are read-only for ring 0 too (CR0.WP = 1): a
+	 * kernel store there would be a ring 0 #PF, i.e. a panic that ring 3
+	 * chose. Only the writable part of the user region qualifies. */
+	return range_within(addr, len, (uint64_t)(uintptr_t)__user_rw_start,
+			    (uint64_t)(uintptr_t)__user_end) ||
+	       lent_range_ok(addr, len, true);
+}
+
+bool paging_lend_to_user(uint64_t addr, uint64_t len, bool writable)
+{
+	uint64_t kernel_end = (uint64_t)(uintptr_t)__kernel_end;
+	uint64_t user_start = (uint64_t)(uintptr_t)__user_start;
+	uint64_t user_end = (uint64_t)(uintptr_t)__user_end;
+	uint64_t leaf = PTE_P | PTE_U | (writable ? PTE_W : 0);
+
+	/* Page-aligned, inside what paging_init() mapped, above the kernel
+	 * (whose pages must never become reachable from ring 3) and apart
+	 * from the ring 3 region (whose text must stay read-only). */
+	if (len == 0 || addr % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 ||
+	    !range_within(addr, len, kernel_end, paging_limit) ||
+	    (addr < user_end && addr + len > user_start) ||
+	    paging_lent_count == PAGING_LENT_MAX)
+		return false;
+	for (uint64_t a = addr; a < addr + len; a += PAGE_SIZE)
+		page_tables[a >> PD_SHIFT][(a >> PAGE_SHIFT) & PT_INDEX_MASK] = a | leaf;
+	/* The TLB may still hold the old (supervisor-only) translations:
+	 * reloading CR3 drops every non-global entry, and this kernel uses no
+	 * global pages. */
+	write_cr3(read_cr3());
+	paging_lent[paging_lent_count].start = addr;
+	paging_lent[paging_lent_count].end = addr + len;
+	paging_lent[paging_lent_count].writable = writable;
+	paging_lent_count++;
+	kdetail("paging: 0x%lx-0x%lx lent to ring 3 (U=1, %s)\n", addr, addr + len,
+		writable ? "writable" : "read-only");
+	return true;
 }

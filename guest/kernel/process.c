@@ -38,7 +38,7 @@ void process_run(struct process *p)
 	uint64_t user_rsp = (uint64_t)(uintptr_t)__user_stack_top - sizeof(uint64_t);
 	int64_t status;
 
-	if (!user_range_ok(entry, 1) || entry >= (uint64_t)(uintptr_t)__user_text_end)
+	if (entry < (uint64_t)(uintptr_t)__user_start || entry >= (uint64_t)(uintptr_t)__user_text_end)
 		panic("program \"%s\": entry 0x%lx is not in the user text region\n", p->name, entry);
 
 	/* The program starts like a C function that was just called: RSP points

@@ -54,7 +54,7 @@ uint64_t syscall_dispatch(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 	case HVSIM_SYS_EXIT:
 		process_exit((int64_t)a0);
 	case HVSIM_SYS_VID:
-		return vid_syscall(a0, a1);
+		return vid_syscall(a0, a1, a2);
 	default:
 		klog("process \"%s\": unknown system call %lu\n", process_current_name(), nr);
 		return SYSCALL_ERROR;

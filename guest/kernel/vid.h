@@ -9,7 +9,8 @@
  * and the CreatePartitions right (CPUID 0x40000003 EBX bit 0). Returns
  * whether it did; until then every request is refused. */
 bool vid_init(const struct hv_info *hv);
-/* HVSIM_SYS_VID (syscall.c): RDI = operation, RSI = partition id. */
-uint64_t vid_syscall(uint64_t op, uint64_t partition_id);
+/* HVSIM_SYS_VID (syscall.c): RDI = operation, RSI = partition id, RDX =
+ * the operation's argument (a number or a ring 3 pointer). */
+uint64_t vid_syscall(uint64_t op, uint64_t partition_id, uint64_t arg);
 
 #endif /* GUEST_KERNEL_VID_H */

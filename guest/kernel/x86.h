@@ -79,10 +79,12 @@
 #define PTE_P          (1ull << 0) /* present */
 #define PTE_W          (1ull << 1) /* writable (else read-only, also for ring 0 since CR0.WP=1) */
 #define PTE_U          (1ull << 2) /* user: ring 3 may access */
+#define PTE_PS         (1ull << 7) /* in a PD entry: a 2 MiB page, no page table below */
 #define PTE_ADDR_MASK  0x000FFFFFFFFFF000ull
 #define PML4_SHIFT     39u
 #define PDPT_SHIFT     30u
 #define PD_SHIFT       21u
+#define PD_PAGE_SIZE   (1ull << PD_SHIFT) /* what one PD entry maps with PTE_PS */
 #define PT_INDEX_MASK  0x1FFu
 /* #PF error code bits. */
 #define PF_ERR_P    (1u << 0) /* 1 = protection violation, 0 = page not present */
@@ -99,6 +101,10 @@
 #define DESC_DPL(n)    ((unsigned)(n) << 5)
 #define DESC_P         0x80u /* present */
 #define DESC_TYPE_TSS64_AVAILABLE 0x09u /* system type: 64-bit TSS, not busy */
+#define DESC_LIMIT_LOW_SHIFT  0u  /* limit 15:0 in bits 15:0 */
+#define DESC_ACCESS_SHIFT     40u /* access byte in bits 47:40 */
+#define DESC_LIMIT_HIGH_SHIFT 48u /* limit 19:16 in bits 51:48 */
+#define DESC_FLAGS_SHIFT      52u /* flags nibble in bits 55:52 */
 /* Flags nibble (bits 55:52). */
 #define DESC_FLAG_L    0x2u /* 64-bit code segment */
 #define DESC_FLAG_DB   0x4u /* 32-bit default operand size (must be 0 when L=1) */

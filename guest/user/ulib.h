@@ -98,6 +98,21 @@ UINLINE noreturn void uexit_int80(int64_t status)
 	__builtin_unreachable();
 }
 
+/* ---- Memory --------------------------------------------------------------------
+ * Never rely on the compiler's memcpy/memset here: GCC may turn a copy
+ * loop or a large struct assignment into a call to the kernel's memcpy,
+ * which ring 3 cannot execute (#PF). The x86 string instructions do the
+ * job in one instruction and work in any ring. */
+UINLINE void ucopy(void *dst, const void *src, size_t n)
+{
+	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}
+
+UINLINE void uzero(void *dst, size_t n)
+{
+	__asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(0) : "memory");
+}
+
 /* ---- Building a line of output on the (user) stack ------------------------ */
 struct uline {
 	char buf[120];

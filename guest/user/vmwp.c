@@ -1,10 +1,99 @@
 /* vmwp.c — the worker process: the ring 3 half of the host side of a
  * virtual machine (Hyper-V's vmwp.exe). It builds a child partition through
- * the VID library and driver, and takes it down again.
+ * the VID library and driver, loads the child's OS into it, starts its VP,
+ * emulates the devices the child touches (a 16550 UART and the power
+ * register) and takes the partition down again when the child ends.
  * Guest ring 3, freestanding; lives in the user region (ulib.h markers).
- * Runs only in the parent of a late launch that may create partitions. */
-#include "hv-tlfs.h"
+ * Runs only in the parent of a late launch that may create partitions.
+ *
+ * The worker is the VMM, not the hypervisor: it never sees the child run.
+ * The hypervisor runs the child's VP until it does something the worker
+ * asked to see (InstallIntercept: here port I/O), suspends the VP and sends
+ * the worker a message; the worker emulates the instruction and resumes
+ * the VP with the results (SetVpRegisters). Everything that comes from the
+ * child or its image is hostile input: a VMM bug must cost one VM only. */
+#include "uelf.h"
 #include "vidlib.h"
+#include "x86.h"
+
+/* The child's machine. Its RAM is at least 4 MiB, and grows in the 2 MiB
+ * steps of the boot page tables to hold the whole image (our own kernel
+ * needs a little more: its ring 3 region starts at 4 MiB). */
+#define VMWP_CHILD_RAM_MIN   (4ull << 20)
+#define VMWP_CHILD_VP        0u
+#define VMWP_CHILD_WORKLOAD  2000u   /* hello's loop in the child: short */
+#define VMWP_SEGMENTS_MAX    16u     /* PT_LOAD segments we accept */
+#define VMWP_PHNUM_MAX       64u     /* program headers we look at */
+#define VMWP_CHILD_LINE_MAX  96u     /* one line of the child's console */
+/* The boot GDT: null, 64-bit code (0x08), data (0x10), as the hvsim loader
+ * builds it (sim/sim-machine.c build_boot_area). */
+#define VMWP_GDT_ENTRIES     3u
+#define VMWP_DESC_LIMIT_MAX  0xFFFFFull /* 20-bit limit, in 4 KiB units with G */
+#define VMWP_IO_SIZE_MAX     4u
+#define VMWP_INSN_LENGTH_MASK 0xFu   /* intercept header: 3:0 instruction length */
+/* A child that never stops doing I/O (a bug, or hostile) must not keep its
+ * worker busy for ever: past this many intercepts it is stopped. Our
+ * kernel needs about 600. */
+#define VMWP_INTERCEPTS_MAX  100000u
+
+/* How the message loop goes on after one message. */
+enum vmwp_next { VMWP_CONTINUE, VMWP_STOP, VMWP_FAIL };
+
+struct vmwp_segment {
+	uint64_t offset, paddr, filesz, memsz;
+};
+
+/* The one VM this worker runs. */
+struct vmwp_child {
+	uint64_t id;
+	/* The image, as the driver lent it (read-only) and as validated. */
+	struct hvsim_vid_image image;
+	const uint8_t *img;
+	uint64_t entry;
+	struct vmwp_segment seg[VMWP_SEGMENTS_MAX];
+	unsigned segments;
+	uint64_t highest;
+	/* The child's RAM: GPA 0 is ram[0] for the worker. */
+	uint64_t ram_size;
+	uint8_t *ram;
+	/* Device state and the outcome. */
+	uint8_t uart_scratch;
+	char line[VMWP_CHILD_LINE_MAX];
+	size_t line_len;
+	uint64_t intercepts;
+	bool powered_off, crashed;
+};
+
+/* ---- Output ------------------------------------------------------------------- */
+
+UTEXT static void vmwp_line_start(struct uline *l)
+{
+	l->len = 0;
+	uline_str(l, USTR("vmwp: "));
+}
+
+UTEXT static void vmwp_line_end(struct uline *l)
+{
+	/* A line that filled the buffer still ends with its newline. */
+	if (l->len == sizeof(l->buf))
+		l->len--;
+	uline_char(l, '\n');
+	uwrite(l->buf, l->len);
+}
+
+/* Hex without leading zeros (uline_hex prints all 16 digits). */
+UTEXT static void vmwp_hex(struct uline *l, uint64_t v)
+{
+	int shift = 60;
+
+	uline_str(l, USTR("0x"));
+	while (shift > 0 && ((v >> shift) & 0xF) == 0)
+		shift -= 4;
+	for (; shift >= 0; shift -= 4) {
+		unsigned d = (v >> shift) & 0xF;
+		uline_char(l, (char)(d < 10 ? '0' + d : 'a' + d - 10));
+	}
+}
 
 /* "vmwp: <what>(<id>): status 0x0000\n"; `id` is printed unless 0. Returns
  * whether the status was HV_STATUS_SUCCESS. */
@@ -12,8 +101,7 @@ UTEXT static bool vmwp_report(const char *what, uint64_t id, int32_t status)
 {
 	struct uline line; /* not zeroed: see hello.c */
 
-	line.len = 0;
-	uline_str(&line, USTR("vmwp: "));
+	vmwp_line_start(&line);
 	uline_str(&line, what);
 	if (id) {
 		uline_char(&line, '(');
@@ -30,37 +118,540 @@ UTEXT static bool vmwp_report(const char *what, uint64_t id, int32_t status)
 		}
 		uline_str(&line, status == HV_STATUS_SUCCESS ? USTR(" SUCCESS") : USTR(" (failed)"));
 	}
-	uline_char(&line, '\n');
-	uwrite(line.buf, line.len);
+	vmwp_line_end(&line);
 	return status == HV_STATUS_SUCCESS;
+}
+
+/* "vmwp: <what>: <why>" for a failure that is not a status. */
+UTEXT static bool vmwp_fail(const char *what, const char *why)
+{
+	struct uline line;
+
+	vmwp_line_start(&line);
+	uline_str(&line, what);
+	uline_str(&line, USTR(": "));
+	uline_str(&line, why);
+	vmwp_line_end(&line);
+	return false;
+}
+
+/* ---- The image: an ELF file from the "disk", hostile until checked ------------- */
+
+/* Checks the image and keeps a validated copy of what loading needs (entry,
+ * PT_LOAD segments); loading then never reads a header from the image
+ * again. Returns NULL or what is wrong. Every sum is checked against
+ * overflow in its subtracted form (a <= size - b instead of a + b <= size). */
+UTEXT static const char *vmwp_check_elf(struct vmwp_child *c)
+{
+	struct elf64_ehdr eh;
+	struct elf64_phdr ph;
+	uint64_t size = c->image.size;
+	bool entry_ok = false;
+
+	if (size < sizeof(eh))
+		return USTR("shorter than an ELF header");
+	ucopy(&eh, c->img, sizeof(eh));
+	if (eh.e_ident[0] != ELF_MAG0 || eh.e_ident[1] != ELF_MAG1 || eh.e_ident[2] != ELF_MAG2 ||
+	    eh.e_ident[3] != ELF_MAG3)
+		return USTR("no ELF magic (7f 45 4c 46)");
+	if (eh.e_ident[ELF_EI_CLASS] != ELF_CLASS64 || eh.e_ident[ELF_EI_DATA] != ELF_DATA2LSB)
+		return USTR("not a little-endian ELF-64 file");
+	if (eh.e_machine != ELF_EM_X86_64)
+		return USTR("not built for x86-64");
+	if (eh.e_type != ELF_ET_EXEC)
+		return USTR("not an executable (ET_EXEC)");
+	if (eh.e_phentsize != sizeof(ph))
+		return USTR("program header size is not 56 bytes");
+	if (eh.e_phnum == 0 || eh.e_phnum > VMWP_PHNUM_MAX)
+		return USTR("no program headers, or too many");
+	if (eh.e_phoff > size || (uint64_t)eh.e_phnum * sizeof(ph) > size - eh.e_phoff)
+		return USTR("program headers lie outside the image");
+
+	c->segments = 0;
+	c->highest = 0;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		ucopy(&ph, c->img + eh.e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != ELF_PT_LOAD || ph.p_memsz == 0)
+			continue;
+		if (c->segments == VMWP_SEGMENTS_MAX)
+			return USTR("too many PT_LOAD segments");
+		if (ph.p_offset > size || ph.p_filesz > size - ph.p_offset)
+			return USTR("a PT_LOAD segment's bytes lie outside the image");
+		if (ph.p_filesz > ph.p_memsz)
+			return USTR("a PT_LOAD segment has more file bytes than memory bytes");
+		if (ph.p_paddr != ph.p_vaddr)
+			return USTR("a PT_LOAD segment is not identity-mapped (paddr != vaddr)");
+		/* The child's RAM is at most HVSIM_VID_MEMORY_MAX; the final
+		 * size is chosen to hold the highest segment. */
+		if (ph.p_paddr < HVSIM_IMAGE_MIN_GPA || ph.p_paddr > HVSIM_VID_MEMORY_MAX ||
+		    ph.p_memsz > HVSIM_VID_MEMORY_MAX - ph.p_paddr)
+			return USTR("a PT_LOAD segment lies outside [0x10000, the child's RAM)");
+		if (eh.e_entry >= ph.p_paddr && eh.e_entry - ph.p_paddr < ph.p_memsz)
+			entry_ok = true;
+		c->seg[c->segments].offset = ph.p_offset;
+		c->seg[c->segments].paddr = ph.p_paddr;
+		c->seg[c->segments].filesz = ph.p_filesz;
+		c->seg[c->segments].memsz = ph.p_memsz;
+		c->segments++;
+		if (ph.p_paddr + ph.p_memsz > c->highest)
+			c->highest = ph.p_paddr + ph.p_memsz;
+	}
+	if (c->segments == 0)
+		return USTR("no PT_LOAD segment");
+	if (!entry_ok)
+		return USTR("the entry point lies in no PT_LOAD segment");
+	c->entry = eh.e_entry;
+	/* HVSIM_VID_MEMORY_MAX is a multiple of 2 MiB, so rounding up stays
+	 * within it. */
+	c->ram_size = (c->highest + PD_PAGE_SIZE - 1) & ~(PD_PAGE_SIZE - 1);
+	if (c->ram_size < VMWP_CHILD_RAM_MIN)
+		c->ram_size = VMWP_CHILD_RAM_MIN;
+	return 0;
+}
+
+/* Copies the segments into the child's RAM; the part of each beyond its
+ * file bytes (.bss) is zeroed. */
+UTEXT static void vmwp_load_segments(struct vmwp_child *c)
+{
+	for (unsigned i = 0; i < c->segments; i++) {
+		const struct vmwp_segment *s = &c->seg[i];
+
+		ucopy(c->ram + s->paddr, c->img + s->offset, s->filesz);
+		uzero(c->ram + s->paddr + s->filesz, s->memsz - s->filesz);
+	}
+}
+
+/* ---- The boot area: what the hvsim loader builds for a partition it boots
+ * (sim/sim-machine.c build_boot_area), built by the worker for its child ---- */
+
+UTEXT static uint64_t vmwp_segment_descriptor(uint64_t access, uint64_t flags)
+{
+	/* Base 0, limit 0xFFFFF in 4 KiB units (G): flat. In 64-bit mode only
+	 * the access byte and L/D matter, but the loader's values are full. */
+	return ((VMWP_DESC_LIMIT_MAX & 0xFFFF) << DESC_LIMIT_LOW_SHIFT) |
+	       ((VMWP_DESC_LIMIT_MAX >> 16) << DESC_LIMIT_HIGH_SHIFT) |
+	       (access << DESC_ACCESS_SHIFT) | (flags << DESC_FLAGS_SHIFT);
+}
+
+UTEXT static void vmwp_build_boot_area(struct vmwp_child *c, uint32_t child_flags)
+{
+	uint64_t *gdt = (uint64_t *)(c->ram + HVSIM_BOOT_GDT_GPA);
+	uint64_t *pml4 = (uint64_t *)(c->ram + HVSIM_BOOT_PML4_GPA);
+	uint64_t *pdpt = (uint64_t *)(c->ram + HVSIM_BOOT_PDPT_GPA);
+	uint64_t *pd = (uint64_t *)(c->ram + HVSIM_BOOT_PD_GPA);
+	struct hvsim_boot_info *bi = (struct hvsim_boot_info *)(c->ram + HVSIM_BOOT_INFO_GPA);
+	const char *cmdline = USTR("child");
+
+	/* GDT: 0x08 64-bit code, DPL 0 (0x00AF9A000000FFFF); 0x10 data, DPL 0,
+	 * writable (0x00CF92000000FFFF). */
+	gdt[0] = 0;
+	gdt[HVSIM_BOOT_SEL_CODE64 >> 3] =
+		vmwp_segment_descriptor(DESC_P | DESC_S | DESC_CODE | DESC_RW, DESC_FLAG_G | DESC_FLAG_L);
+	gdt[HVSIM_BOOT_SEL_DATA >> 3] =
+		vmwp_segment_descriptor(DESC_P | DESC_S | DESC_RW, DESC_FLAG_G | DESC_FLAG_DB);
+
+	/* Page tables: PML4[0] -> PDPT[0] -> one PD of 2 MiB pages identity-
+	 * mapping the child's RAM, supervisor read/write. The child's kernel
+	 * replaces them with its own at once; they only have to get it there. */
+	pml4[0] = HVSIM_BOOT_PDPT_GPA | PTE_P | PTE_W;
+	pdpt[0] = HVSIM_BOOT_PD_GPA | PTE_P | PTE_W;
+	for (uint64_t i = 0; i * PD_PAGE_SIZE < c->ram_size; i++)
+		pd[i] = (i * PD_PAGE_SIZE) | PTE_P | PTE_W | PTE_PS;
+
+	/* Boot info. The RAM came zeroed from the driver: reserved fields and
+	 * the rest of the command line are 0. */
+	bi->magic = HVSIM_BOOT_MAGIC;
+	bi->version = HVSIM_BOOT_VERSION;
+	/* Quiet: every byte the child prints is an intercept round trip. The
+	 * flags the loader asked to pass on (e.g. a deliberate triple fault)
+	 * are added; the worker decides only that this is a child. */
+	bi->flags = HVSIM_BOOT_FLAG_CHILD | HVSIM_BOOT_FLAG_QUIET |
+		    (child_flags & ~(uint32_t)HVSIM_BOOT_FLAG_LATE_LAUNCH);
+	bi->memory_size = c->ram_size;
+	bi->image_start = c->seg[0].paddr;
+	bi->image_end = c->highest;
+	for (unsigned i = 1; i < c->segments; i++)
+		if (c->seg[i].paddr < bi->image_start)
+			bi->image_start = c->seg[i].paddr;
+	bi->workload = VMWP_CHILD_WORKLOAD;
+	bi->hypercall_loops = 0;
+	bi->partition_id = (uint32_t)c->id;
+	bi->vp_index = VMWP_CHILD_VP;
+	ucopy(bi->cmdline, cmdline, ustrlen(cmdline) + 1);
+}
+
+/* ---- Building and starting the child -------------------------------------------- */
+
+UTEXT static bool vmwp_install_intercepts(struct vmwp_child *c)
+{
+	for (uint32_t port = HVSIM_PORT_COM1; port <= HVSIM_PORT_COM1_LAST; port++) {
+		int32_t st = vid_install_intercept(c->id, HV_INTERCEPT_TYPE_X64_IO_PORT,
+						   HV_INTERCEPT_ACCESS_MASK_READ |
+							   HV_INTERCEPT_ACCESS_MASK_WRITE,
+						   port);
+		if (st != HV_STATUS_SUCCESS)
+			return vmwp_report(USTR("HvCallInstallIntercept (COM1)"), c->id, st);
+	}
+	uputs(USTR("vmwp: HvCallInstallIntercept x8: ports 0x3f8-0x3ff (COM1) read/write: SUCCESS\n"));
+	return vmwp_report(USTR("HvCallInstallIntercept (port 0x604 write, power)"), c->id,
+			   vid_install_intercept(c->id, HV_INTERCEPT_TYPE_X64_IO_PORT,
+						 HV_INTERCEPT_ACCESS_MASK_WRITE, HVSIM_PORT_POWER));
+}
+
+/* A 16-byte register value from a TLFS segment or table register layout. */
+UTEXT static void vmwp_regs_add_raw(struct hvsim_vid_registers *r, uint32_t name, const void *value)
+{
+	uint64_t v[2];
+
+	ucopy(v, value, sizeof(v));
+	vid_regs_add(r, name, v[0], v[1]);
+}
+
+UTEXT static void vmwp_regs_add_segment(struct hvsim_vid_registers *r, uint32_t name, uint16_t selector)
+{
+	struct hv_x64_segment_register seg;
+
+	/* Only the selector counts: the hypervisor loads the descriptor from
+	 * the GDT in the child's memory, as a far jump would. */
+	uzero(&seg, sizeof(seg));
+	seg.selector = selector;
+	vmwp_regs_add_raw(r, name, &seg);
+}
+
+/* The state the hvsim loader gives a partition's first instruction
+ * (docs/guest-abi.md): long mode, paging on the boot tables, RDI = boot
+ * info, interrupts off. */
+UTEXT static bool vmwp_set_initial_state(struct vmwp_child *c)
+{
+	struct hvsim_vid_registers r;
+	struct hv_x64_table_register gdtr;
+
+	vid_regs_init(&r, VMWP_CHILD_VP);
+	vid_regs_add(&r, HV_X64_REGISTER_RIP, c->entry, 0);
+	vid_regs_add(&r, HV_X64_REGISTER_RSP, HVSIM_BOOT_STACK_TOP, 0);
+	vid_regs_add(&r, HV_X64_REGISTER_RDI, HVSIM_BOOT_INFO_GPA, 0);
+	vid_regs_add(&r, HV_X64_REGISTER_RFLAGS, HVSIM_BOOT_RFLAGS, 0);
+	vid_regs_add(&r, HV_X64_REGISTER_CR0, HVSIM_BOOT_CR0, 0);
+	vid_regs_add(&r, HV_X64_REGISTER_CR3, HVSIM_BOOT_PML4_GPA, 0);
+	vid_regs_add(&r, HV_X64_REGISTER_CR4, HVSIM_BOOT_CR4, 0);
+	vid_regs_add(&r, HV_X64_REGISTER_EFER, HVSIM_BOOT_EFER, 0);
+	uzero(&gdtr, sizeof(gdtr));
+	gdtr.base = HVSIM_BOOT_GDT_GPA;
+	gdtr.limit = VMWP_GDT_ENTRIES * sizeof(uint64_t) - 1;
+	vmwp_regs_add_raw(&r, HV_X64_REGISTER_GDTR, &gdtr);
+	vmwp_regs_add_segment(&r, HV_X64_REGISTER_CS, HVSIM_BOOT_SEL_CODE64);
+	vmwp_regs_add_segment(&r, HV_X64_REGISTER_SS, HVSIM_BOOT_SEL_DATA);
+	vmwp_regs_add_segment(&r, HV_X64_REGISTER_DS, HVSIM_BOOT_SEL_DATA);
+	vmwp_regs_add_segment(&r, HV_X64_REGISTER_ES, HVSIM_BOOT_SEL_DATA);
+	return vmwp_report(USTR("HvCallSetVpRegisters (boot state, 13 registers)"), c->id,
+			   vid_set_registers(c->id, &r));
+}
+
+/* One register write that changes the VP's run state (the suspend
+ * registers): 0 lets it run. */
+UTEXT static int32_t vmwp_set_one(struct vmwp_child *c, uint32_t name, uint64_t value)
+{
+	struct hvsim_vid_registers r;
+
+	vid_regs_init(&r, VMWP_CHILD_VP);
+	vid_regs_add(&r, name, value, 0);
+	return vid_set_registers(c->id, &r);
+}
+
+/* Everything between InitializePartition and the first instruction of the
+ * child. False (after a line saying why) if any step failed. */
+UTEXT static bool vmwp_build(struct vmwp_child *c)
+{
+	struct uline line;
+	const char *why;
+
+	if (!vmwp_report(USTR("VID GetImage (the child's OS image)"), 0, vid_get_image(&c->image)))
+		return false;
+	c->img = (const uint8_t *)(uintptr_t)c->image.start;
+	why = vmwp_check_elf(c);
+	if (why)
+		return vmwp_fail(USTR("the child image is not a bootable hvsim ELF"), why);
+	vmwp_line_start(&line);
+	uline_str(&line, USTR("image at "));
+	vmwp_hex(&line, c->image.start);
+	uline_str(&line, USTR(", "));
+	uline_dec(&line, c->image.size);
+	uline_str(&line, USTR(" bytes: ELF-64 x86-64, "));
+	uline_dec(&line, c->segments);
+	uline_str(&line, USTR(" PT_LOAD segments up to "));
+	vmwp_hex(&line, c->highest);
+	uline_str(&line, USTR(", entry "));
+	vmwp_hex(&line, c->entry);
+	vmwp_line_end(&line);
+
+	if (!vmwp_report(USTR("VID MapMemory (HvCallMapGpaPages)"), c->id,
+			 vid_map_memory(c->id, c->ram_size, &c->ram)))
+		return false;
+	vmwp_line_start(&line);
+	uline_dec(&line, c->ram_size >> 20);
+	uline_str(&line, USTR(" MiB of child RAM at GPA 0, parent address "));
+	vmwp_hex(&line, (uint64_t)(uintptr_t)c->ram);
+	uline_str(&line, USTR("; loading the image and the boot area"));
+	vmwp_line_end(&line);
+	vmwp_load_segments(c);
+	vmwp_build_boot_area(c, c->image.child_flags);
+
+	if (!vmwp_install_intercepts(c))
+		return false;
+	if (!vmwp_report(USTR("HvCallCreateVp (VP 0)"), c->id, vid_create_vp(c->id, VMWP_CHILD_VP)))
+		return false;
+	if (!vmwp_set_initial_state(c))
+		return false;
+	return vmwp_report(USTR("HvCallSetVpRegisters (ExplicitSuspend = 0: start)"), c->id,
+			   vmwp_set_one(c, HV_REGISTER_EXPLICIT_SUSPEND, 0));
+}
+
+/* ---- Device emulation -------------------------------------------------------------- */
+
+/* The child's console line, printed whole: "child <id> | <text>". The
+ * child chooses the bytes: anything not printable becomes '.', so it
+ * cannot drive our terminal. */
+UTEXT static void vmwp_child_flush(struct vmwp_child *c)
+{
+	struct uline line;
+
+	if (c->line_len == 0)
+		return;
+	line.len = 0;
+	uline_str(&line, USTR("child "));
+	uline_dec(&line, c->id);
+	uline_str(&line, USTR(" | "));
+	for (size_t i = 0; i < c->line_len; i++)
+		uline_char(&line, c->line[i]);
+	vmwp_line_end(&line);
+	c->line_len = 0;
+}
+
+UTEXT static void vmwp_child_putc(struct vmwp_child *c, uint8_t ch)
+{
+	if (ch == '\n') {
+		vmwp_child_flush(c);
+		return;
+	}
+	if (ch == '\r')
+		return;
+	c->line[c->line_len++] = (ch >= ' ' && ch <= '~') ? (char)ch : '.';
+	if (c->line_len == sizeof(c->line))
+		vmwp_child_flush(c);
+}
+
+/* A 16550 that is always ready: THR writes are the console, LSR says
+ * "transmitter empty", the scratch register remembers, the rest read 0 and
+ * ignore writes. */
+UTEXT static uint32_t vmwp_uart_read(struct vmwp_child *c, unsigned reg)
+{
+	if (reg == UART_REG_LSR)
+		return UART_LSR_THRE | UART_LSR_TEMT;
+	if (reg == UART_REG_SCR)
+		return c->uart_scratch;
+	return 0;
+}
+
+UTEXT static void vmwp_uart_write(struct vmwp_child *c, unsigned reg, uint32_t value)
+{
+	if (reg == UART_REG_THR)
+		vmwp_child_putc(c, (uint8_t)value);
+	else if (reg == UART_REG_SCR)
+		c->uart_scratch = (uint8_t)value;
+}
+
+/* HVMSG_X64_IO_PORT_INTERCEPT: the child's VP is suspended at an IN or
+ * OUT. Emulate it, then complete it: RIP past the instruction, RAX with
+ * what an IN read, InterceptSuspend = 0 to let the VP run on. */
+UTEXT static enum vmwp_next vmwp_io(struct vmwp_child *c, const struct hv_message *msg)
+{
+	struct hv_x64_io_port_intercept_message io;
+	struct hvsim_vid_registers r;
+	unsigned size, len;
+	uint64_t mask, value;
+	int32_t st;
+	bool write;
+
+	if (msg->header.payload_size < sizeof(io)) {
+		vmwp_fail(USTR("I/O intercept"), USTR("message shorter than its payload"));
+		return VMWP_FAIL;
+	}
+	ucopy(&io, msg->payload, sizeof(io));
+	size = io.access_info & HV_IO_ACCESS_SIZE_MASK;
+	len = io.header.instruction_length & VMWP_INSN_LENGTH_MASK;
+	if ((size != 1 && size != 2 && size != VMWP_IO_SIZE_MAX) ||
+	    (io.access_info & (HV_IO_ACCESS_STRING | HV_IO_ACCESS_REP)) || len == 0) {
+		vmwp_fail(USTR("I/O intercept"), USTR("string, REP or odd-sized port I/O is not emulated"));
+		return VMWP_FAIL;
+	}
+	c->intercepts++;
+	mask = size == VMWP_IO_SIZE_MAX ? 0xFFFFFFFFull : (1ull << (8 * size)) - 1;
+	write = io.header.intercept_access_type == HV_INTERCEPT_ACCESS_WRITE;
+
+	vid_regs_init(&r, VMWP_CHILD_VP);
+	if (write) {
+		value = io.rax & mask;
+		if (io.port_number == HVSIM_PORT_POWER) {
+			/* Powered off: the VP stays suspended, Finalize ends it. */
+			if ((value & 0xFFFF) == HVSIM_POWER_OFF) {
+				c->powered_off = true;
+				return VMWP_STOP;
+			}
+		} else if (io.port_number >= HVSIM_PORT_COM1 && io.port_number <= HVSIM_PORT_COM1_LAST) {
+			vmwp_uart_write(c, io.port_number - HVSIM_PORT_COM1, (uint32_t)value);
+		}
+	} else {
+		/* A port nobody emulates reads all ones, like an empty bus. */
+		value = mask;
+		if (io.port_number >= HVSIM_PORT_COM1 && io.port_number <= HVSIM_PORT_COM1_LAST)
+			value = vmwp_uart_read(c, io.port_number - HVSIM_PORT_COM1);
+		/* IN AL/AX leaves the rest of RAX alone; IN EAX zero-extends
+		 * into RAX, as every 32-bit register write does. */
+		if (size == VMWP_IO_SIZE_MAX)
+			vid_regs_add(&r, HV_X64_REGISTER_RAX, value & mask, 0);
+		else
+			vid_regs_add(&r, HV_X64_REGISTER_RAX, (io.rax & ~mask) | (value & mask), 0);
+	}
+	vid_regs_add(&r, HV_X64_REGISTER_RIP, io.header.rip + len, 0);
+	vid_regs_add(&r, HV_REGISTER_INTERCEPT_SUSPEND, 0, 0);
+	st = vid_set_registers(c->id, &r);
+	if (st != HV_STATUS_SUCCESS) {
+		vmwp_report(USTR("HvCallSetVpRegisters (complete an I/O intercept)"), c->id, st);
+		return VMWP_FAIL;
+	}
+	return VMWP_CONTINUE;
+}
+
+/* HVMSG_UNRECOVERABLE_EXCEPTION: the hypervisor has already stopped the
+ * child; say where it died, if anyone still knows. */
+UTEXT static void vmwp_crashed(struct vmwp_child *c, const struct hv_message *msg)
+{
+	struct hv_x64_intercept_message_header h;
+	struct hvsim_vid_registers r;
+	struct uline line;
+	bool rip_known = false;
+	uint64_t rip = 0;
+
+	if (msg->header.payload_size >= sizeof(h)) {
+		ucopy(&h, msg->payload, sizeof(h));
+		rip = h.rip;
+		rip_known = true;
+	} else {
+		vid_regs_init(&r, VMWP_CHILD_VP);
+		vid_regs_add(&r, HV_X64_REGISTER_RIP, 0, 0);
+		if (vid_get_registers(c->id, &r) == HV_STATUS_SUCCESS) {
+			rip = r.reg[0].value[0];
+			rip_known = true;
+		}
+	}
+	c->crashed = true;
+	vmwp_child_flush(c);
+	vmwp_line_start(&line);
+	uline_str(&line, USTR("child "));
+	uline_dec(&line, c->id);
+	uline_str(&line, USTR(" crashed (triple fault"));
+	if (rip_known) {
+		uline_str(&line, USTR(" at RIP "));
+		vmwp_hex(&line, rip);
+	}
+	uline_str(&line, USTR("): terminating it"));
+	vmwp_line_end(&line);
+}
+
+/* The VMM's loop: one message, one emulated event, until the child ends. */
+UTEXT static bool vmwp_run(struct vmwp_child *c)
+{
+	struct hv_message msg;
+	struct uline line;
+	enum vmwp_next next = VMWP_CONTINUE;
+
+	while (next == VMWP_CONTINUE) {
+		int32_t st = vid_wait_message(c->id, &msg);
+
+		if (st != HV_STATUS_SUCCESS) {
+			vmwp_report(USTR("VID WaitMessage"), c->id, st);
+			next = VMWP_FAIL;
+		} else if (c->intercepts >= VMWP_INTERCEPTS_MAX) {
+			vmwp_child_flush(c);
+			vmwp_fail(USTR("child keeps doing I/O"),
+				  USTR("over 100000 intercepts, stopping it"));
+			next = VMWP_FAIL;
+		} else if (msg.header.message_type == HVMSG_X64_IO_PORT_INTERCEPT) {
+			next = vmwp_io(c, &msg);
+		} else if (msg.header.message_type == HVMSG_UNRECOVERABLE_EXCEPTION) {
+			vmwp_crashed(c, &msg);
+			next = VMWP_STOP;
+		} else {
+			vmwp_line_start(&line);
+			uline_str(&line, USTR("unexpected message type "));
+			vmwp_hex(&line, msg.header.message_type);
+			uline_str(&line, USTR(" about child "));
+			uline_dec(&line, c->id);
+			uline_str(&line, USTR(": stopping"));
+			vmwp_line_end(&line);
+			next = VMWP_FAIL;
+		}
+	}
+	vmwp_child_flush(c);
+	vmwp_line_start(&line);
+	uline_str(&line, USTR("child "));
+	uline_dec(&line, c->id);
+	uline_str(&line, USTR(": "));
+	uline_dec(&line, c->intercepts);
+	uline_str(&line, USTR(" I/O intercepts handled"));
+	uline_str(&line, c->powered_off ? USTR(", it powered itself off")
+				       : c->crashed ? USTR(", it crashed") : USTR(""));
+	vmwp_line_end(&line);
+	if (next == VMWP_FAIL)
+		return false;
+	/* A crash is a success only if it was the demo the loader asked for. */
+	return c->powered_off || (c->image.child_flags & HVSIM_BOOT_FLAG_TRIPLE_FAULT);
 }
 
 UTEXT noreturn void vmwp_main(uint64_t arg)
 {
+	struct vmwp_child c;
 	struct uline line;
-	uint64_t id = 0;
-	bool ok;
+	bool ok, ran = false;
 
 	(void)arg;
+	uzero(&c, sizeof(c));
 	uputs(USTR("vmwp: the worker process, ring 3: building a child partition through the VID\n"));
 
-	ok = vmwp_report(USTR("HvCallCreatePartition"), 0, vid_create_partition(&id));
+	ok = vmwp_report(USTR("HvCallCreatePartition"), 0, vid_create_partition(&c.id));
 	if (!ok)
 		uexit(1);
-	line.len = 0;
-	uline_str(&line, USTR("vmwp: new child partition id "));
-	uline_dec(&line, id);
-	uline_char(&line, '\n');
-	uwrite(line.buf, line.len);
+	vmwp_line_start(&line);
+	uline_str(&line, USTR("new child partition id "));
+	uline_dec(&line, c.id);
+	vmwp_line_end(&line);
 
-	ok &= vmwp_report(USTR("HvCallInitializePartition"), id, vid_initialize_partition(id));
-	uputs(USTR("vmwp: the child cannot run yet: the child's memory and VPs come with the next step\n"));
-	/* Finalize and delete even if initialize failed: Finalize may skip
-	 * Initialize, and a worker process leaves no child behind. */
-	ok &= vmwp_report(USTR("HvCallFinalizePartition"), id, vid_finalize_partition(id));
-	ok &= vmwp_report(USTR("HvCallDeletePartition"), id, vid_delete_partition(id));
+	ok = vmwp_report(USTR("HvCallInitializePartition"), c.id, vid_initialize_partition(c.id));
+	if (ok)
+		ok = vmwp_build(&c);
+	if (ok) {
+		uputs(USTR("vmwp: child started; emulating its COM1 and power port\n"));
+		ran = true;
+		ok = vmwp_run(&c);
+	}
+	/* Finalize and delete whatever happened: Finalize may skip Initialize
+	 * and stops a child that still runs, and a worker process leaves no
+	 * child behind. */
+	ok &= vmwp_report(USTR("HvCallFinalizePartition"), c.id, vid_finalize_partition(c.id));
+	ok &= vmwp_report(USTR("HvCallDeletePartition"), c.id, vid_delete_partition(c.id));
 
-	uputs(ok ? USTR("vmwp: child partition created, initialized, finalized and deleted\n")
-		 : USTR("vmwp: a partition-management call failed\n"));
+	vmwp_line_start(&line);
+	uline_str(&line, USTR("child partition "));
+	uline_dec(&line, c.id);
+	if (!ran)
+		uline_str(&line, USTR(" could not be started; it was torn down again"));
+	else if (c.powered_off)
+		uline_str(&line, USTR(" booted, ran and powered off; it was torn down"));
+	else if (c.crashed)
+		uline_str(&line, USTR(" crashed and was torn down; the parent carries on"));
+	else
+		uline_str(&line, USTR(" stopped abnormally; it was torn down"));
+	uline_str(&line, ok ? USTR("") : USTR(" (something failed)"));
+	vmwp_line_end(&line);
 	uexit(ok ? 0 : 1);
 }
