@@ -29,6 +29,11 @@ void hv_hypercall_benchmark(uint64_t loops);
 const char *hv_status_name(uint16_t status);
 /* Idle on HLT until synthetic timer 0 fires (timer.c). */
 void timer_idle(const struct hv_info *hv);
+/* Synthetic timer 0 in direct mode is there and ours to use. */
+bool timer_available(const struct hv_info *hv);
+/* Arms it (one-shot, HVSIM_VECTOR_TIMER) `delay` 100 ns units from now;
+ * returns the due time on the TIME_REF_COUNT clock. Only if available. */
+uint64_t timer_arm(uint64_t delay);
 
 /* The hypercall page (hyperv.c): 4 KiB, page-aligned, in kernel memory,
  * and never written by the kernel. */

@@ -27,22 +27,18 @@ void timer_interrupt(void)
 	wrmsr(HV_X64_MSR_EOI, 0);
 }
 
-void timer_idle(const struct hv_info *hv)
-{
-	const uint32_t needed_msrs = HV_MSR_ACCESS_TIME_REF_COUNT | HV_MSR_ACCESS_SYNTIMER |
-				     HV_MSR_ACCESS_APIC;
-	uint64_t config, now, due;
+/* The MSRs a direct-mode timer needs: the clock, the timer, the EOI. */
+#define TIMER_NEEDED_MSRS (HV_MSR_ACCESS_TIME_REF_COUNT | HV_MSR_ACCESS_SYNTIMER | HV_MSR_ACCESS_APIC)
 
-	if (!hv->hyperv || !(hv->features_edx & HV_FEATURE_DIRECT_SYNTHETIC_TIMERS)) {
-		klog("idle: no direct-mode synthetic timer (CPUID 0x%08x EDX bit 19): idling skipped\n",
-		     HV_CPUID_FEATURES);
-		return;
-	}
-	if ((hv->msr_access & needed_msrs) != needed_msrs) {
-		klog("idle: no access to TIME_REF_COUNT, STIMER and EOI MSRs (CPUID 0x%08x EAX 0x%x): "
-		     "idling skipped\n", HV_CPUID_FEATURES, hv->msr_access);
-		return;
-	}
+bool timer_available(const struct hv_info *hv)
+{
+	return hv->hyperv && (hv->features_edx & HV_FEATURE_DIRECT_SYNTHETIC_TIMERS) &&
+	       (hv->msr_access & TIMER_NEEDED_MSRS) == TIMER_NEEDED_MSRS;
+}
+
+uint64_t timer_arm(uint64_t delay)
+{
+	uint64_t config, due;
 
 	/* One-shot, direct mode, our vector. COUNT is an absolute time on the
 	 * partition's reference clock (TIME_REF_COUNT, 100 ns since the
@@ -52,9 +48,28 @@ void timer_idle(const struct hv_info *hv)
 		  HV_STIMER_CONFIG_VECTOR_MASK);
 	timer_fired = false;
 	wrmsr(HV_X64_MSR_STIMER0_CONFIG, config);
-	now = rdmsr(HV_X64_MSR_TIME_REF_COUNT);
-	due = now + TIMER_IDLE_DELAY;
+	due = rdmsr(HV_X64_MSR_TIME_REF_COUNT) + delay;
 	wrmsr(HV_X64_MSR_STIMER0_COUNT, due);
+	return due;
+}
+
+void timer_idle(const struct hv_info *hv)
+{
+	uint64_t now, due;
+
+	if (!hv->hyperv || !(hv->features_edx & HV_FEATURE_DIRECT_SYNTHETIC_TIMERS)) {
+		klog("idle: no direct-mode synthetic timer (CPUID 0x%08x EDX bit 19): idling skipped\n",
+		     HV_CPUID_FEATURES);
+		return;
+	}
+	if (!timer_available(hv)) {
+		klog("idle: no access to TIME_REF_COUNT, STIMER and EOI MSRs (CPUID 0x%08x EAX 0x%x): "
+		     "idling skipped\n", HV_CPUID_FEATURES, hv->msr_access);
+		return;
+	}
+
+	due = timer_arm(TIMER_IDLE_DELAY);
+	now = due - TIMER_IDLE_DELAY;
 
 	/* STI enables interrupts only after the next instruction: "sti; hlt"
 	 * cannot lose a wake-up, because an interrupt pending at the STI is

@@ -28,6 +28,13 @@
 static bool vid_ready;
 /* The SynIC is set up for intercept messages (vid_synic_init). */
 static bool vid_synic_ready;
+/* Synthetic timer 0 can bound a wait for a message (timer.c). */
+static bool vid_timer_ready;
+
+/* The longest wait for a message: 5 s on the partition's reference clock
+ * (100 ns units). Our child sends one every few microseconds. */
+#define VID_100NS_PER_MS 10000ul
+#define VID_WAIT_TIMEOUT (5000 * VID_100NS_PER_MS)
 
 /* ---- Intercept messages: the SIM page and the mailbox --------------------------
  * The SIM page: 16 slots of 256 bytes, slot n for SINTn; the hypervisor
@@ -119,6 +126,7 @@ bool vid_init(const struct hv_info *hv)
 	if (vid_ready) {
 		kdetail("[vid] VID driver ready: this partition holds the CreatePartitions right\n");
 		vid_synic_ready = vid_synic_init(hv);
+		vid_timer_ready = timer_available(hv);
 		vid_ram_init();
 	}
 	return vid_ready;
@@ -502,6 +510,8 @@ static uint64_t vid_install_intercept(uint64_t id, uint64_t uptr)
  * line, so it does not block the mailbox. */
 static uint64_t vid_wait_message(uint64_t id, uint64_t uptr)
 {
+	uint64_t deadline = 0;
+
 	if (!vid_id_ok(id) || !vid_synic_ready || !user_range_writable(uptr, sizeof(vid_mailbox)))
 		return HVSIM_VID_ERROR;
 	for (;;) {
@@ -518,6 +528,19 @@ static uint64_t vid_wait_message(uint64_t id, uint64_t uptr)
 			     vid_mailbox.header.message_type, vid_mailbox.header.origination_id);
 			vid_mailbox_full = false;
 			continue;
+		}
+		/* A child that spins without I/O would keep the worker (and
+		 * with it the parent) asleep for ever: wait at most
+		 * VID_WAIT_TIMEOUT, woken by synthetic timer 0 if nothing else
+		 * comes. */
+		if (vid_timer_ready) {
+			if (deadline == 0)
+				deadline = timer_arm(VID_WAIT_TIMEOUT);
+			else if (rdmsr(HV_X64_MSR_TIME_REF_COUNT) >= deadline) {
+				klog("[vid] no message about partition %lu for %lu ms: the wait gives up\n",
+				     id, VID_WAIT_TIMEOUT / VID_100NS_PER_MS);
+				return HVSIM_VID_ERROR;
+			}
 		}
 		/* The system call runs with IF = 0. STI takes effect after the
 		 * next instruction, so an interrupt pending here is taken only
