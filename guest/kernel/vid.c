@@ -53,11 +53,11 @@ static bool vid_image_lent;
 #define VID_FREE_RAM_LIMIT MIB(64) /* paging.c maps no further */
 #define VID_MAP_FLAGS (HV_MAP_GPA_READABLE | HV_MAP_GPA_WRITABLE | \
 		       HV_MAP_GPA_KERNEL_EXECUTABLE | HV_MAP_GPA_USER_EXECUTABLE)
-/* Reps that fit one input page after the header (the hypervisor reads the
- * header and the whole rep list from one 4 KiB page). */
 /* Intercept completions (SetVpRegisters with InterceptSuspend = 0) shown
  * one line each before the driver goes quiet about them. */
 #define VID_COMPLETIONS_SHOWN 4u
+/* Reps that fit one input page after the header (the hypervisor reads the
+ * header and the whole rep list from one 4 KiB page). */
 #define VID_MAP_CHUNK ((HV_PAGE_SIZE - sizeof(struct hv_input_map_gpa_pages)) / sizeof(uint64_t))
 
 static uint64_t page_up(uint64_t v)
@@ -170,7 +170,6 @@ void vid_interrupt(void)
 	/* End of interrupt, as for the timer (timer.c). */
 	wrmsr(HV_X64_MSR_EOI, 0);
 }
-
 
 /* A child id ring 3 may name: one the hypervisor could have handed out and
  * the result could have carried. 0 (INVALID) and SELF never name a child;
