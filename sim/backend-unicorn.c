@@ -663,34 +663,41 @@ static void track_deadline(UcVp *uv)
 		uv->until = MAX(deadline, uv->vp->insns + 1);
 }
 
-/* An exit handled inside a code hook, before the instruction runs (VMCALL,
- * RDMSR, WRMSR). When the hypervisor resumes the guest past it, writing RIP
- * from the hook ends the current block and the engine continues at the new
- * RIP within the same uc_emu_start: no stop and restart on the common path. */
-static void hook_exit(UcVp *uv, uint64_t address, uint32_t reason, uint32_t len)
+static void hook_exit_record(UcVp *uv, SimExit *ex)
 {
-	SimExit ex = { 0 };
-	ex.vmx.reason = reason;
-	ex.vmx.guest_rip = address;
-	ex.vmx.instruction_length = len;
+	uint64_t address = ex->vmx.guest_rip;
+	uint32_t len = ex->vmx.instruction_length;
 	/* The rest of this block will not run as translated: count what
 	 * retired before the exiting instruction; the instruction itself
 	 * retires only if the hypervisor completes it. */
 	rewind_count(uv, address);
-	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
+	SimExitAction a = sim_hv_handle_exit(uv->vp, ex);
 	track_deadline(uv);
+	if (vmx_exit_basic(&ex->vmx) == VMX_EXIT_IO_INSTRUCTION && a == SIM_RESUME_NEXT) {
+		/* An IN the hypervisor completed: the value goes into AL/AX/EAX
+		 * (a 32-bit result clears RAX's upper half, as in 64-bit mode). */
+		VmxIoQual q;
+		vmx_io_qual_decode(ex->vmx.qualification, &q);
+		if (q.in) {
+			uint64_t rax = rd(uv, UC_X86_REG_RAX);
+			ex->set_rax = true;
+			ex->rax = q.size == 4 ? (ex->io_data & 0xFFFFFFFFu) :
+			          q.size == 2 ? ((rax & ~0xFFFFull) | (ex->io_data & 0xFFFF)) :
+			                        ((rax & ~0xFFull) | (ex->io_data & 0xFF));
+		}
+	}
 	switch (a) {
 	case SIM_RESUME_NEXT: {
 		uint64_t rip = address + len;
 		uv->vp->insns++;
 		int ids[2] = { UC_X86_REG_RIP, UC_X86_REG_RAX };
-		void *vals[2] = { &rip, &ex.rax };
-		uc_reg_write_batch(uv->uc, ids, vals, ex.set_rax ? 2 : 1);
+		void *vals[2] = { &rip, &ex->rax };
+		uc_reg_write_batch(uv->uc, ids, vals, ex->set_rax ? 2 : 1);
 		return;
 	}
 	case SIM_RESUME_SAME:
-		if (ex.set_rax)
-			wr(uv, UC_X86_REG_RAX, ex.rax);
+		if (ex->set_rax)
+			wr(uv, UC_X86_REG_RAX, ex->rax);
 		uv->pending = PEND_REENTER; /* an event was injected instead */
 		uv->stop_rip = address;
 		break;
@@ -708,6 +715,70 @@ static void hook_exit(UcVp *uv, uint64_t address, uint32_t reason, uint32_t len)
 		break;
 	}
 	uc_emu_stop(uv->uc);
+}
+
+/* An exit handled inside a code hook, before the instruction runs (VMCALL,
+ * RDMSR, WRMSR, a child's IN/OUT). When the hypervisor resumes the guest
+ * past it, writing RIP from the hook ends the current block and the engine
+ * continues at the new RIP within the same uc_emu_start: no stop and
+ * restart on the common path. */
+static void hook_exit(UcVp *uv, uint64_t address, uint32_t reason, uint32_t len)
+{
+	SimExit ex = { 0 };
+	ex.vmx.reason = reason;
+	ex.vmx.guest_rip = address;
+	ex.vmx.instruction_length = len;
+	hook_exit_record(uv, &ex);
+}
+
+/* A child's IN or OUT (not INS/OUTS), taken as an exit before it executes.
+ * The engine's own IN/OUT hooks run while the instruction executes, and a
+ * stop requested there only takes effect at the end of the translated
+ * block: the instructions after it would run before the VP is suspended,
+ * and again when its parent resumes it. False if `b` is not a plain IN/OUT. */
+static bool child_io_exit(UcVp *uv, uint64_t address, uint32_t size)
+{
+	guint8 b[4] = { 0 };
+	uint32_t n = MIN(size, (uint32_t)sizeof b);
+	if (!read_code(uv, address, b, n))
+		return false;
+	uint32_t i = 0;
+	bool opsize16 = false;
+	while (i < n && (b[i] == 0x66 || b[i] == 0x67)) {
+		opsize16 |= b[i] == 0x66;
+		i++;
+	}
+	if (i >= n)
+		return false;
+	guint8 op = b[i];
+	VmxIoQual q = { 0 };
+	uint8_t wide = opsize16 ? 2 : 4;
+	switch (op) {
+	case 0xE4: case 0xE6: case 0xE5: case 0xE7:
+		if (i + 1 >= n)
+			return false;
+		q.port = b[i + 1];
+		q.imm = true;
+		break;
+	case 0xEC: case 0xEE: case 0xED: case 0xEF:
+		q.port = (uint16_t)rd(uv, UC_X86_REG_RDX);
+		break;
+	default:
+		return false;   /* INS/OUTS: the engine's hooks handle them */
+	}
+	q.in = op == 0xE4 || op == 0xE5 || op == 0xEC || op == 0xED;
+	q.size = (op & 1) ? wide : 1;
+	if (!vmx_io_exits(uv->vp->vmcs, q.port, q.size))
+		return false;
+	SimExit ex = { 0 };
+	ex.vmx.reason = VMX_EXIT_IO_INSTRUCTION;
+	ex.vmx.guest_rip = address;
+	ex.vmx.instruction_length = size;
+	ex.vmx.qualification = vmx_io_qual_encode(&q);
+	if (!q.in)
+		ex.io_data = rd(uv, UC_X86_REG_RAX) & (q.size == 1 ? 0xFFu : q.size == 2 ? 0xFFFFu : 0xFFFFFFFFu);
+	hook_exit_record(uv, &ex);
+	return true;
 }
 
 /* A fault found by a code hook before the instruction runs. */
@@ -788,6 +859,8 @@ static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user
 		}
 		uv->io_rip = address;
 		uv->io_len = size;
+		if (uv->vp->partition->parent_id)
+			child_io_exit(uv, address, size);
 		return;
 	}
 	case HOOK_RDTSC:

@@ -35,9 +35,25 @@ static const char *const top_help =
 	"\n"
 	"Documentation: docs/cli.md. `hvsim --help` also lists the options of run.\n";
 
+/* Is `id` a child partition (created by another partition)? */
+static gboolean is_child(SimMachine *m, uint32_t id)
+{
+	for (guint i = 0; i < sim_machine_n_partitions(m); i++) {
+		SimPartition *p = sim_machine_partition(m, i);
+		if (sim_partition_id(p) == id)
+			return sim_partition_parent(p) != 0;
+	}
+	return FALSE;
+}
+
 static void print_console_event(const SimEvent *ev, gpointer user_data)
 {
 	if (ev->type == SIM_EV_CONSOLE) {
+		/* A child's console is a device its parent's worker emulates, and
+		 * the worker prints it ("child 2 | ..."); the hypervisor's copy of
+		 * the bytes is in the trace and the summary, not printed twice. */
+		if (is_child(user_data, ev->partition))
+			return;
 		fputs(ev->text, stdout);
 		fputc('\n', stdout);
 	} else if (ev->type == SIM_EV_BOOT) {
@@ -189,7 +205,7 @@ static int cmd_run(int argc, char **argv)
 	SimStats *stats = sim_stats_new();
 	sim_event_bus_subscribe(sim_machine_events(m), sim_stats_on_event, stats);
 	if (!quiet)
-		sim_event_bus_subscribe(sim_machine_events(m), print_console_event, NULL);
+		sim_event_bus_subscribe(sim_machine_events(m), print_console_event, m);
 
 	SimOutcome outcome = sim_machine_run(m);
 

@@ -22,18 +22,7 @@ static void console_putc(char c)
 	 * would make us wait about 87 us per byte. */
 	while (!(inb(HVSIM_PORT_COM1 + UART_REG_LSR) & UART_LSR_THRE))
 		cpu_relax();
-	/* OUT, then a jump to the next instruction (the PC's old "I/O delay"
-	 * idiom). Here it works around a simulator bug: when an OUT in a child
-	 * is intercepted, the engine still executes the rest of the OUT's
-	 * translated block before it stops, and runs it again once the parent
-	 * resumes the VP after the OUT; a loop's "advance to the next byte"
-	 * after the OUT then ran twice and every other character vanished. The
-	 * jump ends the block, and re-running a jump changes nothing. Remove
-	 * it once sim/backend-unicorn.c stops the engine right at the
-	 * intercepted instruction. */
-	__asm__ volatile("outb %0, %1\n\tjmp 1f\n1:"
-			 :
-			 : "a"((uint8_t)c), "Nd"((uint16_t)(HVSIM_PORT_COM1 + UART_REG_THR)));
+	outb(HVSIM_PORT_COM1 + UART_REG_THR, (uint8_t)c);
 }
 
 void console_write(const char *s, size_t len)

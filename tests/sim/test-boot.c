@@ -39,7 +39,7 @@ static void on_event(const SimEvent *ev, gpointer user_data)
 
 /* Loads the "boot" scenario (not through harness_init_image: the scenario
  * switches late launch on) and runs it; `trace` may be NULL. */
-static SimOutcome run_scenario(BootRun *r, const SimConfig *cfg, FILE *trace)
+static SimOutcome run_named(BootRun *r, const SimConfig *cfg, FILE *trace, const char *scenario)
 {
 	g_autoptr(GError) error = NULL;
 	memset(r, 0, sizeof *r);
@@ -55,7 +55,7 @@ static SimOutcome run_scenario(BootRun *r, const SimConfig *cfg, FILE *trace)
 		tw = sim_trace_writer_new(trace, cfg->vendor);
 		sim_event_bus_subscribe(sim_machine_events(h->m), sim_trace_writer_on_event, tw);
 	}
-	h->p = sim_load_scenario_or_image(h->m, "boot", &error);
+	h->p = sim_load_scenario_or_image(h->m, scenario, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(h->p);
 	g_assert_cmpuint(h->p->vps->len, ==, 1);
@@ -67,6 +67,11 @@ static SimOutcome run_scenario(BootRun *r, const SimConfig *cfg, FILE *trace)
 		sim_trace_writer_free(tw);
 	}
 	return o;
+}
+
+static SimOutcome run_scenario(BootRun *r, const SimConfig *cfg, FILE *trace)
+{
+	return run_named(r, cfg, trace, "boot");
 }
 
 /* A hand-made guest at ENTRY, powered on with no hypervisor. */
@@ -364,8 +369,115 @@ static void test_vid_two_levels(gconstpointer data)
 	g_assert_true(console_has(h, "vmwp: the worker process"));
 	g_assert_true(console_has(h, "vmwp: HvCallCreatePartition: status 0x0000 SUCCESS"));
 	g_assert_true(console_has(h, "vmwp: HvCallDeletePartition(2): status 0x0000 SUCCESS"));
-	g_assert_true(console_has(h, "the child's memory and VPs come with the next step"));
+	g_assert_true(console_has(h, "vmwp: child partition 2 booted, ran and powered off"));
 	g_assert_true(console_has(h, "process \"vmwp\" exited with status 0"));
+	harness_fini(h);
+}
+
+static gboolean is_partition(const SimEvent *e, guint id)
+{
+	return e->partition == id;
+}
+
+static gboolean is_status(const SimEvent *e, guint status)
+{
+	return e->u.hypercall.status == status;
+}
+
+/* The whole story of the boot scenario, in order: late launch, the worker
+ * creates the child through the VID, the child's VP starts, the child's
+ * kernel prints through its UART (I/O intercepts the parent's worker
+ * completes), its partition-management call is refused, it powers off and
+ * its parent tears it down; the parent shuts down cleanly. */
+static void test_child_runs(gconstpointer data)
+{
+	BootRun r;
+	SimConfig cfg = { .vendor = (SimVendor)GPOINTER_TO_INT(data) };
+	g_assert_cmpint(run_scenario(&r, &cfg, NULL), ==, SIM_OUTCOME_SHUTDOWN);
+	Harness *h = &r.h;
+	gint launched = find_boot(h, SIM_BOOT_LAUNCHED);
+	gint created = find_from(h, 0, SIM_EV_CHILD, is_child_state, SIM_CHILD_CREATED);
+	gint started = find_from(h, 0, SIM_EV_PARTITION_START, is_partition, 2);
+	gint first_io = find_from(h, 0, SIM_EV_INTERCEPT, is_partition, 2);
+	gint denied = find_from(h, 0, SIM_EV_HYPERCALL, is_status, HV_STATUS_ACCESS_DENIED);
+	gint stopped = find_from(h, 0, SIM_EV_PARTITION_STOP, is_partition, 2);
+	gint deleted = find_from(h, 0, SIM_EV_CHILD, is_child_state, SIM_CHILD_DELETED);
+	g_test_message("launched %d created %d started %d io %d denied %d stopped %d deleted %d",
+	               launched, created, started, first_io, denied, stopped, deleted);
+	g_assert_cmpint(launched, >, 0);
+	g_assert_cmpint(created, >, launched);
+	g_assert_cmpint(started, >, created);
+	g_assert_cmpint(first_io, >, started);
+	g_assert_cmpint(denied, >, first_io);
+	g_assert_cmpint(stopped, >, denied);
+	g_assert_cmpint(deleted, >, stopped);
+	const SimEvent *d = harness_event(h, (guint)denied);
+	g_assert_cmpuint(d->partition, ==, 2);
+	g_assert_cmphex(d->u.hypercall.code, ==, HVCALL_CREATE_PARTITION);
+
+	/* Every intercept went to the parent and was completed: one
+	 * SetVpRegisters from the parent per intercept, plus the two that set
+	 * the boot state and start the VP; the child's last intercept is its
+	 * power-off, which the worker answers by tearing it down. */
+	guint intercepts = 0, completions = 0;
+	for (guint i = 0; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_INTERCEPT) {
+			g_assert_cmpuint(e->partition, ==, 2);
+			g_assert_true(e->u.intercept.delivered);
+			g_assert_cmphex(e->u.intercept.message_type, ==, HVMSG_X64_IO_PORT_INTERCEPT);
+			intercepts++;
+		}
+		if (e->type == SIM_EV_HYPERCALL && e->partition == 1 && e->u.hypercall.code == HVCALL_SET_VP_REGISTERS) {
+			g_assert_cmphex(e->u.hypercall.status, ==, HV_STATUS_SUCCESS);
+			completions++;
+		}
+	}
+	g_assert_cmpuint(intercepts, >, 100);
+	g_assert_cmpuint(completions, ==, intercepts - 1 + 2);
+
+	/* What the child printed, as the hypervisor saw it, and as the worker
+	 * emulating its UART printed it in the parent. */
+	SimPartition *child = sim_machine_partition(h->m, 1);
+	g_assert_cmpuint(sim_partition_id(child), ==, 2);
+	g_assert_cmpuint(sim_partition_parent(child), ==, 1);
+	g_assert_nonnull(strstr(sim_partition_console(child), "hello from ring 3\n"));
+	g_assert_nonnull(strstr(sim_partition_console(child), "ACCESS_DENIED, as it must be"));
+	g_assert_true(child->deleted);
+	g_assert_true(sim_partition_stopped_cleanly(child));
+	g_assert_true(console_has(h, "child 2 | hello from ring 3"));
+	g_assert_true(console_has(h, "child 2 | [kernel] child partition: HvCallCreatePartition -> status 0x0006 ACCESS_DENIED"));
+	g_assert_true(console_has(h, "vmwp: child 2: "));
+	g_assert_true(sim_partition_stopped_cleanly(h->p));
+	harness_fini(h);
+}
+
+/* Isolation: the child triple-faults; the hypervisor ends it alone and
+ * tells the parent, whose worker tears it down; the parent runs on. */
+static void test_isolation(void)
+{
+	BootRun r;
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
+	g_assert_cmpint(run_named(&r, &cfg, NULL, "isolation"), ==, SIM_OUTCOME_SHUTDOWN);
+	Harness *h = &r.h;
+	SimPartition *child = sim_machine_partition(h->m, 1);
+	g_assert_false(sim_partition_stopped_cleanly(child));
+	g_assert_nonnull(strstr(sim_partition_stop_reason(child), "triple fault"));
+	g_assert_true(child->deleted);
+	gint crash = -1;
+	for (guint i = 0; i < h->events->len && crash < 0; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_INTERCEPT && e->u.intercept.message_type == HVMSG_UNRECOVERABLE_EXCEPTION)
+			crash = (gint)i;
+	}
+	g_assert_cmpint(crash, >, 0);
+	g_assert_true(harness_event(h, (guint)crash)->u.intercept.delivered);
+	gint deleted = find_from(h, 0, SIM_EV_CHILD, is_child_state, SIM_CHILD_DELETED);
+	g_assert_cmpint(deleted, >, crash);
+	/* The parent carried on after the crash: its console went on. */
+	gint after = console_find(h, "crashed and was torn down; the parent carries on");
+	g_assert_cmpint(after, >, crash);
+	g_assert_true(sim_partition_stopped_cleanly(h->p));
 	harness_fini(h);
 }
 
@@ -583,6 +695,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/sim/boot/amd", test_amd);
 	g_test_add_data_func("/sim/boot/vid-two-levels", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_vid_two_levels);
 	g_test_add_data_func("/sim/boot/vid-two-levels/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_vid_two_levels);
+	g_test_add_data_func("/sim/boot/child-runs/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_child_runs);
+	g_test_add_data_func("/sim/boot/child-runs/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_child_runs);
+	g_test_add_func("/sim/boot/isolation", test_isolation);
 	g_test_add_data_func("/sim/boot/no-virtualization/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_no_virtualization);
 	g_test_add_data_func("/sim/boot/no-virtualization/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_no_virtualization);
 	g_test_add_data_func("/sim/boot/hostile/wrong-image-hvax64", GUINT_TO_POINTER(HVSIM_HVBOOT_HVAX64), test_wrong_image);
