@@ -554,6 +554,17 @@ void sim_vp_set_suspend(SimVp *vp, SimVpState state, bool on, const char *why)
 	sim_vp_emit(vp, &ev);
 }
 
+void sim_hv_child_unrecoverable(SimVp *vp, const char *what)
+{
+	SimExit ex;
+	memset(&ex, 0, sizeof ex);
+	ex.vmx.guest_rip = reg(vp, SIM_REG_RIP);
+	struct hv_x64_intercept_message_header h;
+	intercept_header(vp, &ex, HV_INTERCEPT_ACCESS_EXECUTE, &h);
+	bool ok = post_to_parent(vp, HVMSG_UNRECOVERABLE_EXCEPTION, &h, sizeof h);
+	intercept_event(vp, HVMSG_UNRECOVERABLE_EXCEPTION, ok, &ex, 0, 0, HV_INTERCEPT_ACCESS_EXECUTE, 0, what);
+}
+
 static bool port_intercepted(const SimChild *c, uint16_t port, bool in)
 {
 	if (!c)
@@ -703,14 +714,8 @@ static SimExitAction handle_rdtsc(SimVp *vp, SimExit *exit)
 /* ---- Triple fault (basic reason 2) ------------------------------------------ */
 static SimExitAction handle_triple_fault(SimVp *vp, SimExit *exit)
 {
-	if (vp->partition->parent_id) {
-		/* Isolation: the child ends alone; its parent hears of it. */
-		struct hv_x64_intercept_message_header h;
-		intercept_header(vp, exit, HV_INTERCEPT_ACCESS_EXECUTE, &h);
-		bool ok = post_to_parent(vp, HVMSG_UNRECOVERABLE_EXCEPTION, &h, sizeof h);
-		intercept_event(vp, HVMSG_UNRECOVERABLE_EXCEPTION, ok, exit, 0, 0, HV_INTERCEPT_ACCESS_EXECUTE, 0,
-		                "triple fault: unrecoverable exception");
-	}
+	if (vp->partition->parent_id) /* isolation: the child ends alone; its parent hears of it */
+		sim_hv_child_unrecoverable(vp, "triple fault: unrecoverable exception");
 	sim_partition_stop(vp->partition, false, 3,
 	                   "triple fault at RIP 0x%" G_GINT64_MODIFIER "x: the guest could not deliver an exception; partition %u terminated",
 	                   exit->vmx.guest_rip, vp->partition->id);

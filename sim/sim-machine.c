@@ -513,10 +513,15 @@ static bool run_vp(SimMachine *m, SimVp *vp)
 		vp->last_state_hash = h;
 		if (vp->same_state_slices >= m->config.stuck_slices) {
 			uint64_t rip = m->backend->reg_get(vp, SIM_REG_RIP);
+			/* A child that runs wild is ended alone and its parent told;
+			 * a partition the simulator loaded ends the run. */
+			if (p->parent_id)
+				sim_hv_child_unrecoverable(vp, "stuck in a loop: ended by the hypervisor");
 			sim_partition_stop(p, false, 6,
 			                   "guest stuck in a loop at RIP 0x%" G_GINT64_MODIFIER "x: %" G_GUINT64_FORMAT " instructions without any change of state",
 			                   rip, vp->same_state_slices * SIM_SLICE_INSNS);
-			set_outcome(m, SIM_OUTCOME_STUCK, "partition %u (%s): %s", p->id, p->name, p->stop_reason);
+			if (!p->parent_id)
+				set_outcome(m, SIM_OUTCOME_STUCK, "partition %u (%s): %s", p->id, p->name, p->stop_reason);
 		}
 	}
 	return true;

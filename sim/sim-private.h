@@ -366,6 +366,10 @@ void sim_vp_hv_timer_check(SimVp *vp);
 uint64_t sim_vp_time_ref_count(const SimVp *vp);
 /* The instruction count at which the VP's armed timer fires (UINT64_MAX if none). */
 uint64_t sim_vp_timer_deadline(SimVp *vp);
+/* Tells a child's parent that the child cannot go on (triple fault, or the
+ * scheduler found it stuck): an UnrecoverableException message to the
+ * parent's SINT0 and an `intercept` event saying `what`. */
+void sim_hv_child_unrecoverable(SimVp *vp, const char *what);
 /* Sets or clears a child VP's suspend register and emits vp_state. */
 void sim_vp_set_suspend(SimVp *vp, SimVpState state, bool on, const char *why);
 /* Reports a VM entry (with the vector injected at it, or -1). */

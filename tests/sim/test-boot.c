@@ -74,6 +74,14 @@ static SimOutcome run_scenario(BootRun *r, const SimConfig *cfg, FILE *trace)
 	return run_named(r, cfg, trace, "boot");
 }
 
+/* The boot scenario with `child` as the child image (what --child does). */
+static SimOutcome run_with_child(BootRun *r, const guint8 *child, gsize len)
+{
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL, .child_image = child, .child_image_len = len,
+	                  .child_image_name = "test-child.elf" };
+	return run_named(r, &cfg, NULL, "boot");
+}
+
 /* A hand-made guest at ENTRY, powered on with no hypervisor. */
 static SimOutcome run_code_late(BootRun *r, SimVendor vendor, const guint8 *code, gsize len)
 {
@@ -452,6 +460,40 @@ static void test_child_runs(gconstpointer data)
 	harness_fini(h);
 }
 
+/* A child that runs wild (jmp $): the hypervisor's stuck check ends it
+ * alone and tells the parent; the run still ends cleanly. */
+static void test_child_stuck(void)
+{
+	static const guint8 spin[] = { 0xEB, 0xFE };
+	g_autoptr(GByteArray) img = elf_build_code(ENTRY, spin, sizeof spin);
+	BootRun r;
+	g_assert_cmpint(run_with_child(&r, img->data, img->len), ==, SIM_OUTCOME_SHUTDOWN);
+	Harness *h = &r.h;
+	SimPartition *child = sim_machine_partition(h->m, 1);
+	g_assert_nonnull(strstr(sim_partition_stop_reason(child), "stuck in a loop"));
+	g_assert_true(child->deleted);
+	g_assert_true(console_has(h, "vmwp: child 2 crashed"));
+	g_assert_true(sim_partition_stopped_cleanly(h->p));
+	harness_fini(h);
+}
+
+/* A child image that is not an ELF: the worker refuses it in ring 3, tears
+ * the partition down, and the parent shuts down normally. */
+static void test_child_garbage(void)
+{
+	guint8 junk[4096];
+	for (gsize i = 0; i < sizeof junk; i++)
+		junk[i] = (guint8)(i * 37 + 11);
+	BootRun r;
+	g_assert_cmpint(run_with_child(&r, junk, sizeof junk), ==, SIM_OUTCOME_SHUTDOWN);
+	Harness *h = &r.h;
+	g_assert_true(console_has(h, "no ELF magic"));
+	g_assert_true(console_has(h, "vmwp: HvCallDeletePartition(2): status 0x0000 SUCCESS"));
+	g_assert_cmpint(find_from(h, 0, SIM_EV_PARTITION_START, is_partition, 2), <, 0);
+	g_assert_true(sim_partition_stopped_cleanly(h->p));
+	harness_fini(h);
+}
+
 /* Isolation: the child triple-faults; the hypervisor ends it alone and
  * tells the parent, whose worker tears it down; the parent runs on. */
 static void test_isolation(void)
@@ -698,6 +740,8 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/sim/boot/child-runs/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_child_runs);
 	g_test_add_data_func("/sim/boot/child-runs/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_child_runs);
 	g_test_add_func("/sim/boot/isolation", test_isolation);
+	g_test_add_func("/sim/boot/child-stuck", test_child_stuck);
+	g_test_add_func("/sim/boot/child-garbage", test_child_garbage);
 	g_test_add_data_func("/sim/boot/no-virtualization/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_no_virtualization);
 	g_test_add_data_func("/sim/boot/no-virtualization/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_no_virtualization);
 	g_test_add_data_func("/sim/boot/hostile/wrong-image-hvax64", GUINT_TO_POINTER(HVSIM_HVBOOT_HVAX64), test_wrong_image);
