@@ -11,6 +11,17 @@
  *    over VMCALL with a stop and restart per call; and
  *    hypercall-rate-via-stub: against a bare engine reaching the same
  *    VMCALL through a CALL to a "VMCALL; RET" stub, as guests do.
+ *  - boot-to-child-output: the boot scenario from power-on to the first
+ *    line the child partition prints (late launch, the worker building the
+ *    child through the VID, the child's kernel booting, its first UART bytes
+ *    as intercepts), against the hello scenario from power-on to its first
+ *    line (one partition started under the hypervisor, no parent, no
+ *    worker).
+ *  - intercept-rate: the child's port I/O as intercepts its parent's worker
+ *    emulates (child OUT -> message -> parent ISR -> worker -> SetVpRegisters
+ *    -> resume), against the same kernel's port I/O handled in ring -1 by
+ *    the modelled UART (hello scenario), with the world switches (VM exits of
+ *    every partition) per emulated access in each.
  * The full-stack figures subtract a run with a small workload from a run
  * with a large one, so boot and shutdown cost is not counted. Each ratio
  * is the median of REPS back-to-back repetitions. */
@@ -160,6 +171,100 @@ static bool bare_vmcall_loop(uint64_t calls, bool via_stub, double *seconds, GEr
 	return true;
 }
 
+/* ---- Boot and intercept figures, from the event stream ----------------------- */
+
+typedef struct IoWatch {
+	SimMachine *m;
+	gint64 t0;               /* host time at the start of the run */
+	uint32_t partition;      /* whose console and port I/O count (the child, or hello) */
+	bool io_is_intercept;    /* count intercept events (else port_io events) */
+	/* First console line of `partition`. */
+	double first_line_s;
+	uint64_t first_line_insns, first_line_vtime;
+	bool seen_line;
+	/* The window from the first to the last counted access. */
+	gint64 io_first_t, io_last_t;
+	uint64_t ios, exits_first, exits_last, exits;
+} IoWatch;
+
+static uint64_t machine_insns_now(SimMachine *m)
+{
+	uint64_t n = 0;
+	for (guint i = 0; i < sim_machine_n_partitions(m); i++) {
+		SimPartition *p = sim_machine_partition(m, i);
+		n += p->freed_vp_insns;
+		for (guint j = 0; j < p->vps->len; j++)
+			n += ((SimVp *)g_ptr_array_index(p->vps, j))->insns;
+	}
+	return n;
+}
+
+static void io_watch_event(const SimEvent *ev, gpointer user_data)
+{
+	IoWatch *w = user_data;
+	if (ev->type == SIM_EV_VM_EXIT) {
+		w->exits++;
+		return;
+	}
+	if (ev->partition != w->partition)
+		return;
+	if (ev->type == SIM_EV_CONSOLE && !w->seen_line) {
+		w->seen_line = true;
+		w->first_line_s = (double)(g_get_monotonic_time() - w->t0) / 1e6;
+		w->first_line_insns = machine_insns_now(w->m);
+		w->first_line_vtime = ev->vtime;
+	}
+	bool io = w->io_is_intercept ? ev->type == SIM_EV_INTERCEPT && ev->u.intercept.port
+	                             : ev->type == SIM_EV_PORT_IO && ev->u.io.intercepted;
+	if (!io)
+		return;
+	gint64 now = g_get_monotonic_time();
+	if (!w->ios) {
+		w->io_first_t = now;
+		w->exits_first = w->exits;
+	}
+	w->ios++;
+	w->io_last_t = now;
+	w->exits_last = w->exits;
+}
+
+/* Runs a scenario once, watching `partition`. */
+static bool watch_scenario(const char *scenario, uint32_t partition, bool intercepts, IoWatch *w, GError **error)
+{
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL, .quiet_guest = TRUE, .workload = 1 };
+	memset(w, 0, sizeof *w);
+	SimMachine *m = sim_machine_new(&cfg, error);
+	if (!m)
+		return false;
+	w->m = m;
+	w->partition = partition;
+	w->io_is_intercept = intercepts;
+	sim_event_bus_subscribe(sim_machine_events(m), io_watch_event, w);
+	if (!sim_load_scenario_or_image(m, scenario, error)) {
+		sim_machine_free(m);
+		return false;
+	}
+	w->t0 = g_get_monotonic_time();
+	SimOutcome o = sim_machine_run(m);
+	bool ok = o == SIM_OUTCOME_SHUTDOWN && w->seen_line && w->ios > 1;
+	if (!ok)
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "benchmark scenario %s did not run as expected: %s%s",
+		            scenario, sim_machine_outcome_message(m), w->seen_line ? "" : " (no console line from the watched partition)");
+	sim_machine_free(m);
+	return ok;
+}
+
+static double io_rate(const IoWatch *w)
+{
+	double s = MAX((double)(w->io_last_t - w->io_first_t) / 1e6, 1e-9);
+	return (double)(w->ios - 1) / s;
+}
+
+static double io_switches(const IoWatch *w)
+{
+	return (double)(w->exits_last - w->exits_first) / (double)(w->ios - 1);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -223,6 +328,37 @@ bool sim_bench_run(bool quick, FILE *out, GError **error)
 	fprintf(out, "  bare Unicorn, CALL to a VMCALL;RET stub:      %8.3f s  %6.0f ns per round trip\n", ss, ss / (double)n * 1e9);
 	fprintf(out, "  hvsim, full stack with events:                %8.3f s  %6.0f ns per hypercall\n", os, os / (double)n * 1e9);
 	fprintf(out, "ratio hypercall-rate %.3f\n", hr);
-	fprintf(out, "ratio hypercall-rate-via-stub %.3f\n", hs);
+	fprintf(out, "ratio hypercall-rate-via-stub %.3f\n\n", hs);
+
+	/* boot-to-child-output and intercept-rate: the boot scenario (child
+	 * partition 2) against hello (partition 1), back to back. */
+	double boot_s[REPS], hello_s[REPS], boot_ratio[REPS], ic_rate[REPS], direct_rate[REPS], io_ratio[REPS];
+	double ic_sw[REPS], direct_sw[REPS];
+	IoWatch child, direct;
+	for (int r = 0; r < REPS; r++) {
+		if (!watch_scenario("boot", 2, true, &child, error) || !watch_scenario("hello", 1, false, &direct, error))
+			return false;
+		boot_s[r] = child.first_line_s;
+		hello_s[r] = direct.first_line_s;
+		boot_ratio[r] = hello_s[r] / boot_s[r];
+		ic_rate[r] = io_rate(&child);
+		direct_rate[r] = io_rate(&direct);
+		io_ratio[r] = ic_rate[r] / direct_rate[r];
+		ic_sw[r] = io_switches(&child);
+		direct_sw[r] = io_switches(&direct);
+	}
+	fprintf(out, "boot-to-child-output: power-on to the child partition's first console line (boot scenario)\n");
+	fprintf(out, "  hello, one partition under the hypervisor:   %8.3f s  %10" G_GUINT64_FORMAT " instructions  %10" G_GUINT64_FORMAT " ns virtual\n",
+	        median(hello_s, REPS), direct.first_line_insns, direct.first_line_vtime);
+	fprintf(out, "  boot: late launch, worker, VID, child:       %8.3f s  %10" G_GUINT64_FORMAT " instructions  %10" G_GUINT64_FORMAT " ns virtual (child's clock)\n",
+	        median(boot_s, REPS), child.first_line_insns, child.first_line_vtime);
+	fprintf(out, "ratio boot-to-child-output %.3f\n\n", median(boot_ratio, REPS));
+	fprintf(out, "intercept-rate: the child's UART accesses as I/O intercepts its parent's worker emulates\n");
+	fprintf(out, "  port I/O emulated in ring -1 (hello):        %10.0f accesses/s  %5.1f world switches per access\n",
+	        median(direct_rate, REPS), median(direct_sw, REPS));
+	fprintf(out, "  port I/O as intercepts to the parent (boot): %10.0f round trips/s  %5.1f world switches per access (%" G_GUINT64_FORMAT " intercepts)\n",
+	        median(ic_rate, REPS), median(ic_sw, REPS), child.ios);
+	fprintf(out, "ratio intercept-rate %.3f\n", median(io_ratio, REPS));
+	fprintf(out, "world-switches-per-emulated-io %.1f\n", median(ic_sw, REPS));
 	return true;
 }
