@@ -1,6 +1,7 @@
 /* badcalls.h — the `badcalls` scenario's ring 0 self-test (badcalls.c):
- * partition-management hypercalls with bad input, each checked against the
- * TLFS status it must get. Guest ring 0, freestanding. */
+ * partition-management, VP-register, intercept and port hypercalls with bad
+ * input, each checked against the TLFS status it must get. Guest ring 0,
+ * freestanding. */
 #ifndef GUEST_KERNEL_BADCALLS_H
 #define GUEST_KERNEL_BADCALLS_H
 
