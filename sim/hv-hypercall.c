@@ -521,16 +521,22 @@ static uint16_t call_create_vp(HvCallCtx *ctx)
 		return st;
 	if (in.rsvd_z[0] || in.rsvd_z[1] || in.rsvd_z[2] || in.flags != 0)
 		return HV_STATUS_INVALID_PARAMETER;
-	if (in.vp_index >= SIM_CHILD_VP_MAX ||
-	    !sim_profile_check_vps(ctx->vp->partition->machine->config.profile, in.vp_index + 1, NULL))
+	g_autoptr(GError) limit = NULL;
+	if (!sim_profile_check_vps(ctx->vp->partition->machine->config.profile, (guint)MIN(in.vp_index, 0xFFFFu) + 1, &limit)) {
+		/* The product's own words, in the trace and on the console. */
+		sim_vp_message(ctx->vp, "CreateVp for partition %" G_GUINT64_FORMAT ": %s", c->id, limit->message);
+		return HV_STATUS_INVALID_VP_INDEX;
+	}
+	if (in.vp_index >= SIM_CHILD_VP_MAX)
 		return HV_STATUS_INVALID_VP_INDEX;
 	if (c->vps & (1u << in.vp_index))
 		return HV_STATUS_OBJECT_IN_USE;
-	g_autoptr(GError) error = NULL;
+	GError *error = NULL;
 	SimVp *nvp = sim_vp_new(c->part, in.vp_index, &error);
 	if (!nvp) {
 		sim_vp_message(ctx->vp, "cannot create VP %u of partition %" G_GUINT64_FORMAT ": %s", in.vp_index,
 		               c->id, error->message);
+		g_error_free(error);
 		return HV_STATUS_NO_RESOURCES;
 	}
 	/* It waits, suspended, for its parent to set its state and start it. */

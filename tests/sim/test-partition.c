@@ -789,7 +789,13 @@ static void vp_limit(const char *profile, uint32_t limit)
 	uint64_t id = initialized_child(&h);
 	for (uint32_t i = 0; i < limit; i++)
 		g_assert_cmphex(vp_call(&h, HVCALL_CREATE_VP, id, i, 0, 0), ==, HV_STATUS_SUCCESS);
+	guint first = h.events->len;
 	g_assert_cmphex(vp_call(&h, HVCALL_CREATE_VP, id, limit, 0, 0), ==, HV_STATUS_INVALID_VP_INDEX);
+	/* The refusal says so in the product's words. */
+	const SimEvent *ev = harness_last_from(&h, first, SIM_EV_MESSAGE);
+	g_assert_nonnull(ev);
+	g_assert_nonnull(strstr(ev->text, h.m->config.profile->product));
+	g_assert_nonnull(strstr(ev->text, "virtual processor"));
 	harness_fini(&h);
 }
 
