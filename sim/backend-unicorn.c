@@ -944,7 +944,7 @@ static uint32_t in_hook(uc_engine *uc, uint32_t port, int size, void *user_data)
 	ex.vmx.guest_rip = uv->io_rip;
 	ex.vmx.instruction_length = uv->io_len;
 	if (!vmx_io_exits(uv->vp->vmcs, (uint16_t)port, (unsigned)size))
-		return 0xFFFFFFFFu; /* nothing passes through in this model yet */
+		return sim_platform_port_io(uv->vp, (uint16_t)port, (unsigned)size, true, 0); /* passed through */
 	q.imm = is_io_imm(uv);
 	ex.vmx.qualification = vmx_io_qual_encode(&q);
 	uint32_t tail = sync_exit_begin(uv, &ex);
@@ -961,8 +961,10 @@ static void out_hook(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 	UcVp *uv = user_data;
 	VmxIoQual q = { .port = (uint16_t)port, .size = (uint8_t)size, .in = false };
 	SimExit ex = { 0 };
-	if (!vmx_io_exits(uv->vp->vmcs, (uint16_t)port, (unsigned)size))
+	if (!vmx_io_exits(uv->vp->vmcs, (uint16_t)port, (unsigned)size)) {
+		sim_platform_port_io(uv->vp, (uint16_t)port, (unsigned)size, false, value); /* passed through */
 		return;
+	}
 	ex.vmx.reason = VMX_EXIT_IO_INSTRUCTION;
 	ex.vmx.guest_rip = uv->io_rip;
 	ex.vmx.instruction_length = uv->io_len;

@@ -415,6 +415,28 @@ static SimDevice *find_device(SimPartition *p, uint16_t port)
 	return NULL;
 }
 
+/* A port access that does not exit (its I/O bitmap bit is clear): the
+ * partition reaches the device itself, as the root reaches its own
+ * hardware; no VM exit, no world switch. */
+uint32_t sim_platform_port_io(SimVp *vp, uint16_t port, unsigned size, bool in, uint32_t value)
+{
+	SimDevice *dev = find_device(vp->partition, port);
+	uint32_t mask = size == 1 ? 0xFFu : size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+	if (in)
+		value = (dev ? dev->ops->io_read(dev, (uint16_t)(port - dev->port_first), size) : 0xFFFFFFFFu) & mask;
+	else if (dev)
+		dev->ops->io_write(dev, (uint16_t)(port - dev->port_first), size, value & mask);
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_PORT_IO);
+	ev.u.io.port = port;
+	ev.u.io.size = (uint8_t)size;
+	ev.u.io.in = in;
+	ev.u.io.intercepted = false;
+	ev.u.io.value = value & mask;
+	sim_vp_emit(vp, &ev);
+	return value & mask;
+}
+
 /* ---- Late launch --------------------------------------------------------------
  * The OS booted on the bare CPU; its hvboot stage checked CPUID and asks the
  * platform (a write to HVSIM_PORT_HVBOOT) to start the hypervisor image for
@@ -457,6 +479,13 @@ static void late_launch(SimVp *vp, SimExit *exit, uint32_t request)
 	                  "VMXON: the CPU enters VMX root operation; the hypervisor now owns ring -1" :
 	                  "EFER.SVME = 1: the CPU can run guests with VMRUN; the hypervisor now owns ring -1");
 
+	/* The root's own devices are its hardware: passed through, not
+	 * intercepted (I/O bitmap bits clear). Machine power and the hvboot
+	 * port stay with the hypervisor. */
+	for (uint32_t port = HVSIM_PORT_COM1; port <= HVSIM_PORT_COM1_LAST; port++)
+		vmx_io_bitmap_set(vp->vmcs, (uint16_t)port, false);
+	sim_vp_message(vp, "I/O bitmap of the root: COM1 (ports 0x%x-0x%x) passes through to its own UART; power (0x%x) and hvboot (0x%x) still exit",
+	               HVSIM_PORT_COM1, HVSIM_PORT_COM1_LAST, HVSIM_PORT_POWER, HVSIM_PORT_HVBOOT);
 	/* The VMCS's guest-state area becomes the running OS. */
 	static const struct { SimReg reg; uint32_t field; } state[] = {
 		{ SIM_REG_RSP, VMCS_GUEST_RSP }, { SIM_REG_RFLAGS, VMCS_GUEST_RFLAGS },

@@ -370,6 +370,10 @@ uint64_t sim_vp_timer_deadline(SimVp *vp);
  * scheduler found it stuck): an UnrecoverableException message to the
  * parent's SINT0 and an `intercept` event saying `what`. */
 void sim_hv_child_unrecoverable(SimVp *vp, const char *what);
+/* A port access whose I/O bitmap bit is clear: straight to the partition's
+ * device, no exit (port_io event with intercepted false). Returns the IN
+ * value. */
+uint32_t sim_platform_port_io(SimVp *vp, uint16_t port, unsigned size, bool in, uint32_t value);
 /* Sets or clears a child VP's suspend register and emits vp_state. */
 void sim_vp_set_suspend(SimVp *vp, SimVpState state, bool on, const char *why);
 /* Reports a VM entry (with the vector injected at it, or -1). */
