@@ -49,7 +49,7 @@ run)
 	configure
 	# The classroom GUI arrives with its own issue; until then the
 	# default scenario runs headless, with or without a display.
-	exec "$build/sim/hvsim" run "${@:-hello}"
+	exec "$build/sim/hvsim" run "${@:-boot}"
 	;;
 test)
 	install_missing

@@ -68,6 +68,7 @@ typedef enum HookKind {
 	HOOK_RDTSC,        /* RDTSC: the TSC is virtual time (determinism) */
 	HOOK_RDTSCP,       /* RDTSCP: the same, plus TSC_AUX in ECX */
 	HOOK_UD,           /* RDRAND, RDSEED: not offered by CPUID, so #UD (and never host entropy) */
+	HOOK_STI,          /* STI: its one-instruction interrupt shadow */
 } HookKind;
 
 /* Why the engine stopped. */
@@ -107,6 +108,9 @@ typedef struct UcVp {
 	uc_hook h_block, h_in, h_out, h_cpuid, h_syscall, h_invalid, h_intr, h_mem;
 	GArray *code_hooks;       /* of uc_hook */
 	uint64_t map_generation;  /* a child's SLAT map as last mapped into the engine */
+	/* The instruction after the last STI executed: an external interrupt
+	 * is not taken before it (the STI shadow). UINT64_MAX when none. */
+	uint64_t sti_shadow_rip;
 	/* The last access the engine refused (unmapped or protected): the GPA
 	 * and the kind, for the EPT-violation exit. */
 	uint64_t fault_gpa;
@@ -476,6 +480,8 @@ static HookKind classify(UcVp *uv, const cs_insn *in)
 		return HOOK_RDTSCP;
 	case X86_INS_RDRAND: case X86_INS_RDSEED:
 		return HOOK_UD;
+	case X86_INS_STI:
+		return HOOK_STI;
 	default: return HOOK_NONE;
 	}
 }
@@ -874,6 +880,9 @@ static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user
 	case HOOK_UD:
 		hook_fault(uv, address, X86_VEC_UD);
 		return;
+	case HOOK_STI:
+		uv->sti_shadow_rip = address + size;
+		return;
 	case HOOK_VMCALL: /* has its own hook, vmcall_hook() */
 	case HOOK_NONE:
 	default:
@@ -1212,8 +1221,16 @@ static bool vm_entry(UcVp *uv)
 	bool has_err;
 	uint32_t err;
 
+	/* STI enables interrupts after the next instruction: "sti; hlt" waits
+	 * with no window in which a pending interrupt could be taken before the
+	 * HLT (and the HLT then sleep for ever). The shadow lasts while the VP
+	 * stands at that next instruction. */
+	uint64_t at = rd(uv, UC_X86_REG_RIP);
+	bool sti_shadow = at == uv->sti_shadow_rip;
+	if (!sti_shadow)
+		uv->sti_shadow_rip = UINT64_MAX;
 	if (!vmx_take_injected_event(vp->vmcs, &vector, &type, &has_err, &err)) {
-		if (vp->pending_vector < 0 || !(rd(uv, UC_X86_REG_RFLAGS) & X86_RFLAGS_IF)) {
+		if (vp->pending_vector < 0 || sti_shadow || !(rd(uv, UC_X86_REG_RFLAGS) & X86_RFLAGS_IF)) {
 			/* Nothing to inject, or the interrupt window is closed
 			 * (keep it pending). A VP leaving HLT still enters. */
 			if (vp->entry_due)
@@ -1535,6 +1552,7 @@ static bool ucb_vp_init(SimVp *vp, GError **error)
 
 	uv->vp = vp;
 	vp->backend = uv;
+	uv->sti_shadow_rip = UINT64_MAX;
 	uv->hooked = g_hash_table_new(g_direct_hash, g_direct_equal);
 	uv->code_hooks = g_array_new(FALSE, FALSE, sizeof(uc_hook));
 

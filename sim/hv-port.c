@@ -459,8 +459,8 @@ uint16_t sim_hv_call_signal_event(HvCallCtx *ctx)
 }
 
 /* ---- HvCallDeletePort / HvCallDisconnectPort (facts §4.5) ------------------------
- * Not in the call table yet (rights: CreatePort for DeletePort, ConnectPort
- * for DisconnectPort, memory form, 16-byte input).
+ * Rights: CreatePort for DeletePort, ConnectPort for DisconnectPort; memory
+ * form, 16-byte input.
  *   RsvdZ non-zero                                        INVALID_PARAMETER
  *   partition not nameable                                INVALID_PARTITION_ID
  *   no such port / connection there                      INVALID_PORT_ID /

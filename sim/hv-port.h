@@ -24,32 +24,16 @@ uint16_t sim_hv_call_connect_port(HvCallCtx *ctx);
 uint16_t sim_hv_call_post_message(HvCallCtx *ctx);
 uint16_t sim_hv_call_signal_event(HvCallCtx *ctx);
 
-/* HvCallDeletePort (0x0058) and HvCallDisconnectPort (0x005B): written, not
- * yet in the call table. Their inputs (TLFS; belong in abi/hv-tlfs.h): */
-struct hv_input_delete_port {
-	uint64_t port_partition_id;
-	uint32_t port_id;
-	uint32_t rsvd_z;
-};
-_Static_assert(sizeof(struct hv_input_delete_port) == 16, "DeletePort input is 16 bytes");
-
-struct hv_input_disconnect_port {
-	uint64_t connection_partition_id;
-	uint32_t connection_id;
-	uint32_t rsvd_z;
-};
-_Static_assert(sizeof(struct hv_input_disconnect_port) == 16, "DisconnectPort input is 16 bytes");
+/* HvCallDeletePort (0x0058) and HvCallDisconnectPort (0x005B). */
 
 uint16_t sim_hv_call_delete_port(HvCallCtx *ctx);
 /* FinalizePartition's part (facts §3.7): deletes every port of `p` (as
  * DeletePort does: queued messages freed, connections to them dangling)
- * and every connection it holds. (Belongs next to sim_ports_free in
- * sim-private.h; hv-partition.c should call it.) */
+ * and every connection it holds. */
 void sim_ports_teardown(SimPartition *p);
 uint16_t sim_hv_call_disconnect_port(HvCallCtx *ctx);
 
-/* ---- SynIC services the ports use (hv-synic.c) ------------------------------
- * (They belong with the other sim_synic_* declarations in sim-private.h.) */
+/* ---- SynIC services the ports use (hv-synic.c) ------------------------------ */
 /* Why SINTn of `vp` cannot take a posted message now (SynIC off, SIM page
  * off, SINT masked), or NULL if it can. */
 const char *sim_synic_message_blocker(SimVp *vp, unsigned sint);

@@ -310,7 +310,7 @@ void sim_event_to_json(const SimEvent *ev, const char *vendor, GString *out)
 		append_json_string(out, ev->text);
 		break;
 	case SIM_EV_INTERCEPT:
-		g_string_append_printf(out, ",\"message_type\":\"0x%08x\",\"parent\":%u,\"port\":%u,\"size\":%u,\"access\":%u,\"value\":%" G_GUINT64_FORMAT ",\"gpa\":\"0x%" G_GINT64_MODIFIER "x\",\"rip\":\"0x%" G_GINT64_MODIFIER "x\",\"delivered\":%s,\"text\":",
+		g_string_append_printf(out, ",\"message_type\":\"0x%08x\",\"parent\":%u,\"port\":\"0x%x\",\"size\":%u,\"access\":%u,\"value\":\"0x%" G_GINT64_MODIFIER "x\",\"gpa\":\"0x%" G_GINT64_MODIFIER "x\",\"rip\":\"0x%" G_GINT64_MODIFIER "x\",\"delivered\":%s,\"text\":",
 		                       ev->u.intercept.message_type, ev->u.intercept.parent, ev->u.intercept.port,
 		                       ev->u.intercept.size, ev->u.intercept.access, ev->u.intercept.value,
 		                       ev->u.intercept.gpa, ev->u.intercept.rip,

@@ -552,6 +552,28 @@ static bool idle_until_next_timer(SimMachine *m)
 	return true;
 }
 
+/* The machine has one logical processor: while some VPs ran, time passed
+ * for the VPs idle in HLT too. Their clocks move on by what the others
+ * used, and their timers fire on time (a parent waiting with a timeout for
+ * a child that never answers wakes up). */
+static void age_idle_vps(SimMachine *m, uint64_t elapsed)
+{
+	if (!elapsed)
+		return;
+	for (guint i = 0; i < m->partitions->len; i++) {
+		SimPartition *p = g_ptr_array_index(m->partitions, i);
+		if (p->stopped)
+			continue;
+		for (guint j = 0; j < p->vps->len; j++) {
+			SimVp *vp = g_ptr_array_index(p->vps, j);
+			if (!vp->halted || !sim_vp_runnable(vp))
+				continue;
+			vp->extra_ns += elapsed;
+			sim_vp_hv_timer_check(vp);
+		}
+	}
+}
+
 SimOutcome sim_machine_run(SimMachine *m)
 {
 	for (guint i = 0; i < m->partitions->len; i++)
@@ -560,12 +582,20 @@ SimOutcome sim_machine_run(SimMachine *m)
 
 	for (;;) {
 		bool any_live = false, progressed = false;
+		uint64_t elapsed = 0;   /* virtual time the VPs that ran used this round */
 		for (guint i = 0; i < m->partitions->len; i++) {
 			SimPartition *p = g_ptr_array_index(m->partitions, i);
-			for (guint j = 0; j < p->vps->len && !p->stopped; j++)
-				progressed |= run_vp(m, g_ptr_array_index(p->vps, j));
+			for (guint j = 0; j < p->vps->len && !p->stopped; j++) {
+				SimVp *vp = g_ptr_array_index(p->vps, j);
+				uint64_t before = sim_vp_vtime(vp);
+				if (run_vp(m, vp)) {
+					progressed = true;
+					elapsed += sim_vp_vtime(vp) - before;
+				}
+			}
 			any_live |= !p->stopped;
 		}
+		age_idle_vps(m, elapsed);
 		if (m->outcome == SIM_OUTCOME_STUCK || m->outcome == SIM_OUTCOME_HOST_ERROR)
 			break;
 		if (!any_live)

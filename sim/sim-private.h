@@ -263,10 +263,10 @@ struct SimPartition {
 };
 
 /* ---- Child partitions (hv-partition.c) ----------------------------------------
- * A partition created with HvCallCreatePartition. For now it is hypervisor
- * bookkeeping only: deposited pages, VP slots and a GPA map (EPT), but never
- * scheduled (it is not in the machine's `partitions` list). Later steps run
- * its VPs and hang ports on it. */
+ * A partition created with HvCallCreatePartition has two halves: this
+ * hypervisor bookkeeping (deposited pages, VP slots, the GPA map as an EPT,
+ * intercepts) and a SimPartition in the machine's list that the scheduler
+ * runs once its parent has created and started a VP (`part`). */
 #define SIM_CHILD_MAX 16u          /* live children per machine: the model's fixed memory pool */
 
 typedef struct SimChild {
@@ -307,7 +307,7 @@ struct SimMachine {
 	SimConfig config;
 	SimEventBus *events;
 	GPtrArray *partitions;     /* of SimPartition*: the runnable ones the scheduler sees */
-	GPtrArray *children;       /* of SimChild*: created by hypercall, not runnable */
+	GPtrArray *children;       /* of SimChild*: the bookkeeping half of live children */
 	uint64_t next_partition_id; /* the id the next partition of either kind gets (starts at 1) */
 	const SimBackendOps *backend;
 	SimOutcome outcome;

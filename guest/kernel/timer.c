@@ -42,14 +42,17 @@ uint64_t timer_arm(uint64_t delay)
 
 	/* One-shot, direct mode, our vector. COUNT is an absolute time on the
 	 * partition's reference clock (TIME_REF_COUNT, 100 ns since the
-	 * partition was created); writing it arms the timer. */
+	 * partition was created); the timer runs while Enable is set and COUNT
+	 * is not 0. */
 	config = HV_STIMER_CONFIG_ENABLE | HV_STIMER_CONFIG_DIRECT_MODE |
 		 (((uint64_t)HVSIM_VECTOR_TIMER << HV_STIMER_CONFIG_VECTOR_SHIFT) &
 		  HV_STIMER_CONFIG_VECTOR_MASK);
 	timer_fired = false;
-	wrmsr(HV_X64_MSR_STIMER0_CONFIG, config);
+	/* COUNT first: enabling the timer while COUNT still holds the last,
+	 * already-past expiry would fire it at once. */
 	due = rdmsr(HV_X64_MSR_TIME_REF_COUNT) + delay;
 	wrmsr(HV_X64_MSR_STIMER0_COUNT, due);
+	wrmsr(HV_X64_MSR_STIMER0_CONFIG, config);
 	return due;
 }
 

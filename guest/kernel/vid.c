@@ -31,10 +31,11 @@ static bool vid_synic_ready;
 /* Synthetic timer 0 can bound a wait for a message (timer.c). */
 static bool vid_timer_ready;
 
-/* The longest wait for a message: 5 s on the partition's reference clock
- * (100 ns units). Our child sends one every few microseconds. */
+/* The longest wait for a message: 1 s on the partition's reference clock
+ * (100 ns units). Our child sends one every few microseconds; a child
+ * that computes for longer without any I/O is taken for hung. */
 #define VID_100NS_PER_MS 10000ul
-#define VID_WAIT_TIMEOUT (5000 * VID_100NS_PER_MS)
+#define VID_WAIT_TIMEOUT (1000 * VID_100NS_PER_MS)
 
 /* ---- Intercept messages: the SIM page and the mailbox --------------------------
  * The SIM page: 16 slots of 256 bytes, slot n for SINTn; the hypervisor

@@ -574,6 +574,21 @@ struct hv_input_signal_event {
 };
 _Static_assert(sizeof(struct hv_input_signal_event) == 8, "SignalEvent input is 8 bytes");
 
+/* HvCallDeletePort / HvCallDisconnectPort: 16 bytes, no output. */
+struct hv_input_delete_port {
+	uint64_t port_partition_id;
+	uint32_t port_id;
+	uint32_t rsvd_z;
+};
+_Static_assert(sizeof(struct hv_input_delete_port) == 16, "DeletePort input is 16 bytes");
+
+struct hv_input_disconnect_port {
+	uint64_t connection_partition_id;
+	uint32_t connection_id;
+	uint32_t rsvd_z;
+};
+_Static_assert(sizeof(struct hv_input_disconnect_port) == 16, "DisconnectPort input is 16 bytes");
+
 #define HV_CONNECTION_ID_MASK 0x00FFFFFFu
 #define HV_SYNIC_PORT_MESSAGE_BUFFERS 16u  /* a message port's buffer pool */
 #define HV_EVENT_FLAGS_PER_SINT 2048u       /* 256 bytes of SIEF per SINT */

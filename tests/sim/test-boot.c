@@ -482,6 +482,24 @@ static void test_child_stuck(void)
 	harness_fini(h);
 }
 
+/* A child that runs wild while changing state (no stuck check can catch
+ * it) and never does I/O: the parent's wait for a message times out (its
+ * clock runs while it idles and the child uses the processor), and the
+ * worker tears the child down. */
+static void test_child_busy(void)
+{
+	static const guint8 busy[] = { 0x48, 0xFF, 0xC0, 0xEB, 0xFB }; /* 1: inc rax; jmp 1b */
+	g_autoptr(GByteArray) img = elf_build_code(ENTRY, busy, sizeof busy);
+	BootRun r;
+	g_assert_cmpint(run_with_child(&r, img->data, img->len), ==, SIM_OUTCOME_SHUTDOWN);
+	Harness *h = &r.h;
+	SimPartition *child = sim_machine_partition(h->m, 1);
+	g_assert_true(child->deleted);
+	g_assert_nonnull(strstr(sim_partition_stop_reason(child), "finalized by its parent"));
+	g_assert_true(sim_partition_stopped_cleanly(h->p));
+	harness_fini(h);
+}
+
 /* A child image that is not an ELF: the worker refuses it in ring 3, tears
  * the partition down, and the parent shuts down normally. */
 static void test_child_garbage(void)
@@ -747,6 +765,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sim/boot/isolation", test_isolation);
 	g_test_add_func("/sim/boot/child-stuck", test_child_stuck);
 	g_test_add_func("/sim/boot/child-garbage", test_child_garbage);
+	g_test_add_func("/sim/boot/child-busy", test_child_busy);
 	g_test_add_data_func("/sim/boot/no-virtualization/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_no_virtualization);
 	g_test_add_data_func("/sim/boot/no-virtualization/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_no_virtualization);
 	g_test_add_data_func("/sim/boot/hostile/wrong-image-hvax64", GUINT_TO_POINTER(HVSIM_HVBOOT_HVAX64), test_wrong_image);
