@@ -484,8 +484,12 @@ static void late_launch(SimVp *vp, SimExit *exit, uint32_t request)
 	 * port stay with the hypervisor. */
 	for (uint32_t port = HVSIM_PORT_COM1; port <= HVSIM_PORT_COM1_LAST; port++)
 		vmx_io_bitmap_set(vp->vmcs, (uint16_t)port, false);
-	sim_vp_message(vp, "I/O bitmap of the root: COM1 (ports 0x%x-0x%x) passes through to its own UART; power (0x%x) and hvboot (0x%x) still exit",
-	               HVSIM_PORT_COM1, HVSIM_PORT_COM1_LAST, HVSIM_PORT_POWER, HVSIM_PORT_HVBOOT);
+	for (uint32_t port = HVSIM_PORT_ATA; port <= HVSIM_PORT_ATA_LAST; port++)
+		vmx_io_bitmap_set(vp->vmcs, (uint16_t)port, false);
+	vmx_io_bitmap_set(vp->vmcs, HVSIM_PORT_ATA_CTRL, false);
+	sim_vp_message(vp, "I/O bitmap of the root: COM1 (ports 0x%x-0x%x) and the disk (0x%x-0x%x, 0x%x) pass through to its own devices; power (0x%x) and hvboot (0x%x) still exit",
+	               HVSIM_PORT_COM1, HVSIM_PORT_COM1_LAST, HVSIM_PORT_ATA, HVSIM_PORT_ATA_LAST, HVSIM_PORT_ATA_CTRL,
+	               HVSIM_PORT_POWER, HVSIM_PORT_HVBOOT);
 	/* The VMCS's guest-state area becomes the running OS. */
 	static const struct { SimReg reg; uint32_t field; } state[] = {
 		{ SIM_REG_RSP, VMCS_GUEST_RSP }, { SIM_REG_RFLAGS, VMCS_GUEST_RFLAGS },

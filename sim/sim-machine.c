@@ -362,6 +362,10 @@ SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const g
 		goto fail;
 	g_ptr_array_add(p->devices, sim_uart_new(p, HVSIM_PORT_COM1));
 	g_ptr_array_add(p->devices, sim_power_new(p, HVSIM_PORT_POWER));
+	SimDevice *ata_cmd, *ata_ctrl;
+	sim_ata_new(p, SIM_DISK_SIZE, &ata_cmd, &ata_ctrl);
+	g_ptr_array_add(p->devices, ata_cmd);
+	g_ptr_array_add(p->devices, ata_ctrl);
 
 	SimVp *vp = sim_vp_new(p, 0, error);
 	if (!vp)

@@ -143,6 +143,12 @@ struct SimDevice {
 
 SimDevice *sim_uart_new(SimPartition *p, uint16_t base);
 SimDevice *sim_power_new(SimPartition *p, uint16_t port);
+/* The platform disk (dev-ata.c): the command block and the control block
+ * sharing one drive of `disk_bytes` (whole 512-byte sectors, zero-filled). */
+void sim_ata_new(SimPartition *p, uint64_t disk_bytes, SimDevice **cmd, SimDevice **ctrl);
+/* The disk's contents, for tests and inspectors. */
+const guint8 *sim_ata_disk(SimDevice *cmd, uint64_t *bytes);
+#define SIM_DISK_SIZE (1ull << 20)  /* the platform disk: 1 MiB, 2048 sectors */
 
 /* ---- Virtual processor ------------------------------------------------------ */
 typedef struct SimStimer {

@@ -93,6 +93,38 @@ _Static_assert(sizeof(struct hvsim_boot_info) == 256, "boot info is 256 bytes");
 #define UART_LSR_THRE 0x20 /* transmit holding register empty */
 #define UART_LSR_TEMT 0x40 /* transmitter empty */
 
+/* The platform disk: an ATA (IDE) controller, primary channel, one drive
+ * (master) with LBA28 addressing and PIO transfers of 512-byte sectors.
+ * Command block at HVSIM_PORT_ATA (data, error/features, sector count,
+ * LBA 7:0, 15:8, 23:16, drive/head, status/command), control block
+ * (alternate status / device control) at HVSIM_PORT_ATA_CTRL. */
+#define HVSIM_PORT_ATA       0x1F0u
+#define HVSIM_PORT_ATA_LAST  0x1F7u
+#define HVSIM_PORT_ATA_CTRL  0x3F6u
+#define ATA_REG_DATA     0  /* 16-bit PIO data */
+#define ATA_REG_ERROR    1  /* read: error; write: features */
+#define ATA_REG_COUNT    2  /* sector count (0 = 256) */
+#define ATA_REG_LBA0     3
+#define ATA_REG_LBA1     4
+#define ATA_REG_LBA2     5
+#define ATA_REG_DEVICE   6  /* bit 6 LBA, bit 4 drive (1 = slave), 3:0 LBA 27:24 */
+#define ATA_REG_STATUS   7  /* read: status; write: command */
+#define ATA_SR_BSY  0x80
+#define ATA_SR_DRDY 0x40
+#define ATA_SR_DF   0x20
+#define ATA_SR_DSC  0x10
+#define ATA_SR_DRQ  0x08
+#define ATA_SR_ERR  0x01
+#define ATA_ER_ABRT 0x04  /* command aborted */
+#define ATA_ER_IDNF 0x10  /* address not found */
+#define ATA_DEV_LBA   0x40
+#define ATA_DEV_SLAVE 0x10
+#define ATA_CMD_READ_SECTORS  0x20
+#define ATA_CMD_WRITE_SECTORS 0x30
+#define ATA_CMD_FLUSH_CACHE   0xE7
+#define ATA_CMD_IDENTIFY      0xEC
+#define ATA_SECTOR_SIZE 512u
+
 /* Power control: writing HVSIM_POWER_OFF (16 bits) to this port powers the
  * partition off (the same port and value QEMU's ACPI PM1a control uses). */
 #define HVSIM_PORT_POWER 0x604u
