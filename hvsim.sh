@@ -12,6 +12,9 @@ build="$here/build"
 packages=(
 	gcc libc6-dev pkg-config meson ninja-build python3
 	libglib2.0-dev libglib2.0-dev-bin libunicorn-dev libcapstone-dev
+	# The VMBus ring fuzz test (tests/vmbus): clang, and libFuzzer/ASan's
+	# runtime, which is only a Recommends of clang-14 on Debian 12.
+	clang libclang-rt-14-dev
 )
 
 say() { printf 'hvsim.sh: %s\n' "$*" >&2; }
