@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 
 #include "hvsim-guest-resources.h"
+#include "hvsim-platform.h"
 #include "sim-private.h"
 #include "sim-scenario.h"
 
@@ -15,13 +16,16 @@ static const SimScenario scenarios[] = {
 	{ "isolation", "hello.elf",
 	  "as boot, but the child triple-faults on purpose: the hypervisor ends the child alone, tells the parent (an unrecoverable-exception message), and the parent deletes it and carries on",
 	  TRUE, FALSE, "hello.elf", TRUE },
+	{ "io-emulated", "hello.elf",
+	  "as boot, but the child runs iotest: it writes a pattern to its disk, reads it back and verifies it; the disk is an ATA drive its parent's worker emulates port access by port access (512 I/O intercepts per KiB), backed by a region of the parent's own disk: the slow path of storage",
+	  TRUE, FALSE, "hello.elf", FALSE, TRUE },
 	{ "hello", "hello.elf",
 	  "one partition started under the hypervisor: the mini kernel detects the hypervisor, makes hypercalls, runs two ring 3 programs (one is killed), idles in HLT and powers off",
 	  FALSE, FALSE, NULL, FALSE },
 	{ "badcalls", "badcalls.elf",
 	  "late launch, then a ring 0 self-test: the kernel makes partition-management hypercalls with bad input (unknown ids, wrong states, reserved bits, misaligned blocks, bad pages, VP indexes, map flags), checks each TLFS status and powers off",
 	  TRUE, TRUE, NULL, FALSE },
-	{ NULL, NULL, NULL, FALSE, FALSE, NULL, FALSE },
+	{ NULL, NULL, NULL, FALSE, FALSE, NULL, FALSE, FALSE },
 };
 
 const SimScenario *sim_scenarios(void)
@@ -68,6 +72,23 @@ GBytes *sim_read_image_file(const char *path, const char *what, GError **error)
 	return g_bytes_new_take(g_steal_pointer(&contents), len);
 }
 
+/* Adds boot flags for the child to the parent's boot info (child_flags),
+ * which the loader has just built: the worker passes them on. Only where
+ * the loader put a child image in (a late launch with a child). SimConfig
+ * carries the triple-fault flag the same way; a scenario-only flag does
+ * not need a config field. */
+static void scenario_add_child_flags(SimPartition *p, uint32_t flags)
+{
+	struct hvsim_boot_info bi;
+
+	/* The boot info page lies in every partition's RAM (at least 1 MiB). */
+	if (!sim_memory_read(&p->mem, HVSIM_BOOT_INFO_GPA, &bi, sizeof bi) || !bi.child_image_size)
+		return;
+	bi.child_flags |= flags;
+	if (!sim_memory_write(&p->mem, HVSIM_BOOT_INFO_GPA, &bi, sizeof bi))
+		g_warning("partition %u: cannot write its boot info", p->id);
+}
+
 SimPartition *sim_load_scenario_or_image(SimMachine *m, const char *what, GError **error)
 {
 	const SimScenario *sc = sim_scenario_find(what);
@@ -111,6 +132,8 @@ SimPartition *sim_load_scenario_or_image(SimMachine *m, const char *what, GError
 	const guint8 *data = g_bytes_get_data(bytes, &len);
 	g_autofree char *base = g_path_get_basename(name);
 	SimPartition *p = sim_machine_add_partition(m, base, data, len, what, error);
+	if (p && sc && sc->child_io_workload)
+		scenario_add_child_flags(p, HVSIM_BOOT_FLAG_IO_WORKLOAD);
 	if (child) {
 		/* Copied into the parent's RAM: the config must not keep the pointer. */
 		m->config.child_image = NULL;

@@ -18,6 +18,7 @@ typedef struct SimScenario {
 	gboolean bad_input;       /* boot-info flag BAD_INPUT: the kernel's hypercall self-test */
 	const char *child;        /* resource name of the child OS image the worker starts, or NULL */
 	gboolean child_triple_fault; /* the child triple-faults on purpose (isolation) */
+	gboolean child_io_workload;  /* the child runs iotest on a disk its worker emulates */
 } SimScenario;
 
 /* NULL-terminated list of built-in scenarios. */

@@ -53,7 +53,9 @@ static void boot_info_take(const struct hvsim_boot_info *boot)
 /* `vid`: the VID driver is armed (vid_init), so the worker process can
  * manage partitions through it. `child`: this kernel runs in a child
  * partition, where it runs "hello" only (every byte a child prints is an
- * intercept round trip through the parent's worker). */
+ * intercept round trip through the parent's worker), or with
+ * HVSIM_BOOT_FLAG_IO_WORKLOAD "iotest" only (every 16-bit word it moves
+ * to or from its disk is one, too). */
 static void run_programs(bool vid, bool child)
 {
 	static struct process programs[] = {
@@ -61,8 +63,15 @@ static void run_programs(bool vid, bool child)
 		{ .name = "rogue", .entry = rogue_main },
 	};
 	static struct process vmwp = { .name = "vmwp", .entry = vmwp_main };
+	static struct process iotest = { .name = "iotest", .entry = iotest_main };
 	size_t count = child ? 1 : ARRAY_SIZE(programs);
 
+	if (child && (kernel_boot.flags & HVSIM_BOOT_FLAG_IO_WORKLOAD)) {
+		/* iotest's workload: KiB to write, read back and verify. */
+		iotest.arg = kernel_boot.workload ? kernel_boot.workload : IOTEST_DEFAULT_KIB;
+		process_run(&iotest);
+		return;
+	}
 	/* hello's workload: iterations of its compute loop. */
 	programs[0].arg = kernel_boot.workload ? kernel_boot.workload : HELLO_DEFAULT_ITERATIONS;
 	for (size_t i = 0; i < count; i++)

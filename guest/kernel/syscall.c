@@ -2,6 +2,7 @@
  * by the SYSCALL path (syscall.S) and the INT 0x80 path (idt.c).
  * Guest ring 0, freestanding. Arguments come from ring 3 and are hostile
  * until checked. */
+#include "ata.h"
 #include "vid.h"
 
 #define SYSCALL_WRITE_MAX 4096u /* longest single write() */
@@ -46,6 +47,55 @@ static uint64_t sys_write(uint64_t fd, uint64_t buf, uint64_t len)
 	return len;
 }
 
+/* HVSIM_SYS_DISK: ring 3 reads and writes whole sectors of the disk. The
+ * request is copied into the kernel once, so ring 3 cannot change it
+ * between the checks and the transfer; the buffer must lie in ring 3
+ * memory, writable for a read (the driver stores into it), and one request
+ * is one ATA command, so the count is bounded by what a command carries. */
+static uint64_t sys_disk(uint64_t op, uint64_t req_addr)
+{
+	struct hvsim_disk_request req;
+	enum ata_result r;
+	uint64_t bytes;
+	bool reading = op == HVSIM_DISK_READ;
+
+	if (op == HVSIM_DISK_INFO)
+		return ata_probe() == ATA_OK ? ata_sectors() : HVSIM_DISK_ERROR_DEVICE;
+	if (op != HVSIM_DISK_READ && op != HVSIM_DISK_WRITE) {
+		klog("process \"%s\": disk operation %lu does not exist\n", process_current_name(), op);
+		return HVSIM_DISK_ERROR_ARGUMENT;
+	}
+	if (!user_range_ok(req_addr, sizeof(req))) {
+		klog("process \"%s\": disk request at 0x%lx is not ring 3 memory\n",
+		     process_current_name(), req_addr);
+		return HVSIM_DISK_ERROR_ARGUMENT;
+	}
+	memcpy(&req, (const void *)(uintptr_t)req_addr, sizeof(req));
+	if (req.reserved != 0 || req.sectors == 0 || req.sectors > HVSIM_DISK_SECTORS_MAX) {
+		klog("process \"%s\": disk request for %u sectors refused (1..%u, reserved 0)\n",
+		     process_current_name(), req.sectors, HVSIM_DISK_SECTORS_MAX);
+		return HVSIM_DISK_ERROR_ARGUMENT;
+	}
+	bytes = (uint64_t)req.sectors * ATA_SECTOR_SIZE;
+	if (reading ? !user_range_writable(req.buffer, bytes) : !user_range_ok(req.buffer, bytes)) {
+		klog("process \"%s\": disk buffer 0x%lx (%lu bytes) is not %s ring 3 memory\n",
+		     process_current_name(), req.buffer, bytes, reading ? "writable" : "readable");
+		return HVSIM_DISK_ERROR_ARGUMENT;
+	}
+	r = reading ? ata_read(req.lba, req.sectors, (void *)(uintptr_t)req.buffer)
+		    : ata_write(req.lba, req.sectors, (const void *)(uintptr_t)req.buffer);
+	switch (r) {
+	case ATA_OK:
+		return req.sectors;
+	case ATA_ERR_RANGE:
+		return HVSIM_DISK_ERROR_RANGE;
+	case ATA_ERR_ARGUMENT:
+		return HVSIM_DISK_ERROR_ARGUMENT;
+	default:
+		return HVSIM_DISK_ERROR_DEVICE;
+	}
+}
+
 uint64_t syscall_dispatch(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	switch (nr) {
@@ -55,6 +105,8 @@ uint64_t syscall_dispatch(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 		process_exit((int64_t)a0);
 	case HVSIM_SYS_VID:
 		return vid_syscall(a0, a1, a2);
+	case HVSIM_SYS_DISK:
+		return sys_disk(a0, a1);
 	default:
 		klog("process \"%s\": unknown system call %lu\n", process_current_name(), nr);
 		return SYSCALL_ERROR;

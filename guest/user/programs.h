@@ -1,7 +1,7 @@
 /* programs.h — the ring 3 programs linked into the kernel image, as the
  * kernel (ring 0, process.c/main.c) sees them: entry points it IRETQs to.
  * The code itself runs in guest ring 3 (guest/user/hello.c, rogue.c,
- * vmwp.c). */
+ * vmwp.c, iotest.c). */
 #ifndef GUEST_USER_PROGRAMS_H
 #define GUEST_USER_PROGRAMS_H
 
@@ -10,12 +10,15 @@
 
 /* hello's compute loop length when the boot info's workload is 0. */
 #define HELLO_DEFAULT_ITERATIONS 100000u
+/* iotest's amount of data when the boot info's workload is 0. */
+#define IOTEST_DEFAULT_KIB 16u
 
 /* Entry points: called with the argument in RDI on the user stack; they
  * never return (they end with the exit system call). */
 noreturn void hello_main(uint64_t iterations);
 noreturn void rogue_main(uint64_t arg);
 noreturn void vmwp_main(uint64_t arg);
+noreturn void iotest_main(uint64_t kib);
 
 /* hello's compute kernel, also called directly by the simulator's speed
  * benchmark (no system calls inside). */

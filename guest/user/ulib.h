@@ -98,6 +98,25 @@ UINLINE noreturn void uexit_int80(int64_t status)
 	__builtin_unreachable();
 }
 
+/* HVSIM_SYS_DISK: `sectors` whole sectors at `lba` to (READ) or from
+ * (WRITE) `buf`; returns the sectors moved or an HVSIM_DISK_ERROR_*. The
+ * request lives on the caller's (user) stack, as the kernel requires. */
+UINLINE uint64_t udisk(uint32_t op, uint64_t lba, void *buf, uint32_t sectors)
+{
+	struct hvsim_disk_request req;
+
+	req.lba = lba;
+	req.buffer = (uint64_t)(uintptr_t)buf;
+	req.sectors = sectors;
+	req.reserved = 0;
+	return usyscall3(HVSIM_SYS_DISK, op, (uint64_t)(uintptr_t)&req, 0);
+}
+
+UINLINE uint64_t udisk_sectors(void)
+{
+	return usyscall3(HVSIM_SYS_DISK, HVSIM_DISK_INFO, 0, 0);
+}
+
 /* ---- Memory --------------------------------------------------------------------
  * Never rely on the compiler's memcpy/memset here: GCC may turn a copy
  * loop or a large struct assignment into a call to the kernel's memcpy,
@@ -138,9 +157,13 @@ UINLINE void uline_str(struct uline *l, const char *s)
 }
 
 /* Digits are computed, not looked up in a "0123..." table: such a table
- * would be a string literal in the kernel's .rodata. */
+ * would be a string literal in the kernel's .rodata. For the same reason
+ * the value is hidden from the optimizer (the empty asm): given a
+ * constant, GCC would fold the digits into a constant of its own in the
+ * kernel's .rodata, which ring 3 cannot read. */
 UINLINE void uline_hex(struct uline *l, uint64_t v)
 {
+	__asm__("" : "+r"(v));
 	uline_str(l, USTR("0x"));
 	for (int shift = 60; shift >= 0; shift -= 4) {
 		unsigned d = (v >> shift) & 0xF;
@@ -153,6 +176,7 @@ UINLINE void uline_dec(struct uline *l, uint64_t v)
 	char tmp[20];
 	int n = 0;
 
+	__asm__("" : "+r"(v)); /* see uline_hex */
 	do {
 		tmp[n++] = (char)('0' + v % 10);
 		v /= 10;

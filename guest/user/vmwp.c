@@ -1,8 +1,9 @@
 /* vmwp.c — the worker process: the ring 3 half of the host side of a
  * virtual machine (Hyper-V's vmwp.exe). It builds a child partition through
  * the VID library and driver, loads the child's OS into it, starts its VP,
- * emulates the devices the child touches (a 16550 UART and the power
- * register) and takes the partition down again when the child ends.
+ * emulates the devices the child touches (a 16550 UART, the power register
+ * and, for an I/O workload, an ATA disk) and takes the partition down again
+ * when the child ends.
  * Guest ring 3, freestanding; lives in the user region (ulib.h markers).
  * Runs only in the parent of a late launch that may create partitions.
  *
@@ -22,6 +23,9 @@
 #define VMWP_CHILD_RAM_MIN   (4ull << 20)
 #define VMWP_CHILD_VP        0u
 #define VMWP_CHILD_WORKLOAD  2000u   /* hello's loop in the child: short */
+/* iotest's KiB in the child (HVSIM_BOOT_FLAG_IO_WORKLOAD): each KiB
+ * written and read back is over a thousand intercepts. */
+#define VMWP_CHILD_IO_KIB    4u
 #define VMWP_SEGMENTS_MAX    16u     /* PT_LOAD segments we accept */
 #define VMWP_PHNUM_MAX       64u     /* program headers we look at */
 #define VMWP_CHILD_LINE_MAX  96u     /* one line of the child's console */
@@ -33,7 +37,7 @@
 #define VMWP_INSN_LENGTH_MASK 0xFu   /* intercept header: 3:0 instruction length */
 /* A child that never stops doing I/O (a bug, or hostile) must not keep its
  * worker busy for ever: past this many intercepts it is stopped. Our
- * kernel needs about 600. */
+ * kernel needs about 600, plus about 1030 per KiB its iotest moves. */
 #define VMWP_INTERCEPTS_MAX  100000u
 
 /* How the message loop goes on after one message. */
@@ -41,6 +45,30 @@ enum vmwp_next { VMWP_CONTINUE, VMWP_STOP, VMWP_FAIL };
 
 struct vmwp_segment {
 	uint64_t offset, paddr, filesz, memsz;
+};
+
+/* The child's ATA drive: the registers of the primary channel's command
+ * block (master only), with the semantics of the platform disk
+ * (sim/dev-ata.c). Its sectors are the parent's: child LBA n is the
+ * parent's LBA base + n, reached through the disk system call, so the
+ * child's data really lands on the parent's disk. */
+struct vmwp_ata {
+	bool present;                /* the child has a disk at all */
+	uint64_t base, sectors;      /* the parent's first LBA, the child's size */
+	/* 8-bit registers, kept in 32-bit fields: GCC merges stores to
+	 * neighbouring bytes into one 16-bit store and, to avoid the slow
+	 * `movw $imm16` encoding, loads the constant from the kernel's
+	 * .rodata, which ring 3 cannot read (#PF). */
+	uint32_t features, count, lba[3], device, status, error, control;
+	/* A PIO transfer in progress: the sector buffer, the position in it,
+	 * the sectors left (including the buffered one) and the child LBA of
+	 * the buffered sector. */
+	uint8_t buf[ATA_SECTOR_SIZE];
+	unsigned pos, left;
+	uint64_t next_lba;
+	uint32_t writing, identify; /* booleans, 32 bits wide for the same reason */
+	/* Totals for the last line. */
+	uint64_t sectors_read, sectors_written, commands;
 };
 
 /* The one VM this worker runs. */
@@ -58,6 +86,7 @@ struct vmwp_child {
 	uint8_t *ram;
 	/* Device state and the outcome. */
 	uint8_t uart_scratch;
+	struct vmwp_ata ata;
 	char line[VMWP_CHILD_LINE_MAX];
 	size_t line_len;
 	uint64_t intercepts;
@@ -273,11 +302,301 @@ UTEXT static void vmwp_build_boot_area(struct vmwp_child *c, uint32_t child_flag
 	for (unsigned i = 1; i < c->segments; i++)
 		if (c->seg[i].paddr < bi->image_start)
 			bi->image_start = c->seg[i].paddr;
-	bi->workload = VMWP_CHILD_WORKLOAD;
+	bi->workload = (child_flags & HVSIM_BOOT_FLAG_IO_WORKLOAD) ? VMWP_CHILD_IO_KIB : VMWP_CHILD_WORKLOAD;
 	bi->hypercall_loops = 0;
 	bi->partition_id = (uint32_t)c->id;
 	bi->vp_index = VMWP_CHILD_VP;
 	ucopy(bi->cmdline, cmdline, ustrlen(cmdline) + 1);
+}
+
+/* ---- The child's disk: an ATA drive, emulated one port access at a time ---------
+ * Every IN and OUT the child's driver makes to 0x1F0-0x1F7 or 0x3F6 lands
+ * here as one intercept message: a sector is 256 of them on the data port.
+ * The registers behave like the platform disk's (sim/dev-ata.c); the
+ * sectors are the parent's own, read and written through the disk system
+ * call. The child chooses every register value: an LBA, a count or a run
+ * outside its disk is IDNF, an unknown command ABRT, a data access with no
+ * transfer in progress reads 0 or is ignored. */
+
+/* The drive's strings in IDENTIFY DEVICE (words 10-19, 23-26, 27-46). */
+#define VMWP_ATA_ID_SERIAL        10u
+#define VMWP_ATA_ID_SERIAL_WORDS  10u
+#define VMWP_ATA_ID_FIRMWARE      23u
+#define VMWP_ATA_ID_FIRMWARE_WORDS 4u
+#define VMWP_ATA_ID_MODEL         27u
+#define VMWP_ATA_ID_MODEL_WORDS   20u
+#define VMWP_ATA_ID_CONFIG_ATA    0x0040u  /* word 0: fixed device, ATA */
+#define VMWP_ATA_ID_CAPABILITIES  49u
+#define VMWP_ATA_ID_CAP_LBA       (1u << 9)
+#define VMWP_ATA_ID_LBA28_LOW     60u
+#define VMWP_ATA_ID_LBA28_HIGH    61u
+/* Device register bits a write keeps: LBA, drive select, LBA 27:24. The
+ * two obsolete bits (7 and 5) always read as 1. */
+#define VMWP_ATA_DEV_WRITABLE     (ATA_DEV_LBA | ATA_DEV_SLAVE | 0x0Fu)
+#define VMWP_ATA_DEV_OBSOLETE     0xA0u
+
+UTEXT static uint64_t vmwp_ata_lba(const struct vmwp_ata *a)
+{
+	return ((uint64_t)(a->device & 0x0F) << 24) | ((uint64_t)a->lba[2] << 16) |
+	       ((uint64_t)a->lba[1] << 8) | a->lba[0];
+}
+
+/* The command failed: ERR in status, `error` in the error register, no
+ * transfer. */
+UTEXT static void vmwp_ata_fail(struct vmwp_ata *a, uint8_t error)
+{
+	a->error = error;
+	a->status = ATA_SR_DRDY | ATA_SR_ERR;
+	a->left = 0;
+	a->pos = 0;
+}
+
+/* One line about a disk problem: "vmwp: child disk: <what>". */
+UTEXT static void vmwp_ata_note(const char *what, uint64_t lba)
+{
+	struct uline line;
+
+	vmwp_line_start(&line);
+	uline_str(&line, USTR("child disk: "));
+	uline_str(&line, what);
+	uline_str(&line, USTR(" (child LBA "));
+	uline_dec(&line, lba);
+	uline_char(&line, ')');
+	vmwp_line_end(&line);
+}
+
+/* The backend: one sector of the parent's disk through the disk system
+ * call. The child LBA was checked against the child's size, which the
+ * set-up checked against the parent's disk. */
+UTEXT static bool vmwp_ata_backend(struct vmwp_ata *a, uint32_t op, uint64_t lba)
+{
+	if (udisk(op, a->base + lba, a->buf, 1) == 1)
+		return true;
+	vmwp_ata_note(op == HVSIM_DISK_READ ? USTR("the parent's disk refused a read: ABRT")
+					    : USTR("the parent's disk refused a write: ABRT"), lba);
+	vmwp_ata_fail(a, ATA_ER_ABRT);
+	return false;
+}
+
+/* Fetches the next sector of a read into the buffer; DRQ: the child may
+ * take its 256 words. */
+UTEXT static void vmwp_ata_load(struct vmwp_ata *a)
+{
+	if (!vmwp_ata_backend(a, HVSIM_DISK_READ, a->next_lba))
+		return;
+	a->sectors_read++;
+	a->pos = 0;
+	a->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
+}
+
+/* ATA strings: two characters per word, the first in the high byte,
+ * padded with spaces. */
+UTEXT static void vmwp_ata_id_string(uint8_t *words, unsigned first, unsigned n_words, const char *text)
+{
+	size_t len = ustrlen(text);
+
+	for (unsigned i = 0; i < n_words * 2; i++)
+		words[first * 2 + (i ^ 1)] = (uint8_t)(i < len ? text[i] : ' ');
+}
+
+UTEXT static void vmwp_ata_identify(struct vmwp_ata *a)
+{
+	uzero(a->buf, sizeof(a->buf));
+	a->buf[0] = (uint8_t)VMWP_ATA_ID_CONFIG_ATA;
+	a->buf[VMWP_ATA_ID_CAPABILITIES * 2 + 1] = (uint8_t)(VMWP_ATA_ID_CAP_LBA >> 8);
+	a->buf[VMWP_ATA_ID_LBA28_LOW * 2] = (uint8_t)a->sectors;
+	a->buf[VMWP_ATA_ID_LBA28_LOW * 2 + 1] = (uint8_t)(a->sectors >> 8);
+	a->buf[VMWP_ATA_ID_LBA28_HIGH * 2] = (uint8_t)(a->sectors >> 16);
+	a->buf[VMWP_ATA_ID_LBA28_HIGH * 2 + 1] = (uint8_t)(a->sectors >> 24);
+	vmwp_ata_id_string(a->buf, VMWP_ATA_ID_SERIAL, VMWP_ATA_ID_SERIAL_WORDS, USTR("VMWP0001"));
+	vmwp_ata_id_string(a->buf, VMWP_ATA_ID_FIRMWARE, VMWP_ATA_ID_FIRMWARE_WORDS, USTR("1.0"));
+	vmwp_ata_id_string(a->buf, VMWP_ATA_ID_MODEL, VMWP_ATA_ID_MODEL_WORDS, USTR("vmwp emulated disk"));
+	a->pos = 0;
+	a->left = 1;
+	a->writing = false;
+	a->identify = true;
+	a->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
+}
+
+/* A write to the command register. */
+UTEXT static void vmwp_ata_command(struct vmwp_ata *a, uint8_t cmd)
+{
+	unsigned count = a->count ? a->count : 256;
+	uint64_t lba = vmwp_ata_lba(a);
+
+	a->error = 0;
+	a->identify = false;
+	a->left = 0;
+	a->commands++;
+	if (a->device & ATA_DEV_SLAVE) {
+		vmwp_ata_fail(a, ATA_ER_ABRT); /* no slave: nothing answers */
+		return;
+	}
+	if (cmd == ATA_CMD_IDENTIFY) {
+		vmwp_ata_identify(a);
+		return;
+	}
+	if (cmd == ATA_CMD_FLUSH_CACHE) {
+		/* Every sector went to the parent's disk when it was complete. */
+		a->status = ATA_SR_DRDY | ATA_SR_DSC;
+		return;
+	}
+	if (cmd != ATA_CMD_READ_SECTORS && cmd != ATA_CMD_WRITE_SECTORS) {
+		vmwp_ata_note(USTR("unknown command refused: ABRT"), lba);
+		vmwp_ata_fail(a, ATA_ER_ABRT);
+		return;
+	}
+	/* Subtracted form: lba + count cannot overflow. */
+	if (!(a->device & ATA_DEV_LBA) || lba >= a->sectors || count > a->sectors - lba) {
+		vmwp_ata_note((a->device & ATA_DEV_LBA) ? USTR("a run past the end refused: IDNF")
+							: USTR("CHS addressing refused: IDNF"), lba);
+		vmwp_ata_fail(a, ATA_ER_IDNF);
+		return;
+	}
+	a->next_lba = lba;
+	a->left = count;
+	a->writing = cmd == ATA_CMD_WRITE_SECTORS;
+	if (a->writing) {
+		a->pos = 0;
+		a->status = ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ;
+	} else {
+		vmwp_ata_load(a);
+	}
+}
+
+/* One 16-bit word from the data register. */
+UTEXT static uint16_t vmwp_ata_data_in(struct vmwp_ata *a)
+{
+	uint16_t v;
+
+	if (!(a->status & ATA_SR_DRQ) || a->writing || !a->left)
+		return 0;
+	v = (uint16_t)(a->buf[a->pos] | (a->buf[a->pos + 1] << 8));
+	a->pos += 2;
+	if (a->pos == ATA_SECTOR_SIZE) {
+		a->left--;
+		if (a->identify || !a->left) {
+			a->left = 0;
+			a->identify = false;
+			a->status = ATA_SR_DRDY | ATA_SR_DSC;
+		} else {
+			a->next_lba++;
+			vmwp_ata_load(a);
+		}
+	}
+	return v;
+}
+
+/* One 16-bit word to the data register; a full sector goes to the
+ * parent's disk at once. */
+UTEXT static void vmwp_ata_data_out(struct vmwp_ata *a, uint16_t v)
+{
+	if (!(a->status & ATA_SR_DRQ) || !a->writing || !a->left)
+		return;
+	a->buf[a->pos] = (uint8_t)v;
+	a->buf[a->pos + 1] = (uint8_t)(v >> 8);
+	a->pos += 2;
+	if (a->pos < ATA_SECTOR_SIZE)
+		return;
+	if (!vmwp_ata_backend(a, HVSIM_DISK_WRITE, a->next_lba))
+		return;
+	a->sectors_written++;
+	a->next_lba++;
+	a->pos = 0;
+	if (--a->left == 0)
+		a->status = ATA_SR_DRDY | ATA_SR_DSC;
+}
+
+UTEXT static bool vmwp_ata_port(uint16_t port)
+{
+	return (port >= HVSIM_PORT_ATA && port <= HVSIM_PORT_ATA_LAST) || port == HVSIM_PORT_ATA_CTRL;
+}
+
+/* An IN of `size` bytes: the data register moves one word per 16 bits
+ * (two for a 32-bit access), the others are 8-bit registers. (If chains,
+ * not switches, here and below: GCC compiles a dense switch into a jump
+ * table in the kernel's .rodata, which ring 3 cannot read.) */
+UTEXT static uint32_t vmwp_ata_read(struct vmwp_ata *a, uint16_t port, unsigned size)
+{
+	unsigned reg = port - HVSIM_PORT_ATA;
+
+	/* The alternate status (0x3F6) and the status register: a missing
+	 * slave reads 0. */
+	if (port == HVSIM_PORT_ATA_CTRL || reg == ATA_REG_STATUS)
+		return (a->device & ATA_DEV_SLAVE) ? 0 : a->status;
+	if (reg == ATA_REG_DATA) {
+		if (size == VMWP_IO_SIZE_MAX)
+			return vmwp_ata_data_in(a) | ((uint32_t)vmwp_ata_data_in(a) << 16);
+		return vmwp_ata_data_in(a);
+	}
+	if (reg == ATA_REG_ERROR)
+		return a->error;
+	if (reg == ATA_REG_COUNT)
+		return a->count;
+	if (reg >= ATA_REG_LBA0 && reg <= ATA_REG_LBA2)
+		return a->lba[reg - ATA_REG_LBA0];
+	/* ATA_REG_DEVICE, the last one left. */
+	return a->device | VMWP_ATA_DEV_OBSOLETE;
+}
+
+UTEXT static void vmwp_ata_write(struct vmwp_ata *a, uint16_t port, unsigned size, uint32_t value)
+{
+	unsigned reg = port - HVSIM_PORT_ATA;
+
+	if (port == HVSIM_PORT_ATA_CTRL) {
+		/* Device control: nIEN and SRST are kept, not modelled (the
+		 * drive never interrupts, and commands never stay BSY). */
+		a->control = (uint8_t)value;
+		return;
+	}
+	if (reg == ATA_REG_DATA) {
+		vmwp_ata_data_out(a, (uint16_t)value);
+		if (size == VMWP_IO_SIZE_MAX)
+			vmwp_ata_data_out(a, (uint16_t)(value >> 16));
+	} else if (reg == ATA_REG_ERROR) {
+		a->features = (uint8_t)value;
+	} else if (reg == ATA_REG_COUNT) {
+		a->count = (uint8_t)value;
+	} else if (reg >= ATA_REG_LBA0 && reg <= ATA_REG_LBA2) {
+		a->lba[reg - ATA_REG_LBA0] = (uint8_t)value;
+	} else if (reg == ATA_REG_DEVICE) {
+		a->device = (uint8_t)value & VMWP_ATA_DEV_WRITABLE;
+	} else if (reg == ATA_REG_STATUS) {
+		vmwp_ata_command(a, (uint8_t)value);
+	}
+}
+
+/* The child gets a disk only when the loader asked for the I/O workload
+ * (so the boot scenario's child is what it always was). Its sectors are
+ * a fixed region of the parent's disk, which must exist and be large
+ * enough. */
+UTEXT static bool vmwp_ata_setup(struct vmwp_child *c)
+{
+	struct vmwp_ata *a = &c->ata;
+	uint64_t parent;
+	struct uline line;
+
+	if (!(c->image.child_flags & HVSIM_BOOT_FLAG_IO_WORKLOAD))
+		return true;
+	parent = udisk_sectors();
+	if (parent >= HVSIM_DISK_ERROR_DEVICE)
+		return vmwp_fail(USTR("child disk"), USTR("the parent has no disk to lend a region of"));
+	if (parent < HVSIM_VMWP_DISK_BASE_LBA || parent - HVSIM_VMWP_DISK_BASE_LBA < HVSIM_VMWP_DISK_SECTORS)
+		return vmwp_fail(USTR("child disk"), USTR("the parent's disk is too small for the child's region"));
+	a->present = true;
+	a->base = HVSIM_VMWP_DISK_BASE_LBA;
+	a->sectors = HVSIM_VMWP_DISK_SECTORS;
+	a->status = ATA_SR_DRDY | ATA_SR_DSC;
+	a->device = ATA_DEV_LBA;
+	vmwp_line_start(&line);
+	uline_str(&line, USTR("child disk: "));
+	uline_dec(&line, a->sectors * ATA_SECTOR_SIZE >> 10);
+	uline_str(&line, USTR(" KiB of emulated ATA (0x1f0-0x1f7, 0x3f6) = parent LBA "));
+	uline_dec(&line, a->base);
+	uline_str(&line, USTR(".."));
+	uline_dec(&line, a->base + a->sectors - 1);
+	vmwp_line_end(&line);
+	return true;
 }
 
 /* ---- Building and starting the child -------------------------------------------- */
@@ -293,6 +612,23 @@ UTEXT static bool vmwp_install_intercepts(struct vmwp_child *c)
 			return vmwp_report(USTR("HvCallInstallIntercept (COM1)"), c->id, st);
 	}
 	uputs(USTR("vmwp: HvCallInstallIntercept x8: ports 0x3f8-0x3ff (COM1) read/write: SUCCESS\n"));
+	if (c->ata.present) {
+		/* The command block and the control block of the child's disk:
+		 * from now on every access is a message to us. */
+		for (uint32_t port = HVSIM_PORT_ATA; port <= HVSIM_PORT_ATA_CTRL; port++) {
+			int32_t st;
+
+			if (port > HVSIM_PORT_ATA_LAST && port != HVSIM_PORT_ATA_CTRL)
+				continue;
+			st = vid_install_intercept(c->id, HV_INTERCEPT_TYPE_X64_IO_PORT,
+						   HV_INTERCEPT_ACCESS_MASK_READ |
+							   HV_INTERCEPT_ACCESS_MASK_WRITE,
+						   port);
+			if (st != HV_STATUS_SUCCESS)
+				return vmwp_report(USTR("HvCallInstallIntercept (ATA)"), c->id, st);
+		}
+		uputs(USTR("vmwp: HvCallInstallIntercept x9: ports 0x1f0-0x1f7, 0x3f6 (ATA) read/write: SUCCESS\n"));
+	}
 	return vmwp_report(USTR("HvCallInstallIntercept (port 0x604 write, power)"), c->id,
 			   vid_install_intercept(c->id, HV_INTERCEPT_TYPE_X64_IO_PORT,
 						 HV_INTERCEPT_ACCESS_MASK_WRITE, HVSIM_PORT_POWER));
@@ -396,7 +732,7 @@ UTEXT static bool vmwp_build(struct vmwp_child *c)
 	vmwp_load_segments(c);
 	vmwp_build_boot_area(c, c->image.child_flags);
 
-	if (!vmwp_install_intercepts(c))
+	if (!vmwp_ata_setup(c) || !vmwp_install_intercepts(c))
 		return false;
 	if (!vmwp_report(USTR("HvCallCreateVp (VP 0)"), c->id, vid_create_vp(c->id, VMWP_CHILD_VP)))
 		return false;
@@ -499,12 +835,16 @@ UTEXT static enum vmwp_next vmwp_io(struct vmwp_child *c, const struct hv_messag
 			}
 		} else if (io.port_number >= HVSIM_PORT_COM1 && io.port_number <= HVSIM_PORT_COM1_LAST) {
 			vmwp_uart_write(c, io.port_number - HVSIM_PORT_COM1, (uint32_t)value);
+		} else if (c->ata.present && vmwp_ata_port(io.port_number)) {
+			vmwp_ata_write(&c->ata, io.port_number, size, (uint32_t)value);
 		}
 	} else {
 		/* A port nobody emulates reads all ones, like an empty bus. */
 		value = mask;
 		if (io.port_number >= HVSIM_PORT_COM1 && io.port_number <= HVSIM_PORT_COM1_LAST)
 			value = vmwp_uart_read(c, io.port_number - HVSIM_PORT_COM1);
+		else if (c->ata.present && vmwp_ata_port(io.port_number))
+			value = vmwp_ata_read(&c->ata, io.port_number, size);
 		/* IN AL/AX leaves the rest of RAX alone; IN EAX zero-extends
 		 * into RAX, as every 32-bit register write does. */
 		if (size == VMWP_IO_SIZE_MAX)
@@ -602,6 +942,19 @@ UTEXT static bool vmwp_run(struct vmwp_child *c)
 	uline_str(&line, c->powered_off ? USTR(", it powered itself off")
 				       : c->crashed ? USTR(", it crashed") : USTR(""));
 	vmwp_line_end(&line);
+	if (c->ata.present) {
+		vmwp_line_start(&line);
+		uline_str(&line, USTR("child "));
+		uline_dec(&line, c->id);
+		uline_str(&line, USTR(" disk: "));
+		uline_dec(&line, c->ata.commands);
+		uline_str(&line, USTR(" ATA commands, "));
+		uline_dec(&line, c->ata.sectors_written);
+		uline_str(&line, USTR(" sectors written, "));
+		uline_dec(&line, c->ata.sectors_read);
+		uline_str(&line, USTR(" read (parent's disk)"));
+		vmwp_line_end(&line);
+	}
 	if (next == VMWP_FAIL)
 		return false;
 	/* A crash is a success only if it was the demo the loader asked for. */
@@ -630,7 +983,8 @@ UTEXT noreturn void vmwp_main(uint64_t arg)
 	if (ok)
 		ok = vmwp_build(&c);
 	if (ok) {
-		uputs(USTR("vmwp: child started; emulating its COM1 and power port\n"));
+		uputs(c.ata.present ? USTR("vmwp: child started; emulating its COM1, power port and ATA disk\n")
+				    : USTR("vmwp: child started; emulating its COM1 and power port\n"));
 		ran = true;
 		ok = vmwp_run(&c);
 	}

@@ -76,6 +76,11 @@ _Static_assert(sizeof(struct hvsim_boot_info) == 256, "boot info is 256 bytes");
 /* Isolation demo: after its programs the kernel makes its own IDT unusable
  * and faults, which escalates to a triple fault. */
 #define HVSIM_BOOT_FLAG_TRIPLE_FAULT (1u << 4)
+/* Scenario `io-emulated`: a child kernel runs the ring 3 program "iotest"
+ * (write, read back and verify a pattern on its disk through
+ * HVSIM_SYS_DISK) instead of "hello"; the worker gives that child an
+ * emulated ATA disk (HVSIM_VMWP_DISK_*). */
+#define HVSIM_BOOT_FLAG_IO_WORKLOAD (1u << 5)
 
 /* ---- Platform devices (port I/O) ----------------------------------------- */
 #define HVSIM_PORT_COM1      0x3F8u  /* 16550-style UART, 8 registers */
@@ -219,5 +224,43 @@ struct hvsim_vid_image {
 #define HVSIM_VID_ID_SHIFT    16
 /* Ids the result can carry: below 2^48 (the model hands out small ids). */
 #define HVSIM_VID_ID_LIMIT    (1ull << (64 - HVSIM_VID_ID_SHIFT))
+
+/* ---- The disk system call (guest/kernel/ata.c, syscall.c) -----------------
+ * HVSIM_SYS_DISK: RDI = HVSIM_DISK_* operation, RSI = ring 3 address of a
+ * struct hvsim_disk_request (not for INFO). The kernel's ATA PIO driver
+ * moves whole 512-byte sectors between the disk and the buffer, which must
+ * lie in ring 3 memory (writable for READ). Returns the sectors moved (for
+ * INFO: the disk's size in sectors) or one of the HVSIM_DISK_ERROR_*. */
+#define HVSIM_SYS_DISK 101
+
+#define HVSIM_DISK_INFO  1u
+#define HVSIM_DISK_READ  2u
+#define HVSIM_DISK_WRITE 3u
+/* Sectors per request: one ATA command (its count register, 0 = 256). */
+#define HVSIM_DISK_SECTORS_MAX 256u
+
+#ifndef __ASSEMBLER__
+struct hvsim_disk_request {
+	uint64_t lba;            /* first sector */
+	uint64_t buffer;         /* ring 3 address of sectors * 512 bytes */
+	uint32_t sectors;        /* 1 .. HVSIM_DISK_SECTORS_MAX */
+	uint32_t reserved;       /* must be 0 */
+};
+#endif
+
+#define HVSIM_DISK_ERROR_ARGUMENT ((uint64_t)-1) /* bad operation, request or buffer */
+#define HVSIM_DISK_ERROR_RANGE    ((uint64_t)-2) /* sectors past the end of the disk */
+#define HVSIM_DISK_ERROR_DEVICE   ((uint64_t)-3) /* no disk, or it failed or timed out */
+
+/* ATA device control register (HVSIM_PORT_ATA_CTRL, write): nIEN, no
+ * interrupts from the drive (the mini kernel polls). */
+#define ATA_CTL_NIEN 0x02
+
+/* The emulated disk a worker process gives its child (scenario
+ * io-emulated): the child's sector n is the parent's sector
+ * HVSIM_VMWP_DISK_BASE_LBA + n, for n below HVSIM_VMWP_DISK_SECTORS
+ * (256 KiB at 512 KiB into the platform disk). */
+#define HVSIM_VMWP_DISK_BASE_LBA 1024u
+#define HVSIM_VMWP_DISK_SECTORS  512u
 
 #endif /* HVSIM_ABI_HVSIM_PLATFORM_H */

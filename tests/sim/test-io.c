@@ -1,0 +1,270 @@
+/* test-io.c — the emulated storage path (scenario io-emulated): a child
+ * kernel's ATA driver writes, reads back and verifies a pattern through a
+ * disk that the parent's worker process (vmwp) emulates one port access at
+ * a time, backed by a region of the parent's own platform disk. Checks the
+ * verified line, the bytes on the parent's disk, the cost in intercepts per
+ * KiB (512 data-port round trips plus command overhead), a clean end; a
+ * hostile child's register values refused as the platform disk would
+ * (IDNF, ABRT); that the boot scenario's child has no disk; and the CLI.
+ * Host test program (GLib test framework). */
+#include <glib.h>
+#include <string.h>
+
+#include "cli-harness.h"
+#include "elf-builder.h"
+#include "hvsim-platform.h"
+#include "sim-harness.h"
+
+/* What the worker gives its child (guest/user/vmwp.c VMWP_CHILD_IO_KIB)
+ * and what iotest then moves: N KiB written and N KiB read back. */
+#define IO_KIB 4u
+#define IO_LINE "iotest: wrote 4 KiB, read back 4 KiB, verified OK"
+/* 16-bit data-port accesses per KiB moved. */
+#define IO_WORDS_PER_KIB (1024u / 2u)
+/* IDENTIFY DEVICE: one sector of words, read once by the child's driver. */
+#define IO_IDENTIFY_WORDS (ATA_SECTOR_SIZE / 2u)
+
+/* iotest's pattern (guest/user/iotest.c): the byte at offset i of the
+ * child's disk is (i * 7 + i / 512 + 0x5A) mod 256. */
+static guint8 io_pattern(uint64_t i)
+{
+	return (guint8)(i * 7u + i / ATA_SECTOR_SIZE + 0x5Au);
+}
+
+/* Loads a built-in scenario (it switches late launch on and supplies the
+ * child image) and runs it to the end, recording every event. */
+static SimOutcome run_config(Harness *h, const SimConfig *cfg, const char *scenario)
+{
+	g_autoptr(GError) error = NULL;
+
+	memset(h, 0, sizeof *h);
+	h->m = sim_machine_new(cfg, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(h->m);
+	h->events = g_array_new(FALSE, TRUE, sizeof(SimEvent));
+	sim_event_bus_subscribe(sim_machine_events(h->m), harness_record, h->events);
+	h->p = sim_load_scenario_or_image(h->m, scenario, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(h->p);
+	h->vp = g_ptr_array_index(h->p->vps, 0);
+	SimOutcome o = harness_run(h);
+	g_test_message("%s: outcome %d: %s", scenario, o, sim_machine_outcome_message(h->m));
+	return o;
+}
+
+static SimOutcome run_named(Harness *h, SimVendor vendor, const char *scenario)
+{
+	SimConfig cfg = { .vendor = vendor };
+	return run_config(h, &cfg, scenario);
+}
+
+static gboolean console_has(Harness *h, const char *text)
+{
+	for (guint i = 0; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_CONSOLE && strstr(e->text, text))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean is_ata_port(uint16_t port)
+{
+	return (port >= HVSIM_PORT_ATA && port <= HVSIM_PORT_ATA_LAST) || port == HVSIM_PORT_ATA_CTRL;
+}
+
+/* The platform disk of partition p (its ATA command block device). */
+static const guint8 *partition_disk(SimPartition *p, uint64_t *bytes)
+{
+	for (guint i = 0; i < p->devices->len; i++) {
+		SimDevice *dev = g_ptr_array_index(p->devices, i);
+		if (dev->port_first == HVSIM_PORT_ATA)
+			return sim_ata_disk(dev, bytes);
+	}
+	g_assert_not_reached();
+	return NULL;
+}
+
+static void test_emulated(gconstpointer data)
+{
+	Harness h;
+	g_assert_cmpint(run_named(&h, (SimVendor)GPOINTER_TO_INT(data), "io-emulated"), ==, SIM_OUTCOME_SHUTDOWN);
+
+	/* The child verified its data, said so through its emulated UART,
+	 * and ended cleanly; so did the parent and its worker. */
+	SimPartition *child = sim_machine_partition(h.m, 1);
+	g_assert_nonnull(child);
+	g_assert_cmpuint(sim_partition_id(child), ==, 2);
+	g_assert_nonnull(strstr(sim_partition_console(child), IO_LINE "\n"));
+	g_assert_null(strstr(sim_partition_console(child), "FAILED"));
+	g_assert_true(console_has(&h, "child 2 | " IO_LINE));
+	g_assert_true(console_has(&h, "vmwp: child partition 2 booted, ran and powered off"));
+	g_assert_true(console_has(&h, "process \"vmwp\" exited with status 0"));
+	g_assert_true(sim_partition_stopped_cleanly(child));
+	g_assert_true(sim_partition_stopped_cleanly(h.p));
+
+	/* The data is on the parent's disk, at the child's region, and
+	 * nothing was written around it. */
+	uint64_t bytes = 0;
+	const guint8 *disk = partition_disk(h.p, &bytes);
+	uint64_t base = (uint64_t)HVSIM_VMWP_DISK_BASE_LBA * ATA_SECTOR_SIZE;
+	uint64_t len = (uint64_t)IO_KIB << 10;
+	g_assert_cmpuint(bytes, >=, base + (uint64_t)HVSIM_VMWP_DISK_SECTORS * ATA_SECTOR_SIZE);
+	for (uint64_t i = 0; i < len; i++) {
+		if (disk[base + i] != io_pattern(i))
+			g_test_message("parent disk byte %" G_GUINT64_FORMAT " (child offset %" G_GUINT64_FORMAT ")",
+			               base + i, i);
+		g_assert_cmphex(disk[base + i], ==, io_pattern(i));
+	}
+	for (uint64_t i = 0; i < bytes; i++)
+		if (i < base || i >= base + len)
+			g_assert_cmphex(disk[i], ==, 0);
+
+	/* The cost: every intercept went to the parent and was delivered;
+	 * the data port saw exactly one 16-bit access per word moved
+	 * (written, read back, IDENTIFY), and the other ATA registers only a
+	 * few per command. */
+	guint64 intercepts = 0, ata = 0, data_port = 0, exits = 0;
+	for (guint i = 0; i < h.events->len; i++) {
+		const SimEvent *e = harness_event(&h, i);
+		if (e->type == SIM_EV_VM_EXIT)
+			exits++;
+		if (e->type != SIM_EV_INTERCEPT)
+			continue;
+		g_assert_cmpuint(e->partition, ==, 2);
+		g_assert_true(e->u.intercept.delivered);
+		intercepts++;
+		if (e->u.intercept.message_type != HVMSG_X64_IO_PORT_INTERCEPT || !is_ata_port(e->u.intercept.port))
+			continue;
+		ata++;
+		if (e->u.intercept.port == HVSIM_PORT_ATA + ATA_REG_DATA) {
+			g_assert_cmpuint(e->u.intercept.size, ==, 2);
+			data_port++;
+		}
+	}
+	guint64 kib_moved = 2 * IO_KIB; /* written + read back */
+	g_test_message("%u KiB written and read back: %" G_GUINT64_FORMAT " intercepts (%" G_GUINT64_FORMAT
+	               " ATA, %" G_GUINT64_FORMAT " on the data port), %" G_GUINT64_FORMAT " VM exits; per KiB moved: %"
+	               G_GUINT64_FORMAT " ATA intercepts, %" G_GUINT64_FORMAT " intercepts, %" G_GUINT64_FORMAT " VM exits",
+	               IO_KIB, intercepts, ata, data_port, exits, ata / kib_moved, intercepts / kib_moved,
+	               exits / kib_moved);
+	g_assert_cmpuint(data_port, ==, kib_moved * IO_WORDS_PER_KIB + IO_IDENTIFY_WORDS);
+	/* Overhead: a status poll per sector and some 10 accesses per command
+	 * (identify, write, flush, read): under 5 % over the words. */
+	g_assert_cmpuint(ata, >, data_port);
+	g_assert_cmpuint(ata - data_port, <, data_port / 20);
+	g_assert_cmpuint(ata / kib_moved, >=, IO_WORDS_PER_KIB);
+	g_assert_cmpuint(ata / kib_moved, <, IO_WORDS_PER_KIB + IO_WORDS_PER_KIB / 10);
+	/* Everything else the child did (console, power) is small beside it. */
+	g_assert_cmpuint(intercepts - ata, <, ata / 4);
+	/* Each intercept is at least its own exit in the child. */
+	g_assert_cmpuint(exits, >, intercepts);
+	harness_fini(&h);
+}
+
+/* A hostile child (hand-made code in place of the kernel, with the disk
+ * the io-emulated scenario gives it) programs the worker's ATA registers
+ * itself: a read past the end of its 512 sectors, an unknown command, a
+ * data-port read with no transfer. It prints each status and error
+ * register (error + '0') to its UART, then powers off. */
+static const guint8 hostile_ata_child[] = {
+	/* READ SECTORS, 1 sector at LBA 600 (0x258), LBA mode, master */
+	0xb0, 0x40, 0x66, 0xba, 0xf6, 0x01, 0xee,       /* mov al,0x40; mov dx,0x1f6; out dx,al */
+	0xb0, 0x01, 0x66, 0xba, 0xf2, 0x01, 0xee,       /* count 1 */
+	0xb0, 0x58, 0x66, 0xba, 0xf3, 0x01, 0xee,       /* LBA 7:0 */
+	0xb0, 0x02, 0x66, 0xba, 0xf4, 0x01, 0xee,       /* LBA 15:8 */
+	0xb0, 0x00, 0x66, 0xba, 0xf5, 0x01, 0xee,       /* LBA 23:16 */
+	0xb0, 0x20, 0x66, 0xba, 0xf7, 0x01, 0xee,       /* command 0x20 */
+	0xec, 0x66, 0xba, 0xf8, 0x03, 0xee,             /* in al,dx (status); out 0x3f8 */
+	0x66, 0xba, 0xf1, 0x01, 0xec, 0x04, 0x30,       /* in al,0x1f1 (error); add al,'0' */
+	0x66, 0xba, 0xf8, 0x03, 0xee,                   /* out 0x3f8 */
+	/* command 0xC8 (READ DMA: not modelled) */
+	0xb0, 0xc8, 0x66, 0xba, 0xf7, 0x01, 0xee,
+	0xec, 0x66, 0xba, 0xf8, 0x03, 0xee,
+	0x66, 0xba, 0xf1, 0x01, 0xec, 0x04, 0x30,
+	0x66, 0xba, 0xf8, 0x03, 0xee,
+	/* in ax,0x1f0 with no transfer in progress; add al,'0'; out 0x3f8 */
+	0x66, 0xba, 0xf0, 0x01, 0x66, 0xed, 0x04, 0x30,
+	0x66, 0xba, 0xf8, 0x03, 0xee,
+	0xb0, 0x0a, 0xee,                               /* '\n' */
+	0x66, 0xb8, 0x00, 0x20, 0x66, 0xba, 0x04, 0x06, /* mov ax,0x2000; mov dx,0x604 */
+	0x66, 0xef,                                     /* out dx,ax: power off */
+	0xf4, 0xeb, 0xfd,                               /* hlt; jmp $-1 */
+};
+
+static void test_hostile_child(void)
+{
+	Harness h;
+	g_autoptr(GByteArray) img = elf_build_code(HVSIM_IMAGE_MIN_GPA, hostile_ata_child, sizeof hostile_ata_child);
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL, .child_image = img->data, .child_image_len = img->len,
+	                  .child_image_name = "hostile-ata.elf" };
+	g_assert_cmpint(run_config(&h, &cfg, "io-emulated"), ==, SIM_OUTCOME_SHUTDOWN);
+
+	/* status DRDY|ERR ('A'), error IDNF (0x10 + '0' = '@'); then
+	 * status 'A', error ABRT (0x04 + '0' = '4'); then a data word of 0. */
+	SimPartition *child = sim_machine_partition(h.m, 1);
+	g_assert_nonnull(child);
+	g_test_message("child console: %s", sim_partition_console(child));
+	g_assert_nonnull(strstr(sim_partition_console(child), "A@A40\n"));
+	g_assert_true(console_has(&h, "vmwp: child disk: a run past the end refused: IDNF (child LBA 600)"));
+	g_assert_true(console_has(&h, "vmwp: child disk: unknown command refused: ABRT"));
+	g_assert_true(console_has(&h, "vmwp: child partition 2 booted, ran and powered off"));
+	g_assert_true(sim_partition_stopped_cleanly(h.p));
+
+	/* Nothing reached the parent's disk. */
+	uint64_t bytes = 0;
+	const guint8 *disk = partition_disk(h.p, &bytes);
+	for (uint64_t i = 0; i < bytes; i++)
+		g_assert_cmphex(disk[i], ==, 0);
+	harness_fini(&h);
+}
+
+/* The boot scenario's child gets no disk: no ATA intercept is installed,
+ * and neither kernel touches the ports (the scenario's output and trace
+ * stay what they were). */
+static void test_boot_has_no_disk(void)
+{
+	Harness h;
+	g_assert_cmpint(run_named(&h, SIM_VENDOR_INTEL, "boot"), ==, SIM_OUTCOME_SHUTDOWN);
+	for (guint i = 0; i < h.events->len; i++) {
+		const SimEvent *e = harness_event(&h, i);
+		if (e->type == SIM_EV_INTERCEPT)
+			g_assert_false(is_ata_port(e->u.intercept.port));
+		/* Nor does the parent: its driver probes only when asked. */
+		if (e->type == SIM_EV_PORT_IO)
+			g_assert_false(is_ata_port(e->u.io.port));
+	}
+	g_assert_false(console_has(&h, "child disk"));
+	g_assert_false(console_has(&h, "iotest"));
+	harness_fini(&h);
+}
+
+static void test_cli(void)
+{
+	CliResult r;
+	if (!g_getenv("HVSIM")) {
+		g_test_skip("HVSIM is not set");
+		return;
+	}
+	cli_run(&r, (const char *const[]){ "scenarios", NULL });
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.out, "io-emulated"));
+	cli_result_clear(&r);
+
+	cli_run(&r, (const char *const[]){ "run", "io-emulated", NULL });
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.out, "child 2 | " IO_LINE));
+	g_assert_nonnull(strstr(r.out, "vmwp: child disk: 256 KiB"));
+	g_assert_nonnull(strstr(r.out, "vmwp: child 2 disk: 4 ATA commands, 8 sectors written, 8 read"));
+	cli_result_clear(&r);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_data_func("/sim/io/emulated/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_emulated);
+	g_test_add_func("/sim/io/emulated/hostile-child", test_hostile_child);
+	g_test_add_func("/sim/io/boot-has-no-disk", test_boot_has_no_disk);
+	g_test_add_func("/sim/io/cli", test_cli);
+	return g_test_run();
+}
