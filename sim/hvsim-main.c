@@ -253,7 +253,7 @@ static int cmd_run(int argc, char **argv)
 static int cmd_scenarios(void)
 {
 	for (const SimScenario *s = sim_scenarios(); s->name; s++)
-		printf("%-10s %s\n", s->name, s->description);
+		printf("%-12s %s\n", s->name, s->description);
 	return EXIT_OK;
 }
 
