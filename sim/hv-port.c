@@ -413,6 +413,7 @@ uint16_t sim_hv_call_post_message(HvCallCtx *ctx)
 	/* Only the SINT's shared queue can still refuse (hv-synic.c says why). */
 	if (!sim_synic_post(target, port->sint, in.message_type, in.payload, in.payload_size, port->id))
 		return HV_STATUS_INSUFFICIENT_BUFFERS;
+	sim_vmbus_observe_post(ctx->vp, pp, in.message_type, in.payload, in.payload_size);
 	return HV_STATUS_SUCCESS;
 }
 
@@ -455,6 +456,7 @@ uint16_t sim_hv_call_signal_event(HvCallCtx *ctx)
 	else
 		sim_vp_message(target, "event flag %u of SINT %u on partition %u VP %u was already set: no interrupt",
 		               flag, port->sint, pp->id, target->index);
+	sim_vmbus_observe_signal(ctx->vp, pp, in.connection_id);
 	return HV_STATUS_SUCCESS;
 }
 

@@ -90,6 +90,7 @@ static const char *const type_names[SIM_EV_N_TYPES] = {
 	[SIM_EV_CHILD] = "child",
 	[SIM_EV_INTERCEPT] = "intercept",
 	[SIM_EV_VP_STATE] = "vp_state",
+	[SIM_EV_VMBUS] = "vmbus",
 	[SIM_EV_MESSAGE] = "message",
 };
 
@@ -315,6 +316,16 @@ void sim_event_to_json(const SimEvent *ev, const char *vendor, GString *out)
 		                       ev->u.intercept.size, ev->u.intercept.access, ev->u.intercept.value,
 		                       ev->u.intercept.gpa, ev->u.intercept.rip,
 		                       ev->u.intercept.delivered ? "true" : "false");
+		append_json_string(out, ev->text);
+		break;
+	case SIM_EV_VMBUS:
+		if (ev->u.vmbus.kind == SIM_VMBUS_MESSAGE)
+			g_string_append_printf(out, ",\"kind\":\"message\",\"to\":%u,\"msgtype\":%u,\"relid\":%u,\"status\":%u,\"text\":",
+			                       ev->u.vmbus.to, ev->u.vmbus.msgtype, ev->u.vmbus.relid, ev->u.vmbus.status);
+		else
+			g_string_append_printf(out, ",\"kind\":\"signal\",\"to\":%u,\"relid\":%u,\"write_index\":%u,\"read_index\":%u,\"bytes_waiting\":%u,\"next_packet_type\":%u,\"next_packet_len\":%u,\"text\":",
+			                       ev->u.vmbus.to, ev->u.vmbus.relid, ev->u.vmbus.write_index, ev->u.vmbus.read_index,
+			                       ev->u.vmbus.avail, ev->u.vmbus.packet_type, ev->u.vmbus.packet_len);
 		append_json_string(out, ev->text);
 		break;
 	case SIM_EV_VP_STATE:

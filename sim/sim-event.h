@@ -33,6 +33,7 @@ typedef enum SimEventType {
 	SIM_EV_CHILD,            /* a child partition changed life-cycle state (text: what happened) */
 	SIM_EV_INTERCEPT,        /* the hypervisor sent a child's intercept to its parent (text: what) */
 	SIM_EV_VP_STATE,         /* a child VP was suspended or resumed (text: why) */
+	SIM_EV_VMBUS,            /* a VMBus message or signal between a parent and its child, decoded */
 	SIM_EV_N_TYPES
 } SimEventType;
 
@@ -68,6 +69,9 @@ typedef enum SimVpState {
 } SimVpState;
 
 const char *sim_vp_state_name(SimVpState state);         /* "running", ... */
+
+#define SIM_VMBUS_MESSAGE 0u  /* a channel message (HvPostMessage of VMBus type) */
+#define SIM_VMBUS_SIGNAL  1u  /* an HvSignalEvent on an open channel, with its ring */
 
 /* Why a ring transition happened (mirrors rings/ RingCause). */
 typedef enum SimRingCause {
@@ -110,6 +114,9 @@ typedef struct SimEvent {
 		struct { uint32_t message_type; uint32_t parent; uint16_t port; uint8_t size; uint8_t access;
 		         uint64_t value; uint64_t gpa; uint64_t rip; uint8_t delivered; } intercept;
 		struct { uint8_t state; } vp_state;                 /* SimVpState */
+		struct { uint8_t kind; uint32_t to; uint32_t msgtype; uint32_t relid; uint32_t status;
+		         uint32_t write_index, read_index, avail; uint16_t packet_type; uint32_t packet_len;
+		         uint8_t ring_status; } vmbus;  /* kind: SIM_VMBUS_MESSAGE / SIM_VMBUS_SIGNAL */
 	} u;
 	/* Text for CONSOLE (one line), PARTITION_STOP (reason), MESSAGE, FAULT
 	 * (explanation), BOOT and CHILD (what happened), HYPERCALL (call name is looked up, not stored). */

@@ -78,6 +78,7 @@ void sim_machine_free(SimMachine *m)
 		partition_free(g_ptr_array_index(m->partitions, i));
 	g_ptr_array_free(m->partitions, TRUE);
 	sim_event_bus_free(m->events);
+	sim_vmbus_inspect_free(m->vmbus);
 	g_free(m->outcome_message);
 	g_free(m);
 }

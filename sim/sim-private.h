@@ -17,6 +17,7 @@
 typedef struct SimVp SimVp;
 typedef struct SimDevice SimDevice;
 typedef struct SimPorts SimPorts;   /* hv-port.c: a partition's ports and connections */
+typedef struct SimVmbusInspect SimVmbusInspect; /* vmbus-inspect.c: channel state seen from outside */
 
 /* ---- Guest-physical memory ------------------------------------------------ */
 /* Two kinds: a partition the simulator loaded owns flat RAM (`host`, GPAs
@@ -319,6 +320,7 @@ struct SimMachine {
 	SimOutcome outcome;
 	char *outcome_message;
 	uint64_t total_insns;
+	SimVmbusInspect *vmbus;    /* NULL until the first VMBus message */
 };
 
 /* Constructors shared by the loader and the partition hypercalls. A new
@@ -450,6 +452,14 @@ void sim_ports_free(SimPorts *ports);
 /* The partition with TLFS id `id` that the machine knows (runnable or a
  * child that has not been deleted), or NULL. */
 SimPartition *sim_machine_find_partition(SimMachine *m, uint64_t id);
+
+/* ---- VMBus inspection (vmbus-inspect.c) --------------------------------------
+ * Called after a successful HvPostMessage / HvSignalEvent from `sender` to
+ * a port of `target`: decodes VMBus traffic between a parent and its child
+ * and emits `vmbus` events. Observes only. */
+void sim_vmbus_observe_post(SimVp *sender, SimPartition *target, uint32_t type, const void *payload, uint32_t size);
+void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t connection_id);
+void sim_vmbus_inspect_free(SimVmbusInspect *v);
 
 /* ---- SynIC (hv-synic.c) ------------------------------------------------------- */
 /* Puts the SynIC of a new VP in its reset state (every SINT masked). */

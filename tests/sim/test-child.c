@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "sim-harness.h"
+#include "vmbus-proto.h"
+#include "vmbus-ring.h"
 
 #define HCPAGE_GPA 0x200000ull      /* root GPAs */
 #define IN_GPA     0x201000ull
@@ -505,6 +507,170 @@ static void test_bad_input(void)
 	fixture_fini(&f);
 }
 
+/* ---- VMBus seen from outside (vmbus-inspect.c) -------------------------------- */
+
+static void create_port(Harness *h, uint64_t part, uint32_t id, uint32_t type, uint64_t conn_part, uint16_t flags)
+{
+	struct hv_input_create_port in;
+	memset(&in, 0, sizeof in);
+	in.port_partition_id = part;
+	in.port_id = id;
+	in.connection_partition_id = conn_part;
+	in.port_info.port_type = type;
+	in.port_info.u.event.target_sint = VMBUS_MESSAGE_SINT;
+	in.port_info.u.event.target_vp = 0;
+	if (type == HV_PORT_TYPE_EVENT)
+		in.port_info.u.event.flag_count = flags;
+	g_assert_cmphex(hcall(h, HVCALL_CREATE_PORT, &in, sizeof in) & 0xFFFF, ==, HV_STATUS_SUCCESS);
+}
+
+static void connect_port(Harness *h, uint64_t conn_part, uint32_t conn, uint64_t part, uint32_t port, uint32_t type)
+{
+	struct hv_input_connect_port in;
+	memset(&in, 0, sizeof in);
+	in.connection_partition_id = conn_part;
+	in.connection_id = conn;
+	in.port_partition_id = part;
+	in.port_id = port;
+	in.connection_info.port_type = type;
+	g_assert_cmphex(hcall(h, HVCALL_CONNECT_PORT, &in, sizeof in) & 0xFFFF, ==, HV_STATUS_SUCCESS);
+}
+
+/* HvCallPostMessage of VMBus type from `h`'s VP; its input block at `in_gpa`. */
+static uint16_t post(Harness *h, uint64_t in_gpa, uint32_t conn, const void *msg, uint32_t size)
+{
+	struct hv_input_post_message in;
+	memset(&in, 0, sizeof in);
+	in.connection_id = conn;
+	in.message_type = VMBUS_POST_MESSAGE_TYPE;
+	in.payload_size = size;
+	memcpy(in.payload, msg, size);
+	g_assert_true(sim_memory_write(&h->p->mem, in_gpa, &in, sizeof in));
+	harness_set_reg(h, SIM_REG_RCX, HVCALL_POST_MESSAGE);
+	harness_set_reg(h, SIM_REG_RDX, in_gpa);
+	harness_set_reg(h, SIM_REG_R8, 0);
+	g_assert_cmpint(harness_exit(h, VMX_EXIT_VMCALL, 3), ==, SIM_RESUME_NEXT);
+	return (uint16_t)harness_reg(h, SIM_REG_RAX);
+}
+
+static const SimEvent *last_vmbus(Harness *h, guint from)
+{
+	return harness_last_from(h, from, SIM_EV_VMBUS);
+}
+
+/* The inspector follows an offer, a GPADL, an open and then a signal, and
+ * shows the signalled ring's indices and next packet as guest memory has
+ * them; a malformed message is reported, not believed. */
+static void test_vmbus_inspect(void)
+{
+	Fixture f;
+	fixture_init(&f, child_code, sizeof child_code);
+	Harness *h = &f.h;
+	Harness ch = f.h;
+	ch.p = f.cp;
+	ch.vp = f.cvp;
+	/* SynIC: the root takes messages and events on SINT2; so does the child. */
+	g_assert_cmpint(harness_wrmsr(h, HV_X64_MSR_SIEFP, 0x204000 | HV_SYNIC_PAGE_ENABLE), ==, SIM_RESUME_NEXT);
+	g_assert_cmpint(harness_wrmsr(h, HV_X64_MSR_SINT0 + VMBUS_MESSAGE_SINT, 0x42), ==, SIM_RESUME_NEXT);
+	harness_enable_hypercall_page(&ch, 0x9000);
+	g_assert_cmpint(harness_wrmsr(&ch, HV_X64_MSR_SIMP, 0xB000 | HV_SYNIC_PAGE_ENABLE), ==, SIM_RESUME_NEXT);
+	g_assert_cmpint(harness_wrmsr(&ch, HV_X64_MSR_SCONTROL, HV_SYNIC_SCONTROL_ENABLE), ==, SIM_RESUME_NEXT);
+	g_assert_cmpint(harness_wrmsr(&ch, HV_X64_MSR_SINT0 + VMBUS_MESSAGE_SINT, 0x42), ==, SIM_RESUME_NEXT);
+	/* Ports: child -> parent messages (connection 1), parent -> child
+	 * messages (7), child -> parent events (0x2001). */
+	create_port(h, h->p->id, VMBUS_MESSAGE_PORT_ID, HV_PORT_TYPE_MESSAGE, f.id, 0);
+	connect_port(h, f.id, VMBUS_MESSAGE_CONNECTION_ID, h->p->id, VMBUS_MESSAGE_PORT_ID, HV_PORT_TYPE_MESSAGE);
+	create_port(h, f.id, 5, HV_PORT_TYPE_MESSAGE, h->p->id, 0);
+	connect_port(h, h->p->id, 7, f.id, 5, HV_PORT_TYPE_MESSAGE);
+	create_port(h, h->p->id, VMBUS_EVENT_PORT_ID, HV_PORT_TYPE_EVENT, f.id, 16);
+	connect_port(h, f.id, 0x2001, h->p->id, VMBUS_EVENT_PORT_ID, HV_PORT_TYPE_EVENT);
+
+	guint first = h->events->len;
+	struct vmbus_msg_offer_channel offer;
+	memset(&offer, 0, sizeof offer);
+	offer.hdr.msgtype = VMBUS_MSG_OFFERCHANNEL;
+	offer.child_relid = 1;
+	offer.connection_id = 0x2001;
+	g_assert_cmphex(post(h, IN_GPA, 7, &offer, sizeof offer), ==, HV_STATUS_SUCCESS);
+	const SimEvent *ev = last_vmbus(h, first);
+	g_assert_nonnull(ev);
+	g_assert_cmpuint(ev->u.vmbus.msgtype, ==, VMBUS_MSG_OFFERCHANNEL);
+	g_assert_cmpuint(ev->u.vmbus.relid, ==, 1);
+	g_assert_cmpuint(ev->partition, ==, h->p->id);
+	g_assert_cmpuint(ev->u.vmbus.to, ==, f.id);
+
+	/* The child's rings: pages 0xC-0xD child -> parent, 0xE-0xF back. */
+	guint8 ringbuf[2 * VMBUS_PAGE_SIZE];
+	struct vmbus_ring ring;
+	memset(ringbuf, 0, sizeof ringbuf);
+	g_assert_cmpint(vmbus_ring_init(&ring, ringbuf, sizeof ringbuf), ==, VMBUS_RING_OK);
+	bool signal = false;
+	static const char hello[24] = "hello over vmbus";
+	g_assert_cmpint(vmbus_ring_write(&ring, VMBUS_PACKET_DATA_INBAND, 0, 42, hello, sizeof hello, &signal), ==, VMBUS_RING_OK);
+	g_assert_true(signal);
+	g_assert_true(sim_memory_write(&f.cp->mem, 0xC000, ringbuf, sizeof ringbuf));
+
+	guint8 gh[sizeof(struct vmbus_msg_gpadl_header) + sizeof(struct vmbus_gpa_range) + 4 * 8];
+	struct vmbus_msg_gpadl_header hdr = { .hdr = { .msgtype = VMBUS_MSG_GPADL_HEADER }, .child_relid = 1, .gpadl = 9,
+	                                      .range_buflen = sizeof(struct vmbus_gpa_range) + 4 * 8, .rangecount = 1 };
+	struct vmbus_gpa_range range = { .byte_count = 4 * VMBUS_PAGE_SIZE, .byte_offset = 0 };
+	memcpy(gh, &hdr, sizeof hdr);
+	memcpy(gh + sizeof hdr, &range, sizeof range);
+	for (uint64_t i = 0; i < 4; i++) {
+		uint64_t pfn = 0xC + i;
+		memcpy(gh + sizeof hdr + sizeof range + 8 * i, &pfn, 8);
+	}
+	/* A truncated GPADL header first: refused by the inspector, reported. */
+	guint bad = h->events->len;
+	g_assert_cmphex(post(&ch, 0xA000, VMBUS_MESSAGE_CONNECTION_ID, gh, 10), ==, HV_STATUS_SUCCESS);
+	ev = last_vmbus(h, bad);
+	g_assert_nonnull(ev);
+	g_assert_cmpuint(ev->u.vmbus.status, !=, 0);
+	g_assert_nonnull(strstr(ev->text, "refused"));
+
+	g_assert_cmphex(post(&ch, 0xA000, VMBUS_MESSAGE_CONNECTION_ID, gh, sizeof gh), ==, HV_STATUS_SUCCESS);
+	ev = last_vmbus(h, first);
+	g_assert_cmpuint(ev->u.vmbus.msgtype, ==, VMBUS_MSG_GPADL_HEADER);
+	g_assert_nonnull(strstr(ev->text, "4 pages"));
+	struct vmbus_msg_open_channel open;
+	memset(&open, 0, sizeof open);
+	open.hdr.msgtype = VMBUS_MSG_OPENCHANNEL;
+	open.child_relid = 1;
+	open.ring_gpadl = 9;
+	open.downstream_page_offset = 2;
+	g_assert_cmphex(post(&ch, 0xA000, VMBUS_MESSAGE_CONNECTION_ID, &open, sizeof open), ==, HV_STATUS_SUCCESS);
+	struct vmbus_msg_open_result res = { .hdr = { .msgtype = VMBUS_MSG_OPENCHANNEL_RESULT }, .child_relid = 1, .status = 0 };
+	g_assert_cmphex(post(h, IN_GPA, 7, &res, sizeof res), ==, HV_STATUS_SUCCESS);
+
+	/* The child signals: the event shows its ring as memory has it. */
+	guint sig = h->events->len;
+	harness_set_reg(&ch, SIM_REG_RCX, HVCALL_SIGNAL_EVENT | HV_HYPERCALL_FAST);
+	harness_set_reg(&ch, SIM_REG_RDX, 0x2001);
+	harness_set_reg(&ch, SIM_REG_R8, 0);
+	g_assert_cmpint(harness_exit(&ch, VMX_EXIT_VMCALL, 3), ==, SIM_RESUME_NEXT);
+	g_assert_cmphex(harness_reg(&ch, SIM_REG_RAX) & 0xFFFF, ==, HV_STATUS_SUCCESS);
+	ev = last_vmbus(h, sig);
+	g_assert_nonnull(ev);
+	g_assert_cmpuint(ev->u.vmbus.kind, ==, SIM_VMBUS_SIGNAL);
+	g_assert_cmpuint(ev->u.vmbus.relid, ==, 1);
+	uint32_t footprint = vmbus_ring_packet_footprint(sizeof hello);
+	g_assert_cmpuint(ev->u.vmbus.write_index, ==, footprint);
+	g_assert_cmpuint(ev->u.vmbus.read_index, ==, 0);
+	g_assert_cmpuint(ev->u.vmbus.avail, ==, footprint);
+	g_assert_cmpuint(ev->u.vmbus.packet_type, ==, VMBUS_PACKET_DATA_INBAND);
+	g_assert_cmpuint(ev->u.vmbus.packet_len, ==, footprint - VMBUS_PACKET_TRAILER_SIZE);
+	/* A lying ring (write index outside the data area) is reported as
+	 * unreadable, never decoded. */
+	uint32_t evil = 0x7FFFFFF8u;
+	g_assert_true(sim_memory_write(&f.cp->mem, 0xC000, &evil, 4));
+	sig = h->events->len;
+	g_assert_cmpint(harness_exit(&ch, VMX_EXIT_VMCALL, 3), ==, SIM_RESUME_NEXT);
+	ev = last_vmbus(h, sig);
+	g_assert_nonnull(ev);
+	g_assert_cmpuint(ev->u.vmbus.ring_status, !=, VMBUS_RING_OK);
+	fixture_fini(&f);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -515,5 +681,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sim/child/finalize-running", test_finalize_running);
 	g_test_add_func("/sim/child/child-calls", test_child_calls);
 	g_test_add_func("/sim/child/bad-input", test_bad_input);
+	g_test_add_func("/sim/child/vmbus-inspect", test_vmbus_inspect);
 	return g_test_run();
 }

@@ -1,0 +1,286 @@
+/* vmbus-inspect.c — the simulator watching VMBus from outside: every
+ * HvPostMessage of VMBus type and every HvSignalEvent between a parent and
+ * its child is decoded with the hosted vmbus/ library, and the channel
+ * state it implies is kept here (offers, GPADLs, open rings) so that a
+ * signal can be shown with the ring it is about: both indices and the next
+ * packet, read from guest memory at that moment. Sim thread; observes only
+ * (nothing here changes what the guests see).
+ *
+ * The guests' messages are hostile input for this code too: every message
+ * is validated before any field is believed, GPADL page lists are bounded,
+ * and a ring is decoded from a private copy of its pages through the
+ * library's checked reader, so a lying guest gets a `vmbus` event saying
+ * what was wrong and nothing else. */
+#include <string.h>
+
+#include "sim-private.h"
+#include "vmbus-channel.h"
+#include "vmbus-proto.h"
+#include "vmbus-ring.h"
+
+#define GPADL_MAX_PAGES 64u   /* pages the inspector follows per GPADL */
+#define INSPECT_MAX     32u   /* GPADLs / channels remembered per machine */
+
+typedef struct InspectGpadl {
+	uint32_t child;            /* partition that described it */
+	uint32_t id;
+	uint32_t n_pages, expected_pages;
+	uint64_t pfn[GPADL_MAX_PAGES];
+} InspectGpadl;
+
+typedef struct InspectChannel {
+	uint32_t child;
+	uint32_t relid;
+	uint32_t connection_id;    /* the child signals the parent on it (offer) */
+	uint32_t ring_gpadl;       /* OPENCHANNEL */
+	uint32_t downstream_page;  /* first page of the parent->child ring */
+	bool open;
+} InspectChannel;
+
+struct SimVmbusInspect {
+	InspectGpadl gpadl[INSPECT_MAX];
+	guint n_gpadl;
+	InspectChannel chan[INSPECT_MAX];
+	guint n_chan;
+};
+
+void sim_vmbus_inspect_free(SimVmbusInspect *v)
+{
+	g_free(v);
+}
+
+static SimVmbusInspect *inspect_of(SimMachine *m)
+{
+	if (!m->vmbus)
+		m->vmbus = g_new0(SimVmbusInspect, 1);
+	return m->vmbus;
+}
+
+static InspectChannel *find_channel(SimVmbusInspect *v, uint32_t child, uint32_t relid)
+{
+	for (guint i = 0; i < v->n_chan; i++)
+		if (v->chan[i].child == child && v->chan[i].relid == relid)
+			return &v->chan[i];
+	return NULL;
+}
+
+static InspectChannel *add_channel(SimVmbusInspect *v, uint32_t child, uint32_t relid)
+{
+	InspectChannel *c = find_channel(v, child, relid);
+	if (c || v->n_chan >= INSPECT_MAX)
+		return c;
+	c = &v->chan[v->n_chan++];
+	memset(c, 0, sizeof *c);
+	c->child = child;
+	c->relid = relid;
+	return c;
+}
+
+static InspectGpadl *find_gpadl(SimVmbusInspect *v, uint32_t child, uint32_t id)
+{
+	for (guint i = 0; i < v->n_gpadl; i++)
+		if (v->gpadl[i].child == child && v->gpadl[i].id == id)
+			return &v->gpadl[i];
+	return NULL;
+}
+
+static void emit(SimVp *vp, uint8_t kind, uint32_t to, uint32_t msgtype, uint32_t relid, uint32_t status,
+                 const char *fmt, ...) G_GNUC_PRINTF(7, 8);
+static void emit(SimVp *vp, uint8_t kind, uint32_t to, uint32_t msgtype, uint32_t relid, uint32_t status,
+                 const char *fmt, ...)
+{
+	SimEvent ev;
+	va_list ap;
+	sim_event_init(&ev, SIM_EV_VMBUS);
+	ev.u.vmbus.kind = kind;
+	ev.u.vmbus.to = to;
+	ev.u.vmbus.msgtype = msgtype;
+	ev.u.vmbus.relid = relid;
+	ev.u.vmbus.status = status;
+	va_start(ap, fmt);
+	g_vsnprintf(ev.text, sizeof ev.text, fmt, ap);
+	va_end(ap);
+	sim_vp_emit(vp, &ev);
+}
+
+/* The child of a parent/child pair: who owns the GPADLs and rings. */
+static uint32_t child_of(SimPartition *a, SimPartition *b)
+{
+	if (a->parent_id == b->id)
+		return a->id;
+	if (b->parent_id == a->id)
+		return b->id;
+	return 0;
+}
+
+void sim_vmbus_observe_post(SimVp *sender, SimPartition *target, uint32_t type, const void *payload, uint32_t size)
+{
+	if (type != VMBUS_POST_MESSAGE_TYPE)
+		return;
+	SimPartition *from = sender->partition;
+	uint32_t child = child_of(from, target);
+	if (!child)
+		return; /* not between a parent and its child: not VMBus as modelled */
+	SimVmbusInspect *v = inspect_of(from->machine);
+	uint32_t msgtype = size >= 4 ? *(const uint32_t *)payload : 0;
+	uint32_t relid = 0;
+	vmbus_msg_channel_relid(payload, size, &relid);
+	enum vmbus_msg_status st = vmbus_msg_validate(payload, size);
+	if (st != VMBUS_MSG_OK) {
+		emit(sender, SIM_VMBUS_MESSAGE, target->id, msgtype, relid, st, "%s from partition %u refused by the inspector: %s",
+		     vmbus_msgtype_name(msgtype), from->id, vmbus_msg_status_name(st));
+		return;
+	}
+	const guint8 *p = payload;
+	switch (msgtype) {
+	case VMBUS_MSG_OFFERCHANNEL: {
+		struct vmbus_msg_offer_channel o;
+		memcpy(&o, p, sizeof o);
+		InspectChannel *c = add_channel(v, child, o.child_relid);
+		if (c)
+			c->connection_id = o.connection_id;
+		emit(sender, SIM_VMBUS_MESSAGE, target->id, msgtype, o.child_relid, 0,
+		     "OFFERCHANNEL relid %u, signal connection %u", o.child_relid, o.connection_id);
+		return;
+	}
+	case VMBUS_MSG_GPADL_HEADER: {
+		struct vmbus_msg_gpadl_header h;
+		memcpy(&h, p, sizeof h);
+		InspectGpadl *g = find_gpadl(v, child, h.gpadl);
+		if (!g && v->n_gpadl < INSPECT_MAX)
+			g = &v->gpadl[v->n_gpadl++];
+		if (g && h.rangecount >= 1 && size >= sizeof h + sizeof(struct vmbus_gpa_range)) {
+			struct vmbus_gpa_range r;
+			memcpy(&r, p + sizeof h, sizeof r);
+			memset(g, 0, sizeof *g);
+			g->child = child;
+			g->id = h.gpadl;
+			g->expected_pages = (uint32_t)(((uint64_t)r.byte_offset + r.byte_count + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE);
+			uint32_t here = (uint32_t)((size - sizeof h - sizeof r) / 8);
+			for (uint32_t i = 0; i < here && g->n_pages < GPADL_MAX_PAGES && i < g->expected_pages; i++)
+				memcpy(&g->pfn[g->n_pages++], p + sizeof h + sizeof r + 8 * i, 8);
+		}
+		emit(sender, SIM_VMBUS_MESSAGE, target->id, msgtype, h.child_relid, 0,
+		     "GPADL_HEADER gpadl %u for relid %u: %u page%s%s", h.gpadl, h.child_relid,
+		     g ? g->expected_pages : 0, g && g->expected_pages == 1 ? "" : "s",
+		     g && g->n_pages < g->expected_pages ? " (more in GPADL_BODY)" : "");
+		return;
+	}
+	case VMBUS_MSG_GPADL_BODY: {
+		struct vmbus_msg_gpadl_body b;
+		memcpy(&b, p, sizeof b);
+		InspectGpadl *g = find_gpadl(v, child, b.gpadl);
+		uint32_t here = (uint32_t)((size - sizeof b) / 8);
+		for (uint32_t i = 0; g && i < here && g->n_pages < GPADL_MAX_PAGES && g->n_pages < g->expected_pages; i++)
+			memcpy(&g->pfn[g->n_pages++], p + sizeof b + 8 * i, 8);
+		emit(sender, SIM_VMBUS_MESSAGE, target->id, msgtype, 0, 0, "GPADL_BODY gpadl %u: %u more page%s",
+		     b.gpadl, here, here == 1 ? "" : "s");
+		return;
+	}
+	case VMBUS_MSG_OPENCHANNEL: {
+		struct vmbus_msg_open_channel o;
+		memcpy(&o, p, sizeof o);
+		InspectChannel *c = add_channel(v, child, o.child_relid);
+		if (c) {
+			c->ring_gpadl = o.ring_gpadl;
+			c->downstream_page = o.downstream_page_offset;
+		}
+		emit(sender, SIM_VMBUS_MESSAGE, target->id, msgtype, o.child_relid, 0,
+		     "OPENCHANNEL relid %u: rings in gpadl %u, parent->child ring from page %u", o.child_relid,
+		     o.ring_gpadl, o.downstream_page_offset);
+		return;
+	}
+	case VMBUS_MSG_OPENCHANNEL_RESULT: {
+		struct vmbus_msg_open_result r;
+		memcpy(&r, p, sizeof r);
+		InspectChannel *c = find_channel(v, child, r.child_relid);
+		if (c)
+			c->open = r.status == 0;
+		emit(sender, SIM_VMBUS_MESSAGE, target->id, msgtype, r.child_relid, r.status,
+		     "OPENCHANNEL_RESULT relid %u: %s", r.child_relid, r.status == 0 ? "open" : "refused");
+		return;
+	}
+	case VMBUS_MSG_CLOSECHANNEL:
+	case VMBUS_MSG_RESCIND_CHANNELOFFER: {
+		InspectChannel *c = find_channel(v, child, relid);
+		if (c)
+			c->open = false;
+		break;
+	}
+	default:
+		break;
+	}
+	emit(sender, SIM_VMBUS_MESSAGE, target->id, msgtype, relid, 0, "%s", vmbus_msgtype_name(msgtype));
+}
+
+/* Reads one direction's ring of `c` (its control page and data pages from
+ * the GPADL, copied out of the child's memory) and describes it. */
+static bool describe_ring(SimPartition *childp, SimVmbusInspect *v, const InspectChannel *c, bool to_parent,
+                          SimEvent *ev)
+{
+	InspectGpadl *g = find_gpadl(v, c->child, c->ring_gpadl);
+	if (!g || g->n_pages < 2 || c->downstream_page == 0 || c->downstream_page >= g->n_pages)
+		return false;
+	uint32_t first = to_parent ? 0 : c->downstream_page;
+	uint32_t pages = to_parent ? c->downstream_page : g->n_pages - c->downstream_page;
+	if (pages < 2)
+		return false;
+	gsize size = (gsize)pages * VMBUS_PAGE_SIZE;
+	guint8 *copy = g_malloc(size);
+	bool ok = true;
+	for (uint32_t i = 0; i < pages && ok; i++)
+		ok = sim_memory_read(&childp->mem, g->pfn[first + i] * VMBUS_PAGE_SIZE, copy + (gsize)i * VMBUS_PAGE_SIZE,
+		                     VMBUS_PAGE_SIZE);
+	struct vmbus_ring ring;
+	uint32_t w = 0, r = 0;
+	enum vmbus_ring_status st = ok ? vmbus_ring_attach(&ring, copy, size) : VMBUS_RING_ERR_WINDOW;
+	if (st == VMBUS_RING_OK)
+		st = vmbus_ring_indices(&ring, &w, &r);
+	ev->u.vmbus.write_index = w;
+	ev->u.vmbus.read_index = r;
+	ev->u.vmbus.ring_status = (uint8_t)st;
+	if (st == VMBUS_RING_OK) {
+		struct vmbus_packet_info info;
+		guint8 pkt[64];
+		enum vmbus_ring_status ps = vmbus_ring_peek(&ring, &info, pkt, sizeof pkt);
+		if (ps == VMBUS_RING_OK || ps == VMBUS_RING_ERR_BUFFER_SMALL) {
+			ev->u.vmbus.packet_type = info.type;
+			ev->u.vmbus.packet_len = info.packet_len;
+		}
+		ev->u.vmbus.avail = vmbus_ring_avail_bytes(ring.data_size, w, r);
+	}
+	g_free(copy);
+	return ok;
+}
+
+void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t connection_id)
+{
+	SimPartition *from = sender->partition;
+	uint32_t child = child_of(from, target);
+	if (!child || !from->machine->vmbus)
+		return;
+	SimVmbusInspect *v = from->machine->vmbus;
+	bool to_parent = from->id == child;
+	/* Which channel: the child signals on the connection its offer named;
+	 * the parent's connection is not in any message, so a signal to the
+	 * child is shown with the child's first open channel. */
+	InspectChannel *c = NULL;
+	for (guint i = 0; i < v->n_chan && !c; i++)
+		if (v->chan[i].child == child && v->chan[i].open &&
+		    (!to_parent || v->chan[i].connection_id == connection_id))
+			c = &v->chan[i];
+	if (!c)
+		return;
+	SimPartition *childp = to_parent ? from : target;
+	SimEvent ev;
+	sim_event_init(&ev, SIM_EV_VMBUS);
+	ev.u.vmbus.kind = SIM_VMBUS_SIGNAL;
+	ev.u.vmbus.to = target->id;
+	ev.u.vmbus.relid = c->relid;
+	bool ok = describe_ring(childp, v, c, to_parent, &ev);
+	g_snprintf(ev.text, sizeof ev.text,
+	           ok ? "signal: relid %u, %s ring write %u read %u, %u bytes waiting" : "signal: relid %u, %s ring unreadable",
+	           c->relid, to_parent ? "child->parent" : "parent->child", ev.u.vmbus.write_index,
+	           ev.u.vmbus.read_index, ev.u.vmbus.avail);
+	sim_vp_emit(sender, &ev);
+}
