@@ -10,6 +10,7 @@
  * privileged instruction in ring 3 faults inside the partition, exactly as
  * on a machine without virtualization. */
 #include "kernel.h"
+#include "vmbus-synic.h"
 
 /* An IDT gate in 64-bit mode: 16 bytes. */
 struct idt_gate {
@@ -193,6 +194,11 @@ void trap_dispatch(struct trap_frame *f)
 	if (vector == HVSIM_VECTOR_INTERCEPT) {
 		/* SINT0: a message about a child partition (vid.c). */
 		vid_interrupt();
+		return;
+	}
+	if (vector == HVSIM_VECTOR_VMBUS) {
+		/* SINT2: a VMBus message or channel signal (vmbus-synic.c). */
+		vmbus_interrupt();
 		return;
 	}
 	if (vector < X86_EXC_COUNT) {

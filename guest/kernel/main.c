@@ -4,6 +4,8 @@
  * child partitions (as Windows is the same OS in both). */
 #include "vid.h"
 #include "programs.h"
+#include "vmbus-client.h"
+#include "vmbus-server.h"
 #ifdef HVSIM_GUEST_BADCALLS
 #include "badcalls.h"
 #endif
@@ -130,6 +132,8 @@ static noreturn void child_triple_fault(void)
 /* Steps 4 and 5 of a kernel in a child partition. */
 static noreturn void child_finish(const struct hv_info *hv)
 {
+	/* VMBus first: the parent's worker wired our ports before we ran. */
+	vmbus_client_run(hv);
 	run_programs(false, true);
 	child_check_create_denied(hv);
 	if (kernel_boot.flags & HVSIM_BOOT_FLAG_TRIPLE_FAULT)
@@ -184,6 +188,9 @@ noreturn void kmain(const struct hvsim_boot_info *boot)
 		 * exactly the programs they always did.) */
 		if (kernel_boot.flags & HVSIM_BOOT_FLAG_LATE_LAUNCH)
 			vid = vid_init(&hv);
+		/* The VMBus server answers the children the worker starts. */
+		if (vid)
+			vmbus_server_init(&hv);
 	} else {
 		klog("no Hyper-V hypercall interface: skipping hypercalls\n");
 	}

@@ -24,6 +24,7 @@
  *     the interrupt handler moves the message from the SIM page into a
  *     one-deep mailbox, and HVSIM_VID_WAIT_MESSAGE hands it to the worker. */
 #include "vid.h"
+#include "vmbus-server.h"
 
 static bool vid_ready;
 /* The SynIC is set up for intercept messages (vid_synic_init). */
@@ -50,6 +51,13 @@ static volatile bool vid_mailbox_full;
 /* ---- Child RAM: a bump allocator over the parent's free RAM -------------------- */
 static uint64_t vid_ram_next, vid_ram_end;
 static bool vid_image_lent;
+/* Where each child's RAM lies in ours (VID MAP_MEMORY), so the VMBus
+ * server can reach the pages a child names in a GPADL: child GPA g is our
+ * address base + g for g < bytes. A slot is freed when the child is deleted. */
+#define VID_CHILDREN_MAX 4u
+static struct vid_child_ram {
+	uint64_t id, base, bytes;
+} vid_children[VID_CHILDREN_MAX];
 
 #define VID_FREE_RAM_LIMIT MIB(64) /* paging.c maps no further */
 #define VID_MAP_FLAGS (HV_MAP_GPA_READABLE | HV_MAP_GPA_WRITABLE | \
@@ -163,6 +171,11 @@ static void vid_take_message(void)
 		wrmsr(HV_X64_MSR_EOM, 0);
 }
 
+uint8_t *vid_sim_page(void)
+{
+	return vid_synic_ready ? vid_simp : NULL;
+}
+
 /* Vector HVSIM_VECTOR_INTERCEPT (trap_dispatch), IF = 0. */
 void vid_interrupt(void)
 {
@@ -270,6 +283,36 @@ static uint16_t vid_map_pages(uint64_t id, uint64_t base, uint64_t pages, uint64
 	return HV_STATUS_SUCCESS;
 }
 
+/* One record per child; a second MAP_MEMORY for the same child replaces
+ * the first (the worker maps once). No free slot: the VMBus server will not
+ * serve that child (vid_vmbus_start says so). */
+static void vid_child_ram_record(uint64_t id, uint64_t base, uint64_t bytes)
+{
+	struct vid_child_ram *free_slot = NULL;
+
+	for (unsigned i = 0; i < VID_CHILDREN_MAX; i++) {
+		if (vid_children[i].id == id) {
+			free_slot = &vid_children[i];
+			break;
+		}
+		if (vid_children[i].id == 0 && !free_slot)
+			free_slot = &vid_children[i];
+	}
+	if (free_slot) {
+		free_slot->id = id;
+		free_slot->base = base;
+		free_slot->bytes = bytes;
+	}
+}
+
+static struct vid_child_ram *vid_child_ram_find(uint64_t id)
+{
+	for (unsigned i = 0; i < VID_CHILDREN_MAX; i++)
+		if (id != 0 && vid_children[i].id == id)
+			return &vid_children[i];
+	return NULL;
+}
+
 /* HVSIM_VID_MAP_MEMORY: `bytes` of free parent RAM become the child's RAM
  * from GPA 0 up, and the worker's to fill (U=1, writable). */
 static uint64_t vid_map_memory(uint64_t id, uint64_t bytes)
@@ -299,6 +342,7 @@ static uint64_t vid_map_memory(uint64_t id, uint64_t bytes)
 	vid_ram_next = base + bytes;
 	if (!paging_lend_to_user(base, bytes, true))
 		return HVSIM_VID_ERROR;
+	vid_child_ram_record(id, base, bytes);
 	return (base << HVSIM_VID_ID_SHIFT) | status;
 }
 
@@ -550,6 +594,103 @@ static uint64_t vid_wait_message(uint64_t id, uint64_t uptr)
 	}
 }
 
+/* ---- Ports and connections (VMBus plumbing) ----------------------------------------
+ * The worker names a child and says which side a port or connection lives
+ * on; the driver fills the TLFS input with the partition ids, so ring 3
+ * can only ever wire its parent to the child it names (never two unrelated
+ * partitions). The hypervisor checks the rest (facts §3.6; sim/hv-port.c). */
+
+static uint64_t vid_side(uint32_t where, uint64_t child)
+{
+	return where == HVSIM_VID_IN_CHILD ? child : HV_PARTITION_ID_SELF;
+}
+
+static uint64_t vid_create_port(uint64_t id, uint64_t uptr)
+{
+	struct hv_input_create_port *in = (void *)hv_input_page;
+	struct hvsim_vid_port req;
+	uint64_t result;
+	uint16_t status;
+
+	if (!vid_id_ok(id) || !user_range_ok(uptr, sizeof(req)))
+		return HVSIM_VID_ERROR;
+	memcpy(&req, (const void *)(uintptr_t)uptr, sizeof(req));
+	if (req.where > HVSIM_VID_IN_CHILD)
+		return HVSIM_VID_ERROR;
+	memset(in, 0, sizeof(*in));
+	in->port_partition_id = vid_side(req.where, id);
+	in->port_id = req.port_id;
+	in->connection_partition_id = vid_side(!req.where, id);
+	in->port_info.port_type = req.type;
+	/* target_sint/target_vp sit at the same offsets in both variants. */
+	in->port_info.u.message.target_sint = req.sint;
+	in->port_info.u.message.target_vp = req.vp;
+	if (req.type == HV_PORT_TYPE_EVENT) {
+		in->port_info.u.event.base_flag_number = req.base_flag;
+		in->port_info.u.event.flag_count = req.flag_count;
+	}
+	result = hv_hypercall(hv_control(HVCALL_CREATE_PORT, 0, 0, 0), hv_gpa(in), 0);
+	status = hv_result_status(result);
+	kdetail("[vid] HvCallCreatePort(%s port %u, %s, SINT %u of VP %u): status 0x%04x %s\n",
+		req.where == HVSIM_VID_IN_CHILD ? "child" : "parent", req.port_id,
+		req.type == HV_PORT_TYPE_EVENT ? "event" : "message", req.sint, req.vp, status,
+		hv_status_name(status));
+	return status;
+}
+
+static uint64_t vid_connect_port(uint64_t id, uint64_t uptr)
+{
+	struct hv_input_connect_port *in = (void *)hv_input_page;
+	struct hvsim_vid_connection req;
+	uint64_t result;
+	uint16_t status;
+
+	if (!vid_id_ok(id) || !user_range_ok(uptr, sizeof(req)))
+		return HVSIM_VID_ERROR;
+	memcpy(&req, (const void *)(uintptr_t)uptr, sizeof(req));
+	if (req.where > HVSIM_VID_IN_CHILD)
+		return HVSIM_VID_ERROR;
+	memset(in, 0, sizeof(*in));
+	in->connection_partition_id = vid_side(req.where, id);
+	in->connection_id = req.connection_id;
+	in->port_partition_id = vid_side(!req.where, id);
+	in->port_id = req.port_id;
+	in->connection_info.port_type = req.type;
+	result = hv_hypercall(hv_control(HVCALL_CONNECT_PORT, 0, 0, 0), hv_gpa(in), 0);
+	status = hv_result_status(result);
+	kdetail("[vid] HvCallConnectPort(%s connection 0x%x -> port %u): status 0x%04x %s\n",
+		req.where == HVSIM_VID_IN_CHILD ? "child" : "parent", req.connection_id, req.port_id,
+		status, hv_status_name(status));
+	return status;
+}
+
+/* HVSIM_VID_VMBUS_START: the ports are wired; the server may answer the
+ * child. It needs the child's RAM to check and reach its GPADLs. */
+static uint64_t vid_vmbus_start(uint64_t id)
+{
+	const struct vid_child_ram *ram = vid_child_ram_find(id);
+
+	if (!vid_id_ok(id))
+		return HVSIM_VID_ERROR;
+	if (!ram) {
+		klog("[vid] VMBus for partition %lu refused: its RAM was not mapped through this driver\n",
+		     id);
+		return HVSIM_VID_ERROR;
+	}
+	return vmbus_server_attach(id, ram->base, ram->bytes) ? HV_STATUS_SUCCESS : HVSIM_VID_ERROR;
+}
+
+/* Finalize or delete: the server stops serving the child first (its pages
+ * go back), then the driver forgets its RAM. */
+static void vid_child_gone(uint64_t id)
+{
+	struct vid_child_ram *ram = vid_child_ram_find(id);
+
+	vmbus_server_detach(id);
+	if (ram)
+		ram->id = 0;
+}
+
 uint64_t vid_syscall(uint64_t op, uint64_t partition_id, uint64_t arg)
 {
 	if (!vid_ready)
@@ -561,9 +702,13 @@ uint64_t vid_syscall(uint64_t op, uint64_t partition_id, uint64_t arg)
 		return vid_partition_call(HVCALL_INITIALIZE_PARTITION, "HvCallInitializePartition",
 					  partition_id);
 	case HVSIM_VID_FINALIZE:
+		if (vid_id_ok(partition_id))
+			vmbus_server_detach(partition_id);
 		return vid_partition_call(HVCALL_FINALIZE_PARTITION, "HvCallFinalizePartition",
 					  partition_id);
 	case HVSIM_VID_DELETE:
+		if (vid_id_ok(partition_id))
+			vid_child_gone(partition_id);
 		return vid_partition_call(HVCALL_DELETE_PARTITION, "HvCallDeletePartition",
 					  partition_id);
 	case HVSIM_VID_MAP_MEMORY:
@@ -580,6 +725,12 @@ uint64_t vid_syscall(uint64_t op, uint64_t partition_id, uint64_t arg)
 		return vid_wait_message(partition_id, arg);
 	case HVSIM_VID_GET_IMAGE:
 		return vid_get_image(arg);
+	case HVSIM_VID_CREATE_PORT:
+		return vid_create_port(partition_id, arg);
+	case HVSIM_VID_CONNECT_PORT:
+		return vid_connect_port(partition_id, arg);
+	case HVSIM_VID_VMBUS_START:
+		return vid_vmbus_start(partition_id);
 	default:
 		klog("[vid] process \"%s\": unknown VID operation %lu refused\n",
 		     process_current_name(), op);

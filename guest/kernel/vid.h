@@ -12,5 +12,8 @@ bool vid_init(const struct hv_info *hv);
 /* HVSIM_SYS_VID (syscall.c): RDI = operation, RSI = partition id, RDX =
  * the operation's argument (a number or a ring 3 pointer). */
 uint64_t vid_syscall(uint64_t op, uint64_t partition_id, uint64_t arg);
+/* Our VP's SIM page (the driver enabled it for SINT 0), so the VMBus server
+ * can read SINT 2's slot; NULL if the SynIC is not set up. */
+uint8_t *vid_sim_page(void);
 
 #endif /* GUEST_KERNEL_VID_H */

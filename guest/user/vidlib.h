@@ -126,4 +126,43 @@ UINLINE int32_t vid_get_image(struct hvsim_vid_image *img)
 	return vid_result_status(vid_request_arg(HVSIM_VID_GET_IMAGE, 0, vid_ptr(img)));
 }
 
+/* ---- Ports and connections (VMBus plumbing) ------------------------------------
+ * `where` (HVSIM_VID_IN_PARENT / _IN_CHILD) says whose port or connection
+ * it is; the other end is always the other of the two partitions. */
+
+UINLINE int32_t vid_create_port(uint64_t id, uint32_t where, uint32_t port_id, uint32_t type,
+				uint32_t sint, uint32_t vp, uint16_t base_flag, uint16_t flag_count)
+{
+	struct hvsim_vid_port req;
+
+	uzero(&req, sizeof(req));
+	req.where = where;
+	req.port_id = port_id;
+	req.type = type;
+	req.sint = sint;
+	req.vp = vp;
+	req.base_flag = base_flag;
+	req.flag_count = flag_count;
+	return vid_result_status(vid_request_arg(HVSIM_VID_CREATE_PORT, id, vid_ptr(&req)));
+}
+
+UINLINE int32_t vid_connect_port(uint64_t id, uint32_t where, uint32_t connection_id,
+				 uint32_t port_id, uint32_t type)
+{
+	struct hvsim_vid_connection req;
+
+	uzero(&req, sizeof(req));
+	req.where = where;
+	req.connection_id = connection_id;
+	req.port_id = port_id;
+	req.type = type;
+	return vid_result_status(vid_request_arg(HVSIM_VID_CONNECT_PORT, id, vid_ptr(&req)));
+}
+
+/* The parent's VMBus server starts serving child `id`. */
+UINLINE int32_t vid_vmbus_start(uint64_t id)
+{
+	return vid_result_status(vid_request_arg(HVSIM_VID_VMBUS_START, id, 0));
+}
+
 #endif /* GUEST_USER_VIDLIB_H */

@@ -15,6 +15,7 @@
  * child or its image is hostile input: a VMM bug must cost one VM only. */
 #include "uelf.h"
 #include "vidlib.h"
+#include "vmbus-proto.h"
 #include "x86.h"
 
 /* The child's machine. Its RAM is at least 4 MiB, and grows in the 2 MiB
@@ -694,6 +695,55 @@ UTEXT static int32_t vmwp_set_one(struct vmwp_child *c, uint32_t name, uint64_t 
 	return vid_set_registers(c->id, &r);
 }
 
+/* ---- VMBus plumbing: ports and connections for the child's VMBus -----------------
+ * (facts §4.5, §5.1; the ids are in hvsim-platform.h). A port lives in the
+ * receiver and names its SINT and VP; a connection lives in the sender and
+ * is bound to one port. Four one-way paths, SINT 2 of VP 0 on both sides:
+ * child -> parent messages (child connection 1, as below protocol 5.0),
+ * parent -> child messages, child -> parent channel signals (the
+ * connection id the offer names), parent -> child channel signals (flag =
+ * the channel's relid). After CreateVp: a port names a VP that must exist. */
+UTEXT static bool vmwp_vmbus_port(struct vmwp_child *c, uint32_t where, uint32_t port,
+				  uint32_t type, const char *what)
+{
+	bool event = type == HV_PORT_TYPE_EVENT;
+
+	return vmwp_report(what, c->id, vid_create_port(c->id, where, port, type, HVSIM_VMBUS_SINT,
+							HVSIM_VMBUS_VP, event ? HVSIM_VMBUS_RELID : 0,
+							event ? 1 : 0));
+}
+
+UTEXT static bool vmwp_vmbus(struct vmwp_child *c)
+{
+	uint32_t pmsg = HVSIM_VMBUS_PARENT_ID(c->id, HVSIM_VMBUS_KIND_MESSAGE);
+	uint32_t pevt = HVSIM_VMBUS_PARENT_ID(c->id, HVSIM_VMBUS_KIND_EVENT);
+
+	return vmwp_vmbus_port(c, HVSIM_VID_IN_PARENT, pmsg, HV_PORT_TYPE_MESSAGE,
+			       USTR("HvCallCreatePort (VMBus messages to the parent, SINT 2)")) &&
+	       vmwp_report(USTR("HvCallConnectPort (child connection 1 -> it)"), c->id,
+			   vid_connect_port(c->id, HVSIM_VID_IN_CHILD, VMBUS_MESSAGE_CONNECTION_ID,
+					    pmsg, HV_PORT_TYPE_MESSAGE)) &&
+	       vmwp_vmbus_port(c, HVSIM_VID_IN_CHILD, HVSIM_VMBUS_CHILD_MESSAGE_PORT,
+			       HV_PORT_TYPE_MESSAGE,
+			       USTR("HvCallCreatePort (VMBus messages to the child, SINT 2)")) &&
+	       vmwp_report(USTR("HvCallConnectPort (parent connection -> it)"), c->id,
+			   vid_connect_port(c->id, HVSIM_VID_IN_PARENT, pmsg,
+					    HVSIM_VMBUS_CHILD_MESSAGE_PORT, HV_PORT_TYPE_MESSAGE)) &&
+	       vmwp_vmbus_port(c, HVSIM_VID_IN_PARENT, pevt, HV_PORT_TYPE_EVENT,
+			       USTR("HvCallCreatePort (channel signals to the parent, SINT 2)")) &&
+	       vmwp_report(USTR("HvCallConnectPort (child connection 0x2001 -> it)"), c->id,
+			   vid_connect_port(c->id, HVSIM_VID_IN_CHILD,
+					    HVSIM_VMBUS_CHILD_SIGNAL_CONNECTION, pevt,
+					    HV_PORT_TYPE_EVENT)) &&
+	       vmwp_vmbus_port(c, HVSIM_VID_IN_CHILD, HVSIM_VMBUS_CHILD_EVENT_PORT, HV_PORT_TYPE_EVENT,
+			       USTR("HvCallCreatePort (channel signals to the child, SINT 2)")) &&
+	       vmwp_report(USTR("HvCallConnectPort (parent connection -> it)"), c->id,
+			   vid_connect_port(c->id, HVSIM_VID_IN_PARENT, pevt,
+					    HVSIM_VMBUS_CHILD_EVENT_PORT, HV_PORT_TYPE_EVENT)) &&
+	       vmwp_report(USTR("VID VmbusStart (the parent's VMBus server serves the child)"), c->id,
+			   vid_vmbus_start(c->id));
+}
+
 /* Everything between InitializePartition and the first instruction of the
  * child. False (after a line saying why) if any step failed. */
 UTEXT static bool vmwp_build(struct vmwp_child *c)
@@ -735,6 +785,8 @@ UTEXT static bool vmwp_build(struct vmwp_child *c)
 	if (!vmwp_ata_setup(c) || !vmwp_install_intercepts(c))
 		return false;
 	if (!vmwp_report(USTR("HvCallCreateVp (VP 0)"), c->id, vid_create_vp(c->id, VMWP_CHILD_VP)))
+		return false;
+	if (!vmwp_vmbus(c))
 		return false;
 	if (!vmwp_set_initial_state(c))
 		return false;

@@ -225,6 +225,70 @@ struct hvsim_vid_image {
 /* Ids the result can carry: below 2^48 (the model hands out small ids). */
 #define HVSIM_VID_ID_LIMIT    (1ull << (64 - HVSIM_VID_ID_SHIFT))
 
+/* ---- VMBus between a parent and its child (guest/kernel/vmbus-*.c) -------
+ * Appended for the VMBus step; facts §4.4, §5.1, §5.6.
+ *
+ * One SINT carries all of VMBus on both sides: SINT 2 (VMBUS_MESSAGE_SINT)
+ * of VP 0, in the parent as in the child. Its SIM slot receives the
+ * control messages, its 2048 SIEF flags the channel signals (flag number =
+ * the channel's relid, as Hyper-V signals a Win8+ guest). Both kernels
+ * point SINT 2 at HVSIM_VECTOR_VMBUS. */
+#define HVSIM_VECTOR_VMBUS       0x42 /* SINT 2: VMBus messages and channel events */
+#define HVSIM_VMBUS_SINT         2u
+#define HVSIM_VMBUS_VP           0u
+/* The one channel the parent's VMBus server offers, and the connection id
+ * the offer tells the child to signal it with (openvmm's relid | sint << 12). */
+#define HVSIM_VMBUS_RELID        1u
+#define HVSIM_VMBUS_CHILD_SIGNAL_CONNECTION 0x2001u
+/* Ports and connections the worker sets up for its child (VID
+ * CREATE_PORT / CONNECT_PORT), before the child's VP first runs:
+ *   parent port  PARENT_ID(child, MESSAGE) <- child connection 1
+ *                (VMBUS_MESSAGE_CONNECTION_ID: protocol 4.0, below 5.0)
+ *   parent port  PARENT_ID(child, EVENT), flag HVSIM_VMBUS_RELID
+ *                <- child connection HVSIM_VMBUS_CHILD_SIGNAL_CONNECTION
+ *   child port   HVSIM_VMBUS_CHILD_MESSAGE_PORT <- parent connection
+ *                PARENT_ID(child, MESSAGE)
+ *   child port   HVSIM_VMBUS_CHILD_EVENT_PORT, flag HVSIM_VMBUS_RELID
+ *                <- parent connection PARENT_ID(child, EVENT)
+ * The parent's ids carry the child's id (ports and connection ids are
+ * unique per partition, and a parent may run several children); the origin
+ * of a posted message is its port id, so the server knows the sender. */
+#define HVSIM_VMBUS_KIND_MESSAGE 1u
+#define HVSIM_VMBUS_KIND_EVENT   2u
+#define HVSIM_VMBUS_PARENT_ID(child, kind) ((uint32_t)(((child) << 8) | (kind)))
+#define HVSIM_VMBUS_CHILD_MESSAGE_PORT 1u
+#define HVSIM_VMBUS_CHILD_EVENT_PORT   2u
+
+/* VID operations for ports (RSI = the child; RDX -> the struct below). */
+#define HVSIM_VID_CREATE_PORT      12u /* HvCallCreatePort: struct hvsim_vid_port */
+#define HVSIM_VID_CONNECT_PORT     13u /* HvCallConnectPort: struct hvsim_vid_connection */
+/* RDX = 0: the parent's VMBus server starts serving child RSI (its RAM as
+ * VID MAP_MEMORY mapped it, the ids above). */
+#define HVSIM_VID_VMBUS_START      14u
+
+/* Which partition a port or connection lives in. */
+#define HVSIM_VID_IN_PARENT 0u
+#define HVSIM_VID_IN_CHILD  1u
+
+#ifndef __ASSEMBLER__
+struct hvsim_vid_port {
+	uint32_t where;          /* HVSIM_VID_IN_*: whose port (the other one connects) */
+	uint32_t port_id;
+	uint32_t type;           /* HV_PORT_TYPE_MESSAGE or HV_PORT_TYPE_EVENT */
+	uint32_t sint;
+	uint32_t vp;
+	uint16_t base_flag;      /* event ports */
+	uint16_t flag_count;
+};
+
+struct hvsim_vid_connection {
+	uint32_t where;          /* HVSIM_VID_IN_*: whose connection (the port is the other's) */
+	uint32_t connection_id;
+	uint32_t port_id;
+	uint32_t type;           /* the port's type */
+};
+#endif
+
 /* ---- The disk system call (guest/kernel/ata.c, syscall.c) -----------------
  * HVSIM_SYS_DISK: RDI = HVSIM_DISK_* operation, RSI = ring 3 address of a
  * struct hvsim_disk_request (not for INFO). The kernel's ATA PIO driver

@@ -1,0 +1,427 @@
+/* vmbus-server.c — the parent's VMBus server: the root side of the control
+ * protocol (facts §5) for the child its worker runs, and one tiny VSP on
+ * the one channel it offers. Guest ring 0, freestanding, root partition
+ * only; everything runs in the handler of HVSIM_VECTOR_VMBUS (IF = 0).
+ *
+ * How a child's words reach us: the child posts to its connection 1, which
+ * the worker bound to our port HVSIM_VMBUS_PARENT_ID(child, MESSAGE) on
+ * SINT 2 of our VP 0; the hypervisor puts the message in our SIM slot 2
+ * (origin = that port id) and raises our vector. The child's channel
+ * signals come the same way as SIEF flag HVSIM_VMBUS_RELID of SINT 2. We
+ * answer with HvCallPostMessage / HvCallSignalEvent through the parent's
+ * connections to the child's ports (hvsim-platform.h lists all eight).
+ *
+ * Everything the child sends is hostile: each message is copied out of the
+ * slot, checked by vmbus_msg_validate and by the connection and channel
+ * state machines (vmbus-channel.h) before anything acts on it, and a GPADL
+ * is believed only after every page it names was found in the child's RAM.
+ * A rejected message costs a line, never the server. */
+#include "vmbus-server.h"
+#include "vid.h"
+#include "vmbus-synic.h"
+
+/* NTSTATUS STATUS_UNSUCCESSFUL: what a Hyper-V host puts in a failed
+ * GPADL_CREATED / OPENCHANNEL_RESULT (facts §7.4 lists the NTSTATUS values). */
+#define SRV_STATUS_FAILED 0xC0000001u
+/* A ring is a control page plus at least one data page (facts §6.1). */
+#define SRV_RING_MIN_PAGES 2u
+/* Bytes of a child's packet payload shown on the console. */
+#define SRV_SHOW_MAX 32u
+/* Largest packet the VSP takes (on the trap stack); a bigger one stops the
+ * channel (ERR_BUFFER_SMALL). */
+#define SRV_PACKET_MAX 512u
+
+/* Our SIEF page (the SIM page is the VID driver's) and our own hypercall
+ * parameter page: the handler may interrupt ring 3 code only, never a VID
+ * request in the middle of filling hv_input_page, but a page of our own
+ * makes that independent of how the VID driver runs. */
+static uint8_t srv_siefp[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
+static uint8_t srv_input[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
+
+/* The device we offer: a heartbeat integration component (facts §7.5:
+ * one channel, in-band packets only). The instance GUID is ours: "HVSIM"
+ * heartbeat 1. */
+static const struct vmbus_guid srv_class = VMBUS_GUID_IC_HEARTBEAT;
+static const struct vmbus_guid srv_instance =
+	VMBUS_GUID_INIT(0x4d495348, 0x0056, 0x0001, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01);
+
+/* The server's view of the one child it serves. */
+static struct vmbus_server {
+	bool ready;                  /* SINT 2 and the SIEF page are on */
+	uint8_t *simp;               /* the VID driver's SIM page */
+	uint64_t child;              /* 0: nobody served */
+	uint64_t base, bytes;        /* the child's RAM in ours: child GPA g at base + g */
+	struct vmbus_end end;        /* connection and channel state */
+	/* The ring GPADL: contiguous child pages, found in its RAM. */
+	bool gpadl_live;
+	uint32_t gpadl;
+	uint64_t gpadl_addr;         /* our address of its first page */
+	uint32_t gpadl_pages;
+	/* The open channel: upstream (child -> us) and downstream rings, in
+	 * the child's pages, reached in place. */
+	bool open;
+	struct vmbus_ring up, down;
+	uint64_t packets;
+} srv;
+
+bool vmbus_server_init(const struct hv_info *hv)
+{
+	srv.simp = vid_sim_page();
+	if (!srv.simp) {
+		klog("[vmbus] the VID driver has no SIM page: no VMBus server\n");
+		return false;
+	}
+	if (!vmbus_synic_enable(hv, NULL, srv_siefp))
+		return false;
+	vmbus_role = VMBUS_ROLE_SERVER;
+	srv.ready = true;
+	kdetail("[vmbus] server: SINT%u -> vector 0x%x (messages in SIM slot %u, channel signals in "
+		"the SIEF page at %p)\n", HVSIM_VMBUS_SINT, HVSIM_VECTOR_VMBUS, HVSIM_VMBUS_SINT,
+		(void *)srv_siefp);
+	return true;
+}
+
+static void srv_reset_child(void)
+{
+	uint8_t *simp = srv.simp;
+	bool ready = srv.ready;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.simp = simp;
+	srv.ready = ready;
+	srv.end.conn = VMBUS_CONN_DISCONNECTED;
+}
+
+bool vmbus_server_attach(uint64_t id, uint64_t base, uint64_t bytes)
+{
+	if (!srv.ready) {
+		klog("[vmbus] VMBus for partition %lu refused: the server is not running\n", id);
+		return false;
+	}
+	if (srv.child != 0 && srv.child != id) {
+		klog("[vmbus] VMBus for partition %lu refused: the server serves partition %lu\n", id,
+		     srv.child);
+		return false;
+	}
+	srv_reset_child();
+	srv.child = id;
+	srv.base = base;
+	srv.bytes = bytes;
+	kdetail("[vmbus] server: serving partition %lu (its RAM at 0x%lx, %lu KiB); waiting for "
+		"INITIATE_CONTACT on port %u\n", id, base, bytes >> 10,
+		HVSIM_VMBUS_PARENT_ID(id, HVSIM_VMBUS_KIND_MESSAGE));
+	return true;
+}
+
+void vmbus_server_detach(uint64_t id)
+{
+	if (srv.child != id || id == 0)
+		return;
+	kdetail("[vmbus] server: partition %lu gone (%lu packets served): its pages are forgotten\n",
+		id, srv.packets);
+	srv_reset_child();
+}
+
+static void srv_send(const void *msg, uint32_t len)
+{
+	const char *name = vmbus_synic_msg_name(msg, len);
+	enum vmbus_msg_status st = vmbus_end_step(&srv.end, msg, len);
+	uint16_t status;
+
+	if (st != VMBUS_MSG_OK) {
+		klog("[vmbus] server bug: our own %s is %s in connection state %s: not sent\n", name,
+		     vmbus_msg_status_name(st), vmbus_conn_state_name(srv.end.conn));
+		return;
+	}
+	status = vmbus_synic_post(srv_input, HVSIM_VMBUS_PARENT_ID(srv.child, HVSIM_VMBUS_KIND_MESSAGE),
+				  msg, len);
+	if (status == HV_STATUS_SUCCESS)
+		kdetail("[vmbus] server -> child %lu: %s (HvCallPostMessage)\n", srv.child, name);
+	else
+		klog("[vmbus] server -> child %lu: %s: HvCallPostMessage status 0x%04x %s\n", srv.child,
+		     name, status, hv_status_name(status));
+}
+
+static void srv_signal(void)
+{
+	uint16_t status = vmbus_synic_signal(HVSIM_VMBUS_PARENT_ID(srv.child, HVSIM_VMBUS_KIND_EVENT), 0);
+
+	if (status != HV_STATUS_SUCCESS)
+		klog("[vmbus] server -> child %lu: HvCallSignalEvent status 0x%04x %s\n", srv.child,
+		     status, hv_status_name(status));
+}
+
+/* ---- Control messages (facts §5.5) ------------------------------------------------ */
+
+static void srv_initiate_contact(const struct vmbus_msg_initiate_contact *m)
+{
+	struct vmbus_msg_version_response r;
+	bool ok = m->version_requested == VMBUS_VERSION_WIN10;
+
+	/* 4.0 only: below 5.0 the child keeps posting to connection 1
+	 * (facts §5.1), which is how the worker wired it; a 5.0+ child would
+	 * move to connection 4, which nobody connected. It retries lower. */
+	kdetail("[vmbus] server: child %lu asks for protocol %u.%u: %s\n", srv.child,
+		m->version_requested >> 16, m->version_requested & 0xFFFF,
+		ok ? "accepted" : "refused (this server speaks 4.0 only)");
+	memset(&r, 0, sizeof(r));
+	r.hdr.msgtype = VMBUS_MSG_VERSION_RESPONSE;
+	r.version_supported = ok;
+	r.connection_state = VMBUS_CONNECTION_SUCCESS;
+	r.msg_conn_id = VMBUS_MESSAGE_CONNECTION_ID;
+	srv_send(&r, sizeof(r));
+}
+
+static void srv_request_offers(void)
+{
+	struct vmbus_msg_offer_channel o;
+	struct vmbus_msg_header all;
+
+	memset(&o, 0, sizeof(o));
+	o.hdr.msgtype = VMBUS_MSG_OFFERCHANNEL;
+	o.interface_type = srv_class;
+	o.interface_instance = srv_instance;
+	o.child_relid = HVSIM_VMBUS_RELID;
+	o.monitor_allocated = 0;           /* signal with hypercalls, no monitor page */
+	o.is_dedicated_interrupt = 1;
+	o.connection_id = HVSIM_VMBUS_CHILD_SIGNAL_CONNECTION;
+	srv_send(&o, sizeof(o));  /* creates the channel in srv.end */
+	memset(&all, 0, sizeof(all));
+	all.msgtype = VMBUS_MSG_ALLOFFERS_DELIVERED;
+	srv_send(&all, sizeof(all));
+}
+
+/* Checks the one range of a GPADL_HEADER against the child's RAM. NULL if
+ * it is good (then *first_pfn and *pages describe it), else why not. */
+static const char *srv_check_gpadl(const uint8_t *msg, size_t len, uint64_t *first_pfn,
+				   uint32_t *pages)
+{
+	struct vmbus_msg_gpadl_header h;
+	struct vmbus_gpa_range r;
+	uint64_t n, here, pfn;
+
+	memcpy(&h, msg, sizeof(h));
+	memcpy(&r, msg + sizeof(h), sizeof(r));
+	if (h.gpadl == 0)
+		return "GPADL id 0";
+	if (srv.gpadl_live)
+		return "a GPADL already exists on this channel (one is served)";
+	if (h.rangecount != 1 || r.byte_offset != 0)
+		return "not one range starting on a page boundary";
+	n = ((uint64_t)r.byte_count + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE;
+	here = (len - sizeof(h) - sizeof(r)) / sizeof(uint64_t);
+	if (n != here)
+		return "its PFNs continue in GPADL_BODY messages (not served yet)";
+	for (uint64_t i = 0; i < n; i++) {
+		memcpy(&pfn, msg + sizeof(h) + sizeof(r) + i * sizeof(pfn), sizeof(pfn));
+		/* Every page inside the child's RAM: the one check that keeps a
+		 * child from making us read or write our own memory. */
+		if (pfn >= srv.bytes / VMBUS_PAGE_SIZE)
+			return "a PFN lies outside the child's RAM";
+		if (i == 0)
+			*first_pfn = pfn;
+		else if (pfn != *first_pfn + i)
+			return "its pages are not contiguous (rings are mapped in one piece)";
+	}
+	*pages = (uint32_t)n;
+	return NULL;
+}
+
+static void srv_gpadl_header(const uint8_t *msg, size_t len)
+{
+	struct vmbus_msg_gpadl_header h;
+	struct vmbus_msg_gpadl_created c;
+	uint64_t first = 0;
+	uint32_t pages = 0;
+	const char *why = srv_check_gpadl(msg, len, &first, &pages);
+
+	memcpy(&h, msg, sizeof(h));
+	memset(&c, 0, sizeof(c));
+	c.hdr.msgtype = VMBUS_MSG_GPADL_CREATED;
+	c.child_relid = h.child_relid;
+	c.gpadl = h.gpadl;
+	if (why) {
+		klog("[vmbus] server: GPADL 0x%x of child %lu refused: %s\n", h.gpadl, srv.child, why);
+		c.creation_status = SRV_STATUS_FAILED;
+	} else {
+		srv.gpadl_live = true;
+		srv.gpadl = h.gpadl;
+		srv.gpadl_pages = pages;
+		srv.gpadl_addr = srv.base + first * VMBUS_PAGE_SIZE;
+		kdetail("[vmbus] server: GPADL 0x%x = child pages 0x%lx-0x%lx (%u), all in its RAM; ours "
+			"at 0x%lx\n", h.gpadl, first, first + pages - 1, pages, srv.gpadl_addr);
+	}
+	srv_send(&c, sizeof(c));
+}
+
+static const char *srv_attach_rings(const struct vmbus_msg_open_channel *m)
+{
+	uint8_t *window = (uint8_t *)(uintptr_t)srv.gpadl_addr;
+	uint32_t off = m->downstream_page_offset;
+
+	if (!srv.gpadl_live || m->ring_gpadl != srv.gpadl)
+		return "its ring GPADL does not exist";
+	if (m->target_vp != HVSIM_VMBUS_VP)
+		return "target VP is not VP 0 (the only one our event connection reaches)";
+	if (off < SRV_RING_MIN_PAGES || off > srv.gpadl_pages - SRV_RING_MIN_PAGES ||
+	    srv.gpadl_pages < 2 * SRV_RING_MIN_PAGES)
+		return "the downstream ring offset leaves a ring without a data page";
+	/* Attach, not init: the child created the rings; their control pages
+	 * are the child's to reset. */
+	if (vmbus_ring_attach(&srv.up, window, (size_t)off * VMBUS_PAGE_SIZE) != VMBUS_RING_OK ||
+	    vmbus_ring_attach(&srv.down, window + (size_t)off * VMBUS_PAGE_SIZE,
+			      (size_t)(srv.gpadl_pages - off) * VMBUS_PAGE_SIZE) != VMBUS_RING_OK)
+		return "a ring window is not usable";
+	return NULL;
+}
+
+static void srv_open_channel(const struct vmbus_msg_open_channel *m)
+{
+	struct vmbus_msg_open_result r;
+	const char *why = srv_attach_rings(m);
+
+	memset(&r, 0, sizeof(r));
+	r.hdr.msgtype = VMBUS_MSG_OPENCHANNEL_RESULT;
+	r.child_relid = m->child_relid;
+	r.open_id = m->open_id;
+	if (why) {
+		klog("[vmbus] server: OPENCHANNEL of relid %u refused: %s\n", m->child_relid, why);
+		r.status = SRV_STATUS_FAILED;
+	} else {
+		srv.open = true;
+		kdetail("[vmbus] server: channel %u open: upstream ring %u pages, downstream %u pages, in "
+			"the child's memory (shared, not copied)\n", m->child_relid,
+			m->downstream_page_offset, srv.gpadl_pages - m->downstream_page_offset);
+	}
+	srv_send(&r, sizeof(r));
+}
+
+static void srv_message(const struct hv_message *hm)
+{
+	uint8_t msg[HV_MESSAGE_PAYLOAD_MAX];
+	size_t len = hm->header.payload_size;
+	enum vmbus_msg_status st;
+	uint32_t type;
+
+	if (srv.child == 0 ||
+	    hm->header.origination_id != HVSIM_VMBUS_PARENT_ID(srv.child, HVSIM_VMBUS_KIND_MESSAGE)) {
+		klog("[vmbus] message from port %lu dropped: no child served through it\n",
+		     hm->header.origination_id);
+		return;
+	}
+	if (hm->header.message_type != VMBUS_POST_MESSAGE_TYPE || len > sizeof(msg)) {
+		klog("[vmbus] child %lu: message type 0x%x, %zu bytes: not a VMBus message, dropped\n",
+		     srv.child, hm->header.message_type, len);
+		return;
+	}
+	/* A private copy: checked and used, never re-read from the slot. */
+	memcpy(msg, hm->payload, len);
+	st = vmbus_end_step(&srv.end, msg, len);
+	if (st != VMBUS_MSG_OK) {
+		klog("[vmbus] child %lu: %s (%zu bytes) rejected: %s (connection %s)\n", srv.child,
+		     vmbus_synic_msg_name(msg, len), len, vmbus_msg_status_name(st),
+		     vmbus_conn_state_name(srv.end.conn));
+		return;
+	}
+	kdetail("[vmbus] server <- child %lu: %s\n", srv.child, vmbus_synic_msg_name(msg, len));
+	memcpy(&type, msg, sizeof(type));
+	switch (type) {
+	case VMBUS_MSG_INITIATE_CONTACT:
+		srv_initiate_contact((const void *)msg);
+		break;
+	case VMBUS_MSG_REQUESTOFFERS:
+		srv_request_offers();
+		break;
+	case VMBUS_MSG_GPADL_HEADER:
+		srv_gpadl_header(msg, len);
+		break;
+	case VMBUS_MSG_OPENCHANNEL:
+		srv_open_channel((const void *)msg);
+		break;
+	default:
+		/* Legal in its state but not served yet (UNLOAD, CLOSECHANNEL,
+		 * GPADL_TEARDOWN, ...): said, and otherwise ignored. */
+		klog("[vmbus] child %lu: %s is not served yet: ignored\n", srv.child,
+		     vmbus_synic_msg_name(msg, len));
+		break;
+	}
+}
+
+/* ---- The channel: our VSP -------------------------------------------------------- */
+
+/* The child's packet, shown as text (its bytes, printable ones only). */
+static void srv_show_packet(const struct vmbus_packet_info *info, const uint8_t *pkt)
+{
+	char text[SRV_SHOW_MAX + 1];
+	uint32_t n = info->data_len < SRV_SHOW_MAX ? info->data_len : SRV_SHOW_MAX;
+	uint32_t i;
+
+	for (i = 0; i < n && pkt[info->data_offset + i] != 0; i++) {
+		uint8_t c = pkt[info->data_offset + i];
+		text[i] = (c >= ' ' && c <= '~') ? (char)c : '.';
+	}
+	text[i] = '\0';
+	klog("[vmbus] server: packet from child %lu read in place from its ring: type %u, transaction "
+	     "%lu, \"%s\"\n", srv.child, info->type, info->trans_id, text);
+}
+
+static void srv_channel_event(void)
+{
+	static const char reply[] = "pong";
+	uint64_t pkt[SRV_PACKET_MAX / sizeof(uint64_t)];
+	struct vmbus_packet_info info;
+	enum vmbus_ring_status rs;
+	bool signal_reader = false;
+
+	for (;;) {
+		bool sig = false;
+
+		rs = vmbus_ring_read(&srv.up, &info, pkt, sizeof(pkt), &sig);
+		if (rs == VMBUS_RING_EMPTY)
+			break;
+		if (rs != VMBUS_RING_OK) {
+			/* The ring is the child's to corrupt: stop reading it. */
+			klog("[vmbus] server: child %lu's upstream ring: %s; the channel is no longer read\n",
+			     srv.child, vmbus_ring_status_name(rs));
+			srv.open = false;
+			return;
+		}
+		signal_reader |= sig;
+		srv.packets++;
+		srv_show_packet(&info, (const uint8_t *)pkt);
+		if (info.type != VMBUS_PACKET_DATA_INBAND)
+			continue;
+		/* Completion: same transaction id, into the downstream ring. */
+		rs = vmbus_ring_write(&srv.down, VMBUS_PACKET_COMP, 0, info.trans_id, reply, sizeof(reply),
+				      &sig);
+		if (rs != VMBUS_RING_OK) {
+			klog("[vmbus] server: completion for child %lu not written: %s\n", srv.child,
+			     vmbus_ring_status_name(rs));
+			continue;
+		}
+		kdetail("[vmbus] server: completion for transaction %lu written%s\n", info.trans_id,
+			sig ? "; signalling the child (HvCallSignalEvent)" : "");
+		signal_reader |= sig;
+	}
+	/* One signal covers both reasons (new data; room for a blocked
+	 * writer): the child looks at both rings when its flag is set. */
+	if (signal_reader)
+		srv_signal();
+}
+
+void vmbus_server_interrupt(void)
+{
+	struct hv_message m;
+
+	if (!srv.ready)
+		return;
+	while (vmbus_synic_take_message(srv.simp, &m))
+		srv_message(&m);
+	if (vmbus_synic_take_event(srv_siefp, HVSIM_VMBUS_RELID)) {
+		if (srv.open)
+			srv_channel_event();
+		else
+			klog("[vmbus] channel signal from child %lu on a channel that is not open: "
+			     "ignored\n", srv.child);
+	}
+}

@@ -1,0 +1,62 @@
+/* vmbus-synic.h — what the parent's VMBus server and the child's VMBus
+ * client share: SINT 2 of their SynIC (messages in its SIM slot, channel
+ * signals in its SIEF flags), posting and signalling hypercalls.
+ * Guest ring 0, freestanding. */
+#ifndef GUEST_KERNEL_VMBUS_SYNIC_H
+#define GUEST_KERNEL_VMBUS_SYNIC_H
+
+#include "hyperv.h"
+#include "vmbus-channel.h"
+#include "vmbus-ring.h"
+
+/* Points SINT 2 (HVSIM_VMBUS_SINT) at HVSIM_VECTOR_VMBUS, turns on the
+ * SIEF page `siefp` and, if `simp` is not NULL, the SIM page (the parent's
+ * VID driver already owns one), then the SynIC. False (after a line saying
+ * why) if this partition may not use the SynIC MSRs. */
+bool vmbus_synic_enable(const struct hv_info *hv, uint8_t *simp, uint8_t *siefp);
+
+/* Takes the message in SINT 2's slot of `simp`, if there is one: copies it
+ * to *out, frees the slot, and writes EOM if more are queued behind it. */
+bool vmbus_synic_take_message(uint8_t *simp, struct hv_message *out);
+
+/* Test-and-clear SIEF flag `flag` of SINT 2 (a locked bit operation: the
+ * hypervisor sets flags while we clear them). */
+bool vmbus_synic_take_event(uint8_t *siefp, unsigned flag);
+
+/* HvCallPostMessage of one VMBus control message (type
+ * VMBUS_POST_MESSAGE_TYPE) through connection `conn`, built in `page` (a
+ * page-aligned parameter page of the caller's own). Returns HV_STATUS_*. */
+uint16_t vmbus_synic_post(uint8_t *page, uint32_t conn, const void *msg, uint32_t len);
+
+/* HvCallSignalEvent, fast form: RDX = connection | flag << 32 (facts §3.6). */
+uint16_t vmbus_synic_signal(uint32_t conn, uint16_t flag);
+
+/* One end's protocol state: the connection, and the one channel once it
+ * was offered. */
+struct vmbus_end {
+	enum vmbus_conn_state conn;
+	enum vmbus_chan_state chan;
+	bool offered;
+	uint32_t relid;
+};
+
+/* Moves `e` by one message, received or sent (both directions go through
+ * the same machines, vmbus-channel.h): validation, then the connection,
+ * then, for a channel message, the channel it names (only e->relid
+ * exists). An OFFERCHANNEL creates the channel. `e` changes only on OK. */
+enum vmbus_msg_status vmbus_end_step(struct vmbus_end *e, const void *msg, size_t len);
+
+/* A message name for lines: "INITIATE_CONTACT", or "UNKNOWN". */
+const char *vmbus_synic_msg_name(const void *msg, size_t len);
+
+/* Vector HVSIM_VECTOR_VMBUS (trap_dispatch), IF = 0: the server's or the
+ * client's handler, whichever this kernel runs. */
+void vmbus_interrupt(void);
+void vmbus_server_interrupt(void);
+void vmbus_client_interrupt(void);
+
+/* Which side this kernel plays (set by the init functions). */
+enum vmbus_role { VMBUS_ROLE_NONE, VMBUS_ROLE_SERVER, VMBUS_ROLE_CLIENT };
+extern enum vmbus_role vmbus_role;
+
+#endif /* GUEST_KERNEL_VMBUS_SYNIC_H */
