@@ -9,5 +9,8 @@
 #include <glib.h>
 
 bool sim_bench_run(bool quick, FILE *out, GError **error);
+/* `hvsim bench io`: io-synthetic against io-emulated (the same workload). */
+bool sim_bench_io(bool quick, FILE *out, GError **error);
+#define SIM_BENCH_IO_KIB 4u   /* what the scenarios' iotest writes (and reads back) */
 
 #endif
