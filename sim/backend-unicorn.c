@@ -205,7 +205,7 @@ static void uc_reg_set(SimVp *vp, SimReg reg, uint64_t value)
 static bool mem_read_cb(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
 	SimPartition *p = ctx;
-	return sim_memory_read(&p->mem, gpa, buf, len);
+	return sim_memory_guest_access_ok(&p->mem, gpa, len, false) && sim_memory_read(&p->mem, gpa, buf, len);
 }
 
 static bool mem_write_cb(void *ctx, uint64_t gpa, const void *buf, size_t len)
@@ -215,7 +215,7 @@ static bool mem_write_cb(void *ctx, uint64_t gpa, const void *buf, size_t len)
 	 * overlay is read-only to the guest and must stay so. */
 	if (p->hcpage_active && gpa < p->hcpage_gpa + HV_PAGE_SIZE && gpa + len > p->hcpage_gpa)
 		return false;
-	return sim_memory_write(&p->mem, gpa, buf, len);
+	return sim_memory_guest_access_ok(&p->mem, gpa, len, true) && sim_memory_write(&p->mem, gpa, buf, len);
 }
 
 static RingMem ring_mem(UcVp *uv)
@@ -881,7 +881,9 @@ static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user
 		hook_fault(uv, address, X86_VEC_UD);
 		return;
 	case HOOK_STI:
-		uv->sti_shadow_rip = address + size;
+		/* The shadow exists only when STI sets IF (SDM: if IF was 0). */
+		if (!(rd(uv, UC_X86_REG_RFLAGS) & X86_RFLAGS_IF))
+			uv->sti_shadow_rip = address + size;
 		return;
 	case HOOK_VMCALL: /* has its own hook, vmcall_hook() */
 	case HOOK_NONE:
@@ -1225,10 +1227,12 @@ static bool vm_entry(UcVp *uv)
 	 * with no window in which a pending interrupt could be taken before the
 	 * HLT (and the HLT then sleep for ever). The shadow lasts while the VP
 	 * stands at that next instruction. */
-	uint64_t at = rd(uv, UC_X86_REG_RIP);
-	bool sti_shadow = at == uv->sti_shadow_rip;
-	if (!sti_shadow)
-		uv->sti_shadow_rip = UINT64_MAX;
+	bool sti_shadow = false;
+	if (uv->sti_shadow_rip != UINT64_MAX) {
+		sti_shadow = rd(uv, UC_X86_REG_RIP) == uv->sti_shadow_rip;
+		if (!sti_shadow)
+			uv->sti_shadow_rip = UINT64_MAX;
+	}
 	if (!vmx_take_injected_event(vp->vmcs, &vector, &type, &has_err, &err)) {
 		if (vp->pending_vector < 0 || sti_shadow || !(rd(uv, UC_X86_REG_RFLAGS) & X86_RFLAGS_IF)) {
 			/* Nothing to inject, or the interrupt window is closed

@@ -598,6 +598,17 @@ void sim_hv_child_unrecoverable(SimVp *vp, const char *what)
 	intercept_event(vp, HVMSG_UNRECOVERABLE_EXCEPTION, ok, &ex, 0, 0, HV_INTERCEPT_ACCESS_EXECUTE, 0, what);
 }
 
+/* An intercept nobody can take (the parent's SynIC, SIM page or SINT0 off,
+ * or its queue full): suspending the VP would leave it waiting for ever,
+ * so the child ends here, with the reason. */
+static SimExitAction unserved(SimVp *vp)
+{
+	sim_partition_stop(vp->partition, false, 9,
+	                   "an intercept could not be delivered to the parent partition %u (its SynIC does not take intercept messages on SINT0): the child cannot go on",
+	                   vp->partition->parent_id);
+	return SIM_STOP_PARTITION;
+}
+
 static bool port_intercepted(const SimChild *c, uint16_t port, bool in)
 {
 	if (!c)
@@ -652,6 +663,8 @@ static SimExitAction child_io(SimVp *vp, SimExit *exit, const VmxIoQual *q)
 		g_snprintf(what, sizeof what, "OUT 0x%x to port 0x%x", (uint32_t)(exit->io_data & mask), q->port);
 	intercept_event(vp, HVMSG_X64_IO_PORT_INTERCEPT, ok, exit, q->port, q->size, access,
 	                q->in ? 0 : (exit->io_data & mask), what);
+	if (!ok)
+		return unserved(vp);
 	/* What the child printed, as the hypervisor saw it pass (the worker
 	 * emulates the UART; this copy is for the summary and the trace). */
 	if (!q->in && q->port == HVSIM_PORT_COM1 + UART_REG_THR)
@@ -777,6 +790,8 @@ static SimExitAction handle_ept_violation(SimVp *vp, SimExit *exit)
 		           access == HV_INTERCEPT_ACCESS_EXECUTE ? "fetch" : access == HV_INTERCEPT_ACCESS_WRITE ? "write" : "read",
 		           m.guest_physical_address, mapped ? "not permitted by the GPA map" : "not mapped");
 		intercept_event(vp, type, ok, exit, 0, 0, access, 0, what);
+		if (!ok)
+			return unserved(vp);
 		sim_vp_set_suspend(vp, SIM_VP_INTERCEPT_SUSPEND, true, "memory intercept sent to the parent");
 		return SIM_SUSPEND_VP;
 	}

@@ -330,6 +330,9 @@ static uint16_t connection_port(HvCallCtx *ctx, const char *call, uint32_t id, u
 	if (!port)
 		return refuse(ctx, HV_STATUS_INVALID_PORT_ID, "%s: port %u of partition %" G_GUINT64_FORMAT
 		              " (connection %u) no longer exists", call, c->port_id, c->port_partition, id);
+	if (pp->stopped)   /* facts §3.6: the port's owner is not active */
+		return refuse(ctx, HV_STATUS_INVALID_PORT_ID, "%s: port %u belongs to partition %u, which has stopped",
+		              call, port->id, pp->id);
 	if (port->type != type)
 		return refuse(ctx, HV_STATUS_INVALID_PORT_ID, "%s: connection %u leads to port %u, which is not %s port",
 		              call, id, port->id, type == HV_PORT_TYPE_MESSAGE ? "a message" : "an event");

@@ -83,8 +83,10 @@ static void emit_synic_message(SimVp *vp, unsigned sint, const struct hv_message
 static uint32_t slot_type(SimVp *vp, unsigned sint)
 {
 	uint32_t type = HVMSG_NONE;
+	/* Checked at WRMSR SIMP, but a child's parent may have unmapped the
+	 * page since: then the slot counts as busy and messages stay queued. */
 	if (!sim_memory_read(&vp->partition->mem, slot_gpa(synic_of(vp), sint), &type, sizeof type))
-		g_assert_not_reached(); /* checked at WRMSR SIMP */
+		return UINT32_MAX;
 	return type;
 }
 
@@ -172,6 +174,8 @@ bool sim_synic_post(SimVp *vp, unsigned sint, uint32_t type, const void *payload
 		return refuse(vp, sint, type, "the SynIC is disabled (SCONTROL.Enable = 0)");
 	if (!simp_enabled(s))
 		return refuse(vp, sint, type, "the SIM page is disabled (SIMP.Enable = 0)");
+	if (!sim_memory_range_ok(&vp->partition->mem, page_gpa(s->simp), HV_PAGE_SIZE))
+		return refuse(vp, sint, type, "the SIM page is no longer in the partition's memory (its GPA was unmapped)");
 	if (s->sint[sint] & HV_SYNIC_SINT_MASKED)
 		return refuse(vp, sint, type, "the SINT is masked");
 
@@ -211,6 +215,8 @@ const char *sim_synic_message_blocker(SimVp *vp, unsigned sint)
 		return "the SynIC is disabled (SCONTROL.Enable = 0)";
 	if (!simp_enabled(s))
 		return "the SIM page is disabled (SIMP.Enable = 0)";
+	if (!sim_memory_range_ok(&vp->partition->mem, page_gpa(s->simp), HV_PAGE_SIZE))
+		return "the SIM page is no longer in the partition's memory (its GPA was unmapped)";
 	if (s->sint[sint] & HV_SYNIC_SINT_MASKED)
 		return "the SINT is masked";
 	return NULL;
@@ -269,6 +275,8 @@ const char *sim_synic_event_blocker(SimVp *vp, unsigned sint)
 		return "the SynIC is disabled (SCONTROL.Enable = 0)";
 	if (!(s->siefp & HV_SYNIC_PAGE_ENABLE))
 		return "the SIEF page is disabled (SIEFP.Enable = 0)";
+	if (!sim_memory_range_ok(&vp->partition->mem, page_gpa(s->siefp), HV_PAGE_SIZE))
+		return "the SIEF page is no longer in the partition's memory (its GPA was unmapped)";
 	if (s->sint[sint] & HV_SYNIC_SINT_MASKED)
 		return "the SINT is masked";
 	return NULL;
@@ -281,11 +289,11 @@ bool sim_synic_set_event_flag(SimVp *vp, unsigned sint, unsigned flag)
 	g_assert(sint < HV_SYNIC_SINT_COUNT && flag < HV_EVENT_FLAGS_PER_SINT);
 	g_assert(sim_synic_event_blocker(vp, sint) == NULL);
 
-	/* SIEFP was bounds-checked when written, so the byte lies in RAM. */
+	/* The blocker above checked the page lies in memory now. */
 	uint64_t gpa = page_gpa(s->siefp) + (uint64_t)SIEF_BYTES_PER_SINT * sint + flag / 8u;
 	uint8_t byte = 0, bit = (uint8_t)(1u << (flag % 8u));
 	if (!sim_memory_read(mem, gpa, &byte, 1))
-		g_assert_not_reached();
+		return false;
 	if (byte & bit)
 		return false; /* already set: the guest has not handled it yet, no new edge */
 	byte |= bit;

@@ -571,9 +571,11 @@ static void age_idle_vps(SimMachine *m, uint64_t elapsed)
 			continue;
 		for (guint j = 0; j < p->vps->len; j++) {
 			SimVp *vp = g_ptr_array_index(p->vps, j);
-			if (!vp->halted || !sim_vp_runnable(vp))
+			/* Not its own slice: only what the others used. */
+			uint64_t others = elapsed - MIN(vp->round_ns, elapsed);
+			if (!vp->halted || !sim_vp_runnable(vp) || !others)
 				continue;
-			vp->extra_ns += elapsed;
+			vp->extra_ns += others;
 			sim_vp_hv_timer_check(vp);
 		}
 	}
@@ -593,9 +595,11 @@ SimOutcome sim_machine_run(SimMachine *m)
 			for (guint j = 0; j < p->vps->len && !p->stopped; j++) {
 				SimVp *vp = g_ptr_array_index(p->vps, j);
 				uint64_t before = sim_vp_vtime(vp);
+				vp->round_ns = 0;
 				if (run_vp(m, vp)) {
 					progressed = true;
-					elapsed += sim_vp_vtime(vp) - before;
+					vp->round_ns = sim_vp_vtime(vp) - before;
+					elapsed += vp->round_ns;
 				}
 			}
 			any_live |= !p->stopped;

@@ -63,6 +63,24 @@ bool sim_memory_range_ok(const SimMemory *mem, uint64_t gpa, uint64_t len)
 	return true;
 }
 
+bool sim_memory_guest_access_ok(const SimMemory *mem, uint64_t gpa, uint64_t len, bool write)
+{
+	if (!sim_memory_range_ok(mem, gpa, len))
+		return false;
+	if (mem->host)
+		return true;
+	/* A view: the GPA map's permissions apply to the guest's own accesses
+	 * (the CPU's pushes during event delivery), as the EPT would. */
+	unsigned need = write ? VMX_EPT_WRITE : VMX_EPT_READ;
+	for (uint64_t page = gpa >> 12; len && page <= (gpa + len - 1) >> 12; page++) {
+		guint64 key = page;
+		gpointer v = g_hash_table_lookup(mem->slat, &key);
+		if (!v || (SIM_SLAT_PERMS(v) & need) != need)
+			return false;
+	}
+	return true;
+}
+
 /* Copies between `buf` and [gpa, gpa + len), page by page for a view. */
 static void copy(const SimMemory *mem, uint64_t gpa, void *buf, uint64_t len, bool write)
 {

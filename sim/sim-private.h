@@ -43,6 +43,9 @@ void sim_memory_fini(SimMemory *mem);
 bool sim_memory_read(const SimMemory *mem, uint64_t gpa, void *buf, uint64_t len);
 bool sim_memory_write(SimMemory *mem, uint64_t gpa, const void *buf, uint64_t len);
 bool sim_memory_range_ok(const SimMemory *mem, uint64_t gpa, uint64_t len);
+/* For accesses the guest itself makes (through rings/): in a view, every
+ * page must also allow the access in the GPA map. */
+bool sim_memory_guest_access_ok(const SimMemory *mem, uint64_t gpa, uint64_t len, bool write);
 
 /* ---- ELF loader ------------------------------------------------------------ */
 typedef struct SimImageInfo {
@@ -202,6 +205,7 @@ struct SimVp {
 	 * InterceptSuspend is set while the parent handles an intercept. */
 	bool explicit_suspend;
 	bool intercept_suspend;
+	uint64_t round_ns;         /* virtual time it used in the scheduler's current round */
 	/* A child VP that never ran: its initial state as the parent sets it
 	 * (SetVpRegisters), given to the backend when it first starts. */
 	bool boot_pending;

@@ -84,6 +84,17 @@ static InspectGpadl *find_gpadl(SimVmbusInspect *v, uint32_t child, uint32_t id)
 	return NULL;
 }
 
+/* A page number whose address does not fit 64 bits names no page: the
+ * list stops before it, so the inspector never reads an aliased page. */
+static void clamp_pfns(InspectGpadl *g)
+{
+	for (uint32_t i = 0; i < g->n_pages; i++)
+		if (g->pfn[i] > (UINT64_MAX >> 12)) {
+			g->n_pages = i;
+			return;
+		}
+}
+
 static void emit(SimVp *vp, uint8_t kind, uint32_t to, uint32_t msgtype, uint32_t relid, uint32_t status,
                  const char *fmt, ...) G_GNUC_PRINTF(7, 8);
 static void emit(SimVp *vp, uint8_t kind, uint32_t to, uint32_t msgtype, uint32_t relid, uint32_t status,
@@ -159,6 +170,7 @@ void sim_vmbus_observe_post(SimVp *sender, SimPartition *target, uint32_t type, 
 			uint32_t here = (uint32_t)((size - sizeof h - sizeof r) / 8);
 			for (uint32_t i = 0; i < here && g->n_pages < GPADL_MAX_PAGES && i < g->expected_pages; i++)
 				memcpy(&g->pfn[g->n_pages++], p + sizeof h + sizeof r + 8 * i, 8);
+			clamp_pfns(g);
 		}
 		emit(sender, SIM_VMBUS_MESSAGE, target->id, msgtype, h.child_relid, 0,
 		     "GPADL_HEADER gpadl %u for relid %u: %u page%s%s", h.gpadl, h.child_relid,
@@ -173,6 +185,8 @@ void sim_vmbus_observe_post(SimVp *sender, SimPartition *target, uint32_t type, 
 		uint32_t here = (uint32_t)((size - sizeof b) / 8);
 		for (uint32_t i = 0; g && i < here && g->n_pages < GPADL_MAX_PAGES && g->n_pages < g->expected_pages; i++)
 			memcpy(&g->pfn[g->n_pages++], p + sizeof b + 8 * i, 8);
+		if (g)
+			clamp_pfns(g);
 		emit(sender, SIM_VMBUS_MESSAGE, target->id, msgtype, 0, 0, "GPADL_BODY gpadl %u: %u more page%s",
 		     b.gpadl, here, here == 1 ? "" : "s");
 		return;
@@ -213,8 +227,30 @@ void sim_vmbus_observe_post(SimVp *sender, SimPartition *target, uint32_t type, 
 	emit(sender, SIM_VMBUS_MESSAGE, target->id, msgtype, relid, 0, "%s", vmbus_msgtype_name(msgtype));
 }
 
-/* Reads one direction's ring of `c` (its control page and data pages from
- * the GPADL, copied out of the child's memory) and describes it. */
+/* Bytes [off, off + len) of a ring's data area (which starts one page after
+ * the control page, `first`), wrapping at `d`, page by page through the
+ * child's memory. */
+static bool read_data(SimPartition *childp, const InspectGpadl *g, uint32_t first, uint32_t d, uint32_t off,
+                      void *buf, uint32_t len)
+{
+	guint8 *b = buf;
+	while (len) {
+		off %= d;
+		uint32_t page = first + 1 + off / VMBUS_PAGE_SIZE, in_page = off % VMBUS_PAGE_SIZE;
+		uint32_t chunk = MIN(len, MIN(VMBUS_PAGE_SIZE - in_page, d - off));
+		if (page >= g->n_pages ||
+		    !sim_memory_read(&childp->mem, g->pfn[page] * VMBUS_PAGE_SIZE + in_page, b, chunk))
+			return false;
+		b += chunk;
+		off += chunk;
+		len -= chunk;
+	}
+	return true;
+}
+
+/* One direction's ring of `c`, read where it lies in the child's memory:
+ * the indices from its control page and the descriptor of the next packet,
+ * each checked as the library's reader would (nothing else is copied). */
 static bool describe_ring(SimPartition *childp, SimVmbusInspect *v, const InspectChannel *c, bool to_parent,
                           SimEvent *ev)
 {
@@ -225,32 +261,41 @@ static bool describe_ring(SimPartition *childp, SimVmbusInspect *v, const Inspec
 	uint32_t pages = to_parent ? c->downstream_page : g->n_pages - c->downstream_page;
 	if (pages < 2)
 		return false;
-	gsize size = (gsize)pages * VMBUS_PAGE_SIZE;
-	guint8 *copy = g_malloc(size);
-	bool ok = true;
-	for (uint32_t i = 0; i < pages && ok; i++)
-		ok = sim_memory_read(&childp->mem, g->pfn[first + i] * VMBUS_PAGE_SIZE, copy + (gsize)i * VMBUS_PAGE_SIZE,
-		                     VMBUS_PAGE_SIZE);
-	struct vmbus_ring ring;
-	uint32_t w = 0, r = 0;
-	enum vmbus_ring_status st = ok ? vmbus_ring_attach(&ring, copy, size) : VMBUS_RING_ERR_WINDOW;
-	if (st == VMBUS_RING_OK)
-		st = vmbus_ring_indices(&ring, &w, &r);
+	uint32_t d = (pages - 1) * VMBUS_PAGE_SIZE;
+	uint32_t idx[2];   /* write_index, read_index: the first 8 bytes of the control page */
+	if (!sim_memory_read(&childp->mem, g->pfn[first] * VMBUS_PAGE_SIZE, idx, sizeof idx))
+		return false;
+	uint32_t w = idx[0], r = idx[1];
 	ev->u.vmbus.write_index = w;
 	ev->u.vmbus.read_index = r;
-	ev->u.vmbus.ring_status = (uint8_t)st;
+	enum vmbus_ring_status st = VMBUS_RING_OK;
+	if (w >= d)
+		st = VMBUS_RING_ERR_WRITE_INDEX_RANGE;
+	else if (w % VMBUS_PACKET_ALIGN)
+		st = VMBUS_RING_ERR_WRITE_INDEX_ALIGN;
+	else if (r >= d)
+		st = VMBUS_RING_ERR_READ_INDEX_RANGE;
+	else if (r % VMBUS_PACKET_ALIGN)
+		st = VMBUS_RING_ERR_READ_INDEX_ALIGN;
 	if (st == VMBUS_RING_OK) {
-		struct vmbus_packet_info info;
-		guint8 pkt[64];
-		enum vmbus_ring_status ps = vmbus_ring_peek(&ring, &info, pkt, sizeof pkt);
-		if (ps == VMBUS_RING_OK || ps == VMBUS_RING_ERR_BUFFER_SMALL) {
-			ev->u.vmbus.packet_type = info.type;
-			ev->u.vmbus.packet_len = info.packet_len;
+		uint32_t avail = vmbus_ring_avail_bytes(d, w, r);
+		ev->u.vmbus.avail = avail;
+		struct vmbus_packet_desc desc;
+		if (avail >= sizeof desc + VMBUS_PACKET_TRAILER_SIZE &&
+		    read_data(childp, g, first, d, r, &desc, sizeof desc)) {
+			uint64_t len = (uint64_t)desc.len8 * 8;
+			if (len < sizeof desc)
+				st = VMBUS_RING_ERR_LEN8_SMALL;
+			else if (len + VMBUS_PACKET_TRAILER_SIZE > avail)
+				st = VMBUS_RING_ERR_LEN8_BEYOND_DATA;
+			ev->u.vmbus.packet_type = desc.type;
+			ev->u.vmbus.packet_len = (uint32_t)len;
+		} else if (avail) {
+			st = VMBUS_RING_ERR_TRUNCATED;
 		}
-		ev->u.vmbus.avail = vmbus_ring_avail_bytes(ring.data_size, w, r);
 	}
-	g_free(copy);
-	return ok;
+	ev->u.vmbus.ring_status = (uint8_t)st;
+	return true;
 }
 
 void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t connection_id)

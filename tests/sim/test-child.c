@@ -671,6 +671,37 @@ static void test_vmbus_inspect(void)
 	fixture_fini(&f);
 }
 
+/* The parent unmaps the page its child keeps its SIM page on: messages to
+ * the child are then refused (INVALID_SYNIC_STATE), never written to a page
+ * the child no longer has, and nothing aborts. */
+static void test_synic_page_unmapped(void)
+{
+	Fixture f;
+	fixture_init(&f, child_code, sizeof child_code);
+	Harness *h = &f.h;
+	Harness ch = f.h;
+	ch.p = f.cp;
+	ch.vp = f.cvp;
+	g_assert_cmpint(harness_wrmsr(&ch, HV_X64_MSR_SIMP, 0xB000 | HV_SYNIC_PAGE_ENABLE), ==, SIM_RESUME_NEXT);
+	g_assert_cmpint(harness_wrmsr(&ch, HV_X64_MSR_SCONTROL, HV_SYNIC_SCONTROL_ENABLE), ==, SIM_RESUME_NEXT);
+	g_assert_cmpint(harness_wrmsr(&ch, HV_X64_MSR_SINT0 + 2, 0x42), ==, SIM_RESUME_NEXT);
+	create_port(h, f.id, 5, HV_PORT_TYPE_MESSAGE, h->p->id, 0);
+	connect_port(h, h->p->id, 7, f.id, 5, HV_PORT_TYPE_MESSAGE);
+	static const guint8 msg[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	g_assert_cmphex(post(h, IN_GPA, 7, msg, sizeof msg), ==, HV_STATUS_SUCCESS);
+	uint32_t type = 0;
+	g_assert_true(sim_memory_read(&f.cp->mem, 0xB000 + 2 * 256, &type, 4));
+	g_assert_cmphex(type, ==, VMBUS_POST_MESSAGE_TYPE);
+
+	struct hv_input_unmap_gpa_pages un = { .target_partition_id = f.id, .target_gpa_base = 0xB };
+	g_assert_cmphex(hcall(h, HVCALL_UNMAP_GPA_PAGES | REP(1), &un, sizeof un) & 0xFFFF, ==, HV_STATUS_SUCCESS);
+	g_assert_cmphex(post(h, IN_GPA, 7, msg, sizeof msg), ==, HV_STATUS_INVALID_SYNIC_STATE);
+	const SimEvent *ev = harness_last_from(h, 0, SIM_EV_MESSAGE);
+	g_assert_nonnull(ev);
+	g_assert_nonnull(strstr(ev->text, "no longer in the partition's memory"));
+	fixture_fini(&f);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -682,5 +713,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sim/child/child-calls", test_child_calls);
 	g_test_add_func("/sim/child/bad-input", test_bad_input);
 	g_test_add_func("/sim/child/vmbus-inspect", test_vmbus_inspect);
+	g_test_add_func("/sim/child/synic-page-unmapped", test_synic_page_unmapped);
 	return g_test_run();
 }
