@@ -744,13 +744,17 @@ static void hook_exit(UcVp *uv, uint64_t address, uint32_t reason, uint32_t len)
  * and again when its parent resumes it. False if `b` is not a plain IN/OUT. */
 static bool child_io_exit(UcVp *uv, uint64_t address, uint32_t size)
 {
-	guint8 b[4] = { 0 };
+	guint8 b[15] = { 0 };
 	uint32_t n = MIN(size, (uint32_t)sizeof b);
 	if (!read_code(uv, address, b, n))
 		return false;
 	uint32_t i = 0;
 	bool opsize16 = false;
-	while (i < n && (b[i] == 0x66 || b[i] == 0x67)) {
+	/* Legacy prefixes (operand and address size, segment, LOCK, REP) and
+	 * REX may come first; only 0x66 changes an IN/OUT (to 16 bits). */
+	while (i < n && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0x26 || b[i] == 0x2E || b[i] == 0x36 ||
+	                 b[i] == 0x3E || b[i] == 0x64 || b[i] == 0x65 || b[i] == 0xF0 || b[i] == 0xF2 ||
+	                 b[i] == 0xF3 || (b[i] & 0xF0) == 0x40)) {
 		opsize16 |= b[i] == 0x66;
 		i++;
 	}

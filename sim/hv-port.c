@@ -98,16 +98,6 @@ static SimConnection *find_connection(SimPartition *p, uint32_t id)
 	return NULL;
 }
 
-static SimVp *find_vp(SimPartition *p, uint32_t index)
-{
-	for (guint i = 0; i < p->vps->len; i++) {
-		SimVp *vp = g_ptr_array_index(p->vps, i);
-		if (vp->index == index)
-			return vp;
-	}
-	return NULL;
-}
-
 /* Reports why a call failed (a `message` event on the caller's VP) and
  * returns its status. */
 static uint16_t G_GNUC_PRINTF(3, 4) refuse(HvCallCtx *ctx, uint16_t status, const char *fmt, ...);
@@ -193,7 +183,7 @@ static uint16_t check_port_info(HvCallCtx *ctx, SimPartition *pp, const struct h
 	}
 	/* HV_ANY_VP: the hypervisor picks a VP per message; an event flag has
 	 * to live in one VP's SIEF page, so event ports name their VP. */
-	if (!(vp == HV_ANY_VP && pi->port_type == HV_PORT_TYPE_MESSAGE) && !find_vp(pp, vp))
+	if (!(vp == HV_ANY_VP && pi->port_type == HV_PORT_TYPE_MESSAGE) && !sim_partition_vp(pp, vp))
 		return refuse(ctx, HV_STATUS_INVALID_VP_INDEX, "CreatePort: partition %u has no VP %u", pp->id, vp);
 	return HV_STATUS_SUCCESS;
 }
@@ -404,7 +394,7 @@ uint16_t sim_hv_call_post_message(HvCallCtx *ctx)
 			              "PostMessage: port %u (any VP): no VP of partition %u has its SynIC, SIM page and SINT%u on",
 			              port->id, pp->id, port->sint);
 	} else {
-		target = find_vp(pp, port->target_vp);
+		target = sim_partition_vp(pp, port->target_vp);
 		if (!target)
 			return refuse(ctx, HV_STATUS_INVALID_VP_INDEX, "PostMessage: port %u targets VP %u, which is gone",
 			              port->id, port->target_vp);
@@ -443,7 +433,7 @@ uint16_t sim_hv_call_signal_event(HvCallCtx *ctx)
 	if (in.flag_number >= port->flag_count)
 		return refuse(ctx, HV_STATUS_INVALID_PARAMETER, "SignalEvent: flag %u of port %u, which has %u flags",
 		              in.flag_number, port->id, port->flag_count);
-	SimVp *target = find_vp(pp, port->target_vp);
+	SimVp *target = sim_partition_vp(pp, port->target_vp);
 	if (!target)
 		return refuse(ctx, HV_STATUS_INVALID_VP_INDEX, "SignalEvent: port %u targets VP %u, which is gone",
 		              port->id, port->target_vp);

@@ -193,12 +193,8 @@ typedef struct IoWatch {
 static uint64_t machine_insns_now(SimMachine *m)
 {
 	uint64_t n = 0;
-	for (guint i = 0; i < sim_machine_n_partitions(m); i++) {
-		SimPartition *p = sim_machine_partition(m, i);
-		n += p->freed_vp_insns;
-		for (guint j = 0; j < p->vps->len; j++)
-			n += ((SimVp *)g_ptr_array_index(p->vps, j))->insns;
-	}
+	for (guint i = 0; i < sim_machine_n_partitions(m); i++)
+		n += sim_partition_insns(sim_machine_partition(m, i));
 	return n;
 }
 

@@ -105,6 +105,14 @@ const char *sim_partition_name(const SimPartition *p) { return p->name; }
 uint32_t sim_partition_id(const SimPartition *p) { return p->id; }
 const char *sim_partition_console(const SimPartition *p) { return p->console->str; }
 uint32_t sim_partition_parent(const SimPartition *p) { return p->parent_id; }
+
+uint64_t sim_partition_insns(const SimPartition *p)
+{
+	uint64_t n = p->freed_vp_insns;
+	for (guint i = 0; i < p->vps->len; i++)
+		n += ((const SimVp *)g_ptr_array_index(p->vps, i))->insns;
+	return n;
+}
 const char *sim_partition_stop_reason(const SimPartition *p) { return p->stop_reason; }
 gboolean sim_partition_stopped_cleanly(const SimPartition *p) { return p->stopped && p->stop_clean; }
 

@@ -86,6 +86,8 @@ SimPartition *sim_machine_partition(SimMachine *m, guint index);
 const char *sim_partition_name(const SimPartition *p);
 uint32_t sim_partition_id(const SimPartition *p);
 const char *sim_partition_console(const SimPartition *p); /* everything printed so far */
+/* Instructions its VPs retired, including VPs already deleted. */
+uint64_t sim_partition_insns(const SimPartition *p);
 /* The partition that created it (0 for one the simulator loaded). */
 uint32_t sim_partition_parent(const SimPartition *p);
 /* Why it stopped (NULL while it runs) and whether that was orderly. */

@@ -210,9 +210,7 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 		SimPartition *p = sim_machine_partition(m, i);
 		uint32_t id = sim_partition_id(p);
 		uint32_t parent = sim_partition_parent(p);
-		uint64_t insns = p->freed_vp_insns;
-		for (guint j = 0; j < p->vps->len; j++)
-			insns += ((SimVp *)g_ptr_array_index(p->vps, j))->insns;
+		uint64_t insns = sim_partition_insns(p);
 		char role[64];
 		if (parent)
 			g_snprintf(role, sizeof role, "child of partition %u", parent);
