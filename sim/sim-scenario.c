@@ -19,13 +19,16 @@ static const SimScenario scenarios[] = {
 	{ "io-emulated", "hello.elf",
 	  "as boot, but the child runs iotest: it writes a pattern to its disk, reads it back and verifies it; the disk is an ATA drive its parent's worker emulates port access by port access (512 I/O intercepts per KiB), backed by a region of the parent's own disk: the slow path of storage",
 	  TRUE, FALSE, "hello.elf", FALSE, TRUE },
+	{ "io-synthetic", "hello.elf",
+	  "as io-emulated (same iotest, same KiB, same check), but the child's kernel moves its sectors with storvsc over a VMBus storage channel: one GPA-direct packet per request in a ring shared with the parent, whose kernel's storvsp checks it and does the I/O on its own disk; no ATA intercepts: the fast path of storage",
+	  TRUE, FALSE, "hello.elf", FALSE, TRUE, TRUE },
 	{ "hello", "hello.elf",
 	  "one partition started under the hypervisor: the mini kernel detects the hypervisor, makes hypercalls, runs two ring 3 programs (one is killed), idles in HLT and powers off",
 	  FALSE, FALSE, NULL, FALSE },
 	{ "badcalls", "badcalls.elf",
 	  "late launch, then a ring 0 self-test: the kernel makes partition-management hypercalls with bad input (unknown ids, wrong states, reserved bits, misaligned blocks, bad pages, VP indexes, map flags), checks each TLFS status and powers off",
 	  TRUE, TRUE, NULL, FALSE },
-	{ NULL, NULL, NULL, FALSE, FALSE, NULL, FALSE, FALSE },
+	{ NULL, NULL, NULL, FALSE, FALSE, NULL, FALSE, FALSE, FALSE },
 };
 
 const SimScenario *sim_scenarios(void)
@@ -133,7 +136,8 @@ SimPartition *sim_load_scenario_or_image(SimMachine *m, const char *what, GError
 	g_autofree char *base = g_path_get_basename(name);
 	SimPartition *p = sim_machine_add_partition(m, base, data, len, what, error);
 	if (p && sc && sc->child_io_workload)
-		scenario_add_child_flags(p, HVSIM_BOOT_FLAG_IO_WORKLOAD);
+		scenario_add_child_flags(p, HVSIM_BOOT_FLAG_IO_WORKLOAD |
+		                                    (sc->child_io_synthetic ? HVSIM_BOOT_FLAG_IO_SYNTHETIC : 0));
 	if (child) {
 		/* Copied into the parent's RAM: the config must not keep the pointer. */
 		m->config.child_image = NULL;

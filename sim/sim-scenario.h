@@ -19,6 +19,7 @@ typedef struct SimScenario {
 	const char *child;        /* resource name of the child OS image the worker starts, or NULL */
 	gboolean child_triple_fault; /* the child triple-faults on purpose (isolation) */
 	gboolean child_io_workload;  /* the child runs iotest on a disk its worker emulates */
+	gboolean child_io_synthetic; /* ... on a disk the parent serves over VMBus (storvsc/storvsp) */
 } SimScenario;
 
 /* NULL-terminated list of built-in scenarios. */

@@ -4,6 +4,7 @@
  * child partitions (as Windows is the same OS in both). */
 #include "vid.h"
 #include "programs.h"
+#include "storvsc.h"
 #include "vmbus-client.h"
 #include "vmbus-server.h"
 #ifdef HVSIM_GUEST_BADCALLS
@@ -132,8 +133,11 @@ static noreturn void child_triple_fault(void)
 /* Steps 4 and 5 of a kernel in a child partition. */
 static noreturn void child_finish(const struct hv_info *hv)
 {
-	/* VMBus first: the parent's worker wired our ports before we ran. */
-	vmbus_client_run(hv);
+	/* VMBus first: the parent's worker wired our ports before we ran. On
+	 * the synthetic storage path the disk is storvsc's. */
+	vmbus_client_run(hv, (kernel_boot.flags & HVSIM_BOOT_FLAG_IO_SYNTHETIC) != 0);
+	if (kernel_boot.flags & HVSIM_BOOT_FLAG_STORVSC_HOSTILE)
+		storvsc_hostile();
 	run_programs(false, true);
 	child_check_create_denied(hv);
 	if (kernel_boot.flags & HVSIM_BOOT_FLAG_TRIPLE_FAULT)

@@ -3,6 +3,7 @@
  * Guest ring 0, freestanding. Arguments come from ring 3 and are hostile
  * until checked. */
 #include "ata.h"
+#include "storvsc.h"
 #include "vid.h"
 
 #define SYSCALL_WRITE_MAX 4096u /* longest single write() */
@@ -51,14 +52,19 @@ static uint64_t sys_write(uint64_t fd, uint64_t buf, uint64_t len)
  * request is copied into the kernel once, so ring 3 cannot change it
  * between the checks and the transfer; the buffer must lie in ring 3
  * memory, writable for a read (the driver stores into it), and one request
- * is one ATA command, so the count is bounded by what a command carries. */
+ * is one ATA command, so the count is bounded by what a command carries.
+ * With HVSIM_BOOT_FLAG_IO_SYNTHETIC (a child on the synthetic path) the
+ * same request is one storvsc packet to the parent instead (storvsc.c). */
 static uint64_t sys_disk(uint64_t op, uint64_t req_addr)
 {
 	struct hvsim_disk_request req;
 	enum ata_result r;
 	uint64_t bytes;
 	bool reading = op == HVSIM_DISK_READ;
+	bool synthetic = (kernel_boot.flags & HVSIM_BOOT_FLAG_IO_SYNTHETIC) != 0;
 
+	if (op == HVSIM_DISK_INFO && synthetic)
+		return storvsc_sectors() != 0 ? storvsc_sectors() : HVSIM_DISK_ERROR_DEVICE;
 	if (op == HVSIM_DISK_INFO)
 		return ata_probe() == ATA_OK ? ata_sectors() : HVSIM_DISK_ERROR_DEVICE;
 	if (op != HVSIM_DISK_READ && op != HVSIM_DISK_WRITE) {
@@ -82,8 +88,12 @@ static uint64_t sys_disk(uint64_t op, uint64_t req_addr)
 		     process_current_name(), req.buffer, bytes, reading ? "writable" : "readable");
 		return HVSIM_DISK_ERROR_ARGUMENT;
 	}
-	r = reading ? ata_read(req.lba, req.sectors, (void *)(uintptr_t)req.buffer)
-		    : ata_write(req.lba, req.sectors, (const void *)(uintptr_t)req.buffer);
+	if (synthetic)
+		r = reading ? storvsc_read(req.lba, req.sectors, (void *)(uintptr_t)req.buffer)
+			    : storvsc_write(req.lba, req.sectors, (const void *)(uintptr_t)req.buffer);
+	else
+		r = reading ? ata_read(req.lba, req.sectors, (void *)(uintptr_t)req.buffer)
+			    : ata_write(req.lba, req.sectors, (const void *)(uintptr_t)req.buffer);
 	switch (r) {
 	case ATA_OK:
 		return req.sectors;

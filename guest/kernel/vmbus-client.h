@@ -1,13 +1,47 @@
-/* vmbus-client.h — the child's VMBus client (our vmbus.sys guest side plus
- * one tiny VSC). Guest ring 0, freestanding; child partitions only. */
+/* vmbus-client.h — the child's VMBus client (our vmbus.sys guest side):
+ * the control handshake, the offers, and channel primitives for the VSCs
+ * (a heartbeat ping here, storvsc.c). Guest ring 0, freestanding; child
+ * partitions only. */
 #ifndef GUEST_KERNEL_VMBUS_CLIENT_H
 #define GUEST_KERNEL_VMBUS_CLIENT_H
 
 #include "hyperv.h"
+#include "vmbus-proto.h"
+#include "vmbus-ring.h"
 
-/* The whole handshake (facts §5.5) with the parent, one channel opened, one
- * packet sent and its completion read. Prints a line or two; returns
- * whether every step worked. Needs hypercalls; IF = 0 on entry and exit. */
-bool vmbus_client_run(const struct hv_info *hv);
+/* Each ring of a channel: one control page and two data pages; upstream
+ * (to the parent) first, downstream from this page (OPENCHANNEL's
+ * offset). */
+#define VMBUS_CLIENT_RING_PAGES 3u
+/* offset8 of a plain in-band packet: the payload follows the descriptor. */
+#define VMBUS_CLIENT_INBAND_OFFSET8 ((uint16_t)(sizeof(struct vmbus_packet_desc) / 8u))
+
+/* One offered channel, as a VSC uses it. */
+struct vmbus_client_channel {
+	struct vmbus_msg_offer_channel offer;
+	uint8_t *rings;              /* 2 * VMBUS_CLIENT_RING_PAGES pages of our RAM */
+	uint32_t gpadl;
+	bool open;
+	struct vmbus_ring send, recv;
+};
+
+/* The whole handshake (facts §5.5) with the parent, every offer seen, the
+ * heartbeat channel opened and one ping sent and completed; with
+ * `storage`, the SCSI channel opened and storvsc initialized too. Prints a
+ * line or two; returns whether every step worked. Needs hypercalls;
+ * IF = 0 on entry and exit. */
+bool vmbus_client_run(const struct hv_info *hv, bool storage);
+
+/* GPADL over ch->rings and OPENCHANNEL (§5.5 steps 6-9). */
+bool vmbus_client_open(struct vmbus_client_channel *ch);
+/* Writes one packet (completion requested) and signals the parent if the
+ * ring library says so (empty -> non-empty). False after a line. */
+bool vmbus_client_send(struct vmbus_client_channel *ch, uint16_t type, uint16_t offset8,
+		       uint64_t trans_id, const struct vmbus_ring_iovec *iov, unsigned iov_count);
+/* The next packet from the parent on `ch` into buf, sleeping (HLT) until
+ * its signal; IF = 0 on entry and exit. False after a line if none comes
+ * or the ring is corrupt. */
+bool vmbus_client_receive(struct vmbus_client_channel *ch, struct vmbus_packet_info *info,
+			  void *buf, size_t buf_size);
 
 #endif /* GUEST_KERNEL_VMBUS_CLIENT_H */

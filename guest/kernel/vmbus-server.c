@@ -1,15 +1,17 @@
 /* vmbus-server.c — the parent's VMBus server: the root side of the control
- * protocol (facts §5) for the child its worker runs, and one tiny VSP on
- * the one channel it offers. Guest ring 0, freestanding, root partition
+ * protocol (facts §5) for the child its worker runs, with two channels: a
+ * heartbeat-class one served by a tiny ping/pong VSP here, and a storage
+ * one served by storvsp.c. Guest ring 0, freestanding, root partition
  * only; everything runs in the handler of HVSIM_VECTOR_VMBUS (IF = 0).
  *
  * How a child's words reach us: the child posts to its connection 1, which
  * the worker bound to our port HVSIM_VMBUS_PARENT_ID(child, MESSAGE) on
  * SINT 2 of our VP 0; the hypervisor puts the message in our SIM slot 2
  * (origin = that port id) and raises our vector. The child's channel
- * signals come the same way as SIEF flag HVSIM_VMBUS_RELID of SINT 2. We
- * answer with HvCallPostMessage / HvCallSignalEvent through the parent's
- * connections to the child's ports (hvsim-platform.h lists all eight).
+ * signals come the same way as SIEF flags of SINT 2, flag = relid (one
+ * event port per channel). We answer with HvCallPostMessage /
+ * HvCallSignalEvent through the parent's connections to the child's ports
+ * (hvsim-platform.h lists all twelve ends).
  *
  * Everything the child sends is hostile: each message is copied out of the
  * slot, checked by vmbus_msg_validate and by the connection and channel
@@ -17,6 +19,7 @@
  * is believed only after every page it names was found in the child's RAM.
  * A rejected message costs a line, never the server. */
 #include "vmbus-server.h"
+#include "storvsp.h"
 #include "vid.h"
 #include "vmbus-synic.h"
 
@@ -38,20 +41,22 @@
 static uint8_t srv_siefp[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
 static uint8_t srv_input[HV_PAGE_SIZE] __attribute__((aligned(HV_PAGE_SIZE)));
 
-/* The device we offer: a heartbeat integration component (facts §7.5:
- * one channel, in-band packets only). The instance GUID is ours: "HVSIM"
- * heartbeat 1. */
-static const struct vmbus_guid srv_class = VMBUS_GUID_IC_HEARTBEAT;
-static const struct vmbus_guid srv_instance =
+/* The devices we offer: a heartbeat integration component (facts §7.5:
+ * one channel, in-band packets only) and a SCSI controller (facts §7.4).
+ * The instance GUIDs are ours: "HVSIM" heartbeat 1, storage 2. */
+static const struct vmbus_guid srv_heartbeat_class = VMBUS_GUID_IC_HEARTBEAT;
+static const struct vmbus_guid srv_heartbeat_instance =
 	VMBUS_GUID_INIT(0x4d495348, 0x0056, 0x0001, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01);
+static const struct vmbus_guid srv_storage_class = VMBUS_GUID_SCSI;
+static const struct vmbus_guid srv_storage_instance =
+	VMBUS_GUID_INIT(0x4d495348, 0x0056, 0x0002, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02);
 
-/* The server's view of the one child it serves. */
-static struct vmbus_server {
-	bool ready;                  /* SINT 2 and the SIEF page are on */
-	uint8_t *simp;               /* the VID driver's SIM page */
-	uint64_t child;              /* 0: nobody served */
-	uint64_t base, bytes;        /* the child's RAM in ours: child GPA g at base + g */
-	struct vmbus_end end;        /* connection and channel state */
+/* One offered channel as the server sees it. */
+struct srv_channel {
+	uint32_t relid;
+	uint32_t signal_kind;        /* HVSIM_VMBUS_KIND_*: our connection to the child's port */
+	const struct vmbus_guid *class, *instance;
+	uint32_t child_connection;   /* what the offer tells the child to signal */
 	/* The ring GPADL: contiguous child pages, found in its RAM. */
 	bool gpadl_live;
 	uint32_t gpadl;
@@ -62,7 +67,33 @@ static struct vmbus_server {
 	bool open;
 	struct vmbus_ring up, down;
 	uint64_t packets;
+};
+
+/* Offer order: storage first. The order is the host's choice; this one
+ * suits the simulator's VMBus inspector, which shows a parent -> child
+ * signal with the child's first open channel in offer order: the child
+ * opens the heartbeat channel and finishes its ping before it opens the
+ * storage channel, so each signal is shown with its own channel. */
+enum { SRV_STORAGE, SRV_HEARTBEAT, SRV_CHANNELS };
+
+/* The server's view of the one child it serves. */
+static struct vmbus_server {
+	bool ready;                  /* SINT 2 and the SIEF page are on */
+	uint8_t *simp;               /* the VID driver's SIM page */
+	uint64_t child;              /* 0: nobody served */
+	uint64_t base, bytes;        /* the child's RAM in ours: child GPA g at base + g */
+	struct vmbus_end end;        /* connection and channel states */
+	struct srv_channel chan[SRV_CHANNELS];
+	struct storvsp storage;      /* the storage channel's device */
 } srv;
+
+static struct srv_channel *srv_channel(uint32_t relid)
+{
+	for (unsigned i = 0; i < SRV_CHANNELS; i++)
+		if (srv.chan[i].relid == relid)
+			return &srv.chan[i];
+	return NULL;
+}
 
 bool vmbus_server_init(const struct hv_info *hv)
 {
@@ -90,6 +121,16 @@ static void srv_reset_child(void)
 	srv.simp = simp;
 	srv.ready = ready;
 	srv.end.conn = VMBUS_CONN_DISCONNECTED;
+	srv.chan[SRV_HEARTBEAT] = (struct srv_channel){
+		.relid = HVSIM_VMBUS_RELID, .signal_kind = HVSIM_VMBUS_KIND_EVENT,
+		.class = &srv_heartbeat_class, .instance = &srv_heartbeat_instance,
+		.child_connection = HVSIM_VMBUS_CHILD_SIGNAL_CONNECTION,
+	};
+	srv.chan[SRV_STORAGE] = (struct srv_channel){
+		.relid = HVSIM_VMBUS_STORAGE_RELID, .signal_kind = HVSIM_VMBUS_KIND_STORAGE_EVENT,
+		.class = &srv_storage_class, .instance = &srv_storage_instance,
+		.child_connection = HVSIM_VMBUS_STORAGE_SIGNAL_CONNECTION,
+	};
 }
 
 bool vmbus_server_attach(uint64_t id, uint64_t base, uint64_t bytes)
@@ -107,6 +148,7 @@ bool vmbus_server_attach(uint64_t id, uint64_t base, uint64_t bytes)
 	srv.child = id;
 	srv.base = base;
 	srv.bytes = bytes;
+	storvsp_reset(&srv.storage, id, base, bytes);
 	kdetail("[vmbus] server: serving partition %lu (its RAM at 0x%lx, %lu KiB); waiting for "
 		"INITIATE_CONTACT on port %u\n", id, base, bytes >> 10,
 		HVSIM_VMBUS_PARENT_ID(id, HVSIM_VMBUS_KIND_MESSAGE));
@@ -117,8 +159,9 @@ void vmbus_server_detach(uint64_t id)
 {
 	if (srv.child != id || id == 0)
 		return;
-	kdetail("[vmbus] server: partition %lu gone (%lu packets served): its pages are forgotten\n",
-		id, srv.packets);
+	kdetail("[vmbus] server: partition %lu gone (%lu heartbeat packets, %lu storage requests, %lu "
+		"refused): its pages are forgotten\n", id, srv.chan[SRV_HEARTBEAT].packets,
+		srv.storage.requests, srv.storage.refused);
 	srv_reset_child();
 }
 
@@ -142,9 +185,9 @@ static void srv_send(const void *msg, uint32_t len)
 		     name, status, hv_status_name(status));
 }
 
-static void srv_signal(void)
+static void srv_signal(const struct srv_channel *ch)
 {
-	uint16_t status = vmbus_synic_signal(HVSIM_VMBUS_PARENT_ID(srv.child, HVSIM_VMBUS_KIND_EVENT), 0);
+	uint16_t status = vmbus_synic_signal(HVSIM_VMBUS_PARENT_ID(srv.child, ch->signal_kind), 0);
 
 	if (status != HV_STATUS_SUCCESS)
 		klog("[vmbus] server -> child %lu: HvCallSignalEvent status 0x%04x %s\n", srv.child,
@@ -177,15 +220,17 @@ static void srv_request_offers(void)
 	struct vmbus_msg_offer_channel o;
 	struct vmbus_msg_header all;
 
-	memset(&o, 0, sizeof(o));
-	o.hdr.msgtype = VMBUS_MSG_OFFERCHANNEL;
-	o.interface_type = srv_class;
-	o.interface_instance = srv_instance;
-	o.child_relid = HVSIM_VMBUS_RELID;
-	o.monitor_allocated = 0;           /* signal with hypercalls, no monitor page */
-	o.is_dedicated_interrupt = 1;
-	o.connection_id = HVSIM_VMBUS_CHILD_SIGNAL_CONNECTION;
-	srv_send(&o, sizeof(o));  /* creates the channel in srv.end */
+	for (unsigned i = 0; i < SRV_CHANNELS; i++) {
+		memset(&o, 0, sizeof(o));
+		o.hdr.msgtype = VMBUS_MSG_OFFERCHANNEL;
+		o.interface_type = *srv.chan[i].class;
+		o.interface_instance = *srv.chan[i].instance;
+		o.child_relid = srv.chan[i].relid;
+		o.monitor_allocated = 0;           /* signal with hypercalls, no monitor page */
+		o.is_dedicated_interrupt = 1;
+		o.connection_id = srv.chan[i].child_connection;
+		srv_send(&o, sizeof(o));  /* creates the channel in srv.end */
+	}
 	memset(&all, 0, sizeof(all));
 	all.msgtype = VMBUS_MSG_ALLOFFERS_DELIVERED;
 	srv_send(&all, sizeof(all));
@@ -193,8 +238,8 @@ static void srv_request_offers(void)
 
 /* Checks the one range of a GPADL_HEADER against the child's RAM. NULL if
  * it is good (then *first_pfn and *pages describe it), else why not. */
-static const char *srv_check_gpadl(const uint8_t *msg, size_t len, uint64_t *first_pfn,
-				   uint32_t *pages)
+static const char *srv_check_gpadl(const struct srv_channel *ch, const uint8_t *msg, size_t len,
+				   uint64_t *first_pfn, uint32_t *pages)
 {
 	struct vmbus_msg_gpadl_header h;
 	struct vmbus_gpa_range r;
@@ -204,8 +249,11 @@ static const char *srv_check_gpadl(const uint8_t *msg, size_t len, uint64_t *fir
 	memcpy(&r, msg + sizeof(h), sizeof(r));
 	if (h.gpadl == 0)
 		return "GPADL id 0";
-	if (srv.gpadl_live)
+	if (ch->gpadl_live)
 		return "a GPADL already exists on this channel (one is served)";
+	for (unsigned i = 0; i < SRV_CHANNELS; i++)
+		if (srv.chan[i].gpadl_live && srv.chan[i].gpadl == h.gpadl)
+			return "its id is in use on another channel";
 	if (h.rangecount != 1 || r.byte_offset != 0)
 		return "not one range starting on a page boundary";
 	n = ((uint64_t)r.byte_count + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE;
@@ -233,9 +281,12 @@ static void srv_gpadl_header(const uint8_t *msg, size_t len)
 	struct vmbus_msg_gpadl_created c;
 	uint64_t first = 0;
 	uint32_t pages = 0;
-	const char *why = srv_check_gpadl(msg, len, &first, &pages);
+	struct srv_channel *ch;
+	const char *why;
 
 	memcpy(&h, msg, sizeof(h));
+	ch = srv_channel(h.child_relid); /* offered: the state machine checked */
+	why = ch ? srv_check_gpadl(ch, msg, len, &first, &pages) : "no such channel";
 	memset(&c, 0, sizeof(c));
 	c.hdr.msgtype = VMBUS_MSG_GPADL_CREATED;
 	c.child_relid = h.child_relid;
@@ -244,33 +295,33 @@ static void srv_gpadl_header(const uint8_t *msg, size_t len)
 		klog("[vmbus] server: GPADL 0x%x of child %lu refused: %s\n", h.gpadl, srv.child, why);
 		c.creation_status = SRV_STATUS_FAILED;
 	} else {
-		srv.gpadl_live = true;
-		srv.gpadl = h.gpadl;
-		srv.gpadl_pages = pages;
-		srv.gpadl_addr = srv.base + first * VMBUS_PAGE_SIZE;
+		ch->gpadl_live = true;
+		ch->gpadl = h.gpadl;
+		ch->gpadl_pages = pages;
+		ch->gpadl_addr = srv.base + first * VMBUS_PAGE_SIZE;
 		kdetail("[vmbus] server: GPADL 0x%x = child pages 0x%lx-0x%lx (%u), all in its RAM; ours "
-			"at 0x%lx\n", h.gpadl, first, first + pages - 1, pages, srv.gpadl_addr);
+			"at 0x%lx\n", h.gpadl, first, first + pages - 1, pages, ch->gpadl_addr);
 	}
 	srv_send(&c, sizeof(c));
 }
 
-static const char *srv_attach_rings(const struct vmbus_msg_open_channel *m)
+static const char *srv_attach_rings(struct srv_channel *ch, const struct vmbus_msg_open_channel *m)
 {
-	uint8_t *window = (uint8_t *)(uintptr_t)srv.gpadl_addr;
+	uint8_t *window = (uint8_t *)(uintptr_t)ch->gpadl_addr;
 	uint32_t off = m->downstream_page_offset;
 
-	if (!srv.gpadl_live || m->ring_gpadl != srv.gpadl)
+	if (!ch->gpadl_live || m->ring_gpadl != ch->gpadl)
 		return "its ring GPADL does not exist";
 	if (m->target_vp != HVSIM_VMBUS_VP)
 		return "target VP is not VP 0 (the only one our event connection reaches)";
-	if (off < SRV_RING_MIN_PAGES || off > srv.gpadl_pages - SRV_RING_MIN_PAGES ||
-	    srv.gpadl_pages < 2 * SRV_RING_MIN_PAGES)
+	if (ch->gpadl_pages < 2 * SRV_RING_MIN_PAGES || off < SRV_RING_MIN_PAGES ||
+	    off > ch->gpadl_pages - SRV_RING_MIN_PAGES)
 		return "the downstream ring offset leaves a ring without a data page";
 	/* Attach, not init: the child created the rings; their control pages
 	 * are the child's to reset. */
-	if (vmbus_ring_attach(&srv.up, window, (size_t)off * VMBUS_PAGE_SIZE) != VMBUS_RING_OK ||
-	    vmbus_ring_attach(&srv.down, window + (size_t)off * VMBUS_PAGE_SIZE,
-			      (size_t)(srv.gpadl_pages - off) * VMBUS_PAGE_SIZE) != VMBUS_RING_OK)
+	if (vmbus_ring_attach(&ch->up, window, (size_t)off * VMBUS_PAGE_SIZE) != VMBUS_RING_OK ||
+	    vmbus_ring_attach(&ch->down, window + (size_t)off * VMBUS_PAGE_SIZE,
+			      (size_t)(ch->gpadl_pages - off) * VMBUS_PAGE_SIZE) != VMBUS_RING_OK)
 		return "a ring window is not usable";
 	return NULL;
 }
@@ -278,7 +329,8 @@ static const char *srv_attach_rings(const struct vmbus_msg_open_channel *m)
 static void srv_open_channel(const struct vmbus_msg_open_channel *m)
 {
 	struct vmbus_msg_open_result r;
-	const char *why = srv_attach_rings(m);
+	struct srv_channel *ch = srv_channel(m->child_relid);
+	const char *why = ch ? srv_attach_rings(ch, m) : "no such channel";
 
 	memset(&r, 0, sizeof(r));
 	r.hdr.msgtype = VMBUS_MSG_OPENCHANNEL_RESULT;
@@ -288,10 +340,10 @@ static void srv_open_channel(const struct vmbus_msg_open_channel *m)
 		klog("[vmbus] server: OPENCHANNEL of relid %u refused: %s\n", m->child_relid, why);
 		r.status = SRV_STATUS_FAILED;
 	} else {
-		srv.open = true;
+		ch->open = true;
 		kdetail("[vmbus] server: channel %u open: upstream ring %u pages, downstream %u pages, in "
 			"the child's memory (shared, not copied)\n", m->child_relid,
-			m->downstream_page_offset, srv.gpadl_pages - m->downstream_page_offset);
+			m->downstream_page_offset, ch->gpadl_pages - m->downstream_page_offset);
 	}
 	srv_send(&r, sizeof(r));
 }
@@ -365,7 +417,7 @@ static void srv_show_packet(const struct vmbus_packet_info *info, const uint8_t 
 	     "%lu, \"%s\"\n", srv.child, info->type, info->trans_id, text);
 }
 
-static void srv_channel_event(void)
+static void srv_heartbeat_event(struct srv_channel *ch)
 {
 	static const char reply[] = "pong";
 	uint64_t pkt[SRV_PACKET_MAX / sizeof(uint64_t)];
@@ -376,23 +428,23 @@ static void srv_channel_event(void)
 	for (;;) {
 		bool sig = false;
 
-		rs = vmbus_ring_read(&srv.up, &info, pkt, sizeof(pkt), &sig);
+		rs = vmbus_ring_read(&ch->up, &info, pkt, sizeof(pkt), &sig);
 		if (rs == VMBUS_RING_EMPTY)
 			break;
 		if (rs != VMBUS_RING_OK) {
 			/* The ring is the child's to corrupt: stop reading it. */
 			klog("[vmbus] server: child %lu's upstream ring: %s; the channel is no longer read\n",
 			     srv.child, vmbus_ring_status_name(rs));
-			srv.open = false;
+			ch->open = false;
 			return;
 		}
 		signal_reader |= sig;
-		srv.packets++;
+		ch->packets++;
 		srv_show_packet(&info, (const uint8_t *)pkt);
 		if (info.type != VMBUS_PACKET_DATA_INBAND)
 			continue;
 		/* Completion: same transaction id, into the downstream ring. */
-		rs = vmbus_ring_write(&srv.down, VMBUS_PACKET_COMP, 0, info.trans_id, reply, sizeof(reply),
+		rs = vmbus_ring_write(&ch->down, VMBUS_PACKET_COMP, 0, info.trans_id, reply, sizeof(reply),
 				      &sig);
 		if (rs != VMBUS_RING_OK) {
 			klog("[vmbus] server: completion for child %lu not written: %s\n", srv.child,
@@ -406,7 +458,17 @@ static void srv_channel_event(void)
 	/* One signal covers both reasons (new data; room for a blocked
 	 * writer): the child looks at both rings when its flag is set. */
 	if (signal_reader)
-		srv_signal();
+		srv_signal(ch);
+}
+
+static void srv_storage_event(struct srv_channel *ch)
+{
+	bool signal = false;
+
+	if (!storvsp_serve(&srv.storage, &ch->up, &ch->down, &signal))
+		ch->open = false;
+	if (signal)
+		srv_signal(ch);
 }
 
 void vmbus_server_interrupt(void)
@@ -417,11 +479,19 @@ void vmbus_server_interrupt(void)
 		return;
 	while (vmbus_synic_take_message(srv.simp, &m))
 		srv_message(&m);
-	if (vmbus_synic_take_event(srv_siefp, HVSIM_VMBUS_RELID)) {
-		if (srv.open)
-			srv_channel_event();
+	/* Channel signals: SIEF flag = relid (the worker made one event port
+	 * per channel). */
+	for (unsigned i = 0; i < SRV_CHANNELS && srv.child != 0; i++) {
+		struct srv_channel *ch = &srv.chan[i];
+
+		if (!vmbus_synic_take_event(srv_siefp, ch->relid))
+			continue;
+		if (!ch->open)
+			klog("[vmbus] signal from child %lu on channel %u, which is not open: ignored\n",
+			     srv.child, ch->relid);
+		else if (i == SRV_STORAGE)
+			srv_storage_event(ch);
 		else
-			klog("[vmbus] channel signal from child %lu on a channel that is not open: "
-			     "ignored\n", srv.child);
+			srv_heartbeat_event(ch);
 	}
 }

@@ -90,25 +90,43 @@ uint16_t vmbus_synic_signal(uint32_t conn, uint16_t flag)
 					     (uint64_t)conn | ((uint64_t)flag << 32), 0));
 }
 
+struct vmbus_end_channel *vmbus_end_channel(struct vmbus_end *e, uint32_t relid)
+{
+	for (unsigned i = 0; i < e->n_chans; i++)
+		if (e->chans[i].relid == relid)
+			return &e->chans[i];
+	return NULL;
+}
+
 enum vmbus_msg_status vmbus_end_step(struct vmbus_end *e, const void *msg, size_t len)
 {
+	enum vmbus_conn_state before = e->conn;
 	enum vmbus_msg_status st = vmbus_conn_step(&e->conn, msg, len);
+	struct vmbus_end_channel *c;
 	uint32_t relid;
 
 	if (st == VMBUS_MSG_OK) {
-		/* The offer is a connection message that creates a channel. */
-		if (!e->offered && vmbus_msg_channel_relid(msg, len, &relid)) {
-			e->offered = true;
-			e->relid = relid;
-			e->chan = VMBUS_CHAN_OFFERED;
+		uint32_t type;
+
+		/* The offer is a connection message that creates a channel; a
+		 * relid offered twice, or one too many, undoes the step. */
+		memcpy(&type, msg, sizeof(type));
+		if (type == VMBUS_MSG_OFFERCHANNEL && vmbus_msg_channel_relid(msg, len, &relid)) {
+			if (vmbus_end_channel(e, relid) || e->n_chans >= VMBUS_END_CHANNELS) {
+				e->conn = before;
+				return VMBUS_MSG_ERR_RELID;
+			}
+			e->chans[e->n_chans].relid = relid;
+			e->chans[e->n_chans].state = VMBUS_CHAN_OFFERED;
+			e->n_chans++;
 		}
 		return st;
 	}
 	if (st != VMBUS_MSG_ERR_NOT_CONN_MSG)
 		return st;
-	if (!vmbus_msg_channel_relid(msg, len, &relid) || !e->offered || relid != e->relid)
+	if (!vmbus_msg_channel_relid(msg, len, &relid) || !(c = vmbus_end_channel(e, relid)))
 		return VMBUS_MSG_ERR_RELID;
-	return vmbus_channel_step(&e->chan, msg, len);
+	return vmbus_channel_step(&c->state, msg, len);
 }
 
 const char *vmbus_synic_msg_name(const void *msg, size_t len)

@@ -31,20 +31,30 @@ uint16_t vmbus_synic_post(uint8_t *page, uint32_t conn, const void *msg, uint32_
 /* HvCallSignalEvent, fast form: RDX = connection | flag << 32 (facts §3.6). */
 uint16_t vmbus_synic_signal(uint32_t conn, uint16_t flag);
 
-/* One end's protocol state: the connection, and the one channel once it
- * was offered. */
+/* One end's protocol state: the connection, and each channel once it was
+ * offered (in offer order; a later offer beyond VMBUS_END_CHANNELS is
+ * refused as VMBUS_MSG_ERR_RELID). */
+#define VMBUS_END_CHANNELS 2u
+
+struct vmbus_end_channel {
+	uint32_t relid;
+	enum vmbus_chan_state state;
+};
+
 struct vmbus_end {
 	enum vmbus_conn_state conn;
-	enum vmbus_chan_state chan;
-	bool offered;
-	uint32_t relid;
+	unsigned n_chans;
+	struct vmbus_end_channel chans[VMBUS_END_CHANNELS];
 };
 
 /* Moves `e` by one message, received or sent (both directions go through
  * the same machines, vmbus-channel.h): validation, then the connection,
- * then, for a channel message, the channel it names (only e->relid
- * exists). An OFFERCHANNEL creates the channel. `e` changes only on OK. */
+ * then, for a channel message, the channel it names (only offered relids
+ * exist). An OFFERCHANNEL creates a channel. `e` changes only on OK. */
 enum vmbus_msg_status vmbus_end_step(struct vmbus_end *e, const void *msg, size_t len);
+
+/* The channel `relid` of `e`, or NULL if it was never offered. */
+struct vmbus_end_channel *vmbus_end_channel(struct vmbus_end *e, uint32_t relid);
 
 /* A message name for lines: "INITIATE_CONTACT", or "UNKNOWN". */
 const char *vmbus_synic_msg_name(const void *msg, size_t len);

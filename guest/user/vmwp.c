@@ -582,6 +582,23 @@ UTEXT static bool vmwp_ata_setup(struct vmwp_child *c)
 	parent = udisk_sectors();
 	if (parent >= HVSIM_DISK_ERROR_DEVICE)
 		return vmwp_fail(USTR("child disk"), USTR("the parent has no disk to lend a region of"));
+	if (c->image.child_flags & HVSIM_BOOT_FLAG_IO_SYNTHETIC) {
+		/* The synthetic path: no ATA drive, no intercepts; the parent
+		 * kernel's storvsp serves the child's storage channel. */
+		if (parent < HVSIM_STORVSP_DISK_BASE_LBA ||
+		    parent - HVSIM_STORVSP_DISK_BASE_LBA < HVSIM_STORVSP_DISK_SECTORS)
+			return vmwp_fail(USTR("child disk"),
+					 USTR("the parent's disk is too small for the child's region"));
+		vmwp_line_start(&line);
+		uline_str(&line, USTR("child disk: "));
+		uline_dec(&line, HVSIM_STORVSP_DISK_SECTORS * ATA_SECTOR_SIZE >> 10);
+		uline_str(&line, USTR(" KiB synthetic (storvsc, VMBus relid 2) = parent LBA "));
+		uline_dec(&line, HVSIM_STORVSP_DISK_BASE_LBA);
+		uline_str(&line, USTR(".."));
+		uline_dec(&line, HVSIM_STORVSP_DISK_BASE_LBA + HVSIM_STORVSP_DISK_SECTORS - 1);
+		vmwp_line_end(&line);
+		return true;
+	}
 	if (parent < HVSIM_VMWP_DISK_BASE_LBA || parent - HVSIM_VMWP_DISK_BASE_LBA < HVSIM_VMWP_DISK_SECTORS)
 		return vmwp_fail(USTR("child disk"), USTR("the parent's disk is too small for the child's region"));
 	a->present = true;
@@ -698,18 +715,20 @@ UTEXT static int32_t vmwp_set_one(struct vmwp_child *c, uint32_t name, uint64_t 
 /* ---- VMBus plumbing: ports and connections for the child's VMBus -----------------
  * (facts §4.5, §5.1; the ids are in hvsim-platform.h). A port lives in the
  * receiver and names its SINT and VP; a connection lives in the sender and
- * is bound to one port. Four one-way paths, SINT 2 of VP 0 on both sides:
+ * is bound to one port. Six one-way paths, SINT 2 of VP 0 on both sides:
  * child -> parent messages (child connection 1, as below protocol 5.0),
- * parent -> child messages, child -> parent channel signals (the
- * connection id the offer names), parent -> child channel signals (flag =
- * the channel's relid). After CreateVp: a port names a VP that must exist. */
+ * parent -> child messages, and for each of the two channels (heartbeat,
+ * storage) child -> parent signals (the connection id the offer names) and
+ * parent -> child signals (flag = the channel's relid). After CreateVp: a
+ * port names a VP that must exist. */
 UTEXT static bool vmwp_vmbus_port(struct vmwp_child *c, uint32_t where, uint32_t port,
-				  uint32_t type, const char *what)
+				  uint32_t type, uint16_t relid, const char *what)
 {
 	bool event = type == HV_PORT_TYPE_EVENT;
 
+	/* An event port sets one flag: its channel's relid. */
 	return vmwp_report(what, c->id, vid_create_port(c->id, where, port, type, HVSIM_VMBUS_SINT,
-							HVSIM_VMBUS_VP, event ? HVSIM_VMBUS_RELID : 0,
+							HVSIM_VMBUS_VP, event ? relid : 0,
 							event ? 1 : 0));
 }
 
@@ -717,29 +736,45 @@ UTEXT static bool vmwp_vmbus(struct vmwp_child *c)
 {
 	uint32_t pmsg = HVSIM_VMBUS_PARENT_ID(c->id, HVSIM_VMBUS_KIND_MESSAGE);
 	uint32_t pevt = HVSIM_VMBUS_PARENT_ID(c->id, HVSIM_VMBUS_KIND_EVENT);
+	uint32_t pstor = HVSIM_VMBUS_PARENT_ID(c->id, HVSIM_VMBUS_KIND_STORAGE_EVENT);
 
-	return vmwp_vmbus_port(c, HVSIM_VID_IN_PARENT, pmsg, HV_PORT_TYPE_MESSAGE,
+	return vmwp_vmbus_port(c, HVSIM_VID_IN_PARENT, pmsg, HV_PORT_TYPE_MESSAGE, 0,
 			       USTR("HvCallCreatePort (VMBus messages to the parent, SINT 2)")) &&
 	       vmwp_report(USTR("HvCallConnectPort (child connection 1 -> it)"), c->id,
 			   vid_connect_port(c->id, HVSIM_VID_IN_CHILD, VMBUS_MESSAGE_CONNECTION_ID,
 					    pmsg, HV_PORT_TYPE_MESSAGE)) &&
 	       vmwp_vmbus_port(c, HVSIM_VID_IN_CHILD, HVSIM_VMBUS_CHILD_MESSAGE_PORT,
-			       HV_PORT_TYPE_MESSAGE,
+			       HV_PORT_TYPE_MESSAGE, 0,
 			       USTR("HvCallCreatePort (VMBus messages to the child, SINT 2)")) &&
 	       vmwp_report(USTR("HvCallConnectPort (parent connection -> it)"), c->id,
 			   vid_connect_port(c->id, HVSIM_VID_IN_PARENT, pmsg,
 					    HVSIM_VMBUS_CHILD_MESSAGE_PORT, HV_PORT_TYPE_MESSAGE)) &&
-	       vmwp_vmbus_port(c, HVSIM_VID_IN_PARENT, pevt, HV_PORT_TYPE_EVENT,
+	       vmwp_vmbus_port(c, HVSIM_VID_IN_PARENT, pevt, HV_PORT_TYPE_EVENT, HVSIM_VMBUS_RELID,
 			       USTR("HvCallCreatePort (channel signals to the parent, SINT 2)")) &&
 	       vmwp_report(USTR("HvCallConnectPort (child connection 0x2001 -> it)"), c->id,
 			   vid_connect_port(c->id, HVSIM_VID_IN_CHILD,
 					    HVSIM_VMBUS_CHILD_SIGNAL_CONNECTION, pevt,
 					    HV_PORT_TYPE_EVENT)) &&
 	       vmwp_vmbus_port(c, HVSIM_VID_IN_CHILD, HVSIM_VMBUS_CHILD_EVENT_PORT, HV_PORT_TYPE_EVENT,
+			       HVSIM_VMBUS_RELID,
 			       USTR("HvCallCreatePort (channel signals to the child, SINT 2)")) &&
 	       vmwp_report(USTR("HvCallConnectPort (parent connection -> it)"), c->id,
 			   vid_connect_port(c->id, HVSIM_VID_IN_PARENT, pevt,
 					    HVSIM_VMBUS_CHILD_EVENT_PORT, HV_PORT_TYPE_EVENT)) &&
+	       /* The storage channel's signals, both ways (flag = relid 2). */
+	       vmwp_vmbus_port(c, HVSIM_VID_IN_PARENT, pstor, HV_PORT_TYPE_EVENT,
+			       HVSIM_VMBUS_STORAGE_RELID,
+			       USTR("HvCallCreatePort (storage signals to the parent, SINT 2)")) &&
+	       vmwp_report(USTR("HvCallConnectPort (child connection 0x2002 -> it)"), c->id,
+			   vid_connect_port(c->id, HVSIM_VID_IN_CHILD,
+					    HVSIM_VMBUS_STORAGE_SIGNAL_CONNECTION, pstor,
+					    HV_PORT_TYPE_EVENT)) &&
+	       vmwp_vmbus_port(c, HVSIM_VID_IN_CHILD, HVSIM_VMBUS_CHILD_STORAGE_PORT, HV_PORT_TYPE_EVENT,
+			       HVSIM_VMBUS_STORAGE_RELID,
+			       USTR("HvCallCreatePort (storage signals to the child, SINT 2)")) &&
+	       vmwp_report(USTR("HvCallConnectPort (parent connection -> it)"), c->id,
+			   vid_connect_port(c->id, HVSIM_VID_IN_PARENT, pstor,
+					    HVSIM_VMBUS_CHILD_STORAGE_PORT, HV_PORT_TYPE_EVENT)) &&
 	       vmwp_report(USTR("VID VmbusStart (the parent's VMBus server serves the child)"), c->id,
 			   vid_vmbus_start(c->id));
 }

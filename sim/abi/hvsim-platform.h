@@ -327,4 +327,34 @@ struct hvsim_disk_request {
 #define HVSIM_VMWP_DISK_BASE_LBA 1024u
 #define HVSIM_VMWP_DISK_SECTORS  512u
 
+/* ---- The synthetic storage path (storvsc/storvsp, facts §7.4) ------------
+ * Appended for the storage step. Scenario `io-synthetic`: the child runs
+ * iotest like io-emulated (HVSIM_BOOT_FLAG_IO_WORKLOAD is set too), but its
+ * kernel moves the sectors with storvsc over the VMBus storage channel
+ * instead of ATA ports, and the worker installs no ATA intercepts. */
+#define HVSIM_BOOT_FLAG_IO_SYNTHETIC (1u << 6)
+/* Tests only: before its workload the child's storvsc sends three requests
+ * the parent's storvsp must refuse (a data page outside the child's RAM, an
+ * LBA outside its disk, an unknown vstor operation) and says how each was
+ * answered. */
+#define HVSIM_BOOT_FLAG_STORVSC_HOSTILE (1u << 7)
+
+/* The storage channel the parent's VMBus server offers beside the
+ * heartbeat one, with its own pair of event ports and connections (flag =
+ * relid on both sides, as for HVSIM_VMBUS_RELID):
+ *   parent port  PARENT_ID(child, STORAGE_EVENT), flag HVSIM_VMBUS_STORAGE_RELID
+ *                <- child connection HVSIM_VMBUS_STORAGE_SIGNAL_CONNECTION
+ *   child port   HVSIM_VMBUS_CHILD_STORAGE_PORT, flag HVSIM_VMBUS_STORAGE_RELID
+ *                <- parent connection PARENT_ID(child, STORAGE_EVENT) */
+#define HVSIM_VMBUS_STORAGE_RELID             2u
+#define HVSIM_VMBUS_STORAGE_SIGNAL_CONNECTION 0x2002u
+#define HVSIM_VMBUS_KIND_STORAGE_EVENT        3u
+#define HVSIM_VMBUS_CHILD_STORAGE_PORT        3u
+
+/* The child's synthetic disk: child sector n is the parent's sector
+ * HVSIM_STORVSP_DISK_BASE_LBA + n, for n below HVSIM_STORVSP_DISK_SECTORS
+ * (256 KiB at 768 KiB into the platform disk, after io-emulated's region). */
+#define HVSIM_STORVSP_DISK_BASE_LBA 1536u
+#define HVSIM_STORVSP_DISK_SECTORS  512u
+
 #endif /* HVSIM_ABI_HVSIM_PLATFORM_H */

@@ -1,4 +1,5 @@
-/* test-io.c — the emulated storage path (scenario io-emulated): a child
+/* test-io.c — the two storage paths. The emulated one (scenario
+ * io-emulated): a child
  * kernel's ATA driver writes, reads back and verifies a pattern through a
  * disk that the parent's worker process (vmwp) emulates one port access at
  * a time, backed by a region of the parent's own platform disk. Checks the
@@ -6,6 +7,11 @@
  * KiB (512 data-port round trips plus command overhead), a clean end; a
  * hostile child's register values refused as the platform disk would
  * (IDNF, ABRT); that the boot scenario's child has no disk; and the CLI.
+ * The synthetic one (scenario io-synthetic): the same iotest through the
+ * child's storvsc and the parent's storvsp over a VMBus storage channel:
+ * the verified line, the bytes at the synthetic region, the order of
+ * signals and work per request, VM exits per KiB against the emulated
+ * path (at least 10x fewer), and hostile requests refused.
  * Host test program (GLib test framework). */
 #include <glib.h>
 #include <string.h>
@@ -14,6 +20,7 @@
 #include "elf-builder.h"
 #include "hvsim-platform.h"
 #include "sim-harness.h"
+#include "vmbus-proto.h"
 
 /* What the worker gives its child (guest/user/vmwp.c VMWP_CHILD_IO_KIB)
  * and what iotest then moves: N KiB written and N KiB read back. */
@@ -32,8 +39,9 @@ static guint8 io_pattern(uint64_t i)
 }
 
 /* Loads a built-in scenario (it switches late launch on and supplies the
- * child image) and runs it to the end, recording every event. */
-static SimOutcome run_config(Harness *h, const SimConfig *cfg, const char *scenario)
+ * child image), adds `child_flags` to what the worker passes its child,
+ * and runs it to the end, recording every event. */
+static SimOutcome run_config_flags(Harness *h, const SimConfig *cfg, const char *scenario, uint32_t child_flags)
 {
 	g_autoptr(GError) error = NULL;
 
@@ -47,9 +55,22 @@ static SimOutcome run_config(Harness *h, const SimConfig *cfg, const char *scena
 	g_assert_no_error(error);
 	g_assert_nonnull(h->p);
 	h->vp = g_ptr_array_index(h->p->vps, 0);
+	if (child_flags) {
+		struct hvsim_boot_info bi;
+		g_assert_true(sim_memory_read(&h->p->mem, HVSIM_BOOT_INFO_GPA, &bi, sizeof bi));
+		bi.child_flags |= child_flags;
+		g_assert_true(sim_memory_write(&h->p->mem, HVSIM_BOOT_INFO_GPA, &bi, sizeof bi));
+	}
+	gint64 t0 = g_get_monotonic_time();
 	SimOutcome o = harness_run(h);
-	g_test_message("%s: outcome %d: %s", scenario, o, sim_machine_outcome_message(h->m));
+	g_test_message("%s: outcome %d in %.2f s: %s", scenario, o, (g_get_monotonic_time() - t0) / 1e6,
+	               sim_machine_outcome_message(h->m));
 	return o;
+}
+
+static SimOutcome run_config(Harness *h, const SimConfig *cfg, const char *scenario)
+{
+	return run_config_flags(h, cfg, scenario, 0);
 }
 
 static SimOutcome run_named(Harness *h, SimVendor vendor, const char *scenario)
@@ -249,6 +270,7 @@ static void test_cli(void)
 	cli_run(&r, (const char *const[]){ "scenarios", NULL });
 	g_assert_cmpint(r.status, ==, 0);
 	g_assert_nonnull(strstr(r.out, "io-emulated"));
+	g_assert_nonnull(strstr(r.out, "io-synthetic"));
 	cli_result_clear(&r);
 
 	cli_run(&r, (const char *const[]){ "run", "io-emulated", NULL });
@@ -257,6 +279,214 @@ static void test_cli(void)
 	g_assert_nonnull(strstr(r.out, "vmwp: child disk: 256 KiB"));
 	g_assert_nonnull(strstr(r.out, "vmwp: child 2 disk: 4 ATA commands, 8 sectors written, 8 read"));
 	cli_result_clear(&r);
+
+	cli_run(&r, (const char *const[]){ "run", "io-synthetic", NULL });
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_nonnull(strstr(r.out, "child 2 | " IO_LINE));
+	g_assert_nonnull(strstr(r.out, "vmwp: child disk: 256 KiB synthetic"));
+	g_assert_nonnull(strstr(r.out, "[storvsp] child 2: WRITE(10) LBA 0, 8 sectors (our LBA 1536)"));
+	g_assert_null(strstr(r.out, "ATA commands"));
+	cli_result_clear(&r);
+}
+
+/* ==== the synthetic path ======================================================= */
+
+/* A storage-channel signal (relid 2) sent by partition `from` whose ring's
+ * next packet, as the simulator's inspector read it, is `packet_type`
+ * (9 GPA direct: a request; 11: a completion). */
+static gboolean is_storage_signal(const SimEvent *e, guint from, uint16_t packet_type)
+{
+	return e->type == SIM_EV_VMBUS && e->u.vmbus.kind == SIM_VMBUS_SIGNAL && e->partition == from &&
+	       e->u.vmbus.relid == HVSIM_VMBUS_STORAGE_RELID && e->u.vmbus.packet_type == packet_type;
+}
+
+static gint console_from(Harness *h, guint from, const char *text)
+{
+	for (guint i = from; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_CONSOLE && strstr(e->text, text))
+			return (gint)i;
+	}
+	return -1;
+}
+
+/* VM exits of every partition between events first and last. */
+static guint64 exits_between(Harness *h, guint first, guint last)
+{
+	guint64 n = 0;
+	for (guint i = first; i <= last && i < h->events->len; i++)
+		if (harness_event(h, i)->type == SIM_EV_VM_EXIT)
+			n++;
+	return n;
+}
+
+/* iotest's pattern at the child's region of the parent's disk (from
+ * base_lba), and zero everywhere else. */
+static void check_parent_disk(Harness *h, uint64_t base_lba)
+{
+	uint64_t bytes = 0;
+	const guint8 *disk = partition_disk(h->p, &bytes);
+	uint64_t base = base_lba * ATA_SECTOR_SIZE;
+	uint64_t len = (uint64_t)IO_KIB << 10;
+	g_assert_cmpuint(bytes, >=, base + len);
+	for (uint64_t i = 0; i < len; i++)
+		g_assert_cmphex(disk[base + i], ==, io_pattern(i));
+	for (uint64_t i = 0; i < bytes; i++)
+		if (i < base || i >= base + len)
+			g_assert_cmphex(disk[i], ==, 0);
+}
+
+/* The measured window of the emulated path: its first and last ATA
+ * intercept. */
+static void emulated_window(Harness *h, guint *first, guint *last)
+{
+	gboolean seen = FALSE;
+	for (guint i = 0; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type != SIM_EV_INTERCEPT || !is_ata_port(e->u.intercept.port))
+			continue;
+		if (!seen)
+			*first = i;
+		seen = TRUE;
+		*last = i;
+	}
+	g_assert_true(seen);
+}
+
+/* The synthetic path's requests: the child's GPA-direct signals, in order
+ * (READ CAPACITY when iotest asks for the disk's size, as the emulated
+ * path's IDENTIFY, then iotest's 4 KiB write and read).
+ * For each: the parent reads and does the work (its storvsp line), then
+ * signals the completion back, before the child's next request. Returns
+ * the window from the first request (READ CAPACITY: the emulated path's
+ * window opens with IDENTIFY) to the last completion signal. */
+#define IO_SYNTHETIC_REQUESTS (1u + 2u * IO_KIB * 1024u / (8u * ATA_SECTOR_SIZE))
+
+static void synthetic_order(Harness *h, guint *first, guint *last)
+{
+	guint req[IO_SYNTHETIC_REQUESTS + 1];
+	guint n = 0;
+	for (guint i = 0; i < h->events->len; i++)
+		if (is_storage_signal(harness_event(h, i), 2, VMBUS_PACKET_DATA_USING_GPA_DIRECT)) {
+			g_assert_cmpuint(n, <, IO_SYNTHETIC_REQUESTS);
+			req[n++] = i;
+		}
+	g_assert_cmpuint(n, ==, IO_SYNTHETIC_REQUESTS);
+	req[n] = h->events->len;
+	for (guint r = 0; r < n; r++) {
+		gint work = console_from(h, req[r], "[storvsp] child 2: ");
+		g_assert_cmpint(work, >, (gint)req[r]);
+		g_assert_cmpint(work, <, (gint)req[r + 1]);
+		gint done = -1;
+		for (guint i = (guint)work; i < req[r + 1] && done < 0; i++)
+			if (is_storage_signal(harness_event(h, i), 1, VMBUS_PACKET_COMP))
+				done = (gint)i;
+		if (done < 0)
+			g_error("request %u (event %u): no completion signal from the parent before the next request", r,
+			        req[r]);
+		if (r == 0)
+			*first = req[r];
+		*last = (guint)done;
+	}
+}
+
+static void test_synthetic(gconstpointer data)
+{
+	Harness h;
+	g_assert_cmpint(run_named(&h, (SimVendor)GPOINTER_TO_INT(data), "io-synthetic"), ==, SIM_OUTCOME_SHUTDOWN);
+
+	SimPartition *child = sim_machine_partition(h.m, 1);
+	g_assert_nonnull(child);
+	g_assert_nonnull(strstr(sim_partition_console(child), IO_LINE "\n"));
+	g_assert_null(strstr(sim_partition_console(child), "FAILED"));
+	g_assert_true(console_has(&h, "child 2 | " IO_LINE));
+	g_assert_true(console_has(&h, "vmwp: child disk: 256 KiB synthetic (storvsc, VMBus relid 2) = parent LBA 1536..2047"));
+	g_assert_true(console_has(&h, "child 2 | [kernel] storvsc: channel 2 open, vstor protocol 6.2, up to 131072 bytes a request"));
+	g_assert_true(console_has(&h, "child 2 | [kernel] vmbus: channel 1 open (protocol 4.0); sent \"ping\", completion \"pong\""));
+	g_assert_true(console_has(&h, "7 storage requests, 0 refused"));
+	g_assert_false(console_has(&h, "refused with status"));
+	g_assert_true(console_has(&h, "vmwp: child partition 2 booted, ran and powered off"));
+	g_assert_true(console_has(&h, "process \"vmwp\" exited with status 0"));
+	g_assert_true(sim_partition_stopped_cleanly(child));
+	g_assert_true(sim_partition_stopped_cleanly(h.p));
+
+	/* The data is on the parent's disk at the synthetic region; nothing
+	 * else was written (not the emulated region either). */
+	check_parent_disk(&h, HVSIM_STORVSP_DISK_BASE_LBA);
+
+	/* No ATA port was intercepted: the child's disk is not a device. */
+	for (guint i = 0; i < h.events->len; i++) {
+		const SimEvent *e = harness_event(&h, i);
+		if (e->type == SIM_EV_INTERCEPT)
+			g_assert_false(is_ata_port(e->u.intercept.port));
+	}
+	guint first = 0, last = 0;
+	synthetic_order(&h, &first, &last);
+	harness_fini(&h);
+}
+
+/* The point of the lesson, measured: VM exits of both partitions per KiB
+ * moved, from the first to the last I/O request, on both paths. */
+static void test_exits_per_kib(void)
+{
+	Harness e, s;
+	guint ef = 0, el = 0, sf = 0, sl = 0;
+	guint64 kib_moved = 2 * IO_KIB;
+
+	gint64 t0 = g_get_monotonic_time();
+	g_assert_cmpint(run_named(&e, SIM_VENDOR_INTEL, "io-emulated"), ==, SIM_OUTCOME_SHUTDOWN);
+	gint64 t1 = g_get_monotonic_time();
+	g_assert_cmpint(run_named(&s, SIM_VENDOR_INTEL, "io-synthetic"), ==, SIM_OUTCOME_SHUTDOWN);
+	gint64 t2 = g_get_monotonic_time();
+	emulated_window(&e, &ef, &el);
+	synthetic_order(&s, &sf, &sl);
+	guint64 emulated = exits_between(&e, ef, el), synthetic = exits_between(&s, sf, sl);
+	g_test_message("emulated: %" G_GUINT64_FORMAT " VM exits for %" G_GUINT64_FORMAT " KiB = %.1f per KiB (run %.2f s)",
+	               emulated, kib_moved, (double)emulated / kib_moved, (t1 - t0) / 1e6);
+	g_test_message("synthetic: %" G_GUINT64_FORMAT " VM exits for %" G_GUINT64_FORMAT " KiB = %.1f per KiB (run %.2f s)",
+	               synthetic, kib_moved, (double)synthetic / kib_moved, (t2 - t1) / 1e6);
+	g_assert_cmpuint(synthetic, >, 0);
+	g_assert_cmpuint(synthetic * 10, <=, emulated);
+	harness_fini(&e);
+	harness_fini(&s);
+}
+
+/* The child's storvsc, told to misbehave (HVSIM_BOOT_FLAG_STORVSC_HOSTILE),
+ * sends three requests the parent must refuse: a data page outside its
+ * RAM, an LBA outside its disk (one that a careless 32-bit sum would turn
+ * into the parent's LBA 0), an unknown vstor operation. Each gets an error
+ * completion and a parent line; the parent keeps serving (iotest then
+ * passes) and its disk outside the child's region is untouched. */
+static void test_synthetic_hostile(void)
+{
+	Harness h;
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
+	g_assert_cmpint(run_config_flags(&h, &cfg, "io-synthetic", HVSIM_BOOT_FLAG_STORVSC_HOSTILE), ==,
+	                SIM_OUTCOME_SHUTDOWN);
+	static const char *const lines[] = {
+		"(packet type 9, operation 3): refused with status 0xc000000d: a data PFN lies outside the child's RAM",
+		"child 2 | [kernel] storvsc: hostile (a) data page outside our RAM: refused, status 0xc000000d",
+		"(packet type 9, operation 3): refused with status 0xc000000d: LBA range outside the child's disk",
+		"child 2 | [kernel] storvsc: hostile (b) LBA outside our disk: refused, status 0xc000000d",
+		"(packet type 6, operation 99): refused with status 0xc0000010: unknown or unserved vstor operation",
+		"child 2 | [kernel] storvsc: hostile (c) unknown vstor operation: refused, status 0xc0000010",
+		"child 2 | " IO_LINE,
+		"10 storage requests, 3 refused",
+	};
+	SimPartition *child = sim_machine_partition(h.m, 1);
+	g_assert_nonnull(child);
+	g_test_message("child console:\n%s", sim_partition_console(child));
+	gint at = 0;
+	for (guint i = 0; i < G_N_ELEMENTS(lines); i++) {
+		gint next = console_from(&h, (guint)at, lines[i]);
+		if (next < 0)
+			g_error("console line \"%s\" missing after event %d", lines[i], at);
+		at = next;
+	}
+	g_assert_false(console_has(&h, "ACCEPTED"));
+	g_assert_true(sim_partition_stopped_cleanly(h.p));
+	check_parent_disk(&h, HVSIM_STORVSP_DISK_BASE_LBA);
+	harness_fini(&h);
 }
 
 int main(int argc, char **argv)
@@ -265,6 +495,10 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/sim/io/emulated/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_emulated);
 	g_test_add_func("/sim/io/emulated/hostile-child", test_hostile_child);
 	g_test_add_func("/sim/io/boot-has-no-disk", test_boot_has_no_disk);
+	g_test_add_data_func("/sim/io/synthetic/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_synthetic);
+	g_test_add_data_func("/sim/io/synthetic/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_synthetic);
+	g_test_add_func("/sim/io/synthetic/exits-per-kib", test_exits_per_kib);
+	g_test_add_func("/sim/io/synthetic/hostile", test_synthetic_hostile);
 	g_test_add_func("/sim/io/cli", test_cli);
 	return g_test_run();
 }

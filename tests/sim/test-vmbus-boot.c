@@ -1,8 +1,9 @@
 /* test-vmbus-boot.c — VMBus between the parent and its child in the `boot`
- * scenario: the worker wires four ports and four connections through the
+ * scenario: the worker wires six ports and six connections through the
  * VID driver, the child's VMBus client (guest/kernel/vmbus-client.c) and
  * the parent's server (guest/kernel/vmbus-server.c) run the control
- * handshake over real SynIC messages (facts §5.5), open one channel over a
+ * handshake over real SynIC messages (facts §5.5) with two offers (storage,
+ * heartbeat), open the heartbeat channel over a
  * GPADL of the child's pages, and make one round trip over its rings with
  * SignalEvent in both directions. Checks the order in the event stream, the
  * console lines of both sides, and that the run ends cleanly.
@@ -98,15 +99,17 @@ static void test_boot(gconstpointer data)
 	SimConfig cfg = { .vendor = (SimVendor)GPOINTER_TO_INT(data) };
 	g_assert_cmpint(run_named(&h, &cfg, "boot"), ==, SIM_OUTCOME_SHUTDOWN);
 
-	/* 1. Plumbing: four ports and four connections, all made by the
-	 * parent (the worker through the VID driver), before the child ran. */
+	/* 1. Plumbing: six ports and six connections (messages both ways, the
+	 * heartbeat channel's signals both ways, the storage channel's
+	 * signals both ways), all made by the parent (the worker through the
+	 * VID driver), before the child ran. */
 	g_autoptr(GArray) creates = hypercall_partitions(&h, HVCALL_CREATE_PORT, FALSE, &failed);
 	g_assert_cmpuint(failed, ==, 0);
 	g_autoptr(GArray) connects = hypercall_partitions(&h, HVCALL_CONNECT_PORT, FALSE, &failed);
 	g_assert_cmpuint(failed, ==, 0);
-	g_assert_cmpuint(creates->len, ==, 4);
-	g_assert_cmpuint(connects->len, ==, 4);
-	for (guint i = 0; i < 4; i++) {
+	g_assert_cmpuint(creates->len, ==, 6);
+	g_assert_cmpuint(connects->len, ==, 6);
+	for (guint i = 0; i < 6; i++) {
 		g_assert_cmpuint(g_array_index(creates, guint8, i), ==, PARENT);
 		g_assert_cmpuint(g_array_index(connects, guint8, i), ==, PARENT);
 	}
@@ -117,12 +120,13 @@ static void test_boot(gconstpointer data)
 
 	/* 2. The control handshake, posted in the protocol's order (facts
 	 * §5.5): INITIATE_CONTACT (child), VERSION_RESPONSE (parent),
-	 * REQUESTOFFERS (child), OFFERCHANNEL + ALLOFFERS_DELIVERED (parent),
-	 * GPADL_HEADER (child), GPADL_CREATED (parent), OPENCHANNEL (child),
-	 * OPENCHANNEL_RESULT (parent). Each post lands in the other side's
-	 * SIM slot 2. */
-	static const guint8 posters[] = { CHILD, PARENT, CHILD, PARENT, PARENT, CHILD, PARENT, CHILD, PARENT };
-	static const guint8 targets[] = { PARENT, CHILD, PARENT, CHILD, CHILD, PARENT, CHILD, PARENT, CHILD };
+	 * REQUESTOFFERS (child), two OFFERCHANNELs (storage, heartbeat) +
+	 * ALLOFFERS_DELIVERED (parent), GPADL_HEADER (child), GPADL_CREATED
+	 * (parent), OPENCHANNEL (child), OPENCHANNEL_RESULT (parent): the boot
+	 * child opens the heartbeat channel only (no synthetic disk wanted).
+	 * Each post lands in the other side's SIM slot 2. */
+	static const guint8 posters[] = { CHILD, PARENT, CHILD, PARENT, PARENT, PARENT, CHILD, PARENT, CHILD, PARENT };
+	static const guint8 targets[] = { PARENT, CHILD, PARENT, CHILD, CHILD, CHILD, PARENT, CHILD, PARENT, CHILD };
 	g_autoptr(GArray) posts = hypercall_partitions(&h, HVCALL_POST_MESSAGE, FALSE, &failed);
 	g_assert_cmpuint(failed, ==, 0);
 	g_autoptr(GArray) msgs = vmbus_message_targets(&h);
@@ -135,6 +139,7 @@ static void test_boot(gconstpointer data)
 		"child 2 asks for protocol 4.0: accepted",
 		"server -> child 2: VERSION_RESPONSE",
 		"server <- child 2: REQUESTOFFERS",
+		"server -> child 2: OFFERCHANNEL",
 		"server -> child 2: OFFERCHANNEL",
 		"server -> child 2: ALLOFFERS_DELIVERED",
 		"server <- child 2: GPADL_HEADER",
