@@ -449,7 +449,7 @@ uint16_t sim_hv_call_signal_event(HvCallCtx *ctx)
 	else
 		sim_vp_message(target, "event flag %u of SINT %u on partition %u VP %u was already set: no interrupt",
 		               flag, port->sint, pp->id, target->index);
-	sim_vmbus_observe_signal(ctx->vp, pp, in.connection_id);
+	sim_vmbus_observe_signal(ctx->vp, pp, in.connection_id, flag);
 	return HV_STATUS_SUCCESS;
 }
 

@@ -413,6 +413,10 @@ static void io_path_event(const SimEvent *ev, gpointer user_data)
 	}
 	/* The storage channel is the one carrying GPA-direct requests. */
 	if (w->synthetic && ev->type == SIM_EV_VMBUS && ev->u.vmbus.kind == SIM_VMBUS_SIGNAL && ev->u.vmbus.relid >= 2) {
+		/* The window opens at the first request (a GPA-direct packet),
+		 * not at the channel's initialization handshake. */
+		if (!w->started && !(ev->partition != 1 && ev->u.vmbus.packet_type == 9))
+			return;
 		if (ev->partition != 1) {
 			w->signals++;
 			if (ev->u.vmbus.packet_len)

@@ -566,7 +566,7 @@ static bool idle_until_next_timer(SimMachine *m)
 }
 
 /* The machine has one logical processor: while some VPs ran, time passed
- * for the VPs idle in HLT too. Their clocks move on by what the others
+ * for the VPs idle in HLT or waiting on an intercept too. Their clocks move on by what the others
  * used, and their timers fire on time (a parent waiting with a timeout for
  * a child that never answers wakes up). */
 static void age_idle_vps(SimMachine *m, uint64_t elapsed)
@@ -581,7 +581,11 @@ static void age_idle_vps(SimMachine *m, uint64_t elapsed)
 			SimVp *vp = g_ptr_array_index(p->vps, j);
 			/* Not its own slice: only what the others used. */
 			uint64_t others = elapsed - MIN(vp->round_ns, elapsed);
-			if (!vp->halted || !sim_vp_runnable(vp) || !others)
+			/* Waiting in HLT, or for its parent to complete an
+			 * intercept: either way the time passes for it. */
+			bool waiting = (vp->halted && sim_vp_runnable(vp)) ||
+			               (vp->started && vp->intercept_suspend && !vp->explicit_suspend);
+			if (!waiting || !others)
 				continue;
 			vp->extra_ns += others;
 			sim_vp_hv_timer_check(vp);

@@ -462,7 +462,7 @@ SimPartition *sim_machine_find_partition(SimMachine *m, uint64_t id);
  * a port of `target`: decodes VMBus traffic between a parent and its child
  * and emits `vmbus` events. Observes only. */
 void sim_vmbus_observe_post(SimVp *sender, SimPartition *target, uint32_t type, const void *payload, uint32_t size);
-void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t connection_id);
+void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t connection_id, unsigned flag);
 void sim_vmbus_inspect_free(SimVmbusInspect *v);
 
 /* ---- SynIC (hv-synic.c) ------------------------------------------------------- */

@@ -298,7 +298,7 @@ static bool describe_ring(SimPartition *childp, SimVmbusInspect *v, const Inspec
 	return true;
 }
 
-void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t connection_id)
+void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t connection_id, unsigned flag)
 {
 	SimPartition *from = sender->partition;
 	uint32_t child = child_of(from, target);
@@ -306,13 +306,15 @@ void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t conn
 		return;
 	SimVmbusInspect *v = from->machine->vmbus;
 	bool to_parent = from->id == child;
-	/* Which channel: the child signals on the connection its offer named;
-	 * the parent's connection is not in any message, so a signal to the
-	 * child is shown with the child's first open channel. */
+	/* Which channel: the one whose relid is the event flag set (Win8+
+	 * hosts and guests signal flag = relid, facts §5.6); otherwise, from
+	 * the child, the channel whose offer named this connection. */
 	InspectChannel *c = NULL;
 	for (guint i = 0; i < v->n_chan && !c; i++)
-		if (v->chan[i].child == child && v->chan[i].open &&
-		    (!to_parent || v->chan[i].connection_id == connection_id))
+		if (v->chan[i].child == child && v->chan[i].open && v->chan[i].relid == flag)
+			c = &v->chan[i];
+	for (guint i = 0; i < v->n_chan && !c && to_parent; i++)
+		if (v->chan[i].child == child && v->chan[i].open && v->chan[i].connection_id == connection_id)
 			c = &v->chan[i];
 	if (!c)
 		return;

@@ -128,6 +128,7 @@ static const UsageRow usage_rows[] = {
 	{ "two-images",        { "run", "hello", "extra" },         "'extra'" },
 	{ "unknown-command",   { "frobnicate" },                    "unknown command 'frobnicate'" },
 	{ "bench-extra",       { "bench", "extra" },                "'extra'" },
+	{ "bench-io-extra",    { "bench", "io", "more" },           "'more'" },
 };
 
 static void test_usage(gconstpointer data)
@@ -373,6 +374,26 @@ static void test_no_binary(void)
 	g_test_skip("HVSIM is not set: run these tests through `meson test`, which sets it to the built binary");
 }
 
+/* `hvsim bench io --quick`: both paths side by side, the two ratio lines,
+ * and the synthetic path at least ten times fewer exits per KiB (counted,
+ * not timed: the same every run). */
+static void test_bench_io(void)
+{
+	CliResult r;
+	RUN(&r, "bench", "io", "--quick");
+	g_assert_cmpint(r.status, ==, EXIT_OK);
+	assert_contains(r.out, "VM exits per KiB");
+	assert_contains(r.out, "world switches per request");
+	assert_contains(r.out, "packets per signal");
+	assert_contains(r.out, "ratio io-throughput-synthetic-over-emulated ");
+	const char *line = strstr(r.out, "ratio exits-per-kib-emulated-over-synthetic ");
+	g_assert_nonnull(line);
+	double ratio = g_ascii_strtod(line + strlen("ratio exits-per-kib-emulated-over-synthetic "), NULL);
+	g_test_message("exits per KiB, emulated over synthetic: %.1f", ratio);
+	g_assert_cmpfloat(ratio, >=, 10.0);
+	cli_result_clear(&r);
+}
+
 static void test_scenarios(void)
 {
 	CliResult r;
@@ -411,5 +432,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sim/cli/run/max-insns", test_max_insns);
 	g_test_add_func("/sim/cli/run/guest-outcomes", test_guest_outcomes);
 	g_test_add_func("/sim/cli/scenarios", test_scenarios);
+	g_test_add_func("/sim/cli/bench-io", test_bench_io);
 	return g_test_run();
 }
