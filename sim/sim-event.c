@@ -322,6 +322,13 @@ void sim_event_to_json(const SimEvent *ev, const char *vendor, GString *out)
 		if (ev->u.vmbus.kind == SIM_VMBUS_MESSAGE)
 			g_string_append_printf(out, ",\"kind\":\"message\",\"to\":%u,\"msgtype\":%u,\"relid\":%u,\"status\":%u,\"text\":",
 			                       ev->u.vmbus.to, ev->u.vmbus.msgtype, ev->u.vmbus.relid, ev->u.vmbus.status);
+		else if (ev->u.vmbus.kind != SIM_VMBUS_SIGNAL)
+			g_string_append_printf(out, ",\"kind\":\"%s\",\"to\":%u,\"relid\":%u,\"ring\":\"%s\",\"write_index\":%u,\"read_index\":%u,\"interrupt_mask\":%u,\"text\":",
+			                       ev->u.vmbus.kind == SIM_VMBUS_RING_WRITE ? "ring_write" :
+			                       ev->u.vmbus.kind == SIM_VMBUS_RING_READ ? "ring_read" : "ring_mask",
+			                       ev->u.vmbus.to, ev->u.vmbus.relid,
+			                       ev->u.vmbus.msgtype == 0 ? "child_to_parent" : "parent_to_child",
+			                       ev->u.vmbus.write_index, ev->u.vmbus.read_index, ev->u.vmbus.status);
 		else
 			g_string_append_printf(out, ",\"kind\":\"signal\",\"to\":%u,\"relid\":%u,\"write_index\":%u,\"read_index\":%u,\"bytes_waiting\":%u,\"next_packet_type\":%u,\"next_packet_len\":%u,\"text\":",
 			                       ev->u.vmbus.to, ev->u.vmbus.relid, ev->u.vmbus.write_index, ev->u.vmbus.read_index,

@@ -72,6 +72,9 @@ const char *sim_vp_state_name(SimVpState state);         /* "running", ... */
 
 #define SIM_VMBUS_MESSAGE 0u  /* a channel message (HvPostMessage of VMBus type) */
 #define SIM_VMBUS_SIGNAL  1u  /* an HvSignalEvent on an open channel, with its ring */
+#define SIM_VMBUS_RING_WRITE 2u /* the producer moved a ring's write index (packets written) */
+#define SIM_VMBUS_RING_READ  3u /* the consumer moved its read index (packets read) */
+#define SIM_VMBUS_RING_MASK  4u /* the consumer set or cleared the ring's interrupt mask */
 
 /* Why a ring transition happened (mirrors rings/ RingCause). */
 typedef enum SimRingCause {

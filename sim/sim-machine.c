@@ -612,6 +612,8 @@ SimOutcome sim_machine_run(SimMachine *m)
 					progressed = true;
 					vp->round_ns = sim_vp_vtime(vp) - before;
 					elapsed += vp->round_ns;
+					if (m->vmbus)
+						sim_vmbus_poll(vp);
 				}
 			}
 			any_live |= !p->stopped;

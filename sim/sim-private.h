@@ -464,6 +464,9 @@ SimPartition *sim_machine_find_partition(SimMachine *m, uint64_t id);
 void sim_vmbus_observe_post(SimVp *sender, SimPartition *target, uint32_t type, const void *payload, uint32_t size);
 void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t connection_id, unsigned flag);
 void sim_vmbus_inspect_free(SimVmbusInspect *v);
+/* After `vp` ran: ring writes, reads and interrupt-mask changes it made on
+ * open channels, as `vmbus` events (nothing if VMBus was never used). */
+void sim_vmbus_poll(SimVp *vp);
 
 /* ---- SynIC (hv-synic.c) ------------------------------------------------------- */
 /* Puts the SynIC of a new VP in its reset state (every SINT masked). */

@@ -35,6 +35,10 @@ typedef struct InspectChannel {
 	uint32_t ring_gpadl;       /* OPENCHANNEL */
 	uint32_t downstream_page;  /* first page of the parent->child ring */
 	bool open;
+	/* Control-page fields as last seen, per ring (0 child->parent, 1
+	 * parent->child): write index, read index, interrupt mask. */
+	uint32_t seen[2][3];
+	bool seen_valid[2];
 } InspectChannel;
 
 struct SimVmbusInspect {
@@ -298,6 +302,99 @@ static bool describe_ring(SimPartition *childp, SimVmbusInspect *v, const Inspec
 	return true;
 }
 
+/* The first 12 bytes of ring `dir`'s control page: write, read, mask. */
+static bool ring_ctl(SimPartition *childp, SimVmbusInspect *v, const InspectChannel *c, int dir, uint32_t out[3])
+{
+	InspectGpadl *g = find_gpadl(v, c->child, c->ring_gpadl);
+	if (!g || c->downstream_page == 0 || c->downstream_page >= g->n_pages)
+		return false;
+	uint32_t first = dir == 0 ? 0 : c->downstream_page;
+	return sim_memory_read(&childp->mem, g->pfn[first] * VMBUS_PAGE_SIZE, out, 3 * sizeof(uint32_t));
+}
+
+static const char *const ring_name[2] = { "child->parent", "parent->child" };
+
+/* Compares a channel's rings with what was seen last and reports, as `vp`,
+ * the changes `vp`'s partition made: packets written (write index moved,
+ * producer side), packets consumed (read index moved, consumer side), the
+ * consumer's interrupt mask set or cleared. Guest memory is read as is:
+ * indices are reported, not believed (nothing is dereferenced). */
+static void poll_channel(SimVp *vp, SimPartition *childp, SimVmbusInspect *v, InspectChannel *c)
+{
+	bool is_child = vp->partition->id == c->child;
+	uint32_t now_all[2][3];
+	bool have[2];
+	for (int dir = 0; dir < 2; dir++) {
+		have[dir] = ring_ctl(childp, v, c, dir, now_all[dir]);
+		if (have[dir] && !c->seen_valid[dir]) {
+			memcpy(c->seen[dir], now_all[dir], sizeof now_all[dir]);
+			c->seen_valid[dir] = true;
+			have[dir] = false;
+		}
+	}
+	/* Reads and mask changes first, then writes: within one slice a side
+	 * typically consumes what it was sent, then sends. */
+	static const int order[3] = { 1, 2, 0 };
+	static const uint8_t kinds[3] = { SIM_VMBUS_RING_WRITE, SIM_VMBUS_RING_READ, SIM_VMBUS_RING_MASK };
+	for (int k = 0; k < 3; k++)
+	for (int dir = 0; dir < 2; dir++) {
+		if (!have[dir])
+			continue;
+		uint32_t *now = now_all[dir];
+		bool producer = (dir == 0) == is_child;   /* the child writes ring 0, the parent ring 1 */
+		{
+			int f = order[k];
+			if (now[f] == c->seen[dir][f])
+				continue;
+			/* Writes belong to the producer, reads and the mask to the consumer. */
+			if ((f == 0) != producer)
+				continue;
+			SimEvent ev;
+			sim_event_init(&ev, SIM_EV_VMBUS);
+			ev.u.vmbus.kind = kinds[f];
+			ev.u.vmbus.to = is_child ? vp->partition->parent_id : c->child;
+			ev.u.vmbus.relid = c->relid;
+			ev.u.vmbus.write_index = now[0];
+			ev.u.vmbus.read_index = now[1];
+			ev.u.vmbus.status = now[2];
+			ev.u.vmbus.msgtype = (uint32_t)dir;
+			if (f == 0)
+				g_snprintf(ev.text, sizeof ev.text, "relid %u: packets written to the %s ring (write index %u -> %u)",
+				           c->relid, ring_name[dir], c->seen[dir][0], now[0]);
+			else if (f == 1)
+				g_snprintf(ev.text, sizeof ev.text, "relid %u: packets read from the %s ring (read index %u -> %u)",
+				           c->relid, ring_name[dir], c->seen[dir][1], now[1]);
+			else
+				g_snprintf(ev.text, sizeof ev.text, "relid %u: interrupts from the %s ring %s by its reader",
+				           c->relid, ring_name[dir], now[2] ? "masked" : "unmasked");
+			sim_vp_emit(vp, &ev);
+			c->seen[dir][f] = now[f];
+		}
+	}
+}
+
+void sim_vmbus_poll(SimVp *vp)
+{
+	SimMachine *m = vp->partition->machine;
+	SimVmbusInspect *v = m->vmbus;
+	if (!v)
+		return;
+	SimPartition *p = vp->partition;
+	for (guint i = 0; i < v->n_chan; i++) {
+		InspectChannel *c = &v->chan[i];
+		if (!c->open)
+			continue;
+		SimPartition *childp = sim_machine_find_partition(m, c->child);
+		if (childp && p->id != c->child && childp->parent_id != p->id)
+			continue;   /* neither end of this channel ran */
+		if (!childp || childp->stopped) {
+			c->open = false;   /* gone: nothing more to watch */
+			continue;
+		}
+		poll_channel(vp, childp, v, c);
+	}
+}
+
 void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t connection_id, unsigned flag)
 {
 	SimPartition *from = sender->partition;
@@ -319,6 +416,8 @@ void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t conn
 	if (!c)
 		return;
 	SimPartition *childp = to_parent ? from : target;
+	/* What the signaller did to the rings comes first in the trace. */
+	poll_channel(sender, childp, v, c);
 	SimEvent ev;
 	sim_event_init(&ev, SIM_EV_VMBUS);
 	ev.u.vmbus.kind = SIM_VMBUS_SIGNAL;

@@ -659,6 +659,26 @@ static void test_vmbus_inspect(void)
 	g_assert_cmpuint(ev->u.vmbus.avail, ==, footprint);
 	g_assert_cmpuint(ev->u.vmbus.packet_type, ==, VMBUS_PACKET_DATA_INBAND);
 	g_assert_cmpuint(ev->u.vmbus.packet_len, ==, footprint - VMBUS_PACKET_TRAILER_SIZE);
+	/* A second packet, then a signal: the write is reported before the
+	 * signal (the inspector compares the ring with what it saw last). */
+	g_assert_cmpint(vmbus_ring_write(&ring, VMBUS_PACKET_DATA_INBAND, 0, 43, hello, sizeof hello, &signal), ==, VMBUS_RING_OK);
+	g_assert_true(sim_memory_write(&f.cp->mem, 0xC000, ringbuf, sizeof ringbuf));
+	sig = h->events->len;
+	g_assert_cmpint(harness_exit(&ch, VMX_EXIT_VMCALL, 3), ==, SIM_RESUME_NEXT);
+	const SimEvent *w = NULL, *s2 = NULL;
+	for (guint i = sig; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_VMBUS && e->u.vmbus.kind == SIM_VMBUS_RING_WRITE && !w)
+			w = e;
+		if (e->type == SIM_EV_VMBUS && e->u.vmbus.kind == SIM_VMBUS_SIGNAL)
+			s2 = e;
+	}
+	g_assert_nonnull(w);
+	g_assert_nonnull(s2);
+	g_assert_cmpuint(w->seq, <, s2->seq);
+	g_assert_cmpuint(w->u.vmbus.write_index, ==, 2 * footprint);
+	g_assert_cmpuint(w->partition, ==, f.id);
+
 	/* A lying ring (write index outside the data area) is reported as
 	 * unreadable, never decoded. */
 	uint32_t evil = 0x7FFFFFF8u;
