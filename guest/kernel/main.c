@@ -135,13 +135,20 @@ static noreturn void child_finish(const struct hv_info *hv)
 {
 	/* VMBus first: the parent's worker wired our ports before we ran. On
 	 * the synthetic storage path the disk is storvsc's. */
-	vmbus_client_run(hv, (kernel_boot.flags & HVSIM_BOOT_FLAG_IO_SYNTHETIC) != 0);
+	if (vmbus_client_run(hv, (kernel_boot.flags & HVSIM_BOOT_FLAG_IO_SYNTHETIC) != 0) &&
+	    (kernel_boot.flags & HVSIM_BOOT_FLAG_VMBUS_HOSTILE))
+		vmbus_client_hostile();
 	if (kernel_boot.flags & HVSIM_BOOT_FLAG_STORVSC_HOSTILE)
 		storvsc_hostile();
 	run_programs(false, true);
 	child_check_create_denied(hv);
+	/* A crash leaves VMBus as it is: the parent drops our channels when
+	 * the worker finalizes us. */
 	if (kernel_boot.flags & HVSIM_BOOT_FLAG_TRIPLE_FAULT)
 		child_triple_fault();
+	/* A clean end takes VMBus down first (facts §5.5 tear-down): the
+	 * parent forgets our pages before we go. */
+	vmbus_client_unload();
 	power_off();
 }
 

@@ -58,6 +58,11 @@ void storvsp_reset(struct storvsp *vsp, uint64_t child, uint64_t base, uint64_t 
 	vsp->state = STORVSP_WAIT_BEGIN;
 }
 
+void storvsp_close(struct storvsp *vsp)
+{
+	vsp->state = STORVSP_WAIT_BEGIN;
+}
+
 /* Fills in a refusal; false, so a handler can `return vsp_refuse(...)`. */
 static bool vsp_refuse(struct vsp_answer *a, uint32_t status, const char *why)
 {

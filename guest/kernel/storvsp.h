@@ -31,6 +31,10 @@ struct storvsp {
 /* A new device for child `child` whose RAM is our [base, base + bytes). */
 void storvsp_reset(struct storvsp *vsp, uint64_t child, uint64_t base, uint64_t bytes);
 
+/* The channel was closed (CLOSECHANNEL, UNLOAD, or the child is gone):
+ * a new open starts at BEGIN_INITIALIZATION again; the counters stay. */
+void storvsp_close(struct storvsp *vsp);
+
 /* Serves every packet waiting in `up` (the child's ring, read in place),
  * writing one completion per packet to `down`. *signal becomes true if
  * the ring library says the child must be signalled. False (after a line)

@@ -17,7 +17,14 @@
  * slot, checked by vmbus_msg_validate and by the connection and channel
  * state machines (vmbus-channel.h) before anything acts on it, and a GPADL
  * is believed only after every page it names was found in the child's RAM.
- * A rejected message costs a line, never the server. */
+ * A rejected message costs a line, never the server.
+ *
+ * The life cycle ends the way it began, through the same state machines:
+ * CLOSECHANNEL stops reading a channel's rings, GPADL_TEARDOWN forgets a
+ * GPADL's pages (GPADL_TORNDOWN), UNLOAD closes and forgets everything
+ * (UNLOAD_RESPONSE). After that, and after a child that never unloaded is
+ * finalized, no address into the child's RAM is left here: nothing can
+ * make us touch its pages again. */
 #include "vmbus-server.h"
 #include "storvsp.h"
 #include "vid.h"
@@ -51,20 +58,33 @@ static const struct vmbus_guid srv_storage_class = VMBUS_GUID_SCSI;
 static const struct vmbus_guid srv_storage_instance =
 	VMBUS_GUID_INIT(0x4d495348, 0x0056, 0x0002, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02);
 
+/* One GPADL of the child: contiguous pages of its RAM (rings are reached
+ * in one piece), announced by GPADL_HEADER and, when more pages than fit
+ * in it, completed by GPADL_BODY messages. */
+struct srv_gpadl {
+	uint32_t id;                 /* 0: free */
+	uint32_t relid;              /* the channel it was announced on */
+	bool complete;               /* every page arrived and was checked */
+	uint64_t first_pfn;
+	uint32_t pages, have;        /* announced / arrived (and checked) */
+	uint32_t bodies;             /* GPADL_BODY messages taken */
+};
+
+/* GPADLs served at once (each channel's ring, plus room for a hostile
+ * child's extras): one more is refused. */
+#define SRV_GPADLS 4u
+
 /* One offered channel as the server sees it. */
 struct srv_channel {
 	uint32_t relid;
 	uint32_t signal_kind;        /* HVSIM_VMBUS_KIND_*: our connection to the child's port */
 	const struct vmbus_guid *class, *instance;
 	uint32_t child_connection;   /* what the offer tells the child to signal */
-	/* The ring GPADL: contiguous child pages, found in its RAM. */
-	bool gpadl_live;
-	uint32_t gpadl;
-	uint64_t gpadl_addr;         /* our address of its first page */
-	uint32_t gpadl_pages;
 	/* The open channel: upstream (child -> us) and downstream rings, in
-	 * the child's pages, reached in place. */
+	 * the child's pages of GPADL ring_gpadl, reached in place. When
+	 * closed, both rings are zeroed: no pointer into the child's RAM. */
 	bool open;
+	uint32_t ring_gpadl;
 	struct vmbus_ring up, down;
 	uint64_t packets;
 };
@@ -84,8 +104,46 @@ static struct vmbus_server {
 	uint64_t base, bytes;        /* the child's RAM in ours: child GPA g at base + g */
 	struct vmbus_end end;        /* connection and channel states */
 	struct srv_channel chan[SRV_CHANNELS];
+	struct srv_gpadl gpadl[SRV_GPADLS];
 	struct storvsp storage;      /* the storage channel's device */
+	bool unloaded;               /* the child said UNLOAD (and was answered) */
 } srv;
+
+static struct srv_gpadl *srv_gpadl_find(uint32_t id)
+{
+	for (unsigned i = 0; id != 0 && i < SRV_GPADLS; i++)
+		if (srv.gpadl[i].id == id)
+			return &srv.gpadl[i];
+	return NULL;
+}
+
+/* Stops using a channel's rings: the pointers into the child's pages go. */
+static void srv_close_channel(struct srv_channel *ch)
+{
+	ch->open = false;
+	ch->ring_gpadl = 0;
+	memset(&ch->up, 0, sizeof(ch->up));
+	memset(&ch->down, 0, sizeof(ch->down));
+	if (ch == &srv.chan[SRV_STORAGE])
+		storvsp_close(&srv.storage);
+}
+
+/* Closes every channel and forgets every GPADL; how many of each there
+ * were, for the line. */
+static void srv_drop_all(unsigned *channels, unsigned *gpadls)
+{
+	*channels = *gpadls = 0;
+	for (unsigned i = 0; i < SRV_CHANNELS; i++) {
+		if (srv.chan[i].open)
+			(*channels)++;
+		srv_close_channel(&srv.chan[i]);
+	}
+	for (unsigned i = 0; i < SRV_GPADLS; i++) {
+		if (srv.gpadl[i].id)
+			(*gpadls)++;
+		memset(&srv.gpadl[i], 0, sizeof(srv.gpadl[i]));
+	}
+}
 
 static struct srv_channel *srv_channel(uint32_t relid)
 {
@@ -157,8 +215,18 @@ bool vmbus_server_attach(uint64_t id, uint64_t base, uint64_t bytes)
 
 void vmbus_server_detach(uint64_t id)
 {
+	unsigned channels, gpadls;
+
 	if (srv.child != id || id == 0)
 		return;
+	/* A child that crashed or was stopped before UNLOAD: its channels
+	 * and GPADLs are dropped here, without a message to it (it runs no
+	 * more); from now on no address into its RAM is left. */
+	srv_drop_all(&channels, &gpadls);
+	if (channels || gpadls || (!srv.unloaded && srv.end.conn != VMBUS_CONN_DISCONNECTED))
+		klog("[vmbus] server: partition %lu gone without UNLOAD: %u open channel%s dropped, %u "
+		     "GPADL%s forgotten; its pages are no longer touched\n", id, channels,
+		     channels == 1 ? "" : "s", gpadls, gpadls == 1 ? "" : "s");
 	kdetail("[vmbus] server: partition %lu gone (%lu heartbeat packets, %lu storage requests, %lu "
 		"refused): its pages are forgotten\n", id, srv.chan[SRV_HEARTBEAT].packets,
 		srv.storage.requests, srv.storage.refused);
@@ -236,93 +304,156 @@ static void srv_request_offers(void)
 	srv_send(&all, sizeof(all));
 }
 
-/* Checks the one range of a GPADL_HEADER against the child's RAM. NULL if
- * it is good (then *first_pfn and *pages describe it), else why not. */
-static const char *srv_check_gpadl(const struct srv_channel *ch, const uint8_t *msg, size_t len,
-				   uint64_t *first_pfn, uint32_t *pages)
+/* Checks `n` PFNs (unaligned u64s at `pfns`) as the pages [g->have,
+ * g->have + n) of GPADL g and takes them. NULL if good, else why not. */
+static const char *srv_take_pfns(struct srv_gpadl *g, const uint8_t *pfns, uint64_t n)
 {
-	struct vmbus_msg_gpadl_header h;
-	struct vmbus_gpa_range r;
-	uint64_t n, here, pfn;
+	uint64_t pfn;
 
-	memcpy(&h, msg, sizeof(h));
-	memcpy(&r, msg + sizeof(h), sizeof(r));
-	if (h.gpadl == 0)
-		return "GPADL id 0";
-	if (ch->gpadl_live)
-		return "a GPADL already exists on this channel (one is served)";
-	for (unsigned i = 0; i < SRV_CHANNELS; i++)
-		if (srv.chan[i].gpadl_live && srv.chan[i].gpadl == h.gpadl)
-			return "its id is in use on another channel";
-	if (h.rangecount != 1 || r.byte_offset != 0)
-		return "not one range starting on a page boundary";
-	n = ((uint64_t)r.byte_count + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE;
-	here = (len - sizeof(h) - sizeof(r)) / sizeof(uint64_t);
-	if (n != here)
-		return "its PFNs continue in GPADL_BODY messages (not served yet)";
+	if (n > g->pages - g->have)
+		return "more PFNs than its range needs";
 	for (uint64_t i = 0; i < n; i++) {
-		memcpy(&pfn, msg + sizeof(h) + sizeof(r) + i * sizeof(pfn), sizeof(pfn));
+		memcpy(&pfn, pfns + i * sizeof(pfn), sizeof(pfn));
 		/* Every page inside the child's RAM: the one check that keeps a
 		 * child from making us read or write our own memory. */
 		if (pfn >= srv.bytes / VMBUS_PAGE_SIZE)
 			return "a PFN lies outside the child's RAM";
-		if (i == 0)
-			*first_pfn = pfn;
-		else if (pfn != *first_pfn + i)
+		if (g->have == 0)
+			g->first_pfn = pfn;
+		else if (pfn != g->first_pfn + g->have)
 			return "its pages are not contiguous (rings are mapped in one piece)";
+		g->have++;
 	}
-	*pages = (uint32_t)n;
 	return NULL;
+}
+
+/* Answers GPADL g: GPADL_CREATED, success unless `why`; a refused GPADL
+ * is forgotten. */
+static void srv_gpadl_created(struct srv_gpadl *g, uint32_t relid, uint32_t id, const char *why)
+{
+	struct vmbus_msg_gpadl_created c;
+
+	memset(&c, 0, sizeof(c));
+	c.hdr.msgtype = VMBUS_MSG_GPADL_CREATED;
+	c.child_relid = relid;
+	c.gpadl = id;
+	if (why) {
+		klog("[vmbus] server: GPADL 0x%x of child %lu refused: %s\n", id, srv.child, why);
+		c.creation_status = SRV_STATUS_FAILED;
+		if (g)
+			memset(g, 0, sizeof(*g));
+	} else {
+		g->complete = true;
+		kdetail("[vmbus] server: GPADL 0x%x = child pages 0x%lx-0x%lx (%u%s), all in its RAM\n", id,
+			g->first_pfn, g->first_pfn + g->pages - 1, g->pages,
+			g->bodies ? ", header + GPADL_BODY" : "");
+		if (g->bodies)
+			klog("[vmbus] server: GPADL 0x%x assembled from its header and %u GPADL_BODY "
+			     "message%s: %u pages\n", id, g->bodies, g->bodies == 1 ? "" : "s", g->pages);
+	}
+	srv_send(&c, sizeof(c));
 }
 
 static void srv_gpadl_header(const uint8_t *msg, size_t len)
 {
 	struct vmbus_msg_gpadl_header h;
-	struct vmbus_msg_gpadl_created c;
-	uint64_t first = 0;
-	uint32_t pages = 0;
-	struct srv_channel *ch;
-	const char *why;
+	struct vmbus_gpa_range r;
+	struct srv_gpadl *g = NULL;
+	const char *why = NULL;
+	uint64_t n, here;
 
 	memcpy(&h, msg, sizeof(h));
-	ch = srv_channel(h.child_relid); /* offered: the state machine checked */
-	why = ch ? srv_check_gpadl(ch, msg, len, &first, &pages) : "no such channel";
-	memset(&c, 0, sizeof(c));
-	c.hdr.msgtype = VMBUS_MSG_GPADL_CREATED;
-	c.child_relid = h.child_relid;
-	c.gpadl = h.gpadl;
-	if (why) {
-		klog("[vmbus] server: GPADL 0x%x of child %lu refused: %s\n", h.gpadl, srv.child, why);
-		c.creation_status = SRV_STATUS_FAILED;
-	} else {
-		ch->gpadl_live = true;
-		ch->gpadl = h.gpadl;
-		ch->gpadl_pages = pages;
-		ch->gpadl_addr = srv.base + first * VMBUS_PAGE_SIZE;
-		kdetail("[vmbus] server: GPADL 0x%x = child pages 0x%lx-0x%lx (%u), all in its RAM; ours "
-			"at 0x%lx\n", h.gpadl, first, first + pages - 1, pages, ch->gpadl_addr);
+	memcpy(&r, msg + sizeof(h), sizeof(r));
+	n = ((uint64_t)r.byte_count + VMBUS_PAGE_SIZE - 1) / VMBUS_PAGE_SIZE;
+	here = (len - sizeof(h) - sizeof(r)) / sizeof(uint64_t);
+	if (!srv_channel(h.child_relid))
+		why = "no such channel";
+	else if (srv_gpadl_find(h.gpadl))
+		why = "its id is in use";
+	else if (h.rangecount != 1 || r.byte_offset != 0)
+		why = "not one range starting on a page boundary";
+	else if (n > srv.bytes / VMBUS_PAGE_SIZE)
+		why = "more pages than the child's RAM";
+	if (!why) {
+		for (unsigned i = 0; i < SRV_GPADLS && !g; i++)
+			if (srv.gpadl[i].id == 0)
+				g = &srv.gpadl[i];
+		if (!g)
+			why = "too many GPADLs (tear one down first)";
 	}
-	srv_send(&c, sizeof(c));
+	if (!why) {
+		memset(g, 0, sizeof(*g));
+		g->id = h.gpadl;
+		g->relid = h.child_relid;
+		g->pages = (uint32_t)n;
+		why = srv_take_pfns(g, msg + sizeof(h) + sizeof(r), here);
+	}
+	if (!why && g->have < g->pages) {
+		/* The rest comes in GPADL_BODY messages (facts §5.4): answered
+		 * when the last one is in. */
+		kdetail("[vmbus] server: GPADL 0x%x: %u of %u pages in its header, the rest to come in "
+			"GPADL_BODY\n", g->id, g->have, g->pages);
+		return;
+	}
+	srv_gpadl_created(g, h.child_relid, h.gpadl, why);
+}
+
+static void srv_gpadl_body(const uint8_t *msg, size_t len)
+{
+	struct vmbus_msg_gpadl_body b;
+	struct srv_gpadl *g;
+	const char *why = NULL;
+
+	memcpy(&b, msg, sizeof(b));
+	g = srv_gpadl_find(b.gpadl);
+	if (!g) {
+		klog("[vmbus] server: GPADL_BODY for GPADL 0x%x of child %lu, which we do not hold: "
+		     "ignored\n", b.gpadl, srv.child);
+		return;
+	}
+	if (g->complete) {
+		/* Nothing pending: refuse the GPADL (its pages were known). */
+		why = "a GPADL_BODY after its last page";
+	} else {
+		g->bodies++;
+		why = srv_take_pfns(g, msg + sizeof(b), (len - sizeof(b)) / sizeof(uint64_t));
+		if (!why && g->have < g->pages)
+			return;
+	}
+	if (why && g->complete) {
+		/* A complete GPADL may be in use by an open channel: keep it,
+		 * say so (no second GPADL_CREATED for one GPADL). */
+		klog("[vmbus] server: GPADL_BODY of child %lu for GPADL 0x%x refused: %s\n", srv.child,
+		     b.gpadl, why);
+		return;
+	}
+	srv_gpadl_created(g, g->relid, g->id, why);
 }
 
 static const char *srv_attach_rings(struct srv_channel *ch, const struct vmbus_msg_open_channel *m)
 {
-	uint8_t *window = (uint8_t *)(uintptr_t)ch->gpadl_addr;
+	struct srv_gpadl *g = srv_gpadl_find(m->ring_gpadl);
+	uint8_t *window;
 	uint32_t off = m->downstream_page_offset;
 
-	if (!ch->gpadl_live || m->ring_gpadl != ch->gpadl)
-		return "its ring GPADL does not exist";
+	if (!g || g->relid != ch->relid || !g->complete)
+		return "its ring GPADL does not exist on this channel";
+	if (ch->open)
+		return "the channel is open already";
 	if (m->target_vp != HVSIM_VMBUS_VP)
 		return "target VP is not VP 0 (the only one our event connection reaches)";
-	if (ch->gpadl_pages < 2 * SRV_RING_MIN_PAGES || off < SRV_RING_MIN_PAGES ||
-	    off > ch->gpadl_pages - SRV_RING_MIN_PAGES)
+	if (g->pages < 2 * SRV_RING_MIN_PAGES || off < SRV_RING_MIN_PAGES ||
+	    off > g->pages - SRV_RING_MIN_PAGES)
 		return "the downstream ring offset leaves a ring without a data page";
+	/* Our address of the child's pages: checked inside its RAM. */
+	window = (uint8_t *)(uintptr_t)(srv.base + g->first_pfn * VMBUS_PAGE_SIZE);
 	/* Attach, not init: the child created the rings; their control pages
 	 * are the child's to reset. */
 	if (vmbus_ring_attach(&ch->up, window, (size_t)off * VMBUS_PAGE_SIZE) != VMBUS_RING_OK ||
 	    vmbus_ring_attach(&ch->down, window + (size_t)off * VMBUS_PAGE_SIZE,
-			      (size_t)(ch->gpadl_pages - off) * VMBUS_PAGE_SIZE) != VMBUS_RING_OK)
+			      (size_t)(g->pages - off) * VMBUS_PAGE_SIZE) != VMBUS_RING_OK)
 		return "a ring window is not usable";
+	ch->ring_gpadl = g->id;
 	return NULL;
 }
 
@@ -343,9 +474,81 @@ static void srv_open_channel(const struct vmbus_msg_open_channel *m)
 		ch->open = true;
 		kdetail("[vmbus] server: channel %u open: upstream ring %u pages, downstream %u pages, in "
 			"the child's memory (shared, not copied)\n", m->child_relid,
-			m->downstream_page_offset, ch->gpadl_pages - m->downstream_page_offset);
+			m->downstream_page_offset, srv_gpadl_find(ch->ring_gpadl)->pages -
+			m->downstream_page_offset);
 	}
 	srv_send(&r, sizeof(r));
+}
+
+/* CLOSECHANNEL (no answer in the protocol): the rings are not read again. */
+static void srv_close(const struct vmbus_msg_relid *m)
+{
+	struct srv_channel *ch = srv_channel(m->child_relid);
+
+	if (!ch)
+		return;
+	kdetail("[vmbus] server: channel %u closed by child %lu (%lu packets); its rings are no longer "
+		"read\n", ch->relid, srv.child, ch->relid == HVSIM_VMBUS_STORAGE_RELID ?
+		srv.storage.requests : ch->packets);
+	srv_close_channel(ch);
+}
+
+/* GPADL_TEARDOWN: forget the pages, answer GPADL_TORNDOWN. A GPADL an open
+ * channel's rings live in stays (the child must close first). */
+static void srv_gpadl_teardown(const struct vmbus_msg_gpadl_teardown *m)
+{
+	struct vmbus_msg_gpadl_torndown t;
+	struct srv_gpadl *g = srv_gpadl_find(m->gpadl);
+	struct srv_channel *ch = srv_channel(m->child_relid);
+
+	if (!g || g->relid != m->child_relid) {
+		klog("[vmbus] server: GPADL_TEARDOWN of GPADL 0x%x on channel %u refused: no such GPADL "
+		     "on that channel\n", m->gpadl, m->child_relid);
+		return;
+	}
+	if (ch && ch->open && ch->ring_gpadl == g->id) {
+		klog("[vmbus] server: GPADL_TEARDOWN of GPADL 0x%x refused: channel %u is open on it "
+		     "(CLOSECHANNEL first)\n", m->gpadl, m->child_relid);
+		return;
+	}
+	kdetail("[vmbus] server: GPADL 0x%x torn down: child pages 0x%lx-0x%lx forgotten\n", g->id,
+		g->first_pfn, g->first_pfn + g->pages - 1);
+	memset(g, 0, sizeof(*g));
+	memset(&t, 0, sizeof(t));
+	t.hdr.msgtype = VMBUS_MSG_GPADL_TORNDOWN;
+	t.gpadl = m->gpadl;
+	srv_send(&t, sizeof(t));
+}
+
+/* UNLOAD: every channel closed, every GPADL forgotten, then
+ * UNLOAD_RESPONSE (the connection is back at DISCONNECTED: the child may
+ * make contact again). */
+static void srv_unload(void)
+{
+	struct vmbus_msg_header h;
+	unsigned channels, gpadls;
+
+	srv_drop_all(&channels, &gpadls);
+	if (channels || gpadls)
+		klog("[vmbus] server: child %lu unloads with %u channel%s open and %u GPADL%s: closed "
+		     "and forgotten; no page of it is mapped any more\n", srv.child, channels,
+		     channels == 1 ? "" : "s", gpadls, gpadls == 1 ? "" : "s");
+	else
+		klog("[vmbus] server: child %lu unloads, every channel closed and GPADL torn down; no "
+		     "page of it is mapped any more\n", srv.child);
+	srv.unloaded = true;
+	memset(&h, 0, sizeof(h));
+	h.msgtype = VMBUS_MSG_UNLOAD_RESPONSE;
+	srv_send(&h, sizeof(h));
+}
+
+/* Why vmbus_end_step refused a message, in words for the line (a relid or
+ * GPADL id that names nothing is ERR_RELID there). */
+static const char *srv_reject_reason(enum vmbus_msg_status st, const uint8_t *msg, size_t len)
+{
+	if (st == VMBUS_MSG_ERR_RELID && vmbus_msg_validate(msg, len) == VMBUS_MSG_OK)
+		return "it names a channel or GPADL this connection does not have";
+	return vmbus_msg_status_name(st);
 }
 
 static void srv_message(const struct hv_message *hm)
@@ -371,7 +574,7 @@ static void srv_message(const struct hv_message *hm)
 	st = vmbus_end_step(&srv.end, msg, len);
 	if (st != VMBUS_MSG_OK) {
 		klog("[vmbus] child %lu: %s (%zu bytes) rejected: %s (connection %s)\n", srv.child,
-		     vmbus_synic_msg_name(msg, len), len, vmbus_msg_status_name(st),
+		     vmbus_synic_msg_name(msg, len), len, srv_reject_reason(st, msg, len),
 		     vmbus_conn_state_name(srv.end.conn));
 		return;
 	}
@@ -379,6 +582,7 @@ static void srv_message(const struct hv_message *hm)
 	memcpy(&type, msg, sizeof(type));
 	switch (type) {
 	case VMBUS_MSG_INITIATE_CONTACT:
+		srv.unloaded = false;
 		srv_initiate_contact((const void *)msg);
 		break;
 	case VMBUS_MSG_REQUESTOFFERS:
@@ -387,13 +591,25 @@ static void srv_message(const struct hv_message *hm)
 	case VMBUS_MSG_GPADL_HEADER:
 		srv_gpadl_header(msg, len);
 		break;
+	case VMBUS_MSG_GPADL_BODY:
+		srv_gpadl_body(msg, len);
+		break;
 	case VMBUS_MSG_OPENCHANNEL:
 		srv_open_channel((const void *)msg);
 		break;
+	case VMBUS_MSG_CLOSECHANNEL:
+		srv_close((const void *)msg);
+		break;
+	case VMBUS_MSG_GPADL_TEARDOWN:
+		srv_gpadl_teardown((const void *)msg);
+		break;
+	case VMBUS_MSG_UNLOAD:
+		srv_unload();
+		break;
 	default:
-		/* Legal in its state but not served yet (UNLOAD, CLOSECHANNEL,
-		 * GPADL_TEARDOWN, ...): said, and otherwise ignored. */
-		klog("[vmbus] child %lu: %s is not served yet: ignored\n", srv.child,
+		/* Legal in its state but not served (RELID_RELEASED: we never
+		 * rescind): said, and otherwise ignored. */
+		klog("[vmbus] child %lu: %s is not served: ignored\n", srv.child,
 		     vmbus_synic_msg_name(msg, len));
 		break;
 	}
@@ -477,10 +693,10 @@ void vmbus_server_interrupt(void)
 
 	if (!srv.ready)
 		return;
-	while (vmbus_synic_take_message(srv.simp, &m))
-		srv_message(&m);
-	/* Channel signals: SIEF flag = relid (the worker made one event port
-	 * per channel). */
+	/* Channel signals first, then messages: a child signals before it
+	 * posts its next message (say, a CLOSECHANNEL after a packet), and
+	 * the packet must be read while the channel is still open. SIEF flag
+	 * = relid (the worker made one event port per channel). */
 	for (unsigned i = 0; i < SRV_CHANNELS && srv.child != 0; i++) {
 		struct srv_channel *ch = &srv.chan[i];
 
@@ -494,4 +710,6 @@ void vmbus_server_interrupt(void)
 		else
 			srv_heartbeat_event(ch);
 	}
+	while (vmbus_synic_take_message(srv.simp, &m))
+		srv_message(&m);
 }

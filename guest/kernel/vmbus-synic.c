@@ -83,6 +83,18 @@ uint16_t vmbus_synic_post(uint8_t *page, uint32_t conn, const void *msg, uint32_
 	return hv_result_status(hv_hypercall(hv_control(HVCALL_POST_MESSAGE, 0, 0, 0), hv_gpa(in), 0));
 }
 
+uint16_t vmbus_synic_post_unchecked(uint8_t *page, uint32_t conn, const void *msg, uint32_t len)
+{
+	struct hv_input_post_message *in = (void *)page;
+
+	memset(in, 0, sizeof(*in));
+	in->connection_id = conn;
+	in->message_type = VMBUS_POST_MESSAGE_TYPE;
+	in->payload_size = len;
+	memcpy(in->payload, msg, len < HV_MESSAGE_PAYLOAD_MAX ? len : HV_MESSAGE_PAYLOAD_MAX);
+	return hv_result_status(hv_hypercall(hv_control(HVCALL_POST_MESSAGE, 0, 0, 0), hv_gpa(in), 0));
+}
+
 uint16_t vmbus_synic_signal(uint32_t conn, uint16_t flag)
 {
 	/* Fast: no parameter page, nothing for the hypervisor to map. */
@@ -98,16 +110,50 @@ struct vmbus_end_channel *vmbus_end_channel(struct vmbus_end *e, uint32_t relid)
 	return NULL;
 }
 
+struct vmbus_end_gpadl *vmbus_end_gpadl(struct vmbus_end *e, uint32_t id)
+{
+	for (unsigned i = 0; id != 0 && i < VMBUS_END_GPADLS; i++)
+		if (e->gpadls[i].id == id)
+			return &e->gpadls[i];
+	return NULL;
+}
+
+/* The GPADL id of a GPADL message (all have it as a u32: @12 in HEADER,
+ * BODY, CREATED and TEARDOWN, @8 in TORNDOWN). len was validated. */
+static uint32_t end_gpadl_id(uint32_t type, const uint8_t *msg)
+{
+	uint32_t id;
+
+	memcpy(&id, msg + (type == VMBUS_MSG_GPADL_TORNDOWN ? 8u : 12u), sizeof(id));
+	return id;
+}
+
+/* The channel a channel message belongs to: its relid, or for BODY and
+ * TORNDOWN the relid its GPADL was announced on. */
+static struct vmbus_end_channel *end_message_channel(struct vmbus_end *e, uint32_t type,
+						     const void *msg, size_t len)
+{
+	struct vmbus_end_gpadl *g;
+	uint32_t relid;
+
+	if (type == VMBUS_MSG_GPADL_BODY || type == VMBUS_MSG_GPADL_TORNDOWN) {
+		g = vmbus_end_gpadl(e, end_gpadl_id(type, msg));
+		return g ? vmbus_end_channel(e, g->relid) : NULL;
+	}
+	if (!vmbus_msg_channel_relid(msg, len, &relid))
+		return NULL;
+	return vmbus_end_channel(e, relid);
+}
+
 enum vmbus_msg_status vmbus_end_step(struct vmbus_end *e, const void *msg, size_t len)
 {
 	enum vmbus_conn_state before = e->conn;
 	enum vmbus_msg_status st = vmbus_conn_step(&e->conn, msg, len);
 	struct vmbus_end_channel *c;
-	uint32_t relid;
+	struct vmbus_end_gpadl *g;
+	uint32_t relid, type;
 
 	if (st == VMBUS_MSG_OK) {
-		uint32_t type;
-
 		/* The offer is a connection message that creates a channel; a
 		 * relid offered twice, or one too many, undoes the step. */
 		memcpy(&type, msg, sizeof(type));
@@ -120,13 +166,49 @@ enum vmbus_msg_status vmbus_end_step(struct vmbus_end *e, const void *msg, size_
 			e->chans[e->n_chans].state = VMBUS_CHAN_OFFERED;
 			e->n_chans++;
 		}
+		/* The connection is gone, and every channel and GPADL with
+		 * it: a new contact starts from the offers again. */
+		if (type == VMBUS_MSG_UNLOAD_RESPONSE) {
+			e->n_chans = 0;
+			memset(e->gpadls, 0, sizeof(e->gpadls));
+		}
 		return st;
 	}
 	if (st != VMBUS_MSG_ERR_NOT_CONN_MSG)
 		return st;
-	if (!vmbus_msg_channel_relid(msg, len, &relid) || !(c = vmbus_end_channel(e, relid)))
+	memcpy(&type, msg, sizeof(type));
+	if (!(c = end_message_channel(e, type, msg, len)))
 		return VMBUS_MSG_ERR_RELID;
-	return vmbus_channel_step(&c->state, msg, len);
+	/* A new GPADL needs a free record, and its id must be new. */
+	if (type == VMBUS_MSG_GPADL_HEADER) {
+		uint32_t id = end_gpadl_id(type, msg);
+
+		if (id == 0 || vmbus_end_gpadl(e, id))
+			return VMBUS_MSG_ERR_ILLEGAL_IN_STATE;
+		g = NULL;
+		for (unsigned i = 0; !g && i < VMBUS_END_GPADLS; i++)
+			if (e->gpadls[i].id == 0)
+				g = &e->gpadls[i];
+		if (!g)
+			return VMBUS_MSG_ERR_ILLEGAL_IN_STATE;
+		st = vmbus_channel_step(&c->state, msg, len);
+		if (st == VMBUS_MSG_OK) {
+			g->id = id;
+			g->relid = c->relid;
+		}
+		return st;
+	}
+	st = vmbus_channel_step(&c->state, msg, len);
+	if (st != VMBUS_MSG_OK)
+		return st;
+	if (type == VMBUS_MSG_GPADL_TORNDOWN ||
+	    (type == VMBUS_MSG_GPADL_CREATED &&
+	     ((const struct vmbus_msg_gpadl_created *)msg)->creation_status != 0)) {
+		g = vmbus_end_gpadl(e, end_gpadl_id(type, msg));
+		if (g)
+			memset(g, 0, sizeof(*g));
+	}
+	return st;
 }
 
 const char *vmbus_synic_msg_name(const void *msg, size_t len)

@@ -28,6 +28,11 @@ bool vmbus_synic_take_event(uint8_t *siefp, unsigned flag);
  * page-aligned parameter page of the caller's own). Returns HV_STATUS_*. */
 uint16_t vmbus_synic_post(uint8_t *page, uint32_t conn, const void *msg, uint32_t len);
 
+/* The same hypercall with payload_size = `len` as given, even above
+ * HV_MESSAGE_PAYLOAD_MAX (at most that many bytes are copied): the hostile
+ * child's oversized message, which the hypervisor itself must refuse. */
+uint16_t vmbus_synic_post_unchecked(uint8_t *page, uint32_t conn, const void *msg, uint32_t len);
+
 /* HvCallSignalEvent, fast form: RDX = connection | flag << 32 (facts §3.6). */
 uint16_t vmbus_synic_signal(uint32_t conn, uint16_t flag);
 
@@ -41,17 +46,35 @@ struct vmbus_end_channel {
 	enum vmbus_chan_state state;
 };
 
+/* GPADLs announced on the connection (GPADL_HEADER) and not yet torn
+ * down or refused: GPADL_BODY and GPADL_TORNDOWN name a GPADL id only, and
+ * reach their channel's state machine through this table. */
+#define VMBUS_END_GPADLS 4u
+
+struct vmbus_end_gpadl {
+	uint32_t id;                 /* 0: free */
+	uint32_t relid;
+};
+
 struct vmbus_end {
 	enum vmbus_conn_state conn;
 	unsigned n_chans;
 	struct vmbus_end_channel chans[VMBUS_END_CHANNELS];
+	struct vmbus_end_gpadl gpadls[VMBUS_END_GPADLS];
 };
 
 /* Moves `e` by one message, received or sent (both directions go through
  * the same machines, vmbus-channel.h): validation, then the connection,
  * then, for a channel message, the channel it names (only offered relids
- * exist). An OFFERCHANNEL creates a channel. `e` changes only on OK. */
+ * exist; GPADL_BODY/TORNDOWN: the channel of their GPADL). An OFFERCHANNEL
+ * creates a channel, a GPADL_HEADER a GPADL; a failed GPADL_CREATED or a
+ * GPADL_TORNDOWN ends the GPADL, UNLOAD_RESPONSE ends every channel and
+ * GPADL of the connection. `e` changes only on OK; a GPADL_BODY/TORNDOWN
+ * naming no GPADL, like a relid never offered, is VMBUS_MSG_ERR_RELID. */
 enum vmbus_msg_status vmbus_end_step(struct vmbus_end *e, const void *msg, size_t len);
+
+/* The GPADL record `id` of `e`, or NULL. */
+struct vmbus_end_gpadl *vmbus_end_gpadl(struct vmbus_end *e, uint32_t id);
 
 /* The channel `relid` of `e`, or NULL if it was never offered. */
 struct vmbus_end_channel *vmbus_end_channel(struct vmbus_end *e, uint32_t relid);

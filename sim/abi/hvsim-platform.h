@@ -357,4 +357,19 @@ struct hvsim_disk_request {
 #define HVSIM_STORVSP_DISK_BASE_LBA 1536u
 #define HVSIM_STORVSP_DISK_SECTORS  512u
 
+/* ---- VMBus life cycle and hostile channel users --------------------------
+ * Appended for the channel life cycle. Tests only: a child with this flag
+ * (and HVSIM_BOOT_FLAG_IO_SYNTHETIC) misbehaves before its workload; the
+ * parent must refuse each case with a line and keep serving:
+ *   (a) its storage ring's write_index beyond the ring, (b) not 8-aligned,
+ *   (c) a packet whose len8 runs past the data written, (d) a packet whose
+ *   offset8 lies beyond its end (after each, the child closes the channel,
+ *   tears its GPADL down and opens it again);
+ *   (e) a GPADL_HEADER naming a page outside its RAM; (f) OPENCHANNEL for
+ *   a relid never offered; (h) a 241-byte HvCallPostMessage (refused by
+ *   the hypervisor: the child prints the status); then UNLOAD, and
+ *   (g) a GPADL_HEADER after UNLOAD; then contact again, the storage
+ *   channel re-opened and its workload run. */
+#define HVSIM_BOOT_FLAG_VMBUS_HOSTILE (1u << 8)
+
 #endif /* HVSIM_ABI_HVSIM_PLATFORM_H */

@@ -11,13 +11,19 @@
  * child's storvsc and the parent's storvsp over a VMBus storage channel:
  * the verified line, the bytes at the synthetic region, the order of
  * signals and work per request, VM exits per KiB against the emulated
- * path (at least 10x fewer), and hostile requests refused.
+ * path (at least 10x fewer), and hostile requests refused. The channel's
+ * life cycle: the storage ring GPADL is too big for one GPADL_HEADER and
+ * goes out with a GPADL_BODY; before power-off the child closes both
+ * channels, tears their GPADLs down and unloads. A hostile child corrupts
+ * its ring and the control protocol in eight ways: each is refused, and
+ * the parent keeps serving.
  * Host test program (GLib test framework). */
 #include <glib.h>
 #include <string.h>
 
 #include "cli-harness.h"
 #include "elf-builder.h"
+#include "hv-tlfs.h"
 #include "hvsim-platform.h"
 #include "sim-harness.h"
 #include "vmbus-proto.h"
@@ -404,6 +410,29 @@ static void test_synthetic(gconstpointer data)
 	g_assert_true(console_has(&h, "child 2 | [kernel] storvsc: channel 2 open, vstor protocol 6.2, up to 131072 bytes a request"));
 	g_assert_true(console_has(&h, "child 2 | [kernel] vmbus: channel 1 open (protocol 4.0); sent \"ping\", completion \"pong\""));
 	g_assert_true(console_has(&h, "7 storage requests, 0 refused"));
+	/* The storage ring GPADL (32 pages) needed a GPADL_BODY; the child
+	 * took VMBus down before it powered off. */
+	static const char *const life[] = {
+		"server: GPADL 0xe1e11: 26 of 32 pages in its header, the rest to come in GPADL_BODY",
+		"server <- child 2: GPADL_BODY",
+		"server: GPADL 0xe1e11 assembled from its header and 1 GPADL_BODY message: 32 pages",
+		"server: channel 2 open: upstream ring 16 pages, downstream 16 pages",
+		"child 2 | " IO_LINE,
+		"server: channel 2 closed by child 2 (7 packets)",
+		"server: GPADL 0xe1e11 torn down: child pages",
+		"server: channel 1 closed by child 2 (1 packets)",
+		"server: GPADL 0xe1e10 torn down: child pages",
+		"server: child 2 unloads, every channel closed and GPADL torn down",
+		"child 2 | [kernel] vmbus: unloaded: 2 channels closed and their GPADLs torn down, UNLOAD_RESPONSE",
+	};
+	gint at = 0;
+	for (guint i = 0; i < G_N_ELEMENTS(life); i++) {
+		gint next = console_from(&h, (guint)at, life[i]);
+		if (next < 0)
+			g_error("console line \"%s\" missing after event %d", life[i], at);
+		at = next;
+	}
+	g_assert_false(console_has(&h, "without UNLOAD"));
 	g_assert_false(console_has(&h, "refused with status"));
 	g_assert_true(console_has(&h, "vmwp: child partition 2 booted, ran and powered off"));
 	g_assert_true(console_has(&h, "process \"vmwp\" exited with status 0"));
@@ -489,6 +518,105 @@ static void test_synthetic_hostile(void)
 	harness_fini(&h);
 }
 
+/* HVSIM_BOOT_FLAG_VMBUS_HOSTILE: the child's kernel, after opening its
+ * storage channel, corrupts its upstream ring four ways before signalling
+ * (write_index beyond the ring, not 8-aligned, a len8 past the data, an
+ * offset8 past the packet), re-opening the channel after each; sends a
+ * GPADL naming a page outside its RAM, an OPENCHANNEL for a relid never
+ * offered, a 241-byte message (the hypervisor refuses the hypercall);
+ * unloads and sends a GPADL_HEADER after UNLOAD; then contacts the parent
+ * again and runs iotest over a fresh storage channel. Every case is
+ * refused with its reason, the parent keeps serving, iotest verifies, and
+ * the parent's disk holds the pattern at the child's region only. */
+static void test_vmbus_hostile(void)
+{
+	Harness h;
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
+	g_assert_cmpint(run_config_flags(&h, &cfg, "io-synthetic", HVSIM_BOOT_FLAG_VMBUS_HOSTILE), ==,
+	                SIM_OUTCOME_SHUTDOWN);
+	SimPartition *child = sim_machine_partition(h.m, 1);
+	g_assert_nonnull(child);
+	g_test_message("child console:\n%s", sim_partition_console(child));
+
+	/* The parent's refusals, in order, each followed by the parent
+	 * serving the child again (the channel re-opened, the connection made
+	 * again after UNLOAD). */
+	static const char *const parent[] = {
+		"[storvsp] child 2's storage ring: write_index beyond the data area; the channel is no longer read",
+		"server: channel 2 closed by child 2",
+		"server: channel 2 open: upstream ring 16 pages",
+		"[storvsp] child 2's storage ring: write_index not 8-byte aligned; the channel is no longer read",
+		"server: channel 2 closed by child 2",
+		"server: channel 2 open: upstream ring 16 pages",
+		"[storvsp] child 2's storage ring: packet length (len8) beyond the bytes available; the channel is no longer read",
+		"server: channel 2 closed by child 2",
+		"server: channel 2 open: upstream ring 16 pages",
+		"[storvsp] child 2's storage ring: data offset (offset8) beyond the end of the packet; the channel is no longer read",
+		"server: channel 2 closed by child 2",
+		"server: channel 2 open: upstream ring 16 pages",
+		"of child 2 refused: a PFN lies outside the child's RAM",
+		"child 2: OPENCHANNEL (148 bytes) rejected: it names a channel or GPADL this connection does not have",
+		"server: child 2 unloads, every channel closed and GPADL torn down",
+		"child 2: GPADL_HEADER (36 bytes) rejected: message not legal in the current state (connection disconnected)",
+		"server <- child 2: INITIATE_CONTACT",
+		"server: channel 2 open: upstream ring 16 pages",
+		"[storvsp] child 2: WRITE(10) LBA 0, 8 sectors (our LBA 1536)",
+		"server: child 2 unloads, every channel closed and GPADL torn down",
+	};
+	/* The child's account of the same, in order. */
+	static const char *const child_lines[] = {
+		"child 2 | [kernel] vmbus: hostile (a) write_index beyond the ring: signalled",
+		"child 2 | [kernel] storvsc: channel 2 open",
+		"child 2 | [kernel] vmbus: hostile (b) write_index not 8-aligned: signalled",
+		"child 2 | [kernel] storvsc: channel 2 open",
+		"child 2 | [kernel] vmbus: hostile (c) len8 past the data written: signalled",
+		"child 2 | [kernel] storvsc: channel 2 open",
+		"child 2 | [kernel] vmbus: hostile (d) offset8 beyond the packet: signalled",
+		"child 2 | [kernel] storvsc: channel 2 open",
+		"child 2 | [kernel] vmbus: hostile (e) GPADL of page 0x100000 outside our RAM: refused, status 0xc0000001",
+		"child 2 | [kernel] vmbus: hostile (f) OPENCHANNEL of relid 7 (never offered): posted",
+		"child 2 | [kernel] vmbus: hostile (h) 241-byte message: HvCallPostMessage status 0x0005 refused",
+		"child 2 | [kernel] vmbus: unloaded: 2 channels closed and their GPADLs torn down, UNLOAD_RESPONSE",
+		"child 2 | [kernel] vmbus: hostile (g) GPADL_HEADER after UNLOAD: posted",
+		"child 2 | [kernel] vmbus: hostile cases done; connected again, storage channel 2 open",
+		"child 2 | " IO_LINE,
+		"child 2 | [kernel] vmbus: unloaded: 1 channel closed and its GPADL torn down, UNLOAD_RESPONSE",
+		"vmwp: child partition 2 booted, ran and powered off",
+	};
+	const char *const *lists[] = { parent, child_lines };
+	const guint counts[] = { G_N_ELEMENTS(parent), G_N_ELEMENTS(child_lines) };
+	for (guint l = 0; l < G_N_ELEMENTS(lists); l++) {
+		gint at = 0;
+		for (guint i = 0; i < counts[l]; i++) {
+			gint next = console_from(&h, (guint)at, lists[l][i]);
+			if (next < 0)
+				g_error("console line \"%s\" missing after event %d", lists[l][i], at);
+			at = next;
+		}
+	}
+	/* (h) never reached the parent: the hypervisor refused the call, the
+	 * only PostMessage of the run that failed. */
+	guint refused_posts = 0;
+	for (guint i = 0; i < h.events->len; i++) {
+		const SimEvent *e = harness_event(&h, i);
+		if (e->type != SIM_EV_HYPERCALL || e->u.hypercall.code != HVCALL_POST_MESSAGE ||
+		    e->u.hypercall.status == HV_STATUS_SUCCESS)
+			continue;
+		g_assert_cmpuint(e->partition, ==, 2);
+		g_assert_cmphex(e->u.hypercall.status, ==, HV_STATUS_INVALID_PARAMETER);
+		refused_posts++;
+	}
+	g_assert_cmpuint(refused_posts, ==, 1);
+	g_assert_false(console_has(&h, "ACCEPTED"));
+	g_assert_false(console_has(&h, "vmbus: stopped"));
+	g_assert_false(console_has(&h, "server bug"));
+	g_assert_false(console_has(&h, "refused with status"));
+	g_assert_true(sim_partition_stopped_cleanly(child));
+	g_assert_true(sim_partition_stopped_cleanly(h.p));
+	check_parent_disk(&h, HVSIM_STORVSP_DISK_BASE_LBA);
+	harness_fini(&h);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -499,6 +627,7 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/sim/io/synthetic/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_synthetic);
 	g_test_add_func("/sim/io/synthetic/exits-per-kib", test_exits_per_kib);
 	g_test_add_func("/sim/io/synthetic/hostile", test_synthetic_hostile);
+	g_test_add_func("/sim/io/synthetic/vmbus-hostile", test_vmbus_hostile);
 	g_test_add_func("/sim/io/cli", test_cli);
 	return g_test_run();
 }

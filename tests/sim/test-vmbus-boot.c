@@ -5,8 +5,11 @@
  * handshake over real SynIC messages (facts §5.5) with two offers (storage,
  * heartbeat), open the heartbeat channel over a
  * GPADL of the child's pages, and make one round trip over its rings with
- * SignalEvent in both directions. Checks the order in the event stream, the
- * console lines of both sides, and that the run ends cleanly.
+ * SignalEvent in both directions; before it powers off, the child takes
+ * VMBus down (CLOSECHANNEL, GPADL_TEARDOWN -> GPADL_TORNDOWN, UNLOAD ->
+ * UNLOAD_RESPONSE). Checks the order in the event stream, the console
+ * lines of both sides, and that the run ends cleanly; a child that crashes
+ * instead (isolation) has its channel dropped by the server.
  * Host test program (GLib test framework). */
 #include <glib.h>
 #include <string.h>
@@ -124,9 +127,13 @@ static void test_boot(gconstpointer data)
 	 * ALLOFFERS_DELIVERED (parent), GPADL_HEADER (child), GPADL_CREATED
 	 * (parent), OPENCHANNEL (child), OPENCHANNEL_RESULT (parent): the boot
 	 * child opens the heartbeat channel only (no synthetic disk wanted).
+	 * Then the tear-down: CLOSECHANNEL, GPADL_TEARDOWN (child),
+	 * GPADL_TORNDOWN (parent), UNLOAD (child), UNLOAD_RESPONSE (parent).
 	 * Each post lands in the other side's SIM slot 2. */
-	static const guint8 posters[] = { CHILD, PARENT, CHILD, PARENT, PARENT, PARENT, CHILD, PARENT, CHILD, PARENT };
-	static const guint8 targets[] = { PARENT, CHILD, PARENT, CHILD, CHILD, CHILD, PARENT, CHILD, PARENT, CHILD };
+	static const guint8 posters[] = { CHILD, PARENT, CHILD, PARENT, PARENT, PARENT, CHILD, PARENT, CHILD, PARENT,
+	                                  CHILD, CHILD, PARENT, CHILD, PARENT };
+	static const guint8 targets[] = { PARENT, CHILD, PARENT, CHILD, CHILD, CHILD, PARENT, CHILD, PARENT, CHILD,
+	                                  PARENT, PARENT, CHILD, PARENT, CHILD };
 	g_autoptr(GArray) posts = hypercall_partitions(&h, HVCALL_POST_MESSAGE, FALSE, &failed);
 	g_assert_cmpuint(failed, ==, 0);
 	g_autoptr(GArray) msgs = vmbus_message_targets(&h);
@@ -152,6 +159,17 @@ static void test_boot(gconstpointer data)
 		"packet from child 2 read in place from its ring: type 6, transaction 1, \"ping\"",
 		"completion for transaction 1 written; signalling the child",
 		"child 2 | [kernel] vmbus: channel 1 open (protocol 4.0); sent \"ping\", completion \"pong\"",
+		/* 4. The tear-down, before the child powers off. */
+		"server <- child 2: CLOSECHANNEL",
+		"server: channel 1 closed by child 2 (1 packets); its rings are no longer read",
+		"server <- child 2: GPADL_TEARDOWN",
+		"server: GPADL 0xe1e10 torn down: child pages",
+		"server -> child 2: GPADL_TORNDOWN",
+		"server <- child 2: UNLOAD",
+		"server: child 2 unloads, every channel closed and GPADL torn down; no page of it is mapped any more",
+		"server -> child 2: UNLOAD_RESPONSE",
+		"child 2 | [kernel] vmbus: unloaded: 1 channel closed and its GPADL torn down, UNLOAD_RESPONSE",
+		"server: partition 2 gone (1 heartbeat packets",
 	};
 	gint pos = child_runs;
 	for (guint s = 0; s < G_N_ELEMENTS(steps); s++) {
@@ -171,11 +189,42 @@ static void test_boot(gconstpointer data)
 	/* No VMBus complaint anywhere, and a clean end for both. */
 	g_assert_cmpint(console_find_from(&h, 0, "vmbus: stopped"), <, 0);
 	g_assert_cmpint(console_find_from(&h, 0, "rejected"), <, 0);
+	g_assert_cmpint(console_find_from(&h, 0, "of child 2 refused"), <, 0);
+	g_assert_cmpint(console_find_from(&h, 0, "without UNLOAD"), <, 0);
+	g_assert_cmpint(console_find_from(&h, 0, "not served"), <, 0);
 	g_assert_cmpint(console_find_from(&h, 0, "powered off; it was torn down"), >, pos);
 	SimPartition *child = sim_machine_partition(h.m, 1); /* by index: the second one */
 	g_assert_nonnull(child);
 	g_assert_cmpuint(child->id, ==, CHILD);
 	g_assert_true(child->deleted);
+	g_assert_true(sim_partition_stopped_cleanly(h.p));
+	harness_fini(&h);
+}
+
+/* ==== a child that never unloads =============================================== */
+
+/* The isolation scenario's child opens its heartbeat channel and then
+ * triple-faults: no tear-down. When the worker finalizes it, the server
+ * drops its open channel and its GPADL (no message: the child runs no
+ * more) and nothing of it is used again. */
+static void test_crash_without_unload(void)
+{
+	Harness h;
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
+	g_assert_cmpint(run_named(&h, &cfg, "isolation"), ==, SIM_OUTCOME_SHUTDOWN);
+	gint open = console_find_from(&h, 0, "child 2 | [kernel] vmbus: channel 1 open");
+	g_assert_cmpint(open, >, 0);
+	gint crash = console_find_from(&h, (guint)open, "vmwp: child 2 crashed (triple fault");
+	g_assert_cmpint(crash, >, open);
+	gint dropped = console_find_from(&h, (guint)crash,
+	                                 "[vmbus] server: partition 2 gone without UNLOAD: 1 open channel dropped, "
+	                                 "1 GPADL forgotten; its pages are no longer touched");
+	g_assert_cmpint(dropped, >, crash);
+	g_assert_cmpint(console_find_from(&h, 0, "server <- child 2: UNLOAD"), <, 0);
+	g_assert_cmpint(console_find_from(&h, 0, "server <- child 2: CLOSECHANNEL"), <, 0);
+	/* Nothing read from the child's rings after it was dropped. */
+	g_assert_cmpint(console_find_from(&h, (guint)dropped, "read in place"), <, 0);
+	g_assert_cmpint(console_find_from(&h, (guint)dropped, "signal from child"), <, 0);
 	g_assert_true(sim_partition_stopped_cleanly(h.p));
 	harness_fini(&h);
 }
@@ -279,5 +328,6 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/sim/vmbus-boot/handshake/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_boot);
 	g_test_add_data_func("/sim/vmbus-boot/handshake/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_boot);
 	g_test_add_func("/sim/vmbus-boot/hostile-child", test_hostile_child);
+	g_test_add_func("/sim/vmbus-boot/crash-without-unload", test_crash_without_unload);
 	return g_test_run();
 }
