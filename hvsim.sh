@@ -15,6 +15,9 @@ packages=(
 	# The VMBus ring fuzz test (tests/vmbus): clang, and libFuzzer/ASan's
 	# runtime, which is only a Recommends of clang-14 on Debian 12.
 	clang libclang-rt-14-dev
+	# The architecture view (gui/): Cairo, the font it names, and GTK4 for
+	# the classroom window.
+	libcairo2-dev fonts-dejavu-core libgtk-4-dev
 )
 
 say() { printf 'hvsim.sh: %s\n' "$*" >&2; }

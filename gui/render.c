@@ -1,0 +1,678 @@
+/* render.c — the architecture view drawn with Cairo from a SimSnapshot:
+ * a layout pass computes named rectangles, the drawing pass paints them.
+ * Runs on the thread that owns the cairo_t; reads only the snapshot. */
+#include <math.h>
+#include <string.h>
+
+#include "render.h"
+
+/* ---- Styles ------------------------------------------------------------------ */
+
+typedef struct Rgb { double r, g, b; } Rgb;
+
+typedef struct Palette {
+	Rgb bg, text, dim_text, border;
+	Rgb hardware, hw_item, hypervisor, hv_item;
+	Rgb root, child, guest, booted;
+	Rgb ring3, ring0, component, console;
+	Rgb vmbus, stopped;
+} Palette;
+
+#define RGB(hex) { (((hex) >> 16) & 0xff) / 255.0, (((hex) >> 8) & 0xff) / 255.0, ((hex) & 0xff) / 255.0 }
+
+static const Palette light = {
+	.bg = RGB(0xf7f7f4), .text = RGB(0x1b1b1b), .dim_text = RGB(0x55585e), .border = RGB(0x5c6470),
+	.hardware = RGB(0xd5dae1), .hw_item = RGB(0xf0f2f5), .hypervisor = RGB(0xf2d3a4), .hv_item = RGB(0xfbeedb),
+	.root = RGB(0xc7ddf4), .child = RGB(0xcfe9c9), .guest = RGB(0xe1d6f1), .booted = RGB(0xc7ddf4),
+	.ring3 = RGB(0xeef5fc), .ring0 = RGB(0xdfe9f5), .component = RGB(0xffffff), .console = RGB(0x2a2d33),
+	.vmbus = RGB(0x7a2fd0), .stopped = RGB(0x9aa0a8),
+};
+
+static const Palette dark = {
+	.bg = RGB(0x1c1e23), .text = RGB(0xf0f0f0), .dim_text = RGB(0xb8bcc4), .border = RGB(0x9aa3b0),
+	.hardware = RGB(0x3a3f48), .hw_item = RGB(0x4a505b), .hypervisor = RGB(0x6e4c1e), .hv_item = RGB(0x86602c),
+	.root = RGB(0x24405e), .child = RGB(0x27502e), .guest = RGB(0x45325f), .booted = RGB(0x24405e),
+	.ring3 = RGB(0x2d3f52), .ring0 = RGB(0x263646), .component = RGB(0x32363e), .console = RGB(0x0e0f12),
+	.vmbus = RGB(0xc9a2ff), .stopped = RGB(0x6b7079),
+};
+
+static const Palette *palette_of(const HvsimRenderOptions *opt)
+{
+	return opt && opt->style == HVSIM_RENDER_DARK ? &dark : &light;
+}
+
+guint32 hvsim_render_background(const HvsimRenderOptions *opt)
+{
+	const Rgb *c = &palette_of(opt)->bg;
+	return ((guint32)lround(c->r * 255) << 16) | ((guint32)lround(c->g * 255) << 8) | (guint32)lround(c->b * 255);
+}
+
+/* ---- Layout ------------------------------------------------------------------ */
+
+/* Sizes scale with the canvas; the presentation mode enlarges the type. */
+typedef struct Metrics {
+	double scale, font, small, margin, pad, gutter;
+} Metrics;
+
+static Metrics metrics(double width, double height, const HvsimRenderOptions *opt)
+{
+	Metrics mt;
+	mt.scale = MIN(width / 1280.0, height / 720.0);
+	if (mt.scale <= 0)
+		mt.scale = 1;
+	gboolean pres = opt && opt->presentation;
+	mt.font = (pres ? 17.0 : 13.0) * mt.scale;
+	mt.small = mt.font * 0.86;
+	mt.margin = 10.0 * mt.scale;
+	mt.pad = 6.0 * mt.scale;
+	mt.gutter = mt.font * 5.0;
+	return mt;
+}
+
+static int add(GArray *l, int parent, HvsimRenderKind kind, uint32_t partition, double x, double y, double w,
+               double h, const char *name, const char *label)
+{
+	HvsimRenderRect r;
+	memset(&r, 0, sizeof r);
+	g_strlcpy(r.name, name, sizeof r.name);
+	g_strlcpy(r.label, label ? label : "", sizeof r.label);
+	r.kind = kind;
+	r.parent = parent;
+	r.partition = partition;
+	r.x = x;
+	r.y = y;
+	r.w = MAX(w, 0);
+	r.h = MAX(h, 0);
+	g_array_append_val(l, r);
+	return (int)l->len - 1;
+}
+
+static const HvsimRenderRect *at(const GArray *l, int i)
+{
+	return &g_array_index(l, HvsimRenderRect, i);
+}
+
+/* Lays `n` components out in `ring` below its caption, one row if they
+ * fit at a readable width, else two. */
+static void add_components(GArray *l, int ring, const Metrics *mt, uint32_t pid, const char *prefix,
+                           const char *const *names, const char *const *labels, guint n)
+{
+	const HvsimRenderRect r = *at(l, ring);
+	double top = r.y + mt->font * 1.5;
+	double avail_h = r.y + r.h - mt->pad - top;
+	guint rows = 1;
+	double w1 = (r.w - mt->pad * (n + 1)) / n;
+	if (w1 < mt->font * 8.5 && n > 1)
+		rows = 2;
+	guint per_row = (n + rows - 1) / rows;
+	double cw = (r.w - mt->pad * (per_row + 1)) / per_row;
+	double ch = (avail_h - mt->pad * (rows - 1)) / rows;
+	ch = MIN(ch, mt->font * 4.0);
+	/* Centred in the space under the caption. */
+	top += (avail_h - rows * ch - mt->pad * (rows - 1)) / 2;
+	for (guint i = 0; i < n; i++) {
+		guint row = i / per_row, col = i % per_row;
+		char name[HVSIM_RENDER_NAME_MAX];
+		g_snprintf(name, sizeof name, "%s.%s", prefix, names[i]);
+		add(l, ring, HVSIM_RK_COMPONENT, pid, r.x + mt->pad + col * (cw + mt->pad), top + row * (ch + mt->pad), cw,
+		    ch, name, labels[i]);
+	}
+}
+
+static const char *vendor_feature(const SimSnapshot *s)
+{
+	if (!s->has_virtualization)
+		return "no VT-x / AMD-V";
+	return s->vendor == SIM_VENDOR_AMD ? "AMD-V" : "Intel VT-x";
+}
+
+static void human_bytes(char *buf, gsize len, uint64_t bytes)
+{
+	if (bytes >= (1ull << 20))
+		g_snprintf(buf, len, "%" G_GUINT64_FORMAT " MiB", bytes >> 20);
+	else
+		g_snprintf(buf, len, "%" G_GUINT64_FORMAT " KiB", bytes >> 10);
+}
+
+/* 1234567 -> "1,234,567" */
+static void thousands(char *buf, gsize len, uint64_t v)
+{
+	char digits[24];
+	int n = g_snprintf(digits, sizeof digits, "%" G_GUINT64_FORMAT, v);
+	gsize o = 0;
+	for (int i = 0; i < n && o + 2 < len; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = '\0';
+}
+
+static void layout_hardware(GArray *l, const Metrics *mt, const SimSnapshot *s, double x, double y, double w, double h)
+{
+	int hw = add(l, -1, HVSIM_RK_HARDWARE, 0, x, y, w, h, "hardware", "hardware");
+	char lp[96], mem[96], disk[96] = "", uart[96] = "", timer[96];
+	uint64_t ram = 0;
+	for (guint i = 0; i < s->n_partitions; i++)
+		if (s->partitions[i].parent_id == 0)
+			ram += s->partitions[i].memory_bytes;
+	char size[32];
+	g_snprintf(lp, sizeof lp, "logical processor 0|%s", vendor_feature(s));
+	human_bytes(size, sizeof size, ram);
+	g_snprintf(mem, sizeof mem, "memory|%s RAM", size);
+	for (guint i = 0; i < s->n_devices; i++) {
+		const SimSnapDevice *d = &s->devices[i];
+		if (d->kind == SIM_SNAP_DEV_DISK && !disk[0]) {
+			human_bytes(size, sizeof size, d->size_bytes);
+			g_snprintf(disk, sizeof disk, "disk (ATA)|%s, ports 0x%x-0x%x", size, d->port_first, d->port_last);
+		} else if (d->kind == SIM_SNAP_DEV_UART && !uart[0]) {
+			g_snprintf(uart, sizeof uart, "UART 16550|COM1, ports 0x%x-0x%x", d->port_first, d->port_last);
+		}
+	}
+	if (!disk[0])
+		g_strlcpy(disk, "disk|none", sizeof disk);
+	if (!uart[0])
+		g_strlcpy(uart, "UART|none", sizeof uart);
+	g_snprintf(timer, sizeof timer, "timer|platform clock, %.3f ms", s->vtime / 1e6);
+	const char *names[] = { "lp0", "memory", "disk", "uart", "timer" };
+	const char *labels[] = { lp, mem, disk, uart, timer };
+	add_components(l, hw, mt, 0, "hw", names, labels, G_N_ELEMENTS(names));
+	for (guint i = l->len - G_N_ELEMENTS(names); i < l->len; i++)
+		g_array_index(l, HvsimRenderRect, i).kind = HVSIM_RK_HW_ITEM;
+}
+
+static void layout_hypervisor(GArray *l, const Metrics *mt, const SimSnapshot *s, double x, double y, double w,
+                              double h)
+{
+	char title[96], image[96];
+	g_snprintf(title, sizeof title, "hypervisor %s · VMX root (ring -1)", s->hypervisor);
+	int hv = add(l, -1, HVSIM_RK_HYPERVISOR, 0, x, y, w, h, "hypervisor", title);
+	g_snprintf(image, sizeof image, "%s|%s image", s->hypervisor, vendor_feature(s));
+	const char *names[] = { "image", "scheduler", "synic", "hypercalls" };
+	const char *labels[] = { image, "scheduler|VPs on the LP", "SynIC|messages, events", "hypercall interface|hypercall page" };
+	add_components(l, hv, mt, 0, "hv", names, labels, G_N_ELEMENTS(names));
+	for (guint i = l->len - G_N_ELEMENTS(names); i < l->len; i++)
+		g_array_index(l, HvsimRenderRect, i).kind = HVSIM_RK_HV_ITEM;
+}
+
+/* One partition column: header, console line, ring 3 over ring 0. */
+static void layout_partition(GArray *l, const Metrics *mt, const SimSnapshot *s, const SimSnapPartition *p,
+                             double x, double y, double w, double h, double *ring3_y, double *ring3_h,
+                             double *ring0_y, double *ring0_h)
+{
+	char name[HVSIM_RENDER_NAME_MAX], label[96];
+	g_snprintf(name, sizeof name, "part.%u", p->id);
+	gboolean booted = !s->hv_launched;
+	if (booted)
+		g_snprintf(label, sizeof label, "%s: the booted OS, no hypervisor yet", p->name);
+	else
+		g_snprintf(label, sizeof label, "partition %u · %s%s", p->id,
+		           p->role == SIM_SNAP_ROLE_ROOT ? "parent (root)" : p->role == SIM_SNAP_ROLE_CHILD ? "child" : "guest",
+		           p->deleted ? " · deleted" : "");
+	int part = add(l, -1, HVSIM_RK_PARTITION, p->id, x, y, w, h, name, label);
+
+	double pad = mt->pad;
+	double hdr_h = mt->font * 2.9;
+	double con_h = mt->small * 1.6;
+	char sub[HVSIM_RENDER_NAME_MAX];
+	g_snprintf(sub, sizeof sub, "part.%u.header", p->id);
+	add(l, part, HVSIM_RK_PART_HEADER, p->id, x + pad, y + pad, w - 2 * pad, hdr_h, sub, label);
+	g_snprintf(sub, sizeof sub, "part.%u.console", p->id);
+	add(l, part, HVSIM_RK_CONSOLE, p->id, x + pad, y + pad + hdr_h + pad, w - 2 * pad, con_h, sub, p->console_last);
+
+	double rings_top = y + pad + hdr_h + pad + con_h + pad;
+	double rings_h = y + h - pad - rings_top;
+	double r3h = (rings_h - pad) * 0.45, r0h = rings_h - pad - r3h;
+	g_snprintf(sub, sizeof sub, "part.%u.ring3", p->id);
+	int r3 = add(l, part, HVSIM_RK_RING, p->id, x + pad, rings_top, w - 2 * pad, r3h, sub, "ring 3 · user mode");
+	g_snprintf(sub, sizeof sub, "part.%u.ring0", p->id);
+	int r0 = add(l, part, HVSIM_RK_RING, p->id, x + pad, rings_top + r3h + pad, w - 2 * pad, r0h, sub,
+	             "ring 0 · kernel mode");
+	*ring3_y = rings_top;
+	*ring3_h = r3h;
+	*ring0_y = rings_top + r3h + pad;
+	*ring0_h = r0h;
+
+	char prefix3[HVSIM_RENDER_NAME_MAX], prefix0[HVSIM_RENDER_NAME_MAX];
+	g_snprintf(prefix3, sizeof prefix3, "part.%u.ring3", p->id);
+	g_snprintf(prefix0, sizeof prefix0, "part.%u.ring0", p->id);
+	if (booted) {
+		const char *n3[] = { "apps" }, *l3[] = { "applications|worker, init" };
+		const char *n0[] = { "kernel", "hvboot" }, *l0[] = { "kernel|on the bare CPU", "hvboot|hypervisor loader" };
+		add_components(l, r3, mt, p->id, prefix3, n3, l3, G_N_ELEMENTS(n3));
+		add_components(l, r0, mt, p->id, prefix0, n0, l0, G_N_ELEMENTS(n0));
+	} else if (p->role == SIM_SNAP_ROLE_ROOT) {
+		const char *n3[] = { "worker", "vidlib" }, *l3[] = { "worker process|vmwp", "VID library|calls the VID driver" };
+		const char *n0[] = { "kernel", "vid", "vmbus", "vsp" };
+		const char *l0[] = { "kernel", "VID driver|hypercalls", "VMBus driver|server", "VSPs|storvsp" };
+		add_components(l, r3, mt, p->id, prefix3, n3, l3, G_N_ELEMENTS(n3));
+		add_components(l, r0, mt, p->id, prefix0, n0, l0, G_N_ELEMENTS(n0));
+	} else if (p->role == SIM_SNAP_ROLE_CHILD) {
+		const char *n3[] = { "apps" }, *l3[] = { "applications|iotest, init" };
+		const char *n0[] = { "kernel", "vmbus", "vsc" }, *l0[] = { "kernel", "VMBus driver|client", "VSCs|storvsc" };
+		add_components(l, r3, mt, p->id, prefix3, n3, l3, G_N_ELEMENTS(n3));
+		add_components(l, r0, mt, p->id, prefix0, n0, l0, G_N_ELEMENTS(n0));
+	} else {
+		const char *n3[] = { "apps" }, *l3[] = { "applications" };
+		const char *n0[] = { "kernel" }, *l0[] = { "kernel" };
+		add_components(l, r3, mt, p->id, prefix3, n3, l3, G_N_ELEMENTS(n3));
+		add_components(l, r0, mt, p->id, prefix0, n0, l0, G_N_ELEMENTS(n0));
+	}
+}
+
+/* The partitions the picture shows: before the launch only the OS that
+ * booted (nothing else can exist yet), afterwards all of them. */
+static gboolean shown(const SimSnapshot *s, const SimSnapPartition *p)
+{
+	return s->hv_launched || p->role == SIM_SNAP_ROLE_ROOT;
+}
+
+GArray *hvsim_render_layout(double width, double height, const SimSnapshot *s, const HvsimRenderOptions *opt)
+{
+	g_return_val_if_fail(s != NULL, NULL);
+	GArray *l = g_array_new(FALSE, TRUE, sizeof(HvsimRenderRect));
+	Metrics mt = metrics(width, height, opt);
+	double m = mt.margin;
+
+	char title[160], insns[32];
+	thousands(insns, sizeof insns, s->insns);
+	if (s->hv_launched)
+		g_snprintf(title, sizeof title, "%s · hypervisor %s running · %s instructions · %.3f ms virtual time",
+		           vendor_feature(s), s->hypervisor, insns, s->vtime / 1e6);
+	else
+		g_snprintf(title, sizeof title, "%s · no hypervisor yet: the OS runs on the bare CPU · %s instructions",
+		           vendor_feature(s), insns);
+	double title_h = mt.font * 1.7;
+	add(l, -1, HVSIM_RK_TITLE, 0, m, m, width - 2 * m, title_h, "title", title);
+
+	double top = m + title_h + m;
+	double bottom = height - m;
+	double left = m + mt.gutter;
+	double right = width - m;
+	double cw = right - left, chh = bottom - top;
+
+	/* Bottom up: hardware, ring -1, the VMBus lane, the partitions. */
+	double hw_h = MAX(chh * 0.19, mt.font * 5.0);
+	double hw_y = bottom - hw_h;
+	layout_hardware(l, &mt, s, left, hw_y, cw, hw_h);
+	double above = hw_y - m;
+
+	guint n_shown = 0, n_children = 0;
+	for (guint i = 0; i < s->n_partitions; i++) {
+		n_shown += shown(s, &s->partitions[i]);
+		n_children += s->hv_launched && s->partitions[i].parent_id != 0;
+	}
+
+	double hv_y = 0, hv_h = 0;
+	if (s->hv_launched) {
+		hv_h = MAX(chh * 0.15, mt.font * 4.6);
+		hv_y = above - hv_h;
+		layout_hypervisor(l, &mt, s, left, hv_y, cw, hv_h);
+		above = hv_y - m;
+	}
+
+	double lane_y = 0, lane_h = 0;
+	int lane = -1;
+	if (s->hv_launched && n_children) {
+		lane_h = MAX(mt.font * 1.5 * MAX(s->n_channels, 1), mt.font * 1.6);
+		lane_h = MIN(lane_h, chh * 0.14);
+		lane_y = above - lane_h;
+		lane = add(l, -1, HVSIM_RK_VMBUS_LANE, 0, left, lane_y, cw, lane_h, "vmbus", "VMBus");
+		above = lane_y - m * 0.5;
+	}
+
+	/* Partition columns, the parent first (snapshot order). */
+	double part_top = top;
+	double part_h = above - part_top;
+	double col_w = n_shown ? (cw - m * (n_shown - 1)) / n_shown : cw;
+	double r3y = 0, r3h = 0, r0y = 0, r0h = 0;
+	double *col_center = g_new0(double, MAX(s->n_partitions, 1));
+	guint col = 0;
+	for (guint i = 0; i < s->n_partitions; i++) {
+		const SimSnapPartition *p = &s->partitions[i];
+		if (!shown(s, p))
+			continue;
+		double x = left + col * (col_w + m);
+		layout_partition(l, &mt, s, p, x, part_top, col_w, part_h, &r3y, &r3h, &r0y, &r0h);
+		col_center[i] = x + col_w / 2;
+		col++;
+	}
+
+	/* Channels: each its own sub-lane, from the parent's column to the child's. */
+	if (lane >= 0 && s->n_channels) {
+		double sub_h = lane_h / s->n_channels;
+		for (guint c = 0; c < s->n_channels; c++) {
+			const SimSnapChannel *ch = &s->channels[c];
+			const SimSnapPartition *cp = sim_snapshot_partition(s, ch->child_id);
+			if (!cp || cp->parent_id == 0)
+				continue;
+			double x0 = 0, x1 = 0;
+			for (guint i = 0; i < s->n_partitions; i++) {
+				if (s->partitions[i].id == cp->parent_id)
+					x0 = col_center[i];
+				if (s->partitions[i].id == cp->id)
+					x1 = col_center[i];
+			}
+			if (x0 == 0 || x1 == 0)
+				continue;
+			char name[HVSIM_RENDER_NAME_MAX], label[96];
+			g_snprintf(name, sizeof name, "vmbus.%u.%u", ch->child_id, ch->relid);
+			g_snprintf(label, sizeof label, "relid %u%s", ch->relid, ch->open ? "" : " (closed)");
+			add(l, lane, HVSIM_RK_VMBUS_CHANNEL, ch->child_id, MIN(x0, x1), lane_y + c * sub_h, fabs(x1 - x0),
+			    sub_h, name, label);
+		}
+	}
+	g_free(col_center);
+
+	/* Ring labels down the side, level with the bands they name. */
+	double gx = m, gw = mt.gutter - m;
+	if (n_shown) {
+		add(l, -1, HVSIM_RK_RING_LABEL, 0, gx, r3y, gw, r3h, "label.ring3", "ring 3");
+		add(l, -1, HVSIM_RK_RING_LABEL, 0, gx, r0y, gw, r0h, "label.ring0", "ring 0");
+	}
+	if (s->hv_launched)
+		add(l, -1, HVSIM_RK_RING_LABEL, 0, gx, hv_y, gw, hv_h, "label.ring-1", "ring -1");
+	add(l, -1, HVSIM_RK_RING_LABEL, 0, gx, hw_y, gw, hw_h, "label.hardware", "hw");
+	return l;
+}
+
+const HvsimRenderRect *hvsim_render_layout_find(const GArray *layout, const char *name)
+{
+	g_return_val_if_fail(layout != NULL && name != NULL, NULL);
+	for (guint i = 0; i < layout->len; i++)
+		if (strcmp(at(layout, (int)i)->name, name) == 0)
+			return at(layout, (int)i);
+	return NULL;
+}
+
+/* ---- Drawing ------------------------------------------------------------------ */
+
+typedef struct Painter {
+	cairo_t *cr;
+	const Palette *pal;
+	Metrics mt;
+	gboolean pres;
+	gboolean mono;           /* console text in the monospace face */
+	const SimSnapshot *snap;
+} Painter;
+
+static void set(cairo_t *cr, const Rgb *c)
+{
+	cairo_set_source_rgb(cr, c->r, c->g, c->b);
+}
+
+static void rounded(cairo_t *cr, double x, double y, double w, double h, double r)
+{
+	r = MIN(r, MIN(w, h) / 2);
+	cairo_new_sub_path(cr);
+	cairo_arc(cr, x + w - r, y + r, r, -G_PI / 2, 0);
+	cairo_arc(cr, x + w - r, y + h - r, r, 0, G_PI / 2);
+	cairo_arc(cr, x + r, y + h - r, r, G_PI / 2, G_PI);
+	cairo_arc(cr, x + r, y + r, r, G_PI, 3 * G_PI / 2);
+	cairo_close_path(cr);
+}
+
+static void box(Painter *pt, const HvsimRenderRect *r, const Rgb *fill, double line)
+{
+	cairo_t *cr = pt->cr;
+	rounded(cr, r->x, r->y, r->w, r->h, 5 * pt->mt.scale);
+	set(cr, fill);
+	cairo_fill_preserve(cr);
+	set(cr, &pt->pal->border);
+	cairo_set_line_width(cr, line * pt->mt.scale * (pt->pres ? 1.6 : 1.0));
+	cairo_stroke(cr);
+}
+
+typedef enum Align { ALIGN_LEFT, ALIGN_CENTER, ALIGN_RIGHT } Align;
+
+/* Text in a width: shrunk down to 80% if needed, then cut with "...".
+ * `y` is the baseline. */
+static void text_fit(Painter *pt, const char *text, double x, double y, double w, double size, gboolean bold,
+                     Align align, const Rgb *colour)
+{
+	cairo_t *cr = pt->cr;
+	if (!text || !*text || w <= 0)
+		return;
+	cairo_select_font_face(cr, pt->mono ? "DejaVu Sans Mono" : "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+	                       bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+	cairo_text_extents_t ex;
+	cairo_set_font_size(cr, size);
+	cairo_text_extents(cr, text, &ex);
+	if (ex.x_advance > w) {
+		cairo_set_font_size(cr, MAX(size * 0.8, size * w / ex.x_advance));
+		cairo_text_extents(cr, text, &ex);
+	}
+	g_autofree char *cut = NULL;
+	if (ex.x_advance > w) {
+		glong n = g_utf8_strlen(text, -1);
+		while (n > 0) {
+			g_free(cut);
+			g_autofree char *head = g_utf8_substring(text, 0, --n);
+			cut = g_strconcat(head, "...", NULL);
+			cairo_text_extents(cr, cut, &ex);
+			if (ex.x_advance <= w)
+				break;
+		}
+		text = cut;
+	}
+	set(cr, colour);
+	double tx = align == ALIGN_CENTER ? x + (w - ex.x_advance) / 2 : align == ALIGN_RIGHT ? x + w - ex.x_advance : x;
+	cairo_move_to(cr, tx, y);
+	cairo_show_text(cr, text);
+}
+
+/* A component: "Title|subtitle", centred. */
+static void draw_component(Painter *pt, const HvsimRenderRect *r, const Rgb *fill)
+{
+	box(pt, r, fill, 1.0);
+	const char *bar = strchr(r->label, '|');
+	g_autofree char *head = bar ? g_strndup(r->label, bar - r->label) : g_strdup(r->label);
+	double f = pt->mt.font, sm = pt->mt.small, inner = r->w - 2 * pt->mt.pad;
+	if (bar) {
+		double total = f + sm * 1.15;
+		double base = r->y + (r->h - total) / 2 + f * 0.85;
+		text_fit(pt, head, r->x + pt->mt.pad, base, inner, f, TRUE, ALIGN_CENTER, &pt->pal->text);
+		text_fit(pt, bar + 1, r->x + pt->mt.pad, base + sm * 1.2, inner, sm, FALSE, ALIGN_CENTER, &pt->pal->dim_text);
+	} else {
+		text_fit(pt, head, r->x + pt->mt.pad, r->y + r->h / 2 + f * 0.35, inner, f, TRUE, ALIGN_CENTER,
+		         &pt->pal->text);
+	}
+}
+
+static const Rgb *partition_fill(Painter *pt, const SimSnapPartition *p)
+{
+	if (!pt->snap->hv_launched)
+		return &pt->pal->booted;
+	if (p->deleted || p->stopped)
+		return &pt->pal->stopped;
+	switch (p->role) {
+	case SIM_SNAP_ROLE_ROOT: return &pt->pal->root;
+	case SIM_SNAP_ROLE_CHILD: return &pt->pal->child;
+	case SIM_SNAP_ROLE_GUEST: return &pt->pal->guest;
+	}
+	return &pt->pal->guest;
+}
+
+static void vp_line(const SimSnapPartition *p, char *buf, gsize len)
+{
+	if (p->deleted || p->stopped) {
+		g_snprintf(buf, len, "%s: %s", p->stop_clean ? "stopped" : "failed",
+		           p->stop_reason ? p->stop_reason : "deleted by its parent");
+		return;
+	}
+	if (!p->n_vps) {
+		g_strlcpy(buf, "no virtual processor yet", len);
+		return;
+	}
+	const SimSnapVp *vp = &p->vps[0];
+	const char *state = !vp->started ? "not started"
+	                  : vp->intercept_suspend ? "waiting on an intercept"
+	                  : vp->explicit_suspend ? "suspended"
+	                  : vp->halted ? "halted" : "running";
+	g_snprintf(buf, len, "VP%u · CPL %u · RIP 0x%" G_GINT64_MODIFIER "x · %s%s", vp->index, vp->cpl, vp->rip, state,
+	           p->n_vps > 1 ? " · more VPs" : "");
+}
+
+static void draw_header(Painter *pt, const HvsimRenderRect *r)
+{
+	const SimSnapPartition *p = sim_snapshot_partition(pt->snap, r->partition);
+	double f = pt->mt.font;
+	text_fit(pt, r->label, r->x, r->y + f * 1.05, r->w, f * 1.1, TRUE, ALIGN_LEFT, &pt->pal->text);
+	if (!p)
+		return;
+	char line[160];
+	vp_line(p, line, sizeof line);
+	char name[64];
+	g_snprintf(name, sizeof name, "\"%s\" · ", p->name);
+	g_autofree char *second = g_strconcat(pt->snap->hv_launched ? name : "", line, NULL);
+	text_fit(pt, second, r->x, r->y + f * 2.45, r->w, pt->mt.small, FALSE, ALIGN_LEFT, &pt->pal->text);
+}
+
+static void draw_console(Painter *pt, const HvsimRenderRect *r)
+{
+	cairo_t *cr = pt->cr;
+	rounded(cr, r->x, r->y, r->w, r->h, 3 * pt->mt.scale);
+	set(cr, &pt->pal->console);
+	cairo_fill(cr);
+	static const Rgb console_text = RGB(0xd8f5d0);
+	g_autofree char *line = g_strconcat("> ", r->label[0] ? r->label : "(nothing printed yet)", NULL);
+	double sm = pt->mt.small;
+	pt->mono = TRUE;
+	text_fit(pt, line, r->x + pt->mt.pad, r->y + r->h / 2 + sm * 0.35, r->w - 2 * pt->mt.pad, sm, FALSE,
+	         ALIGN_LEFT, &console_text);
+	pt->mono = FALSE;
+}
+
+static void draw_ring(Painter *pt, const HvsimRenderRect *r, gboolean ring3)
+{
+	cairo_t *cr = pt->cr;
+	rounded(cr, r->x, r->y, r->w, r->h, 4 * pt->mt.scale);
+	set(cr, ring3 ? &pt->pal->ring3 : &pt->pal->ring0);
+	cairo_fill(cr);
+	text_fit(pt, r->label, r->x + pt->mt.pad, r->y + pt->mt.small * 1.15, r->w - 2 * pt->mt.pad, pt->mt.small,
+	         FALSE, ALIGN_LEFT, &pt->pal->dim_text);
+	/* Where the partition's first VP is now: its CPL picks the ring. */
+	const SimSnapPartition *p = sim_snapshot_partition(pt->snap, r->partition);
+	if (p && p->n_vps && p->vps[0].started && !p->stopped && (p->vps[0].cpl == 3) == ring3) {
+		char here[48];
+		g_snprintf(here, sizeof here, "\u25B6 VP%u is here%s", p->vps[0].index, p->vps[0].halted ? " (halted)" : "");
+		text_fit(pt, here, r->x + r->w / 2, r->y + pt->mt.small * 1.15, r->w / 2 - pt->mt.pad, pt->mt.small, TRUE,
+		         ALIGN_RIGHT, &pt->pal->vmbus);
+	}
+}
+
+static void draw_band_title(Painter *pt, const HvsimRenderRect *r)
+{
+	text_fit(pt, r->label, r->x + pt->mt.pad, r->y + pt->mt.font * 1.15, r->w - 2 * pt->mt.pad, pt->mt.font, TRUE,
+	         ALIGN_LEFT, &pt->pal->text);
+}
+
+static void draw_ring_label(Painter *pt, const HvsimRenderRect *r)
+{
+	cairo_t *cr = pt->cr;
+	set(cr, &pt->pal->border);
+	cairo_set_line_width(cr, (pt->pres ? 3.0 : 2.0) * pt->mt.scale);
+	double x = r->x + r->w - 2 * pt->mt.scale;
+	cairo_move_to(cr, x, r->y + 2 * pt->mt.scale);
+	cairo_line_to(cr, x, r->y + r->h - 2 * pt->mt.scale);
+	cairo_stroke(cr);
+	text_fit(pt, r->label, r->x, r->y + r->h / 2 + pt->mt.font * 0.4, r->w - 6 * pt->mt.scale, pt->mt.font * 1.05,
+	         TRUE, ALIGN_CENTER, &pt->pal->text);
+}
+
+/* A channel: a line from the parent's VSP down the lane and up to the
+ * child's VSC, labelled with its relid. */
+static void draw_channel(Painter *pt, const GArray *l, const HvsimRenderRect *r, guint nth)
+{
+	cairo_t *cr = pt->cr;
+	const SimSnapPartition *cp = sim_snapshot_partition(pt->snap, r->partition);
+	char vsp[HVSIM_RENDER_NAME_MAX], vsc[HVSIM_RENDER_NAME_MAX];
+	g_snprintf(vsp, sizeof vsp, "part.%u.ring0.vsp", cp ? cp->parent_id : 0);
+	g_snprintf(vsc, sizeof vsc, "part.%u.ring0.vsc", r->partition);
+	const HvsimRenderRect *a = hvsim_render_layout_find(l, vsp), *b = hvsim_render_layout_find(l, vsc);
+	double y = r->y + r->h / 2;
+	set(cr, &pt->pal->vmbus);
+	cairo_set_line_width(cr, (pt->pres ? 4.0 : 3.0) * pt->mt.scale);
+	/* Side by side where they leave the boxes, so each stays visible. */
+	double spread = (nth - (pt->snap->n_channels - 1) / 2.0) * 8 * pt->mt.scale;
+	double x0 = (a ? a->x + a->w / 2 : r->x) - spread, x1 = (b ? b->x + b->w / 2 : r->x + r->w) + spread;
+	cairo_move_to(cr, x0, a ? a->y + a->h : y);
+	cairo_line_to(cr, x0, y);
+	cairo_line_to(cr, x1, y);
+	cairo_line_to(cr, x1, b ? b->y + b->h : y);
+	cairo_stroke(cr);
+	double lw = pt->mt.small * 7;
+	double lx = (x0 + x1) / 2 - lw / 2;
+	set(cr, &pt->pal->bg);
+	cairo_rectangle(cr, lx, y - pt->mt.small * 0.75, lw, pt->mt.small * 1.5);
+	cairo_fill(cr);
+	text_fit(pt, r->label, lx, y + pt->mt.small * 0.35, lw, pt->mt.small, TRUE, ALIGN_CENTER, &pt->pal->vmbus);
+}
+
+void hvsim_render(cairo_t *cr, double width, double height, const SimSnapshot *snap, const HvsimRenderOptions *opt)
+{
+	g_return_if_fail(cr != NULL && snap != NULL);
+	Painter pt = { .cr = cr, .pal = palette_of(opt), .mt = metrics(width, height, opt),
+	               .pres = opt && opt->presentation, .snap = snap };
+	g_autoptr(GArray) l = hvsim_render_layout(width, height, snap, opt);
+
+	cairo_save(cr);
+	set(cr, &pt.pal->bg);
+	cairo_rectangle(cr, 0, 0, width, height);
+	cairo_fill(cr);
+
+	for (guint i = 0; i < l->len; i++) {
+		const HvsimRenderRect *r = at(l, (int)i);
+		const SimSnapPartition *p = r->partition ? sim_snapshot_partition(snap, r->partition) : NULL;
+		switch (r->kind) {
+		case HVSIM_RK_TITLE:
+			text_fit(&pt, r->label, r->x, r->y + pt.mt.font * 1.2, r->w, pt.mt.font * 1.1, TRUE, ALIGN_LEFT,
+			         &pt.pal->text);
+			break;
+		case HVSIM_RK_RING_LABEL:
+			draw_ring_label(&pt, r);
+			break;
+		case HVSIM_RK_HARDWARE:
+			box(&pt, r, &pt.pal->hardware, 1.5);
+			draw_band_title(&pt, r);
+			break;
+		case HVSIM_RK_HW_ITEM:
+			draw_component(&pt, r, &pt.pal->hw_item);
+			break;
+		case HVSIM_RK_HYPERVISOR:
+			box(&pt, r, &pt.pal->hypervisor, 1.5);
+			draw_band_title(&pt, r);
+			break;
+		case HVSIM_RK_HV_ITEM:
+			draw_component(&pt, r, &pt.pal->hv_item);
+			break;
+		case HVSIM_RK_PARTITION:
+			box(&pt, r, p ? partition_fill(&pt, p) : &pt.pal->guest, 1.5);
+			break;
+		case HVSIM_RK_PART_HEADER:
+			draw_header(&pt, r);
+			break;
+		case HVSIM_RK_CONSOLE:
+			draw_console(&pt, r);
+			break;
+		case HVSIM_RK_RING:
+			draw_ring(&pt, r, g_str_has_suffix(r->name, "ring3"));
+			break;
+		case HVSIM_RK_COMPONENT:
+			draw_component(&pt, r, &pt.pal->component);
+			break;
+		case HVSIM_RK_VMBUS_LANE:
+			if (!snap->n_channels)
+				text_fit(&pt, "VMBus (the channel list is not in the snapshot yet)", r->x + pt.mt.pad, r->y + r->h / 2 + pt.mt.small * 0.35,
+				         r->w - 2 * pt.mt.pad, pt.mt.small, FALSE, ALIGN_LEFT, &pt.pal->vmbus);
+			break;
+		case HVSIM_RK_VMBUS_CHANNEL:
+			break;   /* drawn last, over the boxes they connect */
+		}
+	}
+	guint nth = 0;
+	for (guint i = 0; i < l->len; i++)
+		if (at(l, (int)i)->kind == HVSIM_RK_VMBUS_CHANNEL)
+			draw_channel(&pt, l, at(l, (int)i), nth++);
+	cairo_restore(cr);
+}

@@ -1,0 +1,73 @@
+/* render.h — the Cairo renderer of the architecture view: hardware, the
+ * hypervisor band, the partitions with their rings, the VMBus channels.
+ * Draws a SimSnapshot into any cairo_t (window, PNG, SVG, PDF, tests).
+ * Runs on whatever thread owns the cairo_t (the GTK main thread in the
+ * application); reads only the snapshot, never the machine. */
+#ifndef HVSIM_GUI_RENDER_H
+#define HVSIM_GUI_RENDER_H
+
+#include <cairo.h>
+#include <glib.h>
+
+#include "sim-snapshot.h"
+
+G_BEGIN_DECLS
+
+typedef enum HvsimRenderStyle {
+	HVSIM_RENDER_LIGHT,
+	HVSIM_RENDER_DARK,
+} HvsimRenderStyle;
+
+typedef struct HvsimRenderOptions {
+	HvsimRenderStyle style;
+	gboolean presentation;   /* larger fonts, thicker lines, higher contrast (projectors) */
+} HvsimRenderOptions;
+
+/* What a layout element is (the renderer draws each kind its own way). */
+typedef enum HvsimRenderKind {
+	HVSIM_RK_TITLE,          /* the status line at the top */
+	HVSIM_RK_RING_LABEL,     /* "ring 3" / "ring 0" / "ring -1" / "hardware" down the side */
+	HVSIM_RK_HARDWARE,       /* the hardware band */
+	HVSIM_RK_HW_ITEM,        /* a logical processor or device in it */
+	HVSIM_RK_HYPERVISOR,     /* the ring -1 band (only once launched) */
+	HVSIM_RK_HV_ITEM,        /* image, scheduler, SynIC, hypercall interface */
+	HVSIM_RK_PARTITION,      /* a partition (or, before launch, the booted OS) */
+	HVSIM_RK_PART_HEADER,    /* its name, role and VP state */
+	HVSIM_RK_RING,           /* its ring 3 or ring 0 half */
+	HVSIM_RK_COMPONENT,      /* kernel, VID driver, worker process, ... */
+	HVSIM_RK_CONSOLE,        /* its last console line */
+	HVSIM_RK_VMBUS_LANE,     /* the strip the VMBus channels run in */
+	HVSIM_RK_VMBUS_CHANNEL,  /* one channel, from the parent's column to the child's */
+} HvsimRenderKind;
+
+#define HVSIM_RENDER_NAME_MAX 48
+
+/* One named rectangle of the layout. `parent` is the index of the element
+ * it sits in (-1 for top-level ones); siblings (same parent) never overlap. */
+typedef struct HvsimRenderRect {
+	char name[HVSIM_RENDER_NAME_MAX]; /* "hardware", "hypervisor", "part.1.ring0.vid", ... */
+	char label[96];
+	HvsimRenderKind kind;
+	int parent;
+	uint32_t partition;      /* for partition elements and channels (the child); else 0 */
+	double x, y, w, h;
+} HvsimRenderRect;
+
+/* The layout the renderer draws for this canvas and snapshot, as a GArray
+ * of HvsimRenderRect (free with g_array_unref). `opt` may be NULL. */
+GArray *hvsim_render_layout(double width, double height, const SimSnapshot *snap,
+                            const HvsimRenderOptions *opt);
+
+/* The element named `name` in a layout, or NULL. */
+const HvsimRenderRect *hvsim_render_layout_find(const GArray *layout, const char *name);
+
+/* Draws the architecture view into [0, width) x [0, height). `opt` may be NULL. */
+void hvsim_render(cairo_t *cr, double width, double height, const SimSnapshot *snap,
+                  const HvsimRenderOptions *opt);
+
+/* The background colour of a style, as 0xRRGGBB (tests count other pixels). */
+guint32 hvsim_render_background(const HvsimRenderOptions *opt);
+
+G_END_DECLS
+
+#endif /* HVSIM_GUI_RENDER_H */
