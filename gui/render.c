@@ -663,7 +663,7 @@ void hvsim_render(cairo_t *cr, double width, double height, const SimSnapshot *s
 			break;
 		case HVSIM_RK_VMBUS_LANE:
 			if (!snap->n_channels)
-				text_fit(&pt, "VMBus (the channel list is not in the snapshot yet)", r->x + pt.mt.pad, r->y + r->h / 2 + pt.mt.small * 0.35,
+				text_fit(&pt, "VMBus: no channel open yet", r->x + pt.mt.pad, r->y + r->h / 2 + pt.mt.small * 0.35,
 				         r->w - 2 * pt.mt.pad, pt.mt.small, FALSE, ALIGN_LEFT, &pt.pal->vmbus);
 			break;
 		case HVSIM_RK_VMBUS_CHANNEL:

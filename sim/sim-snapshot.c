@@ -146,10 +146,9 @@ SimSnapshot *sim_snapshot_take(SimMachine *m)
 		s->hv_launched |= s->partitions[i].hv_active;
 	}
 
-	/* VMBus channels: filled by sim_vmbus_snapshot_channels() once
-	 * vmbus-inspect.c provides it; until then the list is empty. */
-	s->channels = g_new0(SimSnapChannel, 1);
-	s->n_channels = 0;
+	/* VMBus channels, as the simulator's inspector knows them. */
+	s->channels = g_new0(SimSnapChannel, SIM_SNAP_CHANNELS_MAX);
+	s->n_channels = sim_vmbus_snapshot_channels(m, s->channels, SIM_SNAP_CHANNELS_MAX);
 
 	GArray *devs = g_array_new(FALSE, TRUE, sizeof(SimSnapDevice));
 	snap_devices(m, devs);

@@ -56,6 +56,8 @@ typedef struct SimSnapPartition {
 #define SIM_SNAP_RING_TO_PARENT 0
 #define SIM_SNAP_RING_TO_CHILD  1
 
+#define SIM_SNAP_CHANNELS_MAX 32u  /* channels a snapshot holds */
+
 typedef struct SimSnapChannel {
 	uint32_t child_id;
 	uint32_t relid;

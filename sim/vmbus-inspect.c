@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sim-private.h"
+#include "sim-snapshot.h"
 #include "vmbus-channel.h"
 #include "vmbus-proto.h"
 #include "vmbus-ring.h"
@@ -429,4 +430,35 @@ void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t conn
 	           c->relid, to_parent ? "child->parent" : "parent->child", ev.u.vmbus.write_index,
 	           ev.u.vmbus.read_index, ev.u.vmbus.avail);
 	sim_vp_emit(sender, &ev);
+}
+
+guint sim_vmbus_snapshot_channels(SimMachine *m, SimSnapChannel *out, guint max)
+{
+	SimVmbusInspect *v = m->vmbus;
+	guint n = 0;
+	if (!v)
+		return 0;
+	for (guint i = 0; i < v->n_chan && n < max; i++) {
+		InspectChannel *c = &v->chan[i];
+		SimSnapChannel *o = &out[n++];
+		memset(o, 0, sizeof *o);
+		o->child_id = c->child;
+		o->relid = c->relid;
+		SimPartition *childp = sim_machine_find_partition(m, c->child);
+		o->open = c->open && childp && !childp->stopped;
+		InspectGpadl *g = find_gpadl(v, c->child, c->ring_gpadl);
+		if (!o->open || !g || c->downstream_page == 0 || c->downstream_page >= g->n_pages)
+			continue;
+		for (int dir = 0; dir < 2; dir++) {
+			uint32_t ctl[3];
+			uint32_t pages = dir == 0 ? c->downstream_page : g->n_pages - c->downstream_page;
+			if (pages < 2 || !ring_ctl(childp, v, c, dir, ctl))
+				continue;
+			/* As the guest has them: reported, not believed. */
+			o->write_index[dir] = ctl[0];
+			o->read_index[dir] = ctl[1];
+			o->data_size[dir] = (pages - 1) * VMBUS_PAGE_SIZE;
+		}
+	}
+	return n;
 }

@@ -17,10 +17,15 @@ typedef struct Capture {
 	SimSnapshot *running;  /* taken from the event stream, on the sim thread */
 } Capture;
 
-/* Snapshot at the first console line of a child: both partitions live. */
+/* Snapshot at the first console line of a child: both partitions live;
+ * and at the first VMBus signal: a channel open, its rings in use. */
+static SimSnapshot *snap_channel;
+
 static void on_event(const SimEvent *ev, gpointer user_data)
 {
 	Capture *c = user_data;
+	if (!snap_channel && ev->type == SIM_EV_VMBUS && ev->u.vmbus.kind == SIM_VMBUS_SIGNAL)
+		snap_channel = sim_snapshot_take(c->m);
 	if (c->running || ev->type != SIM_EV_CONSOLE || ev->partition < 2)
 		return;
 	c->running = sim_snapshot_take(c->m);
@@ -98,8 +103,29 @@ static void test_snapshot_running(void)
 	g_assert_cmpstr(child->console_last, !=, "");
 	g_assert_cmpuint(s->insns, >, snap_before->insns);
 	g_assert_cmpuint(s->event_seq, >, 0);
-	/* Kept for sim_vmbus_snapshot_channels(); empty until it exists. */
+	/* The child's first line comes before its VMBus handshake. */
 	g_assert_cmpuint(s->n_channels, ==, 0);
+}
+
+/* At the child's first signal: the heartbeat channel is open and its ring
+ * toward the parent holds what the child just wrote. */
+static void test_snapshot_channel(void)
+{
+	const SimSnapshot *s = snap_channel;
+	g_assert_nonnull(s);
+	g_assert_cmpuint(s->n_channels, >=, 1);
+	const SimSnapChannel *open = NULL;
+	for (guint i = 0; i < s->n_channels; i++)
+		if (s->channels[i].open)
+			open = &s->channels[i];
+	g_assert_nonnull(open);
+	g_assert_cmpuint(open->child_id, ==, 2);
+	g_assert_cmpuint(open->data_size[SIM_SNAP_RING_TO_PARENT], >, 0);
+	g_assert_cmpuint(open->write_index[SIM_SNAP_RING_TO_PARENT], >, open->read_index[SIM_SNAP_RING_TO_PARENT]);
+	g_autoptr(GArray) layout = hvsim_render_layout(1280, 720, s, &(HvsimRenderOptions){ 0 });
+	char name[64];
+	g_snprintf(name, sizeof name, "vmbus.%u.%u", open->child_id, open->relid);
+	g_assert_nonnull(hvsim_render_layout_find(layout, name));
 }
 
 static void test_snapshot_after(void)
@@ -345,6 +371,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	take_snapshots();
+	g_test_add_func("/gui/snapshot/channel", test_snapshot_channel);
 	g_test_add_func("/gui/snapshot/before-launch", test_snapshot_before);
 	g_test_add_func("/gui/snapshot/running", test_snapshot_running);
 	g_test_add_func("/gui/snapshot/after", test_snapshot_after);
@@ -360,5 +387,6 @@ int main(int argc, char **argv)
 	sim_snapshot_free(snap_before);
 	sim_snapshot_free(snap_running);
 	sim_snapshot_free(snap_after);
+	sim_snapshot_free(snap_channel);
 	return rc;
 }
