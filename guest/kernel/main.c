@@ -77,6 +77,8 @@ static void run_programs(bool vid, bool child)
 	}
 	/* hello's workload: iterations of its compute loop. */
 	programs[0].arg = kernel_boot.workload ? kernel_boot.workload : HELLO_DEFAULT_ITERATIONS;
+	/* The worker passes the workload on to an I/O child (KiB of iotest). */
+	vmwp.arg = kernel_boot.workload;
 	for (size_t i = 0; i < count; i++)
 		process_run(&programs[i]);
 	/* The second level of the host side: a ring 3 worker process that

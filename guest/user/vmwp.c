@@ -27,6 +27,7 @@
 /* iotest's KiB in the child (HVSIM_BOOT_FLAG_IO_WORKLOAD): each KiB
  * written and read back is over a thousand intercepts. */
 #define VMWP_CHILD_IO_KIB    4u
+#define VMWP_CHILD_IO_KIB_MAX 256u   /* the child's disk region: 512 sectors */
 #define VMWP_SEGMENTS_MAX    16u     /* PT_LOAD segments we accept */
 #define VMWP_PHNUM_MAX       64u     /* program headers we look at */
 #define VMWP_CHILD_LINE_MAX  96u     /* one line of the child's console */
@@ -75,6 +76,7 @@ struct vmwp_ata {
 /* The one VM this worker runs. */
 struct vmwp_child {
 	uint64_t id;
+	uint64_t io_kib;          /* the child's iotest size (the parent's --workload, bounded) */
 	/* The image, as the driver lent it (read-only) and as validated. */
 	struct hvsim_vid_image image;
 	const uint8_t *img;
@@ -303,7 +305,7 @@ UTEXT static void vmwp_build_boot_area(struct vmwp_child *c, uint32_t child_flag
 	for (unsigned i = 1; i < c->segments; i++)
 		if (c->seg[i].paddr < bi->image_start)
 			bi->image_start = c->seg[i].paddr;
-	bi->workload = (child_flags & HVSIM_BOOT_FLAG_IO_WORKLOAD) ? VMWP_CHILD_IO_KIB : VMWP_CHILD_WORKLOAD;
+	bi->workload = (child_flags & HVSIM_BOOT_FLAG_IO_WORKLOAD) ? c->io_kib : VMWP_CHILD_WORKLOAD;
 	bi->hypercall_loops = 0;
 	bi->partition_id = (uint32_t)c->id;
 	bi->vp_index = VMWP_CHILD_VP;
@@ -1054,8 +1056,12 @@ UTEXT noreturn void vmwp_main(uint64_t arg)
 	struct uline line;
 	bool ok, ran = false;
 
-	(void)arg;
 	uzero(&c, sizeof(c));
+	/* arg: the parent's workload (--workload), which for an I/O child is
+	 * the KiB its iotest moves; bounded by the child's disk region. */
+	c.io_kib = arg ? arg : VMWP_CHILD_IO_KIB;
+	if (c.io_kib > VMWP_CHILD_IO_KIB_MAX)
+		c.io_kib = VMWP_CHILD_IO_KIB_MAX;
 	uputs(USTR("vmwp: the worker process, ring 3: building a child partition through the VID\n"));
 
 	ok = vmwp_report(USTR("HvCallCreatePartition"), 0, vid_create_partition(&c.id));
