@@ -117,7 +117,7 @@ static int cmd_run(int argc, char **argv)
 	const char *what = argc == 2 ? argv[1] : "boot";
 	const SimScenario *scenario = sim_scenario_find(what);
 	if (child && !(scenario && scenario->child)) {
-		fprintf(stderr, "hvsim run: --child: %s has no worker process to start a child; use a scenario that runs one (boot, isolation)\n", what);
+		fprintf(stderr, "hvsim run: --child: %s has no worker process to start a child; use a scenario that runs one (boot, isolation, io-emulated, io-synthetic)\n", what);
 		return EXIT_USAGE;
 	}
 
