@@ -58,6 +58,23 @@ static inline void harness_init_hello(Harness *h, SimVendor vendor)
 	harness_init_image(h, &cfg, data, len);
 }
 
+/* A machine with a built-in scenario (or an image file) loaded by name,
+ * as the CLI loads it (late launch, child image); not started. */
+static inline void harness_init_scenario(Harness *h, const SimConfig *cfg, const char *scenario)
+{
+	g_autoptr(GError) error = NULL;
+	memset(h, 0, sizeof *h);
+	h->m = sim_machine_new(cfg, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(h->m);
+	h->events = g_array_new(FALSE, TRUE, sizeof(SimEvent));
+	sim_event_bus_subscribe(sim_machine_events(h->m), harness_record, h->events);
+	h->p = sim_load_scenario_or_image(h->m, scenario, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(h->p);
+	h->vp = g_ptr_array_index(h->p->vps, 0);
+}
+
 /* A hello.elf machine powered on without a hypervisor, launched by an
  * `out dx, eax` to the hvboot port taken as an exit (what hvboot does in the
  * boot scenario): partition 1 is the root, with the rights late_launch()

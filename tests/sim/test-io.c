@@ -49,18 +49,7 @@ static guint8 io_pattern(uint64_t i)
  * and runs it to the end, recording every event. */
 static SimOutcome run_config_flags(Harness *h, const SimConfig *cfg, const char *scenario, uint32_t child_flags)
 {
-	g_autoptr(GError) error = NULL;
-
-	memset(h, 0, sizeof *h);
-	h->m = sim_machine_new(cfg, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(h->m);
-	h->events = g_array_new(FALSE, TRUE, sizeof(SimEvent));
-	sim_event_bus_subscribe(sim_machine_events(h->m), harness_record, h->events);
-	h->p = sim_load_scenario_or_image(h->m, scenario, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(h->p);
-	h->vp = g_ptr_array_index(h->p->vps, 0);
+	harness_init_scenario(h, cfg, scenario);
 	if (child_flags) {
 		struct hvsim_boot_info bi;
 		g_assert_true(sim_memory_read(&h->p->mem, HVSIM_BOOT_INFO_GPA, &bi, sizeof bi));

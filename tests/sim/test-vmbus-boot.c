@@ -27,17 +27,7 @@
 /* Loads the named scenario and runs it to the end; events recorded. */
 static SimOutcome run_named(Harness *h, const SimConfig *cfg, const char *scenario)
 {
-	g_autoptr(GError) error = NULL;
-	memset(h, 0, sizeof *h);
-	h->m = sim_machine_new(cfg, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(h->m);
-	h->events = g_array_new(FALSE, TRUE, sizeof(SimEvent));
-	sim_event_bus_subscribe(sim_machine_events(h->m), harness_record, h->events);
-	h->p = sim_load_scenario_or_image(h->m, scenario, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(h->p);
-	h->vp = g_ptr_array_index(h->p->vps, 0);
+	harness_init_scenario(h, cfg, scenario);
 	SimOutcome o = harness_run(h);
 	g_test_message("outcome %d: %s", o, sim_machine_outcome_message(h->m));
 	return o;
