@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # hvsim.sh — the two set-up commands of the README, on a fresh Debian 12:
 #   ./hvsim.sh          install what is missing, build, run the default scenario
+#                       (in the classroom window when a display is present)
 #   ./hvsim.sh test     install what is missing, build with -Werror, run every test
 # Extra arguments after "run" go to `hvsim run` (e.g. ./hvsim.sh run --vendor amd).
 # Packages come from Debian's archive with apt-get (as root, or through sudo).
@@ -16,8 +17,9 @@ packages=(
 	# runtime, which is only a Recommends of clang-14 on Debian 12.
 	clang libclang-rt-14-dev
 	# The architecture view (gui/): Cairo, the font it names, and GTK4 for
-	# the classroom window.
-	libcairo2-dev fonts-dejavu-core libgtk-4-dev
+	# the classroom window; xvfb and xauth for its screenshot smoke test
+	# (xvfb-run), which is skipped without them.
+	libcairo2-dev fonts-dejavu-core libgtk-4-dev xvfb xauth
 )
 
 say() { printf 'hvsim.sh: %s\n' "$*" >&2; }
@@ -47,14 +49,32 @@ configure() {
 	ninja -C "$build"
 }
 
+# Whether hvsim-gui understands these run arguments: a scenario and --vendor.
+gui_takes() {
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--vendor) [ $# -ge 2 ] || return 1; shift 2 ;;
+		--vendor=*) shift ;;
+		-*) return 1 ;;
+		*) shift ;;
+		esac
+	done
+	return 0
+}
+
 cmd=${1:-run}
 [ $# -gt 0 ] && shift
 case "$cmd" in
 run)
 	install_missing
 	configure
-	# The classroom GUI arrives with its own issue; until then the
-	# default scenario runs headless, with or without a display.
+	# With a display, the classroom window; without one, with
+	# HVSIM_HEADLESS=1, or with options only the CLI has (--trace, ...),
+	# the headless CLI.
+	if [ -z "${HVSIM_HEADLESS:-}" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } &&
+	   [ -x "$build/gui/hvsim-gui" ] && gui_takes "$@"; then
+		exec "$build/gui/hvsim-gui" "$@"
+	fi
 	exec "$build/sim/hvsim" run "${@:-boot}"
 	;;
 test)

@@ -593,71 +593,150 @@ static void age_idle_vps(SimMachine *m, uint64_t elapsed)
 	}
 }
 
-SimOutcome sim_machine_run(SimMachine *m)
+SimOutcome sim_machine_start(SimMachine *m)
 {
+	g_return_val_if_fail(m != NULL, SIM_OUTCOME_HOST_ERROR);
+	g_return_val_if_fail(!m->started, m->outcome);
+
+	m->started = true;
 	for (guint i = 0; i < m->partitions->len; i++)
 		partition_start(g_ptr_array_index(m->partitions, i));
 	set_outcome(m, SIM_OUTCOME_SHUTDOWN, "all partitions shut down cleanly");
+	return m->outcome;
+}
 
-	for (;;) {
-		bool any_live = false, progressed = false;
-		uint64_t elapsed = 0;   /* virtual time the VPs that ran used this round */
-		for (guint i = 0; i < m->partitions->len; i++) {
-			SimPartition *p = g_ptr_array_index(m->partitions, i);
-			for (guint j = 0; j < p->vps->len && !p->stopped; j++) {
-				SimVp *vp = g_ptr_array_index(p->vps, j);
-				uint64_t before = sim_vp_vtime(vp);
-				vp->round_ns = 0;
-				if (run_vp(m, vp)) {
-					progressed = true;
-					vp->round_ns = sim_vp_vtime(vp) - before;
-					elapsed += vp->round_ns;
-					if (m->vmbus)
-						sim_vmbus_poll(vp);
-				}
-			}
-			any_live |= !p->stopped;
-		}
-		age_idle_vps(m, elapsed);
-		if (m->outcome == SIM_OUTCOME_STUCK || m->outcome == SIM_OUTCOME_HOST_ERROR)
-			break;
-		if (!any_live)
-			break;
-		if (m->total_insns >= m->config.max_insns) {
-			for (guint i = 0; i < m->partitions->len; i++) {
-				SimPartition *p = g_ptr_array_index(m->partitions, i);
-				if (!p->stopped && p->vps->len) {
-					uint64_t rip = m->backend->reg_get(g_ptr_array_index(p->vps, 0), SIM_REG_RIP);
-					sim_partition_stop(p, false, 7,
-					                   "instruction limit reached (--max-insns %" G_GUINT64_FORMAT ") with the guest at RIP 0x%" G_GINT64_MODIFIER "x",
-					                   m->config.max_insns, rip);
-				}
-			}
-			set_outcome(m, SIM_OUTCOME_LIMIT, "stopped after %" G_GUINT64_FORMAT " guest instructions (--max-insns)",
-			            m->total_insns);
-			return m->outcome;
-		}
-		if (!progressed && !idle_until_next_timer(m)) {
-			for (guint i = 0; i < m->partitions->len; i++) {
-				SimPartition *p = g_ptr_array_index(m->partitions, i);
-				sim_partition_stop(p, false, 8, "every VP is halted and nothing can wake it (no timer armed, no interrupt pending)");
-			}
-			set_outcome(m, SIM_OUTCOME_STUCK, "deadlock: every VP halted with no wake-up source");
-			return m->outcome;
-		}
-	}
-
+/* After the loop: the partitions the simulator loaded decide the outcome;
+ * a child's end is its parent's business (the summary shows it). */
+static void decide_outcome(SimMachine *m)
+{
 	if (m->outcome == SIM_OUTCOME_STUCK || m->outcome == SIM_OUTCOME_HOST_ERROR)
-		return m->outcome;
-	/* The partitions the simulator loaded decide the outcome; a child's end
-	 * is its parent's business (the summary shows it). */
+		return;
 	for (guint i = 0; i < m->partitions->len; i++) {
 		SimPartition *p = g_ptr_array_index(m->partitions, i);
 		if (p->parent_id == 0 && !p->stop_clean) {
 			set_outcome(m, SIM_OUTCOME_GUEST_ERROR, "partition %u (%s): %s", p->id, p->name,
 			            p->stop_reason ? p->stop_reason : "stopped");
-			return m->outcome;
+			return;
 		}
 	}
+}
+
+/* One scheduler round: every VP gets one slice, then idle VPs age and the
+ * end conditions are checked. The only scheduler: sim_machine_run and
+ * sim_machine_step both call it. Returns false when the machine ended
+ * (m->ended set, outcome final). */
+static bool run_round(SimMachine *m)
+{
+	bool any_live = false, progressed = false;
+	uint64_t elapsed = 0;   /* virtual time the VPs that ran used this round */
+	for (guint i = 0; i < m->partitions->len; i++) {
+		SimPartition *p = g_ptr_array_index(m->partitions, i);
+		for (guint j = 0; j < p->vps->len && !p->stopped; j++) {
+			SimVp *vp = g_ptr_array_index(p->vps, j);
+			uint64_t before = sim_vp_vtime(vp);
+			vp->round_ns = 0;
+			if (run_vp(m, vp)) {
+				progressed = true;
+				vp->round_ns = sim_vp_vtime(vp) - before;
+				elapsed += vp->round_ns;
+				if (m->vmbus)
+					sim_vmbus_poll(vp);
+			}
+		}
+		any_live |= !p->stopped;
+	}
+	age_idle_vps(m, elapsed);
+	if (m->outcome == SIM_OUTCOME_STUCK || m->outcome == SIM_OUTCOME_HOST_ERROR || !any_live) {
+		decide_outcome(m);
+		m->ended = true;
+		return false;
+	}
+	if (m->total_insns >= m->config.max_insns) {
+		for (guint i = 0; i < m->partitions->len; i++) {
+			SimPartition *p = g_ptr_array_index(m->partitions, i);
+			if (!p->stopped && p->vps->len) {
+				uint64_t rip = m->backend->reg_get(g_ptr_array_index(p->vps, 0), SIM_REG_RIP);
+				sim_partition_stop(p, false, 7,
+				                   "instruction limit reached (--max-insns %" G_GUINT64_FORMAT ") with the guest at RIP 0x%" G_GINT64_MODIFIER "x",
+				                   m->config.max_insns, rip);
+			}
+		}
+		set_outcome(m, SIM_OUTCOME_LIMIT, "stopped after %" G_GUINT64_FORMAT " guest instructions (--max-insns)",
+		            m->total_insns);
+		m->ended = true;
+		return false;
+	}
+	if (!progressed && !idle_until_next_timer(m)) {
+		for (guint i = 0; i < m->partitions->len; i++) {
+			SimPartition *p = g_ptr_array_index(m->partitions, i);
+			sim_partition_stop(p, false, 8, "every VP is halted and nothing can wake it (no timer armed, no interrupt pending)");
+		}
+		set_outcome(m, SIM_OUTCOME_STUCK, "deadlock: every VP halted with no wake-up source");
+		m->ended = true;
+		return false;
+	}
+	return true;
+}
+
+SimOutcome sim_machine_run(SimMachine *m)
+{
+	g_return_val_if_fail(m != NULL, SIM_OUTCOME_HOST_ERROR);
+
+	if (!m->started)
+		sim_machine_start(m);
+	while (!m->ended && run_round(m))
+		;
+	return m->outcome;
+}
+
+/* The step's stop condition, watched from the event bus. */
+typedef struct StepWatch {
+	SimStepStop stop_on;
+	bool hit;
+} StepWatch;
+
+static void step_watch_event(const SimEvent *ev, gpointer user_data)
+{
+	StepWatch *w = user_data;
+	switch (w->stop_on) {
+	case SIM_STEP_STOP_NONE:      break;
+	case SIM_STEP_STOP_VM_EXIT:   w->hit |= ev->type == SIM_EV_VM_EXIT; break;
+	case SIM_STEP_STOP_HYPERCALL: w->hit |= ev->type == SIM_EV_HYPERCALL; break;
+	case SIM_STEP_STOP_INTERCEPT: w->hit |= ev->type == SIM_EV_INTERCEPT; break;
+	case SIM_STEP_STOP_VMBUS:     w->hit |= ev->type == SIM_EV_VMBUS; break;
+	case SIM_STEP_STOP_CONSOLE:   w->hit |= ev->type == SIM_EV_CONSOLE; break;
+	}
+}
+
+bool sim_machine_step(SimMachine *m, uint64_t max_insns, SimStepStop stop_on)
+{
+	g_return_val_if_fail(m != NULL, false);
+
+	if (!m->started)
+		sim_machine_start(m);
+	if (m->ended)
+		return false;
+
+	StepWatch watch = { .stop_on = stop_on };
+	guint sub = 0;
+	if (stop_on != SIM_STEP_STOP_NONE)
+		sub = sim_event_bus_subscribe(m->events, step_watch_event, &watch);
+	uint64_t start = m->total_insns;
+	bool live;
+	do
+		live = run_round(m);
+	while (live && !watch.hit && (max_insns == 0 || m->total_insns - start < max_insns));
+	if (sub)
+		sim_event_bus_unsubscribe(m->events, sub);
+	return live;
+}
+
+bool sim_machine_ended(const SimMachine *m)
+{
+	return m->ended;
+}
+
+SimOutcome sim_machine_outcome(const SimMachine *m)
+{
 	return m->outcome;
 }

@@ -5,6 +5,7 @@
 #define HVSIM_SIM_MACHINE_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sim-event.h"
@@ -72,8 +73,38 @@ SimPartition *sim_machine_add_partition(SimMachine *m, const char *name,
                                         const guint8 *image, gsize image_len,
                                         const char *image_name, GError **error);
 
-/* Runs until every partition has stopped or a limit is hit. */
+/* Runs until every partition has stopped or a limit is hit (starts the
+ * machine first if sim_machine_start has not run; after some steps it runs
+ * on from where they left off). */
 SimOutcome sim_machine_run(SimMachine *m);
+
+/* Stepping, for the GUI and lessons. The scheduler is the same one
+ * sim_machine_run uses and steps only ever end between scheduler rounds, so
+ * a run taken in steps emits exactly the event stream of one whole run. */
+typedef enum SimStepStop {
+	SIM_STEP_STOP_NONE,       /* only the instruction budget (or the end) stops a step */
+	SIM_STEP_STOP_VM_EXIT,    /* a round in which any VM exit happened */
+	SIM_STEP_STOP_HYPERCALL,
+	SIM_STEP_STOP_INTERCEPT,
+	SIM_STEP_STOP_VMBUS,
+	SIM_STEP_STOP_CONSOLE,    /* a guest printed a console line */
+} SimStepStop;
+
+/* Starts every loaded partition (what sim_machine_run does before its
+ * loop). Call once; returns the provisional outcome (SHUTDOWN). */
+SimOutcome sim_machine_start(SimMachine *m);
+
+/* Runs whole scheduler rounds until at least `max_insns` more guest
+ * instructions retired (0: no instruction budget), or a round emitted an
+ * event of the kind `stop_on` names, or the machine ended. A round gives
+ * each runnable VP one slice (up to SIM_SLICE_INSNS), so a step may retire
+ * more than asked. Returns false once the machine has ended (the outcome
+ * and its message are then final); starts the machine if needed. */
+bool sim_machine_step(SimMachine *m, uint64_t max_insns, SimStepStop stop_on);
+
+/* Whether the scheduler has finished, and how (valid once ended). */
+bool sim_machine_ended(const SimMachine *m);
+SimOutcome sim_machine_outcome(const SimMachine *m);
 
 /* One line describing why the run ended (valid after sim_machine_run). */
 const char *sim_machine_outcome_message(const SimMachine *m);

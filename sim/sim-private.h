@@ -325,6 +325,8 @@ struct SimMachine {
 	char *outcome_message;
 	uint64_t total_insns;
 	SimVmbusInspect *vmbus;    /* NULL until the first VMBus message */
+	bool started;              /* sim_machine_start ran (partitions started) */
+	bool ended;                /* the scheduler finished: outcome is final */
 };
 
 /* Constructors shared by the loader and the partition hypercalls. A new

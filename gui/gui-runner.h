@@ -1,0 +1,62 @@
+/* gui-runner.h — the machine on its own thread, for the GUI. The runner
+ * owns the SimMachine and touches it only on its sim thread; the UI sends
+ * commands (run, pause, step, reset) and takes published state: the latest
+ * SimSnapshot and a bounded ring of recent events. Nothing here blocks on
+ * the machine, so the UI thread never waits for a step. GLib only, no GTK
+ * (tests drive it headlessly). */
+#ifndef HVSIM_GUI_RUNNER_H
+#define HVSIM_GUI_RUNNER_H
+
+#include <glib.h>
+
+#include "sim-machine.h"
+#include "sim-snapshot.h"
+
+G_BEGIN_DECLS
+
+#define GUI_RUNNER_EVENTS_MAX 2000u   /* the event ring: a bound, not a history */
+#define GUI_RUNNER_RUN_BATCH  UINT64_C(400000) /* instructions between published snapshots while running */
+
+typedef struct GuiRunner GuiRunner;
+
+/* What the UI reads: a copy it owns (free with gui_runner_state_free). */
+typedef struct GuiRunnerState {
+	SimSnapshot *snap;          /* the latest snapshot (never NULL) */
+	GArray *events;             /* of SimEvent, oldest first, at most the count asked for */
+	SimEvent last_exit;         /* the last VM exit (valid if have_exit) */
+	gboolean have_exit;
+	gboolean running;           /* free-running (Run pressed) */
+	gboolean busy;              /* a command is executing or queued */
+	gboolean ended;             /* the machine finished; outcome_message says how */
+	char *outcome_message;      /* NULL until ended */
+	char *scenario;
+	guint64 version;            /* changes whenever something was published */
+} GuiRunnerState;
+
+/* Starts the sim thread and loads `scenario` (a built-in name or an ELF
+ * path) into a new machine there; waits for the load only. */
+GuiRunner *gui_runner_new(const char *scenario, SimVendor vendor, GError **error);
+/* Stops the thread (after the current step) and frees the machine. */
+void gui_runner_free(GuiRunner *r);
+
+void gui_runner_run(GuiRunner *r);          /* run freely, publishing every batch */
+void gui_runner_pause(GuiRunner *r);
+void gui_runner_toggle(GuiRunner *r);       /* run if paused, pause if running */
+void gui_runner_step(GuiRunner *r);         /* one scheduler round (one slice per VP) */
+void gui_runner_step_exit(GuiRunner *r);    /* to the end of the round with the next VM exit */
+void gui_runner_until_insns(GuiRunner *r, guint64 insns); /* until the machine retired that many */
+void gui_runner_reset(GuiRunner *r);        /* a fresh machine with the same scenario */
+
+/* The published state if its version differs from *version (which is then
+ * updated), else NULL. At most `max_events` of the newest events. Never blocks
+ * for longer than a copy. */
+GuiRunnerState *gui_runner_take(GuiRunner *r, guint64 *version, guint max_events);
+void gui_runner_state_free(GuiRunnerState *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GuiRunnerState, gui_runner_state_free)
+
+/* One line for the event log: "partition, kind: what" (no seq). */
+void gui_event_describe(const SimEvent *ev, SimVendor vendor, char *buf, gsize len);
+
+G_END_DECLS
+
+#endif /* HVSIM_GUI_RUNNER_H */

@@ -1,0 +1,475 @@
+/* hvsim-gui.c — the classroom window: `hvsim-gui [SCENARIO]`. A
+ * GtkApplication whose window shows the architecture view (render.c) of the
+ * latest snapshot, an event log and the last VM exit; the machine runs on
+ * the runner's sim thread (gui-runner.c). GTK main thread only: nothing
+ * here touches a SimMachine. */
+#include <gtk/gtk.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gui-runner.h"
+#include "render.h"
+
+#define GUI_POLL_MS        33u   /* how often the UI looks for published state (~30 Hz) */
+#define GUI_LOG_EVENTS     250u  /* events the log shows */
+#define GUI_SCREENSHOT_W   1440
+#define GUI_SCREENSHOT_H   860
+
+typedef struct GuiApp {
+	GtkApplication *app;
+	/* Options. */
+	char *scenario;
+	SimVendor vendor;
+	char *screenshot;
+	guint64 until_insns;
+	gboolean until_exit;
+	int status;              /* the process's exit status */
+
+	GuiRunner *runner;
+	guint64 version;
+	GuiRunnerState *state;   /* what is on screen */
+	SimSnapshot *snap;       /* the newest snapshot received (a state may carry none) */
+	guint poll_id;
+	gboolean screenshot_scheduled;
+
+	GtkWidget *window, *area, *log, *status_label, *run_button, *show_io, *show_ring;
+	GtkTextBuffer *log_buffer;
+} GuiApp;
+
+/* ---- Drawing and state ------------------------------------------------------- */
+
+static void draw_view(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+	GuiApp *g = user_data;
+	if (!g->snap)
+		return;
+	HvsimRenderOptions opt = { .style = HVSIM_RENDER_LIGHT };
+	hvsim_render(cr, width, height, g->snap, &opt);
+}
+
+static const char *partition_name(const SimSnapshot *snap, uint32_t id)
+{
+	const SimSnapPartition *p = snap ? sim_snapshot_partition(snap, id) : NULL;
+	return p && p->name ? p->name : "?";
+}
+
+/* Whether the log shows an event: the noisy kinds are opt-in. */
+static gboolean log_shows(const GuiApp *g, const SimEvent *ev)
+{
+	switch (ev->type) {
+	case SIM_EV_PORT_IO:
+		/* Passed-through port I/O is mostly the UART being polled. */
+		return ev->u.io.intercepted || gtk_check_button_get_active(GTK_CHECK_BUTTON(g->show_io));
+	case SIM_EV_RING:
+		return gtk_check_button_get_active(GTK_CHECK_BUTTON(g->show_ring));
+	default:
+		return TRUE;
+	}
+}
+
+static void update_log(GuiApp *g)
+{
+	if (!g->state)
+		return;
+	const GArray *events = g->state->events;
+	/* The newest GUI_LOG_EVENTS that pass the filter, oldest first. */
+	guint first = events->len, shown = 0;
+	while (first > 0 && shown < GUI_LOG_EVENTS)
+		shown += log_shows(g, &g_array_index(events, SimEvent, --first));
+	GString *s = g_string_new(NULL);
+	GArray *exit_lines = g_array_new(FALSE, FALSE, sizeof(int));
+	char line[320];
+	int n = 0;
+	for (guint i = first; i < events->len; i++) {
+		const SimEvent *ev = &g_array_index(events, SimEvent, i);
+		if (!log_shows(g, ev))
+			continue;
+		gui_event_describe(ev, g->vendor, line, sizeof line);
+		g_string_append_printf(s, "%s%6" G_GUINT64_FORMAT "  p%u  %s", n ? "\n" : "", ev->seq, ev->partition, line);
+		if (ev->type == SIM_EV_VM_EXIT)
+			g_array_append_val(exit_lines, n);
+		n++;
+	}
+	gtk_text_buffer_set_text(g->log_buffer, s->str, (int)s->len);
+	g_string_free(s, TRUE);
+	/* VM exits stand out: they are what "Next VM exit" steps to. */
+	for (guint i = 0; i < exit_lines->len; i++) {
+		GtkTextIter a, b;
+		gtk_text_buffer_get_iter_at_line(g->log_buffer, &a, g_array_index(exit_lines, int, i));
+		b = a;
+		gtk_text_iter_forward_to_line_end(&b);
+		gtk_text_buffer_apply_tag_by_name(g->log_buffer, "exit", &a, &b);
+	}
+	g_array_unref(exit_lines);
+	/* The view scrolls to the newest line once its layout knows the new
+	 * height (on_log_upper). */
+}
+
+/* The log follows its end: whenever the text grows, show the bottom. */
+static void on_log_upper(GtkAdjustment *adj, GParamSpec *pspec, gpointer user_data)
+{
+	gtk_adjustment_set_value(adj, gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj));
+}
+
+static void on_filter_toggled(GtkCheckButton *b, gpointer user_data)
+{
+	update_log(user_data);
+}
+
+static void update_status(GuiApp *g)
+{
+	const GuiRunnerState *st = g->state;
+	GString *s = g_string_new(NULL);
+	if (st->have_exit) {
+		const SimEvent *ex = &st->last_exit;
+		char what[320];
+		gui_event_describe(ex, g->vendor, what, sizeof what);
+		g_string_append_printf(s, "<b>Last VM exit</b> (event %" G_GUINT64_FORMAT ", partition %u %s, VP %u): %s",
+		                       ex->seq, ex->partition, partition_name(g->snap, ex->partition), ex->vp, what);
+	} else {
+		g_string_append(s, "<b>No VM exit yet</b>: before late launch the OS runs on the bare CPU; nothing exits.");
+	}
+	char insns[32];
+	g_snprintf(insns, sizeof insns, "%" G_GUINT64_FORMAT, g->snap ? g->snap->insns : 0);
+	const char *mode = st->ended ? "ended" : st->running ? "running" : st->busy ? "stepping" : "paused";
+	g_autofree char *outcome = st->outcome_message ? g_markup_escape_text(st->outcome_message, -1) : NULL;
+	g_string_append_printf(s, "\n%s · %s instructions%s%s", mode, insns, outcome ? " · " : "", outcome ? outcome : "");
+	gtk_label_set_markup(GTK_LABEL(g->status_label), s->str);
+	g_string_free(s, TRUE);
+
+	gtk_button_set_label(GTK_BUTTON(g->run_button), st->running ? "Pause" : "Run");
+	const char *stepping[] = { "run", "step", "step-exit" };
+	for (guint i = 0; i < G_N_ELEMENTS(stepping); i++) {
+		GAction *a = g_action_map_lookup_action(G_ACTION_MAP(g->app), stepping[i]);
+		g_simple_action_set_enabled(G_SIMPLE_ACTION(a), !st->ended);
+	}
+}
+
+static gboolean take_screenshot(gpointer user_data);
+
+static gboolean poll_runner(gpointer user_data)
+{
+	GuiApp *g = user_data;
+	GuiRunnerState *st = gui_runner_take(g->runner, &g->version, GUI_RUNNER_EVENTS_MAX);
+	if (!st)
+		return G_SOURCE_CONTINUE;
+	if (st->snap) {
+		g_clear_pointer(&g->snap, sim_snapshot_free);
+		g->snap = g_steal_pointer(&st->snap);
+	}
+	g_clear_pointer(&g->state, gui_runner_state_free);
+	g->state = st;
+	update_log(g);
+	update_status(g);
+	gtk_widget_queue_draw(g->area);
+
+	if (g->screenshot && !st->busy && !g->screenshot_scheduled) {
+		/* The scenario point is reached: let a frame or two be drawn. */
+		g->screenshot_scheduled = TRUE;
+		g_timeout_add(400, take_screenshot, g);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- Screenshot -------------------------------------------------------------- */
+
+/* The whole window as GTK drew it, through its own renderer; if that is not
+ * possible, the architecture view alone at the drawing area's size. */
+static gboolean save_window_png(GuiApp *g, GError **error)
+{
+	int w = gtk_widget_get_width(g->window), h = gtk_widget_get_height(g->window);
+	GskRenderer *renderer = gtk_native_get_renderer(GTK_NATIVE(g->window));
+	if (w > 0 && h > 0 && renderer) {
+		GdkPaintable *paintable = gtk_widget_paintable_new(g->window);
+		GtkSnapshot *snapshot = gtk_snapshot_new();
+		gdk_paintable_snapshot(paintable, snapshot, w, h);
+		GskRenderNode *node = gtk_snapshot_free_to_node(snapshot);
+		g_object_unref(paintable);
+		if (node) {
+			GdkTexture *texture = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, w, h));
+			gsk_render_node_unref(node);
+			gboolean ok = texture && gdk_texture_save_to_png(texture, g->screenshot);
+			g_clear_object(&texture);
+			if (ok)
+				return TRUE;
+		}
+	}
+	w = MAX(gtk_widget_get_width(g->area), 640);
+	h = MAX(gtk_widget_get_height(g->area), 360);
+	cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+	cairo_t *cr = cairo_create(surface);
+	draw_view(GTK_DRAWING_AREA(g->area), cr, w, h, g);
+	cairo_destroy(cr);
+	cairo_status_t st = cairo_surface_write_to_png(surface, g->screenshot);
+	cairo_surface_destroy(surface);
+	if (st != CAIRO_STATUS_SUCCESS) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot write %s: %s", g->screenshot,
+		            cairo_status_to_string(st));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean take_screenshot(gpointer user_data)
+{
+	GuiApp *g = user_data;
+	g_autoptr(GError) error = NULL;
+	if (!save_window_png(g, &error)) {
+		g_printerr("hvsim-gui: --screenshot: %s\n", error->message);
+		g->status = 1;
+	} else {
+		g_print("hvsim-gui: wrote %s (%s at %" G_GUINT64_FORMAT " instructions)\n", g->screenshot,
+		        g->scenario, g->snap ? g->snap->insns : 0);
+	}
+	g_application_quit(G_APPLICATION(g->app));
+	return G_SOURCE_REMOVE;
+}
+
+/* ---- Actions ------------------------------------------------------------------ */
+
+static void act_run(GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+	gui_runner_toggle(((GuiApp *)user_data)->runner);
+}
+
+static void act_step(GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+	gui_runner_step(((GuiApp *)user_data)->runner);
+}
+
+static void act_step_exit(GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+	gui_runner_step_exit(((GuiApp *)user_data)->runner);
+}
+
+static void act_reset(GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+	gui_runner_reset(((GuiApp *)user_data)->runner);
+}
+
+static void act_quit(GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+	g_application_quit(G_APPLICATION(((GuiApp *)user_data)->app));
+}
+
+static const GActionEntry app_actions[] = {
+	{ .name = "run", .activate = act_run },
+	{ .name = "step", .activate = act_step },
+	{ .name = "step-exit", .activate = act_step_exit },
+	{ .name = "reset", .activate = act_reset },
+	{ .name = "quit", .activate = act_quit },
+};
+
+static const struct { const char *action; const char *accels[3]; } app_accels[] = {
+	{ "app.run", { "space", NULL } },
+	{ "app.step-exit", { "n", NULL } },
+	{ "app.step", { "s", NULL } },
+	{ "app.reset", { "r", NULL } },
+	{ "app.quit", { "<Control>q", "q", NULL } },
+};
+
+/* ---- Window ------------------------------------------------------------------- */
+
+static GtkWidget *header_button(const char *label, const char *action, const char *tooltip)
+{
+	GtkWidget *b = gtk_button_new_with_label(label);
+	gtk_actionable_set_action_name(GTK_ACTIONABLE(b), action);
+	gtk_widget_set_tooltip_text(b, tooltip);
+	gtk_widget_set_focus_on_click(b, FALSE);
+	gtk_widget_set_can_focus(b, FALSE);
+	return b;
+}
+
+static void build_window(GuiApp *g)
+{
+	g->window = gtk_application_window_new(g->app);
+	g_autofree char *title = g_strdup_printf("hvsim — %s", g->scenario);
+	gtk_window_set_title(GTK_WINDOW(g->window), title);
+	gtk_window_set_default_size(GTK_WINDOW(g->window), GUI_SCREENSHOT_W, GUI_SCREENSHOT_H);
+
+	GtkWidget *header = gtk_header_bar_new();
+	g->run_button = header_button("Run", "app.run", "Run or pause the machine (space)");
+	gtk_header_bar_pack_start(GTK_HEADER_BAR(header), g->run_button);
+	gtk_header_bar_pack_start(GTK_HEADER_BAR(header),
+	                          header_button("Step", "app.step", "Run one scheduler round: one time slice per virtual processor (s)"));
+	gtk_header_bar_pack_start(GTK_HEADER_BAR(header),
+	                          header_button("Next VM exit", "app.step-exit", "Run until a guest exits to the hypervisor (n)"));
+	gtk_header_bar_pack_end(GTK_HEADER_BAR(header),
+	                        header_button("Reset", "app.reset", "Start the scenario again from power-on (r)"));
+	gtk_window_set_titlebar(GTK_WINDOW(g->window), header);
+
+	g->area = gtk_drawing_area_new();
+	gtk_widget_set_hexpand(g->area, TRUE);
+	gtk_widget_set_vexpand(g->area, TRUE);
+	gtk_drawing_area_set_content_width(GTK_DRAWING_AREA(g->area), 800);
+	gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(g->area), 480);
+	gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(g->area), draw_view, g, NULL);
+
+	g->status_label = gtk_label_new(NULL);
+	gtk_label_set_xalign(GTK_LABEL(g->status_label), 0);
+	gtk_label_set_wrap(GTK_LABEL(g->status_label), TRUE);
+	gtk_widget_set_margin_start(g->status_label, 10);
+	gtk_widget_set_margin_end(g->status_label, 10);
+	gtk_widget_set_margin_top(g->status_label, 6);
+	gtk_widget_set_margin_bottom(g->status_label, 8);
+
+	GtkWidget *left = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+	gtk_box_append(GTK_BOX(left), g->area);
+	gtk_box_append(GTK_BOX(left), gtk_separator_new(GTK_ORIENTATION_HORIZONTAL));
+	gtk_box_append(GTK_BOX(left), g->status_label);
+
+	g->log = gtk_text_view_new();
+	gtk_text_view_set_editable(GTK_TEXT_VIEW(g->log), FALSE);
+	gtk_text_view_set_cursor_visible(GTK_TEXT_VIEW(g->log), FALSE);
+	gtk_text_view_set_monospace(GTK_TEXT_VIEW(g->log), TRUE);
+	gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(g->log), GTK_WRAP_WORD_CHAR);
+	gtk_text_view_set_indent(GTK_TEXT_VIEW(g->log), 0);
+	gtk_text_view_set_left_margin(GTK_TEXT_VIEW(g->log), 6);
+	gtk_widget_set_can_focus(g->log, FALSE);
+	g->log_buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(g->log));
+	gtk_text_buffer_create_tag(g->log_buffer, "exit", "weight", PANGO_WEIGHT_BOLD,
+	                           "foreground", "#9a3412", "background", "#fde7cf", NULL);
+	GtkWidget *scroll = gtk_scrolled_window_new();
+	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), g->log);
+	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+	g_signal_connect(gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(scroll)), "notify::upper",
+	                 G_CALLBACK(on_log_upper), NULL);
+	gtk_widget_set_vexpand(scroll, TRUE);
+
+	GtkWidget *log_title = gtk_label_new(NULL);
+	g_autofree char *log_markup = g_strdup_printf("<b>Events</b> (the last %u shown; seq, partition, what)", GUI_LOG_EVENTS);
+	gtk_label_set_markup(GTK_LABEL(log_title), log_markup);
+	gtk_label_set_xalign(GTK_LABEL(log_title), 0);
+	gtk_widget_set_margin_start(log_title, 6);
+	gtk_widget_set_margin_top(log_title, 4);
+	gtk_widget_set_margin_bottom(log_title, 4);
+	g->show_io = gtk_check_button_new_with_label("port I/O");
+	gtk_widget_set_tooltip_text(g->show_io, "Show port I/O the hypervisor passed through (mostly the UART being polled); intercepted port I/O is always shown");
+	g->show_ring = gtk_check_button_new_with_label("ring transitions");
+	gtk_widget_set_tooltip_text(g->show_ring, "Show system calls, interrupts and returns inside the partitions");
+	g_signal_connect(g->show_io, "toggled", G_CALLBACK(on_filter_toggled), g);
+	g_signal_connect(g->show_ring, "toggled", G_CALLBACK(on_filter_toggled), g);
+	gtk_widget_set_can_focus(g->show_io, FALSE);
+	gtk_widget_set_can_focus(g->show_ring, FALSE);
+	GtkWidget *filters = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	gtk_widget_set_margin_start(filters, 6);
+	gtk_box_append(GTK_BOX(filters), gtk_label_new("Also show:"));
+	gtk_box_append(GTK_BOX(filters), g->show_io);
+	gtk_box_append(GTK_BOX(filters), g->show_ring);
+
+	GtkWidget *right = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+	gtk_box_append(GTK_BOX(right), log_title);
+	gtk_box_append(GTK_BOX(right), filters);
+	gtk_box_append(GTK_BOX(right), scroll);
+
+	GtkWidget *paned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
+	gtk_paned_set_start_child(GTK_PANED(paned), left);
+	gtk_paned_set_end_child(GTK_PANED(paned), right);
+	gtk_paned_set_resize_end_child(GTK_PANED(paned), FALSE);
+	gtk_paned_set_shrink_end_child(GTK_PANED(paned), FALSE);
+	gtk_widget_set_size_request(right, 420, -1);
+	gtk_window_set_child(GTK_WINDOW(g->window), paned);
+}
+
+static void on_activate(GApplication *app, gpointer user_data)
+{
+	GuiApp *g = user_data;
+	if (g->window) {
+		gtk_window_present(GTK_WINDOW(g->window));
+		return;
+	}
+	g_autoptr(GError) error = NULL;
+	g->runner = gui_runner_new(g->scenario, g->vendor, &error);
+	if (!g->runner) {
+		g_printerr("hvsim-gui: %s\n", error->message);
+		g->status = 2;
+		return;   /* no window: the application exits */
+	}
+	build_window(g);
+	if (g->until_insns)
+		gui_runner_until_insns(g->runner, g->until_insns);
+	if (g->until_exit)
+		gui_runner_step_exit(g->runner);
+	g->poll_id = g_timeout_add(GUI_POLL_MS, poll_runner, g);
+	poll_runner(g);
+	gtk_window_present(GTK_WINDOW(g->window));
+}
+
+static void on_shutdown(GApplication *app, gpointer user_data)
+{
+	GuiApp *g = user_data;
+	if (g->poll_id)
+		g_source_remove(g->poll_id);
+	g->poll_id = 0;
+	g_clear_pointer(&g->runner, gui_runner_free);
+}
+
+/* ---- main ---------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	GuiApp g = { .vendor = SIM_VENDOR_INTEL };
+	char *vendor = NULL, *until_insns = NULL, *until_event = NULL, *screenshot = NULL;
+	GOptionEntry entries[] = {
+		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor flavour: intel (VT-x, hvix64, default) or amd (AMD-V, hvax64)", "VENDOR" },
+		{ "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Run to the point --until-* names (default: power-on), save the window as PNG to FILE and exit", "FILE" },
+		{ "until-insns", 0, 0, G_OPTION_ARG_STRING, &until_insns, "Before showing, run until the machine retired N guest instructions", "N" },
+		{ "until-event", 0, 0, G_OPTION_ARG_STRING, &until_event, "Before showing, run to the next event of this kind: vm-exit", "KIND" },
+		{ NULL },
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO] — the hvsim classroom window");
+	g_option_context_set_summary(ctx, "Shows a scenario (default: boot) running on the simulated hypervisor.\n"
+	                             "Keys: space run/pause, n next VM exit, s step, r reset, q quit.");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	g_autoptr(GError) error = NULL;
+	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+		g_printerr("hvsim-gui: %s (see hvsim-gui --help)\n", error->message);
+		return 2;
+	}
+	if (argc > 2) {
+		g_printerr("hvsim-gui: one scenario expected, got %d (first extra: '%s')\n", argc - 1, argv[2]);
+		return 2;
+	}
+	g.scenario = g_strdup(argc > 1 ? argv[1] : "boot");
+	if (vendor && g_ascii_strcasecmp(vendor, "amd") == 0)
+		g.vendor = SIM_VENDOR_AMD;
+	else if (vendor && g_ascii_strcasecmp(vendor, "intel") != 0) {
+		g_printerr("hvsim-gui: --vendor: '%s' is not a vendor; use intel or amd\n", vendor);
+		return 2;
+	}
+	if (until_insns) {
+		char *end = NULL;
+		g.until_insns = g_ascii_strtoull(until_insns, &end, 10);
+		if (!end || *end || !g.until_insns) {
+			g_printerr("hvsim-gui: --until-insns: '%s' is not a positive number of instructions\n", until_insns);
+			return 2;
+		}
+	}
+	if (until_event) {
+		if (!g_str_equal(until_event, "vm-exit")) {
+			g_printerr("hvsim-gui: --until-event: '%s' is not a kind this version steps to; use vm-exit\n", until_event);
+			return 2;
+		}
+		g.until_exit = TRUE;
+	}
+	g.screenshot = screenshot;
+
+	g.app = gtk_application_new("org.hvsim.Gui", G_APPLICATION_NON_UNIQUE);
+	g_action_map_add_action_entries(G_ACTION_MAP(g.app), app_actions, G_N_ELEMENTS(app_actions), &g);
+	for (guint i = 0; i < G_N_ELEMENTS(app_accels); i++)
+		gtk_application_set_accels_for_action(g.app, app_accels[i].action, app_accels[i].accels);
+	g_signal_connect(g.app, "activate", G_CALLBACK(on_activate), &g);
+	g_signal_connect(g.app, "shutdown", G_CALLBACK(on_shutdown), &g);
+	char *app_argv[] = { argv[0], NULL };
+	int rc = g_application_run(G_APPLICATION(g.app), 1, app_argv);
+
+	g_object_unref(g.app);
+	g_clear_pointer(&g.state, gui_runner_state_free);
+	g_clear_pointer(&g.snap, sim_snapshot_free);
+	g_free(g.scenario);
+	g_free(vendor);
+	g_free(until_insns);
+	g_free(until_event);
+	g_free(screenshot);
+	return rc ? rc : g.status;
+}
