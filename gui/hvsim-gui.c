@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gui-export.h"
 #include "gui-runner.h"
 #include "render.h"
 
@@ -14,6 +15,8 @@
 #define GUI_LOG_EVENTS     250u  /* events the log shows */
 #define GUI_SCREENSHOT_W   1440
 #define GUI_SCREENSHOT_H   860
+#define GUI_EXPORT_W       1600  /* --export's default size (pixels for PNG, points for SVG/PDF) */
+#define GUI_EXPORT_H       900
 
 typedef struct GuiApp {
 	GtkApplication *app;
@@ -247,6 +250,38 @@ static void act_reset(GSimpleAction *a, GVariant *p, gpointer user_data)
 	gui_runner_reset(((GuiApp *)user_data)->runner);
 }
 
+static void on_export_response(GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+	GuiApp *g = user_data;
+	if (response == GTK_RESPONSE_ACCEPT && g->snap) {
+		g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+		g_autofree char *path = file ? g_file_get_path(file) : NULL;
+		g_autoptr(GError) error = NULL;
+		HvsimRenderOptions opt = { .style = HVSIM_RENDER_LIGHT };
+		double w = MAX(gtk_widget_get_width(g->area), 640), h = MAX(gtk_widget_get_height(g->area), 360);
+		if (path && !gui_export(g->snap, &opt, w, h, path, &error)) {
+			GtkWidget *msg = gtk_message_dialog_new(GTK_WINDOW(g->window), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+			                                        GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "Export failed");
+			gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(msg), "%s", error->message);
+			g_signal_connect(msg, "response", G_CALLBACK(gtk_window_destroy), NULL);
+			gtk_window_present(GTK_WINDOW(msg));
+		}
+	}
+	g_object_unref(dialog);
+}
+
+static void act_export(GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+	GuiApp *g = user_data;
+	GtkFileChooserNative *dialog = gtk_file_chooser_native_new("Export the picture (.png, .svg or .pdf)",
+	                                                          GTK_WINDOW(g->window), GTK_FILE_CHOOSER_ACTION_SAVE,
+	                                                          "_Export", "_Cancel");
+	g_autofree char *name = g_strdup_printf("hvsim-%s.png", g->scenario);
+	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(dialog), name);
+	g_signal_connect(dialog, "response", G_CALLBACK(on_export_response), g);
+	gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
+}
+
 static void act_quit(GSimpleAction *a, GVariant *p, gpointer user_data)
 {
 	g_application_quit(G_APPLICATION(((GuiApp *)user_data)->app));
@@ -257,6 +292,7 @@ static const GActionEntry app_actions[] = {
 	{ .name = "step", .activate = act_step },
 	{ .name = "step-exit", .activate = act_step_exit },
 	{ .name = "reset", .activate = act_reset },
+	{ .name = "export", .activate = act_export },
 	{ .name = "quit", .activate = act_quit },
 };
 
@@ -265,7 +301,9 @@ static const struct { const char *action; const char *accels[3]; } app_accels[] 
 	{ "app.step-exit", { "n", NULL } },
 	{ "app.step", { "s", NULL } },
 	{ "app.reset", { "r", NULL } },
+	{ "app.export", { "<Control>e", NULL } },
 	{ "app.quit", { "<Control>q", "q", NULL } },
+	{ "win.show-help-overlay", { "question", "<Control>question", NULL } },
 };
 
 /* ---- Window ------------------------------------------------------------------- */
@@ -294,6 +332,13 @@ static void build_window(GuiApp *g)
 	                          header_button("Step", "app.step", "Run one scheduler round: one time slice per virtual processor (s)"));
 	gtk_header_bar_pack_start(GTK_HEADER_BAR(header),
 	                          header_button("Next VM exit", "app.step-exit", "Run until a guest exits to the hypervisor (n)"));
+	GtkWidget *keys = gtk_button_new_from_icon_name("input-keyboard-symbolic");
+	gtk_actionable_set_action_name(GTK_ACTIONABLE(keys), "win.show-help-overlay");
+	gtk_widget_set_tooltip_text(keys, "Keyboard shortcuts (?)");
+	gtk_widget_set_can_focus(keys, FALSE);
+	gtk_header_bar_pack_end(GTK_HEADER_BAR(header), keys);
+	gtk_header_bar_pack_end(GTK_HEADER_BAR(header),
+	                        header_button("Export…", "app.export", "Save the picture as PNG, SVG or PDF (Ctrl+E)"));
 	gtk_header_bar_pack_end(GTK_HEADER_BAR(header),
 	                        header_button("Reset", "app.reset", "Start the scenario again from power-on (r)"));
 	gtk_window_set_titlebar(GTK_WINDOW(g->window), header);
@@ -404,15 +449,64 @@ static void on_shutdown(GApplication *app, gpointer user_data)
 	g_clear_pointer(&g->runner, gui_runner_free);
 }
 
+/* ---- Headless export ------------------------------------------------------------- */
+
+/* --export: no window and no display; the runner still owns the machine
+ * and this thread only waits for its published state. */
+static int export_headless(GuiApp *g, const char *path, HvsimRenderStyle style)
+{
+	g_autoptr(GError) error = NULL;
+	GuiExportFormat format;
+	if (!gui_export_format_for(path, &format, &error)) {
+		g_printerr("hvsim-gui: --export: %s\n", error->message);
+		return 2;
+	}
+	GuiRunner *r = gui_runner_new(g->scenario, g->vendor, &error);
+	if (!r) {
+		g_printerr("hvsim-gui: %s\n", error->message);
+		return 2;
+	}
+	if (g->until_insns)
+		gui_runner_until_insns(r, g->until_insns);
+	if (g->until_exit)
+		gui_runner_step_exit(r);
+	guint64 version = 0;
+	SimSnapshot *snap = NULL;
+	for (;;) {
+		g_autoptr(GuiRunnerState) st = gui_runner_take(r, &version, 0);
+		if (st && st->snap) {
+			g_clear_pointer(&snap, sim_snapshot_free);
+			snap = g_steal_pointer(&st->snap);
+		}
+		if (st && !st->busy && snap)
+			break;
+		g_usleep(GUI_POLL_MS * 1000);
+	}
+	gui_runner_free(r);
+	HvsimRenderOptions opt = { .style = style };
+	int status = 0;
+	if (!gui_export(snap, &opt, GUI_EXPORT_W, GUI_EXPORT_H, path, &error)) {
+		g_printerr("hvsim-gui: --export: %s\n", error->message);
+		status = 1;
+	} else {
+		g_print("hvsim-gui: wrote %s (%s at %" G_GUINT64_FORMAT " instructions)\n", path, g->scenario, snap->insns);
+	}
+	sim_snapshot_free(snap);
+	return status;
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
 	GuiApp g = { .vendor = SIM_VENDOR_INTEL };
-	char *vendor = NULL, *until_insns = NULL, *until_event = NULL, *screenshot = NULL;
+	char *vendor = NULL, *until_insns = NULL, *until_event = NULL, *screenshot = NULL, *export = NULL;
+	gboolean dark = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor flavour: intel (VT-x, hvix64, default) or amd (AMD-V, hvax64)", "VENDOR" },
 		{ "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Run to the point --until-* names (default: power-on), save the window as PNG to FILE and exit", "FILE" },
+		{ "export", 0, 0, G_OPTION_ARG_FILENAME, &export, "Without a window (no display needed): run to the point --until-* names, write the architecture view to FILE (.png, .svg or .pdf) and exit", "FILE" },
+		{ "dark", 0, 0, G_OPTION_ARG_NONE, &dark, "With --export: the dark style", NULL },
 		{ "until-insns", 0, 0, G_OPTION_ARG_STRING, &until_insns, "Before showing, run until the machine retired N guest instructions", "N" },
 		{ "until-event", 0, 0, G_OPTION_ARG_STRING, &until_event, "Before showing, run to the next event of this kind: vm-exit", "KIND" },
 		{ NULL },
@@ -453,6 +547,16 @@ int main(int argc, char **argv)
 		g.until_exit = TRUE;
 	}
 	g.screenshot = screenshot;
+	if (export) {
+		int rc = export_headless(&g, export, dark ? HVSIM_RENDER_DARK : HVSIM_RENDER_LIGHT);
+		g_free(g.scenario);
+		g_free(vendor);
+		g_free(until_insns);
+		g_free(until_event);
+		g_free(screenshot);
+		g_free(export);
+		return rc;
+	}
 
 	g.app = gtk_application_new("org.hvsim.Gui", G_APPLICATION_NON_UNIQUE);
 	g_action_map_add_action_entries(G_ACTION_MAP(g.app), app_actions, G_N_ELEMENTS(app_actions), &g);
@@ -471,5 +575,6 @@ int main(int argc, char **argv)
 	g_free(until_insns);
 	g_free(until_event);
 	g_free(screenshot);
+	g_free(export);
 	return rc ? rc : g.status;
 }
