@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gui-bench.h"
 #include "gui-export.h"
 #include "gui-runner.h"
 #include "render.h"
@@ -501,11 +502,12 @@ int main(int argc, char **argv)
 {
 	GuiApp g = { .vendor = SIM_VENDOR_INTEL };
 	char *vendor = NULL, *until_insns = NULL, *until_event = NULL, *screenshot = NULL, *export = NULL;
-	gboolean dark = FALSE;
+	gboolean dark = FALSE, bench = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor flavour: intel (VT-x, hvix64, default) or amd (AMD-V, hvax64)", "VENDOR" },
 		{ "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Run to the point --until-* names (default: power-on), save the window as PNG to FILE and exit", "FILE" },
 		{ "export", 0, 0, G_OPTION_ARG_FILENAME, &export, "Without a window (no display needed): run to the point --until-* names, write the architecture view to FILE (.png, .svg or .pdf) and exit", "FILE" },
+		{ "bench", 0, 0, G_OPTION_ARG_NONE, &bench, "Without a window: the machine's speed with the GUI's runner attached against headless, and the view's frame times; prints ratio gui-attached-speed", NULL },
 		{ "dark", 0, 0, G_OPTION_ARG_NONE, &dark, "With --export: the dark style", NULL },
 		{ "until-insns", 0, 0, G_OPTION_ARG_STRING, &until_insns, "Before showing, run until the machine retired N guest instructions", "N" },
 		{ "until-event", 0, 0, G_OPTION_ARG_STRING, &until_event, "Before showing, run to the next event of this kind: vm-exit", "KIND" },
@@ -547,6 +549,16 @@ int main(int argc, char **argv)
 		g.until_exit = TRUE;
 	}
 	g.screenshot = screenshot;
+	if (bench) {
+		int rc = gui_bench_run(g.scenario, g.vendor, stdout);
+		g_free(g.scenario);
+		g_free(vendor);
+		g_free(until_insns);
+		g_free(until_event);
+		g_free(screenshot);
+		g_free(export);
+		return rc;
+	}
 	if (export) {
 		int rc = export_headless(&g, export, dark ? HVSIM_RENDER_DARK : HVSIM_RENDER_LIGHT);
 		g_free(g.scenario);
