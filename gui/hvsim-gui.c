@@ -27,6 +27,7 @@ typedef struct GuiApp {
 	char *screenshot;
 	guint64 until_insns;
 	gboolean until_exit;
+	gboolean run;            /* start running as the window opens */
 	int status;              /* the process's exit status */
 
 	GuiRunner *runner;
@@ -436,6 +437,8 @@ static void on_activate(GApplication *app, gpointer user_data)
 		gui_runner_until_insns(g->runner, g->until_insns);
 	if (g->until_exit)
 		gui_runner_step_exit(g->runner);
+	if (g->run)
+		gui_runner_run(g->runner);
 	g->poll_id = g_timeout_add(GUI_POLL_MS, poll_runner, g);
 	poll_runner(g);
 	gtk_window_present(GTK_WINDOW(g->window));
@@ -502,11 +505,12 @@ int main(int argc, char **argv)
 {
 	GuiApp g = { .vendor = SIM_VENDOR_INTEL };
 	char *vendor = NULL, *until_insns = NULL, *until_event = NULL, *screenshot = NULL, *export = NULL;
-	gboolean dark = FALSE, bench = FALSE;
+	gboolean dark = FALSE, bench = FALSE, run = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor flavour: intel (VT-x, hvix64, default) or amd (AMD-V, hvax64)", "VENDOR" },
 		{ "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Run to the point --until-* names (default: power-on), save the window as PNG to FILE and exit", "FILE" },
 		{ "export", 0, 0, G_OPTION_ARG_FILENAME, &export, "Without a window (no display needed): run to the point --until-* names, write the architecture view to FILE (.png, .svg or .pdf) and exit", "FILE" },
+		{ "run", 0, 0, G_OPTION_ARG_NONE, &run, "Start running as the window opens (with --screenshot: run to the end first)", NULL },
 		{ "bench", 0, 0, G_OPTION_ARG_NONE, &bench, "Without a window: the machine's speed with the GUI's runner attached against headless, and the view's frame times; prints ratio gui-attached-speed", NULL },
 		{ "dark", 0, 0, G_OPTION_ARG_NONE, &dark, "With --export: the dark style", NULL },
 		{ "until-insns", 0, 0, G_OPTION_ARG_STRING, &until_insns, "Before showing, run until the machine retired N guest instructions", "N" },
@@ -549,6 +553,7 @@ int main(int argc, char **argv)
 		g.until_exit = TRUE;
 	}
 	g.screenshot = screenshot;
+	g.run = run;
 	if (bench) {
 		int rc = gui_bench_run(g.scenario, g.vendor, stdout);
 		g_free(g.scenario);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # screenshot-smoke.sh HVSIM_GUI PNG_CHECK OUTDIR — starts the real window
-# under a virtual X server, runs the boot scenario to a point, takes
+# under a virtual X server, runs the boot scenario to a point (or, with
+# --run, free-running to its end), takes
 # --screenshot and checks the PNG is there and not blank. Exits 77 (meson:
 # skipped) when no X server can be had.
 set -u
@@ -32,4 +33,6 @@ shot() { # NAME ARGS...
 shot power-on boot
 shot vm-exit boot --until-event vm-exit
 shot insns boot --until-insns 3000000
+# Free-running in the window (Run) to the end of the scenario.
+shot ended boot --run
 echo "screenshots in $out"
