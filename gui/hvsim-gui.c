@@ -14,8 +14,6 @@
 
 #define GUI_POLL_MS        33u   /* how often the UI looks for published state (~30 Hz) */
 #define GUI_LOG_EVENTS     250u  /* events the log shows */
-#define GUI_SCREENSHOT_W   1440
-#define GUI_SCREENSHOT_H   860
 #define GUI_EXPORT_W       1600  /* --export's default size (pixels for PNG, points for SVG/PDF) */
 #define GUI_EXPORT_H       900
 
@@ -310,112 +308,37 @@ static const struct { const char *action; const char *accels[3]; } app_accels[] 
 
 /* ---- Window ------------------------------------------------------------------- */
 
-static GtkWidget *header_button(const char *label, const char *action, const char *tooltip)
-{
-	GtkWidget *b = gtk_button_new_with_label(label);
-	gtk_actionable_set_action_name(GTK_ACTIONABLE(b), action);
-	gtk_widget_set_tooltip_text(b, tooltip);
-	gtk_widget_set_focus_on_click(b, FALSE);
-	gtk_widget_set_can_focus(b, FALSE);
-	return b;
-}
-
+/* The widget tree comes from hvsim-window.ui (a resource); the code here
+ * sets what depends on the run and connects the signals. */
 static void build_window(GuiApp *g)
 {
-	g->window = gtk_application_window_new(g->app);
+	g_autoptr(GtkBuilder) b = gtk_builder_new_from_resource("/org/hvsim/Gui/hvsim-window.ui");
+	g->window = GTK_WIDGET(gtk_builder_get_object(b, "window"));
+	g->run_button = GTK_WIDGET(gtk_builder_get_object(b, "run_button"));
+	g->area = GTK_WIDGET(gtk_builder_get_object(b, "area"));
+	g->status_label = GTK_WIDGET(gtk_builder_get_object(b, "status_label"));
+	g->log = GTK_WIDGET(gtk_builder_get_object(b, "log"));
+	g->show_io = GTK_WIDGET(gtk_builder_get_object(b, "show_io"));
+	g->show_ring = GTK_WIDGET(gtk_builder_get_object(b, "show_ring"));
+	GtkWidget *log_title = GTK_WIDGET(gtk_builder_get_object(b, "log_title"));
+	GtkWidget *log_scroll = GTK_WIDGET(gtk_builder_get_object(b, "log_scroll"));
+	g_assert(g->window && g->run_button && g->area && g->status_label && g->log && g->show_io &&
+	         g->show_ring && log_title && log_scroll);
+
+	gtk_window_set_application(GTK_WINDOW(g->window), g->app);
 	g_autofree char *title = g_strdup_printf("hvsim — %s", g->scenario);
 	gtk_window_set_title(GTK_WINDOW(g->window), title);
-	gtk_window_set_default_size(GTK_WINDOW(g->window), GUI_SCREENSHOT_W, GUI_SCREENSHOT_H);
-
-	GtkWidget *header = gtk_header_bar_new();
-	g->run_button = header_button("Run", "app.run", "Run or pause the machine (space)");
-	gtk_header_bar_pack_start(GTK_HEADER_BAR(header), g->run_button);
-	gtk_header_bar_pack_start(GTK_HEADER_BAR(header),
-	                          header_button("Step", "app.step", "Run one scheduler round: one time slice per virtual processor (s)"));
-	gtk_header_bar_pack_start(GTK_HEADER_BAR(header),
-	                          header_button("Next VM exit", "app.step-exit", "Run until a guest exits to the hypervisor (n)"));
-	GtkWidget *keys = gtk_button_new_from_icon_name("input-keyboard-symbolic");
-	gtk_actionable_set_action_name(GTK_ACTIONABLE(keys), "win.show-help-overlay");
-	gtk_widget_set_tooltip_text(keys, "Keyboard shortcuts (?)");
-	gtk_widget_set_can_focus(keys, FALSE);
-	gtk_header_bar_pack_end(GTK_HEADER_BAR(header), keys);
-	gtk_header_bar_pack_end(GTK_HEADER_BAR(header),
-	                        header_button("Export…", "app.export", "Save the picture as PNG, SVG or PDF (Ctrl+E)"));
-	gtk_header_bar_pack_end(GTK_HEADER_BAR(header),
-	                        header_button("Reset", "app.reset", "Start the scenario again from power-on (r)"));
-	gtk_window_set_titlebar(GTK_WINDOW(g->window), header);
-
-	g->area = gtk_drawing_area_new();
-	gtk_widget_set_hexpand(g->area, TRUE);
-	gtk_widget_set_vexpand(g->area, TRUE);
-	gtk_drawing_area_set_content_width(GTK_DRAWING_AREA(g->area), 800);
-	gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(g->area), 480);
 	gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(g->area), draw_view, g, NULL);
 
-	g->status_label = gtk_label_new(NULL);
-	gtk_label_set_xalign(GTK_LABEL(g->status_label), 0);
-	gtk_label_set_wrap(GTK_LABEL(g->status_label), TRUE);
-	gtk_widget_set_margin_start(g->status_label, 10);
-	gtk_widget_set_margin_end(g->status_label, 10);
-	gtk_widget_set_margin_top(g->status_label, 6);
-	gtk_widget_set_margin_bottom(g->status_label, 8);
-
-	GtkWidget *left = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-	gtk_box_append(GTK_BOX(left), g->area);
-	gtk_box_append(GTK_BOX(left), gtk_separator_new(GTK_ORIENTATION_HORIZONTAL));
-	gtk_box_append(GTK_BOX(left), g->status_label);
-
-	g->log = gtk_text_view_new();
-	gtk_text_view_set_editable(GTK_TEXT_VIEW(g->log), FALSE);
-	gtk_text_view_set_cursor_visible(GTK_TEXT_VIEW(g->log), FALSE);
-	gtk_text_view_set_monospace(GTK_TEXT_VIEW(g->log), TRUE);
-	gtk_text_view_set_wrap_mode(GTK_TEXT_VIEW(g->log), GTK_WRAP_WORD_CHAR);
-	gtk_text_view_set_indent(GTK_TEXT_VIEW(g->log), 0);
-	gtk_text_view_set_left_margin(GTK_TEXT_VIEW(g->log), 6);
-	gtk_widget_set_can_focus(g->log, FALSE);
+	g_autofree char *log_markup = g_strdup_printf("<b>Events</b> (the last %u shown; seq, partition, what)", GUI_LOG_EVENTS);
+	gtk_label_set_markup(GTK_LABEL(log_title), log_markup);
 	g->log_buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(g->log));
 	gtk_text_buffer_create_tag(g->log_buffer, "exit", "weight", PANGO_WEIGHT_BOLD,
 	                           "foreground", "#9a3412", "background", "#fde7cf", NULL);
-	GtkWidget *scroll = gtk_scrolled_window_new();
-	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), g->log);
-	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
-	g_signal_connect(gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(scroll)), "notify::upper",
+	g_signal_connect(gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(log_scroll)), "notify::upper",
 	                 G_CALLBACK(on_log_upper), NULL);
-	gtk_widget_set_vexpand(scroll, TRUE);
-
-	GtkWidget *log_title = gtk_label_new(NULL);
-	g_autofree char *log_markup = g_strdup_printf("<b>Events</b> (the last %u shown; seq, partition, what)", GUI_LOG_EVENTS);
-	gtk_label_set_markup(GTK_LABEL(log_title), log_markup);
-	gtk_label_set_xalign(GTK_LABEL(log_title), 0);
-	gtk_widget_set_margin_start(log_title, 6);
-	gtk_widget_set_margin_top(log_title, 4);
-	gtk_widget_set_margin_bottom(log_title, 4);
-	g->show_io = gtk_check_button_new_with_label("port I/O");
-	gtk_widget_set_tooltip_text(g->show_io, "Show port I/O the hypervisor passed through (mostly the UART being polled); intercepted port I/O is always shown");
-	g->show_ring = gtk_check_button_new_with_label("ring transitions");
-	gtk_widget_set_tooltip_text(g->show_ring, "Show system calls, interrupts and returns inside the partitions");
 	g_signal_connect(g->show_io, "toggled", G_CALLBACK(on_filter_toggled), g);
 	g_signal_connect(g->show_ring, "toggled", G_CALLBACK(on_filter_toggled), g);
-	gtk_widget_set_can_focus(g->show_io, FALSE);
-	gtk_widget_set_can_focus(g->show_ring, FALSE);
-	GtkWidget *filters = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-	gtk_widget_set_margin_start(filters, 6);
-	gtk_box_append(GTK_BOX(filters), gtk_label_new("Also show:"));
-	gtk_box_append(GTK_BOX(filters), g->show_io);
-	gtk_box_append(GTK_BOX(filters), g->show_ring);
-
-	GtkWidget *right = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-	gtk_box_append(GTK_BOX(right), log_title);
-	gtk_box_append(GTK_BOX(right), filters);
-	gtk_box_append(GTK_BOX(right), scroll);
-
-	GtkWidget *paned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
-	gtk_paned_set_start_child(GTK_PANED(paned), left);
-	gtk_paned_set_end_child(GTK_PANED(paned), right);
-	gtk_paned_set_resize_end_child(GTK_PANED(paned), FALSE);
-	gtk_paned_set_shrink_end_child(GTK_PANED(paned), FALSE);
-	gtk_widget_set_size_request(right, 420, -1);
-	gtk_window_set_child(GTK_WINDOW(g->window), paned);
 }
 
 static void on_activate(GApplication *app, gpointer user_data)
