@@ -26,6 +26,7 @@ typedef struct GuiApp {
 	guint64 until_insns;
 	gboolean until_exit;
 	gboolean run;            /* start running as the window opens */
+	gboolean dark;           /* the dark style (window and picture) */
 	int status;              /* the process's exit status */
 
 	GuiRunner *runner;
@@ -46,7 +47,7 @@ static void draw_view(GtkDrawingArea *area, cairo_t *cr, int width, int height, 
 	GuiApp *g = user_data;
 	if (!g->snap)
 		return;
-	HvsimRenderOptions opt = { .style = HVSIM_RENDER_LIGHT };
+	HvsimRenderOptions opt = { .style = g->dark ? HVSIM_RENDER_DARK : HVSIM_RENDER_LIGHT };
 	hvsim_render(cr, width, height, g->snap, &opt);
 }
 
@@ -257,7 +258,7 @@ static void on_export_response(GtkNativeDialog *dialog, int response, gpointer u
 		g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
 		g_autofree char *path = file ? g_file_get_path(file) : NULL;
 		g_autoptr(GError) error = NULL;
-		HvsimRenderOptions opt = { .style = HVSIM_RENDER_LIGHT };
+		HvsimRenderOptions opt = { .style = g->dark ? HVSIM_RENDER_DARK : HVSIM_RENDER_LIGHT };
 		double w = MAX(gtk_widget_get_width(g->area), 640), h = MAX(gtk_widget_get_height(g->area), 360);
 		if (path && !gui_export(g->snap, &opt, w, h, path, &error)) {
 			GtkWidget *msg = gtk_message_dialog_new(GTK_WINDOW(g->window), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
@@ -282,6 +283,25 @@ static void act_export(GSimpleAction *a, GVariant *p, gpointer user_data)
 	gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
 }
 
+static void apply_style(GuiApp *g)
+{
+	g_object_set(gtk_settings_get_default(), "gtk-application-prefer-dark-theme", g->dark, NULL);
+	GtkTextTag *exit_tag = g->log_buffer ? gtk_text_tag_table_lookup(gtk_text_buffer_get_tag_table(g->log_buffer), "exit") : NULL;
+	if (exit_tag)
+		g_object_set(exit_tag, "foreground", g->dark ? "#ffd8a8" : "#9a3412",
+		             "background", g->dark ? "#6e3b0e" : "#fde7cf", NULL);
+	if (g->area)
+		gtk_widget_queue_draw(g->area);
+}
+
+static void act_dark(GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+	GuiApp *g = user_data;
+	g->dark = !g->dark;
+	g_simple_action_set_state(a, g_variant_new_boolean(g->dark));
+	apply_style(g);
+}
+
 static void act_quit(GSimpleAction *a, GVariant *p, gpointer user_data)
 {
 	g_application_quit(G_APPLICATION(((GuiApp *)user_data)->app));
@@ -293,6 +313,7 @@ static const GActionEntry app_actions[] = {
 	{ .name = "step-exit", .activate = act_step_exit },
 	{ .name = "reset", .activate = act_reset },
 	{ .name = "export", .activate = act_export },
+	{ .name = "dark", .activate = act_dark, .state = "false" },
 	{ .name = "quit", .activate = act_quit },
 };
 
@@ -302,6 +323,7 @@ static const struct { const char *action; const char *accels[3]; } app_accels[] 
 	{ "app.step", { "s", NULL } },
 	{ "app.reset", { "r", NULL } },
 	{ "app.export", { "<Control>e", NULL } },
+	{ "app.dark", { "d", NULL } },
 	{ "app.quit", { "<Control>q", "q", NULL } },
 	{ "win.show-help-overlay", { "question", "<Control>question", NULL } },
 };
@@ -356,6 +378,10 @@ static void on_activate(GApplication *app, gpointer user_data)
 		return;   /* no window: the application exits */
 	}
 	build_window(g);
+	if (g->dark) {
+		g_action_change_state(g_action_map_lookup_action(G_ACTION_MAP(g->app), "dark"), g_variant_new_boolean(TRUE));
+		apply_style(g);
+	}
 	if (g->until_insns)
 		gui_runner_until_insns(g->runner, g->until_insns);
 	if (g->until_exit)
@@ -435,7 +461,7 @@ int main(int argc, char **argv)
 		{ "export", 0, 0, G_OPTION_ARG_FILENAME, &export, "Without a window (no display needed): run to the point --until-* names, write the architecture view to FILE (.png, .svg or .pdf) and exit", "FILE" },
 		{ "run", 0, 0, G_OPTION_ARG_NONE, &run, "Start running as the window opens (with --screenshot: run to the end first)", NULL },
 		{ "bench", 0, 0, G_OPTION_ARG_NONE, &bench, "Without a window: the machine's speed with the GUI's runner attached against headless, and the view's frame times; prints ratio gui-attached-speed", NULL },
-		{ "dark", 0, 0, G_OPTION_ARG_NONE, &dark, "With --export: the dark style", NULL },
+		{ "dark", 0, 0, G_OPTION_ARG_NONE, &dark, "The dark style (window and picture; with --export, the picture)", NULL },
 		{ "until-insns", 0, 0, G_OPTION_ARG_STRING, &until_insns, "Before showing, run until the machine retired N guest instructions", "N" },
 		{ "until-event", 0, 0, G_OPTION_ARG_STRING, &until_event, "Before showing, run to the next event of this kind: vm-exit", "KIND" },
 		{ NULL },
@@ -477,6 +503,7 @@ int main(int argc, char **argv)
 	}
 	g.screenshot = screenshot;
 	g.run = run;
+	g.dark = dark;
 	if (bench) {
 		int rc = gui_bench_run(g.scenario, g.vendor, stdout);
 		g_free(g.scenario);
