@@ -8,6 +8,7 @@
 #include "gui-runner.h"
 #include "hv-names.h"
 #include "sim-scenario.h"
+#include "sim-stats.h"
 #include "vmx.h"
 
 typedef enum RunnerCmd {
@@ -30,6 +31,7 @@ struct GuiRunner {
 
 	/* Sim thread only. */
 	SimMachine *m;
+	SimStats *stats;            /* counters of r->m's events */
 	GQueue pending;             /* SimEvent* emitted since the last publish (capped) */
 	SimEvent pending_exit;
 	gboolean pending_have_exit;
@@ -46,6 +48,7 @@ struct GuiRunner {
 	gboolean ended;
 	char *outcome_message;
 	SimSnapshot *latest;        /* NULL once the UI took it */
+	char *stats_text;
 	GQueue events;              /* SimEvent*, newest last, at most GUI_RUNNER_EVENTS_MAX */
 	SimEvent last_exit;
 	gboolean have_exit;
@@ -72,7 +75,8 @@ static void sim_on_event(const SimEvent *ev, gpointer user_data)
 	}
 }
 
-static SimMachine *sim_make_machine(GuiRunner *r, GError **error)
+/* A machine with the scenario loaded and started, and its counters. */
+static SimMachine *sim_make_machine(GuiRunner *r, SimStats **stats, GError **error)
 {
 	SimConfig cfg = { .vendor = r->vendor };
 	SimMachine *m = sim_machine_new(&cfg, error);
@@ -82,6 +86,8 @@ static SimMachine *sim_make_machine(GuiRunner *r, GError **error)
 		sim_machine_free(m);
 		return NULL;
 	}
+	*stats = sim_stats_new();
+	sim_event_bus_subscribe(sim_machine_events(m), sim_stats_on_event, *stats);
 	sim_event_bus_subscribe(sim_machine_events(m), sim_on_event, r);
 	sim_machine_start(m);
 	return m;
@@ -92,7 +98,11 @@ static SimMachine *sim_make_machine(GuiRunner *r, GError **error)
 static void sim_publish(GuiRunner *r, gboolean clear)
 {
 	SimSnapshot *snap = sim_snapshot_take(r->m);
+	GString *stats = g_string_new(NULL);
+	sim_stats_summary(r->stats, r->m, stats);
 	g_mutex_lock(&r->lock);
+	g_free(r->stats_text);
+	r->stats_text = g_string_free(stats, FALSE);
 	if (clear) {
 		g_queue_clear_full(&r->events, g_free);
 		r->have_exit = FALSE;
@@ -151,14 +161,17 @@ static void sim_execute(GuiRunner *r, const QueuedCmd *c)
 		r->pending_have_exit = FALSE;
 		r->exits_seen = 0;
 		g_autoptr(GError) error = NULL;
-		SimMachine *fresh = sim_make_machine(r, &error);
+		SimStats *fresh_stats = NULL;
+		SimMachine *fresh = sim_make_machine(r, &fresh_stats, &error);
 		if (!fresh) {
 			/* It loaded once, so this is unexpected; keep the old one. */
 			g_warning("reset: %s", error->message);
 			break;
 		}
 		sim_machine_free(r->m);
+		sim_stats_free(r->stats);
 		r->m = fresh;
+		r->stats = fresh_stats;
 		break;
 	}
 	}
@@ -169,7 +182,7 @@ static gpointer sim_thread(gpointer data)
 	GuiRunner *r = data;
 	GError *error = NULL;
 
-	r->m = sim_make_machine(r, &error);
+	r->m = sim_make_machine(r, &r->stats, &error);
 	g_mutex_lock(&r->lock);
 	r->loaded = TRUE;
 	r->load_error = error;
@@ -254,6 +267,8 @@ void gui_runner_free(GuiRunner *r)
 	g_thread_join(r->thread);
 
 	g_clear_pointer(&r->m, sim_machine_free);
+	g_clear_pointer(&r->stats, sim_stats_free);
+	g_free(r->stats_text);
 	g_queue_clear_full(&r->pending, g_free);
 	g_queue_clear_full(&r->cmds, g_free);
 	g_queue_clear_full(&r->events, g_free);
@@ -327,6 +342,7 @@ GuiRunnerState *gui_runner_take(GuiRunner *r, guint64 *version, guint max_events
 	s->ended = r->ended;
 	s->outcome_message = g_strdup(r->outcome_message);
 	s->scenario = g_strdup(r->scenario);
+	s->stats = g_strdup(r->stats_text);
 	s->version = r->version;
 	*version = r->version;
 	g_mutex_unlock(&r->lock);
@@ -341,6 +357,7 @@ void gui_runner_state_free(GuiRunnerState *s)
 	g_array_unref(s->events);
 	g_free(s->outcome_message);
 	g_free(s->scenario);
+	g_free(s->stats);
 	g_free(s);
 }
 

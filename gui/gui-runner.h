@@ -30,6 +30,7 @@ typedef struct GuiRunnerState {
 	gboolean ended;             /* the machine finished; outcome_message says how */
 	char *outcome_message;      /* NULL until ended */
 	char *scenario;
+	char *stats;                /* the run's statistics so far (the CLI's summary) */
 	guint64 version;            /* changes whenever something was published */
 } GuiRunnerState;
 

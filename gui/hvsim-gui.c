@@ -27,6 +27,7 @@ typedef struct GuiApp {
 	gboolean until_exit;
 	gboolean run;            /* start running as the window opens */
 	gboolean dark;           /* the dark style (window and picture) */
+	char *panel;             /* the side panel shown first: events or stats */
 	int status;              /* the process's exit status */
 
 	GuiRunner *runner;
@@ -36,7 +37,7 @@ typedef struct GuiApp {
 	guint poll_id;
 	gboolean screenshot_scheduled;
 
-	GtkWidget *window, *area, *log, *status_label, *run_button, *show_io, *show_ring;
+	GtkWidget *window, *area, *log, *status_label, *run_button, *show_io, *show_ring, *stats_view;
 	GtkTextBuffer *log_buffer;
 } GuiApp;
 
@@ -149,6 +150,49 @@ static void update_status(GuiApp *g)
 	}
 }
 
+#define GUI_STATS_COLUMNS 46  /* the statistics panel's width in characters */
+
+/* The CLI's summary is laid out for 80 columns; the side panel has fewer.
+ * Each line's inner runs of spaces shrink, and a count at its end stays
+ * right-aligned at GUI_STATS_COLUMNS. */
+static char *fit_stats(const char *text)
+{
+	GString *out = g_string_new(NULL);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		const char *p = *l;
+		GString *line = g_string_new(NULL);
+		while (*p == ' ')
+			g_string_append_c(line, *p++);
+		gsize indent = line->len;
+		for (; *p; p++) {
+			if (*p == ' ' && p[1] == ' ') {
+				while (p[1] == ' ')
+					p++;
+				g_string_append(line, "  ");
+				continue;
+			}
+			g_string_append_c(line, *p);
+		}
+		/* "label  count": pad the gap so the count ends at the margin. */
+		const char *gap = g_strrstr(line->str + indent, "  ");
+		if (gap && gap[2] && strspn(gap + 2, "0123456789") == strlen(gap + 2)) {
+			gsize label_len = (gsize)(gap - line->str), count_len = strlen(gap + 2);
+			g_autofree char *count = g_strdup(gap + 2);
+			g_string_truncate(line, label_len);
+			gsize used = label_len + count_len;
+			for (gsize i = used < GUI_STATS_COLUMNS ? GUI_STATS_COLUMNS - used : 1; i > 0; i--)
+				g_string_append_c(line, ' ');
+			g_string_append(line, count);
+		}
+		g_string_append(out, line->str);
+		if (l[1])
+			g_string_append_c(out, '\n');
+		g_string_free(line, TRUE);
+	}
+	return g_string_free(out, FALSE);
+}
+
 static gboolean take_screenshot(gpointer user_data);
 
 static gboolean poll_runner(gpointer user_data)
@@ -165,6 +209,10 @@ static gboolean poll_runner(gpointer user_data)
 	g->state = st;
 	update_log(g);
 	update_status(g);
+	if (st->stats) {
+		g_autofree char *fitted = fit_stats(st->stats);
+		gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(g->stats_view)), fitted, -1);
+	}
 	gtk_widget_queue_draw(g->area);
 
 	if (g->screenshot && !st->busy && !g->screenshot_scheduled) {
@@ -342,10 +390,14 @@ static void build_window(GuiApp *g)
 	g->log = GTK_WIDGET(gtk_builder_get_object(b, "log"));
 	g->show_io = GTK_WIDGET(gtk_builder_get_object(b, "show_io"));
 	g->show_ring = GTK_WIDGET(gtk_builder_get_object(b, "show_ring"));
+	g->stats_view = GTK_WIDGET(gtk_builder_get_object(b, "stats_view"));
 	GtkWidget *log_title = GTK_WIDGET(gtk_builder_get_object(b, "log_title"));
 	GtkWidget *log_scroll = GTK_WIDGET(gtk_builder_get_object(b, "log_scroll"));
+	GtkStack *side = GTK_STACK(gtk_builder_get_object(b, "side_stack"));
+	if (g->panel)
+		gtk_stack_set_visible_child_name(side, g->panel);
 	g_assert(g->window && g->run_button && g->area && g->status_label && g->log && g->show_io &&
-	         g->show_ring && log_title && log_scroll);
+	         g->show_ring && g->stats_view && log_title && log_scroll);
 
 	gtk_window_set_application(GTK_WINDOW(g->window), g->app);
 	g_autofree char *title = g_strdup_printf("hvsim — %s", g->scenario);
@@ -455,10 +507,12 @@ int main(int argc, char **argv)
 	GuiApp g = { .vendor = SIM_VENDOR_INTEL };
 	char *vendor = NULL, *until_insns = NULL, *until_event = NULL, *screenshot = NULL, *export = NULL;
 	gboolean dark = FALSE, bench = FALSE, run = FALSE;
+	char *panel = NULL;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor flavour: intel (VT-x, hvix64, default) or amd (AMD-V, hvax64)", "VENDOR" },
 		{ "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Run to the point --until-* names (default: power-on), save the window as PNG to FILE and exit", "FILE" },
 		{ "export", 0, 0, G_OPTION_ARG_FILENAME, &export, "Without a window (no display needed): run to the point --until-* names, write the architecture view to FILE (.png, .svg or .pdf) and exit", "FILE" },
+		{ "panel", 0, 0, G_OPTION_ARG_STRING, &panel, "The side panel shown first: events (default) or stats", "PANEL" },
 		{ "run", 0, 0, G_OPTION_ARG_NONE, &run, "Start running as the window opens (with --screenshot: run to the end first)", NULL },
 		{ "bench", 0, 0, G_OPTION_ARG_NONE, &bench, "Without a window: the machine's speed with the GUI's runner attached against headless, and the view's frame times; prints ratio gui-attached-speed", NULL },
 		{ "dark", 0, 0, G_OPTION_ARG_NONE, &dark, "The dark style (window and picture; with --export, the picture)", NULL },
@@ -503,6 +557,11 @@ int main(int argc, char **argv)
 	}
 	g.screenshot = screenshot;
 	g.run = run;
+	if (panel && !g_str_equal(panel, "events") && !g_str_equal(panel, "stats")) {
+		g_printerr("hvsim-gui: --panel: '%s' is not a panel; use events or stats\n", panel);
+		return 2;
+	}
+	g.panel = panel;
 	g.dark = dark;
 	if (bench) {
 		int rc = gui_bench_run(g.scenario, g.vendor, stdout);
@@ -543,5 +602,6 @@ int main(int argc, char **argv)
 	g_free(until_event);
 	g_free(screenshot);
 	g_free(export);
+	g_free(panel);
 	return rc ? rc : g.status;
 }

@@ -91,6 +91,10 @@ static void test_runner_boot(void)
 	g_assert_nonnull(s->outcome_message);
 	g_assert_nonnull(strstr(s->outcome_message, "shut down cleanly"));
 	g_assert_cmpuint(s->events->len, ==, GUI_RUNNER_EVENTS_MAX);  /* a ring: the boot emits far more */
+	/* The statistics are the CLI's summary of the whole run. */
+	g_assert_nonnull(s->stats);
+	g_assert_nonnull(strstr(s->stats, "VM exits:"));
+	g_assert_nonnull(strstr(s->stats, "HvCallCreatePartition"));
 	g_assert_cmpuint(s->last_exit.seq, >, exit_seq);
 	check_ring(s);
 	gui_runner_state_free(s);
@@ -104,6 +108,7 @@ static void test_runner_boot(void)
 	g_assert_cmpuint(snap->insns, ==, 0);
 	g_assert_false(snap->hv_launched);
 	g_assert_cmpuint(g_array_index(s->events, SimEvent, 0).seq, ==, 1);
+	g_assert_null(strstr(s->stats, "HvCallCreatePartition"));   /* fresh counters */
 	gui_runner_state_free(s);
 
 	sim_snapshot_free(snap);
