@@ -37,7 +37,7 @@ typedef struct GuiApp {
 	guint poll_id;
 	gboolean screenshot_scheduled;
 
-	GtkWidget *window, *area, *log, *status_label, *run_button, *show_io, *show_ring, *stats_view;
+	GtkWidget *window, *area, *log, *status_label, *run_button, *show_io, *show_ring, *stats_view, *search;
 	GtkTextBuffer *log_buffer;
 } GuiApp;
 
@@ -58,18 +58,35 @@ static const char *partition_name(const SimSnapshot *snap, uint32_t id)
 	return p && p->name ? p->name : "?";
 }
 
-/* Whether the log shows an event: the noisy kinds are opt-in. */
-static gboolean log_shows(const GuiApp *g, const SimEvent *ev)
+/* Whether the log shows an event: the noisy kinds are opt-in, and with a
+ * search only lines containing it (any case) are shown. */
+static gboolean log_shows(const GuiApp *g, const SimEvent *ev, const char *line, const char *needle)
 {
 	switch (ev->type) {
 	case SIM_EV_PORT_IO:
 		/* Passed-through port I/O is mostly the UART being polled. */
-		return ev->u.io.intercepted || gtk_check_button_get_active(GTK_CHECK_BUTTON(g->show_io));
+		if (!ev->u.io.intercepted && !gtk_check_button_get_active(GTK_CHECK_BUTTON(g->show_io)))
+			return FALSE;
+		break;
 	case SIM_EV_RING:
-		return gtk_check_button_get_active(GTK_CHECK_BUTTON(g->show_ring));
+		if (!gtk_check_button_get_active(GTK_CHECK_BUTTON(g->show_ring)))
+			return FALSE;
+		break;
 	default:
-		return TRUE;
+		break;
 	}
+	if (!needle || !*needle)
+		return TRUE;
+	g_autofree char *folded = g_utf8_casefold(line, -1);
+	return strstr(folded, needle) != NULL;
+}
+
+/* One log line: "  seq  pN  what". */
+static void log_line(const GuiApp *g, const SimEvent *ev, char *buf, gsize len)
+{
+	char what[320];
+	gui_event_describe(ev, g->vendor, what, sizeof what);
+	g_snprintf(buf, len, "%6" G_GUINT64_FORMAT "  p%u  %s", ev->seq, ev->partition, what);
 }
 
 static void update_log(GuiApp *g)
@@ -77,24 +94,32 @@ static void update_log(GuiApp *g)
 	if (!g->state)
 		return;
 	const GArray *events = g->state->events;
+	const char *search = gtk_editable_get_text(GTK_EDITABLE(g->search));
+	g_autofree char *needle = search && *search ? g_utf8_casefold(search, -1) : NULL;
 	/* The newest GUI_LOG_EVENTS that pass the filter, oldest first. */
-	guint first = events->len, shown = 0;
-	while (first > 0 && shown < GUI_LOG_EVENTS)
-		shown += log_shows(g, &g_array_index(events, SimEvent, --first));
+	gboolean *show = g_new0(gboolean, events->len + 1);
+	char line[400];
+	guint shown = 0;
+	for (guint i = events->len; i > 0 && shown < GUI_LOG_EVENTS; i--) {
+		const SimEvent *ev = &g_array_index(events, SimEvent, i - 1);
+		log_line(g, ev, line, sizeof line);
+		show[i - 1] = log_shows(g, ev, line, needle);
+		shown += show[i - 1];
+	}
 	GString *s = g_string_new(NULL);
 	GArray *exit_lines = g_array_new(FALSE, FALSE, sizeof(int));
-	char line[320];
 	int n = 0;
-	for (guint i = first; i < events->len; i++) {
-		const SimEvent *ev = &g_array_index(events, SimEvent, i);
-		if (!log_shows(g, ev))
+	for (guint i = 0; i < events->len; i++) {
+		if (!show[i])
 			continue;
-		gui_event_describe(ev, g->vendor, line, sizeof line);
-		g_string_append_printf(s, "%s%6" G_GUINT64_FORMAT "  p%u  %s", n ? "\n" : "", ev->seq, ev->partition, line);
+		const SimEvent *ev = &g_array_index(events, SimEvent, i);
+		log_line(g, ev, line, sizeof line);
+		g_string_append_printf(s, "%s%s", n ? "\n" : "", line);
 		if (ev->type == SIM_EV_VM_EXIT)
 			g_array_append_val(exit_lines, n);
 		n++;
 	}
+	g_free(show);
 	gtk_text_buffer_set_text(g->log_buffer, s->str, (int)s->len);
 	g_string_free(s, TRUE);
 	/* VM exits stand out: they are what "Next VM exit" steps to. */
@@ -117,6 +142,11 @@ static void on_log_upper(GtkAdjustment *adj, GParamSpec *pspec, gpointer user_da
 }
 
 static void on_filter_toggled(GtkCheckButton *b, gpointer user_data)
+{
+	update_log(user_data);
+}
+
+static void on_search_changed(GtkSearchEntry *e, gpointer user_data)
 {
 	update_log(user_data);
 }
@@ -365,6 +395,9 @@ static const GActionEntry app_actions[] = {
 	{ .name = "quit", .activate = act_quit },
 };
 
+/* Single keys (space, n, s, ...) drive the classroom stepping; while the
+ * search entry has the focus they are typed instead, and only the
+ * Control variants stay. */
 static const struct { const char *action; const char *accels[3]; } app_accels[] = {
 	{ "app.run", { "space", NULL } },
 	{ "app.step-exit", { "n", NULL } },
@@ -375,6 +408,34 @@ static const struct { const char *action; const char *accels[3]; } app_accels[] 
 	{ "app.quit", { "<Control>q", "q", NULL } },
 	{ "win.show-help-overlay", { "question", "<Control>question", NULL } },
 };
+
+static void set_accels(GtkApplication *app, gboolean single_keys)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(app_accels); i++) {
+		const char *accels[G_N_ELEMENTS(app_accels[i].accels)] = { NULL };
+		guint n = 0;
+		for (guint j = 0; app_accels[i].accels[j]; j++)
+			if (single_keys || strchr(app_accels[i].accels[j], '<'))
+				accels[n++] = app_accels[i].accels[j];
+		gtk_application_set_accels_for_action(app, app_accels[i].action, accels);
+	}
+}
+
+static void on_search_focus_enter(GtkEventControllerFocus *c, gpointer user_data)
+{
+	set_accels(((GuiApp *)user_data)->app, FALSE);
+}
+
+static void on_search_focus_leave(GtkEventControllerFocus *c, gpointer user_data)
+{
+	set_accels(((GuiApp *)user_data)->app, TRUE);
+}
+
+static void on_search_stop(GtkSearchEntry *e, gpointer user_data)
+{
+	/* Escape: back to the picture, where the single keys work. */
+	gtk_widget_grab_focus(((GuiApp *)user_data)->area);
+}
 
 /* ---- Window ------------------------------------------------------------------- */
 
@@ -391,13 +452,14 @@ static void build_window(GuiApp *g)
 	g->show_io = GTK_WIDGET(gtk_builder_get_object(b, "show_io"));
 	g->show_ring = GTK_WIDGET(gtk_builder_get_object(b, "show_ring"));
 	g->stats_view = GTK_WIDGET(gtk_builder_get_object(b, "stats_view"));
+	g->search = GTK_WIDGET(gtk_builder_get_object(b, "log_search"));
 	GtkWidget *log_title = GTK_WIDGET(gtk_builder_get_object(b, "log_title"));
 	GtkWidget *log_scroll = GTK_WIDGET(gtk_builder_get_object(b, "log_scroll"));
 	GtkStack *side = GTK_STACK(gtk_builder_get_object(b, "side_stack"));
 	if (g->panel)
 		gtk_stack_set_visible_child_name(side, g->panel);
 	g_assert(g->window && g->run_button && g->area && g->status_label && g->log && g->show_io &&
-	         g->show_ring && g->stats_view && log_title && log_scroll);
+	         g->show_ring && g->stats_view && g->search && log_title && log_scroll);
 
 	gtk_window_set_application(GTK_WINDOW(g->window), g->app);
 	g_autofree char *title = g_strdup_printf("hvsim — %s", g->scenario);
@@ -413,6 +475,14 @@ static void build_window(GuiApp *g)
 	                 G_CALLBACK(on_log_upper), NULL);
 	g_signal_connect(g->show_io, "toggled", G_CALLBACK(on_filter_toggled), g);
 	g_signal_connect(g->show_ring, "toggled", G_CALLBACK(on_filter_toggled), g);
+	g_signal_connect(g->search, "search-changed", G_CALLBACK(on_search_changed), g);
+	g_signal_connect(g->search, "stop-search", G_CALLBACK(on_search_stop), g);
+	GtkEventController *focus = gtk_event_controller_focus_new();
+	g_signal_connect(focus, "enter", G_CALLBACK(on_search_focus_enter), g);
+	g_signal_connect(focus, "leave", G_CALLBACK(on_search_focus_leave), g);
+	gtk_widget_add_controller(g->search, focus);
+	/* The picture holds the focus, so the single keys work from the start. */
+	gtk_widget_set_focusable(g->area, TRUE);
 }
 
 static void on_activate(GApplication *app, gpointer user_data)
@@ -443,6 +513,7 @@ static void on_activate(GApplication *app, gpointer user_data)
 	g->poll_id = g_timeout_add(GUI_POLL_MS, poll_runner, g);
 	poll_runner(g);
 	gtk_window_present(GTK_WINDOW(g->window));
+	gtk_widget_grab_focus(g->area);
 }
 
 static void on_shutdown(GApplication *app, gpointer user_data)
@@ -586,8 +657,7 @@ int main(int argc, char **argv)
 
 	g.app = gtk_application_new("org.hvsim.Gui", G_APPLICATION_NON_UNIQUE);
 	g_action_map_add_action_entries(G_ACTION_MAP(g.app), app_actions, G_N_ELEMENTS(app_actions), &g);
-	for (guint i = 0; i < G_N_ELEMENTS(app_accels); i++)
-		gtk_application_set_accels_for_action(g.app, app_accels[i].action, app_accels[i].accels);
+	set_accels(g.app, TRUE);
 	g_signal_connect(g.app, "activate", G_CALLBACK(on_activate), &g);
 	g_signal_connect(g.app, "shutdown", G_CALLBACK(on_shutdown), &g);
 	char *app_argv[] = { argv[0], NULL };
