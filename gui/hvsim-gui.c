@@ -1,6 +1,7 @@
 /* hvsim-gui.c — the classroom window: `hvsim-gui [SCENARIO]`. A
  * GtkApplication whose window shows the architecture view (render.c) of the
- * latest snapshot, an event log and the last VM exit; the machine runs on
+ * latest snapshot, an event log, the VP of the last VM exit (registers,
+ * VMCS exit fields, code at RIP) and statistics; the machine runs on
  * the runner's sim thread (gui-runner.c). GTK main thread only: nothing
  * here touches a SimMachine. */
 #include <gtk/gtk.h>
@@ -11,11 +12,13 @@
 #include "gui-export.h"
 #include "gui-runner.h"
 #include "render.h"
+#include "vmx.h"
 
 #define GUI_POLL_MS        33u   /* how often the UI looks for published state (~30 Hz) */
 #define GUI_LOG_EVENTS     250u  /* events the log shows */
 #define GUI_EXPORT_W       1600  /* --export's default size (pixels for PNG, points for SVG/PDF) */
 #define GUI_EXPORT_H       900
+#define GUI_VP_DISASM      5     /* instructions the VP panel disassembles from RIP */
 
 typedef struct GuiApp {
 	GtkApplication *app;
@@ -27,7 +30,7 @@ typedef struct GuiApp {
 	gboolean until_exit;
 	gboolean run;            /* start running as the window opens */
 	gboolean dark;           /* the dark style (window and picture) */
-	char *panel;             /* the side panel shown first: events or stats */
+	char *panel;             /* the side panel shown first: events, vp or stats */
 	int status;              /* the process's exit status */
 
 	GuiRunner *runner;
@@ -37,7 +40,7 @@ typedef struct GuiApp {
 	guint poll_id;
 	gboolean screenshot_scheduled;
 
-	GtkWidget *window, *area, *log, *status_label, *run_button, *show_io, *show_ring, *stats_view, *search;
+	GtkWidget *window, *area, *log, *status_label, *run_button, *show_io, *show_ring, *stats_view, *search, *vp_view;
 	GtkTextBuffer *log_buffer;
 } GuiApp;
 
@@ -49,6 +52,10 @@ static void draw_view(GtkDrawingArea *area, cairo_t *cr, int width, int height, 
 	if (!g->snap)
 		return;
 	HvsimRenderOptions opt = { .style = g->dark ? HVSIM_RENDER_DARK : HVSIM_RENDER_LIGHT };
+	if (g->state && g->state->have_exit) {
+		opt.exit_partition = g->state->last_exit.partition;
+		opt.exit_reason = g->state->last_exit.u.exit.reason;
+	}
 	hvsim_render(cr, width, height, g->snap, &opt);
 }
 
@@ -180,6 +187,121 @@ static void update_status(GuiApp *g)
 	}
 }
 
+/* ---- The VP panel ----------------------------------------------------------- */
+
+/* The VP the panel follows: the one of the last VM exit, else the first
+ * partition's VP 0. NULL before there is a snapshot. */
+static const SimSnapVp *panel_vp(const GuiApp *g, const SimSnapPartition **part)
+{
+	const SimSnapshot *snap = g->snap;
+	if (!snap || !snap->n_partitions)
+		return NULL;
+	const SimSnapPartition *p = NULL;
+	guint vp = 0;
+	if (g->state && g->state->have_exit) {
+		p = sim_snapshot_partition(snap, g->state->last_exit.partition);
+		vp = g->state->last_exit.vp;
+	}
+	if (!p || vp >= p->n_vps) {
+		p = &snap->partitions[0];
+		vp = 0;
+	}
+	if (!p->n_vps)
+		return NULL;
+	*part = p;
+	return &p->vps[vp];
+}
+
+/* Appends a bold heading line and remembers it for the "heading" tag. */
+static void vp_heading(GString *s, GArray *headings, const char *text)
+{
+	int line = 0;
+	for (const char *c = s->str; *c; c++)
+		line += *c == '\n';
+	g_array_append_val(headings, line);
+	g_string_append_printf(s, "%s\n", text);
+}
+
+static void vp_registers(GString *s, GArray *headings, const SimSnapPartition *p, const SimSnapVp *vp)
+{
+	g_autofree char *title = g_strdup_printf("Partition %u (%s), VP %u", p->id, p->name, vp->index);
+	vp_heading(s, headings, title);
+	g_string_append_printf(s, "CPL %u (%s), %s mode%s\n", vp->cpl, vp->cpl == 0 ? "kernel" : "user",
+	                       sim_snap_mode_name(vp->mode), vp->halted ? ", halted" : "");
+	char flags[64];
+	sim_snap_rflags_describe(vp->rflags, flags, sizeof flags);
+	g_string_append_printf(s, "RIP    0x%016" G_GINT64_MODIFIER "x\nRFLAGS 0x%016" G_GINT64_MODIFIER "x  %s\n",
+	                       vp->rip, vp->rflags, flags);
+	for (guint i = 0; i < SIM_SNAP_GPRS; i++)
+		g_string_append_printf(s, "%-3s 0x%016" G_GINT64_MODIFIER "x%s", sim_snap_gpr_name(i), vp->gpr[i],
+		                       i % 2 ? "\n" : "  ");
+	g_string_append_printf(s, "CS  0x%04x  SS  0x%04x\n", vp->cs, vp->ss);
+	g_string_append_printf(s, "CR0 0x%016" G_GINT64_MODIFIER "x  CR3 0x%016" G_GINT64_MODIFIER "x\n"
+	                       "CR4 0x%016" G_GINT64_MODIFIER "x  EFER 0x%" G_GINT64_MODIFIER "x\n",
+	                       vp->cr0, vp->cr3, vp->cr4, vp->efer);
+}
+
+static void vp_vmcs(GString *s, GArray *headings, const GuiApp *g, const SimSnapVp *vp)
+{
+	vp_heading(s, headings, "\nLast VM exit (this VP's VMCS)");
+	if (!vp->vmcs.valid || !g->state || !g->state->have_exit) {
+		g_string_append(s, "none yet: press n (Next VM exit)\n");
+		return;
+	}
+	const SimSnapVmcs *v = &vp->vmcs;
+	uint32_t basic = v->exit_reason & VMX_EXIT_REASON_BASIC_MASK;
+	g_string_append_printf(s, "exit reason     %u  %s\n", basic, vmx_exit_reason_name(basic));
+	g_string_append_printf(s, "qualification   0x%" G_GINT64_MODIFIER "x\n", v->exit_qualification);
+	g_string_append_printf(s, "guest RIP       0x%016" G_GINT64_MODIFIER "x\n", v->guest_rip);
+	g_string_append_printf(s, "instr. length   %u\n", v->insn_len);
+	if (v->intr_info & VMX_INTR_INFO_VALID)
+		g_string_append_printf(s, "interruption    0x%08x (vector %u, type %u)\n", v->intr_info,
+		                       v->intr_info & VMX_INTR_INFO_VECTOR_MASK,
+		                       (v->intr_info >> VMX_INTR_INFO_TYPE_SHIFT) & VMX_INTR_INFO_TYPE_MASK);
+	else
+		g_string_append_printf(s, "interruption    0x%08x (not valid)\n", v->intr_info);
+	g_autofree char *insn = sim_snap_disasm(v->code, v->code_len, v->guest_rip, vp->mode, 1);
+	g_string_append_printf(s, "exiting instruction:\n%s\n", *insn ? insn : "(memory not readable)");
+}
+
+static void update_vp(GuiApp *g)
+{
+	const SimSnapPartition *p = NULL;
+	const SimSnapVp *vp = panel_vp(g, &p);
+	GtkTextBuffer *buf = gtk_text_view_get_buffer(GTK_TEXT_VIEW(g->vp_view));
+	if (!vp) {
+		gtk_text_buffer_set_text(buf, "No VP yet.", -1);
+		return;
+	}
+	GString *s = g_string_new(NULL);
+	GArray *headings = g_array_new(FALSE, FALSE, sizeof(int));
+	vp_registers(s, headings, p, vp);
+	vp_vmcs(s, headings, g, vp);
+	vp_heading(s, headings, "\nCode at RIP (where the VP is now)");
+	int current = 0;
+	for (const char *c = s->str; *c; c++)
+		current += *c == '\n';
+	g_autofree char *code = sim_snap_disasm(vp->code, vp->code_len, vp->rip, vp->mode, GUI_VP_DISASM);
+	g_string_append(s, *code ? code : "(memory not readable)");
+	gtk_text_buffer_set_text(buf, s->str, (int)s->len);
+	GtkTextIter a, b;
+	for (guint i = 0; i < headings->len; i++) {
+		gtk_text_buffer_get_iter_at_line(buf, &a, g_array_index(headings, int, i));
+		b = a;
+		gtk_text_iter_forward_to_line_end(&b);
+		gtk_text_buffer_apply_tag_by_name(buf, "heading", &a, &b);
+	}
+	if (*code) {
+		/* The instruction the VP executes next. */
+		gtk_text_buffer_get_iter_at_line(buf, &a, current);
+		b = a;
+		gtk_text_iter_forward_to_line_end(&b);
+		gtk_text_buffer_apply_tag_by_name(buf, "exit", &a, &b);
+	}
+	g_array_unref(headings);
+	g_string_free(s, TRUE);
+}
+
 #define GUI_STATS_COLUMNS 46  /* the statistics panel's width in characters */
 
 /* The CLI's summary is laid out for 80 columns; the side panel has fewer.
@@ -239,6 +361,7 @@ static gboolean poll_runner(gpointer user_data)
 	g->state = st;
 	update_log(g);
 	update_status(g);
+	update_vp(g);
 	if (st->stats) {
 		g_autofree char *fitted = fit_stats(st->stats);
 		gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(g->stats_view)), fitted, -1);
@@ -365,9 +488,13 @@ static void apply_style(GuiApp *g)
 {
 	g_object_set(gtk_settings_get_default(), "gtk-application-prefer-dark-theme", g->dark, NULL);
 	GtkTextTag *exit_tag = g->log_buffer ? gtk_text_tag_table_lookup(gtk_text_buffer_get_tag_table(g->log_buffer), "exit") : NULL;
-	if (exit_tag)
-		g_object_set(exit_tag, "foreground", g->dark ? "#ffd8a8" : "#9a3412",
-		             "background", g->dark ? "#6e3b0e" : "#fde7cf", NULL);
+	GtkTextTag *vp_tag = g->vp_view ? gtk_text_tag_table_lookup(gtk_text_buffer_get_tag_table(
+		gtk_text_view_get_buffer(GTK_TEXT_VIEW(g->vp_view))), "exit") : NULL;
+	GtkTextTag *tags[] = { exit_tag, vp_tag };
+	for (guint i = 0; i < G_N_ELEMENTS(tags); i++)
+		if (tags[i])
+			g_object_set(tags[i], "foreground", g->dark ? "#ffd8a8" : "#9a3412",
+			             "background", g->dark ? "#6e3b0e" : "#fde7cf", NULL);
 	if (g->area)
 		gtk_widget_queue_draw(g->area);
 }
@@ -453,13 +580,14 @@ static void build_window(GuiApp *g)
 	g->show_ring = GTK_WIDGET(gtk_builder_get_object(b, "show_ring"));
 	g->stats_view = GTK_WIDGET(gtk_builder_get_object(b, "stats_view"));
 	g->search = GTK_WIDGET(gtk_builder_get_object(b, "log_search"));
+	g->vp_view = GTK_WIDGET(gtk_builder_get_object(b, "vp_view"));
 	GtkWidget *log_title = GTK_WIDGET(gtk_builder_get_object(b, "log_title"));
 	GtkWidget *log_scroll = GTK_WIDGET(gtk_builder_get_object(b, "log_scroll"));
 	GtkStack *side = GTK_STACK(gtk_builder_get_object(b, "side_stack"));
 	if (g->panel)
 		gtk_stack_set_visible_child_name(side, g->panel);
 	g_assert(g->window && g->run_button && g->area && g->status_label && g->log && g->show_io &&
-	         g->show_ring && g->stats_view && g->search && log_title && log_scroll);
+	         g->show_ring && g->stats_view && g->search && g->vp_view && log_title && log_scroll);
 
 	gtk_window_set_application(GTK_WINDOW(g->window), g->app);
 	g_autofree char *title = g_strdup_printf("hvsim — %s", g->scenario);
@@ -470,6 +598,10 @@ static void build_window(GuiApp *g)
 	gtk_label_set_markup(GTK_LABEL(log_title), log_markup);
 	g->log_buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(g->log));
 	gtk_text_buffer_create_tag(g->log_buffer, "exit", "weight", PANGO_WEIGHT_BOLD,
+	                           "foreground", "#9a3412", "background", "#fde7cf", NULL);
+	GtkTextBuffer *vp_buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(g->vp_view));
+	gtk_text_buffer_create_tag(vp_buffer, "heading", "weight", PANGO_WEIGHT_BOLD, NULL);
+	gtk_text_buffer_create_tag(vp_buffer, "exit", "weight", PANGO_WEIGHT_BOLD,
 	                           "foreground", "#9a3412", "background", "#fde7cf", NULL);
 	g_signal_connect(gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(log_scroll)), "notify::upper",
 	                 G_CALLBACK(on_log_upper), NULL);
@@ -583,7 +715,7 @@ int main(int argc, char **argv)
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor flavour: intel (VT-x, hvix64, default) or amd (AMD-V, hvax64)", "VENDOR" },
 		{ "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Run to the point --until-* names (default: power-on), save the window as PNG to FILE and exit", "FILE" },
 		{ "export", 0, 0, G_OPTION_ARG_FILENAME, &export, "Without a window (no display needed): run to the point --until-* names, write the architecture view to FILE (.png, .svg or .pdf) and exit", "FILE" },
-		{ "panel", 0, 0, G_OPTION_ARG_STRING, &panel, "The side panel shown first: events (default) or stats", "PANEL" },
+		{ "panel", 0, 0, G_OPTION_ARG_STRING, &panel, "The side panel shown first: events (default), vp or stats", "PANEL" },
 		{ "run", 0, 0, G_OPTION_ARG_NONE, &run, "Start running as the window opens (with --screenshot: run to the end first)", NULL },
 		{ "bench", 0, 0, G_OPTION_ARG_NONE, &bench, "Without a window: the machine's speed with the GUI's runner attached against headless, and the view's frame times; prints ratio gui-attached-speed", NULL },
 		{ "dark", 0, 0, G_OPTION_ARG_NONE, &dark, "The dark style (window and picture; with --export, the picture)", NULL },
@@ -628,8 +760,8 @@ int main(int argc, char **argv)
 	}
 	g.screenshot = screenshot;
 	g.run = run;
-	if (panel && !g_str_equal(panel, "events") && !g_str_equal(panel, "stats")) {
-		g_printerr("hvsim-gui: --panel: '%s' is not a panel; use events or stats\n", panel);
+	if (panel && !g_str_equal(panel, "events") && !g_str_equal(panel, "vp") && !g_str_equal(panel, "stats")) {
+		g_printerr("hvsim-gui: --panel: '%s' is not a panel; use events, vp or stats\n", panel);
 		return 2;
 	}
 	g.panel = panel;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "vmx.h"
 
 /* ---- Styles ------------------------------------------------------------------ */
 
@@ -561,6 +562,36 @@ static void draw_ring(Painter *pt, const HvsimRenderRect *r, gboolean ring3)
 	}
 }
 
+/* Where the last VM exit happened: its partition outlined, the reason in
+ * the middle of its ring 0 band's title row (the exit left that ring). */
+static void draw_exit_mark(Painter *pt, const GArray *l, const HvsimRenderOptions *opt)
+{
+	if (!opt || !opt->exit_partition)
+		return;
+	char name[HVSIM_RENDER_NAME_MAX];
+	g_snprintf(name, sizeof name, "part.%u", opt->exit_partition);
+	const HvsimRenderRect *part = hvsim_render_layout_find(l, name);
+	g_strlcat(name, ".ring0", sizeof name);
+	const HvsimRenderRect *ring0 = hvsim_render_layout_find(l, name);
+	if (!part)
+		return;
+	static const Rgb mark_light = RGB(0xc2410c), mark_dark = RGB(0xffb86b);
+	const Rgb *mark = opt->style == HVSIM_RENDER_DARK ? &mark_dark : &mark_light;
+	cairo_t *cr = pt->cr;
+	double line = (pt->pres ? 4.0 : 3.0) * pt->mt.scale, inset = line / 2 + 0.5;
+	rounded(cr, part->x + inset, part->y + inset, part->w - 2 * inset, part->h - 2 * inset, 5 * pt->mt.scale);
+	set(cr, mark);
+	cairo_set_line_width(cr, line);
+	cairo_stroke(cr);
+	if (ring0) {
+		char label[80];
+		uint32_t basic = opt->exit_reason & VMX_EXIT_REASON_BASIC_MASK;
+		g_snprintf(label, sizeof label, "\u25BC VM exit: %s", vmx_exit_reason_name(basic));
+		text_fit(pt, label, ring0->x + ring0->w / 4, ring0->y + pt->mt.small * 1.15, ring0->w / 2, pt->mt.small, TRUE,
+		         ALIGN_CENTER, mark);
+	}
+}
+
 static void draw_band_title(Painter *pt, const HvsimRenderRect *r)
 {
 	text_fit(pt, r->label, r->x + pt->mt.pad, r->y + pt->mt.font * 1.15, r->w - 2 * pt->mt.pad, pt->mt.font, TRUE,
@@ -670,6 +701,7 @@ void hvsim_render(cairo_t *cr, double width, double height, const SimSnapshot *s
 			break;   /* drawn last, over the boxes they connect */
 		}
 	}
+	draw_exit_mark(&pt, l, opt);
 	guint nth = 0;
 	for (guint i = 0; i < l->len; i++)
 		if (at(l, (int)i)->kind == HVSIM_RK_VMBUS_CHANNEL)

@@ -21,6 +21,8 @@ typedef enum HvsimRenderStyle {
 typedef struct HvsimRenderOptions {
 	HvsimRenderStyle style;
 	gboolean presentation;   /* larger fonts, thicker lines, higher contrast (projectors) */
+	uint32_t exit_partition; /* the partition of the last VM exit, outlined; 0 for none */
+	uint32_t exit_reason;    /* its exit reason (labelled in that partition's ring 0) */
 } HvsimRenderOptions;
 
 /* What a layout element is (the renderer draws each kind its own way). */

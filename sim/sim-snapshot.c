@@ -1,11 +1,13 @@
 /* sim-snapshot.c — copies the machine state the architecture picture needs
  * into plain data (sim-snapshot.h). Runs on the sim thread; the copy it
  * returns owns all its memory and points nowhere into the machine. */
+#include <capstone/capstone.h>
 #include <string.h>
 
 #include "hvsim-platform.h"
 #include "sim-private.h"
 #include "sim-snapshot.h"
+#include "x86-arch.h"
 
 #define X86_SELECTOR_RPL_MASK 0x3u  /* CS.RPL is the current privilege level */
 
@@ -49,6 +51,49 @@ static char *console_last(const SimPartition *p)
 	return g_strndup(s + start, end - start);
 }
 
+const char *sim_snap_mode_name(SimSnapCpuMode mode)
+{
+	switch (mode) {
+	case SIM_SNAP_MODE_REAL: return "real";
+	case SIM_SNAP_MODE_PROTECTED: return "protected";
+	case SIM_SNAP_MODE_LONG: return "long (64-bit)";
+	}
+	return "?";
+}
+
+static const char *const gpr_names[SIM_SNAP_GPRS] = {
+	"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
+	"R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15",
+};
+
+const char *sim_snap_gpr_name(guint i)
+{
+	return i < SIM_SNAP_GPRS ? gpr_names[i] : "?";
+}
+
+/* Up to SIM_SNAP_CODE_BYTES of guest memory at `gpa`, fewer near the end
+ * of RAM; 0 if none is readable. */
+static uint8_t read_code(const SimPartition *p, uint64_t gpa, uint8_t *out)
+{
+	for (uint8_t len = SIM_SNAP_CODE_BYTES; len > 0; len--)
+		if (sim_memory_read(&p->mem, gpa, out, len))
+			return len;
+	return 0;
+}
+
+static void snap_vmcs(const SimPartition *p, const SimVp *vp, SimSnapVmcs *out)
+{
+	if (!vp->vmcs || !p->hv_active)
+		return;
+	out->valid = true;
+	out->exit_reason = (uint32_t)vmx_vmcs_get(vp->vmcs, VMCS_VM_EXIT_REASON);
+	out->exit_qualification = vmx_vmcs_get(vp->vmcs, VMCS_EXIT_QUALIFICATION);
+	out->guest_rip = vmx_vmcs_get(vp->vmcs, VMCS_GUEST_RIP);
+	out->insn_len = (uint32_t)vmx_vmcs_get(vp->vmcs, VMCS_VM_EXIT_INSTRUCTION_LEN);
+	out->intr_info = (uint32_t)vmx_vmcs_get(vp->vmcs, VMCS_VM_EXIT_INTR_INFO);
+	out->code_len = read_code(p, out->guest_rip, out->code);
+}
+
 static void snap_vp(const SimMachine *m, SimVp *vp, SimSnapVp *out)
 {
 	out->index = vp->index;
@@ -57,17 +102,45 @@ static void snap_vp(const SimMachine *m, SimVp *vp, SimSnapVp *out)
 	out->halted = vp->halted;
 	out->explicit_suspend = vp->explicit_suspend;
 	out->intercept_suspend = vp->intercept_suspend;
+	snap_vmcs(vp->partition, vp, &out->vmcs);
 	if (vp->boot_pending) {
 		/* Never ran: the state its parent set, not the engine's reset state. */
 		out->rip = vp->boot.rip;
 		out->cpl = vp->boot.cs & X86_SELECTOR_RPL_MASK;
+		out->cs = vp->boot.cs;
 		return;
 	}
-	static const SimReg regs[2] = { SIM_REG_RIP, SIM_REG_CS };
-	uint64_t v[2];
-	m->backend->regs_get(vp, regs, v, 2);
-	out->rip = v[0];
-	out->cpl = (uint8_t)(v[1] & X86_SELECTOR_RPL_MASK);
+	/* Two batches: the backend reads at most 16 registers at once. */
+	static const SimReg gprs[SIM_SNAP_GPRS] = {
+		SIM_REG_RAX, SIM_REG_RCX, SIM_REG_RDX, SIM_REG_RBX, SIM_REG_RSP, SIM_REG_RBP,
+		SIM_REG_RSI, SIM_REG_RDI, SIM_REG_R8, SIM_REG_R9, SIM_REG_R10, SIM_REG_R11,
+		SIM_REG_R12, SIM_REG_R13, SIM_REG_R14, SIM_REG_R15,
+	};
+	static const SimReg state[] = {
+		SIM_REG_RIP, SIM_REG_RFLAGS, SIM_REG_CS, SIM_REG_SS,
+		SIM_REG_CR0, SIM_REG_CR3, SIM_REG_CR4,
+	};
+	m->backend->regs_get(vp, gprs, out->gpr, SIM_SNAP_GPRS);
+	uint64_t r[G_N_ELEMENTS(state)];
+	m->backend->regs_get(vp, state, r, G_N_ELEMENTS(state));
+	out->rip = r[0];
+	out->rflags = r[1];
+	out->cs = (uint16_t)r[2];
+	out->ss = (uint16_t)r[3];
+	out->cr0 = r[4];
+	out->cr3 = r[5];
+	out->cr4 = r[6];
+	/* EFER is not an engine register: reg_get reads it from the VMCS's
+	 * guest-state area, so a VP without a VMCS shows 0. */
+	out->efer = vp->vmcs ? m->backend->reg_get(vp, SIM_REG_EFER) : 0;
+	out->cpl = (uint8_t)(out->cs & X86_SELECTOR_RPL_MASK);
+	if (!(out->cr0 & X86_CR0_PE))
+		out->mode = SIM_SNAP_MODE_REAL;
+	else if (out->efer & X86_EFER_LMA)
+		out->mode = SIM_SNAP_MODE_LONG;
+	else
+		out->mode = SIM_SNAP_MODE_PROTECTED;
+	out->code_len = read_code(vp->partition, out->rip, out->code);
 }
 
 static void snap_partition(const SimMachine *m, SimPartition *p, SimSnapPartition *out)
@@ -181,4 +254,56 @@ const SimSnapPartition *sim_snapshot_partition(const SimSnapshot *s, uint32_t id
 		if (s->partitions[i].id == id)
 			return &s->partitions[i];
 	return NULL;
+}
+
+/* RFLAGS bits x86-arch.h does not name (SDM vol. 1, 3.4.3). */
+#define SNAP_RFLAGS_PF (1ull << 2)
+#define SNAP_RFLAGS_AF (1ull << 4)
+#define SNAP_RFLAGS_ZF (1ull << 6)
+#define SNAP_RFLAGS_SF (1ull << 7)
+#define SNAP_RFLAGS_OF (1ull << 11)
+
+void sim_snap_rflags_describe(uint64_t rflags, char *buf, gsize len)
+{
+	static const struct { uint64_t bit; const char *name; } flags[] = {
+		{ X86_RFLAGS_IF, "IF" }, { X86_RFLAGS_DF, "DF" }, { X86_RFLAGS_TF, "TF" },
+		{ SNAP_RFLAGS_OF, "OF" }, { SNAP_RFLAGS_SF, "SF" }, { SNAP_RFLAGS_ZF, "ZF" },
+		{ SNAP_RFLAGS_AF, "AF" }, { SNAP_RFLAGS_PF, "PF" }, { X86_RFLAGS_CF, "CF" },
+		{ X86_RFLAGS_NT, "NT" }, { X86_RFLAGS_RF, "RF" }, { X86_RFLAGS_AC, "AC" },
+	};
+	g_return_if_fail(buf != NULL && len > 0);
+	buf[0] = '\0';
+	for (guint i = 0; i < G_N_ELEMENTS(flags); i++) {
+		if (!(rflags & flags[i].bit))
+			continue;
+		if (buf[0])
+			g_strlcat(buf, " ", len);
+		g_strlcat(buf, flags[i].name, len);
+	}
+	if (!buf[0])
+		g_strlcpy(buf, "-", len);
+}
+
+char *sim_snap_disasm(const uint8_t *code, gsize len, uint64_t addr, SimSnapCpuMode mode, guint max_insns)
+{
+	g_return_val_if_fail(code != NULL || len == 0, NULL);
+	cs_mode cmode = mode == SIM_SNAP_MODE_LONG ? CS_MODE_64 : mode == SIM_SNAP_MODE_PROTECTED ? CS_MODE_32 : CS_MODE_16;
+	csh cs;
+	if (len == 0 || cs_open(CS_ARCH_X86, cmode, &cs) != CS_ERR_OK)
+		return g_strdup("");
+	cs_insn *insn = cs_malloc(cs);
+	GString *out = g_string_new(NULL);
+	const uint8_t *p = code;
+	size_t left = len;
+	uint64_t a = addr;
+	for (guint n = 0; n < max_insns && cs_disasm_iter(cs, &p, &left, &a, insn); n++) {
+		char bytes[3 * SIM_SNAP_CODE_BYTES + 1] = "";
+		for (uint16_t i = 0; i < insn->size && i < SIM_SNAP_CODE_BYTES; i++)
+			g_snprintf(bytes + 3 * i, sizeof bytes - 3 * i, "%02x ", insn->bytes[i]);
+		g_string_append_printf(out, "%s0x%016" G_GINT64_MODIFIER "x  %-15s %s %s", out->len ? "\n" : "",
+		                       insn->address, bytes, insn->mnemonic, insn->op_str);
+	}
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return g_string_free(out, FALSE);
 }

@@ -22,6 +22,32 @@ typedef enum SimSnapRole {
 
 const char *sim_snap_role_name(SimSnapRole role);  /* "root", "child", "guest" */
 
+/* The processor mode a VP's registers say it is in (CR0.PE, EFER.LMA). */
+typedef enum SimSnapCpuMode {
+	SIM_SNAP_MODE_REAL,
+	SIM_SNAP_MODE_PROTECTED,
+	SIM_SNAP_MODE_LONG,
+} SimSnapCpuMode;
+
+const char *sim_snap_mode_name(SimSnapCpuMode mode);  /* "real", "protected", "long (64-bit)" */
+
+#define SIM_SNAP_GPRS       16u   /* RAX..R15, in the order of sim_snap_gpr_name */
+#define SIM_SNAP_CODE_BYTES 16u   /* the longest x86 instruction is 15 bytes */
+
+const char *sim_snap_gpr_name(guint i);  /* "RAX", "RCX", ... "R15" */
+
+/* The exit-information fields of a VP's VMCS, as its last VM exit left them. */
+typedef struct SimSnapVmcs {
+	bool valid;                  /* the VP has a VMCS (its partition runs under the hypervisor) */
+	uint32_t exit_reason;        /* VM_EXIT_REASON: bits 15:0 are the basic reason */
+	uint64_t exit_qualification;
+	uint64_t guest_rip;          /* where the exit happened */
+	uint32_t insn_len;           /* VM_EXIT_INSTRUCTION_LEN */
+	uint32_t intr_info;          /* VM_EXIT_INTR_INFO */
+	uint8_t code[SIM_SNAP_CODE_BYTES]; /* guest memory at guest_rip (identity-mapped guests) */
+	uint8_t code_len;            /* 0 if unreadable */
+} SimSnapVmcs;
+
 typedef struct SimSnapVp {
 	uint32_t index;
 	uint8_t cpl;                 /* CS.RPL: 0 kernel, 3 user */
@@ -31,6 +57,15 @@ typedef struct SimSnapVp {
 	bool halted;
 	bool explicit_suspend;       /* the parent holds it (child VPs) */
 	bool intercept_suspend;      /* waiting for the parent to handle an intercept */
+	/* Registers as the backend holds them (zero while boot is pending). */
+	uint64_t gpr[SIM_SNAP_GPRS];
+	uint64_t rflags;
+	uint16_t cs, ss;
+	uint64_t cr0, cr3, cr4, efer;
+	SimSnapCpuMode mode;
+	uint8_t code[SIM_SNAP_CODE_BYTES]; /* guest memory at rip (identity-mapped guests) */
+	uint8_t code_len;            /* 0 if unreadable */
+	SimSnapVmcs vmcs;
 } SimSnapVp;
 
 typedef struct SimSnapPartition {
@@ -108,6 +143,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SimSnapshot, sim_snapshot_free)
 
 /* The partition with that id, or NULL. */
 const SimSnapPartition *sim_snapshot_partition(const SimSnapshot *s, uint32_t id);
+
+/* "IF ZF CF ...": the RFLAGS bits set, named, into buf. */
+void sim_snap_rflags_describe(uint64_t rflags, char *buf, gsize len);
+
+/* Disassembles up to max_insns instructions (Capstone, Intel syntax) of
+ * `code`, taken at guest address `addr`, one line each:
+ * "0x0000000000100a2c  e6 f8     out 0xf8, al". Any thread. Returns a new
+ * string, "" when nothing decodes. */
+char *sim_snap_disasm(const uint8_t *code, gsize len, uint64_t addr, SimSnapCpuMode mode, guint max_insns);
 
 /* To be provided by vmbus-inspect.c (not implemented yet; the snapshot's
  * channel list stays empty until it is): copies up to `max` channels the

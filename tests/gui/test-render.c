@@ -11,6 +11,7 @@
 #include "render.h"
 #include "sim-scenario.h"
 #include "sim-snapshot.h"
+#include "vmx-defs.h"
 
 typedef struct Capture {
 	SimMachine *m;
@@ -367,6 +368,35 @@ static void test_pixels_band(void)
 	cairo_surface_destroy(after);
 }
 
+/* The last VM exit is marked on its partition only: pixels change inside
+ * that partition's box (and its antialiased edge) and nowhere else. */
+static void test_pixels_exit_mark(void)
+{
+	HvsimRenderOptions plain = { 0 };
+	HvsimRenderOptions marked = { .exit_partition = snap_running->partitions[0].id, .exit_reason = VMX_EXIT_WRMSR };
+	g_autoptr(GArray) l = hvsim_render_layout(1280, 720, snap_running, &plain);
+	char name[HVSIM_RENDER_NAME_MAX];
+	g_snprintf(name, sizeof name, "part.%u", marked.exit_partition);
+	const HvsimRenderRect *part = hvsim_render_layout_find(l, name);
+	g_assert_nonnull(part);
+	cairo_surface_t *a = render(snap_running, 1280, 720, &plain);
+	cairo_surface_t *b = render(snap_running, 1280, 720, &marked);
+	guint inside = 0, outside = 0;
+	for (int y = 0; y < 720; y++)
+		for (int x = 0; x < 1280; x++) {
+			if (pixel(a, x, y) == pixel(b, x, y))
+				continue;
+			gboolean in = x >= part->x - 1 && x < part->x + part->w + 1 && y >= part->y - 1 && y < part->y + part->h + 1;
+			inside += in;
+			outside += !in;
+		}
+	g_assert_cmpuint(inside, >, 200);
+	g_assert_cmpuint(outside, ==, 0);
+	write_png(b, "render-exit-mark.png");
+	cairo_surface_destroy(a);
+	cairo_surface_destroy(b);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -383,6 +413,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/render/running", test_pixels_running);
 	g_test_add_func("/gui/render/after", test_pixels_after);
 	g_test_add_func("/gui/render/hypervisor-band", test_pixels_band);
+	g_test_add_func("/gui/render/exit-mark", test_pixels_exit_mark);
 	int rc = g_test_run();
 	sim_snapshot_free(snap_before);
 	sim_snapshot_free(snap_running);

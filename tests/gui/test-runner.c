@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "gui-runner.h"
+#include "vmx-defs.h"
+#include "x86-arch.h"
 
 #define WAIT_LIMIT_US (60 * G_USEC_PER_SEC)
 
@@ -41,6 +43,31 @@ static void check_ring(const GuiRunnerState *s)
 		                 g_array_index(s->events, SimEvent, i - 1).seq + 1);
 }
 
+/* The VP panel's data: the exiting VP's VMCS holds the exit the event
+ * reported, its registers were taken, and the code at both RIPs decodes. */
+static void check_exit_vp(const SimSnapshot *snap, const SimEvent *ex)
+{
+	const SimSnapPartition *p = sim_snapshot_partition(snap, ex->partition);
+	g_assert_nonnull(p);
+	g_assert_cmpuint(ex->vp, <, p->n_vps);
+	const SimSnapVp *vp = &p->vps[ex->vp];
+	g_assert_true(vp->vmcs.valid);
+	g_assert_cmpuint(vp->vmcs.exit_reason & VMX_EXIT_REASON_BASIC_MASK, ==,
+	                 ex->u.exit.reason & VMX_EXIT_REASON_BASIC_MASK);
+	g_assert_cmphex(vp->vmcs.guest_rip, ==, ex->u.exit.rip);
+	g_assert_cmpuint(vp->vmcs.code_len, >, 0);
+	g_assert_cmpuint(vp->code_len, >, 0);
+	g_assert_cmpint(vp->mode, ==, SIM_SNAP_MODE_LONG);
+	g_assert_true(vp->rflags & X86_RFLAGS_FIXED);
+	g_autofree char *exiting = sim_snap_disasm(vp->vmcs.code, vp->vmcs.code_len, vp->vmcs.guest_rip, vp->mode, 1);
+	g_assert_cmpstr(exiting, !=, "");
+	g_autofree char *at_rip = sim_snap_disasm(vp->code, vp->code_len, vp->rip, vp->mode, 4);
+	g_assert_cmpstr(at_rip, !=, "");
+	char hex[24];
+	g_snprintf(hex, sizeof hex, "0x%016" G_GINT64_MODIFIER "x", vp->rip);
+	g_assert_true(g_str_has_prefix(at_rip, hex));
+}
+
 static void test_runner_boot(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -72,6 +99,7 @@ static void test_runner_boot(void)
 	for (guint i = 0; i < s->events->len; i++)
 		found |= g_array_index(s->events, SimEvent, i).seq == s->last_exit.seq;
 	g_assert_true(found);
+	check_exit_vp(snap, &s->last_exit);
 	uint64_t exit_seq = s->last_exit.seq;
 	uint64_t insns = snap->insns;
 	gui_runner_state_free(s);
