@@ -30,6 +30,9 @@ typedef struct GuiApp {
 	gboolean until_exit;
 	gboolean run;            /* start running as the window opens */
 	gboolean dark;           /* the dark style (window and picture) */
+	gboolean presentation;   /* presentation mode: full screen, the picture alone, large type */
+	int size_w, size_h;      /* --size: the window's size (0: the .ui's default) */
+	gboolean size_fixed;     /* the window was resized once to make --size exact */
 	char *panel;             /* the side panel shown first: events, vp or stats */
 	int status;              /* the process's exit status */
 
@@ -40,6 +43,7 @@ typedef struct GuiApp {
 	guint poll_id;
 	gboolean screenshot_scheduled;
 
+	GtkWidget *header, *side_panel, *status_sep;   /* what presentation mode hides */
 	GtkWidget *window, *area, *log, *status_label, *run_button, *show_io, *show_ring, *stats_view, *search, *vp_view;
 	GtkTextBuffer *log_buffer;
 } GuiApp;
@@ -51,7 +55,8 @@ static void draw_view(GtkDrawingArea *area, cairo_t *cr, int width, int height, 
 	GuiApp *g = user_data;
 	if (!g->snap)
 		return;
-	HvsimRenderOptions opt = { .style = g->dark ? HVSIM_RENDER_DARK : HVSIM_RENDER_LIGHT };
+	HvsimRenderOptions opt = { .style = g->dark ? HVSIM_RENDER_DARK : HVSIM_RENDER_LIGHT,
+	                           .presentation = g->presentation };
 	if (g->state && g->state->have_exit) {
 		opt.exit_partition = g->state->last_exit.partition;
 		opt.exit_reason = g->state->last_exit.u.exit.reason;
@@ -419,6 +424,14 @@ static gboolean take_screenshot(gpointer user_data)
 {
 	GuiApp *g = user_data;
 	g_autoptr(GError) error = NULL;
+	/* --size names the picture's size; the window's default size also
+	 * counts the frame's margins, so make up for them once. */
+	int w = gtk_widget_get_width(g->window), h = gtk_widget_get_height(g->window);
+	if (g->size_w && !g->size_fixed && w > 0 && h > 0 && (w != g->size_w || h != g->size_h)) {
+		g->size_fixed = TRUE;
+		gtk_window_set_default_size(GTK_WINDOW(g->window), 2 * g->size_w - w, 2 * g->size_h - h);
+		return G_SOURCE_CONTINUE;   /* again after the resize */
+	}
 	if (!save_window_png(g, &error)) {
 		g_printerr("hvsim-gui: --screenshot: %s\n", error->message);
 		g->status = 1;
@@ -507,6 +520,47 @@ static void act_dark(GSimpleAction *a, GVariant *p, gpointer user_data)
 	apply_style(g);
 }
 
+/* Presentation mode, for a projector: the window goes full screen (with
+ * --size it keeps that size instead, for screenshots), the header bar, the
+ * status line and the side panel are hidden so the picture alone fills it,
+ * and the picture is drawn with presentation type and lines. The style
+ * stays the one chosen (light by default: the one with the most contrast;
+ * d still switches). The stepping keys keep working: they are application
+ * accelerators and the picture keeps the focus. */
+static void set_presentation(GuiApp *g, gboolean on)
+{
+	g->presentation = on;
+	g_simple_action_set_state(G_SIMPLE_ACTION(g_action_map_lookup_action(G_ACTION_MAP(g->app), "presentation")),
+	                          g_variant_new_boolean(on));
+	g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(G_ACTION_MAP(g->app),
+	                                                                       "leave-presentation")), on);
+	if (!g->window)
+		return;
+	gtk_widget_set_visible(g->header, !on);
+	gtk_widget_set_visible(g->side_panel, !on);
+	gtk_widget_set_visible(g->status_sep, !on);
+	gtk_widget_set_visible(g->status_label, !on);
+	if (g->size_w)   /* a window of exactly that size, without a frame */
+		gtk_window_set_decorated(GTK_WINDOW(g->window), !on);
+	else if (on)
+		gtk_window_fullscreen(GTK_WINDOW(g->window));
+	else
+		gtk_window_unfullscreen(GTK_WINDOW(g->window));
+	gtk_widget_grab_focus(g->area);
+	gtk_widget_queue_draw(g->area);
+}
+
+static void act_presentation(GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+	GuiApp *g = user_data;
+	set_presentation(g, !g->presentation);
+}
+
+static void act_leave_presentation(GSimpleAction *a, GVariant *p, gpointer user_data)
+{
+	set_presentation(user_data, FALSE);
+}
+
 static void act_quit(GSimpleAction *a, GVariant *p, gpointer user_data)
 {
 	g_application_quit(G_APPLICATION(((GuiApp *)user_data)->app));
@@ -519,6 +573,8 @@ static const GActionEntry app_actions[] = {
 	{ .name = "reset", .activate = act_reset },
 	{ .name = "export", .activate = act_export },
 	{ .name = "dark", .activate = act_dark, .state = "false" },
+	{ .name = "presentation", .activate = act_presentation, .state = "false" },
+	{ .name = "leave-presentation", .activate = act_leave_presentation },
 	{ .name = "quit", .activate = act_quit },
 };
 
@@ -532,6 +588,8 @@ static const struct { const char *action; const char *accels[3]; } app_accels[] 
 	{ "app.reset", { "r", NULL } },
 	{ "app.export", { "<Control>e", NULL } },
 	{ "app.dark", { "d", NULL } },
+	{ "app.presentation", { "F5", NULL } },
+	{ "app.leave-presentation", { "Escape", NULL } },   /* enabled only in presentation mode */
 	{ "app.quit", { "<Control>q", "q", NULL } },
 	{ "win.show-help-overlay", { "question", "<Control>question", NULL } },
 };
@@ -542,7 +600,7 @@ static void set_accels(GtkApplication *app, gboolean single_keys)
 		const char *accels[G_N_ELEMENTS(app_accels[i].accels)] = { NULL };
 		guint n = 0;
 		for (guint j = 0; app_accels[i].accels[j]; j++)
-			if (single_keys || strchr(app_accels[i].accels[j], '<'))
+			if (single_keys || strchr(app_accels[i].accels[j], '<') || g_str_equal(app_accels[i].accels[j], "F5"))
 				accels[n++] = app_accels[i].accels[j];
 		gtk_application_set_accels_for_action(app, app_accels[i].action, accels);
 	}
@@ -581,15 +639,21 @@ static void build_window(GuiApp *g)
 	g->stats_view = GTK_WIDGET(gtk_builder_get_object(b, "stats_view"));
 	g->search = GTK_WIDGET(gtk_builder_get_object(b, "log_search"));
 	g->vp_view = GTK_WIDGET(gtk_builder_get_object(b, "vp_view"));
+	g->header = GTK_WIDGET(gtk_builder_get_object(b, "header"));
+	g->side_panel = GTK_WIDGET(gtk_builder_get_object(b, "side_panel"));
+	g->status_sep = GTK_WIDGET(gtk_builder_get_object(b, "status_sep"));
 	GtkWidget *log_title = GTK_WIDGET(gtk_builder_get_object(b, "log_title"));
 	GtkWidget *log_scroll = GTK_WIDGET(gtk_builder_get_object(b, "log_scroll"));
 	GtkStack *side = GTK_STACK(gtk_builder_get_object(b, "side_stack"));
 	if (g->panel)
 		gtk_stack_set_visible_child_name(side, g->panel);
 	g_assert(g->window && g->run_button && g->area && g->status_label && g->log && g->show_io &&
-	         g->show_ring && g->stats_view && g->search && g->vp_view && log_title && log_scroll);
+	         g->show_ring && g->stats_view && g->search && g->vp_view && log_title && log_scroll &&
+	         g->header && g->side_panel && g->status_sep);
 
 	gtk_window_set_application(GTK_WINDOW(g->window), g->app);
+	if (g->size_w)
+		gtk_window_set_default_size(GTK_WINDOW(g->window), g->size_w, g->size_h);
 	g_autofree char *title = g_strdup_printf("hvsim — %s", g->scenario);
 	gtk_window_set_title(GTK_WINDOW(g->window), title);
 	gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(g->area), draw_view, g, NULL);
@@ -636,6 +700,7 @@ static void on_activate(GApplication *app, gpointer user_data)
 		g_action_change_state(g_action_map_lookup_action(G_ACTION_MAP(g->app), "dark"), g_variant_new_boolean(TRUE));
 		apply_style(g);
 	}
+	set_presentation(g, g->presentation);
 	if (g->until_insns)
 		gui_runner_until_insns(g->runner, g->until_insns);
 	if (g->until_exit)
@@ -709,8 +774,8 @@ int main(int argc, char **argv)
 {
 	GuiApp g = { .vendor = SIM_VENDOR_INTEL };
 	char *vendor = NULL, *until_insns = NULL, *until_event = NULL, *screenshot = NULL, *export = NULL;
-	gboolean dark = FALSE, bench = FALSE, run = FALSE;
-	char *panel = NULL;
+	gboolean dark = FALSE, bench = FALSE, run = FALSE, presentation = FALSE;
+	char *panel = NULL, *size = NULL;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor flavour: intel (VT-x, hvix64, default) or amd (AMD-V, hvax64)", "VENDOR" },
 		{ "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Run to the point --until-* names (default: power-on), save the window as PNG to FILE and exit", "FILE" },
@@ -719,13 +784,15 @@ int main(int argc, char **argv)
 		{ "run", 0, 0, G_OPTION_ARG_NONE, &run, "Start running as the window opens (with --screenshot: run to the end first)", NULL },
 		{ "bench", 0, 0, G_OPTION_ARG_NONE, &bench, "Without a window: the machine's speed with the GUI's runner attached against headless, and the view's frame times; prints ratio gui-attached-speed", NULL },
 		{ "dark", 0, 0, G_OPTION_ARG_NONE, &dark, "The dark style (window and picture; with --export, the picture)", NULL },
+		{ "presentation", 0, 0, G_OPTION_ARG_NONE, &presentation, "Start in presentation mode (F5): full screen, the picture alone, large type; Escape or F5 leaves it", NULL },
+		{ "size", 0, 0, G_OPTION_ARG_STRING, &size, "The window's size, e.g. 1920x1080 (in presentation mode: instead of full screen)", "WxH" },
 		{ "until-insns", 0, 0, G_OPTION_ARG_STRING, &until_insns, "Before showing, run until the machine retired N guest instructions", "N" },
 		{ "until-event", 0, 0, G_OPTION_ARG_STRING, &until_event, "Before showing, run to the next event of this kind: vm-exit", "KIND" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO] — the hvsim classroom window");
 	g_option_context_set_summary(ctx, "Shows a scenario (default: boot) running on the simulated hypervisor.\n"
-	                             "Keys: space run/pause, n next VM exit, s step, r reset, q quit.");
+	                             "Keys: space run/pause, n next VM exit, s step, r reset, F5 presentation, q quit.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_autoptr(GError) error = NULL;
 	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
@@ -766,6 +833,21 @@ int main(int argc, char **argv)
 	}
 	g.panel = panel;
 	g.dark = dark;
+	g.presentation = presentation;
+	if (size) {
+		char *end = NULL;
+		guint64 w = g_ascii_strtoull(size, &end, 10), h = 0;
+		if (end && (*end == 'x' || *end == 'X'))
+			h = g_ascii_strtoull(end + 1, &end, 10);
+		gboolean ok = end && !*end && w >= 320 && h >= 240 && w <= 16384 && h <= 16384;
+		g_free(size);
+		if (!ok) {
+			g_printerr("hvsim-gui: --size: expected WIDTHxHEIGHT in pixels, at least 320x240 (e.g. 1920x1080)\n");
+			return 2;
+		}
+		g.size_w = (int)w;
+		g.size_h = (int)h;
+	}
 	if (bench) {
 		int rc = gui_bench_run(g.scenario, g.vendor, stdout);
 		g_free(g.scenario);
