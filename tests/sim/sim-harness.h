@@ -231,6 +231,27 @@ static inline void harness_enable_hypercall_page(Harness *h, uint64_t gpa)
 	g_assert_true(h->p->hcpage_active);
 }
 
+/* One VMCALL exit (no reps): checks it produced exactly one hypercall event
+ * with the status RAX returned, nothing injected and nothing else in RAX;
+ * returns the status. */
+static inline uint16_t harness_hypercall(Harness *h, uint64_t control, uint64_t rdx, uint64_t r8)
+{
+	guint first = h->events->len;
+	harness_set_reg(h, SIM_REG_RCX, control);
+	harness_set_reg(h, SIM_REG_RDX, rdx);
+	harness_set_reg(h, SIM_REG_R8, r8);
+	harness_set_reg(h, SIM_REG_RAX, 0xA5A5A5A5A5A5A5A5ull);
+	g_assert_cmpint(harness_exit(h, VMX_EXIT_VMCALL, 3), ==, SIM_RESUME_NEXT);
+	harness_assert_no_injection(h);
+	uint64_t rax = harness_reg(h, SIM_REG_RAX);
+	g_assert_cmpuint(harness_count_from(h, first, SIM_EV_HYPERCALL), ==, 1);
+	const SimEvent *ev = harness_last_from(h, first, SIM_EV_HYPERCALL);
+	g_assert_cmphex(ev->u.hypercall.code, ==, control & 0xFFFF);
+	g_assert_cmphex(ev->u.hypercall.status, ==, rax & 0xFFFF);
+	g_assert_cmphex(rax >> 16, ==, 0);
+	return (uint16_t)rax;
+}
+
 /* Runs the machine to its end; the outcome. */
 static inline SimOutcome harness_run(Harness *h)
 {

@@ -64,25 +64,6 @@ static void init_guest(Harness *h)
 
 /* ==== issuing calls ============================================================ */
 
-/* One VMCALL exit; checks it produced exactly one hypercall event with the
- * returned status and reps 0, and returns the status. */
-static uint16_t call_raw(Harness *h, uint64_t control, uint64_t rdx, uint64_t r8)
-{
-	guint first = h->events->len;
-	harness_set_reg(h, SIM_REG_RCX, control);
-	harness_set_reg(h, SIM_REG_RDX, rdx);
-	harness_set_reg(h, SIM_REG_R8, r8);
-	harness_set_reg(h, SIM_REG_RAX, 0xA5A5A5A5A5A5A5A5ull);
-	g_assert_cmpint(harness_exit(h, VMX_EXIT_VMCALL, 3), ==, SIM_RESUME_NEXT);
-	harness_assert_no_injection(h);
-	uint64_t rax = harness_reg(h, SIM_REG_RAX);
-	g_assert_cmpuint(harness_count_from(h, first, SIM_EV_HYPERCALL), ==, 1);
-	const SimEvent *ev = harness_last_from(h, first, SIM_EV_HYPERCALL);
-	g_assert_cmphex(ev->u.hypercall.code, ==, control & 0xFFFF);
-	g_assert_cmphex(ev->u.hypercall.status, ==, rax & 0xFFFF);
-	g_assert_cmphex(rax >> 16, ==, 0);      /* no reps, nothing else in RAX */
-	return (uint16_t)rax;
-}
 
 static void write_in(Harness *h, const void *in, gsize len)
 {
@@ -118,7 +99,7 @@ static uint16_t create(Harness *h, uint64_t *id)
 	memcpy(in + 16, &compat, 4);
 	memcpy(in + 24, &disabled, 8);
 	write_in(h, in, sizeof in);
-	uint16_t st = call_raw(h, HVCALL_CREATE_PARTITION, IN_GPA, OUT_GPA);
+	uint16_t st = harness_hypercall(h, HVCALL_CREATE_PARTITION, IN_GPA, OUT_GPA);
 	if (st == HV_STATUS_SUCCESS) {
 		*id = read_u64(h, OUT_GPA);
 		/* Exactly the 8-byte NewPartitionId was written. */
@@ -145,7 +126,7 @@ static uint64_t create_ok(Harness *h)
 static uint16_t id_call(Harness *h, uint16_t code, uint64_t id)
 {
 	write_in(h, &id, sizeof id);
-	return call_raw(h, code, IN_GPA, OUT_GPA);
+	return harness_hypercall(h, code, IN_GPA, OUT_GPA);
 }
 
 static uint16_t get_property(Harness *h, uint64_t id, uint32_t code, uint32_t rsvd)
@@ -155,7 +136,7 @@ static uint16_t get_property(Harness *h, uint64_t id, uint32_t code, uint32_t rs
 	memcpy(in + 8, &code, 4);
 	memcpy(in + 12, &rsvd, 4);
 	write_in(h, in, sizeof in);
-	return call_raw(h, HVCALL_GET_PARTITION_PROPERTY, IN_GPA, OUT_GPA);
+	return harness_hypercall(h, HVCALL_GET_PARTITION_PROPERTY, IN_GPA, OUT_GPA);
 }
 
 static SimChild *child_object(Harness *h, uint64_t id)
@@ -233,7 +214,7 @@ static void test_denied(void)
 		write_in(&h, zero, sizeof zero);
 		if (codes[i] != HVCALL_CREATE_PARTITION)
 			write_in(&h, &two, sizeof two);
-		g_assert_cmphex(call_raw(&h, codes[i], IN_GPA, OUT_GPA), ==, HV_STATUS_ACCESS_DENIED);
+		g_assert_cmphex(harness_hypercall(&h, codes[i], IN_GPA, OUT_GPA), ==, HV_STATUS_ACCESS_DENIED);
 		g_assert_cmpuint(harness_count_from(&h, first, SIM_EV_CHILD), ==, 0);
 		assert_out_untouched(&h);
 	}
@@ -520,7 +501,7 @@ static void test_bad_input(gconstpointer data)
 		                               MIN(64, HV_PAGE_SIZE - (r->in_gpa & 0xFFF))));
 
 	guint first = h.events->len;
-	uint16_t st = call_raw(&h, r->code | r->ctl_extra, r->in_gpa, r->out_gpa);
+	uint16_t st = harness_hypercall(&h, r->code | r->ctl_extra, r->in_gpa, r->out_gpa);
 	if (st != r->status)
 		g_test_message("%s: status 0x%04x, want 0x%04x", r->name, st, r->status);
 	g_assert_cmphex(st, ==, r->status);
@@ -619,7 +600,7 @@ static uint16_t vp_call(Harness *h, uint16_t code, uint64_t id, uint32_t index, 
 	if (patch_off)
 		in[patch_off] = patch_val;
 	write_in(h, in, code == HVCALL_CREATE_VP ? 40 : 16);
-	return call_raw(h, code, IN_GPA, OUT_GPA);
+	return harness_hypercall(h, code, IN_GPA, OUT_GPA);
 }
 
 static uint64_t initialized_child(Harness *h)

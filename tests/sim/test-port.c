@@ -48,30 +48,12 @@ static void init_machine(Harness *h, uint64_t privileges)
 	harness_set_reg(h, SIM_REG_RIP, HCPAGE_GPA);
 }
 
-/* One VMCALL exit: exactly one hypercall event with the status RAX holds. */
-static uint16_t call_raw(Harness *h, uint64_t control, uint64_t rdx, uint64_t r8)
-{
-	guint first = h->events->len;
-	harness_set_reg(h, SIM_REG_RCX, control);
-	harness_set_reg(h, SIM_REG_RDX, rdx);
-	harness_set_reg(h, SIM_REG_R8, r8);
-	harness_set_reg(h, SIM_REG_RAX, 0xA5A5A5A5A5A5A5A5ull);
-	g_assert_cmpint(harness_exit(h, VMX_EXIT_VMCALL, 3), ==, SIM_RESUME_NEXT);
-	harness_assert_no_injection(h);
-	uint64_t rax = harness_reg(h, SIM_REG_RAX);
-	g_assert_cmpuint(harness_count_from(h, first, SIM_EV_HYPERCALL), ==, 1);
-	const SimEvent *ev = harness_last_from(h, first, SIM_EV_HYPERCALL);
-	g_assert_cmphex(ev->u.hypercall.code, ==, control & 0xFFFF);
-	g_assert_cmphex(ev->u.hypercall.status, ==, rax & 0xFFFF);
-	g_assert_cmphex(rax >> 16, ==, 0);
-	return (uint16_t)rax;
-}
 
 /* A memory-form call with `len` bytes of input. */
 static uint16_t call_mem(Harness *h, uint16_t code, const void *in, gsize len)
 {
 	g_assert_true(sim_memory_write(&h->p->mem, IN_GPA, in, len));
-	return call_raw(h, code, IN_GPA, OUT_GPA);
+	return harness_hypercall(h, code, IN_GPA, OUT_GPA);
 }
 
 static struct hv_input_create_port message_port_input(uint32_t id, uint32_t sint, uint32_t vp)
@@ -153,7 +135,7 @@ static uint16_t post_simple(Harness *h, uint32_t conn, uint32_t type)
 /* The fast form, as guests issue it: RDX = id | flag << 32. */
 static uint16_t signal_fast(Harness *h, uint32_t conn, uint16_t flag)
 {
-	return call_raw(h, HVCALL_SIGNAL_EVENT | FAST, conn | (uint64_t)flag << 32, 0);
+	return harness_hypercall(h, HVCALL_SIGNAL_EVENT | FAST, conn | (uint64_t)flag << 32, 0);
 }
 
 /* SynIC on, SIM and SIEF pages enabled, SINT2-4 unmasked with their vectors. */
