@@ -540,7 +540,7 @@ static void test_json(void)
 
 #define PG(gpa) ((uint64_t)(gpa) >> 12)
 
-/* A rep call: like call_raw, but returns the reps completed in *reps. */
+/* A rep call: like harness_hypercall, but returns the reps completed in *reps. */
 static uint16_t call_rep(Harness *h, uint16_t code, uint16_t count, uint16_t start, uint16_t *reps)
 {
 	guint first = h->events->len;
