@@ -1,0 +1,911 @@
+/* hvsim-window.c — HvsimWindow: hvsim-gui's main window. The layout is the
+ * template hvsim-window.ui; the machine's controls are actions installed in
+ * class_init (sim.*: the machine, view.*: how it is shown). Shows the
+ * architecture view (render.c) of the latest snapshot, the event log, the
+ * VP of the last VM exit and the statistics, polling the runner's mailbox
+ * about 30 times a second. GTK main thread only: nothing here touches a
+ * SimMachine. */
+#include <string.h>
+
+#include "gui-export.h"
+#include "hvsim-window.h"
+#include "vmx.h"
+
+#define GUI_POLL_MS         33u   /* how often the UI looks for published state (~30 Hz) */
+#define GUI_LOG_EVENTS      250u  /* events the log shows */
+#define GUI_VP_DISASM       5     /* instructions the VP panel disassembles from RIP */
+#define GUI_STATS_COLUMNS   46    /* the statistics panel's width in characters */
+#define GUI_SCREENSHOT_WAIT 400u  /* ms to let a frame or two be drawn before a screenshot */
+
+typedef struct PanelHook {
+	HvsimWindowUpdateFunc update;
+	gpointer user_data;
+} PanelHook;
+
+typedef struct DrawHook {
+	HvsimWindowDrawFunc draw;
+	gpointer user_data;
+} DrawHook;
+
+struct _HvsimWindow {
+	GtkApplicationWindow parent_instance;
+
+	char *scenario;
+	SimVendor vendor;
+	GuiRunner *runner;
+	guint64 version;
+	GuiRunnerState *state;   /* what is on screen */
+	SimSnapshot *snap;       /* the newest snapshot received (a state may carry none) */
+	guint poll_id;
+
+	gboolean dark;
+	gboolean presentation;
+	gboolean typing;
+	int size_w, size_h;      /* hvsim_window_set_fixed_size (0: the template's default) */
+	gboolean size_fixed;     /* resized once to make the size exact */
+
+	char *screenshot;        /* hvsim_window_screenshot_when_idle */
+	HvsimWindowScreenshotDone screenshot_done;
+	gpointer screenshot_data;
+	gboolean screenshot_scheduled;
+
+	GArray *panel_hooks;     /* of PanelHook */
+	GArray *draw_hooks;      /* of DrawHook */
+
+	/* Template children. */
+	GtkWidget *header, *side_panel, *status_sep;   /* what presentation mode hides */
+	GtkWidget *area, *status_label, *run_button;
+	GtkWidget *log, *log_title, *log_scroll, *show_io, *show_ring, *log_search;
+	GtkWidget *vp_view, *stats_view;
+	GtkStack *side_stack;
+	GtkTextBuffer *log_buffer;
+};
+
+G_DEFINE_FINAL_TYPE(HvsimWindow, hvsim_window, GTK_TYPE_APPLICATION_WINDOW)
+
+enum {
+	PROP_0,
+	PROP_DARK,
+	PROP_PRESENTATION,
+	PROP_TYPING,
+	N_PROPS
+};
+static GParamSpec *props[N_PROPS];
+
+enum {
+	SIGNAL_STATE_PUBLISHED,
+	N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
+/* ---- Drawing ------------------------------------------------------------------ */
+
+void hvsim_window_get_render_options(HvsimWindow *win, HvsimRenderOptions *opt)
+{
+	g_return_if_fail(HVSIM_IS_WINDOW(win) && opt != NULL);
+	*opt = (HvsimRenderOptions){ .style = win->dark ? HVSIM_RENDER_DARK : HVSIM_RENDER_LIGHT,
+	                             .presentation = win->presentation };
+	if (win->state && win->state->have_exit) {
+		opt->exit_partition = win->state->last_exit.partition;
+		opt->exit_reason = win->state->last_exit.u.exit.reason;
+	}
+}
+
+void hvsim_window_draw_picture(HvsimWindow *win, cairo_t *cr, int width, int height)
+{
+	g_return_if_fail(HVSIM_IS_WINDOW(win) && cr != NULL);
+	if (!win->snap)
+		return;
+	HvsimRenderOptions opt;
+	hvsim_window_get_render_options(win, &opt);
+	hvsim_render(cr, width, height, win->snap, &opt);
+	for (guint i = 0; i < win->draw_hooks->len; i++) {
+		const DrawHook *h = &g_array_index(win->draw_hooks, DrawHook, i);
+		cairo_save(cr);
+		h->draw(win, cr, width, height, &opt, h->user_data);
+		cairo_restore(cr);
+	}
+}
+
+static void draw_view(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
+{
+	hvsim_window_draw_picture(HVSIM_WINDOW(user_data), cr, width, height);
+}
+
+/* ---- The event log -------------------------------------------------------------- */
+
+static const char *partition_name(const SimSnapshot *snap, uint32_t id)
+{
+	const SimSnapPartition *p = snap ? sim_snapshot_partition(snap, id) : NULL;
+	return p && p->name ? p->name : "?";
+}
+
+/* Whether the log shows an event: the noisy kinds are opt-in, and with a
+ * search only lines containing it (any case) are shown. */
+static gboolean log_shows(HvsimWindow *win, const SimEvent *ev, const char *line, const char *needle)
+{
+	switch (ev->type) {
+	case SIM_EV_PORT_IO:
+		/* Passed-through port I/O is mostly the UART being polled. */
+		if (!ev->u.io.intercepted && !gtk_check_button_get_active(GTK_CHECK_BUTTON(win->show_io)))
+			return FALSE;
+		break;
+	case SIM_EV_RING:
+		if (!gtk_check_button_get_active(GTK_CHECK_BUTTON(win->show_ring)))
+			return FALSE;
+		break;
+	default:
+		break;
+	}
+	if (!needle || !*needle)
+		return TRUE;
+	g_autofree char *folded = g_utf8_casefold(line, -1);
+	return strstr(folded, needle) != NULL;
+}
+
+/* One log line: "  seq  pN  what". */
+static void log_line(HvsimWindow *win, const SimEvent *ev, char *buf, gsize len)
+{
+	char what[320];
+	gui_event_describe(ev, win->vendor, what, sizeof what);
+	g_snprintf(buf, len, "%6" G_GUINT64_FORMAT "  p%u  %s", ev->seq, ev->partition, what);
+}
+
+static void update_log(HvsimWindow *win)
+{
+	if (!win->state)
+		return;
+	const GArray *events = win->state->events;
+	const char *search = gtk_editable_get_text(GTK_EDITABLE(win->log_search));
+	g_autofree char *needle = search && *search ? g_utf8_casefold(search, -1) : NULL;
+	/* The newest GUI_LOG_EVENTS that pass the filter, oldest first. */
+	gboolean *show = g_new0(gboolean, events->len + 1);
+	char line[400];
+	guint shown = 0;
+	for (guint i = events->len; i > 0 && shown < GUI_LOG_EVENTS; i--) {
+		const SimEvent *ev = &g_array_index(events, SimEvent, i - 1);
+		log_line(win, ev, line, sizeof line);
+		show[i - 1] = log_shows(win, ev, line, needle);
+		shown += show[i - 1];
+	}
+	GString *s = g_string_new(NULL);
+	GArray *exit_lines = g_array_new(FALSE, FALSE, sizeof(int));
+	int n = 0;
+	for (guint i = 0; i < events->len; i++) {
+		if (!show[i])
+			continue;
+		const SimEvent *ev = &g_array_index(events, SimEvent, i);
+		log_line(win, ev, line, sizeof line);
+		g_string_append_printf(s, "%s%s", n ? "\n" : "", line);
+		if (ev->type == SIM_EV_VM_EXIT)
+			g_array_append_val(exit_lines, n);
+		n++;
+	}
+	g_free(show);
+	gtk_text_buffer_set_text(win->log_buffer, s->str, (int)s->len);
+	g_string_free(s, TRUE);
+	/* VM exits stand out: they are what "Next VM exit" steps to. */
+	for (guint i = 0; i < exit_lines->len; i++) {
+		GtkTextIter a, b;
+		gtk_text_buffer_get_iter_at_line(win->log_buffer, &a, g_array_index(exit_lines, int, i));
+		b = a;
+		gtk_text_iter_forward_to_line_end(&b);
+		gtk_text_buffer_apply_tag_by_name(win->log_buffer, "exit", &a, &b);
+	}
+	g_array_unref(exit_lines);
+	/* The view scrolls to the newest line once its layout knows the new
+	 * height (on_log_upper). */
+}
+
+/* The log follows its end: whenever the text grows, show the bottom. */
+static void on_log_upper(GtkAdjustment *adj, GParamSpec *pspec, gpointer user_data)
+{
+	gtk_adjustment_set_value(adj, gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj));
+}
+
+static void on_filter_toggled(GtkCheckButton *b, HvsimWindow *win)
+{
+	update_log(win);
+}
+
+static void on_search_changed(GtkSearchEntry *e, HvsimWindow *win)
+{
+	update_log(win);
+}
+
+static void on_search_stop(GtkSearchEntry *e, HvsimWindow *win)
+{
+	/* Escape: back to the picture, where the single keys work. */
+	gtk_widget_grab_focus(win->area);
+}
+
+static void set_typing(HvsimWindow *win, gboolean typing)
+{
+	if (win->typing == typing)
+		return;
+	win->typing = typing;
+	g_object_notify_by_pspec(G_OBJECT(win), props[PROP_TYPING]);
+}
+
+static void on_search_focus_enter(GtkEventControllerFocus *c, HvsimWindow *win)
+{
+	set_typing(win, TRUE);
+}
+
+static void on_search_focus_leave(GtkEventControllerFocus *c, HvsimWindow *win)
+{
+	set_typing(win, FALSE);
+}
+
+/* ---- The status line ------------------------------------------------------------ */
+
+static void update_status(HvsimWindow *win)
+{
+	const GuiRunnerState *st = win->state;
+	GString *s = g_string_new(NULL);
+	if (st->have_exit) {
+		const SimEvent *ex = &st->last_exit;
+		char what[320];
+		gui_event_describe(ex, win->vendor, what, sizeof what);
+		g_autofree char *what_esc = g_markup_escape_text(what, -1);
+		g_string_append_printf(s, "<b>Last VM exit</b> (event %" G_GUINT64_FORMAT ", partition %u %s, VP %u): %s",
+		                       ex->seq, ex->partition, partition_name(win->snap, ex->partition), ex->vp, what_esc);
+	} else {
+		g_string_append(s, "<b>No VM exit yet</b>: before late launch the OS runs on the bare CPU; nothing exits.");
+	}
+	char insns[32];
+	g_snprintf(insns, sizeof insns, "%" G_GUINT64_FORMAT, win->snap ? win->snap->insns : 0);
+	const char *mode = st->ended ? "ended" : st->running ? "running" : st->busy ? "stepping" : "paused";
+	g_autofree char *outcome = st->outcome_message ? g_markup_escape_text(st->outcome_message, -1) : NULL;
+	g_string_append_printf(s, "\n%s · %s instructions%s%s", mode, insns, outcome ? " · " : "", outcome ? outcome : "");
+	gtk_label_set_markup(GTK_LABEL(win->status_label), s->str);
+	g_string_free(s, TRUE);
+
+	gtk_button_set_label(GTK_BUTTON(win->run_button), st->running ? "Pause" : "Run");
+	static const char *const stepping[] = { "sim.run", "sim.step", "sim.step-exit" };
+	for (guint i = 0; i < G_N_ELEMENTS(stepping); i++)
+		gtk_widget_action_set_enabled(GTK_WIDGET(win), stepping[i], !st->ended);
+}
+
+/* ---- The VP panel ----------------------------------------------------------- */
+
+/* The VP the panel follows: the one of the last VM exit, else the first
+ * partition's VP 0. NULL before there is a snapshot. */
+static const SimSnapVp *panel_vp(HvsimWindow *win, const SimSnapPartition **part)
+{
+	const SimSnapshot *snap = win->snap;
+	if (!snap || !snap->n_partitions)
+		return NULL;
+	const SimSnapPartition *p = NULL;
+	guint vp = 0;
+	if (win->state && win->state->have_exit) {
+		p = sim_snapshot_partition(snap, win->state->last_exit.partition);
+		vp = win->state->last_exit.vp;
+	}
+	if (!p || vp >= p->n_vps) {
+		p = &snap->partitions[0];
+		vp = 0;
+	}
+	if (!p->n_vps)
+		return NULL;
+	*part = p;
+	return &p->vps[vp];
+}
+
+static int count_lines(const GString *s)
+{
+	int line = 0;
+	for (const char *c = s->str; *c; c++)
+		line += *c == '\n';
+	return line;
+}
+
+/* Appends a bold heading line and remembers it for the "heading" tag. */
+static void vp_heading(GString *s, GArray *headings, const char *text)
+{
+	int line = count_lines(s);
+	g_array_append_val(headings, line);
+	g_string_append_printf(s, "%s\n", text);
+}
+
+static void vp_registers(GString *s, GArray *headings, const SimSnapPartition *p, const SimSnapVp *vp)
+{
+	g_autofree char *title = g_strdup_printf("Partition %u (%s), VP %u", p->id, p->name, vp->index);
+	vp_heading(s, headings, title);
+	g_string_append_printf(s, "CPL %u (%s), %s mode%s\n", vp->cpl, vp->cpl == 0 ? "kernel" : "user",
+	                       sim_snap_mode_name(vp->mode), vp->halted ? ", halted" : "");
+	char flags[64];
+	sim_snap_rflags_describe(vp->rflags, flags, sizeof flags);
+	g_string_append_printf(s, "RIP    0x%016" G_GINT64_MODIFIER "x\nRFLAGS 0x%016" G_GINT64_MODIFIER "x  %s\n",
+	                       vp->rip, vp->rflags, flags);
+	for (guint i = 0; i < SIM_SNAP_GPRS; i++)
+		g_string_append_printf(s, "%-3s 0x%016" G_GINT64_MODIFIER "x%s", sim_snap_gpr_name(i), vp->gpr[i],
+		                       i % 2 ? "\n" : "  ");
+	g_string_append_printf(s, "CS  0x%04x  SS  0x%04x\n", vp->cs, vp->ss);
+	g_string_append_printf(s, "CR0 0x%016" G_GINT64_MODIFIER "x  CR3 0x%016" G_GINT64_MODIFIER "x\n"
+	                       "CR4 0x%016" G_GINT64_MODIFIER "x  EFER 0x%" G_GINT64_MODIFIER "x\n",
+	                       vp->cr0, vp->cr3, vp->cr4, vp->efer);
+}
+
+static void vp_vmcs(GString *s, GArray *headings, HvsimWindow *win, const SimSnapVp *vp)
+{
+	vp_heading(s, headings, "\nLast VM exit (this VP's VMCS)");
+	if (!vp->vmcs.valid || !win->state || !win->state->have_exit) {
+		g_string_append(s, "none yet: press n (Next VM exit)\n");
+		return;
+	}
+	const SimSnapVmcs *v = &vp->vmcs;
+	uint32_t basic = v->exit_reason & VMX_EXIT_REASON_BASIC_MASK;
+	g_string_append_printf(s, "exit reason     %u  %s\n", basic, vmx_exit_reason_name(basic));
+	g_string_append_printf(s, "qualification   0x%" G_GINT64_MODIFIER "x\n", v->exit_qualification);
+	g_string_append_printf(s, "guest RIP       0x%016" G_GINT64_MODIFIER "x\n", v->guest_rip);
+	g_string_append_printf(s, "instr. length   %u\n", v->insn_len);
+	if (v->intr_info & VMX_INTR_INFO_VALID)
+		g_string_append_printf(s, "interruption    0x%08x (vector %u, type %u)\n", v->intr_info,
+		                       v->intr_info & VMX_INTR_INFO_VECTOR_MASK,
+		                       (v->intr_info >> VMX_INTR_INFO_TYPE_SHIFT) & VMX_INTR_INFO_TYPE_MASK);
+	else
+		g_string_append_printf(s, "interruption    0x%08x (not valid)\n", v->intr_info);
+	g_autofree char *insn = sim_snap_disasm(v->code, v->code_len, v->guest_rip, vp->mode, 1);
+	g_string_append_printf(s, "exiting instruction:\n%s\n", *insn ? insn : "(memory not readable)");
+}
+
+static void tag_line(GtkTextBuffer *buf, int line, const char *tag)
+{
+	GtkTextIter a, b;
+	gtk_text_buffer_get_iter_at_line(buf, &a, line);
+	b = a;
+	gtk_text_iter_forward_to_line_end(&b);
+	gtk_text_buffer_apply_tag_by_name(buf, tag, &a, &b);
+}
+
+static void update_vp(HvsimWindow *win)
+{
+	const SimSnapPartition *p = NULL;
+	const SimSnapVp *vp = panel_vp(win, &p);
+	GtkTextBuffer *buf = gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->vp_view));
+	if (!vp) {
+		gtk_text_buffer_set_text(buf, "No VP yet.", -1);
+		return;
+	}
+	GString *s = g_string_new(NULL);
+	GArray *headings = g_array_new(FALSE, FALSE, sizeof(int));
+	vp_registers(s, headings, p, vp);
+	vp_vmcs(s, headings, win, vp);
+	vp_heading(s, headings, "\nCode at RIP (where the VP is now)");
+	int current = count_lines(s);
+	g_autofree char *code = sim_snap_disasm(vp->code, vp->code_len, vp->rip, vp->mode, GUI_VP_DISASM);
+	g_string_append(s, *code ? code : "(memory not readable)");
+	gtk_text_buffer_set_text(buf, s->str, (int)s->len);
+	for (guint i = 0; i < headings->len; i++)
+		tag_line(buf, g_array_index(headings, int, i), "heading");
+	if (*code)
+		tag_line(buf, current, "exit");   /* the instruction the VP executes next */
+	g_array_unref(headings);
+	g_string_free(s, TRUE);
+}
+
+/* ---- The statistics panel ------------------------------------------------------- */
+
+/* The CLI's summary is laid out for 80 columns; the side panel has fewer.
+ * Each line's inner runs of spaces shrink, and a count at its end stays
+ * right-aligned at GUI_STATS_COLUMNS. */
+static char *fit_stats(const char *text)
+{
+	GString *out = g_string_new(NULL);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		const char *p = *l;
+		GString *line = g_string_new(NULL);
+		while (*p == ' ')
+			g_string_append_c(line, *p++);
+		gsize indent = line->len;
+		for (; *p; p++) {
+			if (*p == ' ' && p[1] == ' ') {
+				while (p[1] == ' ')
+					p++;
+				g_string_append(line, "  ");
+				continue;
+			}
+			g_string_append_c(line, *p);
+		}
+		/* "label  count": pad the gap so the count ends at the margin. */
+		const char *gap = g_strrstr(line->str + indent, "  ");
+		if (gap && gap[2] && strspn(gap + 2, "0123456789") == strlen(gap + 2)) {
+			gsize label_len = (gsize)(gap - line->str), count_len = strlen(gap + 2);
+			g_autofree char *count = g_strdup(gap + 2);
+			g_string_truncate(line, label_len);
+			gsize used = label_len + count_len;
+			for (gsize i = used < GUI_STATS_COLUMNS ? GUI_STATS_COLUMNS - used : 1; i > 0; i--)
+				g_string_append_c(line, ' ');
+			g_string_append(line, count);
+		}
+		g_string_append(out, line->str);
+		if (l[1])
+			g_string_append_c(out, '\n');
+		g_string_free(line, TRUE);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* ---- Polling the runner --------------------------------------------------------- */
+
+static gboolean take_screenshot(gpointer user_data);
+
+static gboolean poll_runner(gpointer user_data)
+{
+	HvsimWindow *win = user_data;
+	GuiRunnerState *st = gui_runner_take(win->runner, &win->version, GUI_RUNNER_EVENTS_MAX);
+	if (!st)
+		return G_SOURCE_CONTINUE;
+	if (st->snap) {
+		g_clear_pointer(&win->snap, sim_snapshot_free);
+		win->snap = g_steal_pointer(&st->snap);
+	}
+	g_clear_pointer(&win->state, gui_runner_state_free);
+	win->state = st;
+	update_log(win);
+	update_status(win);
+	update_vp(win);
+	if (st->stats) {
+		g_autofree char *fitted = fit_stats(st->stats);
+		gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->stats_view)), fitted, -1);
+	}
+	for (guint i = 0; i < win->panel_hooks->len; i++) {
+		const PanelHook *h = &g_array_index(win->panel_hooks, PanelHook, i);
+		h->update(win, win->state, win->snap, h->user_data);
+	}
+	g_signal_emit(win, signals[SIGNAL_STATE_PUBLISHED], 0);
+	gtk_widget_queue_draw(win->area);
+
+	if (win->screenshot && !st->busy && !win->screenshot_scheduled) {
+		/* The point is reached: let a frame or two be drawn. */
+		win->screenshot_scheduled = TRUE;
+		g_timeout_add(GUI_SCREENSHOT_WAIT, take_screenshot, win);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- Screenshot -------------------------------------------------------------- */
+
+/* The whole window as GTK drew it, through its own renderer; if that is not
+ * possible, the architecture view alone at the drawing area's size. */
+static gboolean save_window_png(HvsimWindow *win, const char *path, GError **error)
+{
+	GtkWidget *w_self = GTK_WIDGET(win);
+	int w = gtk_widget_get_width(w_self), h = gtk_widget_get_height(w_self);
+	GskRenderer *renderer = gtk_native_get_renderer(GTK_NATIVE(win));
+	if (w > 0 && h > 0 && renderer) {
+		GdkPaintable *paintable = gtk_widget_paintable_new(w_self);
+		GtkSnapshot *snapshot = gtk_snapshot_new();
+		gdk_paintable_snapshot(paintable, snapshot, w, h);
+		GskRenderNode *node = gtk_snapshot_free_to_node(snapshot);
+		g_object_unref(paintable);
+		if (node) {
+			GdkTexture *texture = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, w, h));
+			gsk_render_node_unref(node);
+			gboolean ok = texture && gdk_texture_save_to_png(texture, path);
+			g_clear_object(&texture);
+			if (ok)
+				return TRUE;
+		}
+	}
+	w = MAX(gtk_widget_get_width(win->area), 640);
+	h = MAX(gtk_widget_get_height(win->area), 360);
+	cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+	cairo_t *cr = cairo_create(surface);
+	hvsim_window_draw_picture(win, cr, w, h);
+	cairo_destroy(cr);
+	cairo_status_t st = cairo_surface_write_to_png(surface, path);
+	cairo_surface_destroy(surface);
+	if (st != CAIRO_STATUS_SUCCESS) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot write %s: %s", path,
+		            cairo_status_to_string(st));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean take_screenshot(gpointer user_data)
+{
+	HvsimWindow *win = user_data;
+	g_autoptr(GError) error = NULL;
+	/* A fixed size names the picture's size; the window's default size also
+	 * counts the frame's margins, so make up for them once. */
+	int w = gtk_widget_get_width(GTK_WIDGET(win)), h = gtk_widget_get_height(GTK_WIDGET(win));
+	if (win->size_w && !win->size_fixed && w > 0 && h > 0 && (w != win->size_w || h != win->size_h)) {
+		win->size_fixed = TRUE;
+		gtk_window_set_default_size(GTK_WINDOW(win), 2 * win->size_w - w, 2 * win->size_h - h);
+		return G_SOURCE_CONTINUE;   /* again after the resize */
+	}
+	gboolean ok = save_window_png(win, win->screenshot, &error);
+	if (!ok)
+		g_printerr("hvsim-gui: --screenshot: %s\n", error->message);
+	else
+		g_print("hvsim-gui: wrote %s (%s at %" G_GUINT64_FORMAT " instructions)\n", win->screenshot,
+		        win->scenario, win->snap ? win->snap->insns : 0);
+	if (win->screenshot_done)
+		win->screenshot_done(win, ok, win->screenshot_data);
+	return G_SOURCE_REMOVE;
+}
+
+void hvsim_window_screenshot_when_idle(HvsimWindow *win, const char *path, HvsimWindowScreenshotDone done,
+                                       gpointer user_data)
+{
+	g_return_if_fail(HVSIM_IS_WINDOW(win) && path != NULL);
+	g_free(win->screenshot);
+	win->screenshot = g_strdup(path);
+	win->screenshot_done = done;
+	win->screenshot_data = user_data;
+	win->screenshot_scheduled = FALSE;
+	/* Commands queued before this call count: look at the runner afresh on
+	 * the next poll, whether or not it published since. */
+	win->version = 0;
+}
+
+/* ---- Styles and presentation ---------------------------------------------------- */
+
+static void apply_style(HvsimWindow *win)
+{
+	g_object_set(gtk_settings_get_default(), "gtk-application-prefer-dark-theme", win->dark, NULL);
+	GtkTextBuffer *bufs[] = { win->log_buffer, gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->vp_view)) };
+	for (guint i = 0; i < G_N_ELEMENTS(bufs); i++) {
+		GtkTextTag *tag = gtk_text_tag_table_lookup(gtk_text_buffer_get_tag_table(bufs[i]), "exit");
+		if (tag)
+			g_object_set(tag, "foreground", win->dark ? "#ffd8a8" : "#9a3412",
+			             "background", win->dark ? "#6e3b0e" : "#fde7cf", NULL);
+	}
+	gtk_widget_queue_draw(win->area);
+}
+
+void hvsim_window_set_dark(HvsimWindow *win, gboolean dark)
+{
+	g_return_if_fail(HVSIM_IS_WINDOW(win));
+	dark = !!dark;
+	if (win->dark == dark)
+		return;
+	win->dark = dark;
+	apply_style(win);
+	g_object_notify_by_pspec(G_OBJECT(win), props[PROP_DARK]);
+}
+
+gboolean hvsim_window_get_dark(HvsimWindow *win)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), FALSE);
+	return win->dark;
+}
+
+/* Presentation mode, for a projector: the window goes full screen (with a
+ * fixed size it keeps that size instead, for screenshots), the header bar,
+ * the status line and the side panel are hidden so the picture alone fills
+ * it, and the picture is drawn with presentation type and lines. The style
+ * stays the one chosen (light by default: the one with the most contrast;
+ * d still switches). The stepping keys keep working: they are application
+ * accelerators and the picture keeps the focus. */
+void hvsim_window_set_presentation(HvsimWindow *win, gboolean on)
+{
+	g_return_if_fail(HVSIM_IS_WINDOW(win));
+	on = !!on;
+	gboolean changed = win->presentation != on;
+	win->presentation = on;
+	gtk_widget_action_set_enabled(GTK_WIDGET(win), "view.leave-presentation", on);
+	gtk_widget_set_visible(win->header, !on);
+	gtk_widget_set_visible(win->side_panel, !on);
+	gtk_widget_set_visible(win->status_sep, !on);
+	gtk_widget_set_visible(win->status_label, !on);
+	if (win->size_w)   /* a window of exactly that size, without a frame */
+		gtk_window_set_decorated(GTK_WINDOW(win), !on);
+	else if (on)
+		gtk_window_fullscreen(GTK_WINDOW(win));
+	else if (changed)
+		gtk_window_unfullscreen(GTK_WINDOW(win));
+	gtk_widget_grab_focus(win->area);
+	gtk_widget_queue_draw(win->area);
+	if (changed)
+		g_object_notify_by_pspec(G_OBJECT(win), props[PROP_PRESENTATION]);
+}
+
+gboolean hvsim_window_get_presentation(HvsimWindow *win)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), FALSE);
+	return win->presentation;
+}
+
+void hvsim_window_set_fixed_size(HvsimWindow *win, int width, int height)
+{
+	g_return_if_fail(HVSIM_IS_WINDOW(win) && width > 0 && height > 0);
+	win->size_w = width;
+	win->size_h = height;
+	win->size_fixed = FALSE;
+	gtk_window_set_default_size(GTK_WINDOW(win), width, height);
+}
+
+gboolean hvsim_window_get_typing(HvsimWindow *win)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), FALSE);
+	return win->typing;
+}
+
+/* ---- Actions ------------------------------------------------------------------ */
+
+static void act_run(GtkWidget *w, const char *name, GVariant *p)
+{
+	gui_runner_toggle(HVSIM_WINDOW(w)->runner);
+}
+
+static void act_step(GtkWidget *w, const char *name, GVariant *p)
+{
+	gui_runner_step(HVSIM_WINDOW(w)->runner);
+}
+
+static void act_step_exit(GtkWidget *w, const char *name, GVariant *p)
+{
+	gui_runner_step_exit(HVSIM_WINDOW(w)->runner);
+}
+
+static void act_reset(GtkWidget *w, const char *name, GVariant *p)
+{
+	gui_runner_reset(HVSIM_WINDOW(w)->runner);
+}
+
+static void on_export_response(GtkNativeDialog *dialog, int response, gpointer user_data)
+{
+	HvsimWindow *win = user_data;
+	if (response == GTK_RESPONSE_ACCEPT && win->snap) {
+		g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+		g_autofree char *path = file ? g_file_get_path(file) : NULL;
+		g_autoptr(GError) error = NULL;
+		HvsimRenderOptions opt = { .style = win->dark ? HVSIM_RENDER_DARK : HVSIM_RENDER_LIGHT };
+		double w = MAX(gtk_widget_get_width(win->area), 640), h = MAX(gtk_widget_get_height(win->area), 360);
+		if (path && !gui_export(win->snap, &opt, w, h, path, &error)) {
+			GtkWidget *msg = gtk_message_dialog_new(GTK_WINDOW(win), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+			                                        GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "Export failed");
+			gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(msg), "%s", error->message);
+			g_signal_connect(msg, "response", G_CALLBACK(gtk_window_destroy), NULL);
+			gtk_window_present(GTK_WINDOW(msg));
+		}
+	}
+	g_object_unref(dialog);
+}
+
+static void act_export(GtkWidget *w, const char *name, GVariant *p)
+{
+	HvsimWindow *win = HVSIM_WINDOW(w);
+	GtkFileChooserNative *dialog = gtk_file_chooser_native_new("Export the picture (.png, .svg or .pdf)",
+	                                                          GTK_WINDOW(win), GTK_FILE_CHOOSER_ACTION_SAVE,
+	                                                          "_Export", "_Cancel");
+	g_autofree char *fname = g_strdup_printf("hvsim-%s.png", win->scenario);
+	gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(dialog), fname);
+	g_signal_connect(dialog, "response", G_CALLBACK(on_export_response), win);
+	gtk_native_dialog_show(GTK_NATIVE_DIALOG(dialog));
+}
+
+static void act_leave_presentation(GtkWidget *w, const char *name, GVariant *p)
+{
+	hvsim_window_set_presentation(HVSIM_WINDOW(w), FALSE);
+}
+
+/* ---- Extension points ----------------------------------------------------------- */
+
+void hvsim_window_add_panel(HvsimWindow *win, const char *name, const char *title, GtkWidget *widget,
+                            HvsimWindowUpdateFunc update, gpointer user_data)
+{
+	g_return_if_fail(HVSIM_IS_WINDOW(win) && name != NULL && title != NULL && GTK_IS_WIDGET(widget));
+	g_return_if_fail(gtk_stack_get_child_by_name(win->side_stack, name) == NULL);
+	gtk_stack_add_titled(win->side_stack, widget, name, title);
+	if (!update)
+		return;
+	PanelHook h = { update, user_data };
+	g_array_append_val(win->panel_hooks, h);
+	if (win->state)
+		update(win, win->state, win->snap, user_data);
+}
+
+gboolean hvsim_window_show_panel(HvsimWindow *win, const char *name)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win) && name != NULL, FALSE);
+	if (!gtk_stack_get_child_by_name(win->side_stack, name))
+		return FALSE;
+	gtk_stack_set_visible_child_name(win->side_stack, name);
+	return TRUE;
+}
+
+void hvsim_window_add_draw_hook(HvsimWindow *win, HvsimWindowDrawFunc draw, gpointer user_data)
+{
+	g_return_if_fail(HVSIM_IS_WINDOW(win) && draw != NULL);
+	DrawHook h = { draw, user_data };
+	g_array_append_val(win->draw_hooks, h);
+	gtk_widget_queue_draw(win->area);
+}
+
+GuiRunner *hvsim_window_get_runner(HvsimWindow *win)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), NULL);
+	return win->runner;
+}
+
+const char *hvsim_window_get_scenario(HvsimWindow *win)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), NULL);
+	return win->scenario;
+}
+
+SimVendor hvsim_window_get_vendor(HvsimWindow *win)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), SIM_VENDOR_INTEL);
+	return win->vendor;
+}
+
+const GuiRunnerState *hvsim_window_get_state(HvsimWindow *win)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), NULL);
+	return win->state;
+}
+
+const SimSnapshot *hvsim_window_get_snapshot(HvsimWindow *win)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), NULL);
+	return win->snap;
+}
+
+GtkWidget *hvsim_window_get_picture(HvsimWindow *win)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), NULL);
+	return win->area;
+}
+
+/* ---- GObject ---------------------------------------------------------------------- */
+
+HvsimWindow *hvsim_window_new(GtkApplication *app, const char *scenario, SimVendor vendor, GError **error)
+{
+	g_return_val_if_fail(GTK_IS_APPLICATION(app) && scenario != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+	GuiRunner *runner = gui_runner_new(scenario, vendor, error);
+	if (!runner)
+		return NULL;
+	HvsimWindow *win = g_object_new(HVSIM_TYPE_WINDOW, "application", app, NULL);
+	win->scenario = g_strdup(scenario);
+	win->vendor = vendor;
+	win->runner = runner;
+	g_autofree char *title = g_strdup_printf("hvsim — %s", scenario);
+	gtk_window_set_title(GTK_WINDOW(win), title);
+	win->poll_id = g_timeout_add(GUI_POLL_MS, poll_runner, win);
+	poll_runner(win);
+	return win;
+}
+
+static void hvsim_window_init(HvsimWindow *win)
+{
+	gtk_widget_init_template(GTK_WIDGET(win));
+	win->panel_hooks = g_array_new(FALSE, FALSE, sizeof(PanelHook));
+	win->draw_hooks = g_array_new(FALSE, FALSE, sizeof(DrawHook));
+	gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(win->area), draw_view, win, NULL);
+
+	g_autofree char *log_markup = g_strdup_printf("<b>Events</b> (the last %u shown; seq, partition, what)",
+	                                              GUI_LOG_EVENTS);
+	gtk_label_set_markup(GTK_LABEL(win->log_title), log_markup);
+	win->log_buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->log));
+	gtk_text_buffer_create_tag(win->log_buffer, "exit", "weight", PANGO_WEIGHT_BOLD,
+	                           "foreground", "#9a3412", "background", "#fde7cf", NULL);
+	GtkTextBuffer *vp_buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->vp_view));
+	gtk_text_buffer_create_tag(vp_buffer, "heading", "weight", PANGO_WEIGHT_BOLD, NULL);
+	gtk_text_buffer_create_tag(vp_buffer, "exit", "weight", PANGO_WEIGHT_BOLD,
+	                           "foreground", "#9a3412", "background", "#fde7cf", NULL);
+	g_signal_connect(gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(win->log_scroll)), "notify::upper",
+	                 G_CALLBACK(on_log_upper), NULL);
+	gtk_widget_action_set_enabled(GTK_WIDGET(win), "view.leave-presentation", FALSE);
+	/* The picture holds the focus, so the single keys work from the start. */
+	gtk_widget_set_focusable(win->area, TRUE);
+	gtk_widget_grab_focus(win->area);
+}
+
+static void hvsim_window_dispose(GObject *object)
+{
+	HvsimWindow *win = HVSIM_WINDOW(object);
+	if (win->poll_id)
+		g_source_remove(win->poll_id);
+	win->poll_id = 0;
+	g_clear_pointer(&win->runner, gui_runner_free);
+	G_OBJECT_CLASS(hvsim_window_parent_class)->dispose(object);
+}
+
+static void hvsim_window_finalize(GObject *object)
+{
+	HvsimWindow *win = HVSIM_WINDOW(object);
+	g_clear_pointer(&win->state, gui_runner_state_free);
+	g_clear_pointer(&win->snap, sim_snapshot_free);
+	g_array_unref(win->panel_hooks);
+	g_array_unref(win->draw_hooks);
+	g_free(win->scenario);
+	g_free(win->screenshot);
+	G_OBJECT_CLASS(hvsim_window_parent_class)->finalize(object);
+}
+
+static void hvsim_window_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+	HvsimWindow *win = HVSIM_WINDOW(object);
+	switch (id) {
+	case PROP_DARK:
+		g_value_set_boolean(value, win->dark);
+		break;
+	case PROP_PRESENTATION:
+		g_value_set_boolean(value, win->presentation);
+		break;
+	case PROP_TYPING:
+		g_value_set_boolean(value, win->typing);
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+	}
+}
+
+static void hvsim_window_set_property(GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+	HvsimWindow *win = HVSIM_WINDOW(object);
+	switch (id) {
+	case PROP_DARK:
+		hvsim_window_set_dark(win, g_value_get_boolean(value));
+		break;
+	case PROP_PRESENTATION:
+		hvsim_window_set_presentation(win, g_value_get_boolean(value));
+		break;
+	default:
+		G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+	}
+}
+
+static void hvsim_window_class_init(HvsimWindowClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+
+	object_class->dispose = hvsim_window_dispose;
+	object_class->finalize = hvsim_window_finalize;
+	object_class->get_property = hvsim_window_get_property;
+	object_class->set_property = hvsim_window_set_property;
+
+	props[PROP_DARK] = g_param_spec_boolean("dark", NULL, NULL, FALSE,
+	                                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+	props[PROP_PRESENTATION] = g_param_spec_boolean("presentation", NULL, NULL, FALSE,
+	                                                G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
+	                                                G_PARAM_STATIC_STRINGS);
+	props[PROP_TYPING] = g_param_spec_boolean("typing", NULL, NULL, FALSE,
+	                                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+	g_object_class_install_properties(object_class, N_PROPS, props);
+
+	signals[SIGNAL_STATE_PUBLISHED] = g_signal_new("state-published", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+	                                               0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+	gtk_widget_class_set_template_from_resource(widget_class, "/org/hvsim/Gui/hvsim-window.ui");
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, header);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, side_panel);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, status_sep);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, area);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, status_label);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, run_button);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log_title);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log_scroll);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, show_io);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, show_ring);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log_search);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, vp_view);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, stats_view);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, side_stack);
+	gtk_widget_class_bind_template_callback(widget_class, on_filter_toggled);
+	gtk_widget_class_bind_template_callback(widget_class, on_search_changed);
+	gtk_widget_class_bind_template_callback(widget_class, on_search_stop);
+	gtk_widget_class_bind_template_callback(widget_class, on_search_focus_enter);
+	gtk_widget_class_bind_template_callback(widget_class, on_search_focus_leave);
+
+	/* sim.*: the machine. view.*: how it is shown. */
+	gtk_widget_class_install_action(widget_class, "sim.run", NULL, act_run);
+	gtk_widget_class_install_action(widget_class, "sim.step", NULL, act_step);
+	gtk_widget_class_install_action(widget_class, "sim.step-exit", NULL, act_step_exit);
+	gtk_widget_class_install_action(widget_class, "sim.reset", NULL, act_reset);
+	gtk_widget_class_install_action(widget_class, "view.export", NULL, act_export);
+	gtk_widget_class_install_property_action(widget_class, "view.dark", "dark");
+	gtk_widget_class_install_property_action(widget_class, "view.presentation", "presentation");
+	gtk_widget_class_install_action(widget_class, "view.leave-presentation", NULL, act_leave_presentation);
+}

@@ -1,0 +1,92 @@
+/* hvsim-window.h — HvsimWindow, hvsim-gui's main window: the architecture
+ * view, the status line and the side panel, the machine's controls as
+ * actions (sim.run, sim.step, ...). It owns the GuiRunner (the machine on
+ * its sim thread) and reads only what the runner publishes. GTK main
+ * thread only.
+ *
+ * Extension points for other parts of the window:
+ * - side panel pages: hvsim_window_add_panel() puts a widget in the side
+ *   panel's GtkStack and calls its update function with every newly
+ *   published state;
+ * - the picture: hvsim_window_add_draw_hook() draws over the architecture
+ *   view after render.c (same cairo_t, same options); the state and the
+ *   snapshot being shown are hvsim_window_get_state()/_get_snapshot();
+ *   hvsim_window_get_picture() is the drawing area (for tick callbacks);
+ * - the "state-published" signal fires after every new published state,
+ *   once the window's own parts are updated. */
+#ifndef HVSIM_WINDOW_H
+#define HVSIM_WINDOW_H
+
+#include <gtk/gtk.h>
+
+#include "gui-runner.h"
+#include "render.h"
+
+G_BEGIN_DECLS
+
+#define HVSIM_TYPE_WINDOW (hvsim_window_get_type())
+G_DECLARE_FINAL_TYPE(HvsimWindow, hvsim_window, HVSIM, WINDOW, GtkApplicationWindow)
+
+/* A new window running `scenario` (a built-in name or an ELF path) on a
+ * fresh machine; NULL with `error` set if the scenario does not load. */
+HvsimWindow *hvsim_window_new(GtkApplication *app, const char *scenario, SimVendor vendor, GError **error);
+
+GuiRunner *hvsim_window_get_runner(HvsimWindow *win);
+const char *hvsim_window_get_scenario(HvsimWindow *win);
+SimVendor hvsim_window_get_vendor(HvsimWindow *win);
+
+/* What is on screen: the last state taken from the runner (NULL before the
+ * first) and the newest snapshot (a state may carry none). The events of a
+ * state are the newest of the runner's ring, oldest first; compare `seq`
+ * with the last one seen to find the new ones. */
+const GuiRunnerState *hvsim_window_get_state(HvsimWindow *win);
+const SimSnapshot *hvsim_window_get_snapshot(HvsimWindow *win);
+/* The render options the picture is drawn with now (style, presentation,
+ * the last exit). */
+void hvsim_window_get_render_options(HvsimWindow *win, HvsimRenderOptions *opt);
+GtkWidget *hvsim_window_get_picture(HvsimWindow *win);
+
+/* Called with each newly published state (and once when added, if there
+ * is one). */
+typedef void (*HvsimWindowUpdateFunc)(HvsimWindow *win, const GuiRunnerState *state,
+                                      const SimSnapshot *snap, gpointer user_data);
+
+/* Adds a page `name` titled `title` to the side panel (after the built-in
+ * events, vp and stats pages). `update` may be NULL. */
+void hvsim_window_add_panel(HvsimWindow *win, const char *name, const char *title, GtkWidget *widget,
+                            HvsimWindowUpdateFunc update, gpointer user_data);
+/* Shows the side panel page `name`; FALSE if there is none. */
+gboolean hvsim_window_show_panel(HvsimWindow *win, const char *name);
+
+/* Draws over the picture, after render.c, in the order added. */
+typedef void (*HvsimWindowDrawFunc)(HvsimWindow *win, cairo_t *cr, int width, int height,
+                                    const HvsimRenderOptions *opt, gpointer user_data);
+void hvsim_window_add_draw_hook(HvsimWindow *win, HvsimWindowDrawFunc draw, gpointer user_data);
+
+/* Draws the picture as the window does (render.c and the hooks) into any
+ * cairo_t: the screenshot fallback and tests use it. */
+void hvsim_window_draw_picture(HvsimWindow *win, cairo_t *cr, int width, int height);
+
+/* The styles and modes (also the view.dark and view.presentation actions). */
+void hvsim_window_set_dark(HvsimWindow *win, gboolean dark);
+gboolean hvsim_window_get_dark(HvsimWindow *win);
+void hvsim_window_set_presentation(HvsimWindow *win, gboolean presentation);
+gboolean hvsim_window_get_presentation(HvsimWindow *win);
+/* An exact size for the window (--size): in presentation mode it keeps it
+ * (without a frame) instead of going full screen. */
+void hvsim_window_set_fixed_size(HvsimWindow *win, int width, int height);
+
+/* The "typing" property is TRUE while a text entry of the window (the log's
+ * search) has the focus: the application then drops its single-key
+ * shortcuts so the letters are typed. */
+gboolean hvsim_window_get_typing(HvsimWindow *win);
+
+/* Once the runner is idle (the point the start-up commands name is
+ * reached), saves the whole window as a PNG to `path` and calls `done`. */
+typedef void (*HvsimWindowScreenshotDone)(HvsimWindow *win, gboolean ok, gpointer user_data);
+void hvsim_window_screenshot_when_idle(HvsimWindow *win, const char *path, HvsimWindowScreenshotDone done,
+                                       gpointer user_data);
+
+G_END_DECLS
+
+#endif /* HVSIM_WINDOW_H */
