@@ -5,6 +5,7 @@
  * VP of the last VM exit and the statistics, polling the runner's mailbox
  * about 30 times a second. GTK main thread only: nothing here touches a
  * SimMachine. */
+#include <stdio.h>
 #include <string.h>
 
 #include "gui-export.h"
@@ -77,6 +78,38 @@ enum {
 	N_SIGNALS
 };
 static guint signals[N_SIGNALS];
+
+/* ---- Tracing ------------------------------------------------------------------ */
+
+/* HVSIM_GUI_TRACE_ACTIONS=1: one stdout line per activated action and per
+ * state the window shows once the runner is idle, so a script driving the
+ * window with real key presses can see their effect. */
+static gboolean trace_enabled(void)
+{
+	static int enabled = -1;
+	if (enabled < 0)
+		enabled = g_strcmp0(g_getenv("HVSIM_GUI_TRACE_ACTIONS"), "1") == 0;
+	return enabled;
+}
+
+static void trace_action(const char *name)
+{
+	if (trace_enabled()) {
+		g_print("hvsim-gui: action %s\n", name);
+		fflush(stdout);
+	}
+}
+
+static void trace_state(HvsimWindow *win)
+{
+	const GuiRunnerState *st = win->state;
+	if (!trace_enabled() || st->busy)
+		return;
+	g_print("hvsim-gui: state %s insns %" G_GUINT64_FORMAT " last-exit %" G_GUINT64_FORMAT " dark %d presentation %d\n",
+	        st->ended ? "ended" : st->running ? "running" : "paused", win->snap ? win->snap->insns : 0,
+	        st->have_exit ? st->last_exit.seq : 0, win->dark, win->presentation);
+	fflush(stdout);
+}
 
 /* ---- Drawing ------------------------------------------------------------------ */
 
@@ -456,6 +489,7 @@ static gboolean poll_runner(gpointer user_data)
 		h->update(win, win->state, win->snap, h->user_data);
 	}
 	g_signal_emit(win, signals[SIGNAL_STATE_PUBLISHED], 0);
+	trace_state(win);
 	gtk_widget_queue_draw(win->area);
 
 	if (win->screenshot && !st->busy && !win->screenshot_scheduled) {
@@ -566,6 +600,7 @@ void hvsim_window_set_dark(HvsimWindow *win, gboolean dark)
 		return;
 	win->dark = dark;
 	apply_style(win);
+	trace_action(dark ? "view.dark (on)" : "view.dark (off)");
 	g_object_notify_by_pspec(G_OBJECT(win), props[PROP_DARK]);
 }
 
@@ -601,8 +636,10 @@ void hvsim_window_set_presentation(HvsimWindow *win, gboolean on)
 		gtk_window_unfullscreen(GTK_WINDOW(win));
 	gtk_widget_grab_focus(win->area);
 	gtk_widget_queue_draw(win->area);
-	if (changed)
+	if (changed) {
+		trace_action(on ? "view.presentation (on)" : "view.presentation (off)");
 		g_object_notify_by_pspec(G_OBJECT(win), props[PROP_PRESENTATION]);
+	}
 }
 
 gboolean hvsim_window_get_presentation(HvsimWindow *win)
@@ -628,23 +665,28 @@ gboolean hvsim_window_get_typing(HvsimWindow *win)
 
 /* ---- Actions ------------------------------------------------------------------ */
 
+
 static void act_run(GtkWidget *w, const char *name, GVariant *p)
 {
+	trace_action(name);
 	gui_runner_toggle(HVSIM_WINDOW(w)->runner);
 }
 
 static void act_step(GtkWidget *w, const char *name, GVariant *p)
 {
+	trace_action(name);
 	gui_runner_step(HVSIM_WINDOW(w)->runner);
 }
 
 static void act_step_exit(GtkWidget *w, const char *name, GVariant *p)
 {
+	trace_action(name);
 	gui_runner_step_exit(HVSIM_WINDOW(w)->runner);
 }
 
 static void act_reset(GtkWidget *w, const char *name, GVariant *p)
 {
+	trace_action(name);
 	gui_runner_reset(HVSIM_WINDOW(w)->runner);
 }
 
@@ -670,6 +712,7 @@ static void on_export_response(GtkNativeDialog *dialog, int response, gpointer u
 
 static void act_export(GtkWidget *w, const char *name, GVariant *p)
 {
+	trace_action(name);
 	HvsimWindow *win = HVSIM_WINDOW(w);
 	GtkFileChooserNative *dialog = gtk_file_chooser_native_new("Export the picture (.png, .svg or .pdf)",
 	                                                          GTK_WINDOW(win), GTK_FILE_CHOOSER_ACTION_SAVE,
@@ -682,6 +725,7 @@ static void act_export(GtkWidget *w, const char *name, GVariant *p)
 
 static void act_leave_presentation(GtkWidget *w, const char *name, GVariant *p)
 {
+	trace_action(name);
 	hvsim_window_set_presentation(HVSIM_WINDOW(w), FALSE);
 }
 
