@@ -6,6 +6,7 @@
 #include "hv-tlfs.h"
 #include "hvsim-platform.h"
 #include "sim-private.h"
+#include "sim-snapshot.h"
 #include "x86-arch.h"
 
 const char *sim_vendor_name(SimVendor v)
@@ -59,6 +60,7 @@ static void partition_free(SimPartition *p)
 	}
 	g_ptr_array_free(p->devices, TRUE);
 	sim_ports_free(p->ports);
+	sim_symtab_unref(p->symtab);
 	sim_memory_fini(&p->mem);
 	g_string_free(p->console, TRUE);
 	g_string_free(p->console_line, TRUE);
@@ -79,6 +81,7 @@ void sim_machine_free(SimMachine *m)
 	g_ptr_array_free(m->partitions, TRUE);
 	sim_event_bus_free(m->events);
 	sim_vmbus_inspect_free(m->vmbus);
+	sim_symtab_unref(m->child_symtab);
 	g_free(m->outcome_message);
 	g_free(m);
 }
@@ -369,6 +372,11 @@ SimPartition *sim_machine_add_partition(SimMachine *m, const char *name, const g
 		goto fail;
 	if (!sim_elf_load(&p->mem, image, image_len, image_name, HVSIM_IMAGE_MIN_GPA, &img, error))
 		goto fail;
+	/* Its symbols, once, for the GUI's disassembly (sim-symtab.c); and the
+	 * child image's, which the worker loads at the ELF's own addresses. */
+	p->symtab = sim_symtab_new_from_elf(image, image_len);
+	if (m->config.child_image && m->config.late_launch && !m->child_symtab)
+		m->child_symtab = sim_symtab_new_from_elf(m->config.child_image, m->config.child_image_len);
 	g_ptr_array_add(p->devices, sim_uart_new(p, HVSIM_PORT_COM1));
 	g_ptr_array_add(p->devices, sim_power_new(p, HVSIM_PORT_POWER));
 	SimDevice *ata_cmd, *ata_ctrl;

@@ -18,6 +18,7 @@ typedef struct SimVp SimVp;
 typedef struct SimDevice SimDevice;
 typedef struct SimPorts SimPorts;   /* hv-port.c: a partition's ports and connections */
 typedef struct SimVmbusInspect SimVmbusInspect; /* vmbus-inspect.c: channel state seen from outside */
+typedef struct SimSymtab SimSymtab; /* sim-symtab.c: an image's symbols, for inspectors */
 
 /* ---- Guest-physical memory ------------------------------------------------ */
 /* Two kinds: a partition the simulator loaded owns flat RAM (`host`, GPAs
@@ -271,6 +272,7 @@ struct SimPartition {
 	uint32_t parent_id;
 	bool deleted;              /* DeletePartition: kept only for the summary */
 	uint64_t freed_vp_insns;   /* instructions retired by VPs already deleted */
+	SimSymtab *symtab;         /* its image's symbols (NULL for a child: see SimMachine) */
 };
 
 /* ---- Child partitions (hv-partition.c) ----------------------------------------
@@ -325,6 +327,7 @@ struct SimMachine {
 	char *outcome_message;
 	uint64_t total_insns;
 	SimVmbusInspect *vmbus;    /* NULL until the first VMBus message */
+	SimSymtab *child_symtab;   /* the child image's symbols (the image children run), or NULL */
 	bool started;              /* sim_machine_start ran (partitions started) */
 	bool ended;                /* the scheduler finished: outcome is final */
 };

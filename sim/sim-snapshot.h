@@ -13,6 +13,69 @@
 
 G_BEGIN_DECLS
 
+/* ---- Symbols ------------------------------------------------------------------
+ * The function symbols of a guest image (its ELF .symtab), sorted by
+ * address: built once per image when the machine loads it, then shared by
+ * every snapshot (refcounted, never changed), so looking an address up on
+ * the GUI thread touches no machine state. */
+typedef struct SimSymtab SimSymtab;
+
+/* Builds the table from an ELF64 image; NULL if it has no usable symbols.
+ * The image is hostile input: every offset and length is checked. */
+SimSymtab *sim_symtab_new_from_elf(const guint8 *image, gsize len);
+SimSymtab *sim_symtab_ref(SimSymtab *t);
+void sim_symtab_unref(SimSymtab *t);
+guint sim_symtab_count(const SimSymtab *t);
+/* The symbol containing `addr` (or the nearest one below it, within its
+ * size or, for size-0 assembly labels, SIM_SYMTAB_LABEL_REACH bytes) and the
+ * offset into it; NULL if none. Any thread. */
+#define SIM_SYMTAB_LABEL_REACH 0x1000u
+const char *sim_symtab_lookup(const SimSymtab *t, uint64_t addr, uint64_t *offset);
+/* The address of symbol `name`; false if the table has none by that name. */
+bool sim_symtab_address(const SimSymtab *t, const char *name, uint64_t *addr);
+/* "func+0x12" (or "func" at offset 0) into buf; false (buf "") if none. */
+bool sim_symtab_describe(const SimSymtab *t, uint64_t addr, char *buf, gsize len);
+
+/* ---- What a snapshot holds beyond the picture's needs ---------------------------
+ * The runner takes a snapshot after every batch while the machine runs, so
+ * the default snapshot copies only fixed-size state. Heavy parts are copied
+ * only when a request asks (the GUI asks for what its visible panel shows). */
+typedef enum SimSnapDetail {
+	SIM_SNAP_DETAIL_CONSOLES = 1u << 0,  /* each partition's whole console */
+	SIM_SNAP_DETAIL_GPA_MAP  = 1u << 1,  /* children's GPA -> parent-GPA runs */
+	SIM_SNAP_DETAIL_MEMORY   = 1u << 2,  /* the bytes of one GPA range (hex view) */
+} SimSnapDetail;
+
+#define SIM_SNAP_MEMORY_MAX 4096u   /* bytes a hex-view request may ask for */
+
+typedef struct SimSnapRequest {
+	guint detail;                /* SimSnapDetail bits */
+	uint32_t mem_partition;      /* DETAIL_MEMORY: whose guest-physical memory */
+	uint64_t mem_gpa;
+	uint32_t mem_len;            /* clamped to SIM_SNAP_MEMORY_MAX */
+} SimSnapRequest;
+
+/* One run of a child's GPA map: `pages` consecutive child pages from
+ * `gpa` onto consecutive parent pages from `spa` (the child's "system"
+ * addresses are its parent's GPAs: the parent is identity-mapped onto the
+ * machine's RAM), all with the same EPT permissions. */
+typedef struct SimSnapGpaRun {
+	uint64_t gpa;
+	uint64_t spa;
+	uint64_t pages;
+	uint8_t perms;               /* VMX_EPT_READ | WRITE | EXEC bits */
+} SimSnapGpaRun;
+
+/* The hex view's bytes, or why there are none. */
+typedef struct SimSnapMemory {
+	bool asked;
+	uint32_t partition;
+	uint64_t gpa;
+	uint32_t len;                /* bytes in `bytes` (0 on error) */
+	guint8 *bytes;
+	char *error;                 /* NULL, or what was wrong with the request */
+} SimSnapMemory;
+
 /* What a partition is in the picture. */
 typedef enum SimSnapRole {
 	SIM_SNAP_ROLE_ROOT,   /* the OS that booted (and late-launched the hypervisor): the parent partition */
@@ -33,20 +96,60 @@ const char *sim_snap_mode_name(SimSnapCpuMode mode);  /* "real", "protected", "l
 
 #define SIM_SNAP_GPRS       16u   /* RAX..R15, in the order of sim_snap_gpr_name */
 #define SIM_SNAP_CODE_BYTES 16u   /* the longest x86 instruction is 15 bytes */
+#define SIM_SNAP_WINDOW_BEFORE 64u /* bytes of code before RIP in the listing window */
+#define SIM_SNAP_WINDOW_BYTES 192u /* the whole window around RIP */
 
 const char *sim_snap_gpr_name(guint i);  /* "RAX", "RCX", ... "R15" */
 
-/* The exit-information fields of a VP's VMCS, as its last VM exit left them. */
+/* A VP's VMCS as the model holds it ("modelled VMCS"): the exit
+ * information its last VM exit left (vmx_exit_record: reason,
+ * qualification, length, addresses, interruption info and GUEST_RIP), the
+ * guest-state fields (EFER lives there all the time; CR0/3/4, RSP, RFLAGS
+ * and CS/SS are written once, by the late launch, into the root's VMCS:
+ * the emulator's engine holds the live registers, SimSnapVp has those) and
+ * the controls sim_hv_setup_vmcs() wrote. Fields the model never writes are
+ * not copied: the GUI shows only what is here. */
 typedef struct SimSnapVmcs {
 	bool valid;                  /* the VP has a VMCS (its partition runs under the hypervisor) */
+	/* Exit information. */
 	uint32_t exit_reason;        /* VM_EXIT_REASON: bits 15:0 are the basic reason */
 	uint64_t exit_qualification;
 	uint64_t guest_rip;          /* where the exit happened */
 	uint32_t insn_len;           /* VM_EXIT_INSTRUCTION_LEN */
 	uint32_t intr_info;          /* VM_EXIT_INTR_INFO */
-	uint8_t code[SIM_SNAP_CODE_BYTES]; /* guest memory at guest_rip (identity-mapped guests) */
+	uint64_t exit_gpa;           /* GUEST_PHYSICAL_ADDRESS (EPT violations) */
+	uint64_t exit_linear;        /* GUEST_LINEAR_ADDRESS */
+	uint8_t code[SIM_SNAP_CODE_BYTES]; /* guest memory at guest_rip, read through the VP's paging */
 	uint8_t code_len;            /* 0 if unreadable */
+	/* Guest-state area. */
+	uint64_t g_cr0, g_cr3, g_cr4, g_efer;
+	uint64_t g_rip, g_rsp, g_rflags;
+	uint16_t g_cs, g_ss;
+	/* Execution, exit and entry controls. */
+	uint32_t pin_based;          /* PIN_BASED_VM_EXEC_CONTROL (VMX_PIN_*) */
+	uint32_t proc_based;         /* CPU_BASED_VM_EXEC_CONTROL (VMX_PROC_*) */
+	uint32_t proc_based2;        /* SECONDARY_VM_EXEC_CONTROL (VMX_PROC2_*) */
+	uint32_t exit_controls;      /* VM_EXIT_CONTROLS (VMX_EXIT_CTL_*) */
+	uint32_t entry_controls;     /* VM_ENTRY_CONTROLS (VMX_ENTRY_CTL_*) */
+	uint32_t exception_bitmap;
+	uint16_t vpid;               /* VIRTUAL_PROCESSOR_ID */
+	uint64_t ept_pointer;        /* EPT_POINTER as the VMCS holds it (the model keeps a child's EPTP in its bookkeeping: slat_eptp) */
+	uint32_t io_ports_exiting;   /* ports whose I/O-bitmap bit is set (of 65536) */
+	bool msr_efer_exits;         /* the MSR bitmap intercepts IA32_EFER (the model's one architectural MSR exit) */
 } SimSnapVmcs;
+
+/* A VP's synthetic interrupt controller (hv-synic.c) as the guest
+ * programmed it, and what waits in the hypervisor for each SINT. */
+#define SIM_SNAP_SINTS 16u
+
+typedef struct SimSnapSynic {
+	uint64_t scontrol;           /* HV_X64_MSR_SCONTROL: bit 0 enables the SynIC */
+	uint64_t simp;               /* HV_X64_MSR_SIMP: message page GPA | enable */
+	uint64_t siefp;              /* HV_X64_MSR_SIEFP: event-flags page GPA | enable */
+	uint64_t sint[SIM_SNAP_SINTS]; /* HV_X64_MSR_SINTx: vector 7:0, masked bit 16 */
+	uint8_t queued[SIM_SNAP_SINTS];   /* messages the hypervisor holds back (slot busy) */
+	uint32_t slot_type[SIM_SNAP_SINTS]; /* message type in the SIM page's slot (0 = free), if readable */
+} SimSnapSynic;
 
 typedef struct SimSnapVp {
 	uint32_t index;
@@ -63,9 +166,18 @@ typedef struct SimSnapVp {
 	uint16_t cs, ss;
 	uint64_t cr0, cr3, cr4, efer;
 	SimSnapCpuMode mode;
-	uint8_t code[SIM_SNAP_CODE_BYTES]; /* guest memory at rip (identity-mapped guests) */
+	uint64_t rsp;                /* = gpr[4] */
+	uint8_t code[SIM_SNAP_CODE_BYTES]; /* memory at rip, read through the VP's paging */
 	uint8_t code_len;            /* 0 if unreadable */
+	/* The code around RIP for the disassembly listing: up to
+	 * SIM_SNAP_WINDOW_BYTES from window_start (a linear address at or
+	 * before rip), read through the VP's page tables as the CPU would
+	 * fetch it (rings/ ring_read_linear); window_len 0 if unreadable. */
+	uint64_t window_start;
+	uint8_t window[SIM_SNAP_WINDOW_BYTES];
+	uint16_t window_len;
 	SimSnapVmcs vmcs;
+	SimSnapSynic synic;
 } SimSnapVp;
 
 typedef struct SimSnapPartition {
@@ -84,6 +196,16 @@ typedef struct SimSnapPartition {
 	char *console_last;          /* the last console line ("" if none) */
 	SimSnapVp *vps;
 	guint n_vps;
+	/* The symbols of the image it runs (shared, read-only; NULL if the
+	 * image has no symbol table). A child's is the child image the
+	 * worker loads at the ELF's own addresses. */
+	SimSymtab *symtab;
+	/* Details, only when the request asked for them (else NULL / 0). */
+	char *console;               /* SIM_SNAP_DETAIL_CONSOLES: everything it printed */
+	bool identity_mapped;        /* a partition the simulator loaded: GPA = SPA over flat RAM */
+	uint64_t slat_eptp;          /* a child's EPTP (the hypervisor's bookkeeping; 0 = no map yet) */
+	SimSnapGpaRun *gpa_runs;     /* SIM_SNAP_DETAIL_GPA_MAP: a child's map, by GPA */
+	guint n_gpa_runs;
 } SimSnapPartition;
 
 /* One VMBus channel as the simulator's inspector sees it from outside.
@@ -133,16 +255,23 @@ typedef struct SimSnapshot {
 	guint n_channels;
 	SimSnapDevice *devices;
 	guint n_devices;
+	guint detail;                /* the SimSnapDetail bits it was taken with */
+	SimSnapMemory memory;        /* SIM_SNAP_DETAIL_MEMORY */
 } SimSnapshot;
 
-/* Copies what the picture needs. Sim thread (or from an event subscriber,
- * which runs on it). Never NULL. */
+/* Copies what the picture and the panels need (no details). Sim thread (or
+ * from an event subscriber, which runs on it). Never NULL. */
 SimSnapshot *sim_snapshot_take(SimMachine *m);
+/* The same, plus the details `req` asks for (NULL = none). */
+SimSnapshot *sim_snapshot_take_detail(SimMachine *m, const SimSnapRequest *req);
 void sim_snapshot_free(SimSnapshot *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SimSnapshot, sim_snapshot_free)
 
 /* The partition with that id, or NULL. */
 const SimSnapPartition *sim_snapshot_partition(const SimSnapshot *s, uint32_t id);
+
+/* The VP `index` of partition `id`, or NULL. */
+const SimSnapVp *sim_snapshot_vp(const SimSnapshot *s, uint32_t id, guint index, const SimSnapPartition **part);
 
 /* "IF ZF CF ...": the RFLAGS bits set, named, into buf. */
 void sim_snap_rflags_describe(uint64_t rflags, char *buf, gsize len);
