@@ -222,6 +222,7 @@ typedef struct SimSnapChannel {
 	uint32_t write_index[2];
 	uint32_t read_index[2];
 	uint32_t data_size[2];       /* bytes in the ring's data area (0 = unknown) */
+	char type_name[24];          /* the offer's device class: "storage (SCSI)", ... */
 } SimSnapChannel;
 
 typedef enum SimSnapDeviceKind {
@@ -282,11 +283,11 @@ void sim_snap_rflags_describe(uint64_t rflags, char *buf, gsize len);
  * string, "" when nothing decodes. */
 char *sim_snap_disasm(const uint8_t *code, gsize len, uint64_t addr, SimSnapCpuMode mode, guint max_insns);
 
-/* To be provided by vmbus-inspect.c (not implemented yet; the snapshot's
- * channel list stays empty until it is): copies up to `max` channels the
+/* Provided by vmbus-inspect.c: copies up to `max` channels the
  * inspector knows into `out` — child id, relid, open, and for each ring
  * (SIM_SNAP_RING_TO_PARENT/_TO_CHILD) the write and read index from its
- * control page and its data size ((pages - 1) * 4096) — and returns how
+ * control page and its data size ((pages - 1) * 4096), the offer's
+ * device class — and returns how
  * many it wrote. Reads guest memory through the checked accessors only. */
 guint sim_vmbus_snapshot_channels(SimMachine *m, SimSnapChannel *out, guint max);
 

@@ -33,6 +33,7 @@ typedef struct InspectChannel {
 	uint32_t child;
 	uint32_t relid;
 	uint32_t connection_id;    /* the child signals the parent on it (offer) */
+	struct vmbus_guid type;    /* the offer's interface type (device class) */
 	uint32_t ring_gpadl;       /* OPENCHANNEL */
 	uint32_t downstream_page;  /* first page of the parent->child ring */
 	bool open;
@@ -153,8 +154,10 @@ void sim_vmbus_observe_post(SimVp *sender, SimPartition *target, uint32_t type, 
 		struct vmbus_msg_offer_channel o;
 		memcpy(&o, p, sizeof o);
 		InspectChannel *c = add_channel(v, child, o.child_relid);
-		if (c)
+		if (c) {
 			c->connection_id = o.connection_id;
+			c->type = o.interface_type;
+		}
 		emit(sender, SIM_VMBUS_MESSAGE, target->id, msgtype, o.child_relid, 0,
 		     "OFFERCHANNEL relid %u, signal connection %u", o.child_relid, o.connection_id);
 		return;
@@ -432,6 +435,31 @@ void sim_vmbus_observe_signal(SimVp *sender, SimPartition *target, uint32_t conn
 	sim_vp_emit(sender, &ev);
 }
 
+/* The device class an offer names, in a word (VMBus §7.1 GUIDs). */
+static const char *type_name(const struct vmbus_guid *g)
+{
+	static const struct { struct vmbus_guid guid; const char *name; } known[] = {
+		{ VMBUS_GUID_SCSI, "storage (SCSI)" },
+		{ VMBUS_GUID_IDE_ACCEL, "storage (IDE)" },
+		{ VMBUS_GUID_NETWORK, "network" },
+		{ VMBUS_GUID_KEYBOARD, "keyboard" },
+		{ VMBUS_GUID_MOUSE, "mouse" },
+		{ VMBUS_GUID_VIDEO, "video" },
+		{ VMBUS_GUID_VPCI, "PCI pass-through" },
+		{ VMBUS_GUID_IC_SHUTDOWN, "shutdown IC" },
+		{ VMBUS_GUID_IC_TIMESYNC, "time sync IC" },
+		{ VMBUS_GUID_IC_HEARTBEAT, "heartbeat IC" },
+		{ VMBUS_GUID_IC_KVP, "KVP IC" },
+		{ VMBUS_GUID_IC_VSS, "VSS IC" },
+		{ VMBUS_GUID_DYNAMIC_MEMORY, "dynamic memory" },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(known); i++)
+		if (memcmp(&known[i].guid, g, sizeof *g) == 0)
+			return known[i].name;
+	static const struct vmbus_guid zero;
+	return memcmp(&zero, g, sizeof zero) == 0 ? "not offered yet" : "unknown class";
+}
+
 guint sim_vmbus_snapshot_channels(SimMachine *m, SimSnapChannel *out, guint max)
 {
 	SimVmbusInspect *v = m->vmbus;
@@ -444,6 +472,7 @@ guint sim_vmbus_snapshot_channels(SimMachine *m, SimSnapChannel *out, guint max)
 		memset(o, 0, sizeof *o);
 		o->child_id = c->child;
 		o->relid = c->relid;
+		g_strlcpy(o->type_name, type_name(&c->type), sizeof o->type_name);
 		SimPartition *childp = sim_machine_find_partition(m, c->child);
 		o->open = c->open && childp && !childp->stopped;
 		InspectGpadl *g = find_gpadl(v, c->child, c->ring_gpadl);

@@ -266,6 +266,41 @@ static void test_details(void)
 	harness_fini(&h);
 }
 
+/* The storage channel of io-synthetic (beside the heartbeat channel both
+ * kernels open): offered as storage, open, with
+ * both rings' indices inside their data areas, packet-aligned. */
+static void test_channels(void)
+{
+	Harness h;
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
+	harness_init_scenario(&h, &cfg, "io-synthetic");
+	const SimSnapChannel *open = NULL;
+	SimSnapshot *s = NULL;
+	while (!open && sim_machine_insns(h.m) < LIMIT_INSNS && sim_machine_step(h.m, STEP_INSNS, SIM_STEP_STOP_NONE)) {
+		g_clear_pointer(&s, sim_snapshot_free);
+		s = sim_snapshot_take(h.m);
+		for (guint i = 0; i < s->n_channels; i++)
+			if (s->channels[i].open && s->channels[i].write_index[SIM_SNAP_RING_TO_PARENT] > 0 &&
+			    strstr(s->channels[i].type_name, "storage"))
+				open = &s->channels[i];
+	}
+	g_assert_nonnull(open);
+	g_assert_cmpstr(open->type_name, ==, "storage (SCSI)");
+	gboolean heartbeat = FALSE;
+	for (guint i = 0; i < s->n_channels; i++)
+		heartbeat |= strcmp(s->channels[i].type_name, "heartbeat IC") == 0;
+	g_assert_true(heartbeat);
+	g_assert_cmpuint(open->child_id, ==, 2);
+	for (int dir = 0; dir < 2; dir++) {
+		g_assert_cmpuint(open->data_size[dir], >, 0);
+		g_assert_cmpuint(open->write_index[dir], <, open->data_size[dir]);
+		g_assert_cmpuint(open->read_index[dir], <, open->data_size[dir]);
+		g_assert_cmpuint(open->write_index[dir] % 8, ==, 0);
+	}
+	sim_snapshot_free(s);
+	harness_fini(&h);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -276,5 +311,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sim/snapshot/synic", test_synic);
 	g_test_add_func("/sim/snapshot/memory", test_memory);
 	g_test_add_func("/sim/snapshot/details", test_details);
+	g_test_add_func("/sim/snapshot/channels", test_channels);
 	return g_test_run();
 }
