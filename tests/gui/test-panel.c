@@ -1,0 +1,332 @@
+/* test-panel.c — the inspector pages (gui-panel*.c) on real snapshots of
+ * the boot scenario with its child running: the texts headlessly, the
+ * ring gauge drawn into image surfaces, and the GTK widget itself when a
+ * display is there (meson runs this under xvfb-run; without one the widget
+ * tests skip). Host test code, GTK main thread. */
+#include <gtk/gtk.h>
+#include <string.h>
+
+#include "gui-panel-gauge.h"
+#include "gui-panel-text.h"
+#include "gui-panel.h"
+#include "sim-scenario.h"
+#include "sim-snapshot.h"
+#include "vmx.h"
+
+#define STEP_INSNS  UINT64_C(400000)
+#define LIMIT_INSNS UINT64_C(40000000)
+
+static SimMachine *machine;      /* the boot scenario, its child running */
+
+/* Runs the boot scenario until the child has printed and exited once. */
+static SimMachine *boot_to_child(void)
+{
+	g_autoptr(GError) error = NULL;
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
+	SimMachine *m = sim_machine_new(&cfg, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(sim_load_scenario_or_image(m, "boot", &error));
+	g_assert_no_error(error);
+	while (sim_machine_insns(m) < LIMIT_INSNS && sim_machine_step(m, STEP_INSNS, SIM_STEP_STOP_NONE)) {
+		g_autoptr(SimSnapshot) s = sim_snapshot_take(m);
+		const SimSnapPartition *c = sim_snapshot_partition(s, 2);
+		if (c && c->n_vps && c->vps[0].vmcs.exit_reason && c->console_last[0])
+			return m;
+	}
+	g_assert_not_reached();
+}
+
+static void check_text_contains(const char *text, const char *want)
+{
+	if (!strstr(text, want))
+		g_error("expected \"%s\" in:\n%s", want, text);
+}
+
+/* ---- Texts ---------------------------------------------------------------------- */
+
+/* The child's listing: its instruction at RIP highlighted, with the child
+ * image's symbol as a label. */
+static void test_text_disasm(void)
+{
+	g_autoptr(SimSnapshot) s = sim_snapshot_take(machine);
+	const SimSnapPartition *p = NULL;
+	const SimSnapVp *vp = sim_snapshot_vp(s, 2, 0, &p);
+	g_assert_nonnull(vp);
+	GuiPanelText t;
+	gui_panel_text_init(&t);
+	gui_panel_text_disasm(&t, p, vp);
+	g_assert_cmpint(t.current_line, >, 0);
+	g_auto(GStrv) lines = g_strsplit(t.text->str, "\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), >, (guint)t.current_line);
+	const char *cur = lines[t.current_line];
+	g_autofree char *rip = g_strdup_printf("%08" G_GINT64_MODIFIER "x", vp->rip);
+	check_text_contains(cur, "▶");
+	check_text_contains(cur, rip);
+	/* A label line "func:" or "func+0x..:" names RIP's function. */
+	uint64_t off;
+	const char *func = sim_symtab_lookup(p->symtab, vp->rip, &off);
+	g_assert_nonnull(func);
+	g_autofree char *label = g_strdup_printf("\n%s", func);
+	check_text_contains(t.text->str, label);
+	gui_panel_text_clear(&t);
+}
+
+static void test_text_vmcs(void)
+{
+	g_autoptr(SimSnapshot) s = sim_snapshot_take(machine);
+	const SimSnapPartition *p = NULL;
+	const SimSnapVp *vp = sim_snapshot_vp(s, 2, 0, &p);
+	GuiPanelText t;
+	gui_panel_text_init(&t);
+	gui_panel_text_vmcs(&t, s, p, vp);
+	check_text_contains(t.text->str, "Modelled VMCS");
+	check_text_contains(t.text->str, "HLT exiting");
+	check_text_contains(t.text->str, "use I/O bitmaps");
+	check_text_contains(t.text->str, "enable EPT");
+	check_text_contains(t.text->str, vmx_exit_reason_name(vp->vmcs.exit_reason & VMX_EXIT_REASON_BASIC_MASK));
+	g_autofree char *eptp = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", p->slat_eptp);
+	check_text_contains(t.text->str, eptp);
+	gui_panel_text_clear(&t);
+
+	GString *bits = g_string_new(NULL);
+	static const GuiPanelBit table[] = { { 1u << 1, "one" } };
+	gui_panel_describe_bits((1u << 1) | (1u << 5), table, G_N_ELEMENTS(table), bits);
+	g_assert_cmpstr(bits->str, ==, "one, bit 5");
+	g_string_free(bits, TRUE);
+}
+
+static void test_text_memory(void)
+{
+	SimSnapRequest req = { .detail = SIM_SNAP_DETAIL_GPA_MAP };
+	g_autoptr(SimSnapshot) s = sim_snapshot_take_detail(machine, &req);
+	GuiPanelText t;
+	gui_panel_text_init(&t);
+	gui_panel_text_memory_map(&t, s, sim_snapshot_partition(s, 1));
+	check_text_contains(t.text->str, "identity-mapped");
+	gui_panel_text_clear(&t);
+	gui_panel_text_init(&t);
+	const SimSnapPartition *c = sim_snapshot_partition(s, 2);
+	gui_panel_text_memory_map(&t, s, c);
+	g_autofree char *run = g_strdup_printf("%012" G_GINT64_MODIFIER "x-", c->gpa_runs[0].spa);
+	check_text_contains(t.text->str, run);
+	check_text_contains(t.text->str, "RWX");
+	gui_panel_text_clear(&t);
+}
+
+static void test_parse_range(void)
+{
+	uint64_t gpa = 0;
+	uint32_t len = 0;
+	g_assert_true(gui_panel_parse_range("0x100000", &gpa, &len, NULL));
+	g_assert_cmphex(gpa, ==, 0x100000);
+	g_assert_cmpuint(len, ==, GUI_PANEL_HEX_DEFAULT_LEN);
+	g_assert_true(gui_panel_parse_range("  4096 64 ", &gpa, &len, NULL));
+	g_assert_cmphex(gpa, ==, 4096);
+	g_assert_cmpuint(len, ==, 64);
+	static const struct { const char *in, *says; } bad[] = {
+		{ "", "type a guest-physical address" },
+		{ "zzz", "is not an address" },
+		{ "0x10 -5", "is not a length" },
+		{ "0x10 0", "1 to 4096" },
+		{ "0x10 99999", "1 to 4096" },
+		{ "0xffffffffffffffff 16", "wraps" },
+		{ "1 2 3", "type a guest-physical address" },
+		{ "0x1000000000000000000", "is not an address" },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+		g_assert_false(gui_panel_parse_range(bad[i].in, &gpa, &len, &error));
+		g_assert_nonnull(error);
+		check_text_contains(error->message, bad[i].says);
+	}
+}
+
+/* ---- The gauge -------------------------------------------------------------------- */
+
+/* Pixels of the fill colour (bytes in flight) in a gauge drawn alone. */
+static guint fill_pixels(uint32_t size, uint32_t write, uint32_t read)
+{
+	cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 200, 200);
+	cairo_t *cr = cairo_create(surf);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	GuiPanelGauge g = { .data_size = size, .write_index = write, .read_index = read, .title = "ring" };
+	gui_panel_gauge_draw(cr, 100, 110, 70, &g);
+	cairo_destroy(cr);
+	cairo_surface_flush(surf);
+	const guint8 *data = cairo_image_surface_get_data(surf);
+	int stride = cairo_image_surface_get_stride(surf);
+	guint n = 0;
+	for (int y = 0; y < 200; y++)
+		for (int x = 0; x < 200; x++) {
+			guint32 px = *(const guint32 *)(data + y * stride + 4 * x);
+			int r = (px >> 16) & 0xFF, gr = (px >> 8) & 0xFF, b = px & 0xFF;
+			n += abs(r - (int)(GUI_PANEL_GAUGE_FILL_R * 255)) < 8 && abs(gr - (int)(GUI_PANEL_GAUGE_FILL_G * 255)) < 8 &&
+			     abs(b - (int)(GUI_PANEL_GAUGE_FILL_B * 255)) < 8;
+		}
+	cairo_surface_destroy(surf);
+	return n;
+}
+
+static void test_gauge(void)
+{
+	const uint32_t size = 4 * 4096;
+	guint empty = fill_pixels(size, 512, 512);
+	guint quarter = fill_pixels(size, size / 4, 0);
+	guint half = fill_pixels(size, size / 2, 0);
+	g_assert_cmpuint(empty, ==, 0);
+	g_assert_cmpuint(quarter, >, 500);
+	/* Twice the bytes in flight, about twice the arc. */
+	g_assert_cmpuint(half, >, quarter * 17 / 10);
+	g_assert_cmpuint(half, <, quarter * 23 / 10);
+	/* The read index moving up drains the ring. */
+	g_assert_cmpuint(fill_pixels(size, size / 2, size / 4), <, half * 6 / 10);
+	/* Wrapped: write below read. */
+	GuiPanelGauge w = { .data_size = size, .write_index = 1024, .read_index = size - 1024 };
+	g_assert_cmpuint(gui_panel_gauge_in_flight(&w), ==, 2048);
+	g_assert_cmpuint(fill_pixels(size, 1024, size - 1024), >, 0);
+	/* Indices the guest made up: drawn empty, flagged. */
+	GuiPanelGauge bad = { .data_size = size, .write_index = size + 8, .read_index = 0 };
+	g_assert_false(gui_panel_gauge_valid(&bad));
+	g_assert_cmpuint(gui_panel_gauge_in_flight(&bad), ==, 0);
+	g_assert_cmpuint(fill_pixels(size, size + 8, 0), ==, 0);
+}
+
+/* ---- The widget ------------------------------------------------------------------- */
+
+static gboolean have_display;
+
+static void skip_without_display(void)
+{
+	if (!have_display)
+		g_test_skip("no display (run under xvfb-run)");
+}
+
+static guint requests;
+
+/* A panel in a window, as the application has it (a notebook switching
+ * pages wants a root for its focus). */
+static GuiPanel *panel_in_window(GtkWidget **window)
+{
+	*window = gtk_window_new();
+	GtkWidget *panel = gui_panel_new();
+	gtk_window_set_child(GTK_WINDOW(*window), panel);
+	return GUI_PANEL(panel);
+}
+
+static void on_request(GuiPanel *panel, gpointer user_data)
+{
+	(void)panel;
+	(void)user_data;
+	requests++;
+}
+
+/* By default the panel follows the last exit's VP; choosing the child
+ * shows the child's registers. */
+static void test_widget_select(void)
+{
+	skip_without_display();
+	if (!have_display)
+		return;
+	GtkWidget *window;
+	GuiPanel *panel = panel_in_window(&window);
+	g_autoptr(SimSnapshot) s = sim_snapshot_take(machine);
+	const SimSnapVp *root = sim_snapshot_vp(s, 1, 0, NULL);
+	const SimSnapVp *child = sim_snapshot_vp(s, 2, 0, NULL);
+	g_assert_cmphex(root->rip, !=, child->rip);
+
+	gui_panel_update(panel, s, TRUE, 1, 0);
+	uint32_t part = 0;
+	g_assert_true(gui_panel_selected(panel, &part, NULL));
+	g_assert_cmpuint(part, ==, 1);
+	g_autofree char *text1 = gui_panel_page_text(panel, GUI_PANEL_PAGE_CPU);
+	check_text_contains(text1, "Partition 1 (");
+
+	gui_panel_select(panel, 2, 0);
+	gui_panel_update(panel, s, TRUE, 1, 0);
+	g_assert_true(gui_panel_selected(panel, &part, NULL));
+	g_assert_cmpuint(part, ==, 2);
+	g_autofree char *text2 = gui_panel_page_text(panel, GUI_PANEL_PAGE_CPU);
+	check_text_contains(text2, "Partition 2 (");
+	g_autofree char *rip = g_strdup_printf("RIP    0x%016" G_GINT64_MODIFIER "x", child->rip);
+	check_text_contains(text2, rip);
+	g_autofree char *rax = g_strdup_printf("RAX 0x%016" G_GINT64_MODIFIER "x", child->gpr[0]);
+	check_text_contains(text2, rax);
+	g_autofree char *vmcs = gui_panel_page_text(panel, GUI_PANEL_PAGE_VMCS);
+	check_text_contains(vmcs, "Modelled VMCS of partition 2");
+
+	/* Back to following the exit. */
+	gui_panel_select(panel, 0, 0);
+	gui_panel_update(panel, s, TRUE, 1, 0);
+	g_assert_true(gui_panel_selected(panel, &part, NULL));
+	g_assert_cmpuint(part, ==, 1);
+	gtk_window_destroy(GTK_WINDOW(window));
+}
+
+/* The memory page asks for the GPA map and the typed range, and shows the
+ * bytes once a snapshot brings them; a bad range says why. */
+static void test_widget_memory(void)
+{
+	skip_without_display();
+	if (!have_display)
+		return;
+	GtkWidget *window;
+	GuiPanel *panel = panel_in_window(&window);
+	g_signal_connect(panel, "request-changed", G_CALLBACK(on_request), NULL);
+	g_autoptr(SimSnapshot) s0 = sim_snapshot_take(machine);
+	gui_panel_select(panel, 2, 0);
+	gui_panel_update(panel, s0, FALSE, 0, 0);
+	SimSnapRequest req;
+	gui_panel_get_request(panel, &req);
+	g_assert_cmpuint(req.detail, ==, 0);   /* the CPU page needs nothing heavy */
+
+	requests = 0;
+	gui_panel_show_page(panel, GUI_PANEL_PAGE_MEMORY);
+	g_assert_cmpuint(requests, >, 0);
+	g_assert_false(gui_panel_set_hex_range(panel, "nonsense"));
+	g_autofree char *err = gui_panel_page_text(panel, GUI_PANEL_PAGE_MEMORY);
+	check_text_contains(err, "is not an address");
+	g_assert_true(gui_panel_set_hex_range(panel, "0x100000 32"));
+	gui_panel_get_request(panel, &req);
+	g_assert_true(req.detail & SIM_SNAP_DETAIL_GPA_MAP);
+	g_assert_true(req.detail & SIM_SNAP_DETAIL_MEMORY);
+	g_assert_cmpuint(req.mem_partition, ==, 2);
+	g_assert_cmphex(req.mem_gpa, ==, 0x100000);
+	g_assert_cmpuint(req.mem_len, ==, 32);
+
+	g_autoptr(SimSnapshot) s1 = sim_snapshot_take_detail(machine, &req);
+	gui_panel_update(panel, s1, FALSE, 0, 0);
+	g_autofree char *text = gui_panel_page_text(panel, GUI_PANEL_PAGE_MEMORY);
+	g_autofree char *first = g_strdup_printf("000000100000  %02x %02x", s1->memory.bytes[0], s1->memory.bytes[1]);
+	check_text_contains(text, first);
+	check_text_contains(text, "child GPA range");
+
+	/* Consoles: asked for on their page, one view per partition. */
+	gui_panel_show_page(panel, GUI_PANEL_PAGE_CONSOLES);
+	gui_panel_get_request(panel, &req);
+	g_assert_true(req.detail & SIM_SNAP_DETAIL_CONSOLES);
+	g_autoptr(SimSnapshot) s2 = sim_snapshot_take_detail(machine, &req);
+	gui_panel_update(panel, s2, FALSE, 0, 0);
+	g_autofree char *cons = gui_panel_page_text(panel, GUI_PANEL_PAGE_CONSOLES);
+	check_text_contains(cons, "== partition 1 ==");
+	check_text_contains(cons, "== partition 2 ==");
+	check_text_contains(cons, sim_snapshot_partition(s2, 2)->console_last);
+	gtk_window_destroy(GTK_WINDOW(window));
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	have_display = gtk_init_check();
+	machine = boot_to_child();
+	g_test_add_func("/gui/panel/text/disasm", test_text_disasm);
+	g_test_add_func("/gui/panel/text/vmcs", test_text_vmcs);
+	g_test_add_func("/gui/panel/text/memory-map", test_text_memory);
+	g_test_add_func("/gui/panel/text/parse-range", test_parse_range);
+	g_test_add_func("/gui/panel/gauge/fill", test_gauge);
+	g_test_add_func("/gui/panel/widget/select-child", test_widget_select);
+	g_test_add_func("/gui/panel/widget/memory-and-consoles", test_widget_memory);
+	int rc = g_test_run();
+	sim_machine_free(machine);
+	return rc;
+}
