@@ -155,7 +155,9 @@ void gui_panel_text_disasm(GuiPanelText *t, const SimSnapPartition *p, const Sim
 	decode(cs, insn, vp, start, t, p, TRUE);
 	cs_free(insn, 1);
 	cs_close(&cs);
-	g_string_append(t->text, "(read through the VP's page tables, as the CPU fetches it)\n");
+	g_string_append(t->text, vp->code_paged ? "(read through the VP's page tables, as the CPU fetches it)\n"
+	                                        : "(its page tables do not map RIP: read at GPA = linear address, as the\n"
+	                                          " emulator fetches it; Unicorn 2.0.1 ignores guest paging)\n");
 }
 
 /* ---- The modelled VMCS ------------------------------------------------------ */

@@ -101,46 +101,58 @@ static void reader_init(SnapReader *r, const SimPartition *p, const SimSnapVp *v
 	r->user = vp->cpl == 3;
 }
 
-static bool reader_read(const SnapReader *r, uint64_t linear, void *buf, size_t len)
+/* Through the page tables when `paged`; else at GPA = linear address. */
+static bool reader_read(const SnapReader *r, bool paged, uint64_t linear, void *buf, size_t len)
 {
 	uint32_t pf;
+	if (!paged)
+		return sim_memory_read(r->mem.ctx, linear, buf, len);
 	return ring_read_linear(&r->cpu, &r->mem, linear, buf, len, r->user, &pf) == RING_OK;
 }
 
 /* Up to SIM_SNAP_CODE_BYTES at linear address `addr`, fewer where the
- * mapping ends; 0 if none is readable. */
-static uint8_t read_code(const SnapReader *r, uint64_t addr, uint8_t *out)
+ * mapping ends; 0 if none is readable. Through the VP's page tables first,
+ * as the CPU fetches; where they do not map it, at GPA = linear address,
+ * which is how the emulated backend fetches (Unicorn 2.0.1 ignores the
+ * guest's page tables: unicorn-engine/unicorn#1953, tests/sim/test-bad-guests.c)
+ * — *paged says which. */
+static uint8_t read_code(const SnapReader *r, uint64_t addr, uint8_t *out, bool *paged)
 {
-	for (uint8_t len = SIM_SNAP_CODE_BYTES; len > 0; len--)
-		if (reader_read(r, addr, out, len))
-			return len;
+	for (int pass = 0; pass < 2; pass++)
+		for (uint8_t len = SIM_SNAP_CODE_BYTES; len > 0; len--)
+			if (reader_read(r, pass == 0, addr, out, len)) {
+				*paged = pass == 0;
+				return len;
+			}
 	return 0;
 }
 
 /* The listing window: SIM_SNAP_WINDOW_BEFORE bytes before RIP when they
  * are mapped, then as much after it as is; page by page, so a window that
- * starts on an unmapped page still shows RIP's own page. */
+ * starts on an unmapped page still shows RIP's own page. Read the way
+ * read_code read RIP's bytes (vp->code_paged). */
 static void read_window(const SnapReader *r, SimSnapVp *vp)
 {
+	bool paged = vp->code_paged;
 	uint64_t start = vp->rip >= SIM_SNAP_WINDOW_BEFORE ? vp->rip - SIM_SNAP_WINDOW_BEFORE : 0;
 	uint64_t end = vp->rip + (SIM_SNAP_WINDOW_BYTES - (vp->rip - start));
 	/* Pages before RIP's that do not read move the start up. */
 	while (start < (vp->rip & ~0xFFFull)) {
 		uint8_t probe;
-		if (reader_read(r, start, &probe, 1))
+		if (reader_read(r, paged, start, &probe, 1))
 			break;
 		start = (start | 0xFFF) + 1;
 	}
 	uint16_t len = 0;
 	for (uint64_t a = start; a < end;) {
 		uint64_t chunk = MIN(end - a, 0x1000 - (a & 0xFFF));
-		if (!reader_read(r, a, vp->window + len, chunk))
+		if (!reader_read(r, paged, a, vp->window + len, chunk))
 			break;
 		len += (uint16_t)chunk;
 		a += chunk;
 	}
 	vp->window_start = start;
-	vp->window_len = vp->rip >= start && vp->rip < start + len ? len : 0;
+	vp->window_len = vp->code_len && vp->rip >= start && vp->rip < start + len ? len : 0;
 }
 
 /* The VMCS fields hv-exit.c and sim_hv_setup_vmcs() write (vmx-defs.h
@@ -159,7 +171,7 @@ static void snap_vmcs(const SimPartition *p, const SimVp *vp, const SnapReader *
 	out->intr_info = (uint32_t)vmx_vmcs_get(v, VMCS_VM_EXIT_INTR_INFO);
 	out->exit_gpa = vmx_vmcs_get(v, VMCS_GUEST_PHYSICAL_ADDRESS);
 	out->exit_linear = vmx_vmcs_get(v, VMCS_GUEST_LINEAR_ADDRESS);
-	out->code_len = read_code(r, out->guest_rip, out->code);
+	out->code_len = read_code(r, out->guest_rip, out->code, &out->code_paged);
 	out->g_cr0 = vmx_vmcs_get(v, VMCS_GUEST_CR0);
 	out->g_cr3 = vmx_vmcs_get(v, VMCS_GUEST_CR3);
 	out->g_cr4 = vmx_vmcs_get(v, VMCS_GUEST_CR4);
@@ -265,7 +277,7 @@ static void snap_vp(const SimMachine *m, SimVp *vp, SimSnapVp *out)
 		out->mode = SIM_SNAP_MODE_PROTECTED;
 	reader_init(&r, vp->partition, out);
 	snap_vmcs(vp->partition, vp, &r, &out->vmcs);
-	out->code_len = read_code(&r, out->rip, out->code);
+	out->code_len = read_code(&r, out->rip, out->code, &out->code_paged);
 	read_window(&r, out);
 }
 

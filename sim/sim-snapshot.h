@@ -119,8 +119,9 @@ typedef struct SimSnapVmcs {
 	uint32_t intr_info;          /* VM_EXIT_INTR_INFO */
 	uint64_t exit_gpa;           /* GUEST_PHYSICAL_ADDRESS (EPT violations) */
 	uint64_t exit_linear;        /* GUEST_LINEAR_ADDRESS */
-	uint8_t code[SIM_SNAP_CODE_BYTES]; /* guest memory at guest_rip, read through the VP's paging */
+	uint8_t code[SIM_SNAP_CODE_BYTES]; /* guest memory at guest_rip (read as SimSnapVp.code) */
 	uint8_t code_len;            /* 0 if unreadable */
+	bool code_paged;
 	/* Guest-state area. */
 	uint64_t g_cr0, g_cr3, g_cr4, g_efer;
 	uint64_t g_rip, g_rsp, g_rflags;
@@ -167,12 +168,16 @@ typedef struct SimSnapVp {
 	uint64_t cr0, cr3, cr4, efer;
 	SimSnapCpuMode mode;
 	uint64_t rsp;                /* = gpr[4] */
-	uint8_t code[SIM_SNAP_CODE_BYTES]; /* memory at rip, read through the VP's paging */
+	/* Memory at rip: through the VP's page tables as the CPU fetches
+	 * (rings/ ring_read_linear; code_paged true), or where they do not
+	 * map it at GPA = linear, as the emulated backend fetches (Unicorn
+	 * 2.0.1 ignores guest page tables; code_paged false). */
+	uint8_t code[SIM_SNAP_CODE_BYTES];
 	uint8_t code_len;            /* 0 if unreadable */
+	bool code_paged;
 	/* The code around RIP for the disassembly listing: up to
 	 * SIM_SNAP_WINDOW_BYTES from window_start (a linear address at or
-	 * before rip), read through the VP's page tables as the CPU would
-	 * fetch it (rings/ ring_read_linear); window_len 0 if unreadable. */
+	 * before rip), read the same way as `code`; window_len 0 if unreadable. */
 	uint64_t window_start;
 	uint8_t window[SIM_SNAP_WINDOW_BYTES];
 	uint16_t window_len;
