@@ -20,6 +20,9 @@ packages=(
 	# the classroom window; xvfb and xauth for its screenshot smoke test
 	# (xvfb-run), which is skipped without them.
 	libcairo2-dev fonts-dejavu-core libgtk-4-dev xvfb xauth
+	# The native tests (tests/native): Debian's kernel, with its KVM modules,
+	# booted in qemu with busybox; json-glib reads traces for `hvsim compare`.
+	qemu-system-x86 linux-image-amd64 busybox-static cpio libjson-glib-dev
 )
 
 say() { printf 'hvsim.sh: %s\n' "$*" >&2; }
