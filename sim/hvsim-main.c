@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sim-bench.h"
+#include "sim-compare.h"
 #include "sim-machine.h"
 #include "sim-profile.h"
 #include "sim-scenario.h"
@@ -32,6 +33,7 @@ static const char *const top_help =
 	"  profiles                          list the product profiles (run --profile NAME)\n"
 	"  bench [--quick] [io]              measure speed against bare Unicorn baselines;\n"
 	"                                    io: the synthetic against the emulated disk path\n"
+	"  compare TRACE_A TRACE_B           compare two traces by the events both backends see\n"
 	"  help [COMMAND]                    show help (also: hvsim COMMAND --help)\n"
 	"\n"
 	"Documentation: docs/cli.md. `hvsim --help` also lists the options of run.\n";
@@ -315,6 +317,11 @@ int main(int argc, char **argv)
 		char *bench_help[] = { bench_name, help, NULL };
 		if (argc > 2 && g_str_equal(argv[2], "bench"))
 			return cmd_bench(2, bench_help);
+		if (argc > 2 && g_str_equal(argv[2], "compare")) {
+			char compare_name[] = "hvsim compare";
+			char *compare_help[] = { compare_name, help, NULL };
+			return sim_compare_cli(2, compare_help);
+		}
 		if (argc > 2 && g_str_equal(argv[2], "scenarios")) {
 			puts("Usage: hvsim scenarios\n\nLists the built-in scenarios that `hvsim run NAME` accepts.");
 			return EXIT_OK;
@@ -350,6 +357,8 @@ int main(int argc, char **argv)
 		return cmd_profiles();
 	if (g_str_equal(cmd, "bench"))
 		return cmd_bench(argc - 1, argv + 1);
+	if (g_str_equal(cmd, "compare"))
+		return sim_compare_cli(argc - 1, argv + 1);
 	fprintf(stderr, "hvsim: unknown command '%s'\n\n%s", cmd, top_help);
 	return EXIT_USAGE;
 }
