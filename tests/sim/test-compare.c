@@ -1,0 +1,373 @@
+/* test-compare.c — `hvsim compare` (sim/sim-compare.c): which events two
+ * traces are compared by, where a difference is reported, and hostile
+ * input. Host test code; traces are written to a temporary directory.
+ * The exit-status tests run the built binary named by $HVSIM. */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "cli-harness.h"
+#include "sim-compare.h"
+
+/* Events in the trace format without seq and vtime, which trace_write
+ * adds (they are never compared). */
+#define EV_START1 "\"type\":\"partition_start\",\"partition\":1,\"vp\":0,\"name\":\"hello (hello, hvix64 flavour)\""
+#define EV_VPSTART1 "\"type\":\"vp_start\",\"partition\":1,\"vp\":0,\"name\":\"VP 0\""
+#define EV_OUT_EXIT "\"type\":\"vm_exit\",\"partition\":1,\"vp\":0,\"reason\":30,\"reason_name\":\"io_instruction\",\"qualification\":\"0x3f80000\",\"rip\":\"0x100347\",\"length\":1"
+#define EV_OUT_IO "\"type\":\"port_io\",\"partition\":1,\"vp\":0,\"port\":\"0x3f8\",\"size\":1,\"direction\":\"out\",\"intercepted\":true,\"value\":\"0xa\""
+#define EV_ENTRY "\"type\":\"vm_entry\",\"partition\":1,\"vp\":0"
+#define EV_CONSOLE "\"type\":\"console\",\"partition\":1,\"vp\":0,\"text\":\"[kernel] hello\""
+#define EV_VMCALL_EXIT "\"type\":\"vm_exit\",\"partition\":1,\"vp\":0,\"reason\":18,\"reason_name\":\"vmcall\",\"qualification\":\"0x0\",\"rip\":\"0x136000\",\"length\":3"
+#define EV_HC_PORT_EXIT "\"type\":\"vm_exit\",\"partition\":1,\"vp\":0,\"reason\":30,\"reason_name\":\"io_instruction\",\"qualification\":\"0x6200001\",\"rip\":\"0x136000\",\"length\":2"
+#define EV_HC(code, status) "\"type\":\"hypercall\",\"partition\":1,\"vp\":0,\"code\":\"" code "\",\"name\":\"x\",\"fast\":false,\"rep_count\":0,\"rep_start\":0,\"input\":\"0x0\",\"output\":\"0x10a000\",\"status\":\"" status "\",\"status_name\":\"x\",\"reps_completed\":0"
+#define EV_HC_A EV_HC("0x0046", "0x0000")
+#define EV_HC_B EV_HC("0x0050", "0x0000")
+#define EV_HC_C EV_HC("0x0008", "0x0000")
+#define EV_CPUID_EXIT "\"type\":\"vm_exit\",\"partition\":1,\"vp\":0,\"reason\":10,\"reason_name\":\"cpuid\",\"qualification\":\"0x0\",\"rip\":\"0x100100\",\"length\":2"
+#define EV_CPUID "\"type\":\"cpuid\",\"partition\":1,\"vp\":0,\"leaf\":\"0x1\",\"subleaf\":\"0x0\",\"eax\":\"0x906ea\",\"ebx\":\"0x0\",\"ecx\":\"0x80982201\",\"edx\":\"0x701ab71\""
+#define EV_RING "\"type\":\"ring\",\"partition\":1,\"vp\":0,\"from_ring\":0,\"to_ring\":3,\"cause\":\"iret\",\"vector\":0,\"from_rip\":\"0x1\",\"to_rip\":\"0x2\""
+#define EV_EFER_EXIT "\"type\":\"vm_exit\",\"partition\":1,\"vp\":0,\"reason\":31,\"reason_name\":\"rdmsr\",\"qualification\":\"0x0\",\"rip\":\"0x100200\",\"length\":2"
+#define EV_EFER "\"type\":\"msr\",\"partition\":1,\"vp\":0,\"msr\":\"0xc0000080\",\"name\":\"IA32_EFER\",\"access\":\"read\",\"synthetic\":false,\"fault\":false,\"value\":\"0x500\""
+#define EV_TIMER "\"type\":\"timer\",\"partition\":1,\"vp\":0,\"timer\":0,\"expiry\":105647"
+#define EV_STOP1 "\"type\":\"partition_stop\",\"partition\":1,\"vp\":0,\"clean\":true,\"status\":0,\"reason\":\"the guest powered off\""
+#define EV_P2_CONSOLE "\"type\":\"console\",\"partition\":2,\"vp\":0,\"text\":\"child\""
+#define EV_P2_STOP "\"type\":\"partition_stop\",\"partition\":2,\"vp\":0,\"clean\":true,\"status\":0,\"reason\":\"finalized\""
+
+typedef struct {
+	char *dir;
+} Fixture;
+
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	f->dir = g_dir_make_tmp("hvsim-compare-XXXXXX", &error);
+	g_assert_no_error(error);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GDir) d = g_dir_open(f->dir, 0, NULL);
+	const char *name;
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *p = g_build_filename(f->dir, name, NULL);
+		g_unlink(p);
+	}
+	g_rmdir(f->dir);
+	g_free(f->dir);
+}
+
+/* Writes one event per line, each with its own seq and a vtime that grows
+ * with `clock` (so that two traces never agree on clocks). Returns the path. */
+static char *trace_write(Fixture *f, const char *name, guint clock, const char *const *events)
+{
+	g_autoptr(GString) s = g_string_new(NULL);
+	guint seq = 0;
+	for (const char *const *e = events; *e; e++) {
+		seq++;
+		g_string_append_printf(s, "{\"seq\":%u,\"vtime\":%u,%s}\n", seq, seq * clock, *e);
+	}
+	char *path = g_build_filename(f->dir, name, NULL);
+	g_autoptr(GError) error = NULL;
+	g_file_set_contents(path, s->str, (gssize)s->len, &error);
+	g_assert_no_error(error);
+	return path;
+}
+
+/* Loads both, compares, returns the result and the report. */
+static gboolean compare_files(const char *a, const char *b, SimCompareResult *res, char **report_out)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SimCompareTrace) ta = sim_compare_trace_load(a, &error);
+	g_assert_no_error(error);
+	g_autoptr(SimCompareTrace) tb = sim_compare_trace_load(b, &error);
+	g_assert_no_error(error);
+	GString *report = g_string_new(NULL);
+	gboolean same = sim_compare_traces(ta, tb, res, report);
+	g_test_message("%s", report->str);
+	g_assert_cmpint(same, ==, res->equivalent);
+	*report_out = g_string_free(report, FALSE);
+	return same;
+}
+
+static const char *const base_events[] = {
+	EV_START1, EV_VPSTART1, EV_OUT_EXIT, EV_OUT_IO, EV_ENTRY, EV_CONSOLE,
+	EV_VMCALL_EXIT, EV_HC_A, EV_ENTRY, EV_VMCALL_EXIT, EV_HC_B, EV_ENTRY,
+	EV_VMCALL_EXIT, EV_HC_C, EV_ENTRY, EV_STOP1, NULL,
+};
+
+static void test_equal(Fixture *f, gconstpointer data)
+{
+	g_autofree char *a = trace_write(f, "a.jsonl", 10, base_events);
+	g_autofree char *b = trace_write(f, "b.jsonl", 7, base_events);
+	SimCompareResult res;
+	g_autofree char *report = NULL;
+	g_assert_true(compare_files(a, b, &res, &report));
+	/* start, vp_start, exit, port_io, console, 3 hypercalls, stop. */
+	g_assert_cmpuint(res.n_compared, ==, 9);
+	g_assert_cmpuint(res.n_sequences, ==, 1);
+	g_assert_cmpuint(res.n_differing, ==, 0);
+	g_assert_nonnull(strstr(report, "equivalent: 9 events"));
+}
+
+/* What only the emulator sees (CPUID, ring transitions, an EFER read,
+ * timers, vm_entry), and the hypercall's own exit being a VMCALL in one
+ * trace and a port write in the other, do not count. */
+static void test_emulator_only_ignored(Fixture *f, gconstpointer data)
+{
+	const char *const emu[] = {
+		EV_START1, EV_VPSTART1, EV_CPUID_EXIT, EV_CPUID, EV_ENTRY, EV_RING, EV_EFER_EXIT, EV_EFER, EV_ENTRY,
+		EV_OUT_EXIT, EV_OUT_IO, EV_ENTRY, EV_CONSOLE, EV_TIMER,
+		EV_VMCALL_EXIT, EV_HC_A, EV_ENTRY, EV_VMCALL_EXIT, EV_HC_B, EV_ENTRY,
+		EV_VMCALL_EXIT, EV_HC_C, EV_ENTRY, EV_RING, EV_STOP1, NULL,
+	};
+	const char *const native[] = {
+		EV_START1, EV_VPSTART1, EV_OUT_EXIT, EV_OUT_IO, EV_ENTRY, EV_CONSOLE,
+		EV_HC_PORT_EXIT, EV_HC_A, EV_ENTRY, EV_HC_PORT_EXIT, EV_HC_B, EV_ENTRY,
+		EV_HC_PORT_EXIT, EV_HC_C, EV_ENTRY, EV_STOP1, NULL,
+	};
+	g_autofree char *a = trace_write(f, "emu.jsonl", 3, emu);
+	g_autofree char *b = trace_write(f, "native.jsonl", 1000, native);
+	SimCompareResult res;
+	g_autofree char *report = NULL;
+	g_assert_true(compare_files(a, b, &res, &report));
+	g_assert_cmpuint(res.n_compared, ==, 9);
+}
+
+/* Events of different partitions interleave differently natively: only
+ * the order within one (partition, VP) counts. */
+static void test_interleaving_ignored(Fixture *f, gconstpointer data)
+{
+	const char *const x[] = { EV_START1, EV_P2_CONSOLE, EV_CONSOLE, EV_P2_STOP, EV_STOP1, NULL };
+	const char *const y[] = { EV_START1, EV_CONSOLE, EV_P2_CONSOLE, EV_STOP1, EV_P2_STOP, NULL };
+	g_autofree char *a = trace_write(f, "x.jsonl", 1, x);
+	g_autofree char *b = trace_write(f, "y.jsonl", 1, y);
+	SimCompareResult res;
+	g_autofree char *report = NULL;
+	g_assert_true(compare_files(a, b, &res, &report));
+	g_assert_cmpuint(res.n_sequences, ==, 2);
+}
+
+/* base_events without its element `drop`, or with `replace` there. */
+static char *trace_variant(Fixture *f, const char *name, guint index, const char *replace, gboolean swap_next)
+{
+	const char *ev[G_N_ELEMENTS(base_events)];
+	guint n = 0;
+	for (guint i = 0; base_events[i]; i++) {
+		if (i == index && !replace && !swap_next)
+			continue;
+		ev[n++] = i == index && replace ? replace : base_events[i];
+	}
+	ev[n] = NULL;
+	if (swap_next) {
+		const char *t = ev[index];
+		ev[index] = ev[index + 1];
+		ev[index + 1] = t;
+	}
+	return trace_write(f, name, 1, ev);
+}
+
+/* Index 10 of base_events is the second hypercall (line 11). */
+#define HC_B_INDEX 10
+
+static void test_dropped_hypercall(Fixture *f, gconstpointer data)
+{
+	g_autofree char *a = trace_write(f, "a.jsonl", 1, base_events);
+	g_autofree char *b = trace_variant(f, "b.jsonl", HC_B_INDEX, NULL, FALSE);
+	SimCompareResult res;
+	g_autofree char *report = NULL;
+	g_assert_false(compare_files(a, b, &res, &report));
+	g_assert_cmpuint(res.first_partition, ==, 1);
+	g_assert_cmpuint(res.first_vp, ==, 0);
+	g_assert_cmpuint(res.first_line_a, ==, HC_B_INDEX + 1);
+	/* B's line there is the third hypercall (line 13; 14 in A): the
+	 * VMCALL exit before the dropped call stays, and is never compared. */
+	g_assert_cmpuint(res.first_line_b, ==, HC_B_INDEX + 3);
+	g_assert_nonnull(strstr(report, "an event in A that B lacks"));
+	g_autofree char *where = g_strdup_printf("A %s:%u: hypercall code=\"0x0050\"", a, HC_B_INDEX + 1);
+	g_assert_nonnull(strstr(report, where));
+	g_autofree char *counts = g_strdup_printf("    %-26s %8d %8d\n", "hypercall", 3, 2);
+	g_assert_nonnull(strstr(report, counts));
+}
+
+static void test_different_status(Fixture *f, gconstpointer data)
+{
+	g_autofree char *a = trace_write(f, "a.jsonl", 1, base_events);
+	g_autofree char *b = trace_variant(f, "b.jsonl", HC_B_INDEX, EV_HC("0x0050", "0x0005"), FALSE);
+	SimCompareResult res;
+	g_autofree char *report = NULL;
+	g_assert_false(compare_files(a, b, &res, &report));
+	g_assert_cmpuint(res.first_line_a, ==, HC_B_INDEX + 1);
+	g_assert_cmpuint(res.first_line_b, ==, HC_B_INDEX + 1);
+	g_assert_nonnull(strstr(report, "the events differ"));
+	g_autofree char *where = g_strdup_printf("B %s:%u: hypercall code=\"0x0050\" fast=false rep_count=0 rep_start=0 status=\"0x0005\"",
+	                                         b, HC_B_INDEX + 1);
+	g_assert_nonnull(strstr(report, where));
+	g_assert_nonnull(strstr(report, "the same number of events of each kind in both"));
+}
+
+/* A port_io and the console line swapped within the VP is a difference
+ * (reported at the first of the pair); the console line and the VMCALL
+ * exit after it swapped is none, as that exit is never compared. */
+static void test_reordered_pair(Fixture *f, gconstpointer data)
+{
+	const char *const swapped[] = {
+		EV_START1, EV_VPSTART1, EV_OUT_EXIT, EV_CONSOLE, EV_ENTRY, EV_OUT_IO,
+		EV_VMCALL_EXIT, EV_HC_A, EV_ENTRY, EV_VMCALL_EXIT, EV_HC_B, EV_ENTRY,
+		EV_VMCALL_EXIT, EV_HC_C, EV_ENTRY, EV_STOP1, NULL,
+	};
+	g_autofree char *a = trace_write(f, "a.jsonl", 1, base_events);
+	g_autofree char *b = trace_write(f, "b.jsonl", 1, swapped);
+	SimCompareResult res;
+	g_autofree char *report = NULL;
+	g_assert_false(compare_files(a, b, &res, &report));
+	g_assert_cmpuint(res.first_line_a, ==, 4);
+	g_assert_cmpuint(res.first_line_b, ==, 4);
+	g_assert_nonnull(strstr(report, "two events in the opposite order"));
+
+	g_autofree char *c = trace_variant(f, "c.jsonl", 5, NULL, TRUE);
+	g_autofree char *report2 = NULL;
+	g_assert_true(compare_files(a, c, &res, &report2));
+}
+
+/* A trace ending early: the other goes on. */
+static void test_truncated(Fixture *f, gconstpointer data)
+{
+	const char *const shorter[] = { EV_START1, EV_VPSTART1, EV_OUT_EXIT, EV_OUT_IO, EV_ENTRY, EV_CONSOLE, NULL };
+	g_autofree char *a = trace_write(f, "a.jsonl", 1, base_events);
+	g_autofree char *b = trace_write(f, "b.jsonl", 1, shorter);
+	SimCompareResult res;
+	g_autofree char *report = NULL;
+	g_assert_false(compare_files(a, b, &res, &report));
+	g_assert_cmpuint(res.first_line_a, ==, 8);
+	g_assert_cmpuint(res.first_line_b, ==, 0);
+	g_assert_nonnull(strstr(report, "A goes on where B's events of this VP end"));
+}
+
+/* Hostile input: each case is a trace whose line 2 is bad. */
+typedef struct {
+	const char *name;
+	const char *line2;
+	SimCompareError code;
+	const char *message;  /* expected after "PATH:2: " */
+} BadCase;
+
+static const BadCase bad_cases[] = {
+	{ "not-json", "{\"seq\":2,", SIM_COMPARE_ERROR_JSON, "not JSON" },
+	{ "array", "[1,2,3]", SIM_COMPARE_ERROR_JSON, "not a JSON object" },
+	{ "empty", "", SIM_COMPARE_ERROR_JSON, "not a JSON object" },
+	{ "no-type", "{\"seq\":2,\"partition\":1,\"vp\":0}", SIM_COMPARE_ERROR_EVENT, "field \"type\" is missing" },
+	{ "type-number", "{\"type\":7,\"partition\":1,\"vp\":0}", SIM_COMPARE_ERROR_EVENT, "field \"type\" is not a string" },
+	{ "no-partition", "{\"type\":\"console\",\"vp\":0,\"text\":\"x\"}", SIM_COMPARE_ERROR_EVENT, "console event: field \"partition\" is missing" },
+	{ "negative-vp", "{\"type\":\"console\",\"partition\":1,\"vp\":-1,\"text\":\"x\"}", SIM_COMPARE_ERROR_EVENT, "console event: field \"vp\" is -1, not between 0 and 4294967295" },
+	{ "huge-partition", "{\"type\":\"console\",\"partition\":99999999999,\"vp\":0,\"text\":\"x\"}", SIM_COMPARE_ERROR_EVENT, "not between 0 and" },
+	{ "hypercall-no-status", "{\"type\":\"hypercall\",\"partition\":1,\"vp\":0,\"code\":\"0x0046\",\"fast\":false,\"rep_count\":0,\"rep_start\":0,\"reps_completed\":0}", SIM_COMPARE_ERROR_EVENT, "hypercall event: field \"status\" is missing" },
+	{ "exit-no-reason", "{\"type\":\"vm_exit\",\"partition\":1,\"vp\":0}", SIM_COMPARE_ERROR_EVENT, "vm_exit event: field \"reason_name\" is missing" },
+	{ "io-exit-rip-number", "{\"type\":\"vm_exit\",\"partition\":1,\"vp\":0,\"reason_name\":\"io_instruction\",\"qualification\":\"0x0\",\"rip\":5}", SIM_COMPARE_ERROR_EVENT, "field \"rip\" is not a string" },
+	{ "vmbus-kind", "{\"type\":\"vmbus\",\"partition\":1,\"vp\":0,\"kind\":5}", SIM_COMPARE_ERROR_EVENT, "vmbus event: field \"kind\" is not a string" },
+	{ "console-text-object", "{\"type\":\"console\",\"partition\":1,\"vp\":0,\"text\":{}}", SIM_COMPARE_ERROR_EVENT, "field \"text\" is not a string" },
+};
+
+static void test_bad_input(Fixture *f, gconstpointer data)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
+		const BadCase *c = &bad_cases[i];
+		g_autofree char *contents = g_strdup_printf("{\"seq\":1,\"vtime\":0," EV_CONSOLE "}\n%s\n{\"seq\":3,\"vtime\":0," EV_CONSOLE "}\n", c->line2);
+		g_autofree char *path = g_build_filename(f->dir, c->name, NULL);
+		g_assert_true(g_file_set_contents(path, contents, -1, NULL));
+		g_autoptr(GError) error = NULL;
+		g_autoptr(SimCompareTrace) t = sim_compare_trace_load(path, &error);
+		g_test_message("%s: %s", c->name, error ? error->message : "(loaded)");
+		g_assert_null(t);
+		g_assert_error(error, SIM_COMPARE_ERROR, (gint)c->code);
+		g_autofree char *prefix = g_strdup_printf("%s:2: ", path);
+		g_assert_true(g_str_has_prefix(error->message, prefix));
+		g_assert_nonnull(strstr(error->message, c->message));
+	}
+}
+
+/* A line of 1 MiB without a newline stops the reader at the limit. */
+static void test_huge_line(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GString) s = g_string_new("{\"seq\":1,\"vtime\":0," EV_CONSOLE "}\n{\"type\":\"console\",\"text\":\"");
+	while (s->len < (1u << 20))
+		g_string_append(s, "xxxxxxxxxxxxxxxx");
+	g_autofree char *path = g_build_filename(f->dir, "huge.jsonl", NULL);
+	g_assert_true(g_file_set_contents(path, s->str, (gssize)s->len, NULL));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SimCompareTrace) t = sim_compare_trace_load(path, &error);
+	g_assert_null(t);
+	g_assert_error(error, SIM_COMPARE_ERROR, SIM_COMPARE_ERROR_TOO_LONG);
+	g_autofree char *prefix = g_strdup_printf("%s:2: line longer than", path);
+	g_assert_true(g_str_has_prefix(error->message, prefix));
+}
+
+static void test_missing_file(Fixture *f, gconstpointer data)
+{
+	g_autofree char *path = g_build_filename(f->dir, "nothing-here.jsonl", NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SimCompareTrace) t = sim_compare_trace_load(path, &error);
+	g_assert_null(t);
+	g_assert_error(error, SIM_COMPARE_ERROR, SIM_COMPARE_ERROR_IO);
+	g_assert_true(g_str_has_prefix(error->message, path));
+}
+
+/* The command's exit status and output: 0, 1, 2. */
+static void test_cli(Fixture *f, gconstpointer data)
+{
+	if (!g_getenv("HVSIM")) {
+		g_test_skip("HVSIM is not set: run these tests through `meson test`, which sets it to the built binary");
+		return;
+	}
+	g_autofree char *a = trace_write(f, "a.jsonl", 1, base_events);
+	g_autofree char *b = trace_write(f, "b.jsonl", 3, base_events);
+	g_autofree char *c = trace_variant(f, "c.jsonl", HC_B_INDEX, NULL, FALSE);
+	g_autofree char *bad = g_build_filename(f->dir, "bad.jsonl", NULL);
+	g_assert_true(g_file_set_contents(bad, "{\"seq\":1,\"vtime\":0," EV_CONSOLE "}\nnot json\n", -1, NULL));
+	CliResult r;
+
+	cli_run(&r, (const char *const[]){ "compare", a, b, NULL });
+	g_assert_cmpint(r.status, ==, 0);
+	g_assert_true(g_str_has_prefix(r.out, "equivalent: 9 events"));
+	cli_result_clear(&r);
+
+	cli_run(&r, (const char *const[]){ "compare", "--context", "0", a, c, NULL });
+	g_assert_cmpint(r.status, ==, 1);
+	g_assert_nonnull(strstr(r.out, "partition 1 VP 0: 9 events in A, 8 in B"));
+	g_assert_null(strstr(r.out, "before it"));
+	cli_result_clear(&r);
+
+	cli_run(&r, (const char *const[]){ "compare", a, bad, NULL });
+	g_assert_cmpint(r.status, ==, 2);
+	g_autofree char *where = g_strdup_printf("hvsim compare: %s:2: not JSON", bad);
+	g_assert_true(g_str_has_prefix(r.err, where));
+	cli_result_clear(&r);
+
+	cli_run(&r, (const char *const[]){ "compare", a, NULL });
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_nonnull(strstr(r.err, "give two trace files"));
+	cli_result_clear(&r);
+
+	cli_run(&r, (const char *const[]){ "compare", "--context", "-1", a, b, NULL });
+	g_assert_cmpint(r.status, ==, 2);
+	g_assert_nonnull(strstr(r.err, "--context: '-1' is not a whole number"));
+	cli_result_clear(&r);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn) g_test_add(path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+	ADD("/sim/compare/equal", test_equal);
+	ADD("/sim/compare/emulator-only-events-ignored", test_emulator_only_ignored);
+	ADD("/sim/compare/interleaving-of-partitions-ignored", test_interleaving_ignored);
+	ADD("/sim/compare/dropped-hypercall", test_dropped_hypercall);
+	ADD("/sim/compare/different-status", test_different_status);
+	ADD("/sim/compare/reordered-pair", test_reordered_pair);
+	ADD("/sim/compare/truncated", test_truncated);
+	ADD("/sim/compare/bad-input", test_bad_input);
+	ADD("/sim/compare/huge-line", test_huge_line);
+	ADD("/sim/compare/missing-file", test_missing_file);
+	ADD("/sim/compare/cli", test_cli);
+#undef ADD
+	return g_test_run();
+}
