@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# conformance.sh — the native conformance test: every scenario `hvsim run`
+# knows, run on a real KVM (`--backend kvm`, inside the nested-KVM harness
+# run-nested.sh) and in the emulator on this host, must give equivalent
+# traces (`hvsim compare`) and the same exit status.
+# Runs on the build host. docs/native-testing.md is the manual.
+#
+#   tests/native/conformance.sh BUILD_DIR [SCENARIO...]
+#
+# Exit status: 0 all equivalent, 1 a difference, 77 (skip) when this
+# build of hvsim has no KVM backend or the harness cannot run here,
+# anything else: the harness failed.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+[ $# -ge 1 ] || { echo "usage: $0 BUILD_DIR [SCENARIO...]" >&2; exit 2; }
+build=$(cd "$1" && pwd)
+shift
+hvsim=$build/sim/hvsim
+readonly EXIT_SKIP=77
+
+# The KVM backend is `hvsim run --backend kvm`; a build without it has
+# nothing native to compare. (A skip, never a pass.)
+if ! "$hvsim" run --help 2>&1 | grep -q -- '--backend'; then
+	echo "SKIP: $hvsim has no 'run --backend' option: this build has no KVM backend (issue 7, parts 1-4), so there is no native trace to compare with the emulator's"
+	exit $EXIT_SKIP
+fi
+
+if [ $# -gt 0 ]; then
+	scenarios=("$@")
+else
+	mapfile -t scenarios < <("$hvsim" scenarios | awk '{ print $1 }')
+fi
+[ ${#scenarios[@]} -gt 0 ] || { echo "hvsim scenarios listed nothing" >&2; exit 1; }
+
+work=$build/tests/native/conformance
+rm -rf "$work"
+mkdir -p "$work/native" "$work/emulated"
+
+# 1. Every scenario on the real KVM, in one boot of the harness machine.
+cmds=()
+for s in "${scenarios[@]}"; do
+	cmds+=(-- sh -c "hvsim run --backend kvm $s --trace /out/$s.jsonl >/out/$s.out 2>&1; echo \$? >/out/$s.status")
+done
+started=$(date +%s)
+set +e
+"$here/run-nested.sh" --timeout 900 --out "$work/native" "$build" "${cmds[@]}"
+harness=$?
+set -e
+echo "native: ${#scenarios[@]} scenarios in the nested KVM in $(( $(date +%s) - started )) s (boot included)"
+[ $harness = $EXIT_SKIP ] && { echo "SKIP: the nested-KVM harness cannot run here (see above)"; exit $EXIT_SKIP; }
+[ $harness = 0 ] || { echo "FAIL: the nested-KVM harness failed (status $harness)"; exit 1; }
+
+# 2. The same scenarios in the emulator, with the flavour (vendor) the
+# native run used: the partition_start name says hvix64 or hvax64.
+failed=0
+for s in "${scenarios[@]}"; do
+	nt=$work/native/$s.jsonl
+	if [ ! -s "$nt" ]; then
+		echo "FAIL $s: no native trace; hvsim printed:"
+		cat "$work/native/$s.out" 2>/dev/null | tail -n 20
+		failed=1
+		continue
+	fi
+	# A native run that fell back to the emulator would compare equal to
+	# it: refuse traces with events only the emulator can see.
+	if grep -q -m1 -E '"type":"(ring|cpuid)"' "$nt"; then
+		echo "FAIL $s: the trace of --backend kvm has ring or cpuid events, which only the emulator sees: the run did not use KVM; hvsim printed:"
+		tail -n 20 "$work/native/$s.out"
+		failed=1
+		continue
+	fi
+	vendor=intel
+	head -n 5 "$nt" | grep -q 'hvax64 flavour' && vendor=amd
+	set +e
+	"$hvsim" run --vendor "$vendor" "$s" --trace "$work/emulated/$s.jsonl" >"$work/emulated/$s.out" 2>&1
+	est=$?
+	set -e
+	nst=$(cat "$work/native/$s.status")
+	if [ "$est" != "$nst" ]; then
+		echo "FAIL $s: exit status $nst natively, $est in the emulator"
+		failed=1
+	fi
+	set +e
+	"$hvsim" compare "$work/emulated/$s.jsonl" "$nt" >"$work/$s.compare" 2>&1
+	cst=$?
+	set -e
+	case $cst in
+	0) echo "ok $s ($vendor): $(tail -n 1 "$work/$s.compare")" ;;
+	1) echo "FAIL $s ($vendor): the traces differ (A = emulator, B = KVM):"; head -n 40 "$work/$s.compare"; failed=1 ;;
+	*) echo "FAIL $s: hvsim compare could not read the traces:"; cat "$work/$s.compare"; failed=1 ;;
+	esac
+done
+[ $failed = 0 ] && echo "all ${#scenarios[@]} scenarios: native traces equivalent to the emulator's"
+exit $failed
