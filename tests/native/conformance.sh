@@ -37,8 +37,9 @@ work=$build/tests/native/conformance
 rm -rf "$work"
 mkdir -p "$work/native" "$work/emulated"
 
-# 1. Every scenario on the real KVM, in one boot of the harness machine.
-cmds=()
+# 1. The capability probe, then every scenario on the real KVM, in one
+# boot of the harness machine.
+cmds=(-- sh -c "hvsim probe >/out/probe.out 2>&1; echo \$? >/out/probe.status")
 for s in "${scenarios[@]}"; do
 	cmds+=(-- sh -c "hvsim run --backend kvm $s --trace /out/$s.jsonl >/out/$s.out 2>&1; echo \$? >/out/$s.status")
 done
@@ -50,6 +51,13 @@ set -e
 echo "native: ${#scenarios[@]} scenarios in the nested KVM in $(( $(date +%s) - started )) s (boot included)"
 [ $harness = $EXIT_SKIP ] && { echo "SKIP: the nested-KVM harness cannot run here (see above)"; exit $EXIT_SKIP; }
 [ $harness = 0 ] || { echo "FAIL: the nested-KVM harness failed (status $harness)"; exit 1; }
+
+if [ "$(cat "$work/native/probe.status" 2>/dev/null)" != 0 ]; then
+	echo "FAIL: hvsim probe failed on the nested KVM (where kvm-selftest shows a working /dev/kvm):"
+	cat "$work/native/probe.out" 2>/dev/null
+	exit 1
+fi
+echo "native: $(cat "$work/native/probe.out")"
 
 # 2. The same scenarios in the emulator, with the flavour (vendor) the
 # native run used: the partition_start name says hvix64 or hvax64.
@@ -63,7 +71,14 @@ for s in "${scenarios[@]}"; do
 		continue
 	fi
 	# A native run that fell back to the emulator would compare equal to
-	# it: refuse traces with events only the emulator can see.
+	# it: refuse a run that says so, and traces with events only the
+	# emulator can see.
+	if grep -q 'native backend unavailable' "$work/native/$s.out"; then
+		echo "FAIL $s: hvsim run --backend kvm fell back to the emulator:"
+		grep 'native backend unavailable' "$work/native/$s.out"
+		failed=1
+		continue
+	fi
 	if grep -q -m1 -E '"type":"(ring|cpuid)"' "$nt"; then
 		echo "FAIL $s: the trace of --backend kvm has ring or cpuid events, which only the emulator sees: the run did not use KVM; hvsim printed:"
 		tail -n 20 "$work/native/$s.out"
