@@ -35,6 +35,7 @@
 
 typedef struct {
 	char *dir;
+	char *a, *b;  /* the paths compare_events wrote */
 } Fixture;
 
 static void fixture_setup(Fixture *f, gconstpointer data)
@@ -54,6 +55,8 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
 	}
 	g_rmdir(f->dir);
 	g_free(f->dir);
+	g_free(f->a);
+	g_free(f->b);
 }
 
 /* Writes one event per line, each with its own seq and a vtime that grows
@@ -73,20 +76,24 @@ static char *trace_write(Fixture *f, const char *name, guint clock, const char *
 	return path;
 }
 
-/* Loads both, compares, returns the result and the report. */
-static gboolean compare_files(const char *a, const char *b, SimCompareResult *res, char **report_out)
+/* Writes a.jsonl and b.jsonl (with different clocks) into the fixture,
+ * loads and compares them; returns the report. */
+static char *compare_events(Fixture *f, const char *const *a_events, const char *const *b_events, SimCompareResult *res)
 {
+	g_free(f->a);
+	g_free(f->b);
+	f->a = trace_write(f, "a.jsonl", 1, a_events);
+	f->b = trace_write(f, "b.jsonl", 7, b_events);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(SimCompareTrace) ta = sim_compare_trace_load(a, &error);
+	g_autoptr(SimCompareTrace) ta = sim_compare_trace_load(f->a, &error);
 	g_assert_no_error(error);
-	g_autoptr(SimCompareTrace) tb = sim_compare_trace_load(b, &error);
+	g_autoptr(SimCompareTrace) tb = sim_compare_trace_load(f->b, &error);
 	g_assert_no_error(error);
 	GString *report = g_string_new(NULL);
 	gboolean same = sim_compare_traces(ta, tb, res, report);
 	g_test_message("%s", report->str);
 	g_assert_cmpint(same, ==, res->equivalent);
-	*report_out = g_string_free(report, FALSE);
-	return same;
+	return g_string_free(report, FALSE);
 }
 
 static const char *const base_events[] = {
@@ -97,11 +104,9 @@ static const char *const base_events[] = {
 
 static void test_equal(Fixture *f, gconstpointer data)
 {
-	g_autofree char *a = trace_write(f, "a.jsonl", 10, base_events);
-	g_autofree char *b = trace_write(f, "b.jsonl", 7, base_events);
 	SimCompareResult res;
-	g_autofree char *report = NULL;
-	g_assert_true(compare_files(a, b, &res, &report));
+	g_autofree char *report = compare_events(f, base_events, base_events, &res);
+	g_assert_true(res.equivalent);
 	/* start, vp_start, exit, port_io, console, 3 hypercalls, stop. */
 	g_assert_cmpuint(res.n_compared, ==, 9);
 	g_assert_cmpuint(res.n_sequences, ==, 1);
@@ -125,11 +130,9 @@ static void test_emulator_only_ignored(Fixture *f, gconstpointer data)
 		EV_HC_PORT_EXIT, EV_HC_A, EV_ENTRY, EV_HC_PORT_EXIT, EV_HC_B, EV_ENTRY,
 		EV_HC_PORT_EXIT, EV_HC_C, EV_ENTRY, EV_STOP1, NULL,
 	};
-	g_autofree char *a = trace_write(f, "emu.jsonl", 3, emu);
-	g_autofree char *b = trace_write(f, "native.jsonl", 1000, native);
 	SimCompareResult res;
-	g_autofree char *report = NULL;
-	g_assert_true(compare_files(a, b, &res, &report));
+	g_autofree char *report = compare_events(f, emu, native, &res);
+	g_assert_true(res.equivalent);
 	g_assert_cmpuint(res.n_compared, ==, 9);
 }
 
@@ -139,18 +142,16 @@ static void test_interleaving_ignored(Fixture *f, gconstpointer data)
 {
 	const char *const x[] = { EV_START1, EV_P2_CONSOLE, EV_CONSOLE, EV_P2_STOP, EV_STOP1, NULL };
 	const char *const y[] = { EV_START1, EV_CONSOLE, EV_P2_CONSOLE, EV_STOP1, EV_P2_STOP, NULL };
-	g_autofree char *a = trace_write(f, "x.jsonl", 1, x);
-	g_autofree char *b = trace_write(f, "y.jsonl", 1, y);
 	SimCompareResult res;
-	g_autofree char *report = NULL;
-	g_assert_true(compare_files(a, b, &res, &report));
+	g_autofree char *report = compare_events(f, x, y, &res);
+	g_assert_true(res.equivalent);
 	g_assert_cmpuint(res.n_sequences, ==, 2);
 }
 
-/* base_events without its element `drop`, or with `replace` there. */
-static char *trace_variant(Fixture *f, const char *name, guint index, const char *replace, gboolean swap_next)
+/* base_events into `ev` (G_N_ELEMENTS(base_events) long) with element
+ * `index` left out, replaced by `replace`, or swapped with the next one. */
+static const char *const *variant_events(const char **ev, guint index, const char *replace, gboolean swap_next)
 {
-	const char *ev[G_N_ELEMENTS(base_events)];
 	guint n = 0;
 	for (guint i = 0; base_events[i]; i++) {
 		if (i == index && !replace && !swap_next)
@@ -163,7 +164,7 @@ static char *trace_variant(Fixture *f, const char *name, guint index, const char
 		ev[index] = ev[index + 1];
 		ev[index + 1] = t;
 	}
-	return trace_write(f, name, 1, ev);
+	return ev;
 }
 
 /* Index 10 of base_events is the second hypercall (line 11). */
@@ -171,11 +172,10 @@ static char *trace_variant(Fixture *f, const char *name, guint index, const char
 
 static void test_dropped_hypercall(Fixture *f, gconstpointer data)
 {
-	g_autofree char *a = trace_write(f, "a.jsonl", 1, base_events);
-	g_autofree char *b = trace_variant(f, "b.jsonl", HC_B_INDEX, NULL, FALSE);
+	const char *ev[G_N_ELEMENTS(base_events)];
 	SimCompareResult res;
-	g_autofree char *report = NULL;
-	g_assert_false(compare_files(a, b, &res, &report));
+	g_autofree char *report = compare_events(f, base_events, variant_events(ev, HC_B_INDEX, NULL, FALSE), &res);
+	g_assert_false(res.equivalent);
 	g_assert_cmpuint(res.first_partition, ==, 1);
 	g_assert_cmpuint(res.first_vp, ==, 0);
 	g_assert_cmpuint(res.first_line_a, ==, HC_B_INDEX + 1);
@@ -183,7 +183,7 @@ static void test_dropped_hypercall(Fixture *f, gconstpointer data)
 	 * VMCALL exit before the dropped call stays, and is never compared. */
 	g_assert_cmpuint(res.first_line_b, ==, HC_B_INDEX + 3);
 	g_assert_nonnull(strstr(report, "an event in A that B lacks"));
-	g_autofree char *where = g_strdup_printf("A %s:%u: hypercall code=\"0x0050\"", a, HC_B_INDEX + 1);
+	g_autofree char *where = g_strdup_printf("A %s:%u: hypercall code=\"0x0050\"", f->a, HC_B_INDEX + 1);
 	g_assert_nonnull(strstr(report, where));
 	g_autofree char *counts = g_strdup_printf("    %-26s %8d %8d\n", "hypercall", 3, 2);
 	g_assert_nonnull(strstr(report, counts));
@@ -191,16 +191,16 @@ static void test_dropped_hypercall(Fixture *f, gconstpointer data)
 
 static void test_different_status(Fixture *f, gconstpointer data)
 {
-	g_autofree char *a = trace_write(f, "a.jsonl", 1, base_events);
-	g_autofree char *b = trace_variant(f, "b.jsonl", HC_B_INDEX, EV_HC("0x0050", "0x0005"), FALSE);
+	const char *ev[G_N_ELEMENTS(base_events)];
 	SimCompareResult res;
-	g_autofree char *report = NULL;
-	g_assert_false(compare_files(a, b, &res, &report));
+	g_autofree char *report = compare_events(f, base_events,
+	                                         variant_events(ev, HC_B_INDEX, EV_HC("0x0050", "0x0005"), FALSE), &res);
+	g_assert_false(res.equivalent);
 	g_assert_cmpuint(res.first_line_a, ==, HC_B_INDEX + 1);
 	g_assert_cmpuint(res.first_line_b, ==, HC_B_INDEX + 1);
 	g_assert_nonnull(strstr(report, "the events differ"));
 	g_autofree char *where = g_strdup_printf("B %s:%u: hypercall code=\"0x0050\" fast=false rep_count=0 rep_start=0 status=\"0x0005\"",
-	                                         b, HC_B_INDEX + 1);
+	                                         f->b, HC_B_INDEX + 1);
 	g_assert_nonnull(strstr(report, where));
 	g_assert_nonnull(strstr(report, "the same number of events of each kind in both"));
 }
@@ -215,29 +215,25 @@ static void test_reordered_pair(Fixture *f, gconstpointer data)
 		EV_VMCALL_EXIT, EV_HC_A, EV_ENTRY, EV_VMCALL_EXIT, EV_HC_B, EV_ENTRY,
 		EV_VMCALL_EXIT, EV_HC_C, EV_ENTRY, EV_STOP1, NULL,
 	};
-	g_autofree char *a = trace_write(f, "a.jsonl", 1, base_events);
-	g_autofree char *b = trace_write(f, "b.jsonl", 1, swapped);
 	SimCompareResult res;
-	g_autofree char *report = NULL;
-	g_assert_false(compare_files(a, b, &res, &report));
+	g_autofree char *report = compare_events(f, base_events, swapped, &res);
+	g_assert_false(res.equivalent);
 	g_assert_cmpuint(res.first_line_a, ==, 4);
 	g_assert_cmpuint(res.first_line_b, ==, 4);
 	g_assert_nonnull(strstr(report, "two events in the opposite order"));
 
-	g_autofree char *c = trace_variant(f, "c.jsonl", 5, NULL, TRUE);
-	g_autofree char *report2 = NULL;
-	g_assert_true(compare_files(a, c, &res, &report2));
+	const char *ev[G_N_ELEMENTS(base_events)];
+	g_autofree char *report2 = compare_events(f, base_events, variant_events(ev, 5, NULL, TRUE), &res);
+	g_assert_true(res.equivalent);
 }
 
 /* A trace ending early: the other goes on. */
 static void test_truncated(Fixture *f, gconstpointer data)
 {
 	const char *const shorter[] = { EV_START1, EV_VPSTART1, EV_OUT_EXIT, EV_OUT_IO, EV_ENTRY, EV_CONSOLE, NULL };
-	g_autofree char *a = trace_write(f, "a.jsonl", 1, base_events);
-	g_autofree char *b = trace_write(f, "b.jsonl", 1, shorter);
 	SimCompareResult res;
-	g_autofree char *report = NULL;
-	g_assert_false(compare_files(a, b, &res, &report));
+	g_autofree char *report = compare_events(f, base_events, shorter, &res);
+	g_assert_false(res.equivalent);
 	g_assert_cmpuint(res.first_line_a, ==, 8);
 	g_assert_cmpuint(res.first_line_b, ==, 0);
 	g_assert_nonnull(strstr(report, "A goes on where B's events of this VP end"));
@@ -318,9 +314,10 @@ static void test_cli(Fixture *f, gconstpointer data)
 		g_test_skip("HVSIM is not set: run these tests through `meson test`, which sets it to the built binary");
 		return;
 	}
+	const char *ev[G_N_ELEMENTS(base_events)];
 	g_autofree char *a = trace_write(f, "a.jsonl", 1, base_events);
 	g_autofree char *b = trace_write(f, "b.jsonl", 3, base_events);
-	g_autofree char *c = trace_variant(f, "c.jsonl", HC_B_INDEX, NULL, FALSE);
+	g_autofree char *c = trace_write(f, "c.jsonl", 1, variant_events(ev, HC_B_INDEX, NULL, FALSE));
 	g_autofree char *bad = g_build_filename(f->dir, "bad.jsonl", NULL);
 	g_assert_true(g_file_set_contents(bad, "{\"seq\":1,\"vtime\":0," EV_CONSOLE "}\nnot json\n", -1, NULL));
 	CliResult r;
