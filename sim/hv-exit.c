@@ -916,6 +916,13 @@ void sim_hv_setup_vmcs(SimVp *vp)
 	vmx_vmcs_write(v, VMCS_VIRTUAL_PROCESSOR_ID, vp->partition->id);
 	for (uint32_t port = 0; port <= 0xFFFF; port++)
 		vmx_io_bitmap_set(v, (uint16_t)port, true);
+	/* A configured pass-through range (SimConfig.io_passthrough): the
+	 * partition reaches those devices itself. Never for a child, whose
+	 * ports belong to its parent's worker. */
+	const SimConfig *cfg = &vp->partition->machine->config;
+	if (cfg->io_passthrough && vp->partition->parent_id == 0)
+		for (uint32_t port = cfg->io_passthrough_first; port <= cfg->io_passthrough_last; port++)
+			vmx_io_bitmap_set(v, (uint16_t)port, false);
 	vmx_msr_bitmap_set_all(v, false);
 	/* EFER is guest state the hypervisor keeps in the VMCS (guest
 	 * IA32_EFER): intercept it so the model always knows SCE (the engine

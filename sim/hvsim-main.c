@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lesson-cli.h"
 #include "sim-bench.h"
 #include "sim-compare.h"
 #include "sim-machine.h"
@@ -34,6 +35,7 @@ static const char *const top_help =
 	"  bench [--quick] [io]              measure speed against bare Unicorn baselines;\n"
 	"                                    io: the synthetic against the emulated disk path\n"
 	"  compare TRACE_A TRACE_B           compare two traces by the events both backends see\n"
+	"  lesson [--list|--check] [NAME]    step-through lessons (docs/lessons.md)\n"
 	"  help [COMMAND]                    show help (also: hvsim COMMAND --help)\n"
 	"\n"
 	"Documentation: docs/cli.md. `hvsim --help` also lists the options of run.\n";
@@ -359,6 +361,8 @@ int main(int argc, char **argv)
 		return cmd_bench(argc - 1, argv + 1);
 	if (g_str_equal(cmd, "compare"))
 		return sim_compare_cli(argc - 1, argv + 1);
+	if (g_str_equal(cmd, "lesson"))
+		return lesson_cli_main(argc - 1, argv + 1);
 	fprintf(stderr, "hvsim: unknown command '%s'\n\n%s", cmd, top_help);
 	return EXIT_USAGE;
 }

@@ -37,6 +37,16 @@ typedef struct SimConfig {
 	gsize child_image_len;
 	const char *child_image_name;
 	gboolean child_triple_fault; /* boot info child_flags: the child triple-faults on purpose */
+	/* More HVSIM_BOOT_FLAG_* bits the worker passes its child (scenarios
+	 * with a child only), e.g. HVSIM_BOOT_FLAG_STORVSC_HOSTILE: the
+	 * lessons' hostile-child setting. */
+	uint32_t child_extra_flags;
+	/* Ports io_passthrough_first..last have their I/O bitmap bits clear in
+	 * the partitions the simulator loads (never in children): IN/OUT on
+	 * them reach the partition's device without a VM exit. The lessons'
+	 * io-passthrough setting. */
+	gboolean io_passthrough;
+	uint16_t io_passthrough_first, io_passthrough_last;
 } SimConfig;
 
 #define SIM_DEFAULT_MEMORY_SIZE (16ull << 20)

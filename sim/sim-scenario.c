@@ -138,6 +138,8 @@ SimPartition *sim_load_scenario_or_image(SimMachine *m, const char *what, GError
 	if (p && sc && sc->child_io_workload)
 		scenario_add_child_flags(p, HVSIM_BOOT_FLAG_IO_WORKLOAD |
 		                                    (sc->child_io_synthetic ? HVSIM_BOOT_FLAG_IO_SYNTHETIC : 0));
+	if (p && sc && sc->child && m->config.child_extra_flags)
+		scenario_add_child_flags(p, m->config.child_extra_flags);
 	if (child) {
 		/* Copied into the parent's RAM: the config must not keep the pointer. */
 		m->config.child_image = NULL;
