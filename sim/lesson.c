@@ -132,9 +132,11 @@ static gboolean setting_check(const char *name, const char *value, GError **erro
 		return FALSE;
 	}
 	if (g_str_equal(name, "hostile-child")) {
-		if (g_str_equal(value, "none") || g_str_equal(value, "storvsc") || g_str_equal(value, "vmbus"))
+		if (g_str_equal(value, "none") || g_str_equal(value, "storvsc") || g_str_equal(value, "vmbus") ||
+		    g_str_equal(value, "unmapped-read"))
 			return TRUE;
-		g_set_error(error, LESSON_ERROR, LESSON_ERROR_INVALID, "hostile-child '%s': use none, storvsc or vmbus", value);
+		g_set_error(error, LESSON_ERROR, LESSON_ERROR_INVALID,
+		            "hostile-child '%s': use none, storvsc, vmbus or unmapped-read", value);
 		return FALSE;
 	}
 	g_autofree char *known = g_strjoinv(", ", (char **)lesson_setting_names());
@@ -231,6 +233,8 @@ SimMachine *lesson_machine_new(GHashTable *settings, GError **error)
 		cfg.child_extra_flags = HVSIM_BOOT_FLAG_STORVSC_HOSTILE;
 	else if (g_str_equal(hostile, "vmbus"))
 		cfg.child_extra_flags = HVSIM_BOOT_FLAG_VMBUS_HOSTILE;
+	else if (g_str_equal(hostile, "unmapped-read"))
+		cfg.child_extra_flags = HVSIM_BOOT_FLAG_TOUCH_UNMAPPED;
 	if (!sim_profile_check_memory(cfg.profile, cfg.memory_size ? cfg.memory_size : SIM_DEFAULT_MEMORY_SIZE, error))
 		return NULL;
 	SimMachine *m = sim_machine_new(&cfg, error);

@@ -132,6 +132,20 @@ static noreturn void child_triple_fault(void)
 	cpu_halt_forever(); /* not reached */
 }
 
+/* HVSIM_BOOT_FLAG_TOUCH_UNMAPPED: read the first byte past our RAM. The
+ * hypervisor's SLAT has no mapping there: an EPT violation our parent
+ * hears of, never a read that returns something. */
+static noreturn void child_touch_unmapped(void)
+{
+	volatile const uint8_t *past = (volatile const uint8_t *)(uintptr_t)kernel_boot.memory_size;
+
+	klog("child partition: reading GPA 0x%lx, the first byte past our RAM, on purpose now\n",
+	     (unsigned long)kernel_boot.memory_size);
+	(void)*past;
+	klog("child partition: the read past our RAM returned: FAILED\n");
+	cpu_halt_forever();
+}
+
 /* Steps 4 and 5 of a kernel in a child partition. */
 static noreturn void child_finish(const struct hv_info *hv)
 {
@@ -148,6 +162,8 @@ static noreturn void child_finish(const struct hv_info *hv)
 	 * the worker finalizes us. */
 	if (kernel_boot.flags & HVSIM_BOOT_FLAG_TRIPLE_FAULT)
 		child_triple_fault();
+	if (kernel_boot.flags & HVSIM_BOOT_FLAG_TOUCH_UNMAPPED)
+		child_touch_unmapped();
 	/* A clean end takes VMBus down first (facts §5.5 tear-down): the
 	 * parent forgets our pages before we go. */
 	vmbus_client_unload();

@@ -987,6 +987,32 @@ UTEXT static void vmwp_crashed(struct vmwp_child *c, const struct hv_message *ms
 	vmwp_line_end(&line);
 }
 
+/* HVMSG_UNMAPPED_GPA / HVMSG_GPA_INTERCEPT: the child touched a
+ * guest-physical address its map does not hold (an EPT violation). This
+ * worker emulates no memory-mapped device there, so the child ends. */
+UTEXT static void vmwp_bad_gpa(struct vmwp_child *c, const struct hv_message *msg)
+{
+	struct hv_x64_memory_intercept_message m;
+	struct uline line;
+
+	c->crashed = true;
+	vmwp_child_flush(c);
+	vmwp_line_start(&line);
+	uline_str(&line, USTR("child "));
+	uline_dec(&line, c->id);
+	if (msg->header.payload_size >= sizeof(m)) {
+		ucopy(&m, msg->payload, sizeof(m));
+		uline_str(&line, USTR(" touched GPA "));
+		vmwp_hex(&line, m.guest_physical_address);
+		uline_str(&line, USTR(" at RIP "));
+		vmwp_hex(&line, m.header.rip);
+	} else {
+		uline_str(&line, USTR(" touched a GPA"));
+	}
+	uline_str(&line, USTR(", outside its memory (EPT violation): terminating it"));
+	vmwp_line_end(&line);
+}
+
 /* The VMM's loop: one message, one emulated event, until the child ends. */
 UTEXT static bool vmwp_run(struct vmwp_child *c)
 {
@@ -1009,6 +1035,10 @@ UTEXT static bool vmwp_run(struct vmwp_child *c)
 			next = vmwp_io(c, &msg);
 		} else if (msg.header.message_type == HVMSG_UNRECOVERABLE_EXCEPTION) {
 			vmwp_crashed(c, &msg);
+			next = VMWP_STOP;
+		} else if (msg.header.message_type == HVMSG_UNMAPPED_GPA ||
+			   msg.header.message_type == HVMSG_GPA_INTERCEPT) {
+			vmwp_bad_gpa(c, &msg);
 			next = VMWP_STOP;
 		} else {
 			vmwp_line_start(&line);

@@ -372,4 +372,14 @@ struct hvsim_disk_request {
  *   channel re-opened and its workload run. */
 #define HVSIM_BOOT_FLAG_VMBUS_HOSTILE (1u << 8)
 
+/* ---- A SLAT violation on purpose -----------------------------------------
+ * Appended for the lessons (memory virtualization). A child with this flag,
+ * after its programs, reads the first byte past its RAM: a guest-physical
+ * address its GPA map does not hold. With SLAT that is an EPT violation
+ * (exit reason 48): the hypervisor suspends the VP and sends the parent an
+ * unmapped-GPA message (HVMSG_UNMAPPED_GPA), and the worker ends the child.
+ * (The emulated backend sees the access without the guest's page tables;
+ * on hardware the kernel maps only its RAM, so a #PF would come first.) */
+#define HVSIM_BOOT_FLAG_TOUCH_UNMAPPED (1u << 9)
+
 #endif /* HVSIM_ABI_HVSIM_PLATFORM_H */
