@@ -1278,6 +1278,14 @@ gboolean lesson_value_matches(const char *want, const char *have)
 	return g_ascii_strcasecmp(want, have) == 0;
 }
 
+gboolean lesson_answer_matches(const LessonStep *s, const char *want, const char *value)
+{
+	/* Text fields hold sentences: a choice names a part of one. */
+	if (g_str_equal(s->field, "text"))
+		return strstr(value, want) != NULL;
+	return lesson_value_matches(want, value);
+}
+
 gboolean lesson_check(const Lesson *l, GString *log, GError **error)
 {
 	g_autoptr(LessonRun) r = lesson_run_new(l, NULL);
@@ -1293,7 +1301,7 @@ gboolean lesson_check(const Lesson *l, GString *log, GError **error)
 			if (!lesson_run_observe(r, &value, NULL, error))
 				return FALSE;
 			const char *want = s->values[s->answer - 1];
-			if (!lesson_value_matches(want, value)) {
+			if (!lesson_answer_matches(s, want, value)) {
 				g_autofree char *w = step_where(l, s, "Answer");
 				g_set_error(error, LESSON_ERROR, LESSON_ERROR_ANSWER,
 				            "%s: wrong answer: Answer=%u says %s = %s, but the machine's next \"%s\" has %s = %s", w,

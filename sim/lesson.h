@@ -154,6 +154,8 @@ const char *lesson_run_match_text(const LessonRun *r); /* refusal or outcome */
 /* The question of the last step: the observed event's field value (runs
  * the machine on as needed, without consuming events). */
 gboolean lesson_run_observe(LessonRun *r, char **value, SimEvent *observed, GError **error);
+/* Whether the choice value `want` names the observed field value. */
+gboolean lesson_answer_matches(const LessonStep *s, const char *want, const char *value);
 /* The exercise of the last step: its state and a line saying why. */
 LessonExerciseState lesson_run_exercise(const LessonRun *r, const char **why);
 
