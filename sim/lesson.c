@@ -555,7 +555,9 @@ static gboolean check_markup(Lesson *l, const char *group, const char *key, cons
 	g_autoptr(GError) e = NULL;
 	char *p = lesson_markup_to_text(text, &e);
 	if (!p)
-		return fail_at(l, group, key, error, LESSON_ERROR_INVALID, "bad markup: %s", e->message);
+		return fail_at(l, group, key, error, LESSON_ERROR_INVALID,
+		               "bad markup (a tag not closed or closed in the wrong order, or a bare & or <: write &amp; and &lt;): %s",
+		               e->message);
 	if (plain)
 		*plain = p;
 	else
