@@ -3,7 +3,8 @@
 #   ./hvsim.sh          install what is missing, build, run the default scenario
 #                       (in the classroom window when a display is present)
 #   ./hvsim.sh test     install what is missing, build with -Werror, run every test
-# Extra arguments after "run" go to `hvsim run` (e.g. ./hvsim.sh run --vendor amd).
+# Extra arguments after "run" go to `hvsim run` (e.g. ./hvsim.sh run --vendor amd);
+#   ./hvsim.sh lesson ...   `hvsim lesson ...` (docs/lessons.md)
 # Packages come from Debian's archive with apt-get (as root, or through sudo).
 set -euo pipefail
 
@@ -104,8 +105,13 @@ bench)
 	configure
 	exec "$build/sim/hvsim" bench "$@"
 	;;
+lesson)
+	install_missing
+	configure
+	exec "$build/sim/hvsim" lesson "$@"
+	;;
 *)
-	say "unknown command '$cmd': use run (default), test or bench"
+	say "unknown command '$cmd': use run (default), test, bench or lesson"
 	exit 2
 	;;
 esac
