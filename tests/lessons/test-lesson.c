@@ -239,7 +239,7 @@ static const BadFile bad_files[] = {
 	{ "zero-count", HEAD "[Step 1]\nText=x\nTrigger=exit\nCount=0\n", 8, "bad count '0'" },
 	{ "unknown-highlight", HEAD "[Step 1]\nText=x\nTrigger=end\nHighlight=hypervisor;part.1.ring0.gpu\n", 8,
 	  "[Step 1] Highlight: unknown highlight 'part.1.ring0.gpu'" },
-	{ "bad-markup", HEAD "[Step 1]\nText=a <b>bold claim\nTrigger=end\n", 6, "[Step 1] Text: bad markup:" },
+	{ "bad-markup", HEAD "[Step 1]\nText=a <b>bold claim\nTrigger=end\n", 6, "[Step 1] Text: bad markup (a tag not closed or closed in the wrong order" },
 	{ "bad-tag", HEAD "[Step 1]\nText=a <blink>b</blink>\nTrigger=end\n", 6, "<blink> is not a Pango markup tag" },
 	{ "no-trigger", HEAD "[Step 1]\nText=x\n", 5, "[Step 1]: a step needs Trigger=" },
 	{ "step-order", HEAD "[Step 1]\nText=x\nTrigger=end\n[Step 3]\nText=y\nTrigger=end\n", 8,
