@@ -16,6 +16,7 @@ typedef enum RunnerCmd {
 	CMD_STEP_EXIT,
 	CMD_UNTIL_INSNS,
 	CMD_RESET,
+	CMD_REFRESH,      /* publish again (the UI asked for other snapshot details) */
 } RunnerCmd;
 
 typedef struct QueuedCmd {
@@ -48,6 +49,7 @@ struct GuiRunner {
 	gboolean ended;
 	char *outcome_message;
 	SimSnapshot *latest;        /* NULL once the UI took it */
+	SimSnapRequest request;     /* the details the UI's panels want in snapshots */
 	char *stats_text;
 	GQueue events;              /* SimEvent*, newest last, at most GUI_RUNNER_EVENTS_MAX */
 	SimEvent last_exit;
@@ -97,7 +99,10 @@ static SimMachine *sim_make_machine(GuiRunner *r, SimStats **stats, GError **err
  * snapshot is taken before the lock, so the UI never waits for it. */
 static void sim_publish(GuiRunner *r, gboolean clear)
 {
-	SimSnapshot *snap = sim_snapshot_take(r->m);
+	g_mutex_lock(&r->lock);
+	SimSnapRequest req = r->request;
+	g_mutex_unlock(&r->lock);
+	SimSnapshot *snap = sim_snapshot_take_detail(r->m, &req);
 	GString *stats = g_string_new(NULL);
 	sim_stats_summary(r->stats, r->m, stats);
 	g_mutex_lock(&r->lock);
@@ -174,6 +179,8 @@ static void sim_execute(GuiRunner *r, const QueuedCmd *c)
 		r->stats = fresh_stats;
 		break;
 	}
+	case CMD_REFRESH:
+		break;   /* nothing to run: the publish that follows every command is the point */
 	}
 }
 
@@ -205,7 +212,7 @@ static gpointer sim_thread(gpointer data)
 			c = *q;
 			g_free(q);
 		}
-		if (r->ended && c.cmd != CMD_RESET) {
+		if (r->ended && c.cmd != CMD_RESET && c.cmd != CMD_REFRESH) {
 			r->version++;   /* nothing left to run; no longer busy */
 			continue;
 		}
@@ -306,6 +313,20 @@ static void queue_cmd(GuiRunner *r, RunnerCmd cmd, guint64 arg)
 	g_mutex_lock(&r->lock);
 	/* Stepping means stepping: a running machine pauses first. */
 	r->running = FALSE;
+	g_queue_push_tail(&r->cmds, q);
+	r->version++;
+	g_cond_broadcast(&r->cond);
+	g_mutex_unlock(&r->lock);
+}
+
+void gui_runner_set_request(GuiRunner *r, const SimSnapRequest *req)
+{
+	g_return_if_fail(r != NULL && req != NULL);
+	QueuedCmd *q = g_new0(QueuedCmd, 1);
+	q->cmd = CMD_REFRESH;
+	g_mutex_lock(&r->lock);
+	r->request = *req;
+	/* A refresh does not pause a running machine: it only publishes once more. */
 	g_queue_push_tail(&r->cmds, q);
 	r->version++;
 	g_cond_broadcast(&r->cond);

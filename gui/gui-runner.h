@@ -47,6 +47,9 @@ void gui_runner_step(GuiRunner *r);         /* one scheduler round (one slice pe
 void gui_runner_step_exit(GuiRunner *r);    /* to the end of the round with the next VM exit */
 void gui_runner_until_insns(GuiRunner *r, guint64 insns); /* until the machine retired that many */
 void gui_runner_reset(GuiRunner *r);        /* a fresh machine with the same scenario */
+/* The details (sim-snapshot.h) every published snapshot should carry from
+ * now on; publishes once more with them, without pausing or stepping. */
+void gui_runner_set_request(GuiRunner *r, const SimSnapRequest *req);
 
 /* The published state if its version differs from *version (which is then
  * updated), else NULL. At most `max_events` of the newest events. Never blocks

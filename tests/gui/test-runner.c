@@ -143,6 +143,37 @@ static void test_runner_boot(void)
 	gui_runner_free(r);
 }
 
+/* The panels' request: details appear in the next published snapshot
+ * without a step, and go again when no longer asked for. */
+static void test_runner_request(void)
+{
+	g_autoptr(GError) error = NULL;
+	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
+	g_assert_no_error(error);
+	guint64 version = 0;
+	SimSnapshot *snap = NULL;
+	gui_runner_until_insns(r, 2000000);
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	g_assert_null(snap->partitions[0].console);
+	guint64 insns = snap->insns;
+
+	SimSnapRequest req = { .detail = SIM_SNAP_DETAIL_CONSOLES | SIM_SNAP_DETAIL_MEMORY, .mem_partition = 1,
+	                       .mem_gpa = 0x100000, .mem_len = 16 };
+	gui_runner_set_request(r, &req);
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	g_assert_cmpuint(snap->insns, ==, insns);   /* published again, not stepped */
+	g_assert_nonnull(snap->partitions[0].console);
+	g_assert_cmpuint(snap->memory.len, ==, 16);
+
+	SimSnapRequest none = { 0 };
+	gui_runner_set_request(r, &none);
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	g_assert_null(snap->partitions[0].console);
+	g_assert_false(snap->memory.asked);
+	sim_snapshot_free(snap);
+	gui_runner_free(r);
+}
+
 static void test_runner_bad_scenario(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -167,6 +198,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/gui/runner/boot", test_runner_boot);
 	g_test_add_func("/gui/runner/bad-scenario", test_runner_bad_scenario);
+	g_test_add_func("/gui/runner/request", test_runner_request);
 	g_test_add_func("/gui/runner/free-while-running", test_runner_free_while_running);
 	return g_test_run();
 }
