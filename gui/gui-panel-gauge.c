@@ -32,6 +32,7 @@ static void marker(cairo_t *cr, double cx, double cy, double r, double a, const 
                    double red, double green, double blue)
 {
 	double inner = r * (1.0 - GAUGE_WIDTH) - 3.0, outer = r + 3.0;
+	cairo_new_path(cr);
 	cairo_set_source_rgb(cr, red, green, blue);
 	cairo_set_line_width(cr, 2.5);
 	cairo_move_to(cr, cx + inner * cos(a), cy + inner * sin(a));
@@ -53,7 +54,8 @@ void gui_panel_gauge_draw(cairo_t *cr, double cx, double cy, double r, const Gui
 	cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	cairo_set_font_size(cr, MAX(9.0, r * 0.18));
 
-	/* The data area: an empty ring. */
+	/* The data area: an empty ring (a new path: the caller's text left a current point). */
+	cairo_new_path(cr);
 	cairo_set_line_width(cr, r * GAUGE_WIDTH);
 	cairo_set_source_rgb(cr, g->dark ? 0.30 : 0.85, g->dark ? 0.30 : 0.85, g->dark ? 0.33 : 0.88);
 	cairo_arc(cr, cx, cy, mid, 0, 2 * M_PI);
@@ -65,10 +67,13 @@ void gui_panel_gauge_draw(cairo_t *cr, double cx, double cy, double r, const Gui
 		cairo_set_source_rgb(cr, GUI_PANEL_GAUGE_FILL_R, GUI_PANEL_GAUGE_FILL_G, GUI_PANEL_GAUGE_FILL_B);
 		double a0 = angle_of(g, g->read_index);
 		double a1 = a0 + 2.0 * M_PI * (double)flight / (double)g->data_size;
+		cairo_new_path(cr);
 		cairo_arc(cr, cx, cy, mid, a0, a1);
 		cairo_stroke(cr);
 	}
-	if (gui_panel_gauge_valid(g)) {
+	if (gui_panel_gauge_valid(g) && g->read_index == g->write_index) {
+		marker(cr, cx, cy, r, angle_of(g, g->read_index), "R=W", 0.45, 0.30, 0.50);   /* empty */
+	} else if (gui_panel_gauge_valid(g)) {
 		marker(cr, cx, cy, r, angle_of(g, g->read_index), "R", 0.10, 0.45, 0.85);
 		marker(cr, cx, cy, r, angle_of(g, g->write_index), "W", 0.80, 0.15, 0.15);
 	}

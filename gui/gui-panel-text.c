@@ -76,59 +76,75 @@ void gui_panel_text_registers(GuiPanelText *t, const SimSnapPartition *p, const 
 	g_string_append_printf(t->text, "%" G_GUINT64_FORMAT " instructions retired\n", vp->insns);
 }
 
-/* Where to start decoding so that the listing lands on RIP: the start of
- * RIP's function when it lies in the window (code is decoded from a real
- * instruction boundary), else RIP itself. */
-static uint64_t listing_start(const SimSnapPartition *p, const SimSnapVp *vp)
-{
-	uint64_t off = 0;
-	if (sim_symtab_lookup(p->symtab, vp->rip, &off) && off <= vp->rip - vp->window_start)
-		return vp->rip - off;
-	return vp->rip;
-}
+#define LISTING_BEFORE 8u   /* instructions shown before RIP */
+#define LISTING_AFTER  12u  /* ... and from RIP on */
+#define LISTING_BYTES  4u   /* opcode bytes shown per instruction (then "…") */
 
-/* Decodes the window from `start`; returns the instruction count, or 0 if
- * the decoding did not land on RIP (then the caller starts at RIP). */
-static guint decode(csh cs, cs_insn *insn, const SimSnapVp *vp, uint64_t start, GuiPanelText *t,
-                    const SimSnapPartition *p, gboolean emit)
+/* Decodes the window from `start`. Returns how many instructions come
+ * before RIP, or -1 if the decoding does not land on RIP (a start inside an
+ * instruction). With `emit`, appends the listing, skipping the first
+ * `skip` instructions: "func:" labels where a symbol starts (or at the
+ * first line), each line "addr +off bytes mnemonic operands". */
+static int decode(csh cs, cs_insn *insn, const SimSnapPartition *p, const SimSnapVp *vp, uint64_t start,
+                  GuiPanelText *t, gboolean emit, int skip)
 {
 	const uint8_t *code = vp->window + (start - vp->window_start);
 	size_t left = vp->window_len - (start - vp->window_start);
 	uint64_t a = start;
-	guint n = 0, after = 0;
+	int before = 0, n = 0;
+	guint after = 0;
 	gboolean hit = FALSE;
 	const char *last_sym = NULL;
-	while (n < GUI_PANEL_DISASM_MAX * 4 && after < GUI_PANEL_DISASM_MAX / 2 && cs_disasm_iter(cs, &code, &left, &a, insn)) {
-		n++;
+	while (after < LISTING_AFTER && cs_disasm_iter(cs, &code, &left, &a, insn)) {
 		if (insn->address == vp->rip)
 			hit = TRUE;
-		if (insn->address > vp->rip && !hit)
-			return 0;
+		else if (insn->address > vp->rip && !hit)
+			return -1;
 		if (hit)
 			after++;
-		if (!emit)
-			continue;
-		/* Only the instructions just before RIP, and those after. */
-		if (!hit && vp->rip - insn->address > 48)
+		else
+			before++;
+		if (!emit || n++ < skip)
 			continue;
 		uint64_t off = 0;
 		const char *sym = sim_symtab_lookup(p->symtab, insn->address, &off);
 		if (sym && (off == 0 || sym != last_sym))
 			g_string_append_printf(t->text, off ? "%s+0x%" G_GINT64_MODIFIER "x:\n" : "%s:\n", sym, off);
 		last_sym = sym;
-		char bytes[3 * 8 + 1] = "";
-		for (uint16_t i = 0; i < insn->size && i < 8; i++)
-			g_snprintf(bytes + 3 * i, sizeof bytes - 3 * i, "%02x ", insn->bytes[i]);
-		char where[48] = "";
+		char bytes[3 * LISTING_BYTES + 4] = "";
+		for (uint16_t i = 0; i < insn->size && i < LISTING_BYTES; i++)
+			g_snprintf(bytes + 3 * i, sizeof bytes - 3 * i, "%02x%s", insn->bytes[i],
+			           i + 1 == LISTING_BYTES && insn->size > LISTING_BYTES ? "…" : " ");
+		char where[24] = "";
 		if (sym)
 			g_snprintf(where, sizeof where, "+0x%" G_GINT64_MODIFIER "x", off);
 		if (insn->address == vp->rip)
 			t->current_line = line_count(t->text);
-		g_string_append_printf(t->text, "%s %08" G_GINT64_MODIFIER "x %-7s %-24s %s %s\n",
-		                       insn->address == vp->rip ? "▶" : " ", insn->address, where, bytes, insn->mnemonic,
-		                       insn->op_str);
+		g_string_append_printf(t->text, "%s%06" G_GINT64_MODIFIER "x %-6s %-12s %s %s\n", insn->address == vp->rip ? "▶" : " ",
+		                       insn->address, where, bytes, insn->mnemonic, insn->op_str);
 	}
-	return hit ? n : 0;
+	return hit ? before : -1;
+}
+
+/* Where to start decoding so that the listing lands on RIP: the start of
+ * RIP's function when it lies in the window (a real instruction boundary);
+ * else the earliest byte before RIP from which decoding lands on RIP (x86
+ * decoding falls into step within a few instructions; *guessed says so);
+ * else RIP itself. */
+static uint64_t listing_start(csh cs, cs_insn *insn, const SimSnapPartition *p, const SimSnapVp *vp,
+                              gboolean *guessed)
+{
+	uint64_t off = 0;
+	*guessed = FALSE;
+	if (sim_symtab_lookup(p->symtab, vp->rip, &off) && off <= vp->rip - vp->window_start &&
+	    decode(cs, insn, p, vp, vp->rip - off, NULL, FALSE, 0) >= 0)
+		return vp->rip - off;
+	for (uint64_t start = vp->window_start; start < vp->rip; start++)
+		if (decode(cs, insn, p, vp, start, NULL, FALSE, 0) >= 0) {
+			*guessed = TRUE;
+			return start;
+		}
+	return vp->rip;
 }
 
 void gui_panel_text_disasm(GuiPanelText *t, const SimSnapPartition *p, const SimSnapVp *vp)
@@ -149,12 +165,14 @@ void gui_panel_text_disasm(GuiPanelText *t, const SimSnapPartition *p, const Sim
 		return;
 	}
 	cs_insn *insn = cs_malloc(cs);
-	uint64_t start = listing_start(p, vp);
-	if (!decode(cs, insn, vp, start, t, p, FALSE))
-		start = vp->rip;
-	decode(cs, insn, vp, start, t, p, TRUE);
+	gboolean guessed;
+	uint64_t start = listing_start(cs, insn, p, vp, &guessed);
+	int before = decode(cs, insn, p, vp, start, NULL, FALSE, 0);
+	decode(cs, insn, p, vp, start, t, TRUE, before > (int)LISTING_BEFORE ? before - (int)LISTING_BEFORE : 0);
 	cs_free(insn, 1);
 	cs_close(&cs);
+	if (guessed)
+		g_string_append(t->text, "(decoded from a guessed boundary before RIP: the lines above it may be off)\n");
 	g_string_append(t->text, vp->code_paged ? "(read through the VP's page tables, as the CPU fetches it)\n"
 	                                        : "(its page tables do not map RIP: read at GPA = linear address, as the\n"
 	                                          " emulator fetches it; Unicorn 2.0.1 ignores guest paging)\n");
@@ -368,9 +386,9 @@ void gui_panel_text_vmcs(GuiPanelText *t, const SimSnapshot *s, const SimSnapPar
 	g_string_append_printf(t->text, "CR0    " X64 "  CR3 " X64 "\nCR4    " X64 "  EFER 0x%" G_GINT64_MODIFIER "x\n",
 	                       v->g_cr0, v->g_cr3, v->g_cr4, v->g_efer);
 	g_string_append_printf(t->text, "CS     0x%04x  SS 0x%04x\n", v->g_cs, v->g_ss);
-	g_string_append(t->text, "(the model writes RIP at every exit and keeps EFER here; CR0/3/4, RSP,\n"
-	                         " RFLAGS, CS and SS were written once, by the late launch, into the root's\n"
-	                         " VMCS: the emulator's engine holds the live registers, see the CPU page)\n");
+	g_string_append(t->text, "(The model writes RIP at every exit and keeps EFER here; CR0/3/4, RSP, RFLAGS, CS and SS "
+	                         "were written once, by the late launch, into the root's VMCS. The emulator's engine holds "
+	                         "the live registers: see the CPU page.)\n");
 
 	heading(t, "Controls");
 	control_line(t, "pin-based", v->pin_based, pin_bits, G_N_ELEMENTS(pin_bits));
@@ -441,7 +459,7 @@ void gui_panel_text_channels(GuiPanelText *t, const SimSnapshot *s, uint32_t id)
 		n++;
 		g_string_append_printf(t->text, "relid %u, child %u: %s, %s\n", c->relid, c->child_id, c->type_name,
 		                       c->open ? "open" : "closed");
-		static const char *const dir[2] = { "child->parent", "parent->child" };
+		static const char *const dir[2] = { "child→parent", "parent→child" };
 		for (int d = 0; d < 2 && c->open; d++) {
 			if (!c->data_size[d]) {
 				g_string_append_printf(t->text, "  %s ring: not readable\n", dir[d]);
@@ -449,8 +467,12 @@ void gui_panel_text_channels(GuiPanelText *t, const SimSnapshot *s, uint32_t id)
 			}
 			uint32_t w = c->write_index[d], r = c->read_index[d];
 			uint32_t in_flight = w >= r ? w - r : c->data_size[d] - r + w;
-			g_string_append_printf(t->text, "  %s ring: write %u, read %u, %u of %u bytes in flight\n", dir[d], w, r,
-			                       w < c->data_size[d] && r < c->data_size[d] ? in_flight : 0, c->data_size[d]);
+			if (w >= c->data_size[d] || r >= c->data_size[d])
+				g_string_append_printf(t->text, "  %s: write %u, read %u: outside the %u-byte ring (the guest's values)\n",
+				                       dir[d], w, r, c->data_size[d]);
+			else
+				g_string_append_printf(t->text, "  %s: write %u, read %u, %u/%u B in flight\n", dir[d], w, r,
+				                       in_flight, c->data_size[d]);
 		}
 	}
 	if (!n)

@@ -22,7 +22,6 @@ typedef struct GuiPanelText {
 void gui_panel_text_init(GuiPanelText *t);
 void gui_panel_text_clear(GuiPanelText *t);
 
-#define GUI_PANEL_DISASM_MAX 24u   /* instructions a listing shows */
 
 /* Registers and flags, CPL and mode. */
 void gui_panel_text_registers(GuiPanelText *t, const SimSnapPartition *p, const SimSnapVp *vp);

@@ -31,6 +31,7 @@ struct _GuiPanel {
 	gboolean have_shown;
 	GArray *channels;            /* of SimSnapChannel: the gauges of the shown partition */
 	gboolean dark;
+	gboolean disposed;           /* its children are gone: updates are ignored */
 	/* The hex view's range (valid once typed correctly). */
 	gboolean hex_set;
 	uint64_t hex_gpa;
@@ -235,9 +236,11 @@ static void update_consoles(GuiPanel *self, const SimSnapshot *snap)
 		if (gtk_text_buffer_get_char_count(b) == (int)g_utf8_strlen(p->console, -1))
 			continue;
 		gtk_text_buffer_set_text(b, p->console, -1);
+		/* Follow the newest output (the mark scrolls once the view is laid out). */
 		GtkTextIter end;
 		gtk_text_buffer_get_end_iter(b, &end);
-		gtk_text_view_scroll_to_iter(GTK_TEXT_VIEW(view), &end, 0, FALSE, 0, 0);
+		gtk_text_buffer_place_cursor(b, &end);
+		gtk_text_view_scroll_to_mark(GTK_TEXT_VIEW(view), gtk_text_buffer_get_insert(b), 0, TRUE, 0, 1);
 	}
 }
 
@@ -263,6 +266,8 @@ void gui_panel_update(GuiPanel *self, const SimSnapshot *snap, gboolean have_exi
 {
 	g_return_if_fail(GUI_IS_PANEL(self));
 	g_return_if_fail(snap != NULL);
+	if (self->disposed)
+		return;
 	refill_chooser(self, snap);
 	const SimSnapPartition *p = NULL;
 	const SimSnapVp *vp = pick_vp(self, snap, have_exit, exit_partition, exit_vp, &p);
@@ -458,7 +463,7 @@ char *gui_panel_page_text(GuiPanel *self, const char *name)
 static void gui_panel_dispose(GObject *object)
 {
 	GuiPanel *self = GUI_PANEL(object);
-	g_clear_pointer(&self->console_views, g_hash_table_unref);
+	self->disposed = TRUE;
 	G_OBJECT_CLASS(gui_panel_parent_class)->dispose(object);
 }
 
@@ -467,6 +472,7 @@ static void gui_panel_finalize(GObject *object)
 	GuiPanel *self = GUI_PANEL(object);
 	g_array_unref(self->choices);
 	g_array_unref(self->channels);
+	g_hash_table_unref(self->console_views);
 	g_free(self->choices_key);
 	G_OBJECT_CLASS(gui_panel_parent_class)->finalize(object);
 }

@@ -9,6 +9,7 @@
 
 #include "gui-bench.h"
 #include "gui-export.h"
+#include "gui-panel.h"
 #include "gui-runner.h"
 #include "hvsim-window.h"
 #include "render.h"
@@ -30,6 +31,9 @@ typedef struct GuiApp {
 	gboolean presentation;   /* presentation mode: full screen, the picture alone, large type */
 	int size_w, size_h;      /* --size: the window's size (0: the .ui's default) */
 	char *panel;             /* the side panel shown first: events, vp or stats */
+	char *inspect;           /* --inspect: the VP page's tab (gui-panel.h page names) */
+	guint32 vp_partition;    /* --vp: the VP the inspector follows (0: the last exit's) */
+	guint vp_index;
 	int status;              /* the process's exit status */
 
 	HvsimWindow *window;
@@ -110,6 +114,11 @@ static void on_activate(GApplication *app, gpointer user_data)
 		hvsim_window_set_fixed_size(g->window, g->size_w, g->size_h);
 	if (g->panel)
 		hvsim_window_show_panel(g->window, g->panel);
+	GuiPanel *inspector = GUI_PANEL(hvsim_window_get_inspector(g->window));
+	if (g->inspect)
+		gui_panel_show_page(inspector, g->inspect);
+	if (g->vp_partition)
+		gui_panel_select(inspector, g->vp_partition, g->vp_index);
 	hvsim_window_set_dark(g->window, g->dark);
 	hvsim_window_set_presentation(g->window, g->presentation);
 	GuiRunner *r = hvsim_window_get_runner(g->window);
@@ -186,12 +195,14 @@ int main(int argc, char **argv)
 	GuiApp g = { .vendor = SIM_VENDOR_INTEL };
 	char *vendor = NULL, *until_insns = NULL, *until_event = NULL, *screenshot = NULL, *export = NULL;
 	gboolean dark = FALSE, bench = FALSE, run = FALSE, presentation = FALSE;
-	char *panel = NULL, *size = NULL;
+	char *panel = NULL, *size = NULL, *inspect = NULL, *vp = NULL;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor flavour: intel (VT-x, hvix64, default) or amd (AMD-V, hvax64)", "VENDOR" },
 		{ "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Run to the point --until-* names (default: power-on), save the window as PNG to FILE and exit", "FILE" },
 		{ "export", 0, 0, G_OPTION_ARG_FILENAME, &export, "Without a window (no display needed): run to the point --until-* names, write the architecture view to FILE (.png, .svg or .pdf) and exit", "FILE" },
 		{ "panel", 0, 0, G_OPTION_ARG_STRING, &panel, "The side panel shown first: events (default), vp or stats", "PANEL" },
+		{ "inspect", 0, 0, G_OPTION_ARG_STRING, &inspect, "Show the VP page at this tab: cpu, vmcs, synic, memory or consoles", "TAB" },
+		{ "vp", 0, 0, G_OPTION_ARG_STRING, &vp, "The VP the VP page follows, e.g. 2 or 2:0 (default: the last VM exit's)", "PARTITION[:VP]" },
 		{ "run", 0, 0, G_OPTION_ARG_NONE, &run, "Start running as the window opens (with --screenshot: run to the end first)", NULL },
 		{ "bench", 0, 0, G_OPTION_ARG_NONE, &bench, "Without a window: the machine's speed with the GUI's runner attached against headless, and the view's frame times; prints ratio gui-attached-speed", NULL },
 		{ "dark", 0, 0, G_OPTION_ARG_NONE, &dark, "The dark style (window and picture; with --export, the picture)", NULL },
@@ -243,6 +254,30 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	g.panel = panel;
+	if (inspect) {
+		static const char *const tabs[] = { GUI_PANEL_PAGE_CPU, GUI_PANEL_PAGE_VMCS, GUI_PANEL_PAGE_SYNIC,
+		                                    GUI_PANEL_PAGE_MEMORY, GUI_PANEL_PAGE_CONSOLES, NULL };
+		if (!g_strv_contains(tabs, inspect)) {
+			g_printerr("hvsim-gui: --inspect: '%s' is not a tab; use cpu, vmcs, synic, memory or consoles\n", inspect);
+			return 2;
+		}
+		g.inspect = inspect;
+		if (!g.panel)
+			g.panel = panel = g_strdup("vp");
+	}
+	if (vp) {
+		char *end = NULL;
+		guint64 part = g_ascii_strtoull(vp, &end, 10), index = 0;
+		if (end && *end == ':')
+			index = g_ascii_strtoull(end + 1, &end, 10);
+		gboolean ok = end && !*end && part >= 1 && part <= G_MAXUINT32 && index < 64;
+		if (!ok) {
+			g_printerr("hvsim-gui: --vp: '%s' is not PARTITION[:VP] (e.g. 2 or 2:0)\n", vp);
+			return 2;
+		}
+		g.vp_partition = (guint32)part;
+		g.vp_index = (guint)index;
+	}
 	g.dark = dark;
 	g.presentation = presentation;
 	if (size) {
@@ -296,5 +331,7 @@ int main(int argc, char **argv)
 	g_free(screenshot);
 	g_free(export);
 	g_free(panel);
+	g_free(inspect);
+	g_free(vp);
 	return rc ? rc : g.status;
 }

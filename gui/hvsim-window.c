@@ -9,12 +9,12 @@
 #include <string.h>
 
 #include "gui-export.h"
+#include "gui-panel.h"
 #include "hvsim-window.h"
 #include "vmx.h"
 
 #define GUI_POLL_MS         33u   /* how often the UI looks for published state (~30 Hz) */
 #define GUI_LOG_EVENTS      250u  /* events the log shows */
-#define GUI_VP_DISASM       5     /* instructions the VP panel disassembles from RIP */
 #define GUI_STATS_COLUMNS   46    /* the statistics panel's width in characters */
 #define GUI_SCREENSHOT_WAIT 400u  /* ms to let a frame or two be drawn before a screenshot */
 
@@ -57,7 +57,10 @@ struct _HvsimWindow {
 	GtkWidget *header, *side_panel, *status_sep;   /* what presentation mode hides */
 	GtkWidget *area, *status_label, *run_button;
 	GtkWidget *log, *log_title, *log_scroll, *show_io, *show_ring, *log_search;
-	GtkWidget *vp_view, *stats_view;
+	GtkWidget *inspector, *stats_view;   /* inspector: the VP page (gui-panel.c) */
+	GtkWidget *log_kind, *log_partition;
+	GArray *log_partition_ids;   /* of guint32, parallel to log_partition's entries (0: all) */
+	char *log_partitions_key;    /* the partitions log_partition was filled from */
 	GtkStack *side_stack;
 	GtkTextBuffer *log_buffer;
 };
@@ -153,11 +156,93 @@ static const char *partition_name(const SimSnapshot *snap, uint32_t id)
 	return p && p->name ? p->name : "?";
 }
 
-/* Whether the log shows an event: the noisy kinds are opt-in, and with a
- * search only lines containing it (any case) are shown. */
+/* The log's kind filter: each entry a group of event types. */
+static const struct {
+	const char *title;
+	SimEventType types[6];
+	guint n;
+} log_kinds[] = {
+	{ "All kinds", { 0 }, 0 },
+	{ "VM exits and entries", { SIM_EV_VM_EXIT, SIM_EV_VM_ENTRY }, 2 },
+	{ "Hypercalls", { SIM_EV_HYPERCALL, SIM_EV_HYPERCALL_PAGE }, 2 },
+	{ "Intercepts", { SIM_EV_INTERCEPT, SIM_EV_VP_STATE }, 2 },
+	{ "VMBus", { SIM_EV_VMBUS }, 1 },
+	{ "SynIC, interrupts, timers", { SIM_EV_SYNIC_MESSAGE, SIM_EV_INTERRUPT, SIM_EV_TIMER }, 3 },
+	{ "Ring transitions, faults", { SIM_EV_RING, SIM_EV_FAULT }, 2 },
+	{ "Port I/O", { SIM_EV_PORT_IO }, 1 },
+	{ "MSR and CPUID", { SIM_EV_MSR, SIM_EV_CPUID }, 2 },
+	{ "Console", { SIM_EV_CONSOLE }, 1 },
+	{ "Partitions, boot, halts", { SIM_EV_PARTITION_START, SIM_EV_PARTITION_STOP, SIM_EV_VP_START, SIM_EV_BOOT,
+	                               SIM_EV_CHILD, SIM_EV_HALT }, 6 },
+	{ "Hypervisor messages", { SIM_EV_MESSAGE }, 1 },
+};
+
+static void log_filters_init(HvsimWindow *win)
+{
+	GtkStringList *kinds = gtk_string_list_new(NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(log_kinds); i++)
+		gtk_string_list_append(kinds, log_kinds[i].title);
+	gtk_drop_down_set_model(GTK_DROP_DOWN(win->log_kind), G_LIST_MODEL(kinds));
+	g_object_unref(kinds);
+	win->log_partition_ids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	GtkStringList *parts = gtk_string_list_new((const char *const[]){ "All partitions", NULL });
+	guint32 all = 0;
+	g_array_append_val(win->log_partition_ids, all);
+	gtk_drop_down_set_model(GTK_DROP_DOWN(win->log_partition), G_LIST_MODEL(parts));
+	g_object_unref(parts);
+}
+
+/* The partition filter lists the partitions of the newest snapshot. */
+static void log_partitions_refill(HvsimWindow *win)
+{
+	if (!win->snap)
+		return;
+	GString *key = g_string_new(NULL);
+	for (guint i = 0; i < win->snap->n_partitions; i++)
+		g_string_append_printf(key, "%u:%s;", win->snap->partitions[i].id, win->snap->partitions[i].name);
+	if (g_strcmp0(key->str, win->log_partitions_key) == 0) {
+		g_string_free(key, TRUE);
+		return;
+	}
+	g_free(win->log_partitions_key);
+	win->log_partitions_key = g_string_free(key, FALSE);
+	guint sel = gtk_drop_down_get_selected(GTK_DROP_DOWN(win->log_partition));
+	guint32 want = sel < win->log_partition_ids->len ? g_array_index(win->log_partition_ids, guint32, sel) : 0;
+	GtkStringList *parts = gtk_string_list_new((const char *const[]){ "All partitions", NULL });
+	g_array_set_size(win->log_partition_ids, 1);
+	guint keep = 0;
+	for (guint i = 0; i < win->snap->n_partitions; i++) {
+		const SimSnapPartition *p = &win->snap->partitions[i];
+		g_autofree char *title = g_strdup_printf("p%u %s (%s)", p->id, p->name, sim_snap_role_name(p->role));
+		gtk_string_list_append(parts, title);
+		if (p->id == want)
+			keep = win->log_partition_ids->len;
+		g_array_append_val(win->log_partition_ids, p->id);
+	}
+	g_signal_handlers_block_matched(win->log_partition, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, win);
+	gtk_drop_down_set_model(GTK_DROP_DOWN(win->log_partition), G_LIST_MODEL(parts));
+	gtk_drop_down_set_selected(GTK_DROP_DOWN(win->log_partition), keep);
+	g_signal_handlers_unblock_matched(win->log_partition, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, win);
+	g_object_unref(parts);
+}
+
+/* Whether the log shows an event: the kind and partition chosen; without
+ * a kind the noisy kinds are opt-in; with a search only lines containing
+ * it (any case) are shown. */
 static gboolean log_shows(HvsimWindow *win, const SimEvent *ev, const char *line, const char *needle)
 {
-	switch (ev->type) {
+	guint pi = gtk_drop_down_get_selected(GTK_DROP_DOWN(win->log_partition));
+	guint32 part = pi < win->log_partition_ids->len ? g_array_index(win->log_partition_ids, guint32, pi) : 0;
+	if (part && ev->partition != part)
+		return FALSE;
+	guint ki = gtk_drop_down_get_selected(GTK_DROP_DOWN(win->log_kind));
+	if (ki > 0 && ki < G_N_ELEMENTS(log_kinds)) {
+		gboolean match = FALSE;
+		for (guint i = 0; i < log_kinds[ki].n; i++)
+			match |= ev->type == log_kinds[ki].types[i];
+		if (!match)
+			return FALSE;
+	} else switch (ev->type) {
 	case SIM_EV_PORT_IO:
 		/* Passed-through port I/O is mostly the UART being polled. */
 		if (!ev->u.io.intercepted && !gtk_check_button_get_active(GTK_CHECK_BUTTON(win->show_io)))
@@ -188,6 +273,7 @@ static void update_log(HvsimWindow *win)
 {
 	if (!win->state)
 		return;
+	log_partitions_refill(win);
 	const GArray *events = win->state->events;
 	const char *search = gtk_editable_get_text(GTK_EDITABLE(win->log_search));
 	g_autofree char *needle = search && *search ? g_utf8_casefold(search, -1) : NULL;
@@ -238,6 +324,13 @@ static void on_log_upper(GtkAdjustment *adj, GParamSpec *pspec, gpointer user_da
 
 static void on_filter_toggled(GtkCheckButton *b, HvsimWindow *win)
 {
+	update_log(win);
+}
+
+static void on_log_filter_changed(GtkDropDown *dd, GParamSpec *pspec, HvsimWindow *win)
+{
+	(void)dd;
+	(void)pspec;
 	update_log(win);
 }
 
@@ -300,122 +393,36 @@ static void update_status(HvsimWindow *win)
 		gtk_widget_action_set_enabled(GTK_WIDGET(win), stepping[i], !st->ended);
 }
 
-/* ---- The VP panel ----------------------------------------------------------- */
+/* ---- The VP page: the inspector (gui-panel.c) ---------------------------------- */
 
-/* The VP the panel follows: the one of the last VM exit, else the first
- * partition's VP 0. NULL before there is a snapshot. */
-static const SimSnapVp *panel_vp(HvsimWindow *win, const SimSnapPartition **part)
+static void update_inspector(HvsimWindow *win)
 {
-	const SimSnapshot *snap = win->snap;
-	if (!snap || !snap->n_partitions)
-		return NULL;
-	const SimSnapPartition *p = NULL;
-	guint vp = 0;
-	if (win->state && win->state->have_exit) {
-		p = sim_snapshot_partition(snap, win->state->last_exit.partition);
-		vp = win->state->last_exit.vp;
-	}
-	if (!p || vp >= p->n_vps) {
-		p = &snap->partitions[0];
-		vp = 0;
-	}
-	if (!p->n_vps)
-		return NULL;
-	*part = p;
-	return &p->vps[vp];
-}
-
-static int count_lines(const GString *s)
-{
-	int line = 0;
-	for (const char *c = s->str; *c; c++)
-		line += *c == '\n';
-	return line;
-}
-
-/* Appends a bold heading line and remembers it for the "heading" tag. */
-static void vp_heading(GString *s, GArray *headings, const char *text)
-{
-	int line = count_lines(s);
-	g_array_append_val(headings, line);
-	g_string_append_printf(s, "%s\n", text);
-}
-
-static void vp_registers(GString *s, GArray *headings, const SimSnapPartition *p, const SimSnapVp *vp)
-{
-	g_autofree char *title = g_strdup_printf("Partition %u (%s), VP %u", p->id, p->name, vp->index);
-	vp_heading(s, headings, title);
-	g_string_append_printf(s, "CPL %u (%s), %s mode%s\n", vp->cpl, vp->cpl == 0 ? "kernel" : "user",
-	                       sim_snap_mode_name(vp->mode), vp->halted ? ", halted" : "");
-	char flags[64];
-	sim_snap_rflags_describe(vp->rflags, flags, sizeof flags);
-	g_string_append_printf(s, "RIP    0x%016" G_GINT64_MODIFIER "x\nRFLAGS 0x%016" G_GINT64_MODIFIER "x  %s\n",
-	                       vp->rip, vp->rflags, flags);
-	for (guint i = 0; i < SIM_SNAP_GPRS; i++)
-		g_string_append_printf(s, "%-3s 0x%016" G_GINT64_MODIFIER "x%s", sim_snap_gpr_name(i), vp->gpr[i],
-		                       i % 2 ? "\n" : "  ");
-	g_string_append_printf(s, "CS  0x%04x  SS  0x%04x\n", vp->cs, vp->ss);
-	g_string_append_printf(s, "CR0 0x%016" G_GINT64_MODIFIER "x  CR3 0x%016" G_GINT64_MODIFIER "x\n"
-	                       "CR4 0x%016" G_GINT64_MODIFIER "x  EFER 0x%" G_GINT64_MODIFIER "x\n",
-	                       vp->cr0, vp->cr3, vp->cr4, vp->efer);
-}
-
-static void vp_vmcs(GString *s, GArray *headings, HvsimWindow *win, const SimSnapVp *vp)
-{
-	vp_heading(s, headings, "\nLast VM exit (this VP's VMCS)");
-	if (!vp->vmcs.valid || !win->state || !win->state->have_exit) {
-		g_string_append(s, "none yet: press n (Next VM exit)\n");
+	if (!win->snap)
 		return;
-	}
-	const SimSnapVmcs *v = &vp->vmcs;
-	uint32_t basic = v->exit_reason & VMX_EXIT_REASON_BASIC_MASK;
-	g_string_append_printf(s, "exit reason     %u  %s\n", basic, vmx_exit_reason_name(basic));
-	g_string_append_printf(s, "qualification   0x%" G_GINT64_MODIFIER "x\n", v->exit_qualification);
-	g_string_append_printf(s, "guest RIP       0x%016" G_GINT64_MODIFIER "x\n", v->guest_rip);
-	g_string_append_printf(s, "instr. length   %u\n", v->insn_len);
-	if (v->intr_info & VMX_INTR_INFO_VALID)
-		g_string_append_printf(s, "interruption    0x%08x (vector %u, type %u)\n", v->intr_info,
-		                       v->intr_info & VMX_INTR_INFO_VECTOR_MASK,
-		                       (v->intr_info >> VMX_INTR_INFO_TYPE_SHIFT) & VMX_INTR_INFO_TYPE_MASK);
-	else
-		g_string_append_printf(s, "interruption    0x%08x (not valid)\n", v->intr_info);
-	g_autofree char *insn = sim_snap_disasm(v->code, v->code_len, v->guest_rip, vp->mode, 1);
-	g_string_append_printf(s, "exiting instruction:\n%s\n", *insn ? insn : "(memory not readable)");
+	const GuiRunnerState *st = win->state;
+	gui_panel_update(GUI_PANEL(win->inspector), win->snap, st && st->have_exit,
+	                 st && st->have_exit ? st->last_exit.partition : 0, st && st->have_exit ? st->last_exit.vp : 0);
 }
 
-static void tag_line(GtkTextBuffer *buf, int line, const char *tag)
+/* The snapshot details the runner should copy: what the inspector's page
+ * shows while the VP page is visible, nothing otherwise. */
+static void on_inspector_request(GtkWidget *inspector, HvsimWindow *win)
 {
-	GtkTextIter a, b;
-	gtk_text_buffer_get_iter_at_line(buf, &a, line);
-	b = a;
-	gtk_text_iter_forward_to_line_end(&b);
-	gtk_text_buffer_apply_tag_by_name(buf, tag, &a, &b);
+	(void)inspector;
+	SimSnapRequest req = { 0 };
+	if (g_strcmp0(gtk_stack_get_visible_child_name(win->side_stack), "vp") == 0)
+		gui_panel_get_request(GUI_PANEL(win->inspector), &req);
+	if (win->runner)
+		gui_runner_set_request(win->runner, &req);
+	update_inspector(win);
 }
 
-static void update_vp(HvsimWindow *win)
+static void on_side_page(GtkStack *stack, GParamSpec *pspec, HvsimWindow *win)
 {
-	const SimSnapPartition *p = NULL;
-	const SimSnapVp *vp = panel_vp(win, &p);
-	GtkTextBuffer *buf = gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->vp_view));
-	if (!vp) {
-		gtk_text_buffer_set_text(buf, "No VP yet.", -1);
-		return;
-	}
-	GString *s = g_string_new(NULL);
-	GArray *headings = g_array_new(FALSE, FALSE, sizeof(int));
-	vp_registers(s, headings, p, vp);
-	vp_vmcs(s, headings, win, vp);
-	vp_heading(s, headings, "\nCode at RIP (where the VP is now)");
-	int current = count_lines(s);
-	g_autofree char *code = sim_snap_disasm(vp->code, vp->code_len, vp->rip, vp->mode, GUI_VP_DISASM);
-	g_string_append(s, *code ? code : "(memory not readable)");
-	gtk_text_buffer_set_text(buf, s->str, (int)s->len);
-	for (guint i = 0; i < headings->len; i++)
-		tag_line(buf, g_array_index(headings, int, i), "heading");
-	if (*code)
-		tag_line(buf, current, "exit");   /* the instruction the VP executes next */
-	g_array_unref(headings);
-	g_string_free(s, TRUE);
+	(void)stack;
+	(void)pspec;
+	if (!gtk_widget_in_destruction(GTK_WIDGET(win)))
+		on_inspector_request(win->inspector, win);
 }
 
 /* ---- The statistics panel ------------------------------------------------------- */
@@ -479,7 +486,7 @@ static gboolean poll_runner(gpointer user_data)
 	win->state = st;
 	update_log(win);
 	update_status(win);
-	update_vp(win);
+	update_inspector(win);
 	if (st->stats) {
 		g_autofree char *fitted = fit_stats(st->stats);
 		gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->stats_view)), fitted, -1);
@@ -582,7 +589,8 @@ void hvsim_window_screenshot_when_idle(HvsimWindow *win, const char *path, Hvsim
 static void apply_style(HvsimWindow *win)
 {
 	g_object_set(gtk_settings_get_default(), "gtk-application-prefer-dark-theme", win->dark, NULL);
-	GtkTextBuffer *bufs[] = { win->log_buffer, gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->vp_view)) };
+	gui_panel_set_dark(GUI_PANEL(win->inspector), win->dark);
+	GtkTextBuffer *bufs[] = { win->log_buffer };
 	for (guint i = 0; i < G_N_ELEMENTS(bufs); i++) {
 		GtkTextTag *tag = gtk_text_tag_table_lookup(gtk_text_buffer_get_tag_table(bufs[i]), "exit");
 		if (tag)
@@ -745,6 +753,12 @@ void hvsim_window_add_panel(HvsimWindow *win, const char *name, const char *titl
 		update(win, win->state, win->snap, user_data);
 }
 
+GtkWidget *hvsim_window_get_inspector(HvsimWindow *win)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), NULL);
+	return win->inspector;
+}
+
 gboolean hvsim_window_show_panel(HvsimWindow *win, const char *name)
 {
 	g_return_val_if_fail(HVSIM_IS_WINDOW(win) && name != NULL, FALSE);
@@ -832,10 +846,8 @@ static void hvsim_window_init(HvsimWindow *win)
 	win->log_buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->log));
 	gtk_text_buffer_create_tag(win->log_buffer, "exit", "weight", PANGO_WEIGHT_BOLD,
 	                           "foreground", "#9a3412", "background", "#fde7cf", NULL);
-	GtkTextBuffer *vp_buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->vp_view));
-	gtk_text_buffer_create_tag(vp_buffer, "heading", "weight", PANGO_WEIGHT_BOLD, NULL);
-	gtk_text_buffer_create_tag(vp_buffer, "exit", "weight", PANGO_WEIGHT_BOLD,
-	                           "foreground", "#9a3412", "background", "#fde7cf", NULL);
+	log_filters_init(win);
+	g_signal_connect(win->side_stack, "notify::visible-child-name", G_CALLBACK(on_side_page), win);
 	g_signal_connect(gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(win->log_scroll)), "notify::upper",
 	                 G_CALLBACK(on_log_upper), NULL);
 	gtk_widget_action_set_enabled(GTK_WIDGET(win), "view.leave-presentation", FALSE);
@@ -861,6 +873,8 @@ static void hvsim_window_finalize(GObject *object)
 	g_clear_pointer(&win->snap, sim_snapshot_free);
 	g_array_unref(win->panel_hooks);
 	g_array_unref(win->draw_hooks);
+	g_array_unref(win->log_partition_ids);
+	g_free(win->log_partitions_key);
 	g_free(win->scenario);
 	g_free(win->screenshot);
 	G_OBJECT_CLASS(hvsim_window_parent_class)->finalize(object);
@@ -921,6 +935,7 @@ static void hvsim_window_class_init(HvsimWindowClass *klass)
 	signals[SIGNAL_STATE_PUBLISHED] = g_signal_new("state-published", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
 	                                               0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
+	g_type_ensure(GUI_TYPE_PANEL);   /* the template names it */
 	gtk_widget_class_set_template_from_resource(widget_class, "/org/hvsim/Gui/hvsim-window.ui");
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, header);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, side_panel);
@@ -934,10 +949,14 @@ static void hvsim_window_class_init(HvsimWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, show_io);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, show_ring);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log_search);
-	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, vp_view);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, inspector);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log_kind);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log_partition);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, stats_view);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, side_stack);
 	gtk_widget_class_bind_template_callback(widget_class, on_filter_toggled);
+	gtk_widget_class_bind_template_callback(widget_class, on_log_filter_changed);
+	gtk_widget_class_bind_template_callback(widget_class, on_inspector_request);
 	gtk_widget_class_bind_template_callback(widget_class, on_search_changed);
 	gtk_widget_class_bind_template_callback(widget_class, on_search_stop);
 	gtk_widget_class_bind_template_callback(widget_class, on_search_focus_enter);

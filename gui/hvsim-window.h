@@ -45,6 +45,8 @@ const SimSnapshot *hvsim_window_get_snapshot(HvsimWindow *win);
  * the last exit). */
 void hvsim_window_get_render_options(HvsimWindow *win, HvsimRenderOptions *opt);
 GtkWidget *hvsim_window_get_picture(HvsimWindow *win);
+/* The VP page's inspector (a GuiPanel, gui-panel.h). */
+GtkWidget *hvsim_window_get_inspector(HvsimWindow *win);
 
 /* Called with each newly published state (and once when added, if there
  * is one). */

@@ -96,8 +96,8 @@ const char *sim_snap_mode_name(SimSnapCpuMode mode);  /* "real", "protected", "l
 
 #define SIM_SNAP_GPRS       16u   /* RAX..R15, in the order of sim_snap_gpr_name */
 #define SIM_SNAP_CODE_BYTES 16u   /* the longest x86 instruction is 15 bytes */
-#define SIM_SNAP_WINDOW_BEFORE 64u /* bytes of code before RIP in the listing window */
-#define SIM_SNAP_WINDOW_BYTES 192u /* the whole window around RIP */
+#define SIM_SNAP_WINDOW_BEFORE 256u /* bytes of code before RIP in the listing window (most functions start there) */
+#define SIM_SNAP_WINDOW_BYTES 384u  /* the whole window around RIP */
 
 const char *sim_snap_gpr_name(guint i);  /* "RAX", "RCX", ... "R15" */
 

@@ -59,7 +59,7 @@ static void test_text_disasm(void)
 	g_auto(GStrv) lines = g_strsplit(t.text->str, "\n", -1);
 	g_assert_cmpuint(g_strv_length(lines), >, (guint)t.current_line);
 	const char *cur = lines[t.current_line];
-	g_autofree char *rip = g_strdup_printf("%08" G_GINT64_MODIFIER "x", vp->rip);
+	g_autofree char *rip = g_strdup_printf("%06" G_GINT64_MODIFIER "x", vp->rip);
 	check_text_contains(cur, "▶");
 	check_text_contains(cur, rip);
 	/* A label line "func:" or "func+0x..:" names RIP's function. */
