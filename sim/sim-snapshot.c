@@ -189,14 +189,16 @@ static void snap_vmcs(const SimPartition *p, const SimVp *vp, const SnapReader *
 	out->exception_bitmap = (uint32_t)vmx_vmcs_get(v, VMCS_EXCEPTION_BITMAP);
 	out->vpid = (uint16_t)vmx_vmcs_get(v, VMCS_VIRTUAL_PROCESSOR_ID);
 	out->ept_pointer = vmx_vmcs_get(v, VMCS_EPT_POINTER);
-	/* The two I/O bitmap pages, counted 64 bits at a time. */
+	/* The two I/O bitmap pages, 64 bits at a time; they are almost all
+	 * ones (every port exits but the root's own devices), so whole words
+	 * are counted without a popcount. */
 	const uint8_t *maps[2] = { vmx_vmcs_io_bitmap_a(v), vmx_vmcs_io_bitmap_b(v) };
 	uint32_t n = 0;
 	for (int i = 0; i < 2; i++)
 		for (guint b = 0; b < VMX_IO_BITMAP_SIZE; b += sizeof(uint64_t)) {
 			uint64_t word;
 			memcpy(&word, maps[i] + b, sizeof word);
-			n += (uint32_t)__builtin_popcountll(word);
+			n += word == UINT64_MAX ? 64u : word ? (uint32_t)__builtin_popcountll(word) : 0u;
 		}
 	out->io_ports_exiting = n;
 	out->msr_efer_exits = vmx_msr_bitmap_get(v, IA32_EFER_MSR, true);
