@@ -14,7 +14,7 @@
 
 /* The child (partition 2) of the boot scenario, running with its GPA map
  * made and its VP having exited at least once. */
-static SimPartition *boot_to_child(Harness *h)
+static SimPartition *boot_to_child_once(Harness *h)
 {
 	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
 	harness_init_scenario(h, &cfg, "boot");
@@ -27,6 +27,15 @@ static SimPartition *boot_to_child(Harness *h)
 			return c;
 	}
 	g_assert_not_reached();
+}
+
+/* One machine at that point for the tests that only take snapshots. */
+static Harness shared;
+
+static SimPartition *boot_to_child(Harness *h)
+{
+	*h = shared;
+	return sim_machine_find_partition(h->m, 2);
 }
 
 static void test_vmcs(void)
@@ -86,7 +95,6 @@ static void test_vmcs(void)
 	g_assert_cmphex(c->slat_eptp, !=, 0);
 	g_assert_false(c->identity_mapped);
 	g_assert_true(sim_snapshot_partition(s, 1)->identity_mapped);
-	harness_fini(&h);
 }
 
 /* The window around RIP holds the code at RIP, read the way the VP fetches. */
@@ -104,7 +112,6 @@ static void test_code_window(void)
 		g_assert_cmpuint(at + vp->code_len, <=, vp->window_len);
 		g_assert_cmpmem(vp->window + at, vp->code_len, vp->code, vp->code_len);
 	}
-	harness_fini(&h);
 }
 
 /* The child's runs against SimChild.mapped page by page, and against the
@@ -138,7 +145,6 @@ static void test_gpa_map(void)
 	g_assert_true(c->gpa_runs[0].perms & VMX_EPT_EXEC);
 	/* The parent is identity-mapped: no runs, the flag says so. */
 	g_assert_cmpuint(sim_snapshot_partition(s, 1)->n_gpa_runs, ==, 0);
-	harness_fini(&h);
 }
 
 /* A global function of the image, found with sim_elf_symbol (the loader's
@@ -178,7 +184,6 @@ static void test_symbols(void)
 	memcpy(junk, ELFMAG, SELFMAG);
 	g_assert_null(sim_symtab_new_from_elf(junk, sizeof junk));
 	g_assert_null(sim_symtab_new_from_elf(data, 63));
-	harness_fini(&h);
 }
 
 /* The parent's kernel enabled its SynIC (SCONTROL, SIMP, SIEFP, SINTs)
@@ -205,7 +210,6 @@ static void test_synic(void)
 		}
 	}
 	g_assert_cmpuint(unmasked, >, 0);
-	harness_fini(&h);
 }
 
 /* The hex view: bytes as the partition's memory holds them; bad ranges
@@ -243,7 +247,6 @@ static void test_memory(void)
 	SimSnapRequest big = { .detail = SIM_SNAP_DETAIL_MEMORY, .mem_partition = 1, .mem_gpa = 0x100000, .mem_len = 1u << 20 };
 	g_autoptr(SimSnapshot) b = sim_snapshot_take_detail(h.m, &big);
 	g_assert_cmpuint(b->memory.len, ==, SIM_SNAP_MEMORY_MAX);
-	harness_fini(&h);
 }
 
 /* What the runner takes every batch leaves the heavy parts out; asked
@@ -263,7 +266,6 @@ static void test_details(void)
 		g_assert_cmpuint(strlen(full->partitions[i].console), >, 0);
 	}
 	g_assert_false(cheap->memory.asked);
-	harness_fini(&h);
 }
 
 /* The storage channel of io-synthetic (beside the heartbeat channel both
@@ -304,6 +306,7 @@ static void test_channels(void)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	boot_to_child_once(&shared);
 	g_test_add_func("/sim/snapshot/vmcs", test_vmcs);
 	g_test_add_func("/sim/snapshot/code-window", test_code_window);
 	g_test_add_func("/sim/snapshot/gpa-map", test_gpa_map);
@@ -312,5 +315,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sim/snapshot/memory", test_memory);
 	g_test_add_func("/sim/snapshot/details", test_details);
 	g_test_add_func("/sim/snapshot/channels", test_channels);
-	return g_test_run();
+	int rc = g_test_run();
+	harness_fini(&shared);
+	return rc;
 }
