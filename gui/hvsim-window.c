@@ -334,6 +334,33 @@ static void on_log_filter_changed(GtkDropDown *dd, GParamSpec *pspec, HvsimWindo
 	update_log(win);
 }
 
+gboolean hvsim_window_set_log_filter(HvsimWindow *win, const char *kind, guint32 partition)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), FALSE);
+	guint ki = G_N_ELEMENTS(log_kinds);
+	for (guint i = 0; i < G_N_ELEMENTS(log_kinds); i++)
+		if (!kind ? i == 0 : g_str_equal(kind, log_kinds[i].title))
+			ki = i;
+	guint pi = win->log_partition_ids->len;
+	for (guint i = 0; i < win->log_partition_ids->len; i++)
+		if (g_array_index(win->log_partition_ids, guint32, i) == partition)
+			pi = i;
+	if (ki == G_N_ELEMENTS(log_kinds) || pi == win->log_partition_ids->len)
+		return FALSE;
+	gtk_drop_down_set_selected(GTK_DROP_DOWN(win->log_kind), ki);
+	gtk_drop_down_set_selected(GTK_DROP_DOWN(win->log_partition), pi);
+	update_log(win);
+	return TRUE;
+}
+
+char *hvsim_window_get_log_text(HvsimWindow *win)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), NULL);
+	GtkTextIter a, b;
+	gtk_text_buffer_get_bounds(win->log_buffer, &a, &b);
+	return gtk_text_buffer_get_text(win->log_buffer, &a, &b, FALSE);
+}
+
 static void on_search_changed(GtkSearchEntry *e, HvsimWindow *win)
 {
 	update_log(win);

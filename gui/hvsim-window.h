@@ -78,6 +78,13 @@ gboolean hvsim_window_get_presentation(HvsimWindow *win);
  * (without a frame) instead of going full screen. */
 void hvsim_window_set_fixed_size(HvsimWindow *win, int width, int height);
 
+/* The event log's filters: one kind (an entry of the kind list by its
+ * title, e.g. "VM exits and entries"; NULL for all) and one partition (0
+ * for all). FALSE if the kind or the partition is not in the lists. */
+gboolean hvsim_window_set_log_filter(HvsimWindow *win, const char *kind, guint32 partition);
+/* The log's text as shown (for tests). */
+char *hvsim_window_get_log_text(HvsimWindow *win);
+
 /* The "typing" property is TRUE while a text entry of the window (the log's
  * search) has the focus: the application then drops its single-key
  * shortcuts so the letters are typed. */

@@ -4,7 +4,9 @@
  * machine, the extension points (side panel pages with their update
  * function, draw hooks over the picture) are called. GTK main thread. */
 #include <gtk/gtk.h>
+#include <string.h>
 
+#include "gui-panel.h"
 #include "hvsim-window.h"
 
 #define WAIT_LIMIT_US (60 * G_USEC_PER_SEC)
@@ -168,6 +170,48 @@ static void test_window_extension_points(Fixture *f, gconstpointer data)
 	cairo_surface_destroy(s);
 }
 
+/* The log's filters and the VP page with the child running: a kind and a
+ * partition keep only their lines; the VP page follows the child when
+ * chosen and its consoles tab makes the runner copy the consoles. */
+static void test_window_log_and_inspector(Fixture *f, gconstpointer data)
+{
+	gui_runner_until_insns(hvsim_window_get_runner(f->win), 8000000);
+	wait_idle(f->win);
+	g_assert_nonnull(sim_snapshot_partition(hvsim_window_get_snapshot(f->win), 2));
+
+	g_assert_true(hvsim_window_set_log_filter(f->win, "VM exits and entries", 2));
+	g_autofree char *only = hvsim_window_get_log_text(f->win);
+	g_auto(GStrv) lines = g_strsplit(only, "\n", -1);
+	g_assert_cmpuint(g_strv_length(lines), >, 0);
+	for (char **l = lines; *l; l++) {
+		g_assert_nonnull(strstr(*l, "  p2  "));
+		g_assert_true(strstr(*l, "VM exit") || strstr(*l, "VM entry"));
+	}
+	g_assert_true(hvsim_window_set_log_filter(f->win, NULL, 1));
+	g_autofree char *p1 = hvsim_window_get_log_text(f->win);
+	g_assert_null(strstr(p1, "  p2  "));
+	g_assert_nonnull(strstr(p1, "  p1  "));
+	g_assert_true(hvsim_window_set_log_filter(f->win, NULL, 0));
+	g_assert_false(hvsim_window_set_log_filter(f->win, "no such kind", 0));
+	g_assert_false(hvsim_window_set_log_filter(f->win, NULL, 99));
+
+	GuiPanel *inspector = GUI_PANEL(hvsim_window_get_inspector(f->win));
+	g_assert_true(hvsim_window_show_panel(f->win, "vp"));
+	gui_panel_select(inspector, 2, 0);
+	gui_panel_show_page(inspector, GUI_PANEL_PAGE_CONSOLES);
+	wait_idle(f->win);
+	uint32_t part = 0;
+	g_assert_true(gui_panel_selected(inspector, &part, NULL));
+	g_assert_cmpuint(part, ==, 2);
+	const SimSnapshot *snap = hvsim_window_get_snapshot(f->win);
+	g_assert_true(snap->detail & SIM_SNAP_DETAIL_CONSOLES);
+	g_assert_nonnull(snap->partitions[0].console);
+	/* Another side page: the runner stops copying them. */
+	g_assert_true(hvsim_window_show_panel(f->win, "events"));
+	wait_idle(f->win);
+	g_assert_cmpuint(hvsim_window_get_snapshot(f->win)->detail, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -183,6 +227,8 @@ int main(int argc, char **argv)
 	g_test_add("/gui/window/action-step-exit", Fixture, NULL, fixture_set_up, test_window_action_step_exit,
 	           fixture_tear_down);
 	g_test_add("/gui/window/view-actions", Fixture, NULL, fixture_set_up, test_window_view_actions,
+	           fixture_tear_down);
+	g_test_add("/gui/window/log-and-inspector", Fixture, NULL, fixture_set_up, test_window_log_and_inspector,
 	           fixture_tear_down);
 	g_test_add("/gui/window/extension-points", Fixture, NULL, fixture_set_up, test_window_extension_points,
 	           fixture_tear_down);
