@@ -24,6 +24,21 @@ typedef struct QueuedCmd {
 	guint64 arg;
 } QueuedCmd;
 
+/* World switches per I/O, counted as `hvsim bench` counts them: every VM
+ * exit of the machine between the first and the last access of a kind,
+ * divided by the accesses after the first. */
+typedef struct IoSwitches {
+	guint64 n;                  /* accesses seen */
+	guint64 exits_first, exits_last; /* the machine's exit count at the first and the last */
+} IoSwitches;
+
+static void io_switches_note(IoSwitches *w, guint64 exits)
+{
+	if (w->n++ == 0)
+		w->exits_first = exits;
+	w->exits_last = exits;
+}
+
 struct GuiRunner {
 	char *scenario;
 	SimVendor vendor;
@@ -37,6 +52,8 @@ struct GuiRunner {
 	SimEvent pending_exit;
 	gboolean pending_have_exit;
 	guint64 exits_seen;
+	IoSwitches io_intercepted;  /* I/O intercepts sent to a parent (the emulated path) */
+	IoSwitches io_signals;      /* VMBus signals on open channels (the synthetic path) */
 
 	/* The mailbox, under lock. */
 	GMutex lock;
@@ -74,7 +91,19 @@ static void sim_on_event(const SimEvent *ev, gpointer user_data)
 		r->pending_exit = *ev;
 		r->pending_have_exit = TRUE;
 		r->exits_seen++;
+	} else if (ev->type == SIM_EV_INTERCEPT) {
+		io_switches_note(&r->io_intercepted, r->exits_seen);
+	} else if (ev->type == SIM_EV_VMBUS && ev->u.vmbus.kind == SIM_VMBUS_SIGNAL) {
+		io_switches_note(&r->io_signals, r->exits_seen);
 	}
+}
+
+static void io_switches_describe(const IoSwitches *w, const char *what, GString *out)
+{
+	if (w->n < 2)
+		return;
+	g_string_append_printf(out, "    per %-24s %6.1f  (%" G_GUINT64_FORMAT " of them)\n", what,
+	                       (double)(w->exits_last - w->exits_first) / (double)(w->n - 1), w->n);
 }
 
 /* A machine with the scenario loaded and started, and its counters. */
@@ -105,6 +134,11 @@ static void sim_publish(GuiRunner *r, gboolean clear)
 	SimSnapshot *snap = sim_snapshot_take_detail(r->m, &req);
 	GString *stats = g_string_new(NULL);
 	sim_stats_summary(r->stats, r->m, stats);
+	if (r->io_intercepted.n >= 2 || r->io_signals.n >= 2) {
+		g_string_append(stats, "  world switches (VM exits of all partitions from the first to the last):\n");
+		io_switches_describe(&r->io_intercepted, "I/O intercept (emulated)", stats);
+		io_switches_describe(&r->io_signals, "VMBus signal (synthetic)", stats);
+	}
 	g_mutex_lock(&r->lock);
 	g_free(r->stats_text);
 	r->stats_text = g_string_free(stats, FALSE);
@@ -165,6 +199,8 @@ static void sim_execute(GuiRunner *r, const QueuedCmd *c)
 		g_queue_clear_full(&r->pending, g_free);
 		r->pending_have_exit = FALSE;
 		r->exits_seen = 0;
+		memset(&r->io_intercepted, 0, sizeof r->io_intercepted);
+		memset(&r->io_signals, 0, sizeof r->io_signals);
 		g_autoptr(GError) error = NULL;
 		SimStats *fresh_stats = NULL;
 		SimMachine *fresh = sim_make_machine(r, &fresh_stats, &error);

@@ -123,6 +123,13 @@ static void test_runner_boot(void)
 	g_assert_nonnull(s->stats);
 	g_assert_nonnull(strstr(s->stats, "VM exits:"));
 	g_assert_nonnull(strstr(s->stats, "HvCallCreatePartition"));
+	/* World switches per intercepted I/O: the child's exit and at least
+	 * the parent's completion hypercall for every access. */
+	const char *per = strstr(s->stats, "per I/O intercept (emulated)");
+	g_assert_nonnull(per);
+	double sw = g_ascii_strtod(per + strlen("per I/O intercept (emulated)"), NULL);
+	g_assert_cmpfloat(sw, >=, 2.0);
+	g_assert_cmpfloat(sw, <, 100.0);
 	g_assert_cmpuint(s->last_exit.seq, >, exit_seq);
 	check_ring(s);
 	gui_runner_state_free(s);
@@ -137,6 +144,7 @@ static void test_runner_boot(void)
 	g_assert_false(snap->hv_launched);
 	g_assert_cmpuint(g_array_index(s->events, SimEvent, 0).seq, ==, 1);
 	g_assert_null(strstr(s->stats, "HvCallCreatePartition"));   /* fresh counters */
+	g_assert_null(strstr(s->stats, "per I/O intercept"));
 	gui_runner_state_free(s);
 
 	sim_snapshot_free(snap);
