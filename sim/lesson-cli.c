@@ -21,30 +21,41 @@ enum {
 /* Events shown after a step (the last ones, the matching one last). */
 #define SHOW_EVENTS 8u
 
-/* Prints `text` wrapped at WRAP_COLUMNS with `indent` spaces. */
-static void print_wrapped(const char *text, int indent)
+/* Prints `text` wrapped at WRAP_COLUMNS: continuation lines are indented
+ * by `indent` spaces; the first line starts at column `first_col` (what
+ * the caller already printed on it). */
+static void print_wrapped(const char *text, int indent, int first_col)
 {
 	g_auto(GStrv) paras = g_strsplit(text, "\n", -1);
+	int col = first_col;
 	for (char **p = paras; *p; p++) {
 		g_auto(GStrv) words = g_strsplit_set(*p, " \t", -1);
-		int col = 0;
+		gboolean line_empty = TRUE;
 		for (char **w = words; *w; w++) {
 			if (!**w)
 				continue;
 			int len = (int)g_utf8_strlen(*w, -1);
-			if (col && col + 1 + len > WRAP_COLUMNS) {
+			if (!line_empty && col + 1 + len > WRAP_COLUMNS) {
 				putchar('\n');
-				col = 0;
-			}
-			if (!col)
 				col = printf("%*s", indent, "");
-			else
+				line_empty = TRUE;
+			}
+			if (!line_empty)
 				col += printf(" ");
 			col += len;
 			fputs(*w, stdout);
+			line_empty = FALSE;
 		}
 		putchar('\n');
+		col = p[1] ? printf("%*s", indent, "") : 0;
 	}
+}
+
+/* "PREFIX" then text wrapped under it. */
+static void print_item(const char *prefix, const char *text)
+{
+	int n = printf("%s", prefix);
+	print_wrapped(text, n, n);
 }
 
 /* Noisy kinds left out of the short list unless they are the match. */
@@ -97,10 +108,8 @@ static gboolean run_interactive(const Lesson *l, GHashTable *overrides, gboolean
 {
 	printf("== %s ==\n", l->title);
 	puts("Objectives:");
-	for (char **o = l->objectives; *o; o++) {
-		printf("  - ");
-		print_wrapped(*o, 0);
-	}
+	for (char **o = l->objectives; *o; o++)
+		print_item("  - ", *o);
 	if (overrides && g_hash_table_size(overrides)) {
 		printf("Your settings for the exercises:");
 		GHashTableIter it;
@@ -115,11 +124,11 @@ static gboolean run_interactive(const Lesson *l, GHashTable *overrides, gboolean
 	for (guint i = 0; i < n; i++) {
 		const LessonStep *s = g_ptr_array_index(l->steps, i);
 		printf("\n== Step %u/%u%s%s ==\n", i + 1, n, s->title ? ": " : "", s->title ? s->title : "");
-		print_wrapped(s->plain, 0);
+		print_wrapped(s->plain, 0, 0);
 		for (guint t = 0; s->terms && t + 1 < s->terms->len; t += 2) {
 			g_autofree char *def = lesson_markup_to_text(g_ptr_array_index(s->terms, t + 1), NULL);
-			printf("  * %s: ", (char *)g_ptr_array_index(s->terms, t));
-			print_wrapped(def ? def : "", 0);
+			g_autofree char *prefix = g_strdup_printf("  * %s: ", (char *)g_ptr_array_index(s->terms, t));
+			print_wrapped(def ? def : "", 4, printf("%s", prefix));
 		}
 		g_autoptr(GError) error = NULL;
 		fflush(stdout);
@@ -129,14 +138,12 @@ static gboolean run_interactive(const Lesson *l, GHashTable *overrides, gboolean
 		}
 		if (s->task) {
 			g_autofree char *task = lesson_markup_to_text(s->task, NULL);
-			printf("  Exercise: ");
-			print_wrapped(task ? task : s->task, 0);
+			print_item("  Exercise: ", task ? task : s->task);
 			const char *why = NULL;
 			LessonExerciseState st = lesson_run_exercise(r, &why);
 			printf("  Result: %s — %s\n", st == LESSON_EXERCISE_SOLVED ? "solved" : "not yet", why);
 			if (st != LESSON_EXERCISE_SOLVED && s->hint) {
-				printf("  Hint: ");
-				print_wrapped(s->hint, 0);
+				print_item("  Hint: ", s->hint);
 			}
 			if (st != LESSON_EXERCISE_SOLVED)
 				printf("  (change the machine with: hvsim lesson %s --set NAME=VALUE ...)\n", l->name);
@@ -152,8 +159,8 @@ static gboolean run_interactive(const Lesson *l, GHashTable *overrides, gboolean
 		}
 		if (s->question) {
 			g_autofree char *q = lesson_markup_to_text(s->question, NULL);
-			printf("\n  Question: ");
-			print_wrapped(q ? q : s->question, 0);
+			putchar('\n');
+			print_item("  Question: ", q ? q : s->question);
 			for (guint c = 0; s->choices[c]; c++)
 				printf("    %u) %s\n", c + 1, s->choices[c]);
 			guint64 pick = 0;
