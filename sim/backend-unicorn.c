@@ -85,6 +85,8 @@ typedef enum Pending {
 	PEND_FAULT,        /* a code hook found a fault to deliver at stop_rip (fault_vector) */
 	PEND_STOP,         /* the partition stopped inside a hook */
 	PEND_SUSPENDED,    /* an exit handled in a hook suspended the VP (intercept): leave at stop_rip */
+	PEND_PAUSE,        /* vp->pause_at reached: leave at stop_rip, resume there without an entry */
+	PEND_PAUSE_ARM,    /* a pause hook was added inside this block: run it again, no entry */
 } Pending;
 
 typedef struct UcVp {
@@ -115,6 +117,17 @@ typedef struct UcVp {
 	 * and the kind, for the EPT-violation exit. */
 	uint64_t fault_gpa;
 	int fault_type;           /* UC_MEM_*_UNMAPPED / UC_MEM_*_PROT, or -1 */
+	/* Pausing inside a slice (vp->pause_at). A pause inside a translated
+	 * block stops before the instruction at pause_rip once exactly
+	 * pause_count instructions retired; its code hook is an existing exit
+	 * hook or the temporary pause_hook. */
+	uint64_t pause_rip;
+	uint64_t pause_count;
+	uc_hook pause_hook;
+	uint64_t pause_hook_rip;  /* where pause_hook is (UINT64_MAX: none) */
+	bool slice_paused;        /* the slice is paused: the next vp_run continues it */
+	bool resume_mid;          /* ... from inside the engine: no VM entry first */
+	uint64_t resume_rip;      /* ... inside a block: its rest is no new block for the budget */
 } UcVp;
 
 static const int reg_map[SIM_REG_N] = {
@@ -572,6 +585,62 @@ static inline bool rep_final_check(UcVp *uv, const BlockInfo *b, uint64_t addres
 	       rd(uv, UC_X86_REG_RCX) == 0;
 }
 
+/* ---- Pausing inside a slice ----------------------------------------------- */
+
+/* The address of instruction `k` (0 = the first) of block `b`. */
+static uint64_t block_insn_address(UcVp *uv, const BlockInfo *b, uint64_t k)
+{
+	guint8 buf[MAX_BLOCK_BYTES];
+	if (k == 0 || !read_code(uv, b->addr, buf, b->size))
+		return b->addr;
+	const uint8_t *code = buf;
+	size_t left = b->size;
+	uint64_t a = b->addr;
+	for (uint64_t i = 0; i < k && cs_disasm_iter(uv->cs, &code, &left, &a, uv->insn); i++)
+		;
+	return a;
+}
+
+static void pause_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
+
+/* The block at `address` is about to run and the pause point lies in it
+ * (or has passed: pause_at 0 means "at the next boundary"). Stops before
+ * it (true), or arms a stop before the instruction inside it where the
+ * count reaches pause_at (false: the block runs). */
+static bool pause_in_block(UcVp *uv, uint64_t address, const BlockInfo *b)
+{
+	SimVp *vp = uv->vp;
+	uint64_t k = vp->pause_at > vp->insns ? vp->pause_at - vp->insns : 0;
+	if (k == 0) {
+		uv->pending = PEND_PAUSE;
+		uv->stop_rip = address;
+		uc_emu_stop(uv->uc);   /* not counted: it runs when resumed */
+		return true;
+	}
+	uv->pause_rip = block_insn_address(uv, b, k);
+	uv->pause_count = vp->pause_at;
+	if (g_hash_table_contains(uv->hooked, GSIZE_TO_POINTER(uv->pause_rip)) || uv->pause_hook_rip == uv->pause_rip)
+		return false;   /* a code hook is there already: it checks the pause first */
+	/* A hook for the pause: like a newly scanned exit, the block must be
+	 * translated again to call it. Restarting here is not a VM entry. */
+	if (uv->pause_hook_rip != UINT64_MAX)
+		uc_hook_del(uv->uc, uv->pause_hook);
+	uv->pause_hook_rip = UINT64_MAX;
+	if (uc_hook_add(uv->uc, &uv->pause_hook, UC_HOOK_CODE, pause_hook, uv, uv->pause_rip, uv->pause_rip) != UC_ERR_OK) {
+		/* Cannot split the block: stop before it instead. */
+		uv->pending = PEND_PAUSE;
+		uv->stop_rip = address;
+		uc_emu_stop(uv->uc);
+		return true;
+	}
+	uv->pause_hook_rip = uv->pause_rip;
+	uc_ctl_remove_cache(uv->uc, address, address + b->size);
+	uv->pending = PEND_PAUSE_ARM;
+	uv->stop_rip = address;
+	uc_emu_stop(uv->uc);
+	return true;
+}
+
 /* The rare part of the block hook: a block seen for the first time (scan
  * it), or the end of the time slice. Kept out of line so the common path
  * below stays a leaf function with no register spills. */
@@ -594,12 +663,18 @@ static G_GNUC_NO_INLINE void block_hook_slow(UcVp *uv, uint64_t address, uint32_
 			return;
 		}
 	}
-	if (uv->vp->insns >= uv->until) {
+	/* The rest of a block a pause split is no block of its own: the
+	 * uninterrupted run did not look at the budget there. */
+	bool continuation = address == uv->resume_rip;
+	if (uv->vp->insns >= uv->until && !continuation) {
 		uv->pending = PEND_BUDGET;
 		uv->stop_rip = address;
 		uc_emu_stop(uv->uc);   /* the block does not run: it is not counted */
 		return;
 	}
+	if (uv->vp->insns + b->ninsns > uv->vp->pause_at && pause_in_block(uv, address, b))
+		return;
+	uv->resume_rip = UINT64_MAX;
 	if (!rep_final_check(uv, b, address))
 		uv->vp->insns += b->ninsns;
 	uv->cur = *b;
@@ -612,7 +687,8 @@ static void block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
 	BlockInfo *b = &uv->cache[cache_index(address)];
 	SimVp *vp = uv->vp;
 
-	if (G_UNLIKELY(b->addr != address || b->size != size || vp->insns >= uv->until)) {
+	if (G_UNLIKELY(b->addr != address || b->size != size || vp->insns >= uv->until ||
+	               vp->insns + b->ninsns > vp->pause_at)) {
 		block_hook_slow(uv, address, size, b);
 		return;
 	}
@@ -656,6 +732,27 @@ static void rewind_count(UcVp *uv, uint64_t resume_at)
 {
 	uv->vp->insns -= block_tail(uv, resume_at);
 	uv->cur.size = 0;
+}
+
+/* Before the instruction at `address` (from a code hook): if it is the
+ * armed pause point and exactly pause_count instructions retired, stop
+ * here. The instruction has not run; the resumed engine starts with it. */
+static bool pause_hit(UcVp *uv, uint64_t address)
+{
+	if (address != uv->pause_rip || uv->vp->insns - block_tail(uv, address) != uv->pause_count)
+		return false;
+	rewind_count(uv, address);
+	uv->pause_rip = UINT64_MAX;
+	uv->pending = PEND_PAUSE;
+	uv->stop_rip = address;
+	uv->resume_rip = address;
+	uc_emu_stop(uv->uc);
+	return true;
+}
+
+static void pause_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+	pause_hit(user_data, address);
 }
 
 /* ---- Hooks ---------------------------------------------------------------- */
@@ -805,12 +902,17 @@ static void hook_fault(UcVp *uv, uint64_t address, uint8_t vector)
  * at any CPL; the hypervisor decides what ring 3 gets. */
 static void vmcall_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
-	hook_exit(user_data, address, VMX_EXIT_VMCALL, 3);
+	UcVp *uv = user_data;
+	if (G_UNLIKELY(uv->pause_rip == address) && pause_hit(uv, address))
+		return;
+	hook_exit(uv, address, VMX_EXIT_VMCALL, 3);
 }
 
 static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
 	UcVp *uv = user_data;
+	if (G_UNLIKELY(uv->pause_rip == address) && pause_hit(uv, address))
+		return;
 	HookKind k = GPOINTER_TO_INT(g_hash_table_lookup(uv->hooked, GSIZE_TO_POINTER(address)));
 	uint16_t cs = 0;
 	uc_reg_read(uc, UC_X86_REG_CS, &cs);
@@ -1265,12 +1367,37 @@ static bool vm_entry(UcVp *uv)
 	return deliver(uv, vector, cause, has_err, err, false);
 }
 
+static SimRunResult ucb_vp_run_slice(UcVp *uv, uint64_t until);
+
+/* A paused slice continues with the budget and the deadline it had (the
+ * exits before the pause may have moved uv->until). */
 static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
 {
 	UcVp *uv = uv_of(vp);
-	SimPartition *p = vp->partition;
+	if (!uv->slice_paused)
+		uv->until = until;
+	uv->slice_paused = false;
+	SimRunResult r = ucb_vp_run_slice(uv, until);
+	if (r == SIM_RUN_PAUSED)
+		uv->slice_paused = true;
+	else
+		uv->resume_rip = UINT64_MAX;
+	uv->pause_rip = UINT64_MAX;
+	if (uv->pause_hook_rip != UINT64_MAX) {
+		uc_hook_del(uv->uc, uv->pause_hook);
+		uv->pause_hook_rip = UINT64_MAX;
+	}
+	return r;
+}
 
-	uv->until = until;
+static SimRunResult ucb_vp_run_slice(UcVp *uv, uint64_t until)
+{
+	SimVp *vp = uv->vp;
+	SimPartition *p = vp->partition;
+	/* Resumed inside the engine: no VM entry before it continues. */
+	bool resume = uv->resume_mid;
+	uv->resume_mid = false;
+
 	if (p->child && uv->map_generation != p->child->map_generation) {
 		/* The parent changed the child's GPA map since the last run. */
 		uc_err e = map_child_memory(uv);
@@ -1282,13 +1409,21 @@ static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
 	for (;;) {
 		if (p->stopped)
 			return SIM_RUN_STOPPED;
-		if (!vm_entry(uv))
-			return p->stopped ? SIM_RUN_STOPPED : SIM_RUN_ERROR;
-		if (vp->insns >= until)
-			return SIM_RUN_YIELD;
+		if (!resume) {
+			if (vp->insns >= vp->pause_at)
+				return SIM_RUN_PAUSED;   /* before the entry: it is still due */
+			if (!vm_entry(uv))
+				return p->stopped ? SIM_RUN_STOPPED : SIM_RUN_ERROR;
+			if (vp->insns >= until)
+				return SIM_RUN_YIELD;
+		}
+		/* Resumed: the block before the pause stays the current one (a REP
+		 * string instruction's final entry, RCX = 0, is told by it). */
+		if (!resume)
+			uv->cur.size = 0;
+		resume = false;
 
 		uv->pending = PEND_NONE;
-		uv->cur.size = 0;
 		uv->fault_type = -1;
 		uint64_t rip = rd(uv, UC_X86_REG_RIP);
 		uc_err err = uc_emu_start(uv->uc, rip, UINT64_MAX, 0, 0);
@@ -1380,6 +1515,14 @@ static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
 		case PEND_SUSPENDED:
 			wr(uv, UC_X86_REG_RIP, uv->stop_rip);
 			return SIM_RUN_YIELD;
+		case PEND_PAUSE:
+			wr(uv, UC_X86_REG_RIP, uv->stop_rip);
+			uv->resume_mid = true;
+			return SIM_RUN_PAUSED;
+		case PEND_PAUSE_ARM:
+			wr(uv, UC_X86_REG_RIP, uv->stop_rip);
+			resume = true;   /* the same block again, now with its pause hook */
+			continue;
 		case PEND_CODE_EXIT: {
 			/* HLT: the VP leaves the engine to idle in the scheduler. */
 			SimRunResult r = handle_stop_exit(uv, VMX_EXIT_HLT, 1);
@@ -1563,6 +1706,9 @@ static bool ucb_vp_init(SimVp *vp, GError **error)
 	uv->sti_shadow_rip = UINT64_MAX;
 	uv->hooked = g_hash_table_new(g_direct_hash, g_direct_equal);
 	uv->code_hooks = g_array_new(FALSE, FALSE, sizeof(uc_hook));
+	uv->pause_rip = UINT64_MAX;
+	uv->pause_hook_rip = UINT64_MAX;
+	uv->resume_rip = UINT64_MAX;
 
 	if ((e = uc_open(UC_ARCH_X86, UC_MODE_64, &uv->uc)) != UC_ERR_OK)
 		goto uc_fail;

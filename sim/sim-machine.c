@@ -33,6 +33,7 @@ SimMachine *sim_machine_new(const SimConfig *config, GError **error)
 	m->partitions = g_ptr_array_new();
 	m->children = g_ptr_array_new();
 	m->next_partition_id = 1;   /* 0 is HV_PARTITION_ID_INVALID */
+	m->pause_total = UINT64_MAX;
 	m->backend = &sim_backend_unicorn;
 	return m;
 }
@@ -329,6 +330,7 @@ SimVp *sim_vp_new(SimPartition *p, uint32_t index, GError **error)
 	SimVp *vp = g_new0(SimVp, 1);
 	vp->partition = p;
 	vp->index = index;
+	vp->pause_at = UINT64_MAX;
 	vp->pending_vector = -1;   /* and pending[] all clear: nothing requested */
 	sim_synic_reset(vp);
 	vp->vmcs = vmx_vmcs_new();
@@ -494,26 +496,56 @@ uint64_t sim_vp_timer_deadline(SimVp *vp)
 	return vp->insns + (expiry_ns - sim_vp_vtime(vp)) / SIM_COST_INSN_NS;
 }
 
-/* Runs one VP for one slice. Returns true if it made progress. */
-static bool run_vp(SimMachine *m, SimVp *vp)
+typedef enum SliceResult {
+	SLICE_IDLE,     /* the VP could not run */
+	SLICE_RAN,      /* it ran its slice */
+	SLICE_PAUSED,   /* it stopped inside its slice (m->pause_*); run_vp continues it */
+} SliceResult;
+
+/* Where a paused step stops the VP: m->pause_now stops it at the next
+ * instruction boundary, m->pause_total when the machine's count reaches it. */
+static uint64_t pause_point(const SimMachine *m, const SimVp *vp)
+{
+	if (m->pause_now)
+		return 0;
+	if (m->pause_total == UINT64_MAX)
+		return UINT64_MAX;
+	return vp->insns + (m->pause_total - MIN(m->pause_total, m->total_insns));
+}
+
+/* Runs one VP for one slice, or the rest of the slice it paused in. */
+static SliceResult run_vp(SimMachine *m, SimVp *vp)
 {
 	SimPartition *p = vp->partition;
 
-	if (!sim_vp_runnable(vp))
-		return false;
-	if (vp->halted) {
-		if (vp->pending_vector < 0)
-			return false;
-		vp->halted = false;
+	if (!vp->slice_open) {
+		if (!sim_vp_runnable(vp))
+			return SLICE_IDLE;
+		if (vp->halted) {
+			if (vp->pending_vector < 0)
+				return SLICE_IDLE;
+			vp->halted = false;
+		}
+		uint64_t until = vp->insns + SIM_SLICE_INSNS;
+		until = MIN(until, MAX(sim_vp_timer_deadline(vp), vp->insns + 1));
+		uint64_t budget_left = m->config.max_insns - MIN(m->total_insns, m->config.max_insns);
+		until = MIN(until, vp->insns + budget_left);
+		vp->slice_until = until;
+		vp->slice_insns0 = vp->insns;
+		vp->slice_vtime0 = sim_vp_vtime(vp);
 	}
-	uint64_t until = vp->insns + SIM_SLICE_INSNS;
-	until = MIN(until, MAX(sim_vp_timer_deadline(vp), vp->insns + 1));
-	uint64_t budget_left = m->config.max_insns - MIN(m->total_insns, m->config.max_insns);
-	until = MIN(until, vp->insns + budget_left);
 
-	uint64_t before = vp->insns;
-	SimRunResult r = m->backend->vp_run(vp, until);
-	m->total_insns += vp->insns - before;
+	uint64_t ran_from = vp->insns;
+	vp->pause_at = pause_point(m, vp);
+	m->running_vp = vp;
+	SimRunResult r = m->backend->vp_run(vp, vp->slice_until);
+	m->running_vp = NULL;
+	vp->pause_at = UINT64_MAX;
+	m->total_insns += vp->insns - ran_from;
+	vp->slice_open = r == SIM_RUN_PAUSED;
+	if (r == SIM_RUN_PAUSED)
+		return SLICE_PAUSED;
+	uint64_t before = vp->slice_insns0;
 	if (r == SIM_RUN_ERROR) {
 		/* The simulator itself failed (the partition has been stopped with
 		 * the emulator's message): not the guest's doing. */
@@ -545,7 +577,7 @@ static bool run_vp(SimMachine *m, SimVp *vp)
 				set_outcome(m, SIM_OUTCOME_STUCK, "partition %u (%s): %s", p->id, p->name, p->stop_reason);
 		}
 	}
-	return true;
+	return SLICE_RAN;
 }
 
 /* All runnable VPs are idle in HLT: advance virtual time to the earliest
@@ -629,35 +661,64 @@ static void decide_outcome(SimMachine *m)
 	}
 }
 
+typedef enum RoundResult {
+	ROUND_DONE,     /* the round finished; the machine goes on */
+	ROUND_ENDED,    /* the machine ended (m->ended set, outcome final) */
+	ROUND_PAUSED,   /* a precise step stopped inside it; run_round continues it */
+} RoundResult;
+
+static bool pause_due(const SimMachine *m)
+{
+	return m->pause_now || m->total_insns >= m->pause_total;
+}
+
 /* One scheduler round: every VP gets one slice, then idle VPs age and the
  * end conditions are checked. The only scheduler: sim_machine_run and
- * sim_machine_step both call it. Returns false when the machine ended
- * (m->ended set, outcome final). */
-static bool run_round(SimMachine *m)
+ * sim_machine_step both call it. The round's position (m->round) lives in
+ * the machine, so a precise step may pause inside a round, even inside a
+ * VP's slice, and the next call continues from there: the same VP goes on
+ * with the rest of its slice, then the VPs after it, exactly as an
+ * uninterrupted round would. */
+static RoundResult run_round(SimMachine *m)
 {
-	bool any_live = false, progressed = false;
-	uint64_t elapsed = 0;   /* virtual time the VPs that ran used this round */
-	for (guint i = 0; i < m->partitions->len; i++) {
-		SimPartition *p = g_ptr_array_index(m->partitions, i);
-		for (guint j = 0; j < p->vps->len && !p->stopped; j++) {
-			SimVp *vp = g_ptr_array_index(p->vps, j);
-			uint64_t before = sim_vp_vtime(vp);
-			vp->round_ns = 0;
-			if (run_vp(m, vp)) {
-				progressed = true;
-				vp->round_ns = sim_vp_vtime(vp) - before;
-				elapsed += vp->round_ns;
+	if (!m->round.open) {
+		m->round.open = true;
+		m->round.part = m->round.vp = 0;
+		m->round.any_live = m->round.progressed = false;
+		m->round.elapsed = 0;   /* virtual time the VPs that ran used this round */
+	}
+	for (; m->round.part < m->partitions->len; m->round.part++, m->round.vp = 0) {
+		SimPartition *p = g_ptr_array_index(m->partitions, m->round.part);
+		for (; m->round.vp < p->vps->len && !p->stopped; m->round.vp++) {
+			SimVp *vp = g_ptr_array_index(p->vps, m->round.vp);
+			if (!vp->slice_open) {
+				/* Between two slices: the place to stop for a pause
+				 * that came due at the end of the previous one. */
+				if (pause_due(m))
+					return ROUND_PAUSED;
+				vp->round_ns = 0;
+			}
+			SliceResult r = run_vp(m, vp);
+			if (r == SLICE_PAUSED)
+				return ROUND_PAUSED;
+			if (r == SLICE_RAN) {
+				m->round.progressed = true;
+				vp->round_ns = sim_vp_vtime(vp) - vp->slice_vtime0;
+				m->round.elapsed += vp->round_ns;
 				if (m->vmbus)
 					sim_vmbus_poll(vp);
 			}
 		}
-		any_live |= !p->stopped;
+		m->round.any_live |= !p->stopped;
 	}
+	m->round.open = false;
+	bool any_live = m->round.any_live, progressed = m->round.progressed;
+	uint64_t elapsed = m->round.elapsed;
 	age_idle_vps(m, elapsed);
 	if (m->outcome == SIM_OUTCOME_STUCK || m->outcome == SIM_OUTCOME_HOST_ERROR || !any_live) {
 		decide_outcome(m);
 		m->ended = true;
-		return false;
+		return ROUND_ENDED;
 	}
 	if (m->total_insns >= m->config.max_insns) {
 		for (guint i = 0; i < m->partitions->len; i++) {
@@ -672,7 +733,7 @@ static bool run_round(SimMachine *m)
 		set_outcome(m, SIM_OUTCOME_LIMIT, "stopped after %" G_GUINT64_FORMAT " guest instructions (--max-insns)",
 		            m->total_insns);
 		m->ended = true;
-		return false;
+		return ROUND_ENDED;
 	}
 	if (!progressed && !idle_until_next_timer(m)) {
 		for (guint i = 0; i < m->partitions->len; i++) {
@@ -681,9 +742,9 @@ static bool run_round(SimMachine *m)
 		}
 		set_outcome(m, SIM_OUTCOME_STUCK, "deadlock: every VP halted with no wake-up source");
 		m->ended = true;
-		return false;
+		return ROUND_ENDED;
 	}
-	return true;
+	return ROUND_DONE;
 }
 
 SimOutcome sim_machine_run(SimMachine *m)
@@ -692,27 +753,48 @@ SimOutcome sim_machine_run(SimMachine *m)
 
 	if (!m->started)
 		sim_machine_start(m);
-	while (!m->ended && run_round(m))
+	m->pause_total = UINT64_MAX;
+	m->pause_now = false;
+	while (!m->ended && run_round(m) == ROUND_DONE)
 		;
 	return m->outcome;
 }
 
+bool sim_step_stop_matches(SimStepStop stop_on, const SimEvent *ev)
+{
+	switch (stop_on) {
+	case SIM_STEP_STOP_NONE:      return false;
+	case SIM_STEP_STOP_VM_EXIT:   return ev->type == SIM_EV_VM_EXIT;
+	case SIM_STEP_STOP_HYPERCALL: return ev->type == SIM_EV_HYPERCALL;
+	case SIM_STEP_STOP_INTERCEPT: return ev->type == SIM_EV_INTERCEPT;
+	case SIM_STEP_STOP_VMBUS:     return ev->type == SIM_EV_VMBUS;
+	case SIM_STEP_STOP_CONSOLE:   return ev->type == SIM_EV_CONSOLE;
+	case SIM_STEP_STOP_RING:      return ev->type == SIM_EV_RING;
+	case SIM_STEP_STOP_INTERRUPT: return ev->type == SIM_EV_INTERRUPT;
+	}
+	return false;
+}
+
 /* The step's stop condition, watched from the event bus. */
 typedef struct StepWatch {
+	SimMachine *m;
 	SimStepStop stop_on;
+	SimStepMatchFunc match;
+	gpointer match_data;
 	bool hit;
 } StepWatch;
 
 static void step_watch_event(const SimEvent *ev, gpointer user_data)
 {
 	StepWatch *w = user_data;
-	switch (w->stop_on) {
-	case SIM_STEP_STOP_NONE:      break;
-	case SIM_STEP_STOP_VM_EXIT:   w->hit |= ev->type == SIM_EV_VM_EXIT; break;
-	case SIM_STEP_STOP_HYPERCALL: w->hit |= ev->type == SIM_EV_HYPERCALL; break;
-	case SIM_STEP_STOP_INTERCEPT: w->hit |= ev->type == SIM_EV_INTERCEPT; break;
-	case SIM_STEP_STOP_VMBUS:     w->hit |= ev->type == SIM_EV_VMBUS; break;
-	case SIM_STEP_STOP_CONSOLE:   w->hit |= ev->type == SIM_EV_CONSOLE; break;
+	if (w->hit)
+		return;
+	w->hit = w->match ? w->match(ev, w->match_data) : sim_step_stop_matches(w->stop_on, ev);
+	if (w->hit && w->m) {
+		/* A precise step: stop at the next instruction boundary. */
+		w->m->pause_now = true;
+		if (w->m->running_vp)
+			w->m->running_vp->pause_at = 0;
 	}
 }
 
@@ -729,14 +811,45 @@ bool sim_machine_step(SimMachine *m, uint64_t max_insns, SimStepStop stop_on)
 	guint sub = 0;
 	if (stop_on != SIM_STEP_STOP_NONE)
 		sub = sim_event_bus_subscribe(m->events, step_watch_event, &watch);
+	m->pause_total = UINT64_MAX;
+	m->pause_now = false;
 	uint64_t start = m->total_insns;
 	bool live;
 	do
-		live = run_round(m);
+		live = run_round(m) == ROUND_DONE;
 	while (live && !watch.hit && (max_insns == 0 || m->total_insns - start < max_insns));
 	if (sub)
 		sim_event_bus_unsubscribe(m->events, sub);
 	return live;
+}
+
+bool sim_machine_step_precise(SimMachine *m, uint64_t max_insns, SimStepMatchFunc match, gpointer user_data)
+{
+	g_return_val_if_fail(m != NULL, false);
+
+	if (!m->started)
+		sim_machine_start(m);
+	if (m->ended)
+		return false;
+
+	StepWatch watch = { .m = m, .match = match, .match_data = user_data };
+	guint sub = match ? sim_event_bus_subscribe(m->events, step_watch_event, &watch) : 0;
+	m->pause_total = max_insns ? m->total_insns + max_insns : UINT64_MAX;
+	m->pause_now = false;
+	RoundResult r;
+	do
+		r = run_round(m);
+	while (r == ROUND_DONE && !pause_due(m));
+	if (sub)
+		sim_event_bus_unsubscribe(m->events, sub);
+	m->pause_total = UINT64_MAX;
+	m->pause_now = false;
+	return r != ROUND_ENDED;
+}
+
+bool sim_machine_in_round(const SimMachine *m)
+{
+	return m->round.open;
 }
 
 bool sim_machine_ended(const SimMachine *m)

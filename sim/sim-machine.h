@@ -89,8 +89,13 @@ SimPartition *sim_machine_add_partition(SimMachine *m, const char *name,
 SimOutcome sim_machine_run(SimMachine *m);
 
 /* Stepping, for the GUI and lessons. The scheduler is the same one
- * sim_machine_run uses and steps only ever end between scheduler rounds, so
- * a run taken in steps emits exactly the event stream of one whole run. */
+ * sim_machine_run uses, and a step may end anywhere — between scheduler
+ * rounds (sim_machine_step) or at any instruction boundary, even inside a
+ * VP's time slice (sim_machine_step_precise): the machine keeps its place
+ * in the round and in the slice, and the next step, or sim_machine_run,
+ * continues from there exactly as an uninterrupted run would. So a run
+ * taken in steps of any kind emits exactly the event stream of one whole
+ * run (tests/sim/test-step.c). */
 typedef enum SimStepStop {
 	SIM_STEP_STOP_NONE,       /* only the instruction budget (or the end) stops a step */
 	SIM_STEP_STOP_VM_EXIT,    /* a round in which any VM exit happened */
@@ -98,19 +103,46 @@ typedef enum SimStepStop {
 	SIM_STEP_STOP_INTERCEPT,
 	SIM_STEP_STOP_VMBUS,
 	SIM_STEP_STOP_CONSOLE,    /* a guest printed a console line */
+	SIM_STEP_STOP_RING,       /* a privilege-level transition inside a guest */
+	SIM_STEP_STOP_INTERRUPT,  /* an interrupt injected at VM entry */
 } SimStepStop;
+
+/* Whether `ev` is of the kind `stop_on` names. */
+bool sim_step_stop_matches(SimStepStop stop_on, const SimEvent *ev);
 
 /* Starts every loaded partition (what sim_machine_run does before its
  * loop). Call once; returns the provisional outcome (SHUTDOWN). */
 SimOutcome sim_machine_start(SimMachine *m);
 
-/* Runs whole scheduler rounds until at least `max_insns` more guest
- * instructions retired (0: no instruction budget), or a round emitted an
- * event of the kind `stop_on` names, or the machine ended. A round gives
- * each runnable VP one slice (up to SIM_SLICE_INSNS), so a step may retire
- * more than asked. Returns false once the machine has ended (the outcome
- * and its message are then final); starts the machine if needed. */
+/* Runs until the end of the scheduler round in which at least `max_insns`
+ * more guest instructions retired (0: no instruction budget), or a round
+ * emitted an event of the kind `stop_on` names, or the machine ended. A
+ * round gives each runnable VP one slice (up to SIM_SLICE_INSNS), so a
+ * step may retire more than asked. Returns false once the machine has
+ * ended (the outcome and its message are then final); starts the machine
+ * if needed. */
 bool sim_machine_step(SimMachine *m, uint64_t max_insns, SimStepStop stop_on);
+
+/* Decides whether a precise step stops after this event (any thread-free
+ * predicate over the event). */
+typedef bool (*SimStepMatchFunc)(const SimEvent *ev, gpointer user_data);
+
+/* Runs until exactly `max_insns` more guest instructions retired (0: no
+ * budget), or an event `match` accepts was emitted (NULL: none), or the
+ * machine ended. It stops at an instruction boundary: with a budget, right
+ * before the instruction that would exceed it; after an event, at the next
+ * boundary the emulator reaches, which is the instruction right after it
+ * for every event that ends a translated block (VM exits, hypercalls,
+ * interrupts, exceptions, ring transitions) and the end of the current
+ * basic block for an event raised in its middle (passed-through port I/O,
+ * CPUID); events emitted by the scheduler between slices (timers, VMBus
+ * polling) stop before the next slice. Returns false once the machine
+ * has ended. */
+bool sim_machine_step_precise(SimMachine *m, uint64_t max_insns, SimStepMatchFunc match, gpointer user_data);
+
+/* Whether the machine stands inside a scheduler round (after a precise
+ * step), rather than between two. */
+bool sim_machine_in_round(const SimMachine *m);
 
 /* Whether the scheduler has finished, and how (valid once ended). */
 bool sim_machine_ended(const SimMachine *m);

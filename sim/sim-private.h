@@ -107,6 +107,9 @@ typedef enum SimRunResult {
 	SIM_RUN_HALTED,       /* VP executed HLT (handled as an exit) and waits */
 	SIM_RUN_STOPPED,      /* the partition stopped (see partition->stop_*) */
 	SIM_RUN_ERROR,        /* the backend failed; partition stopped with a message */
+	SIM_RUN_PAUSED,       /* stopped at an instruction boundary inside the slice
+	                       * (vp->pause_at reached); the next vp_run resumes the
+	                       * same slice exactly where it stopped */
 } SimRunResult;
 
 typedef struct SimBackendOps {
@@ -120,7 +123,11 @@ typedef struct SimBackendOps {
 	 * exit handlers read their operands this way. */
 	void (*regs_get)(SimVp *vp, const SimReg *regs, uint64_t *values, unsigned n);
 	/* Runs the VP until its instruction count reaches `until_insns` or an
-	 * exit stops it. Exits are handed to sim_hv_handle_exit(). */
+	 * exit stops it. Exits are handed to sim_hv_handle_exit(). If the
+	 * count reaches vp->pause_at first, stops before the next instruction
+	 * and returns SIM_RUN_PAUSED; the next call (same `until_insns`) then
+	 * continues as if it had not stopped: no VM entry in between, the same
+	 * slice end, the same events. */
 	SimRunResult (*vp_run)(SimVp *vp, uint64_t until_insns);
 	/* Delivers an event through the guest IDT at the next entry. */
 	bool (*vp_deliver_interrupt)(SimVp *vp, uint8_t vector);
@@ -215,6 +222,14 @@ struct SimVp {
 	/* Stuck detection: a hash of the architectural state at slice ends. */
 	uint64_t last_state_hash;
 	uint64_t same_state_slices;
+	/* A slice paused inside (sim_machine_step_precise): the backend stops
+	 * before the instruction at which `insns` would pass pause_at
+	 * (UINT64_MAX: never; 0: at the next instruction boundary it reaches). */
+	uint64_t pause_at;
+	bool slice_open;           /* a slice is paused; these say how it began: */
+	uint64_t slice_until;      /* its end, as the scheduler computed it */
+	uint64_t slice_insns0;     /* insns when it began */
+	uint64_t slice_vtime0;     /* virtual time when it began */
 };
 
 /* ---- Partition privileges ------------------------------------------------------
@@ -330,6 +345,17 @@ struct SimMachine {
 	SimSymtab *child_symtab;   /* the child image's symbols (the image children run), or NULL */
 	bool started;              /* sim_machine_start ran (partitions started) */
 	bool ended;                /* the scheduler finished: outcome is final */
+	/* Where the scheduler is inside a round, so a step may end inside one
+	 * and the next continues it (sim-machine.c, run_round). */
+	struct {
+		bool open;             /* a round began and has not finished */
+		guint part, vp;        /* the partition and VP index it is at */
+		bool any_live, progressed;
+		uint64_t elapsed;      /* virtual time the VPs that ran used so far */
+	} round;
+	uint64_t pause_total;      /* pause once total_insns reaches this (UINT64_MAX: no) */
+	bool pause_now;            /* pause at the next instruction boundary (an event asked) */
+	SimVp *running_vp;         /* the VP in its slice, or NULL */
 };
 
 /* Constructors shared by the loader and the partition hypercalls. A new

@@ -1,7 +1,11 @@
-/* test-step.c — the stepping API (sim_machine_start / sim_machine_step):
- * the boot scenario run in 50,000-instruction steps, or from VM exit to VM
- * exit, emits byte for byte the JSON trace of one whole sim_machine_run,
- * and ends with the same outcome. Host test program (GLib test framework). */
+/* test-step.c — the stepping API (sim_machine_start / sim_machine_step /
+ * sim_machine_step_precise): the boot scenario run in 50,000-instruction
+ * steps, from VM exit to VM exit, one instruction at a time, in steps of an
+ * odd number of instructions that end inside slices and inside translated
+ * blocks, or to each event of a kind and a few single instructions on,
+ * emits byte for byte the JSON trace of one whole sim_machine_run (every
+ * event, with its virtual time), ends with the same outcome and the same
+ * virtual time. Host test program (GLib test framework). */
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +54,185 @@ static char *trace_of(const char *scenario, uint64_t step_insns, SimStepStop sto
 	return buf;
 }
 
+/* A way to take a run in precise steps: called until the machine ends;
+ * returns what sim_machine_step_precise returned. */
+typedef bool (*Stepper)(SimMachine *m, guint step, gpointer data);
+
+typedef struct Run {
+	char *trace;
+	SimOutcome outcome;
+	uint64_t vtime, insns;
+	guint steps;
+	guint inside_rounds;   /* steps that ended inside a scheduler round */
+} Run;
+
+static void run_clear(Run *r)
+{
+	g_free(r->trace);
+}
+
+/* The whole run (stepper NULL) or one taken in precise steps. */
+static void run_precise(const char *scenario, Stepper stepper, gpointer data, Run *out)
+{
+	g_autoptr(GError) error = NULL;
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
+	SimMachine *m = sim_machine_new(&cfg, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(sim_load_scenario_or_image(m, scenario, &error));
+	g_assert_no_error(error);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	g_assert_nonnull(f);
+	SimTraceWriter *tw = sim_trace_writer_new(f, cfg.vendor);
+	sim_event_bus_subscribe(sim_machine_events(m), sim_trace_writer_on_event, tw);
+	memset(out, 0, sizeof *out);
+	if (!stepper) {
+		out->outcome = sim_machine_run(m);
+	} else {
+		sim_machine_start(m);
+		while (stepper(m, out->steps, data)) {
+			out->steps++;
+			out->inside_rounds += sim_machine_in_round(m);
+		}
+		g_assert_true(sim_machine_ended(m));
+		out->outcome = sim_machine_outcome(m);
+	}
+	out->vtime = sim_machine_vtime(m);
+	out->insns = sim_machine_insns(m);
+	g_assert_true(sim_trace_writer_finish(tw));
+	sim_trace_writer_free(tw);
+	g_assert_cmpint(fclose(f), ==, 0);
+	sim_machine_free(m);
+	out->trace = buf;
+}
+
+/* The whole boot run, taken once for every test that compares with it. */
+static const Run *whole_boot(void)
+{
+	static Run whole;
+	if (!whole.trace)
+		run_precise("boot", NULL, NULL, &whole);
+	return &whole;
+}
+
+static void assert_same_run(const Run *whole, const Run *stepped)
+{
+	g_assert_cmpuint(strlen(whole->trace), >, 1000);
+	if (strcmp(stepped->trace, whole->trace) != 0) {
+		/* Name the first event that differs. */
+		g_auto(GStrv) a = g_strsplit(whole->trace, "\n", -1);
+		g_auto(GStrv) b = g_strsplit(stepped->trace, "\n", -1);
+		for (guint i = 0; a[i] && b[i]; i++)
+			g_assert_cmpstr(b[i], ==, a[i]);
+		g_assert_cmpuint(g_strv_length(b), ==, g_strv_length(a));
+	}
+	g_assert_cmpint(stepped->outcome, ==, whole->outcome);
+	g_assert_cmpuint(stepped->insns, ==, whole->insns);
+	g_assert_cmpuint(stepped->vtime, ==, whole->vtime);
+}
+
+/* The first `singles` steps are one instruction each (each retires exactly
+ * one), then the rest of the run in one sim_machine_run. */
+static bool step_singles(SimMachine *m, guint step, gpointer data)
+{
+	guint singles = GPOINTER_TO_UINT(data);
+	if (step >= singles) {
+		sim_machine_run(m);
+		return false;
+	}
+	uint64_t before = sim_machine_insns(m);
+	bool live = sim_machine_step_precise(m, 1, NULL, NULL);
+	if (live)
+		g_assert_cmpuint(sim_machine_insns(m), ==, before + 1);
+	return live;
+}
+
+static void test_step_precise_singles(void)
+{
+	Run stepped;
+	const Run *whole = whole_boot();
+	run_precise("boot", step_singles, GUINT_TO_POINTER(2000), &stepped);
+	g_assert_cmpuint(stepped.steps, ==, 2000);
+	g_assert_cmpuint(stepped.inside_rounds, >, 1900);
+	assert_same_run(whole, &stepped);
+	run_clear(&stepped);
+}
+
+/* Steps of exactly N instructions through the whole run. */
+static bool step_odd(SimMachine *m, guint step, gpointer data)
+{
+	guint n = GPOINTER_TO_UINT(data);
+	uint64_t before = sim_machine_insns(m);
+	bool live = sim_machine_step_precise(m, n, NULL, NULL);
+	if (live)
+		g_assert_cmpuint(sim_machine_insns(m), ==, before + n);
+	return live;
+}
+
+static void test_step_precise_odd(gconstpointer data)
+{
+	Run stepped;
+	const Run *whole = whole_boot();
+	run_precise("boot", step_odd, (gpointer)data, &stepped);
+	g_assert_cmpuint(stepped.steps, >, 100);
+	assert_same_run(whole, &stepped);
+	run_clear(&stepped);
+}
+
+/* To each event of a kind (the step stops right after it: the last event
+ * emitted is that one), then three single instructions, again and again. */
+typedef struct KindSteps {
+	SimStepStop kind;
+	SimEvent last;
+	guint hits;
+} KindSteps;
+
+static void remember_last(const SimEvent *ev, gpointer user_data)
+{
+	((KindSteps *)user_data)->last = *ev;
+}
+
+static bool match_kind(const SimEvent *ev, gpointer user_data)
+{
+	return sim_step_stop_matches(((KindSteps *)user_data)->kind, ev);
+}
+
+static bool step_kind(SimMachine *m, guint step, gpointer data)
+{
+	KindSteps *k = data;
+	if (step == 0)
+		sim_event_bus_subscribe(sim_machine_events(m), remember_last, k);
+	if (step % 4 != 0)
+		return sim_machine_step_precise(m, 1, NULL, NULL);
+	bool live = sim_machine_step_precise(m, 0, match_kind, k);
+	if (live) {
+		g_assert_true(sim_step_stop_matches(k->kind, &k->last) ||
+		              /* an event the same instruction emitted after it */
+		              k->last.type == SIM_EV_VM_ENTRY || k->last.type == SIM_EV_HYPERCALL ||
+		              k->last.type == SIM_EV_CONSOLE || k->last.type == SIM_EV_FAULT ||
+		              k->last.type == SIM_EV_INTERRUPT || k->last.type == SIM_EV_RING ||
+		              k->last.type == SIM_EV_CHILD || k->last.type == SIM_EV_SYNIC_MESSAGE ||
+		              k->last.type == SIM_EV_VMBUS || k->last.type == SIM_EV_INTERCEPT ||
+		              k->last.type == SIM_EV_VP_STATE || k->last.type == SIM_EV_HALT ||
+		              k->last.type == SIM_EV_MSR || k->last.type == SIM_EV_PORT_IO);
+		k->hits++;
+	}
+	return live;
+}
+
+static void test_step_precise_kind(gconstpointer data)
+{
+	SimStepStop kind = GPOINTER_TO_INT(data);
+	Run stepped;
+	KindSteps k = { .kind = kind };
+	const Run *whole = whole_boot();
+	run_precise("boot", step_kind, &k, &stepped);
+	g_assert_cmpuint(k.hits, >, 1);
+	assert_same_run(whole, &stepped);
+	run_clear(&stepped);
+}
+
 static void test_step_insns(void)
 {
 	SimOutcome whole_o, step_o;
@@ -79,5 +262,13 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sim/step/insns-50000", test_step_insns);
 	g_test_add_func("/sim/step/vm-exit", test_step_vm_exit);
+	g_test_add_func("/sim/step/precise/singles-then-run", test_step_precise_singles);
+	/* Primes: the steps end at every kind of place in slices and blocks. */
+	g_test_add_data_func("/sim/step/precise/budget-9973", GUINT_TO_POINTER(9973), test_step_precise_odd);
+	g_test_add_data_func("/sim/step/precise/budget-2003", GUINT_TO_POINTER(2003), test_step_precise_odd);
+	g_test_add_data_func("/sim/step/precise/vm-exit", GINT_TO_POINTER(SIM_STEP_STOP_VM_EXIT), test_step_precise_kind);
+	g_test_add_data_func("/sim/step/precise/ring", GINT_TO_POINTER(SIM_STEP_STOP_RING), test_step_precise_kind);
+	g_test_add_data_func("/sim/step/precise/interrupt", GINT_TO_POINTER(SIM_STEP_STOP_INTERRUPT), test_step_precise_kind);
+	g_test_add_data_func("/sim/step/precise/vmbus", GINT_TO_POINTER(SIM_STEP_STOP_VMBUS), test_step_precise_kind);
 	return g_test_run();
 }
