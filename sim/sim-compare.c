@@ -15,10 +15,11 @@
  *   vm_exit ept_violation     (the reason alone: rip and qualification are
  *   vm_exit triple_fault       the emulator's approximations)
  *   msr (synthetic only)      msr, access, fault (values can be clocks)
- *   port_io                   port, size, direction, intercepted, value
+ *   port_io (not COM1)        port, size, direction, intercepted, value
  *   hypercall                 code, fast, rep_count, rep_start, status,
  *                             reps_completed
- *   console                   text
+ *   console                   text, with decimal numbers and the hypercall
+ *                             page's bytes masked
  *   synic_message             sint, message_type, payload_size, delivered
  *   boot, child, vp_state     stage/hypervisor, child/state, state
  *   intercept                 message_type, parent, port, size, access,
@@ -36,19 +37,33 @@
  *   entered again is the hypercall's own exit, whatever its reason (VMCALL
  *   in the emulator, a port write on the native hypercall page): dropped.
  *
+ * Console lines are text the guest made, and a guest prints what it reads:
+ * the clock (the host's time natively), and the bytes of its hypercall
+ * page (the backend's own sequence). So by default every decimal number
+ * in a console line is compared as "#" and the page's bytes (as the
+ * trace's hypercall_page event gives them) as "<hypercall page>"; and as
+ * a line of a different length takes a different number of UART
+ * accesses, the port I/O on COM1 (port_io events and I/O exits) is
+ * represented by the console lines alone. SIM_COMPARE_EXACT_CONSOLE
+ * compares both as they are. A child's console bytes are intercepts,
+ * the hypervisor's business, and are always compared.
+ *
  * Events are compared per (partition, VP), in trace order: the
  * interleaving of different VPs depends on the host scheduler natively. */
 #include <errno.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "hv-tlfs.h"
+#include "hvsim-platform.h"
 #include "sim-compare.h"
 
 G_DEFINE_QUARK(sim-compare-error-quark, sim_compare_error)
 
-/* HV_MESSAGE_TYPE of an I/O port intercept (TLFS): the one intercept
- * whose rip is exact in both backends. */
-#define COMPARE_MSG_IO_PORT_INTERCEPT "0x80010000"
+/* The synthetic timers' MSRs: STIMER0_CONFIG to STIMER3_COUNT, a
+ * CONFIG/COUNT pair per timer (TLFS). */
+#define COMPARE_MSR_STIMER_FIRST HV_X64_MSR_STIMER0_CONFIG
+#define COMPARE_MSR_STIMER_LAST (HV_X64_MSR_STIMER0_CONFIG + 7u)
 #define COMPARE_DEFAULT_CONTEXT 3
 #define COMPARE_MAX_CONTEXT 1000
 
@@ -58,16 +73,25 @@ typedef struct {
 	guint64 line;
 } CompareEvent;
 
+typedef enum { COMPARE_OWN, COMPARE_ARRIVALS, COMPARE_N_STREAMS } CompareStream;
+
+static const char *const compare_stream_names[COMPARE_N_STREAMS] = { "", ", arrivals (SynIC messages)" };
+
 typedef struct {
 	guint partition, vp;
+	CompareStream stream;
 	GArray *events;          /* CompareEvent */
 	gint64 open_exit;        /* index of the kept vm_exit not yet followed by vm_entry, or -1 */
 } CompareSeq;
 
 struct SimCompareTrace {
 	char *path;
+	SimCompareFlags flags;
+	GPtrArray *hypercall_bytes; /* every "bytes" of an enabled hypercall page so far */
 	guint64 n_lines, n_kept;
-	GHashTable *seqs;        /* (partition << 32 | vp) -> CompareSeq */
+	/* (partition << 32 | vp) -> CompareSeq: the VP's own events, and (with
+	 * SIM_COMPARE_IGNORE_WAITS) the SynIC messages that arrived for it. */
+	GHashTable *seqs[COMPARE_N_STREAMS];
 };
 
 /* ---- Reading ------------------------------------------------------------ */
@@ -88,7 +112,9 @@ void sim_compare_trace_free(SimCompareTrace *trace)
 {
 	if (!trace)
 		return;
-	g_hash_table_unref(trace->seqs);
+	for (int i = 0; i < COMPARE_N_STREAMS; i++)
+		g_hash_table_unref(trace->seqs[i]);
+	g_ptr_array_unref(trace->hypercall_bytes);
 	g_free(trace->path);
 	g_free(trace);
 }
@@ -224,6 +250,10 @@ static const CompareRule compare_vmbus_rules[] = {
 	                 { "read_index", F_INT }, { "interrupt_mask", F_INT } } },
 };
 
+/* With SIM_COMPARE_IGNORE_WAITS, a signal without the ring indexes the
+ * other side may or may not have moved yet. */
+static const CompareRule compare_vmbus_signal_untimed = { "signal", { { "to", F_INT }, { "relid", F_INT } } };
+
 /* The exit reasons both backends report, and whether their rip is exact. */
 static const struct {
 	const char *reason;
@@ -269,28 +299,105 @@ static gboolean compare_append_fields(const CompareLine *l, const CompareField *
 	return TRUE;
 }
 
-static CompareSeq *compare_seq(SimCompareTrace *t, guint partition, guint vp)
+static CompareSeq *compare_seq(SimCompareTrace *t, CompareStream stream, guint partition, guint vp)
 {
 	guint64 id = (guint64)partition << 32 | vp;
-	CompareSeq *s = g_hash_table_lookup(t->seqs, &id);
+	CompareSeq *s = g_hash_table_lookup(t->seqs[stream], &id);
 	if (!s) {
 		s = g_new0(CompareSeq, 1);
 		s->partition = partition;
 		s->vp = vp;
+		s->stream = stream;
 		s->events = g_array_new(FALSE, FALSE, sizeof(CompareEvent));
 		g_array_set_clear_func(s->events, compare_event_clear);
 		s->open_exit = -1;
 		guint64 *k = g_new(guint64, 1);
 		*k = id;
-		g_hash_table_insert(t->seqs, k, s);
+		g_hash_table_insert(t->seqs[stream], k, s);
 	}
 	return s;
 }
 
 /* Builds the canonical key of one event into `key`; *kind NULL means the
  * event is not compared. */
-static gboolean compare_canonical(const CompareLine *l, GString *key, const char **kind, GError **error)
+/* Is this hex string ("0x3f8") a COM1 port? */
+static gboolean compare_is_com1(const char *port)
 {
+	guint64 v = 0;
+	return g_str_has_prefix(port, "0x") && g_ascii_string_to_unsigned(port + 2, 16, 0, G_MAXUINT16, &v, NULL) &&
+	       v >= HVSIM_PORT_COM1 && v <= HVSIM_PORT_COM1_LAST;
+}
+
+/* The console text as compared: the hypercall page's bytes as the trace
+ * showed them replaced, then each decimal number that is not part of a
+ * word or of a 0x literal replaced by '#'. */
+static char *compare_console_text(const SimCompareTrace *t, const char *text)
+{
+	g_autoptr(GString) in = g_string_new(text);
+	for (guint i = 0; i < t->hypercall_bytes->len; i++)
+		g_string_replace(in, t->hypercall_bytes->pdata[i], "<hypercall page>", 0);
+	GString *out = g_string_sized_new(in->len);
+	for (gsize i = 0; i < in->len;) {
+		char c = in->str[i];
+		gboolean word = i > 0 && (g_ascii_isalnum(in->str[i - 1]) || in->str[i - 1] == '_');
+		if (c == '0' && (in->str[i + 1] == 'x' || in->str[i + 1] == 'X') && g_ascii_isxdigit(in->str[i + 2]) && !word) {
+			g_string_append_len(out, in->str + i, 2);
+			for (i += 2; g_ascii_isxdigit(in->str[i]); i++)
+				g_string_append_c(out, in->str[i]);
+		} else if (g_ascii_isdigit(c) && !word) {
+			g_string_append_c(out, '#');
+			while (g_ascii_isdigit(in->str[i]))
+				i++;
+		} else {
+			g_string_append_c(out, c);
+			i++;
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* A hex string field as a number. */
+static gboolean compare_get_hex(const CompareLine *l, const char *name, guint64 *out, GError **error)
+{
+	const char *v;
+	if (!compare_get_string(l, name, &v, error))
+		return FALSE;
+	if (!g_str_has_prefix(v, "0x") || !g_ascii_string_to_unsigned(v + 2, 16, 0, G_MAXUINT64, out, NULL))
+		return compare_bad(l, error, "field \"%s\" is not a hex number (\"0x...\")", name);
+	return TRUE;
+}
+
+/* The synthetic MSRs a VP touches as often as it waits: the clock it
+ * reads, the timer it arms, the end-of-interrupt and end-of-message it
+ * signals after each wake-up. */
+static gboolean compare_is_wait_msr(guint64 msr)
+{
+	return msr == HV_X64_MSR_TIME_REF_COUNT || msr == HV_X64_MSR_EOI || msr == HV_X64_MSR_EOM ||
+	       (msr >= COMPARE_MSR_STIMER_FIRST && msr <= COMPARE_MSR_STIMER_LAST);
+}
+
+/* With SIM_COMPARE_IGNORE_WAITS: a SynIC message is compared in the
+ * receiving VP's arrival stream, once, when it is delivered, and not at
+ * all if a timer sent it. Sets *drop or the key. */
+static gboolean compare_arrival(const CompareLine *l, GString *key, gboolean *drop, GError **error)
+{
+	guint64 type;
+	JsonNode *delivered = compare_field(l, "delivered", G_TYPE_BOOLEAN, error);
+	if (!delivered || !compare_get_hex(l, "message_type", &type, error))
+		return FALSE;
+	*drop = !json_node_get_boolean(delivered) || type == HVMSG_TIMER_EXPIRED;
+	static const CompareField fields[COMPARE_MAX_FIELDS] = {
+		{ "sint", F_INT }, { "message_type", F_STR }, { "payload_size", F_INT },
+	};
+	return *drop || compare_append_fields(l, fields, key, error);
+}
+
+static gboolean compare_canonical(SimCompareTrace *t, const CompareLine *l, GString *key, const char **kind,
+                                  CompareStream *stream, GError **error)
+{
+	gboolean exact_console = (t->flags & SIM_COMPARE_EXACT_CONSOLE) != 0;
+	gboolean ignore_waits = (t->flags & SIM_COMPARE_IGNORE_WAITS) != 0;
+	*stream = COMPARE_OWN;
 	const CompareRule *rule = NULL;
 	*kind = NULL;
 	g_string_assign(key, l->type);
@@ -299,6 +406,8 @@ static gboolean compare_canonical(const CompareLine *l, GString *key, const char
 		const char *reason;
 		if (!compare_get_string(l, "reason_name", &reason, error))
 			return FALSE;
+		if (ignore_waits && g_str_equal(reason, "hlt"))
+			return TRUE;  /* a wait */
 		for (gsize i = 0; i < G_N_ELEMENTS(compare_exits); i++) {
 			if (!g_str_equal(compare_exits[i].reason, reason))
 				continue;
@@ -311,6 +420,14 @@ static gboolean compare_canonical(const CompareLine *l, GString *key, const char
 			g_string_append_printf(key, " %s", reason);
 			if (!compare_append_fields(l, f, key, error))
 				return FALSE;
+			if (!exact_console && compare_exits[i].with_qualification) {
+				/* io_instruction: bits 31:16 of the qualification are the port. */
+				guint64 qual;
+				if (!compare_get_hex(l, "qualification", &qual, error))
+					return FALSE;
+				if ((qual >> 16 & 0xffff) >= HVSIM_PORT_COM1 && (qual >> 16 & 0xffff) <= HVSIM_PORT_COM1_LAST)
+					return TRUE;  /* console traffic */
+			}
 			g_autofree char *k = g_strdup_printf("vm_exit %s", reason);
 			*kind = g_intern_string(k);
 			return TRUE;
@@ -324,10 +441,51 @@ static gboolean compare_canonical(const CompareLine *l, GString *key, const char
 		rule = compare_find_rule(compare_vmbus_rules, G_N_ELEMENTS(compare_vmbus_rules), vkind);
 		if (!rule)
 			return TRUE;  /* a kind newer than this reader: as an unknown type */
+		if (ignore_waits && g_str_has_prefix(vkind, "ring_"))
+			return TRUE;  /* the hypervisor saw the indexes move when it looked: a matter of timing */
+		if (ignore_waits && g_str_equal(vkind, "signal"))
+			rule = &compare_vmbus_signal_untimed;
 		g_string_append_printf(key, " %s", vkind);
 		g_autofree char *k = g_strdup_printf("vmbus %s", vkind);
 		*kind = g_intern_string(k);
 		return compare_append_fields(l, rule->fields, key, error);
+	}
+	if (g_str_equal(l->type, "hypercall_page")) {
+		/* Not compared; its bytes are masked in console lines. */
+		const char *bytes;
+		JsonNode *en = compare_field(l, "enabled", G_TYPE_BOOLEAN, error);
+		if (!en || !compare_get_string(l, "bytes", &bytes, error))
+			return FALSE;
+		if (json_node_get_boolean(en) && *bytes)
+			g_ptr_array_add(t->hypercall_bytes, g_strdup(bytes));
+		return TRUE;
+	}
+	if (g_str_equal(l->type, "console") && !exact_console) {
+		const char *text;
+		if (!compare_get_string(l, "text", &text, error))
+			return FALSE;
+		g_autofree char *masked = compare_console_text(t, text);
+		g_autofree char *esc = g_strescape(masked, NULL);
+		g_string_append_printf(key, " text=\"%s\"", esc);
+		*kind = g_intern_string(l->type);
+		return TRUE;
+	}
+	if (g_str_equal(l->type, "synic_message") && ignore_waits) {
+		gboolean drop;
+		if (!compare_arrival(l, key, &drop, error))
+			return FALSE;
+		if (!drop) {
+			*stream = COMPARE_ARRIVALS;
+			*kind = g_intern_string(l->type);
+		}
+		return TRUE;
+	}
+	if (g_str_equal(l->type, "port_io") && !exact_console) {
+		const char *port;
+		if (!compare_get_string(l, "port", &port, error))
+			return FALSE;
+		if (compare_is_com1(port))
+			return TRUE;  /* console traffic */
 	}
 	rule = compare_find_rule(compare_rules, G_N_ELEMENTS(compare_rules), l->type);
 	if (!rule)
@@ -338,14 +496,21 @@ static gboolean compare_canonical(const CompareLine *l, GString *key, const char
 			return FALSE;
 		if (!json_node_get_boolean(syn))
 			return TRUE;  /* KVM handles the architectural MSRs itself */
+		guint64 msr;
+		if (!compare_get_hex(l, "msr", &msr, error))
+			return FALSE;
+		if (ignore_waits && compare_is_wait_msr(msr))
+			return TRUE;
 	}
 	if (!compare_append_fields(l, rule->fields, key, error))
 		return FALSE;
 	if (g_str_equal(l->type, "intercept")) {
-		const char *mt, *rip;
-		if (!compare_get_string(l, "message_type", &mt, error) || !compare_get_string(l, "rip", &rip, error))
+		/* Only an I/O port intercept's rip is exact in both backends. */
+		const char *rip;
+		guint64 mt;
+		if (!compare_get_hex(l, "message_type", &mt, error) || !compare_get_string(l, "rip", &rip, error))
 			return FALSE;
-		if (g_str_equal(mt, COMPARE_MSG_IO_PORT_INTERCEPT))
+		if (mt == HVMSG_X64_IO_PORT_INTERCEPT)
 			g_string_append_printf(key, " rip=\"%s\"", rip);
 	}
 	*kind = g_intern_string(l->type);
@@ -377,9 +542,16 @@ static gboolean compare_take_line(SimCompareTrace *t, JsonParser *parser, const 
 		return FALSE;
 
 	const char *kind;
-	if (!compare_canonical(&l, key, &kind, error))
+	CompareStream stream;
+	if (!compare_canonical(t, &l, key, &kind, &stream, error))
 		return FALSE;
-	CompareSeq *s = compare_seq(t, partition, vp);
+	if (kind && stream != COMPARE_OWN) {
+		CompareEvent ev = { g_strdup(key->str), kind, lineno };
+		g_array_append_val(compare_seq(t, stream, partition, vp)->events, ev);
+		t->n_kept++;
+		return TRUE;
+	}
+	CompareSeq *s = compare_seq(t, COMPARE_OWN, partition, vp);
 	if (g_str_equal(l.type, "vm_exit")) {
 		s->open_exit = kind ? (gint64)s->events->len : -1;
 	} else if (g_str_equal(l.type, "vm_entry")) {
@@ -398,7 +570,7 @@ static gboolean compare_take_line(SimCompareTrace *t, JsonParser *parser, const 
 	return TRUE;
 }
 
-SimCompareTrace *sim_compare_trace_load(const char *path, GError **error)
+SimCompareTrace *sim_compare_trace_load(const char *path, SimCompareFlags flags, GError **error)
 {
 	g_return_val_if_fail(path != NULL, NULL);
 	FILE *f = fopen(path, "rb");
@@ -409,7 +581,10 @@ SimCompareTrace *sim_compare_trace_load(const char *path, GError **error)
 	}
 	g_autoptr(SimCompareTrace) t = g_new0(SimCompareTrace, 1);
 	t->path = g_strdup(path);
-	t->seqs = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, compare_seq_free);
+	t->flags = flags;
+	t->hypercall_bytes = g_ptr_array_new_with_free_func(g_free);
+	for (int i = 0; i < COMPARE_N_STREAMS; i++)
+		t->seqs[i] = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, compare_seq_free);
 	g_autoptr(JsonParser) parser = json_parser_new_immutable();
 	g_autoptr(GString) line = g_string_sized_new(512);
 	g_autoptr(GString) key = g_string_sized_new(256);
@@ -441,22 +616,26 @@ static gint compare_seq_order(gconstpointer a, gconstpointer b)
 	const CompareSeq *x = *(CompareSeq *const *)a, *y = *(CompareSeq *const *)b;
 	if (x->partition != y->partition)
 		return x->partition < y->partition ? -1 : 1;
-	return x->vp < y->vp ? -1 : x->vp > y->vp;
+	if (x->vp != y->vp)
+		return x->vp < y->vp ? -1 : 1;
+	return (int)x->stream - (int)y->stream;
 }
 
-/* Every (partition, VP) that either trace has, in order. */
+/* Every (partition, VP, stream) that either trace has, in order. */
 static GPtrArray *compare_all_ids(const SimCompareTrace *a, const SimCompareTrace *b)
 {
-	g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
 	GPtrArray *ids = g_ptr_array_new();
 	const SimCompareTrace *both[] = { a, b };
-	for (int i = 0; i < 2; i++) {
-		GHashTableIter it;
-		gpointer k, v;
-		g_hash_table_iter_init(&it, both[i]->seqs);
-		while (g_hash_table_iter_next(&it, &k, &v))
-			if (g_hash_table_add(seen, k))
-				g_ptr_array_add(ids, v);
+	for (int stream = 0; stream < COMPARE_N_STREAMS; stream++) {
+		g_autoptr(GHashTable) seen = g_hash_table_new(g_int64_hash, g_int64_equal);
+		for (int i = 0; i < 2; i++) {
+			GHashTableIter it;
+			gpointer k, v;
+			g_hash_table_iter_init(&it, both[i]->seqs[stream]);
+			while (g_hash_table_iter_next(&it, &k, &v))
+				if (g_hash_table_add(seen, k))
+					g_ptr_array_add(ids, v);
+		}
 	}
 	g_ptr_array_sort(ids, compare_seq_order);
 	return ids;
@@ -568,7 +747,8 @@ static gboolean compare_traces_with_context(const SimCompareTrace *a, const SimC
 	for (guint s = 0; s < ids->len; s++) {
 		const CompareSeq *id = ids->pdata[s];
 		guint64 key = (guint64)id->partition << 32 | id->vp;
-		const CompareSeq *sa = g_hash_table_lookup(a->seqs, &key), *sb = g_hash_table_lookup(b->seqs, &key);
+		const CompareSeq *sa = g_hash_table_lookup(a->seqs[id->stream], &key);
+		const CompareSeq *sb = g_hash_table_lookup(b->seqs[id->stream], &key);
 		guint na = sa ? sa->events->len : 0, nb = sb ? sb->events->len : 0;
 		guint i = 0;
 		while (i < na && i < nb && compare_same(compare_at(sa, i), compare_at(sb, i)))
@@ -578,7 +758,8 @@ static gboolean compare_traces_with_context(const SimCompareTrace *a, const SimC
 			continue;
 		res->n_compared++;
 		res->n_differing++;
-		g_string_append_printf(r, "partition %u VP %u: %u events in A, %u in B\n", id->partition, id->vp, na, nb);
+		g_string_append_printf(r, "partition %u VP %u%s: %u events in A, %u in B\n", id->partition, id->vp,
+		                       compare_stream_names[id->stream], na, nb);
 		compare_report_divergence(r, a, b, sa, sb, i, context);
 		compare_report_counts(r, sa, sb);
 		if (res->equivalent) {
@@ -614,7 +795,12 @@ enum { COMPARE_EXIT_SAME = 0, COMPARE_EXIT_DIFFERENT = 1, COMPARE_EXIT_BAD = 2 }
 int sim_compare_cli(int argc, char **argv)
 {
 	char *context_arg = NULL;
+	gboolean exact_console = FALSE, ignore_waits = FALSE;
 	GOptionEntry entries[] = {
+		{ "ignore-waits", 0, 0, G_OPTION_ARG_NONE, &ignore_waits,
+		  "Leave out what depends on how long VPs waited (HLT exits, clock, timer, EOI and EOM MSRs; SynIC messages compared apart, per receiving VP, once delivered): for native traces", NULL },
+		{ "exact-console", 0, 0, G_OPTION_ARG_NONE, &exact_console,
+		  "Compare console lines as written and COM1 accesses one by one (default: numbers and hypercall-page bytes in console lines masked, COM1 accesses not compared)", NULL },
 		{ "context", 0, 0, G_OPTION_ARG_STRING, &context_arg, "Events shown before and after a difference (default 3)", "N" },
 		{ NULL },
 	};
@@ -643,8 +829,10 @@ int sim_compare_cli(int argc, char **argv)
 		fprintf(stderr, "hvsim compare: give two trace files (TRACE_A TRACE_B); see hvsim compare --help\n");
 		return COMPARE_EXIT_BAD;
 	}
-	g_autoptr(SimCompareTrace) a = sim_compare_trace_load(argv[1], &error);
-	g_autoptr(SimCompareTrace) b = a ? sim_compare_trace_load(argv[2], &error) : NULL;
+	SimCompareFlags flags = (exact_console ? SIM_COMPARE_EXACT_CONSOLE : SIM_COMPARE_DEFAULT) |
+	                        (ignore_waits ? SIM_COMPARE_IGNORE_WAITS : SIM_COMPARE_DEFAULT);
+	g_autoptr(SimCompareTrace) a = sim_compare_trace_load(argv[1], flags, &error);
+	g_autoptr(SimCompareTrace) b = a ? sim_compare_trace_load(argv[2], flags, &error) : NULL;
 	if (!b) {
 		fprintf(stderr, "hvsim compare: %s\n", error->message);
 		return COMPARE_EXIT_BAD;
