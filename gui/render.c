@@ -42,6 +42,11 @@ static const Palette *palette_of(const HvsimRenderOptions *opt)
 	return opt && opt->style == HVSIM_RENDER_DARK ? &dark : &light;
 }
 
+void hvsim_render_legend_name(GuiAnimKind kind, char *buf, gsize len)
+{
+	g_snprintf(buf, len, "legend.%d", (int)kind);
+}
+
 guint32 hvsim_render_background(const HvsimRenderOptions *opt)
 {
 	const Rgb *c = &palette_of(opt)->bg;
@@ -261,6 +266,43 @@ static void layout_partition(GArray *l, const Metrics *mt, const SimSnapshot *s,
 	}
 }
 
+/* The legend: one item per kind of token, a swatch and its name, and the
+ * animation's status at the end; on two rows when one would squeeze the
+ * names (presentation type at 1280 wide). Widths follow the names' length. */
+static double legend_rows(const Metrics *mt, double w)
+{
+	double chars = 0;
+	for (int k = 0; k < GUI_ANIM_N_KINDS; k++)
+		chars += g_utf8_strlen(gui_anim_kind_name((GuiAnimKind)k), -1) + 4;  /* + swatch and gap */
+	return chars * mt->small * 0.5 > w * 0.78 ? 2 : 1;
+}
+
+static void layout_legend(GArray *l, const Metrics *mt, double x, double y, double w, double h, guint rows)
+{
+	int legend = add(l, -1, HVSIM_RK_LEGEND, 0, x, y, w, h, "legend", "legend");
+	double row_h = h / rows;
+	guint per_row = rows == 1 ? GUI_ANIM_N_KINDS : (GUI_ANIM_N_KINDS + 1) / 2;
+	for (guint row = 0; row < rows; row++) {
+		guint first = row * per_row, last = MIN(first + per_row, (guint)GUI_ANIM_N_KINDS);
+		double chars = 0;
+		for (guint k = first; k < last; k++)
+			chars += g_utf8_strlen(gui_anim_kind_name((GuiAnimKind)k), -1) + 4;
+		/* The status takes what the names leave, at least a quarter. */
+		double names_w = MIN(chars * mt->small * 0.5, w * 0.75);
+		double cx = x;
+		for (guint k = first; k < last; k++) {
+			double iw = names_w * (g_utf8_strlen(gui_anim_kind_name((GuiAnimKind)k), -1) + 4) / chars;
+			char name[HVSIM_RENDER_NAME_MAX];
+			hvsim_render_legend_name((GuiAnimKind)k, name, sizeof name);
+			add(l, legend, HVSIM_RK_LEGEND_ITEM, 0, cx, y + row * row_h, iw, row_h, name,
+			    gui_anim_kind_name((GuiAnimKind)k));
+			cx += iw;
+		}
+		if (row == rows - 1)
+			add(l, legend, HVSIM_RK_LEGEND_ITEM, 0, cx, y + row * row_h, x + w - cx, row_h, "legend.status", "");
+	}
+}
+
 /* The partitions the picture shows: before the launch only the OS that
  * booted (nothing else can exist yet), afterwards all of them. */
 static gboolean shown(const SimSnapshot *s, const SimSnapPartition *p)
@@ -287,7 +329,10 @@ GArray *hvsim_render_layout(double width, double height, const SimSnapshot *s, c
 	add(l, -1, HVSIM_RK_TITLE, 0, m, m, width - 2 * m, title_h, "title", title);
 
 	double top = m + title_h + m;
-	double bottom = height - m;
+	guint rows = (guint)legend_rows(&mt, width - 2 * m);
+	double legend_h = mt.small * 1.7 * rows;
+	layout_legend(l, &mt, m, height - m - legend_h, width - 2 * m, legend_h, rows);
+	double bottom = height - m - legend_h - m * 0.5;
 	double left = m + mt.gutter;
 	double right = width - m;
 	double cw = right - left, chh = bottom - top;
@@ -640,6 +685,54 @@ static void draw_channel(Painter *pt, const GArray *l, const HvsimRenderRect *r,
 	text_fit(pt, r->label, lx, y + pt->mt.small * 0.35, lw, pt->mt.small, TRUE, ALIGN_CENTER, &pt->pal->vmbus);
 }
 
+/* The animation's colours: one per kind, saturated enough for a projector
+ * on the light style, lighter on the dark one. */
+static const guint32 kind_light[GUI_ANIM_N_KINDS] = {
+	[GUI_ANIM_RING] = 0x1f5fd6, [GUI_ANIM_HYPERCALL] = 0xd46a00, [GUI_ANIM_VM_EXIT] = 0xd01f2f,
+	[GUI_ANIM_INTERCEPT] = 0xc0268f, [GUI_ANIM_SYNIC] = 0x00897b, [GUI_ANIM_VMBUS] = 0x9a7b00,
+	[GUI_ANIM_DEVICE_IO] = 0x2e8b12,
+};
+static const guint32 kind_dark[GUI_ANIM_N_KINDS] = {
+	[GUI_ANIM_RING] = 0x6aa8ff, [GUI_ANIM_HYPERCALL] = 0xffa94d, [GUI_ANIM_VM_EXIT] = 0xff6b6b,
+	[GUI_ANIM_INTERCEPT] = 0xf57ac8, [GUI_ANIM_SYNIC] = 0x3fd6c4, [GUI_ANIM_VMBUS] = 0xf2cc4a,
+	[GUI_ANIM_DEVICE_IO] = 0x6fdc5a,
+};
+
+guint32 hvsim_render_kind_colour(const HvsimRenderOptions *opt, GuiAnimKind kind)
+{
+	g_return_val_if_fail(kind < GUI_ANIM_N_KINDS, 0);
+	return (opt && opt->style == HVSIM_RENDER_DARK ? kind_dark : kind_light)[kind];
+}
+
+static Rgb kind_rgb(const HvsimRenderOptions *opt, GuiAnimKind kind)
+{
+	guint32 c = hvsim_render_kind_colour(opt, kind);
+	Rgb rgb = RGB(c);
+	return rgb;
+}
+
+/* A legend item: a swatch (a token on its line) and the kind's name. */
+static void draw_legend_item(Painter *pt, const HvsimRenderRect *r, const HvsimRenderOptions *opt)
+{
+	if (!g_str_has_prefix(r->name, "legend.") || strcmp(r->name, "legend.status") == 0)
+		return;
+	GuiAnimKind kind = (GuiAnimKind)g_ascii_strtoull(r->name + strlen("legend."), NULL, 10);
+	if (kind >= GUI_ANIM_N_KINDS)
+		return;
+	cairo_t *cr = pt->cr;
+	Rgb c = kind_rgb(opt, kind);
+	double sm = pt->mt.small, cy = r->y + r->h / 2, sw = sm * 1.8;
+	set(cr, &c);
+	cairo_set_line_width(cr, MAX(2.0, sm * 0.22));
+	cairo_move_to(cr, r->x + sm * 0.2, cy);
+	cairo_line_to(cr, r->x + sw, cy);
+	cairo_stroke(cr);
+	cairo_arc(cr, r->x + sw * 0.6, cy, sm * 0.38, 0, 2 * G_PI);
+	cairo_fill(cr);
+	text_fit(pt, r->label, r->x + sw + sm * 0.35, cy + sm * 0.35, r->w - sw - sm * 0.6, sm, FALSE, ALIGN_LEFT,
+	         &pt->pal->text);
+}
+
 void hvsim_render(cairo_t *cr, double width, double height, const SimSnapshot *snap, const HvsimRenderOptions *opt)
 {
 	g_return_if_fail(cr != NULL && snap != NULL);
@@ -699,6 +792,11 @@ void hvsim_render(cairo_t *cr, double width, double height, const SimSnapshot *s
 			break;
 		case HVSIM_RK_VMBUS_CHANNEL:
 			break;   /* drawn last, over the boxes they connect */
+		case HVSIM_RK_LEGEND:
+			break;
+		case HVSIM_RK_LEGEND_ITEM:
+			draw_legend_item(&pt, r, opt);
+			break;
 		}
 	}
 	draw_exit_mark(&pt, l, opt);
@@ -707,4 +805,400 @@ void hvsim_render(cairo_t *cr, double width, double height, const SimSnapshot *s
 		if (at(l, (int)i)->kind == HVSIM_RK_VMBUS_CHANNEL)
 			draw_channel(&pt, l, at(l, (int)i), nth++);
 	cairo_restore(cr);
+}
+
+/* ---- The animation ------------------------------------------------------------- */
+
+/* A stop's element, or its nearest ancestor the layout has
+ * ("part.1.ring3.worker" before the launch is "part.1.ring3"). */
+static const HvsimRenderRect *resolve(const GArray *l, const char *name)
+{
+	char buf[HVSIM_RENDER_NAME_MAX];
+	g_strlcpy(buf, name, sizeof buf);
+	for (;;) {
+		const HvsimRenderRect *r = hvsim_render_layout_find(l, buf);
+		if (r)
+			return r;
+		char *dot = strrchr(buf, '.');
+		if (!dot)
+			return NULL;
+		*dot = '\0';
+	}
+}
+
+/* Where the line from r's centre towards (tx, ty) leaves r. */
+static void edge_point(const HvsimRenderRect *r, double tx, double ty, double *x, double *y)
+{
+	double cx = r->x + r->w / 2, cy = r->y + r->h / 2, dx = tx - cx, dy = ty - cy;
+	double sx = fabs(dx) > 1e-9 ? (r->w / 2) / fabs(dx) : G_MAXDOUBLE;
+	double sy = fabs(dy) > 1e-9 ? (r->h / 2) / fabs(dy) : G_MAXDOUBLE;
+	double t = MIN(1.0, MIN(sx, sy));
+	*x = cx + dx * t;
+	*y = cy + dy * t;
+}
+
+guint hvsim_render_link_points(const GArray *l, double width, double height, const char *from, const char *to,
+                               GuiAnimKind kind, const HvsimRenderOptions *opt, double *xy)
+{
+	g_return_val_if_fail(l != NULL && from != NULL && to != NULL && xy != NULL, 0);
+	const HvsimRenderRect *a = resolve(l, from), *b = resolve(l, to);
+	if (!a || !b || a == b)
+		return 0;
+	Metrics mt = metrics(width, height, opt);
+	/* Into or out of a channel: down from the component to the channel's
+	 * line at its own end, then along it to the middle, where its ring is. */
+	if (a->kind == HVSIM_RK_VMBUS_CHANNEL || b->kind == HVSIM_RK_VMBUS_CHANNEL) {
+		gboolean into = b->kind == HVSIM_RK_VMBUS_CHANNEL;
+		const HvsimRenderRect *ch = into ? b : a, *c = into ? a : b;
+		double cx = c->x + c->w / 2, ly = ch->y + ch->h / 2, mx = ch->x + ch->w / 2;
+		double pts[6] = { cx, c->y + c->h, cx, ly, mx, ly };
+		if (!into) {
+			double rev[6] = { pts[4], pts[5], pts[2], pts[3], pts[0], pts[1] };
+			memcpy(pts, rev, sizeof pts);
+		}
+		memcpy(xy, pts, sizeof pts);
+		return 3;
+	}
+	double acx = a->x + a->w / 2, acy = a->y + a->h / 2, bcx = b->x + b->w / 2, bcy = b->y + b->h / 2;
+	double x0, y0, x1, y1;
+	edge_point(a, bcx, bcy, &x0, &y0);
+	edge_point(b, acx, acy, &x1, &y1);
+	/* Each kind in its own lane beside the straight line. */
+	double len = hypot(x1 - x0, y1 - y0);
+	if (len < 1e-6)
+		return 0;
+	double off = ((double)kind - (GUI_ANIM_N_KINDS - 1) / 2.0) * 3.5 * mt.scale;
+	double nx = -(y1 - y0) / len * off, ny = (x1 - x0) / len * off;
+	xy[0] = x0 + nx;
+	xy[1] = y0 + ny;
+	xy[2] = x1 + nx;
+	xy[3] = y1 + ny;
+	return 2;
+}
+
+/* A whole path as one polyline (its links end to end). */
+typedef struct Poly {
+	double xy[2 * HVSIM_RENDER_LINK_POINTS * GUI_ANIM_STOPS_MAX];
+	guint n;
+	double len;
+} Poly;
+
+static void poly_of_path(const GArray *l, double width, double height, const GuiAnimPath *p,
+                         const HvsimRenderOptions *opt, Poly *out)
+{
+	out->n = 0;
+	out->len = 0;
+	for (guint i = 0; i + 1 < p->n_stops; i++) {
+		double xy[2 * HVSIM_RENDER_LINK_POINTS];
+		guint n = hvsim_render_link_points(l, width, height, p->stops[i], p->stops[i + 1], p->kind, opt, xy);
+		for (guint j = 0; j < n; j++) {
+			out->xy[2 * out->n] = xy[2 * j];
+			out->xy[2 * out->n + 1] = xy[2 * j + 1];
+			if (out->n)
+				out->len += hypot(out->xy[2 * out->n] - out->xy[2 * out->n - 2],
+				                  out->xy[2 * out->n + 1] - out->xy[2 * out->n - 1]);
+			out->n++;
+		}
+	}
+}
+
+/* Strokes the polyline from its start to fraction `upto` of its length;
+ * leaves the end point in *ex, *ey. */
+static void poly_stroke(cairo_t *cr, const Poly *p, double upto, double *ex, double *ey)
+{
+	double want = p->len * CLAMP(upto, 0, 1), done = 0;
+	*ex = p->xy[0];
+	*ey = p->xy[1];
+	cairo_move_to(cr, p->xy[0], p->xy[1]);
+	for (guint i = 1; i < p->n; i++) {
+		double x0 = p->xy[2 * i - 2], y0 = p->xy[2 * i - 1], x1 = p->xy[2 * i], y1 = p->xy[2 * i + 1];
+		double seg = hypot(x1 - x0, y1 - y0);
+		if (done + seg >= want) {
+			double t = seg > 0 ? (want - done) / seg : 0;
+			*ex = x0 + (x1 - x0) * t;
+			*ey = y0 + (y1 - y0) * t;
+			cairo_line_to(cr, *ex, *ey);
+			break;
+		}
+		done += seg;
+		cairo_line_to(cr, x1, y1);
+		*ex = x1;
+		*ey = y1;
+	}
+	cairo_stroke(cr);
+}
+
+static void set_alpha(cairo_t *cr, const Rgb *c, double alpha)
+{
+	cairo_set_source_rgba(cr, c->r, c->g, c->b, alpha);
+}
+
+/* A small label with a background, centred on (x, y) or, with `beside`,
+ * to the upper right of it (kept inside the canvas). */
+static void pill(Painter *pt, const char *text, double x, double y, double size, const Rgb *edge, gboolean beside,
+                 double width, double height)
+{
+	cairo_t *cr = pt->cr;
+	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+	cairo_set_font_size(cr, size);
+	cairo_text_extents_t ex;
+	cairo_text_extents(cr, text, &ex);
+	double pad = size * 0.35, w = ex.x_advance + 2 * pad, h = size * 1.35;
+	double bx = beside ? x + size * 0.8 : x - w / 2, by = beside ? y - size * 0.8 - h : y - h / 2;
+	bx = CLAMP(bx, 0, MAX(width - w, 0));
+	by = CLAMP(by, 0, MAX(height - h, 0));
+	rounded(cr, bx, by, w, h, h / 2.5);
+	set_alpha(cr, &pt->pal->bg, 0.92);
+	cairo_fill_preserve(cr);
+	set(cr, edge);
+	cairo_set_line_width(cr, MAX(1.0, size * 0.1));
+	cairo_stroke(cr);
+	set(cr, &pt->pal->text);
+	cairo_move_to(cr, bx + pad, by + h / 2 + size * 0.36);
+	cairo_show_text(cr, text);
+}
+
+static void link_midpoint(const double *xy, guint n, double *x, double *y)
+{
+	double total = 0;
+	for (guint i = 1; i < n; i++)
+		total += hypot(xy[2 * i] - xy[2 * i - 2], xy[2 * i + 1] - xy[2 * i - 1]);
+	double want = total / 2, done = 0;
+	*x = xy[0];
+	*y = xy[1];
+	for (guint i = 1; i < n; i++) {
+		double seg = hypot(xy[2 * i] - xy[2 * i - 2], xy[2 * i + 1] - xy[2 * i - 1]);
+		if (done + seg >= want && seg > 0) {
+			double t = (want - done) / seg;
+			*x = xy[2 * i - 2] + (xy[2 * i] - xy[2 * i - 2]) * t;
+			*y = xy[2 * i - 1] + (xy[2 * i + 1] - xy[2 * i - 1]) * t;
+			return;
+		}
+		done += seg;
+	}
+}
+
+/* The links: faint lines in slow motion, heat at full speed (wider and
+ * stronger with the rate), and each link's counter in the middle. */
+static void draw_links(Painter *pt, const GArray *l, double width, double height, const HvsimRenderOptions *opt,
+                       const GuiAnimFrame *f)
+{
+	cairo_t *cr = pt->cr;
+	double sc = pt->mt.scale;
+	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+	for (guint i = 0; i < f->links->len; i++) {
+		const GuiAnimLink *k = &g_array_index(f->links, GuiAnimLink, i);
+		double xy[2 * HVSIM_RENDER_LINK_POINTS];
+		guint n = hvsim_render_link_points(l, width, height, k->from, k->to, k->kind, opt, xy);
+		if (n < 2)
+			continue;
+		Rgb c = kind_rgb(opt, k->kind);
+		double heat = log10(1.0 + k->rate);   /* 0 idle, 1 at 9/s, 3 at 999/s, ... */
+		double w = f->full_speed ? (1.5 + 2.0 * heat) * sc : 1.5 * sc;
+		double alpha = f->full_speed ? MIN(0.95, 0.3 + 0.18 * heat) : 0.35;
+		set_alpha(cr, &c, alpha);
+		cairo_set_line_width(cr, w);
+		cairo_move_to(cr, xy[0], xy[1]);
+		for (guint j = 1; j < n; j++)
+			cairo_line_to(cr, xy[2 * j], xy[2 * j + 1]);
+		cairo_stroke(cr);
+	}
+	/* Counters over all the lines. */
+	for (guint i = 0; i < f->links->len; i++) {
+		const GuiAnimLink *k = &g_array_index(f->links, GuiAnimLink, i);
+		double xy[2 * HVSIM_RENDER_LINK_POINTS], mx, my;
+		guint n = hvsim_render_link_points(l, width, height, k->from, k->to, k->kind, opt, xy);
+		if (n < 2)
+			continue;
+		link_midpoint(xy, n, &mx, &my);
+		char count[32], text[64];
+		thousands(count, sizeof count, k->count);
+		if (f->full_speed && k->rate >= 1)
+			g_snprintf(text, sizeof text, "%s \u00b7 %.0f/s", count, k->rate);
+		else
+			g_strlcpy(text, count, sizeof text);
+		Rgb c = kind_rgb(opt, k->kind);
+		pill(pt, text, mx, my, pt->mt.small * 0.82, &c, FALSE, width, height);
+	}
+}
+
+/* The rings of the channels, as the last animated ring event left them:
+ * bytes waiting, and a gauge when the ring's size is known. */
+static void draw_rings(Painter *pt, const GArray *l, const HvsimRenderOptions *opt, const GuiAnimFrame *f)
+{
+	cairo_t *cr = pt->cr;
+	Rgb c = kind_rgb(opt, GUI_ANIM_VMBUS);
+	for (guint i = 0; i < f->rings->len; i++) {
+		const GuiAnimRing *g = &g_array_index(f->rings, GuiAnimRing, i);
+		char name[HVSIM_RENDER_NAME_MAX];
+		g_snprintf(name, sizeof name, "vmbus.%u.%u", g->child, g->relid);
+		const HvsimRenderRect *r = resolve(l, name);
+		if (!r)
+			continue;
+		double sm = pt->mt.small, cy = r->y + r->h / 2, mx = r->x + r->w / 2;
+		double gw = sm * 4.5, gh = sm * 0.8;
+		gboolean to_parent = g->ring == SIM_SNAP_RING_TO_PARENT;
+		/* The child->parent ring left of the channel's label, the other right. */
+		double gx = to_parent ? mx - sm * 4.2 - gw : mx + sm * 4.2;
+		rounded(cr, gx, cy - gh / 2, gw, gh, gh / 3);
+		set(cr, &pt->pal->bg);
+		cairo_fill_preserve(cr);
+		set(cr, &c);
+		cairo_set_line_width(cr, 1.5 * pt->mt.scale);
+		cairo_stroke(cr);
+		double fill = g->size ? MIN(1.0, (double)g->bytes / g->size) : (g->bytes ? 1.0 : 0.0);
+		if (fill > 0) {
+			cairo_rectangle(cr, gx + 1, cy - gh / 2 + 1, MAX((gw - 2) * fill, 2), gh - 2);
+			set_alpha(cr, &c, g->size ? 0.85 : 0.35);
+			cairo_fill(cr);
+		}
+		char text[48];
+		g_snprintf(text, sizeof text, "%s %u B", to_parent ? "\u2192 parent" : "\u2192 child", g->bytes);
+		text_fit(pt, text, gx, cy - gh / 2 - sm * 0.25, gw, sm * 0.8, TRUE, ALIGN_CENTER, &pt->pal->text);
+	}
+}
+
+static void draw_status(Painter *pt, const GArray *l, const GuiAnimFrame *f)
+{
+	const HvsimRenderRect *r = hvsim_render_layout_find(l, "legend.status");
+	if (!r)
+		return;
+	char text[160], n[32];
+	thousands(n, sizeof n, f->animated);
+	if (f->full_speed)
+		g_snprintf(text, sizeof text, "full speed: heat on the links \u00b7 %s events", n);
+	else if (f->speed <= GUI_ANIM_SLOW_MOTION)
+		g_snprintf(text, sizeof text, "slow motion: 1 event/s \u00b7 %u queued", f->queued);
+	else
+		g_snprintf(text, sizeof text, "%.0f events/s \u00b7 %u queued", f->speed, f->queued);
+	if (f->skipped) {
+		char sk[32];
+		thousands(sk, sizeof sk, f->skipped);
+		g_strlcat(text, " \u00b7 ", sizeof text);
+		g_strlcat(text, sk, sizeof text);
+		g_strlcat(text, " not shown", sizeof text);
+	}
+	text_fit(pt, text, r->x, r->y + r->h / 2 + pt->mt.small * 0.35, r->w, pt->mt.small, FALSE, ALIGN_RIGHT,
+	         &pt->pal->dim_text);
+}
+
+void hvsim_render_anim(cairo_t *cr, double width, double height, const GArray *l, const HvsimRenderOptions *opt,
+                       const GuiAnimFrame *f)
+{
+	g_return_if_fail(cr != NULL && l != NULL && f != NULL);
+	Painter pt = { .cr = cr, .pal = palette_of(opt), .mt = metrics(width, height, opt),
+	               .pres = opt && opt->presentation };
+	double sc = pt.mt.scale * (pt.pres ? 1.3 : 1.0);
+	cairo_save(cr);
+	draw_links(&pt, l, width, height, opt, f);
+	draw_rings(&pt, l, opt, f);
+
+	/* Trails: the whole way, fading. */
+	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+	for (guint i = 0; i < f->trails->len; i++) {
+		const GuiAnimToken *t = &g_array_index(f->trails, GuiAnimToken, i);
+		Poly p;
+		poly_of_path(l, width, height, &t->path, opt, &p);
+		if (p.n < 2)
+			continue;
+		Rgb c = kind_rgb(opt, t->path.kind);
+		double ex, ey;
+		set_alpha(cr, &c, 0.6 * t->alpha);
+		cairo_set_line_width(cr, 3.0 * sc);
+		poly_stroke(cr, &p, 1.0, &ex, &ey);
+	}
+	/* Tokens: the way so far, and the token where it is now. */
+	gboolean labels = f->flight >= 0.5;
+	for (guint i = 0; i < f->tokens->len; i++) {
+		const GuiAnimToken *t = &g_array_index(f->tokens, GuiAnimToken, i);
+		Poly p;
+		poly_of_path(l, width, height, &t->path, opt, &p);
+		if (p.n < 2)
+			continue;
+		Rgb c = kind_rgb(opt, t->path.kind);
+		double x, y;
+		set_alpha(cr, &c, 0.9);
+		cairo_set_line_width(cr, 4.0 * sc);
+		poly_stroke(cr, &p, t->progress, &x, &y);
+		cairo_arc(cr, x, y, 7.5 * sc, 0, 2 * G_PI);
+		set(cr, &c);
+		cairo_fill_preserve(cr);
+		set(cr, &pt.pal->bg);
+		cairo_set_line_width(cr, 2.0 * sc);
+		cairo_stroke(cr);
+		if (labels && t->path.label[0])
+			pill(&pt, t->path.label, x, y, pt.mt.small, &c, TRUE, width, height);
+	}
+	draw_status(&pt, l, f);
+	cairo_restore(cr);
+}
+
+/* ---- The cached picture ---------------------------------------------------------- */
+
+struct HvsimRenderCache {
+	cairo_surface_t *surface;
+	GArray *layout;
+	double w, h;
+	const SimSnapshot *snap;
+	uint64_t insns, vtime, event_seq;
+	HvsimRenderOptions opt;
+	guint64 misses;
+};
+
+HvsimRenderCache *hvsim_render_cache_new(void)
+{
+	return g_new0(HvsimRenderCache, 1);
+}
+
+void hvsim_render_cache_free(HvsimRenderCache *c)
+{
+	if (!c)
+		return;
+	g_clear_pointer(&c->surface, cairo_surface_destroy);
+	g_clear_pointer(&c->layout, g_array_unref);
+	g_free(c);
+}
+
+guint64 hvsim_render_cache_misses(const HvsimRenderCache *c)
+{
+	return c ? c->misses : 0;
+}
+
+void hvsim_render_cached(HvsimRenderCache *c, cairo_t *cr, double width, double height, const SimSnapshot *snap,
+                         const HvsimRenderOptions *opt, const GuiAnimFrame *frame)
+{
+	g_return_if_fail(c != NULL && cr != NULL && snap != NULL);
+	HvsimRenderOptions o = { 0 };
+	if (opt)
+		o = *opt;
+	gboolean same = c->surface && c->w == width && c->h == height && c->snap == snap && c->insns == snap->insns &&
+	                c->vtime == snap->vtime && c->event_seq == snap->event_seq && memcmp(&c->opt, &o, sizeof o) == 0;
+	if (!same) {
+		int iw = (int)ceil(width), ih = (int)ceil(height);
+		if (!c->surface || c->w != width || c->h != height) {
+			g_clear_pointer(&c->surface, cairo_surface_destroy);
+			c->surface = cairo_surface_create_similar(cairo_get_target(cr), CAIRO_CONTENT_COLOR, MAX(iw, 1),
+			                                          MAX(ih, 1));
+		}
+		cairo_t *sc = cairo_create(c->surface);
+		hvsim_render(sc, width, height, snap, &o);
+		cairo_destroy(sc);
+		g_clear_pointer(&c->layout, g_array_unref);
+		c->layout = hvsim_render_layout(width, height, snap, &o);
+		c->w = width;
+		c->h = height;
+		c->snap = snap;
+		c->insns = snap->insns;
+		c->vtime = snap->vtime;
+		c->event_seq = snap->event_seq;
+		c->opt = o;
+		c->misses++;
+	}
+	cairo_save(cr);
+	cairo_set_source_surface(cr, c->surface, 0, 0);
+	cairo_paint(cr);
+	cairo_restore(cr);
+	if (frame)
+		hvsim_render_anim(cr, width, height, c->layout, &o, frame);
 }

@@ -9,6 +9,7 @@
 #include <cairo.h>
 #include <glib.h>
 
+#include "gui-anim.h"
 #include "sim-snapshot.h"
 
 G_BEGIN_DECLS
@@ -40,6 +41,8 @@ typedef enum HvsimRenderKind {
 	HVSIM_RK_CONSOLE,        /* its last console line */
 	HVSIM_RK_VMBUS_LANE,     /* the strip the VMBus channels run in */
 	HVSIM_RK_VMBUS_CHANNEL,  /* one channel, from the parent's column to the child's */
+	HVSIM_RK_LEGEND,         /* the row at the bottom: the animation's colours */
+	HVSIM_RK_LEGEND_ITEM,    /* one kind of token ("legend.N", N its GuiAnimKind), or "legend.status" */
 } HvsimRenderKind;
 
 #define HVSIM_RENDER_NAME_MAX 48
@@ -69,6 +72,44 @@ void hvsim_render(cairo_t *cr, double width, double height, const SimSnapshot *s
 
 /* The background colour of a style, as 0xRRGGBB (tests count other pixels). */
 guint32 hvsim_render_background(const HvsimRenderOptions *opt);
+
+/* ---- The animation (gui-anim.h) over the picture ---- */
+
+/* The colour of a kind of token in a style, as 0xRRGGBB (legend, tokens, links). */
+guint32 hvsim_render_kind_colour(const HvsimRenderOptions *opt, GuiAnimKind kind);
+
+/* The legend item of a kind: "legend.<n>" with n the GuiAnimKind. */
+void hvsim_render_legend_name(GuiAnimKind kind, char *buf, gsize len);
+
+#define HVSIM_RENDER_LINK_POINTS 3
+
+/* Where the link from stop `from` to stop `to` of a path of `kind` is drawn:
+ * a polyline of up to HVSIM_RENDER_LINK_POINTS points (x, y pairs into
+ * `xy`); returns how many (0 if the layout lacks both ends). Each kind
+ * keeps its own lane, a few pixels beside the others. */
+guint hvsim_render_link_points(const GArray *layout, double width, double height, const char *from,
+                               const char *to, GuiAnimKind kind, const HvsimRenderOptions *opt, double *xy);
+
+/* Draws one frame of the animation over the picture hvsim_render drew with
+ * the same layout and options: heat and counters on the links, fading
+ * trails, tokens in flight (labelled in slow motion), the fill of the
+ * VMBus rings and the speed in the legend row. */
+void hvsim_render_anim(cairo_t *cr, double width, double height, const GArray *layout,
+                       const HvsimRenderOptions *opt, const GuiAnimFrame *frame);
+
+/* The static picture kept in a surface: redrawn only when the snapshot,
+ * the size or the options change, so a frame costs one paint plus the
+ * animation. For the window's draw function (one cache per view). */
+typedef struct HvsimRenderCache HvsimRenderCache;
+HvsimRenderCache *hvsim_render_cache_new(void);
+void hvsim_render_cache_free(HvsimRenderCache *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HvsimRenderCache, hvsim_render_cache_free)
+/* Paints the picture of `snap` (from the cache when unchanged) and, if
+ * `frame` is not NULL, the animation over it. */
+void hvsim_render_cached(HvsimRenderCache *c, cairo_t *cr, double width, double height, const SimSnapshot *snap,
+                         const HvsimRenderOptions *opt, const GuiAnimFrame *frame);
+/* How many times the cache had to redraw the picture (benchmarks print it). */
+guint64 hvsim_render_cache_misses(const HvsimRenderCache *c);
 
 G_END_DECLS
 
