@@ -269,7 +269,7 @@ struct GuiAnim {
 	GHashTable *link_index;  /* "from\nto\nkind" -> index + 1 */
 	GArray *rings;           /* GuiAnimRing */
 	gboolean hold;
-	guint64 animated, skipped;
+	guint64 animated, skipped, fast_forwarded;
 	GuiAnimFrame frame;
 };
 
@@ -304,7 +304,7 @@ void gui_anim_reset(GuiAnim *a)
 	a->last_seq = 0;
 	a->next_start = a->now;
 	a->hold = FALSE;
-	a->animated = a->skipped = 0;
+	a->animated = a->skipped = a->fast_forwarded = 0;
 }
 
 void gui_anim_free(GuiAnim *a)
@@ -338,6 +338,16 @@ double gui_anim_speed_from_slider(double position)
 		return GUI_ANIM_FULL_SPEED;
 	/* 1 .. 200 events per second, evenly in log scale, up to just below the top. */
 	return exp(log(GUI_ANIM_SLOW_MOTION) + position * (log(200.0) - log(GUI_ANIM_SLOW_MOTION)));
+}
+
+double gui_anim_slider_from_speed(double events_per_second)
+{
+	if (!(events_per_second > GUI_ANIM_SLOW_MOTION))
+		return 0;
+	if (events_per_second >= GUI_ANIM_FULL_SPEED)
+		return 1;
+	double p = (log(events_per_second) - log(GUI_ANIM_SLOW_MOTION)) / (log(200.0) - log(GUI_ANIM_SLOW_MOTION));
+	return MIN(p, 0.999);
 }
 
 /* A token's flight: a second in slow motion, shorter as the speed rises,
@@ -503,6 +513,13 @@ void gui_anim_feed(GuiAnim *a, const SimEvent *events, guint n, const SimSnapsho
 			if (g_queue_is_empty(&a->queue) && a->next_start < a->now)
 				a->next_start = a->now;
 			g_queue_push_tail(&a->queue, g_memdup2(&q, sizeof q));
+			/* Keep the newest GUI_ANIM_BACKLOG_MAX seconds; count the rest now. */
+			while (g_queue_get_length(&a->queue) > MAX(1.0, a->speed * GUI_ANIM_BACKLOG_MAX)) {
+				Queued *old = g_queue_pop_head(&a->queue);
+				account(a, old, a->now);
+				a->fast_forwarded++;
+				g_free(old);
+			}
 		}
 	}
 }
@@ -567,6 +584,7 @@ const GuiAnimFrame *gui_anim_frame(GuiAnim *a, double now)
 	f->queued = g_queue_get_length(&a->queue);
 	f->animated = a->animated;
 	f->skipped = a->skipped;
+	f->fast_forwarded = a->fast_forwarded;
 	return f;
 }
 

@@ -59,11 +59,15 @@ gboolean gui_anim_path_of(const SimEvent *ev, const SimSnapshot *snap, GuiAnimPa
 #define GUI_ANIM_TRAIL_SECONDS 1.5   /* how long a finished path stays, fading */
 #define GUI_ANIM_HEAT_SECONDS 0.5    /* the time constant of the heat's moving rate */
 #define GUI_ANIM_QUEUE_MAX    20000u /* events waiting their turn; more are skipped (counted) */
+#define GUI_ANIM_BACKLOG_MAX  10.0   /* seconds of animation kept queued: older events are counted
+                                      * at once (fast-forwarded), so a step that emitted thousands
+                                      * animates its last events, the ones that led to where it stopped */
 #define GUI_ANIM_TRAILS_MAX   48u    /* fading paths kept */
 
 /* The slider's position (0 slow motion .. 1 full speed) as a speed:
  * logarithmic from 1 to 200 events per second, full speed at the top. */
 double gui_anim_speed_from_slider(double position);
+double gui_anim_slider_from_speed(double events_per_second);   /* the inverse */
 
 typedef struct GuiAnimToken {
 	GuiAnimPath path;
@@ -102,6 +106,7 @@ typedef struct GuiAnimFrame {
 	guint queued;         /* events waiting their turn */
 	guint64 animated;     /* events that became tokens or heat */
 	guint64 skipped;      /* events never animated: dropped before they reached the GUI, or queue full */
+	guint64 fast_forwarded; /* counted on their links without a token (the backlog was full) */
 } GuiAnimFrame;
 
 typedef struct GuiAnim GuiAnim;

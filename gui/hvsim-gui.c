@@ -7,9 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gui-anim-view.h"
 #include "gui-bench.h"
 #include "gui-export.h"
 #include "gui-panel.h"
+#include "gui-window-bench.h"
 #include "gui-runner.h"
 #include "hvsim-window.h"
 #include "render.h"
@@ -34,6 +36,9 @@ typedef struct GuiApp {
 	char *inspect;           /* --inspect: the VP page's tab (gui-panel.h page names) */
 	guint32 vp_partition;    /* --vp: the VP the inspector follows (0: the last exit's) */
 	guint vp_index;
+	double speed_position;   /* --speed: the animation slider's position (0 slow motion .. 1 full speed) */
+	double bench_minutes;    /* --bench-window: how long (0: no window bench) */
+	double bench_headless_ips;
 	int status;              /* the process's exit status */
 
 	HvsimWindow *window;
@@ -65,6 +70,8 @@ static const struct { const char *action; const char *accels[3]; } app_accels[] 
 	{ "view.leave-presentation", { "Escape", NULL } },   /* enabled only in presentation mode */
 	{ "app.quit", { "<Control>q", "q", NULL } },
 	{ "win.show-help-overlay", { "question", "<Control>question", NULL } },
+	{ "anim.slower", { "minus", "KP_Subtract", NULL } },   /* the animation's speed (gui-anim-view.c) */
+	{ "anim.faster", { "plus", "equal", NULL } },
 };
 
 static void set_accels(GtkApplication *app, gboolean single_keys)
@@ -85,6 +92,13 @@ static void on_typing(HvsimWindow *win, GParamSpec *pspec, gpointer user_data)
 }
 
 /* ---- The window -------------------------------------------------------------------- */
+
+static void on_bench_done(int status, gpointer user_data)
+{
+	GuiApp *g = user_data;
+	g->status = status;
+	g_application_quit(G_APPLICATION(g->app));
+}
 
 static void on_screenshot_done(HvsimWindow *win, gboolean ok, gpointer user_data)
 {
@@ -121,6 +135,7 @@ static void on_activate(GApplication *app, gpointer user_data)
 		gui_panel_select(inspector, g->vp_partition, g->vp_index);
 	hvsim_window_set_dark(g->window, g->dark);
 	hvsim_window_set_presentation(g->window, g->presentation);
+	gui_anim_view_attach(g->window, g->speed_position);
 	GuiRunner *r = hvsim_window_get_runner(g->window);
 	if (g->until_insns)
 		gui_runner_until_insns(r, g->until_insns);
@@ -132,6 +147,8 @@ static void on_activate(GApplication *app, gpointer user_data)
 		hvsim_window_screenshot_when_idle(g->window, g->screenshot, on_screenshot_done, g);
 	gtk_window_present(GTK_WINDOW(g->window));
 	gtk_widget_grab_focus(hvsim_window_get_picture(g->window));
+	if (g->bench_minutes > 0)
+		gui_window_bench_start(g->window, g->bench_minutes * 60, g->bench_headless_ips, stdout, on_bench_done, g);
 }
 
 /* The window owns the runner: it stops the sim thread when destroyed. */
@@ -195,7 +212,8 @@ int main(int argc, char **argv)
 	GuiApp g = { .vendor = SIM_VENDOR_INTEL };
 	char *vendor = NULL, *until_insns = NULL, *until_event = NULL, *screenshot = NULL, *export = NULL;
 	gboolean dark = FALSE, bench = FALSE, run = FALSE, presentation = FALSE;
-	char *panel = NULL, *size = NULL, *inspect = NULL, *vp = NULL;
+	char *panel = NULL, *size = NULL, *inspect = NULL, *vp = NULL, *speed = NULL, *bench_minutes = NULL;
+	gboolean bench_window = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor flavour: intel (VT-x, hvix64, default) or amd (AMD-V, hvax64)", "VENDOR" },
 		{ "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Run to the point --until-* names (default: power-on), save the window as PNG to FILE and exit", "FILE" },
@@ -210,6 +228,9 @@ int main(int argc, char **argv)
 		{ "size", 0, 0, G_OPTION_ARG_STRING, &size, "The window's size, e.g. 1920x1080 (in presentation mode: instead of full screen)", "WxH" },
 		{ "until-insns", 0, 0, G_OPTION_ARG_STRING, &until_insns, "Before showing, run until the machine retired N guest instructions", "N" },
 		{ "until-event", 0, 0, G_OPTION_ARG_STRING, &until_event, "Before showing, run to the next event of this kind: vm-exit", "KIND" },
+		{ "speed", 0, 0, G_OPTION_ARG_STRING, &speed, "The animation's speed: slow (one event a second), full (default) or events per second (1-200)", "SPEED" },
+		{ "bench-window", 0, 0, G_OPTION_ARG_NONE, &bench_window, "In a real window (needs a display): frames per second and worst frame while the machine runs at full speed, its speed against headless, memory over the run", NULL },
+		{ "bench-minutes", 0, 0, G_OPTION_ARG_STRING, &bench_minutes, "How long --bench-window measures, in minutes (default 0.5)", "M" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO] — the hvsim classroom window");
@@ -293,6 +314,43 @@ int main(int argc, char **argv)
 		}
 		g.size_w = (int)w;
 		g.size_h = (int)h;
+	}
+	g.speed_position = 1.0;
+	if (speed) {
+		char *end = NULL;
+		double eps = g_ascii_strtod(speed, &end);
+		if (g_str_equal(speed, "slow"))
+			g.speed_position = 0;
+		else if (g_str_equal(speed, "full"))
+			g.speed_position = 1;
+		else if (end && !*end && end != speed && eps >= 1 && eps <= 200)
+			g.speed_position = gui_anim_slider_from_speed(eps);
+		else {
+			g_printerr("hvsim-gui: --speed: '%s' is not a speed; use slow, full or events per second from 1 to 200\n", speed);
+			g_free(speed);
+			return 2;
+		}
+		g_free(speed);
+	}
+	if (bench_minutes || bench_window) {
+		g.bench_minutes = 0.5;
+		if (bench_minutes) {
+			char *end = NULL;
+			g.bench_minutes = g_ascii_strtod(bench_minutes, &end);
+			gboolean ok = end && !*end && end != bench_minutes && g.bench_minutes > 0 && g.bench_minutes <= 24 * 60;
+			g_free(bench_minutes);
+			if (!ok) {
+				g_printerr("hvsim-gui: --bench-minutes: expected minutes, more than 0 and at most 1440 (e.g. 0.5 or 10)\n");
+				return 2;
+			}
+		}
+		/* The headless reference first, in this process, before any window. */
+		g.bench_headless_ips = gui_window_bench_headless(g.scenario, g.vendor, 3, &error);
+		if (g.bench_headless_ips <= 0) {
+			g_printerr("hvsim-gui: --bench-window: %s\n", error ? error->message : "the headless run failed");
+			return 1;
+		}
+		g.speed_position = 1.0;   /* full speed: the machine is not held for the animation */
 	}
 	if (bench) {
 		int rc = gui_bench_run(g.scenario, g.vendor, stdout);

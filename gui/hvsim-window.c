@@ -13,6 +13,7 @@
 #include "hvsim-window.h"
 #include "vmx.h"
 
+#define GUI_PICTURE_HOLD_S  0.25  /* while running, the picture is redrawn at most this often */
 #define GUI_POLL_MS         33u   /* how often the UI looks for published state (~30 Hz) */
 #define GUI_LOG_EVENTS      250u  /* events the log shows */
 #define GUI_STATS_COLUMNS   46    /* the statistics panel's width in characters */
@@ -52,6 +53,7 @@ struct _HvsimWindow {
 
 	GArray *panel_hooks;     /* of PanelHook */
 	GArray *draw_hooks;      /* of DrawHook */
+	HvsimRenderCache *picture_cache; /* the static picture, redrawn only when the snapshot or options change */
 
 	/* Template children. */
 	GtkWidget *header, *side_panel, *status_sep;   /* what presentation mode hides */
@@ -134,7 +136,11 @@ void hvsim_window_draw_picture(HvsimWindow *win, cairo_t *cr, int width, int hei
 		return;
 	HvsimRenderOptions opt;
 	hvsim_window_get_render_options(win, &opt);
-	hvsim_render(cr, width, height, win->snap, &opt);
+	/* Cached: the animation redraws every frame, the picture only changes
+	 * with the snapshot; while running, at most every GUI_PICTURE_HOLD_S
+	 * (the instruction count need not change 60 times a second). */
+	hvsim_render_cache_set_hold(win->picture_cache, win->state && win->state->running ? GUI_PICTURE_HOLD_S : 0);
+	hvsim_render_cached(win->picture_cache, cr, width, height, win->snap, &opt, NULL);
 	for (guint i = 0; i < win->draw_hooks->len; i++) {
 		const DrawHook *h = &g_array_index(win->draw_hooks, DrawHook, i);
 		cairo_save(cr);
@@ -865,6 +871,7 @@ static void hvsim_window_init(HvsimWindow *win)
 	gtk_widget_init_template(GTK_WIDGET(win));
 	win->panel_hooks = g_array_new(FALSE, FALSE, sizeof(PanelHook));
 	win->draw_hooks = g_array_new(FALSE, FALSE, sizeof(DrawHook));
+	win->picture_cache = hvsim_render_cache_new();
 	gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(win->area), draw_view, win, NULL);
 
 	g_autofree char *log_markup = g_strdup_printf("<b>Events</b> (the last %u shown; seq, partition, what)",
@@ -902,6 +909,7 @@ static void hvsim_window_finalize(GObject *object)
 	g_array_unref(win->draw_hooks);
 	g_array_unref(win->log_partition_ids);
 	g_free(win->log_partitions_key);
+	g_clear_pointer(&win->picture_cache, hvsim_render_cache_free);
 	g_free(win->scenario);
 	g_free(win->screenshot);
 	G_OBJECT_CLASS(hvsim_window_parent_class)->finalize(object);

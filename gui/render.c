@@ -269,12 +269,19 @@ static void layout_partition(GArray *l, const Metrics *mt, const SimSnapshot *s,
 /* The legend: one item per kind of token, a swatch and its name, and the
  * animation's status at the end; on two rows when one would squeeze the
  * names (presentation type at 1280 wide). Widths follow the names' length. */
+/* The width a legend item needs: swatch, gap and name (DejaVu Sans runs
+ * about 0.56 em a character). */
+static double legend_item_w(const Metrics *mt, GuiAnimKind kind)
+{
+	return mt->small * (2.9 + 0.56 * g_utf8_strlen(gui_anim_kind_name(kind), -1));
+}
+
 static double legend_rows(const Metrics *mt, double w)
 {
-	double chars = 0;
+	double need = 0;
 	for (int k = 0; k < GUI_ANIM_N_KINDS; k++)
-		chars += g_utf8_strlen(gui_anim_kind_name((GuiAnimKind)k), -1) + 4;  /* + swatch and gap */
-	return chars * mt->small * 0.5 > w * 0.78 ? 2 : 1;
+		need += legend_item_w(mt, (GuiAnimKind)k);
+	return need > w * 0.72 ? 2 : 1;
 }
 
 static void layout_legend(GArray *l, const Metrics *mt, double x, double y, double w, double h, guint rows)
@@ -284,14 +291,14 @@ static void layout_legend(GArray *l, const Metrics *mt, double x, double y, doub
 	guint per_row = rows == 1 ? GUI_ANIM_N_KINDS : (GUI_ANIM_N_KINDS + 1) / 2;
 	for (guint row = 0; row < rows; row++) {
 		guint first = row * per_row, last = MIN(first + per_row, (guint)GUI_ANIM_N_KINDS);
-		double chars = 0;
+		double need = 0;
 		for (guint k = first; k < last; k++)
-			chars += g_utf8_strlen(gui_anim_kind_name((GuiAnimKind)k), -1) + 4;
+			need += legend_item_w(mt, (GuiAnimKind)k);
 		/* The status takes what the names leave, at least a quarter. */
-		double names_w = MIN(chars * mt->small * 0.5, w * 0.75);
+		double names_w = MIN(need, w * 0.75);
 		double cx = x;
 		for (guint k = first; k < last; k++) {
-			double iw = names_w * (g_utf8_strlen(gui_anim_kind_name((GuiAnimKind)k), -1) + 4) / chars;
+			double iw = names_w * legend_item_w(mt, (GuiAnimKind)k) / need;
 			char name[HVSIM_RENDER_NAME_MAX];
 			hvsim_render_legend_name((GuiAnimKind)k, name, sizeof name);
 			add(l, legend, HVSIM_RK_LEGEND_ITEM, 0, cx, y + row * row_h, iw, row_h, name,
@@ -985,7 +992,7 @@ static void draw_links(Painter *pt, const GArray *l, double width, double height
 {
 	cairo_t *cr = pt->cr;
 	double sc = pt->mt.scale;
-	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+	cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
 	for (guint i = 0; i < f->links->len; i++) {
 		const GuiAnimLink *k = &g_array_index(f->links, GuiAnimLink, i);
 		double xy[2 * HVSIM_RENDER_LINK_POINTS];
@@ -996,7 +1003,11 @@ static void draw_links(Painter *pt, const GArray *l, double width, double height
 		double heat = log10(1.0 + k->rate);   /* 0 idle, 1 at 9/s, 3 at 999/s, ... */
 		double w = f->full_speed ? (1.5 + 2.0 * heat) * sc : 1.5 * sc;
 		double alpha = f->full_speed ? MIN(0.95, 0.3 + 0.18 * heat) : 0.35;
-		set_alpha(cr, &c, alpha);
+		/* Blended with the background here, drawn opaque: cheaper for
+		 * pixman than an alpha source, every frame at full speed. */
+		Rgb mix = { c.r * alpha + pt->pal->bg.r * (1 - alpha), c.g * alpha + pt->pal->bg.g * (1 - alpha),
+		            c.b * alpha + pt->pal->bg.b * (1 - alpha) };
+		set(cr, &mix);
 		cairo_set_line_width(cr, w);
 		cairo_move_to(cr, xy[0], xy[1]);
 		for (guint j = 1; j < n; j++)
@@ -1071,12 +1082,19 @@ static void draw_status(Painter *pt, const GArray *l, const GuiAnimFrame *f)
 		g_snprintf(text, sizeof text, "slow motion: 1 event/s \u00b7 %u queued", f->queued);
 	else
 		g_snprintf(text, sizeof text, "%.0f events/s \u00b7 %u queued", f->speed, f->queued);
+	if (f->fast_forwarded) {
+		char ff[32];
+		thousands(ff, sizeof ff, f->fast_forwarded);
+		g_strlcat(text, " \u00b7 ", sizeof text);
+		g_strlcat(text, ff, sizeof text);
+		g_strlcat(text, " counted without a token", sizeof text);
+	}
 	if (f->skipped) {
 		char sk[32];
 		thousands(sk, sizeof sk, f->skipped);
 		g_strlcat(text, " \u00b7 ", sizeof text);
 		g_strlcat(text, sk, sizeof text);
-		g_strlcat(text, " not shown", sizeof text);
+		g_strlcat(text, " not seen", sizeof text);
 	}
 	text_fit(pt, text, r->x, r->y + r->h / 2 + pt->mt.small * 0.35, r->w, pt->mt.small, FALSE, ALIGN_RIGHT,
 	         &pt->pal->dim_text);
@@ -1144,7 +1162,15 @@ struct HvsimRenderCache {
 	uint64_t insns, vtime, event_seq;
 	HvsimRenderOptions opt;
 	guint64 misses;
+	double hold;             /* seconds a changed snapshot may wait */
+	gint64 drawn_at;         /* monotonic us of the last redraw */
 };
+
+void hvsim_render_cache_set_hold(HvsimRenderCache *c, double seconds)
+{
+	g_return_if_fail(c != NULL);
+	c->hold = MAX(seconds, 0);
+}
 
 HvsimRenderCache *hvsim_render_cache_new(void)
 {
@@ -1172,14 +1198,25 @@ void hvsim_render_cached(HvsimRenderCache *c, cairo_t *cr, double width, double 
 	HvsimRenderOptions o = { 0 };
 	if (opt)
 		o = *opt;
-	gboolean same = c->surface && c->w == width && c->h == height && c->snap == snap && c->insns == snap->insns &&
-	                c->vtime == snap->vtime && c->event_seq == snap->event_seq && memcmp(&c->opt, &o, sizeof o) == 0;
+	gboolean frame_same = c->surface && c->w == width && c->h == height && memcmp(&c->opt, &o, sizeof o) == 0;
+	gboolean same = frame_same && c->snap == snap && c->insns == snap->insns && c->vtime == snap->vtime &&
+	                c->event_seq == snap->event_seq;
+	gint64 now = g_get_monotonic_time();
+	if (!same && frame_same && c->hold > 0 && now - c->drawn_at < (gint64)(c->hold * G_USEC_PER_SEC))
+		same = TRUE;   /* held: the newer snapshot waits for the next redraw */
 	if (!same) {
-		int iw = (int)ceil(width), ih = (int)ceil(height);
 		if (!c->surface || c->w != width || c->h != height) {
+			/* An image surface at the target's device scale (HiDPI): a
+			 * "similar" surface of GTK's target may be a recording surface,
+			 * which would replay every command at each paint. */
+			double sx = 1, sy = 1;
+			cairo_surface_get_device_scale(cairo_get_target(cr), &sx, &sy);
+			sx = MAX(sx, 1);
+			sy = MAX(sy, 1);
 			g_clear_pointer(&c->surface, cairo_surface_destroy);
-			c->surface = cairo_surface_create_similar(cairo_get_target(cr), CAIRO_CONTENT_COLOR, MAX(iw, 1),
-			                                          MAX(ih, 1));
+			c->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, MAX((int)ceil(width * sx), 1),
+			                                        MAX((int)ceil(height * sy), 1));
+			cairo_surface_set_device_scale(c->surface, sx, sy);
 		}
 		cairo_t *sc = cairo_create(c->surface);
 		hvsim_render(sc, width, height, snap, &o);
@@ -1194,6 +1231,7 @@ void hvsim_render_cached(HvsimRenderCache *c, cairo_t *cr, double width, double 
 		c->event_seq = snap->event_seq;
 		c->opt = o;
 		c->misses++;
+		c->drawn_at = now;
 	}
 	cairo_save(cr);
 	cairo_set_source_surface(cr, c->surface, 0, 0);

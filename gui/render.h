@@ -108,6 +108,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HvsimRenderCache, hvsim_render_cache_free)
  * `frame` is not NULL, the animation over it. */
 void hvsim_render_cached(HvsimRenderCache *c, cairo_t *cr, double width, double height, const SimSnapshot *snap,
                          const HvsimRenderOptions *opt, const GuiAnimFrame *frame);
+/* While `seconds` > 0, a new snapshot (same size and options) redraws the
+ * picture at most once per `seconds`; the picture shown may be that old.
+ * The window sets it while the machine runs, 0 when it stops. */
+void hvsim_render_cache_set_hold(HvsimRenderCache *c, double seconds);
 /* How many times the cache had to redraw the picture (benchmarks print it). */
 guint64 hvsim_render_cache_misses(const HvsimRenderCache *c);
 

@@ -291,6 +291,22 @@ static void test_hold(void)
 	g_assert_cmpuint(f->animated, ==, 10);
 }
 
+/* A step that emitted thousands of events: the newest few seconds animate
+ * (they led to where the machine stopped), the older ones are counted at once. */
+static void test_fast_forward(void)
+{
+	g_autoptr(GuiAnim) a = gui_anim_new();
+	gui_anim_set_speed(a, GUI_ANIM_SLOW_MOTION);
+	g_autoptr(GArray) evs = copies(first(child_exit), 100, 1);
+	gui_anim_feed(a, (SimEvent *)evs->data, evs->len, snap, 0);
+	const GuiAnimFrame *f = gui_anim_frame(a, 0);
+	guint keep = (guint)(GUI_ANIM_SLOW_MOTION * GUI_ANIM_BACKLOG_MAX);
+	g_assert_cmpuint(f->queued + f->tokens->len, ==, keep);
+	g_assert_cmpuint(f->fast_forwarded, ==, 100 - keep);
+	g_assert_cmpuint(g_array_index(f->tokens, GuiAnimToken, 0).seq, ==, 100 - keep + 1);
+	g_assert_cmpuint(link_named(f, "part.2.ring0.kernel", "hv.image")->count, ==, 100 - keep + 1);
+}
+
 /* Counters count every event on each link of its path, at full speed at once. */
 static void test_counters(void)
 {
@@ -390,6 +406,7 @@ static void test_slider(void)
 	double prev = 0;
 	for (double p = 0; p < 1; p += 0.05) {
 		double s = gui_anim_speed_from_slider(p);
+		g_assert_cmpfloat(fabs(gui_anim_slider_from_speed(s) - p), <, 1e-9);
 		g_assert_cmpfloat(s, >, prev);
 		g_assert_cmpfloat(s, <, GUI_ANIM_FULL_SPEED);
 		prev = s;
@@ -406,6 +423,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/anim/all-events", test_all_events);
 	g_test_add_func("/gui/anim/slow-motion", test_slow_motion);
 	g_test_add_func("/gui/anim/hold", test_hold);
+	g_test_add_func("/gui/anim/fast-forward", test_fast_forward);
 	g_test_add_func("/gui/anim/counters", test_counters);
 	g_test_add_func("/gui/anim/heat", test_heat);
 	g_test_add_func("/gui/anim/ring-fill", test_ring_fill);
