@@ -616,6 +616,7 @@ static const char *const highlight_patterns[] = {
 	"part.#.ring0.kernel", "part.#.ring0.hvboot", "part.#.ring0.vid", "part.#.ring0.vmbus",
 	"part.#.ring0.vsp", "part.#.ring0.vsc",
 	"vmbus", "vmbus.#.#", "label.ring3", "label.ring0", "label.ring-1", "label.hardware",
+	"legend", "legend.#", "legend.status",   /* the animation's legend row (gui/render.c) */
 };
 
 static bool glob_number_match(const char *pat, const char *s)
