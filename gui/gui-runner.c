@@ -3,6 +3,7 @@
  * events after each batch. Everything named sim_* below runs on the sim
  * thread; the public gui_runner_* calls run on the UI thread and only touch
  * the mutex-protected mailbox. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "gui-runner.h"
@@ -17,7 +18,24 @@ typedef enum RunnerCmd {
 	CMD_UNTIL_INSNS,
 	CMD_RESET,
 	CMD_REFRESH,      /* publish again (the UI asked for other snapshot details) */
+	CMD_STEP_INSN,    /* exactly arg guest instructions (precise) */
+	CMD_STEP_TO,      /* right after the next event of kind arg (a SimStepStop; precise) */
+	CMD_BACK_TO,      /* back to right after the previous event of kind arg (replay) */
+	CMD_LOAD,         /* a fresh machine with the scenario and vendor in `load_*` */
 } RunnerCmd;
+
+/* The kinds a step can target, and for each event which it is (for the
+ * reverse history). */
+static const SimStepStop step_kinds[] = {
+	SIM_STEP_STOP_VM_EXIT, SIM_STEP_STOP_HYPERCALL, SIM_STEP_STOP_INTERCEPT,
+	SIM_STEP_STOP_VMBUS, SIM_STEP_STOP_INTERRUPT, SIM_STEP_STOP_RING,
+};
+
+/* One steppable event of the run so far: where "back" can go. */
+typedef struct HistoryEntry {
+	guint64 seq;
+	SimStepStop kind;
+} HistoryEntry;
 
 typedef struct QueuedCmd {
 	RunnerCmd cmd;
@@ -54,6 +72,19 @@ struct GuiRunner {
 	guint64 exits_seen;
 	IoSwitches io_intercepted;  /* I/O intercepts sent to a parent (the emulated path) */
 	IoSwitches io_signals;      /* VMBus signals on open channels (the synthetic path) */
+	GArray *history;            /* of HistoryEntry: steppable events, oldest first (bounded) */
+	guint64 last_seq;           /* the newest event's seq (0: none yet) */
+	guint64 at_seq;             /* the step stood still right after this event (0: elsewhere) */
+	/* Where steps stopped after an event: seq -> the machine's instruction
+	 * count there. Going back to such an event replays to that count, so
+	 * it lands exactly where the forward step stood (an event raised in the
+	 * middle of a translated block stops at a boundary that depends on
+	 * where the engine last started). Kept across "back"; cleared by a
+	 * reset or load. */
+	GHashTable *stops;
+	GArray *bps;                /* of GuiBreakpoint: the sim thread's copy */
+	gboolean need_describe;     /* a breakpoint matches on text */
+	GString *hit;               /* what stopped the current step (breakpoint or event) */
 
 	/* The mailbox, under lock. */
 	GMutex lock;
@@ -64,10 +95,15 @@ struct GuiRunner {
 	gboolean running;
 	gboolean executing;
 	gboolean ended;
+	gboolean in_round;
 	char *outcome_message;
 	SimSnapshot *latest;        /* NULL once the UI took it */
 	SimSnapRequest request;     /* the details the UI's panels want in snapshots */
 	char *stats_text;
+	char *stop_message;         /* where the last step stopped and why */
+	GArray *new_bps;            /* breakpoints set by the UI, not yet seen by the sim thread */
+	char *load_scenario;        /* CMD_LOAD's scenario and vendor */
+	SimVendor load_vendor;
 	GQueue events;              /* SimEvent*, newest last, at most GUI_RUNNER_EVENTS_MAX */
 	SimEvent last_exit;
 	gboolean have_exit;
@@ -83,9 +119,26 @@ static void push_capped(GQueue *q, SimEvent *ev)
 		g_free(g_queue_pop_head(q));
 }
 
+/* Steppable events are remembered for "back"; the history keeps the newest
+ * GUI_RUNNER_HISTORY_MAX (older ones are dropped in halves). */
+static void history_note(GuiRunner *r, const SimEvent *ev)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(step_kinds); i++) {
+		if (!sim_step_stop_matches(step_kinds[i], ev))
+			continue;
+		if (r->history->len >= GUI_RUNNER_HISTORY_MAX)
+			g_array_remove_range(r->history, 0, GUI_RUNNER_HISTORY_MAX / 2);
+		HistoryEntry h = { ev->seq, step_kinds[i] };
+		g_array_append_val(r->history, h);
+		return;
+	}
+}
+
 static void sim_on_event(const SimEvent *ev, gpointer user_data)
 {
 	GuiRunner *r = user_data;
+	r->last_seq = ev->seq;
+	history_note(r, ev);
 	push_capped(&r->pending, g_memdup2(ev, sizeof *ev));
 	if (ev->type == SIM_EV_VM_EXIT) {
 		r->pending_exit = *ev;
@@ -142,6 +195,7 @@ static void sim_publish(GuiRunner *r, gboolean clear)
 	g_mutex_lock(&r->lock);
 	g_free(r->stats_text);
 	r->stats_text = g_string_free(stats, FALSE);
+	r->in_round = sim_machine_in_round(r->m);
 	if (clear) {
 		g_queue_clear_full(&r->events, g_free);
 		r->have_exit = FALSE;
@@ -172,6 +226,270 @@ static gboolean sim_quitting(GuiRunner *r)
 	return g_atomic_int_get(&r->quit) != 0;
 }
 
+static void set_stop_message(GuiRunner *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void set_stop_message(GuiRunner *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_mutex_lock(&r->lock);
+	g_free(r->stop_message);
+	r->stop_message = msg;
+	g_mutex_unlock(&r->lock);
+}
+
+/* A fresh machine: the same scenario (reset), or the one CMD_LOAD names.
+ * The old machine's unpublished events go; the new one's power-on events
+ * (emitted while it is made) are the first of the log. */
+static gboolean sim_reload(GuiRunner *r, gboolean load)
+{
+	char *old_scenario = NULL;
+	SimVendor old_vendor = r->vendor;
+	if (load) {
+		g_mutex_lock(&r->lock);
+		old_scenario = r->scenario;
+		r->scenario = g_strdup(r->load_scenario);
+		r->vendor = r->load_vendor;
+		g_mutex_unlock(&r->lock);
+	}
+	g_queue_clear_full(&r->pending, g_free);
+	r->pending_have_exit = FALSE;
+	r->exits_seen = 0;
+	memset(&r->io_intercepted, 0, sizeof r->io_intercepted);
+	memset(&r->io_signals, 0, sizeof r->io_signals);
+	g_array_set_size(r->history, 0);
+	r->last_seq = r->at_seq = 0;
+	g_autoptr(GError) error = NULL;
+	SimStats *fresh_stats = NULL;
+	SimMachine *fresh = sim_make_machine(r, &fresh_stats, &error);
+	if (!fresh) {
+		/* A scenario the UI offered failed to load: keep the old machine. */
+		g_mutex_lock(&r->lock);
+		if (old_scenario) {
+			g_free(r->scenario);
+			r->scenario = old_scenario;
+			r->vendor = old_vendor;
+			old_scenario = NULL;
+		}
+		g_mutex_unlock(&r->lock);
+		set_stop_message(r, "Could not load: %s", error->message);
+		return FALSE;
+	}
+	g_free(old_scenario);
+	sim_machine_free(r->m);
+	sim_stats_free(r->stats);
+	r->m = fresh;
+	r->stats = fresh_stats;
+	if (load)
+		set_stop_message(r, "Loaded %s (%s): the machine is at power-on", r->scenario,
+		                 r->vendor == SIM_VENDOR_AMD ? "AMD-V" : "Intel VT-x");
+	return TRUE;
+}
+
+static gboolean bp_matches(GuiRunner *r, const GuiBreakpoint *bp, const SimEvent *ev)
+{
+	if (bp->type != ev->type || (bp->partition && bp->partition != ev->partition))
+		return FALSE;
+	if (!bp->text[0])
+		return TRUE;
+	char what[320];
+	gui_event_describe(ev, r->vendor, what, sizeof what);
+	g_autofree char *hay = g_utf8_casefold(what, -1);
+	g_autofree char *needle = g_utf8_casefold(bp->text, -1);
+	return strstr(hay, needle) != NULL;
+}
+
+/* The precise step's predicate: the kind asked for, or a breakpoint. The
+ * first match is described in r->hit. */
+typedef struct PreciseMatch {
+	GuiRunner *r;
+	SimStepStop kind;
+} PreciseMatch;
+
+static bool sim_precise_match(const SimEvent *ev, gpointer user_data)
+{
+	PreciseMatch *pm = user_data;
+	GuiRunner *r = pm->r;
+	char what[320];
+	if (pm->kind != SIM_STEP_STOP_NONE && sim_step_stop_matches(pm->kind, ev)) {
+		gui_event_describe(ev, r->vendor, what, sizeof what);
+		g_string_printf(r->hit, "Stopped right after event %" G_GUINT64_FORMAT " (p%u VP %u): %s", ev->seq,
+		                ev->partition, ev->vp, what);
+		r->at_seq = ev->seq;
+		return true;
+	}
+	for (guint i = 0; r->bps && i < r->bps->len; i++) {
+		const GuiBreakpoint *bp = &g_array_index(r->bps, GuiBreakpoint, i);
+		if (bp_matches(r, bp, ev)) {
+			gui_event_describe(ev, r->vendor, what, sizeof what);
+			char where[32] = "";
+			if (bp->partition)
+				g_snprintf(where, sizeof where, " in partition %u", bp->partition);
+			g_string_printf(r->hit, "Breakpoint %u (%s%s%s%s%s) hit at event %" G_GUINT64_FORMAT " (p%u VP %u): %s",
+			                i + 1, sim_event_type_name(bp->type), where, bp->text[0] ? " matching \"" : "",
+			                bp->text, bp->text[0] ? "\"" : "", ev->seq, ev->partition, ev->vp, what);
+			r->at_seq = ev->seq;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The UI's newest breakpoints, if it set some since the last look. */
+static void sim_take_breakpoints(GuiRunner *r)
+{
+	g_mutex_lock(&r->lock);
+	GArray *fresh = g_steal_pointer(&r->new_bps);
+	g_mutex_unlock(&r->lock);
+	if (!fresh)
+		return;
+	g_clear_pointer(&r->bps, g_array_unref);
+	r->bps = fresh;
+	r->need_describe = FALSE;
+	for (guint i = 0; i < fresh->len; i++)
+		r->need_describe |= g_array_index(fresh, GuiBreakpoint, i).text[0] != 0;
+}
+
+static void sim_note_stop(GuiRunner *r);
+
+/* A precise step of `insns` instructions (0: none) or to the next event of
+ * `kind` (SIM_STEP_STOP_NONE: none), breakpoints also stopping it; in
+ * batches, publishing between them. Sets r->hit if an event stopped it. */
+static void sim_run_precise(GuiRunner *r, guint64 insns, SimStepStop kind)
+{
+	sim_take_breakpoints(r);
+	g_string_truncate(r->hit, 0);
+	r->at_seq = 0;
+	PreciseMatch pm = { r, kind };
+	gboolean watch = kind != SIM_STEP_STOP_NONE || (r->bps && r->bps->len);
+	guint64 left = insns;
+	for (;;) {
+		guint64 batch = left ? MIN(left, GUI_RUNNER_RUN_BATCH) : GUI_RUNNER_RUN_BATCH;
+		guint64 before = sim_machine_insns(r->m);
+		gboolean live = sim_machine_step_precise(r->m, batch, watch ? sim_precise_match : NULL, &pm);
+		if (left)
+			left -= MIN(left, sim_machine_insns(r->m) - before);
+		if (!live || r->hit->len || sim_quitting(r) || (insns && !left))
+			break;
+		sim_publish(r, FALSE);
+	}
+	if (r->hit->len) {
+		sim_note_stop(r);
+		set_stop_message(r, "%s", r->hit->str);
+	}
+}
+
+/* The machine stopped right after event r->at_seq: remember where. */
+static void sim_note_stop(GuiRunner *r)
+{
+	if (!r->at_seq)
+		return;
+	guint64 *seq = g_new(guint64, 1), *insns = g_new(guint64, 1);
+	*seq = r->at_seq;
+	*insns = sim_machine_insns(r->m);
+	g_hash_table_replace(r->stops, seq, insns);
+}
+
+/* Free-running: one batch; with breakpoints a precise one, and a hit pauses. */
+static void sim_run_batch(GuiRunner *r)
+{
+	sim_take_breakpoints(r);
+	if (!r->bps || !r->bps->len) {
+		sim_machine_step(r->m, GUI_RUNNER_RUN_BATCH, SIM_STEP_STOP_NONE);
+		r->at_seq = 0;
+		return;
+	}
+	g_string_truncate(r->hit, 0);
+	PreciseMatch pm = { r, SIM_STEP_STOP_NONE };
+	sim_machine_step_precise(r->m, GUI_RUNNER_RUN_BATCH, sim_precise_match, &pm);
+	if (r->hit->len) {
+		sim_note_stop(r);
+		g_mutex_lock(&r->lock);
+		r->running = FALSE;
+		g_mutex_unlock(&r->lock);
+		set_stop_message(r, "%s", r->hit->str);
+	} else {
+		r->at_seq = 0;
+	}
+}
+
+static bool sim_match_seq(const SimEvent *ev, gpointer user_data)
+{
+	return ev->seq == *(const guint64 *)user_data;
+}
+
+/* A fresh machine replayed from power-on to right after event `target`:
+ * to the instruction count a step once stopped at after it, else to the
+ * next instruction boundary after it. */
+static gboolean sim_replay_to(GuiRunner *r, guint64 target)
+{
+	if (!sim_reload(r, FALSE))
+		return FALSE;
+	/* The log starts again from power-on, as the replay re-emits it. */
+	g_mutex_lock(&r->lock);
+	g_queue_clear_full(&r->events, g_free);
+	r->have_exit = FALSE;
+	g_clear_pointer(&r->outcome_message, g_free);
+	g_mutex_unlock(&r->lock);
+	const guint64 *stop_insns = g_hash_table_lookup(r->stops, &target);
+	if (stop_insns)
+		sim_machine_step_precise(r->m, *stop_insns, NULL, NULL);
+	else
+		sim_machine_step_precise(r->m, 0, sim_match_seq, &target);
+	r->at_seq = target;
+	sim_note_stop(r);
+	return TRUE;
+}
+
+#define GUI_BACK_TRIES 8u   /* replays "back" tries before it gives up */
+
+/* Back to right after an earlier event of `kind` by deterministic replay:
+ * a fresh machine runs from power-on to it and stops where a forward step
+ * to it stopped (the machine is deterministic and a precise step is
+ * transparent). No checkpoints: each replay costs the run up to there.
+ * Several events may stand at one instruction boundary (a block's CPUID
+ * exits, an exit and its hypercall); "back" goes to the newest event whose
+ * position is strictly before the current one. */
+static void sim_back_to(GuiRunner *r, SimStepStop kind)
+{
+	gint64 t0 = g_get_monotonic_time();
+	guint64 from = sim_machine_insns(r->m), from_at = r->at_seq, from_last = r->last_seq;
+	/* The candidates, newest first, copied: each replay rebuilds the history. */
+	GArray *cands = g_array_new(FALSE, FALSE, sizeof(guint64));
+	for (guint i = r->history->len; i > 0 && cands->len < GUI_BACK_TRIES; i--) {
+		const HistoryEntry *h = &g_array_index(r->history, HistoryEntry, i - 1);
+		if (h->kind == kind && h->seq <= from_last && h->seq != from_at)
+			g_array_append_val(cands, h->seq);
+	}
+	guint64 landed = 0;
+	for (guint i = 0; i < cands->len && !sim_quitting(r); i++) {
+		guint64 target = g_array_index(cands, guint64, i);
+		if (!sim_replay_to(r, target))
+			break;
+		if (sim_machine_insns(r->m) < from) {
+			landed = target;
+			break;
+		}
+	}
+	g_array_unref(cands);
+	if (!landed) {
+		set_stop_message(r, "No earlier %s to go back to (the history holds the last %u steppable events)",
+		                 gui_step_kind_name(kind), GUI_RUNNER_HISTORY_MAX);
+		return;
+	}
+	char what[320] = "";
+	for (GList *l = r->pending.tail; l; l = l->prev) {
+		const SimEvent *ev = l->data;
+		if (ev->seq == landed) {
+			gui_event_describe(ev, r->vendor, what, sizeof what);
+			break;
+		}
+	}
+	set_stop_message(r, "Back right after event %" G_GUINT64_FORMAT ": %s (replayed from power-on in %.2f s)", landed,
+	                 what[0] ? what : gui_step_kind_name(kind), (double)(g_get_monotonic_time() - t0) / 1e6);
+}
+
 static void sim_execute(GuiRunner *r, const QueuedCmd *c)
 {
 	switch (c->cmd) {
@@ -193,30 +511,34 @@ static void sim_execute(GuiRunner *r, const QueuedCmd *c)
 		                        SIM_STEP_STOP_NONE))
 			;
 		break;
-	case CMD_RESET: {
-		/* The old machine's unpublished events go; the new one's power-on
-		 * events (emitted while it is made) are the first of the log. */
-		g_queue_clear_full(&r->pending, g_free);
-		r->pending_have_exit = FALSE;
-		r->exits_seen = 0;
-		memset(&r->io_intercepted, 0, sizeof r->io_intercepted);
-		memset(&r->io_signals, 0, sizeof r->io_signals);
-		g_autoptr(GError) error = NULL;
-		SimStats *fresh_stats = NULL;
-		SimMachine *fresh = sim_make_machine(r, &fresh_stats, &error);
-		if (!fresh) {
-			/* It loaded once, so this is unexpected; keep the old one. */
-			g_warning("reset: %s", error->message);
-			break;
-		}
-		sim_machine_free(r->m);
-		sim_stats_free(r->stats);
-		r->m = fresh;
-		r->stats = fresh_stats;
+	case CMD_RESET:
+		g_hash_table_remove_all(r->stops);
+		sim_reload(r, FALSE);
+		set_stop_message(r, "Reset: the machine is at power-on");
 		break;
-	}
 	case CMD_REFRESH:
 		break;   /* nothing to run: the publish that follows every command is the point */
+	case CMD_STEP_INSN: {
+		guint64 before = sim_machine_insns(r->m);
+		sim_run_precise(r, c->arg, SIM_STEP_STOP_NONE);
+		if (!r->hit->len)
+			set_stop_message(r, "Stepped %" G_GUINT64_FORMAT " instruction%s (now at %" G_GUINT64_FORMAT ")",
+			                 sim_machine_insns(r->m) - before, sim_machine_insns(r->m) - before == 1 ? "" : "s",
+			                 sim_machine_insns(r->m));
+		break;
+	}
+	case CMD_STEP_TO:
+		sim_run_precise(r, 0, (SimStepStop)c->arg);
+		if (!r->hit->len)
+			set_stop_message(r, "No %s before the end of the run", gui_step_kind_name((SimStepStop)c->arg));
+		break;
+	case CMD_BACK_TO:
+		sim_back_to(r, (SimStepStop)c->arg);
+		break;
+	case CMD_LOAD:
+		if (sim_reload(r, TRUE))
+			g_hash_table_remove_all(r->stops);
+		break;
 	}
 }
 
@@ -248,7 +570,7 @@ static gpointer sim_thread(gpointer data)
 			c = *q;
 			g_free(q);
 		}
-		if (r->ended && c.cmd != CMD_RESET && c.cmd != CMD_REFRESH) {
+		if (r->ended && c.cmd != CMD_RESET && c.cmd != CMD_REFRESH && c.cmd != CMD_BACK_TO && c.cmd != CMD_LOAD) {
 			r->version++;   /* nothing left to run; no longer busy */
 			continue;
 		}
@@ -256,10 +578,10 @@ static gpointer sim_thread(gpointer data)
 		g_mutex_unlock(&r->lock);
 
 		if (batch)
-			sim_machine_step(r->m, GUI_RUNNER_RUN_BATCH, SIM_STEP_STOP_NONE);
+			sim_run_batch(r);
 		else
 			sim_execute(r, &c);
-		sim_publish(r, c.cmd == CMD_RESET && !batch);
+		sim_publish(r, (c.cmd == CMD_RESET || c.cmd == CMD_LOAD) && !batch);
 
 		g_mutex_lock(&r->lock);
 		r->executing = FALSE;
@@ -284,6 +606,9 @@ GuiRunner *gui_runner_new(const char *scenario, SimVendor vendor, GError **error
 	g_queue_init(&r->pending);
 	g_queue_init(&r->cmds);
 	g_queue_init(&r->events);
+	r->history = g_array_new(FALSE, FALSE, sizeof(HistoryEntry));
+	r->stops = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	r->hit = g_string_new(NULL);
 	r->thread = g_thread_new("hvsim-sim", sim_thread, r);
 
 	g_mutex_lock(&r->lock);
@@ -318,6 +643,13 @@ void gui_runner_free(GuiRunner *r)
 	g_clear_pointer(&r->latest, sim_snapshot_free);
 	g_clear_error(&r->load_error);
 	g_free(r->outcome_message);
+	g_array_unref(r->history);
+	g_hash_table_destroy(r->stops);
+	g_string_free(r->hit, TRUE);
+	g_clear_pointer(&r->bps, g_array_unref);
+	g_clear_pointer(&r->new_bps, g_array_unref);
+	g_free(r->stop_message);
+	g_free(r->load_scenario);
 	g_free(r->scenario);
 	g_mutex_clear(&r->lock);
 	g_cond_clear(&r->cond);
@@ -369,6 +701,61 @@ void gui_runner_set_request(GuiRunner *r, const SimSnapRequest *req)
 	g_mutex_unlock(&r->lock);
 }
 
+void gui_runner_step_insn(GuiRunner *r, guint64 n)
+{
+	g_return_if_fail(n > 0);
+	queue_cmd(r, CMD_STEP_INSN, n);
+}
+
+void gui_runner_step_to(GuiRunner *r, SimStepStop kind)
+{
+	g_return_if_fail(kind != SIM_STEP_STOP_NONE);
+	queue_cmd(r, CMD_STEP_TO, kind);
+}
+
+void gui_runner_back_to(GuiRunner *r, SimStepStop kind)
+{
+	g_return_if_fail(kind != SIM_STEP_STOP_NONE);
+	queue_cmd(r, CMD_BACK_TO, kind);
+}
+
+void gui_runner_load(GuiRunner *r, const char *scenario, SimVendor vendor)
+{
+	g_return_if_fail(r != NULL && scenario != NULL);
+	g_mutex_lock(&r->lock);
+	g_free(r->load_scenario);
+	r->load_scenario = g_strdup(scenario);
+	r->load_vendor = vendor;
+	g_mutex_unlock(&r->lock);
+	queue_cmd(r, CMD_LOAD, 0);
+}
+
+void gui_runner_set_breakpoints(GuiRunner *r, const GuiBreakpoint *bps, guint n)
+{
+	g_return_if_fail(r != NULL && (bps != NULL || n == 0));
+	GArray *a = g_array_sized_new(FALSE, FALSE, sizeof(GuiBreakpoint), n);
+	g_array_append_vals(a, bps, n);
+	g_mutex_lock(&r->lock);
+	g_clear_pointer(&r->new_bps, g_array_unref);
+	r->new_bps = a;
+	g_mutex_unlock(&r->lock);
+}
+
+const char *gui_step_kind_name(SimStepStop kind)
+{
+	switch (kind) {
+	case SIM_STEP_STOP_VM_EXIT:   return "VM exit";
+	case SIM_STEP_STOP_HYPERCALL: return "hypercall";
+	case SIM_STEP_STOP_INTERCEPT: return "intercept";
+	case SIM_STEP_STOP_VMBUS:     return "VMBus message";
+	case SIM_STEP_STOP_INTERRUPT: return "interrupt";
+	case SIM_STEP_STOP_RING:      return "ring transition";
+	case SIM_STEP_STOP_CONSOLE:   return "console line";
+	case SIM_STEP_STOP_NONE:      break;
+	}
+	return "event";
+}
+
 void gui_runner_step(GuiRunner *r)      { queue_cmd(r, CMD_STEP, 0); }
 void gui_runner_step_exit(GuiRunner *r) { queue_cmd(r, CMD_STEP_EXIT, 0); }
 void gui_runner_reset(GuiRunner *r)     { queue_cmd(r, CMD_RESET, 0); }
@@ -400,6 +787,9 @@ GuiRunnerState *gui_runner_take(GuiRunner *r, guint64 *version, guint max_events
 	s->outcome_message = g_strdup(r->outcome_message);
 	s->scenario = g_strdup(r->scenario);
 	s->stats = g_strdup(r->stats_text);
+	s->stop_message = g_strdup(r->stop_message);
+	s->in_round = r->in_round;
+	s->vendor = r->vendor;
 	s->version = r->version;
 	*version = r->version;
 	g_mutex_unlock(&r->lock);
@@ -415,6 +805,7 @@ void gui_runner_state_free(GuiRunnerState *s)
 	g_free(s->outcome_message);
 	g_free(s->scenario);
 	g_free(s->stats);
+	g_free(s->stop_message);
 	g_free(s);
 }
 

@@ -16,6 +16,18 @@ G_BEGIN_DECLS
 
 #define GUI_RUNNER_EVENTS_MAX 2000u   /* the event ring: a bound, not a history */
 #define GUI_RUNNER_RUN_BATCH  UINT64_C(400000) /* instructions between published snapshots while running */
+#define GUI_RUNNER_HISTORY_MAX 1000000u  /* steppable events remembered for stepping back */
+#define GUI_BREAKPOINT_TEXT_MAX 64
+
+/* A breakpoint on an event: a kind, optionally a partition and a piece of
+ * the event's description (any case), e.g. vm_exit in partition 2
+ * matching "I/O instruction". The run pauses right after a matching
+ * event (at the next instruction boundary). */
+typedef struct GuiBreakpoint {
+	SimEventType type;
+	uint32_t partition;                  /* 0: any */
+	char text[GUI_BREAKPOINT_TEXT_MAX];  /* "": any */
+} GuiBreakpoint;
 
 typedef struct GuiRunner GuiRunner;
 
@@ -31,6 +43,9 @@ typedef struct GuiRunnerState {
 	char *outcome_message;      /* NULL until ended */
 	char *scenario;
 	char *stats;                /* the run's statistics so far (the CLI's summary) */
+	char *stop_message;         /* where the last step or breakpoint stopped, and why (NULL: none yet) */
+	gboolean in_round;          /* the machine stands inside a scheduler round (a precise step) */
+	SimVendor vendor;           /* the machine's vendor flavour (a load may change it) */
 	guint64 version;            /* changes whenever something was published */
 } GuiRunnerState;
 
@@ -47,6 +62,22 @@ void gui_runner_step(GuiRunner *r);         /* one scheduler round (one slice pe
 void gui_runner_step_exit(GuiRunner *r);    /* to the end of the round with the next VM exit */
 void gui_runner_until_insns(GuiRunner *r, guint64 insns); /* until the machine retired that many */
 void gui_runner_reset(GuiRunner *r);        /* a fresh machine with the same scenario */
+/* Precise steps (sim_machine_step_precise): they stop at an instruction
+ * boundary, inside a round if need be. */
+void gui_runner_step_insn(GuiRunner *r, guint64 n);       /* exactly n guest instructions */
+void gui_runner_step_to(GuiRunner *r, SimStepStop kind);  /* right after the next event of that kind */
+/* Reverse: back to right after the previous event of that kind, by
+ * replaying the scenario from power-on (deterministic) to it. */
+void gui_runner_back_to(GuiRunner *r, SimStepStop kind);
+/* A fresh machine with another scenario (a built-in name or an ELF path)
+ * or vendor; if it does not load, the old machine stays and the stop
+ * message says why. */
+void gui_runner_load(GuiRunner *r, const char *scenario, SimVendor vendor);
+/* Replaces the breakpoints (copied); they apply from the next command or
+ * batch on: Run pauses at one, steps stop at one. */
+void gui_runner_set_breakpoints(GuiRunner *r, const GuiBreakpoint *bps, guint n);
+/* "VM exit", "hypercall", ... for labels. */
+const char *gui_step_kind_name(SimStepStop kind);
 /* The details (sim-snapshot.h) every published snapshot should carry from
  * now on; publishes once more with them, without pausing or stepping. */
 void gui_runner_set_request(GuiRunner *r, const SimSnapRequest *req);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gui-runner.h"
+#include "hv-tlfs.h"
 #include "vmx-defs.h"
 #include "x86-arch.h"
 
@@ -201,6 +202,176 @@ static void test_runner_free_while_running(void)
 	gui_runner_free(r);   /* joins after the current batch; nothing leaks or hangs */
 }
 
+/* Single instructions: each retires exactly one, inside a round. */
+static void test_runner_step_insn(void)
+{
+	g_autoptr(GError) error = NULL;
+	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
+	g_assert_no_error(error);
+	guint64 version = 0;
+	SimSnapshot *snap = NULL;
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	for (guint64 i = 1; i <= 3; i++) {
+		gui_runner_step_insn(r, 1);
+		GuiRunnerState *s = wait_idle(r, &version, &snap);
+		g_assert_cmpuint(snap->insns, ==, i);
+		g_assert_true(s->in_round);
+		g_assert_nonnull(s->stop_message);
+		g_assert_nonnull(strstr(s->stop_message, "Stepped 1 instruction"));
+		gui_runner_state_free(s);
+	}
+	sim_snapshot_free(snap);
+	gui_runner_free(r);
+}
+
+/* The newest event of a type in a published state, or NULL. */
+static const SimEvent *newest_of(const GuiRunnerState *s, SimEventType type)
+{
+	for (guint i = s->events->len; i > 0; i--)
+		if (g_array_index(s->events, SimEvent, i - 1).type == type)
+			return &g_array_index(s->events, SimEvent, i - 1);
+	return NULL;
+}
+
+/* To the next event of each kind; the stop message names it. */
+static void test_runner_step_to(void)
+{
+	g_autoptr(GError) error = NULL;
+	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
+	g_assert_no_error(error);
+	guint64 version = 0;
+	SimSnapshot *snap = NULL;
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	static const struct { SimStepStop kind; SimEventType type; } kinds[] = {
+		{ SIM_STEP_STOP_RING, SIM_EV_RING },
+		{ SIM_STEP_STOP_VM_EXIT, SIM_EV_VM_EXIT },
+		{ SIM_STEP_STOP_HYPERCALL, SIM_EV_HYPERCALL },
+		{ SIM_STEP_STOP_INTERRUPT, SIM_EV_INTERRUPT },
+		{ SIM_STEP_STOP_INTERCEPT, SIM_EV_INTERCEPT },
+		{ SIM_STEP_STOP_VMBUS, SIM_EV_VMBUS },
+	};
+	guint64 last_seq = 0;
+	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		gui_runner_step_to(r, kinds[i].kind);
+		GuiRunnerState *s = wait_idle(r, &version, &snap);
+		g_assert_false(s->ended);
+		const SimEvent *ev = newest_of(s, kinds[i].type);
+		g_assert_nonnull(ev);
+		g_assert_cmpuint(ev->seq, >, last_seq);
+		last_seq = ev->seq;
+		g_autofree char *at = g_strdup_printf("right after event %" G_GUINT64_FORMAT " ", ev->seq);
+		g_assert_nonnull(s->stop_message);
+		g_assert_nonnull(strstr(s->stop_message, at));
+		gui_runner_state_free(s);
+	}
+	sim_snapshot_free(snap);
+	gui_runner_free(r);
+}
+
+/* An event breakpoint pauses a free run right after the event and says so. */
+static void test_runner_breakpoint(void)
+{
+	g_autoptr(GError) error = NULL;
+	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
+	g_assert_no_error(error);
+	guint64 version = 0;
+	SimSnapshot *snap = NULL;
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	GuiBreakpoint bp = { .type = SIM_EV_HYPERCALL, .partition = 1 };
+	g_strlcpy(bp.text, "hvcallcreatepartition", sizeof bp.text);   /* any case */
+	gui_runner_set_breakpoints(r, &bp, 1);
+	gui_runner_run(r);
+	GuiRunnerState *s = wait_idle(r, &version, &snap);
+	g_assert_false(s->running);
+	g_assert_false(s->ended);
+	g_assert_nonnull(s->stop_message);
+	g_assert_nonnull(strstr(s->stop_message, "Breakpoint 1 (hypercall in partition 1"));
+	const SimEvent *hc = newest_of(s, SIM_EV_HYPERCALL);
+	g_assert_nonnull(hc);
+	g_assert_cmphex(hc->u.hypercall.code, ==, HVCALL_CREATE_PARTITION);
+	gui_runner_state_free(s);
+
+	/* Without breakpoints the run goes to the end. */
+	gui_runner_set_breakpoints(r, NULL, 0);
+	gui_runner_run(r);
+	s = wait_idle(r, &version, &snap);
+	g_assert_true(s->ended);
+	gui_runner_state_free(s);
+	sim_snapshot_free(snap);
+	gui_runner_free(r);
+}
+
+/* Back to the previous VM exit lands exactly where the forward step to it
+ * stood: the same exit, the same instruction count, the same registers. */
+static void test_runner_back(void)
+{
+	g_autoptr(GError) error = NULL;
+	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
+	g_assert_no_error(error);
+	guint64 version = 0;
+	SimSnapshot *snap = NULL;
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	guint64 seqs[4], insns[4], rips[4];
+	for (guint i = 0; i < 4; i++) {
+		gui_runner_step_to(r, SIM_STEP_STOP_VM_EXIT);
+		GuiRunnerState *s = wait_idle(r, &version, &snap);
+		g_assert_true(s->have_exit);
+		seqs[i] = s->last_exit.seq;
+		insns[i] = snap->insns;
+		const SimSnapPartition *p = sim_snapshot_partition(snap, s->last_exit.partition);
+		rips[i] = p->vps[s->last_exit.vp].rip;
+		gui_runner_state_free(s);
+	}
+	/* A few instructions on: "back" goes first to the exit just passed. */
+	gui_runner_step_insn(r, 5);
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	for (int i = 3; i >= 1; i--) {
+		gui_runner_back_to(r, SIM_STEP_STOP_VM_EXIT);
+		GuiRunnerState *s = wait_idle(r, &version, &snap);
+		g_assert_true(s->have_exit);
+		g_assert_cmpuint(s->last_exit.seq, ==, seqs[i]);
+		g_assert_cmpuint(snap->insns, ==, insns[i]);
+		const SimSnapPartition *p = sim_snapshot_partition(snap, s->last_exit.partition);
+		g_assert_cmphex(p->vps[s->last_exit.vp].rip, ==, rips[i]);
+		g_assert_nonnull(strstr(s->stop_message, "Back right after event"));
+		check_ring(s);
+		gui_runner_state_free(s);
+	}
+	/* Forward again from there: the next exit is the one that followed. */
+	gui_runner_step_to(r, SIM_STEP_STOP_VM_EXIT);
+	GuiRunnerState *s = wait_idle(r, &version, &snap);
+	g_assert_cmpuint(s->last_exit.seq, ==, seqs[2]);
+	g_assert_cmpuint(snap->insns, ==, insns[2]);
+	gui_runner_state_free(s);
+	sim_snapshot_free(snap);
+	gui_runner_free(r);
+}
+
+/* Another scenario and vendor; a bad one leaves the machine as it was. */
+static void test_runner_load(void)
+{
+	g_autoptr(GError) error = NULL;
+	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
+	g_assert_no_error(error);
+	guint64 version = 0;
+	SimSnapshot *snap = NULL;
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	gui_runner_load(r, "hello", SIM_VENDOR_AMD);
+	GuiRunnerState *s = wait_idle(r, &version, &snap);
+	g_assert_cmpstr(s->scenario, ==, "hello");
+	g_assert_cmpint(s->vendor, ==, SIM_VENDOR_AMD);
+	g_assert_cmpuint(snap->insns, ==, 0);
+	gui_runner_state_free(s);
+	gui_runner_load(r, "/no/such/scenario.elf", SIM_VENDOR_INTEL);
+	s = wait_idle(r, &version, &snap);
+	g_assert_cmpstr(s->scenario, ==, "hello");
+	g_assert_cmpint(s->vendor, ==, SIM_VENDOR_AMD);
+	g_assert_nonnull(strstr(s->stop_message, "Could not load"));
+	gui_runner_state_free(s);
+	sim_snapshot_free(snap);
+	gui_runner_free(r);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -208,5 +379,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/runner/bad-scenario", test_runner_bad_scenario);
 	g_test_add_func("/gui/runner/request", test_runner_request);
 	g_test_add_func("/gui/runner/free-while-running", test_runner_free_while_running);
+	g_test_add_func("/gui/runner/step-insn", test_runner_step_insn);
+	g_test_add_func("/gui/runner/step-to", test_runner_step_to);
+	g_test_add_func("/gui/runner/breakpoint", test_runner_breakpoint);
+	g_test_add_func("/gui/runner/back", test_runner_back);
+	g_test_add_func("/gui/runner/load", test_runner_load);
 	return g_test_run();
 }
