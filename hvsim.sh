@@ -19,8 +19,9 @@ packages=(
 	clang libclang-rt-14-dev
 	# The architecture view (gui/): Cairo, the font it names, and GTK4 for
 	# the classroom window; xvfb and xauth for its screenshot smoke test
-	# (xvfb-run), which is skipped without them.
-	libcairo2-dev fonts-dejavu-core libgtk-4-dev xvfb xauth
+	# (xvfb-run), which is skipped without them; xdotool for the key-press
+	# test (tests/gui/keys-xdotool.sh).
+	libcairo2-dev fonts-dejavu-core libgtk-4-dev xvfb xauth xdotool
 	# The native tests (tests/native): Debian's kernel, with its KVM modules,
 	# booted in qemu with busybox; json-glib reads traces for `hvsim compare`.
 	qemu-system-x86 linux-image-amd64 busybox-static cpio libjson-glib-dev

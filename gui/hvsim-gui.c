@@ -61,7 +61,10 @@ static const GActionEntry app_actions[] = {
  * window's (hvsim-window.c's class_init). */
 static const struct { const char *action; const char *accels[3]; } app_accels[] = {
 	{ "sim.run", { "space", NULL } },
-	{ "sim.step-exit", { "n", NULL } },
+	{ "sim.step-next", { "n", NULL } },
+	{ "sim.step-back", { "b", NULL } },
+	{ "sim.step-insn", { "i", NULL } },
+	{ "sim.next-kind", { "k", NULL } },
 	{ "sim.step", { "s", NULL } },
 	{ "sim.reset", { "r", NULL } },
 	{ "view.export", { "<Control>e", NULL } },

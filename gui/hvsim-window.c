@@ -11,6 +11,7 @@
 #include "gui-export.h"
 #include "gui-panel.h"
 #include "hvsim-window.h"
+#include "sim-scenario.h"
 #include "vmx.h"
 
 #define GUI_PICTURE_HOLD_S  0.25  /* while running, the picture is redrawn at most this often */
@@ -65,6 +66,15 @@ struct _HvsimWindow {
 	char *log_partitions_key;    /* the partitions log_partition was filled from */
 	GtkStack *side_stack;
 	GtkTextBuffer *log_buffer;
+
+	/* The controls (the "Controls" section below). */
+	GtkWidget *back_button, *next_button, *kind_dropdown;
+	GtkWidget *machine_button, *scenario_dropdown, *scenario_help, *vendor_dropdown;
+	GtkWidget *backend_emulated, *backend_native, *backend_reason;
+	GtkWidget *bp_button, *bp_kind, *bp_partition, *bp_text, *bp_list;
+	GArray *bps;                 /* of GuiBreakpoint */
+	char *shown_scenario;        /* the scenario the title and machine button name */
+	SimVendor shown_vendor;
 };
 
 G_DEFINE_FINAL_TYPE(HvsimWindow, hvsim_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -398,6 +408,8 @@ static void on_search_focus_leave(GtkEventControllerFocus *c, HvsimWindow *win)
 
 /* ---- The status line ------------------------------------------------------------ */
 
+static void update_controls(HvsimWindow *win);
+
 static void update_status(HvsimWindow *win)
 {
 	const GuiRunnerState *st = win->state;
@@ -417,13 +429,20 @@ static void update_status(HvsimWindow *win)
 	const char *mode = st->ended ? "ended" : st->running ? "running" : st->busy ? "stepping" : "paused";
 	g_autofree char *outcome = st->outcome_message ? g_markup_escape_text(st->outcome_message, -1) : NULL;
 	g_string_append_printf(s, "\n%s · %s instructions%s%s", mode, insns, outcome ? " · " : "", outcome ? outcome : "");
+	if (st->stop_message) {
+		/* Where the last step stopped and why (a breakpoint says which). */
+		g_autofree char *stop = g_markup_escape_text(st->stop_message, -1);
+		g_string_append_printf(s, "\n<b>%s</b>%s", stop,
+		                       st->in_round && !st->running ? " · inside a scheduler round" : "");
+	}
 	gtk_label_set_markup(GTK_LABEL(win->status_label), s->str);
 	g_string_free(s, TRUE);
 
 	gtk_button_set_label(GTK_BUTTON(win->run_button), st->running ? "Pause" : "Run");
-	static const char *const stepping[] = { "sim.run", "sim.step", "sim.step-exit" };
+	static const char *const stepping[] = { "sim.run", "sim.step", "sim.step-exit", "sim.step-insn", "sim.step-next" };
 	for (guint i = 0; i < G_N_ELEMENTS(stepping); i++)
 		gtk_widget_action_set_enabled(GTK_WIDGET(win), stepping[i], !st->ended);
+	update_controls(win);
 }
 
 /* ---- The VP page: the inspector (gui-panel.c) ---------------------------------- */
@@ -704,6 +723,185 @@ gboolean hvsim_window_get_typing(HvsimWindow *win)
 	return win->typing;
 }
 
+/* ---- Controls ----------------------------------------------------------------- */
+
+/* The kinds Next and Previous step to, in the order of kind_dropdown. */
+static const SimStepStop control_kinds[] = {
+	SIM_STEP_STOP_VM_EXIT, SIM_STEP_STOP_HYPERCALL, SIM_STEP_STOP_INTERCEPT,
+	SIM_STEP_STOP_VMBUS, SIM_STEP_STOP_INTERRUPT, SIM_STEP_STOP_RING,
+};
+
+/* The kinds a breakpoint can name, in the order of bp_kind. */
+static const SimEventType bp_types[] = {
+	SIM_EV_VM_EXIT, SIM_EV_HYPERCALL, SIM_EV_INTERCEPT, SIM_EV_VMBUS, SIM_EV_INTERRUPT, SIM_EV_RING,
+	SIM_EV_FAULT, SIM_EV_CONSOLE, SIM_EV_PORT_IO, SIM_EV_MSR, SIM_EV_CPUID, SIM_EV_SYNIC_MESSAGE,
+	SIM_EV_TIMER, SIM_EV_CHILD, SIM_EV_BOOT,
+};
+
+/* The native backend: not in this version of the simulator. */
+#define GUI_NATIVE_REASON "The native backend is not built into this version of hvsim: guests run emulated (Unicorn)."
+
+static SimStepStop control_kind(HvsimWindow *win)
+{
+	guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(win->kind_dropdown));
+	return control_kinds[i < G_N_ELEMENTS(control_kinds) ? i : 0];
+}
+
+static void on_kind_selected(GtkDropDown *d, GParamSpec *pspec, HvsimWindow *win)
+{
+	const char *kind = gui_step_kind_name(control_kind(win));
+	g_autofree char *next = g_strdup_printf("Next %s ▶", kind);
+	g_autofree char *back = g_strdup_printf("◀ Previous %s", kind);
+	gtk_button_set_label(GTK_BUTTON(win->next_button), next);
+	gtk_button_set_label(GTK_BUTTON(win->back_button), back);
+}
+
+static void update_bp_list(HvsimWindow *win)
+{
+	GString *s = g_string_new(NULL);
+	for (guint i = 0; i < win->bps->len; i++) {
+		const GuiBreakpoint *bp = &g_array_index(win->bps, GuiBreakpoint, i);
+		g_string_append_printf(s, "%s%u. %s", i ? "\n" : "", i + 1, sim_event_type_name(bp->type));
+		if (bp->partition)
+			g_string_append_printf(s, " in partition %u", bp->partition);
+		if (bp->text[0])
+			g_string_append_printf(s, " containing \"%s\"", bp->text);
+	}
+	gtk_label_set_text(GTK_LABEL(win->bp_list), s->len ? s->str : "No breakpoints.");
+	g_autofree char *label = win->bps->len ? g_strdup_printf("Breakpoints (%u)", win->bps->len) : g_strdup("Breakpoints");
+	gtk_menu_button_set_label(GTK_MENU_BUTTON(win->bp_button), label);
+	g_string_free(s, TRUE);
+	gui_runner_set_breakpoints(win->runner, (const GuiBreakpoint *)(void *)win->bps->data, win->bps->len);
+}
+
+#define GUI_BREAKPOINTS_MAX 32u
+
+static void on_bp_add(GtkWidget *w, HvsimWindow *win)
+{
+	if (win->bps->len >= GUI_BREAKPOINTS_MAX)
+		return;
+	GuiBreakpoint bp = { 0 };
+	guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(win->bp_kind));
+	bp.type = bp_types[i < G_N_ELEMENTS(bp_types) ? i : 0];
+	bp.partition = (uint32_t)gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(win->bp_partition));
+	g_strlcpy(bp.text, gtk_editable_get_text(GTK_EDITABLE(win->bp_text)), sizeof bp.text);
+	g_strstrip(bp.text);
+	g_array_append_val(win->bps, bp);
+	gtk_editable_set_text(GTK_EDITABLE(win->bp_text), "");
+	update_bp_list(win);
+}
+
+static void on_bp_clear(GtkWidget *w, HvsimWindow *win)
+{
+	g_array_set_size(win->bps, 0);
+	update_bp_list(win);
+}
+
+static void on_scenario_selected(GtkDropDown *d, GParamSpec *pspec, HvsimWindow *win)
+{
+	guint i = gtk_drop_down_get_selected(d);
+	const SimScenario *sc = sim_scenarios();
+	for (guint j = 0; sc[j].name; j++)
+		if (j == i)
+			gtk_label_set_text(GTK_LABEL(win->scenario_help), sc[j].description);
+}
+
+/* The title, the machine button and the popover follow the runner's
+ * machine (a load may have changed it, or failed and kept the old one). */
+static void update_controls(HvsimWindow *win)
+{
+	const GuiRunnerState *st = win->state;
+	if (!st || !st->scenario)
+		return;
+	if (win->shown_scenario && g_str_equal(win->shown_scenario, st->scenario) && win->shown_vendor == st->vendor)
+		return;
+	g_free(win->shown_scenario);
+	win->shown_scenario = g_strdup(st->scenario);
+	win->shown_vendor = st->vendor;
+	win->vendor = st->vendor;
+	g_free(win->scenario);
+	win->scenario = g_strdup(st->scenario);
+	g_autofree char *title = g_strdup_printf("hvsim — %s", st->scenario);
+	gtk_window_set_title(GTK_WINDOW(win), title);
+	g_autofree char *label = g_strdup_printf("%s · %s ▾", st->scenario, st->vendor == SIM_VENDOR_AMD ? "AMD" : "Intel");
+	gtk_menu_button_set_label(GTK_MENU_BUTTON(win->machine_button), label);
+	const SimScenario *sc = sim_scenarios();
+	for (guint j = 0; sc[j].name; j++)
+		if (g_str_equal(sc[j].name, st->scenario))
+			gtk_drop_down_set_selected(GTK_DROP_DOWN(win->scenario_dropdown), j);
+	gtk_drop_down_set_selected(GTK_DROP_DOWN(win->vendor_dropdown), st->vendor == SIM_VENDOR_AMD ? 1 : 0);
+}
+
+static void controls_init(HvsimWindow *win)
+{
+	win->bps = g_array_new(FALSE, FALSE, sizeof(GuiBreakpoint));
+	GtkStringList *kinds = gtk_string_list_new(NULL);
+	for (guint i = 0; i < G_N_ELEMENTS(bp_types); i++)
+		gtk_string_list_append(kinds, sim_event_type_name(bp_types[i]));
+	gtk_drop_down_set_model(GTK_DROP_DOWN(win->bp_kind), G_LIST_MODEL(kinds));
+	g_object_unref(kinds);
+	GtkStringList *names = gtk_string_list_new(NULL);
+	const SimScenario *sc = sim_scenarios();
+	for (guint j = 0; sc[j].name; j++)
+		gtk_string_list_append(names, sc[j].name);
+	gtk_drop_down_set_model(GTK_DROP_DOWN(win->scenario_dropdown), G_LIST_MODEL(names));
+	g_object_unref(names);
+	g_signal_connect(win->scenario_dropdown, "notify::selected", G_CALLBACK(on_scenario_selected), win);
+	on_scenario_selected(GTK_DROP_DOWN(win->scenario_dropdown), NULL, win);
+	gtk_label_set_text(GTK_LABEL(win->backend_reason), GUI_NATIVE_REASON);
+	gtk_widget_set_tooltip_text(win->backend_native, GUI_NATIVE_REASON);
+	on_kind_selected(GTK_DROP_DOWN(win->kind_dropdown), NULL, win);
+}
+
+static void act_step_insn(GtkWidget *w, const char *name, GVariant *p)
+{
+	trace_action(name);
+	gui_runner_step_insn(HVSIM_WINDOW(w)->runner, 1);
+}
+
+static void act_step_next(GtkWidget *w, const char *name, GVariant *p)
+{
+	trace_action(name);
+	gui_runner_step_to(HVSIM_WINDOW(w)->runner, control_kind(HVSIM_WINDOW(w)));
+}
+
+static void act_step_back(GtkWidget *w, const char *name, GVariant *p)
+{
+	trace_action(name);
+	gui_runner_back_to(HVSIM_WINDOW(w)->runner, control_kind(HVSIM_WINDOW(w)));
+}
+
+/* k: the next kind in the drop-down (keyboard-only stepping). */
+static void act_next_kind(GtkWidget *w, const char *name, GVariant *p)
+{
+	HvsimWindow *win = HVSIM_WINDOW(w);
+	trace_action(name);
+	guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(win->kind_dropdown));
+	gtk_drop_down_set_selected(GTK_DROP_DOWN(win->kind_dropdown), (i + 1) % G_N_ELEMENTS(control_kinds));
+	if (trace_enabled()) {
+		g_print("hvsim-gui: step kind %s\n", gui_step_kind_name(control_kind(win)));
+		fflush(stdout);
+	}
+}
+
+static void act_load(GtkWidget *w, const char *name, GVariant *p)
+{
+	HvsimWindow *win = HVSIM_WINDOW(w);
+	trace_action(name);
+	guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(win->scenario_dropdown));
+	const SimScenario *sc = sim_scenarios();
+	const char *scenario = NULL;
+	for (guint j = 0; sc[j].name; j++)
+		if (j == i)
+			scenario = sc[j].name;
+	if (!scenario)
+		return;
+	SimVendor vendor = gtk_drop_down_get_selected(GTK_DROP_DOWN(win->vendor_dropdown)) == 1 ? SIM_VENDOR_AMD
+	                                                                                         : SIM_VENDOR_INTEL;
+	gtk_menu_button_popdown(GTK_MENU_BUTTON(win->machine_button));
+	gui_runner_load(win->runner, scenario, vendor);
+}
+
 /* ---- Actions ------------------------------------------------------------------ */
 
 
@@ -722,7 +920,7 @@ static void act_step(GtkWidget *w, const char *name, GVariant *p)
 static void act_step_exit(GtkWidget *w, const char *name, GVariant *p)
 {
 	trace_action(name);
-	gui_runner_step_exit(HVSIM_WINDOW(w)->runner);
+	gui_runner_step_to(HVSIM_WINDOW(w)->runner, SIM_STEP_STOP_VM_EXIT);
 }
 
 static void act_reset(GtkWidget *w, const char *name, GVariant *p)
@@ -873,6 +1071,7 @@ static void hvsim_window_init(HvsimWindow *win)
 	win->draw_hooks = g_array_new(FALSE, FALSE, sizeof(DrawHook));
 	win->picture_cache = hvsim_render_cache_new();
 	gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(win->area), draw_view, win, NULL);
+	controls_init(win);
 
 	g_autofree char *log_markup = g_strdup_printf("<b>Events</b> (the last %u shown; seq, partition, what)",
 	                                              GUI_LOG_EVENTS);
@@ -912,6 +1111,8 @@ static void hvsim_window_finalize(GObject *object)
 	g_clear_pointer(&win->picture_cache, hvsim_render_cache_free);
 	g_free(win->scenario);
 	g_free(win->screenshot);
+	g_clear_pointer(&win->bps, g_array_unref);
+	g_free(win->shown_scenario);
 	G_OBJECT_CLASS(hvsim_window_parent_class)->finalize(object);
 }
 
@@ -989,6 +1190,24 @@ static void hvsim_window_class_init(HvsimWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log_partition);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, stats_view);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, side_stack);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, back_button);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, next_button);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, kind_dropdown);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, machine_button);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, scenario_dropdown);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, scenario_help);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, vendor_dropdown);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, backend_emulated);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, backend_native);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, backend_reason);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_button);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_kind);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_partition);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_text);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_list);
+	gtk_widget_class_bind_template_callback(widget_class, on_kind_selected);
+	gtk_widget_class_bind_template_callback(widget_class, on_bp_add);
+	gtk_widget_class_bind_template_callback(widget_class, on_bp_clear);
 	gtk_widget_class_bind_template_callback(widget_class, on_filter_toggled);
 	gtk_widget_class_bind_template_callback(widget_class, on_log_filter_changed);
 	gtk_widget_class_bind_template_callback(widget_class, on_inspector_request);
@@ -1002,6 +1221,11 @@ static void hvsim_window_class_init(HvsimWindowClass *klass)
 	gtk_widget_class_install_action(widget_class, "sim.step", NULL, act_step);
 	gtk_widget_class_install_action(widget_class, "sim.step-exit", NULL, act_step_exit);
 	gtk_widget_class_install_action(widget_class, "sim.reset", NULL, act_reset);
+	gtk_widget_class_install_action(widget_class, "sim.step-insn", NULL, act_step_insn);
+	gtk_widget_class_install_action(widget_class, "sim.step-next", NULL, act_step_next);
+	gtk_widget_class_install_action(widget_class, "sim.step-back", NULL, act_step_back);
+	gtk_widget_class_install_action(widget_class, "sim.next-kind", NULL, act_next_kind);
+	gtk_widget_class_install_action(widget_class, "sim.load", NULL, act_load);
 	gtk_widget_class_install_action(widget_class, "view.export", NULL, act_export);
 	gtk_widget_class_install_property_action(widget_class, "view.dark", "dark");
 	gtk_widget_class_install_property_action(widget_class, "view.presentation", "presentation");
