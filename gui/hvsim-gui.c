@@ -27,7 +27,7 @@ typedef struct GuiApp {
 	SimVendor vendor;
 	char *screenshot;
 	guint64 until_insns;
-	gboolean until_exit;
+	SimStepStop until_event;  /* --until-event: step to the first event of this kind (NONE: no) */
 	gboolean run;            /* start running as the window opens */
 	gboolean dark;           /* the dark style (window and picture) */
 	gboolean presentation;   /* presentation mode: full screen, the picture alone, large type */
@@ -142,8 +142,8 @@ static void on_activate(GApplication *app, gpointer user_data)
 	GuiRunner *r = hvsim_window_get_runner(g->window);
 	if (g->until_insns)
 		gui_runner_until_insns(r, g->until_insns);
-	if (g->until_exit)
-		gui_runner_step_exit(r);
+	if (g->until_event != SIM_STEP_STOP_NONE)
+		gui_runner_step_to(r, g->until_event);
 	if (g->run)
 		gui_runner_run(r);
 	if (g->screenshot)
@@ -181,8 +181,8 @@ static int export_headless(GuiApp *g, const char *path, HvsimRenderStyle style)
 	}
 	if (g->until_insns)
 		gui_runner_until_insns(r, g->until_insns);
-	if (g->until_exit)
-		gui_runner_step_exit(r);
+	if (g->until_event != SIM_STEP_STOP_NONE)
+		gui_runner_step_to(r, g->until_event);
 	guint64 version = 0;
 	SimSnapshot *snap = NULL;
 	for (;;) {
@@ -230,7 +230,7 @@ int main(int argc, char **argv)
 		{ "presentation", 0, 0, G_OPTION_ARG_NONE, &presentation, "Start in presentation mode (F5): full screen, the picture alone, large type; Escape or F5 leaves it", NULL },
 		{ "size", 0, 0, G_OPTION_ARG_STRING, &size, "The window's size, e.g. 1920x1080 (in presentation mode: instead of full screen)", "WxH" },
 		{ "until-insns", 0, 0, G_OPTION_ARG_STRING, &until_insns, "Before showing, run until the machine retired N guest instructions", "N" },
-		{ "until-event", 0, 0, G_OPTION_ARG_STRING, &until_event, "Before showing, run to the next event of this kind: vm-exit", "KIND" },
+		{ "until-event", 0, 0, G_OPTION_ARG_STRING, &until_event, "Before showing, run to right after the first event of this kind: vm-exit, hypercall, intercept, vmbus, interrupt or ring", "KIND" },
 		{ "speed", 0, 0, G_OPTION_ARG_STRING, &speed, "The animation's speed: slow (one event a second), full (default) or events per second (1-200)", "SPEED" },
 		{ "bench-window", 0, 0, G_OPTION_ARG_NONE, &bench_window, "In a real window (needs a display): frames per second and worst frame while the machine runs at full speed, its speed against headless, memory over the run", NULL },
 		{ "bench-minutes", 0, 0, G_OPTION_ARG_STRING, &bench_minutes, "How long --bench-window measures, in minutes (default 0.5)", "M" },
@@ -238,7 +238,7 @@ int main(int argc, char **argv)
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO] — the hvsim classroom window");
 	g_option_context_set_summary(ctx, "Shows a scenario (default: boot) running on the simulated hypervisor.\n"
-	                             "Keys: space run/pause, n next VM exit, s step, r reset, F5 presentation, q quit.");
+	                             "Keys: space run/pause, i one instruction, n next / b previous VM exit (k: other kinds), s round, r reset, F5 presentation, q quit.");
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	g_autoptr(GError) error = NULL;
 	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
@@ -265,11 +265,19 @@ int main(int argc, char **argv)
 		}
 	}
 	if (until_event) {
-		if (!g_str_equal(until_event, "vm-exit")) {
-			g_printerr("hvsim-gui: --until-event: '%s' is not a kind this version steps to; use vm-exit\n", until_event);
+		static const struct { const char *name; SimStepStop kind; } kinds[] = {
+			{ "vm-exit", SIM_STEP_STOP_VM_EXIT }, { "hypercall", SIM_STEP_STOP_HYPERCALL },
+			{ "intercept", SIM_STEP_STOP_INTERCEPT }, { "vmbus", SIM_STEP_STOP_VMBUS },
+			{ "interrupt", SIM_STEP_STOP_INTERRUPT }, { "ring", SIM_STEP_STOP_RING },
+		};
+		for (guint i = 0; i < G_N_ELEMENTS(kinds); i++)
+			if (g_str_equal(until_event, kinds[i].name))
+				g.until_event = kinds[i].kind;
+		if (g.until_event == SIM_STEP_STOP_NONE) {
+			g_printerr("hvsim-gui: --until-event: '%s' is not a kind of event; use vm-exit, hypercall, intercept, vmbus, interrupt or ring\n",
+			           until_event);
 			return 2;
 		}
-		g.until_exit = TRUE;
 	}
 	g.screenshot = screenshot;
 	g.run = run;

@@ -749,11 +749,13 @@ static SimStepStop control_kind(HvsimWindow *win)
 
 static void on_kind_selected(GtkDropDown *d, GParamSpec *pspec, HvsimWindow *win)
 {
+	/* "◀ Previous | Next ▶ | VM exit ▾" reads as a sentence; the tooltips
+	 * name the kind too. */
 	const char *kind = gui_step_kind_name(control_kind(win));
-	g_autofree char *next = g_strdup_printf("Next %s ▶", kind);
-	g_autofree char *back = g_strdup_printf("◀ Previous %s", kind);
-	gtk_button_set_label(GTK_BUTTON(win->next_button), next);
-	gtk_button_set_label(GTK_BUTTON(win->back_button), back);
+	g_autofree char *next = g_strdup_printf("Run until the next %s and stop right after it (n)", kind);
+	g_autofree char *back = g_strdup_printf("Go back to just after the previous %s, by replaying the scenario from power-on (b)", kind);
+	gtk_widget_set_tooltip_text(win->next_button, next);
+	gtk_widget_set_tooltip_text(win->back_button, back);
 }
 
 static void update_bp_list(HvsimWindow *win)
