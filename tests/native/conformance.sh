@@ -43,10 +43,21 @@ cmds=(-- sh -c "hvsim probe >/out/probe.out 2>&1; echo \$? >/out/probe.status")
 for s in "${scenarios[@]}"; do
 	cmds+=(-- sh -c "hvsim run --backend kvm $s --trace /out/$s.jsonl >/out/$s.out 2>&1; echo \$? >/out/$s.status")
 done
+# Meanwhile, the emulator runs here with the default flavour (the machine
+# keeps one core busy; this uses the other).
+emulate() { # SCENARIO VENDOR: trace, output and status in $work/emulated
+	set +e
+	"$hvsim" run --vendor "$2" "$1" --trace "$work/emulated/$1.jsonl" >"$work/emulated/$1.out" 2>&1
+	echo $? >"$work/emulated/$1.status"
+	echo "$2" >"$work/emulated/$1.vendor"
+}
+( for s in "${scenarios[@]}"; do emulate "$s" intel; done ) &
+emulated_pid=$!
 started=$(date +%s)
 set +e
 "$here/run-nested.sh" --timeout 900 --out "$work/native" "$build" "${cmds[@]}"
 harness=$?
+wait $emulated_pid
 set -e
 echo "native: ${#scenarios[@]} scenarios in the nested KVM in $(( $(date +%s) - started )) s (boot included)"
 [ $harness = $EXIT_SKIP ] && { echo "SKIP: the nested-KVM harness cannot run here (see above)"; exit $EXIT_SKIP; }
@@ -87,10 +98,9 @@ for s in "${scenarios[@]}"; do
 	fi
 	vendor=intel
 	head -n 5 "$nt" | grep -q 'hvax64 flavour' && vendor=amd
-	set +e
-	"$hvsim" run --vendor "$vendor" "$s" --trace "$work/emulated/$s.jsonl" >"$work/emulated/$s.out" 2>&1
-	est=$?
+	[ "$(cat "$work/emulated/$s.vendor")" = "$vendor" ] || emulate "$s" "$vendor"
 	set -e
+	est=$(cat "$work/emulated/$s.status")
 	nst=$(cat "$work/native/$s.status")
 	if [ "$est" != "$nst" ]; then
 		echo "FAIL $s: exit status $nst natively, $est in the emulator"

@@ -55,8 +55,11 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -ge 3 ] && [ "$2" = "--" ] || usage
-case "$timeout_s" in ''|*[!0-9]*) fail "--timeout: '$timeout_s' is not a number of seconds" ;; esac
-case "$mem_mib" in ''|*[!0-9]*) fail "--mem: '$mem_mib' is not a number of MiB" ;; esac
+case "$timeout_s" in ''|*[!0-9]*) fail "--timeout: '$timeout_s' is not a whole number of seconds" ;; esac
+case "$mem_mib" in ''|*[!0-9]*) fail "--mem: '$mem_mib' is not a whole number of MiB" ;; esac
+# (timeout(1) takes 0 as "no limit"; the kernel and hvsim need some room.)
+[ ${#timeout_s} -le 6 ] && [ "$timeout_s" -ge 1 ] || fail "--timeout: $timeout_s is not between 1 and 999999 seconds"
+[ ${#mem_mib} -le 6 ] && [ "$mem_mib" -ge 256 ] && [ "$mem_mib" -le 65536 ] || fail "--mem: $mem_mib is not between 256 and 65536 MiB"
 build=$(cd "$1" && pwd) || fail "build directory '$1' does not exist"
 shift 2
 
