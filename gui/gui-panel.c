@@ -288,41 +288,48 @@ void gui_panel_update(GuiPanel *self, const SimSnapshot *snap, gboolean have_exi
 	self->shown_partition = p->id;
 	self->shown_vp = vp->index;
 
+	/* Only the tab on show is formatted (a switch asks for an update). */
+	const char *page = current_page(self);
 	GuiPanelText t;
-	gui_panel_text_init(&t);
-	gui_panel_text_registers(&t, p, vp);
-	gui_panel_text_disasm(&t, p, vp);
-	show_text(self->cpu_view, &t);
-	gui_panel_text_clear(&t);
-
-	gui_panel_text_init(&t);
-	gui_panel_text_vmcs(&t, snap, p, vp);
-	show_text(self->vmcs_view, &t);
-	gui_panel_text_clear(&t);
-
-	gui_panel_text_init(&t);
-	gui_panel_text_synic(&t, vp);
-	gui_panel_text_channels(&t, snap, p->id);
-	show_text(self->synic_view, &t);
-	gui_panel_text_clear(&t);
-	for (guint i = 0; i < snap->n_channels; i++)
-		if (gui_panel_channel_of(snap, &snap->channels[i], p->id))
-			g_array_append_val(self->channels, snap->channels[i]);
-	gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(self->gauges), (int)(self->channels->len * GAUGE_ROW_HEIGHT));
-	gtk_widget_queue_draw(self->gauges);
-
-	gui_panel_text_init(&t);
-	gui_panel_text_memory_map(&t, snap, p);
-	show_text(self->map_view, &t);
-	gui_panel_text_clear(&t);
-	/* The hex view: this snapshot's bytes if they are the range asked for. */
-	if (snap->memory.asked && self->hex_set && snap->memory.partition == p->id && snap->memory.gpa == self->hex_gpa) {
+	if (g_str_equal(page, GUI_PANEL_PAGE_CPU)) {
 		gui_panel_text_init(&t);
-		gui_panel_text_hex(&t, &snap->memory);
-		show_text(self->hex_view, &t);
+		gui_panel_text_registers(&t, p, vp);
+		gui_panel_text_disasm(&t, p, vp);
+		show_text(self->cpu_view, &t);
 		gui_panel_text_clear(&t);
+	} else if (g_str_equal(page, GUI_PANEL_PAGE_VMCS)) {
+		gui_panel_text_init(&t);
+		gui_panel_text_vmcs(&t, snap, p, vp);
+		show_text(self->vmcs_view, &t);
+		gui_panel_text_clear(&t);
+	} else if (g_str_equal(page, GUI_PANEL_PAGE_SYNIC)) {
+		gui_panel_text_init(&t);
+		gui_panel_text_synic(&t, vp);
+		gui_panel_text_channels(&t, snap, p->id);
+		show_text(self->synic_view, &t);
+		gui_panel_text_clear(&t);
+		for (guint i = 0; i < snap->n_channels; i++)
+			if (gui_panel_channel_of(snap, &snap->channels[i], p->id))
+				g_array_append_val(self->channels, snap->channels[i]);
+		gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(self->gauges),
+		                                    (int)(self->channels->len * GAUGE_ROW_HEIGHT));
+		gtk_widget_queue_draw(self->gauges);
+	} else if (g_str_equal(page, GUI_PANEL_PAGE_MEMORY)) {
+		gui_panel_text_init(&t);
+		gui_panel_text_memory_map(&t, snap, p);
+		show_text(self->map_view, &t);
+		gui_panel_text_clear(&t);
+		/* The hex view: this snapshot's bytes if they are the range asked for. */
+		if (snap->memory.asked && self->hex_set && snap->memory.partition == p->id &&
+		    snap->memory.gpa == self->hex_gpa) {
+			gui_panel_text_init(&t);
+			gui_panel_text_hex(&t, &snap->memory);
+			show_text(self->hex_view, &t);
+			gui_panel_text_clear(&t);
+		}
+	} else {
+		update_consoles(self, snap);
 	}
-	update_consoles(self, snap);
 	if (moved && self->hex_set)
 		g_signal_emit(self, signals[SIGNAL_REQUEST_CHANGED], 0);   /* the hex range now means this partition */
 }

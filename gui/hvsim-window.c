@@ -449,7 +449,8 @@ static void update_status(HvsimWindow *win)
 
 static void update_inspector(HvsimWindow *win)
 {
-	if (!win->snap)
+	/* Formatted only while it is on show (a page switch updates it). */
+	if (!win->snap || g_strcmp0(gtk_stack_get_visible_child_name(win->side_stack), "vp") != 0)
 		return;
 	const GuiRunnerState *st = win->state;
 	gui_panel_update(GUI_PANEL(win->inspector), win->snap, st && st->have_exit,

@@ -252,6 +252,9 @@ static void test_widget_select(void)
 	check_text_contains(text2, rip);
 	g_autofree char *rax = g_strdup_printf("RAX 0x%016" G_GINT64_MODIFIER "x", child->gpr[0]);
 	check_text_contains(text2, rax);
+	/* Only the tab on show is formatted: switch, then update. */
+	gui_panel_show_page(panel, GUI_PANEL_PAGE_VMCS);
+	gui_panel_update(panel, s, TRUE, 1, 0);
 	g_autofree char *vmcs = gui_panel_page_text(panel, GUI_PANEL_PAGE_VMCS);
 	check_text_contains(vmcs, "Modelled VMCS of partition 2");
 
@@ -260,6 +263,8 @@ static void test_widget_select(void)
 	gui_panel_update(panel, s, TRUE, 1, 0);
 	g_assert_true(gui_panel_selected(panel, &part, NULL));
 	g_assert_cmpuint(part, ==, 1);
+	g_autofree char *vmcs1 = gui_panel_page_text(panel, GUI_PANEL_PAGE_VMCS);
+	check_text_contains(vmcs1, "Modelled VMCS of partition 1");
 	gtk_window_destroy(GTK_WINDOW(window));
 }
 
