@@ -173,10 +173,30 @@ static void test_window_extension_points(Fixture *f, gconstpointer data)
 /* The log's filters and the VP page with the child running: a kind and a
  * partition keep only their lines; the VP page follows the child when
  * chosen and its consoles tab makes the runner copy the consoles. */
+/* Iterates the main loop until the snapshot on screen was taken with
+ * `detail` (the runner publishes once more after a request changes; the
+ * window sees it at its next poll). */
+static const SimSnapshot *wait_detail(HvsimWindow *win, guint detail)
+{
+	gint64 deadline = g_get_monotonic_time() + WAIT_LIMIT_US;
+	for (;;) {
+		const SimSnapshot *snap = hvsim_window_get_snapshot(win);
+		if (snap && snap->detail == detail)
+			return snap;
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, TRUE);
+	}
+}
+
 static void test_window_log_and_inspector(Fixture *f, gconstpointer data)
 {
 	gui_runner_until_insns(hvsim_window_get_runner(f->win), 8000000);
-	wait_idle(f->win);
+	gint64 deadline = g_get_monotonic_time() + WAIT_LIMIT_US;
+	while (!hvsim_window_get_snapshot(f->win) || hvsim_window_get_snapshot(f->win)->insns < 8000000 ||
+	       hvsim_window_get_state(f->win)->busy) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, TRUE);
+	}
 	g_assert_nonnull(sim_snapshot_partition(hvsim_window_get_snapshot(f->win), 2));
 
 	g_assert_true(hvsim_window_set_log_filter(f->win, "VM exits and entries", 2));
@@ -199,17 +219,15 @@ static void test_window_log_and_inspector(Fixture *f, gconstpointer data)
 	g_assert_true(hvsim_window_show_panel(f->win, "vp"));
 	gui_panel_select(inspector, 2, 0);
 	gui_panel_show_page(inspector, GUI_PANEL_PAGE_CONSOLES);
-	wait_idle(f->win);
+	const SimSnapshot *snap = wait_detail(f->win, SIM_SNAP_DETAIL_CONSOLES);
+	g_assert_nonnull(snap->partitions[0].console);
 	uint32_t part = 0;
 	g_assert_true(gui_panel_selected(inspector, &part, NULL));
 	g_assert_cmpuint(part, ==, 2);
-	const SimSnapshot *snap = hvsim_window_get_snapshot(f->win);
-	g_assert_true(snap->detail & SIM_SNAP_DETAIL_CONSOLES);
-	g_assert_nonnull(snap->partitions[0].console);
 	/* Another side page: the runner stops copying them. */
 	g_assert_true(hvsim_window_show_panel(f->win, "events"));
-	wait_idle(f->win);
-	g_assert_cmpuint(hvsim_window_get_snapshot(f->win)->detail, ==, 0);
+	snap = wait_detail(f->win, 0);
+	g_assert_null(snap->partitions[0].console);
 }
 
 int main(int argc, char **argv)
