@@ -48,6 +48,13 @@
  * compares both as they are. A child's console bytes are intercepts,
  * the hypervisor's business, and are always compared.
  *
+ * SIM_COMPARE_IGNORE_WAITS (for a native trace) also leaves out what
+ * depends on how long a VP waited: HLT exits, the clock, timer, EOI and EOM
+ * MSRs, the VMBus ring observations and the indexes in signals; and it
+ * moves the SynIC messages a VP receives, once delivered, to a stream of
+ * their own per receiving VP (the "arrivals"), compared in order but not
+ * against the VP's own events.
+ *
  * Events are compared per (partition, VP), in trace order: the
  * interleaving of different VPs depends on the host scheduler natively. */
 #include <errno.h>
