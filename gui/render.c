@@ -1047,25 +1047,29 @@ static void draw_rings(Painter *pt, const GArray *l, const HvsimRenderOptions *o
 		if (!r)
 			continue;
 		double sm = pt->mt.small, cy = r->y + r->h / 2, mx = r->x + r->w / 2;
-		double gw = sm * 4.5, gh = sm * 0.8;
+		double bw = sm * 2.6, bh = sm * 0.75, tw = sm * 6.2, gap = sm * 0.3;
 		gboolean to_parent = g->ring == SIM_SNAP_RING_TO_PARENT;
-		/* The child->parent ring left of the channel's label, the other right. */
-		double gx = to_parent ? mx - sm * 4.2 - gw : mx + sm * 4.2;
-		rounded(cr, gx, cy - gh / 2, gw, gh, gh / 3);
+		/* Beside the channel's label (7 small em wide, centred): the
+		 * child->parent ring to its left, the parent->child ring to its right;
+		 * each a bar that fills with the bytes waiting, and the count. */
+		double bx = to_parent ? mx - sm * 4.0 - bw : mx + sm * 4.0;
+		double tx = to_parent ? bx - gap - tw : bx + bw + gap;
 		set(cr, &pt->pal->bg);
-		cairo_fill_preserve(cr);
+		cairo_rectangle(cr, MIN(bx, tx) - gap, cy - sm * 0.6, bw + tw + 3 * gap, sm * 1.2);
+		cairo_fill(cr);
+		rounded(cr, bx, cy - bh / 2, bw, bh, bh / 3);
 		set(cr, &c);
 		cairo_set_line_width(cr, 1.5 * pt->mt.scale);
 		cairo_stroke(cr);
 		double fill = g->size ? MIN(1.0, (double)g->bytes / g->size) : (g->bytes ? 1.0 : 0.0);
 		if (fill > 0) {
-			cairo_rectangle(cr, gx + 1, cy - gh / 2 + 1, MAX((gw - 2) * fill, 2), gh - 2);
-			set_alpha(cr, &c, g->size ? 0.85 : 0.35);
+			cairo_rectangle(cr, bx + 1, cy - bh / 2 + 1, MAX((bw - 2) * fill, 2), bh - 2);
+			set_alpha(cr, &c, g->size ? 0.9 : 0.4);
 			cairo_fill(cr);
 		}
 		char text[48];
-		g_snprintf(text, sizeof text, "%s %u B", to_parent ? "\u2192 parent" : "\u2192 child", g->bytes);
-		text_fit(pt, text, gx, cy - gh / 2 - sm * 0.25, gw, sm * 0.8, TRUE, ALIGN_CENTER, &pt->pal->text);
+		g_snprintf(text, sizeof text, "%s %u B", to_parent ? "to parent" : "to child", g->bytes);
+		text_fit(pt, text, tx, cy + sm * 0.3, tw, sm * 0.85, TRUE, to_parent ? ALIGN_RIGHT : ALIGN_LEFT, &pt->pal->text);
 	}
 }
 
@@ -1087,7 +1091,7 @@ static void draw_status(Painter *pt, const GArray *l, const GuiAnimFrame *f)
 		thousands(ff, sizeof ff, f->fast_forwarded);
 		g_strlcat(text, " \u00b7 ", sizeof text);
 		g_strlcat(text, ff, sizeof text);
-		g_strlcat(text, " counted without a token", sizeof text);
+		g_strlcat(text, " fast-forwarded", sizeof text);
 	}
 	if (f->skipped) {
 		char sk[32];
