@@ -84,6 +84,37 @@ static GtkWidget *text_view(void)
 	return v;
 }
 
+/* A text block that sits in a box with other widgets: a label, which
+ * takes its height from its text at once (a text view measures lazily). */
+static GtkWidget *text_label(void)
+{
+	GtkWidget *l = gtk_label_new(NULL);
+	gtk_label_set_xalign(GTK_LABEL(l), 0);
+	gtk_label_set_yalign(GTK_LABEL(l), 0);
+	gtk_label_set_wrap(GTK_LABEL(l), TRUE);
+	gtk_label_set_wrap_mode(GTK_LABEL(l), PANGO_WRAP_WORD_CHAR);
+	gtk_label_set_selectable(GTK_LABEL(l), TRUE);
+	gtk_widget_add_css_class(l, "monospace");
+	gtk_widget_set_margin_start(l, 6);
+	gtk_widget_set_margin_top(l, 4);
+	return l;
+}
+
+static void show_label(GtkWidget *label, const GuiPanelText *t)
+{
+	GString *markup = g_string_new(NULL);
+	g_auto(GStrv) lines = g_strsplit(t->text->str, "\n", -1);
+	for (int i = 0; lines[i]; i++) {
+		gboolean bold = FALSE;
+		for (guint h = 0; h < t->headings->len; h++)
+			bold |= g_array_index(t->headings, int, h) == i;
+		g_autofree char *esc = g_markup_escape_text(lines[i], -1);
+		g_string_append_printf(markup, "%s%s%s%s", i ? "\n" : "", bold ? "<b>" : "", esc, bold ? "</b>" : "");
+	}
+	gtk_label_set_markup(GTK_LABEL(label), markup->str);
+	g_string_free(markup, TRUE);
+}
+
 static GtkWidget *scrolled(GtkWidget *child)
 {
 	GtkWidget *s = gtk_scrolled_window_new();
@@ -104,6 +135,10 @@ static void tag_line(GtkTextBuffer *b, int line, const char *tag)
 
 static void show_text(GtkWidget *view, const GuiPanelText *t)
 {
+	if (GTK_IS_LABEL(view)) {
+		show_label(view, t);
+		return;
+	}
 	GtkTextBuffer *b = gtk_text_view_get_buffer(GTK_TEXT_VIEW(view));
 	gtk_text_buffer_set_text(b, t->text->str, (int)t->text->len);
 	for (guint i = 0; i < t->headings->len; i++)
@@ -114,11 +149,17 @@ static void show_text(GtkWidget *view, const GuiPanelText *t)
 
 static void show_message(GtkWidget *view, const char *msg)
 {
+	if (GTK_IS_LABEL(view)) {
+		gtk_label_set_text(GTK_LABEL(view), msg);
+		return;
+	}
 	gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(view)), msg, -1);
 }
 
 static char *view_text(GtkWidget *view)
 {
+	if (GTK_IS_LABEL(view))
+		return g_strdup(gtk_label_get_text(GTK_LABEL(view)));
 	GtkTextBuffer *b = gtk_text_view_get_buffer(GTK_TEXT_VIEW(view));
 	GtkTextIter a, e;
 	gtk_text_buffer_get_bounds(b, &a, &e);
@@ -428,7 +469,7 @@ void gui_panel_set_dark(GuiPanel *self, gboolean dark)
 {
 	g_return_if_fail(GUI_IS_PANEL(self));
 	self->dark = dark;
-	GtkWidget *views[] = { self->cpu_view, self->vmcs_view, self->synic_view, self->map_view, self->hex_view };
+	GtkWidget *views[] = { self->cpu_view, self->vmcs_view };
 	for (guint i = 0; i < G_N_ELEMENTS(views); i++) {
 		GtkTextTag *tag = gtk_text_tag_table_lookup(
 			gtk_text_buffer_get_tag_table(gtk_text_view_get_buffer(GTK_TEXT_VIEW(views[i]))), "current");
@@ -515,9 +556,9 @@ static void gui_panel_init(GuiPanel *self)
 
 	self->cpu_view = text_view();
 	self->vmcs_view = text_view();
-	self->synic_view = text_view();
-	self->map_view = text_view();
-	self->hex_view = text_view();
+	self->synic_view = text_label();
+	self->map_view = text_label();
+	self->hex_view = text_label();
 	show_message(self->hex_view, "Type a GPA (and a length) above to see its bytes.");
 
 	GtkWidget *synic = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
