@@ -150,6 +150,26 @@ static SimExitAction handle_cpuid(SimVp *vp, SimExit *exit)
  * GPA instead of its RAM, may execute it, and gets #GP on a write. Modelled
  * by saving the RAM page, writing the stub and write-protecting the page;
  * disabling restores the RAM. */
+/* The sequence at the start of the page and its disassembly: VMCALL or
+ * VMMCALL then RET in the emulator; natively the backend's own (KVM keeps
+ * VMCALL in the kernel, docs/native.md). Copies at most cap bytes. */
+static const char *hcpage_stub(SimVp *vp, guint8 *buf, size_t cap)
+{
+	static const guint8 intel_stub[] = { X86_INSN_VMCALL_BYTES, X86_INSN_RET };
+	static const guint8 amd_stub[] = { X86_INSN_VMMCALL_BYTES, X86_INSN_RET };
+	const SimBackendOps *be = vp->partition->machine->backend;
+	bool intel = vp->partition->machine->config.vendor == SIM_VENDOR_INTEL;
+	const char *text = intel ? "vmcall; ret" : "vmmcall; ret";
+	guint8 tmp[16];
+	if (be->hypercall_stub) {
+		be->hypercall_stub(vp, buf ? buf : tmp, buf ? cap : sizeof tmp, &text);
+		return text;
+	}
+	if (buf)
+		memcpy(buf, intel ? intel_stub : amd_stub, MIN(cap, sizeof intel_stub));
+	return text;
+}
+
 static void hcpage_emit(SimVp *vp)
 {
 	SimPartition *p = vp->partition;
@@ -160,9 +180,7 @@ static void hcpage_emit(SimVp *vp)
 	ev.u.hcpage.nbytes = 4;
 	if (p->hcpage_active)
 		sim_memory_read(&p->mem, p->hcpage_gpa, ev.u.hcpage.bytes, 4);
-	g_strlcpy(ev.text, !p->hcpage_active ? "" :
-	          p->machine->config.vendor == SIM_VENDOR_INTEL ? "vmcall; ret" : "vmmcall; ret",
-	          sizeof ev.text);
+	g_strlcpy(ev.text, !p->hcpage_active ? "" : hcpage_stub(vp, NULL, 0), sizeof ev.text);
 	sim_vp_emit(vp, &ev);
 }
 
@@ -180,16 +198,13 @@ static void hcpage_disable(SimVp *vp)
 static void hcpage_enable(SimVp *vp, uint64_t gpa)
 {
 	SimPartition *p = vp->partition;
-	static const guint8 intel_stub[] = { X86_INSN_VMCALL_BYTES, X86_INSN_RET };
-	static const guint8 amd_stub[] = { X86_INSN_VMMCALL_BYTES, X86_INSN_RET };
-	bool intel = p->machine->config.vendor == SIM_VENDOR_INTEL;
 	guint8 page[HV_PAGE_SIZE];
 
 	hcpage_disable(vp);
 	sim_memory_read(&p->mem, gpa, p->hcpage_saved, HV_PAGE_SIZE);
 	/* Fill with INT3 so a stray call into the rest of the page traps. */
 	memset(page, 0xCC, sizeof page);
-	memcpy(page, intel ? intel_stub : amd_stub, sizeof intel_stub);
+	hcpage_stub(vp, page, 16);
 	sim_memory_write(&p->mem, gpa, page, HV_PAGE_SIZE);
 	p->hcpage_gpa = gpa;
 	p->hcpage_active = true;
@@ -836,7 +851,9 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 		/* What the processor does on VM exit: save the exit information
 		 * and guest RIP into the VMCS, then run the host (the hypervisor). */
 		vmx_exit_record(vp->vmcs, &exit->vmx);
-		vp->extra_ns += SIM_COST_WORLD_SWITCH_NS;
+		/* Natively the world switch is in the measured time already. */
+		if (!vp->partition->machine->backend->measured_time)
+			vp->extra_ns += SIM_COST_WORLD_SWITCH_NS;
 
 		SimEvent ev;
 		sim_event_init(&ev, SIM_EV_VM_EXIT);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend-kvm.h"
 #include "lesson-cli.h"
 #include "sim-bench.h"
 #include "sim-compare.h"
@@ -32,10 +33,12 @@ static const char *const top_help =
 	"  run [OPTIONS] SCENARIO_OR_IMAGE   run a built-in scenario or a guest ELF image\n"
 	"  scenarios                         list the built-in scenarios\n"
 	"  profiles                          list the product profiles (run --profile NAME)\n"
-	"  bench [--quick] [io]              measure speed against bare Unicorn baselines;\n"
-	"                                    io: the synthetic against the emulated disk path\n"
+	"  bench [--quick] [io|native]       measure speed against bare Unicorn baselines;\n"
+	"                                    io: the synthetic against the emulated disk path;\n"
+	"                                    native: the KVM backend against bare KVM_RUN\n"
 	"  compare TRACE_A TRACE_B           compare two traces by the events both backends see\n"
 	"  lesson [--list|--check] [NAME]    step-through lessons (docs/lessons.md)\n"
+	"  probe                             can this host run guests natively (KVM)? says why not\n"
 	"  help [COMMAND]                    show help (also: hvsim COMMAND --help)\n"
 	"\n"
 	"Documentation: docs/cli.md. `hvsim --help` also lists the options of run.\n";
@@ -85,7 +88,7 @@ static gboolean parse_count(const char *opt, const char *s, guint64 min, guint64
 static int cmd_run(int argc, char **argv)
 {
 	g_autofree char *vendor = NULL, *trace = NULL, *max_insns = NULL, *memory = NULL, *workload = NULL;
-	g_autofree char *hypercalls = NULL, *profile = NULL, *child = NULL;
+	g_autofree char *hypercalls = NULL, *profile = NULL, *child = NULL, *backend = NULL;
 	gboolean quiet = FALSE, no_virt = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor: intel (VT-x, hvix64, VMCALL) or amd (AMD-V, hvax64, VMMCALL); default intel", "intel|amd" },
@@ -97,6 +100,7 @@ static int cmd_run(int argc, char **argv)
 		{ "profile", 0, 0, G_OPTION_ARG_STRING, &profile, "Apply a product's per-VM limits (see `hvsim profiles`): virtual-server-2005, hyperv-2008 or hyperv-server-2008; default none", "NAME" },
 		{ "no-virtualization", 0, 0, G_OPTION_ARG_NONE, &no_virt, "The CPU model has no VT-x/AMD-V (for the boot scenario: hvboot cannot launch the hypervisor)", NULL },
 		{ "child", 0, 0, G_OPTION_ARG_FILENAME, &child, "The child OS image (an ELF, docs/guest-abi.md) the boot scenario's worker process starts in the child partition; default: the built-in mini kernel", "FILE" },
+		{ "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "CPU backend: emulated (Unicorn, deterministic; the default) or kvm (native, after a capability probe; falls back to emulated with the reason, docs/native.md)", "emulated|kvm" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print neither the guest console nor the summary, only the outcome", NULL },
 		{ NULL },
 	};
@@ -133,6 +137,16 @@ static int cmd_run(int argc, char **argv)
 			cfg.vendor = SIM_VENDOR_AMD;
 		else {
 			fprintf(stderr, "hvsim run: --vendor: '%s' is not a vendor; use intel or amd\n", vendor);
+			return EXIT_USAGE;
+		}
+	}
+	if (backend) {
+		if (g_ascii_strcasecmp(backend, "emulated") == 0)
+			cfg.backend = SIM_BACKEND_EMULATED;
+		else if (g_ascii_strcasecmp(backend, "kvm") == 0)
+			cfg.backend = SIM_BACKEND_KVM;
+		else {
+			fprintf(stderr, "hvsim run: --backend: '%s' is not a backend; use emulated or kvm\n", backend);
 			return EXIT_USAGE;
 		}
 	}
@@ -194,6 +208,9 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "hvsim run: %s\n", error->message);
 		return EXIT_LOAD;
 	}
+	if (sim_machine_backend_fallback(m))
+		fprintf(stderr, "hvsim: native backend unavailable, running on the emulator instead: %s\n",
+		        sim_machine_backend_fallback(m));
 	if (!sim_load_scenario_or_image(m, what, &error)) {
 		fprintf(stderr, "hvsim run: %s\n", error->message);
 		sim_machine_free(m);
@@ -277,6 +294,19 @@ static int cmd_profiles(void)
 	return EXIT_OK;
 }
 
+/* `hvsim probe`: the native backend's capability probe, alone. */
+static int cmd_probe(void)
+{
+	GString *reason = g_string_new(NULL);
+	bool ok = sim_kvm_probe(reason);
+	if (ok)
+		puts("hvsim probe: native mode available: /dev/kvm ran the probe guest (long mode, IRETQ to ring 3, port I/O in both rings, INT 0x80 through the IDT with the TSS stack switch, HLT) as hardware does");
+	else
+		printf("hvsim probe: native mode unavailable: %s\n", reason->str);
+	g_string_free(reason, TRUE);
+	return ok ? EXIT_OK : EXIT_GUEST_ERROR;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
 	gboolean quick = FALSE;
@@ -298,10 +328,14 @@ static int cmd_bench(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	bool io = argc > 1 && g_str_equal(argv[1], "io");
-	if (argc > (io ? 2 : 1)) {
-		fprintf(stderr, "hvsim bench: unexpected argument '%s' (the only one known is io)\n", argv[io ? 2 : 1]);
+	bool native = argc > 1 && g_str_equal(argv[1], "native");
+	if (argc > (io || native ? 2 : 1)) {
+		fprintf(stderr, "hvsim bench: unexpected argument '%s' (known: io, native)\n", argv[io || native ? 2 : 1]);
 		return EXIT_USAGE;
 	}
+	if (native) /* prints the probe's reason and fails cleanly where KVM is unusable */
+		return sim_bench_native(quick, stdout, &error) ? EXIT_OK :
+		       (fprintf(stderr, "hvsim bench native: %s\n", error->message), EXIT_GUEST_ERROR);
 	bool ok = io ? sim_bench_io(quick, stdout, &error) : sim_bench_run(quick, stdout, &error);
 	return ok ? EXIT_OK : (fprintf(stderr, "hvsim bench: %s\n", error->message), EXIT_LOAD);
 }
@@ -363,6 +397,8 @@ int main(int argc, char **argv)
 		return sim_compare_cli(argc - 1, argv + 1);
 	if (g_str_equal(cmd, "lesson"))
 		return lesson_cli_main(argc - 1, argv + 1);
+	if (g_str_equal(cmd, "probe"))
+		return cmd_probe();
 	fprintf(stderr, "hvsim: unknown command '%s'\n\n%s", cmd, top_help);
 	return EXIT_USAGE;
 }

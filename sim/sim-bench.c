@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
+#include "backend-kvm.h"
 #include "sim-bench.h"
 #include "sim-private.h"
 #include "sim-scenario.h"
@@ -428,9 +429,10 @@ static void io_path_event(const SimEvent *ev, gpointer user_data)
 	}
 }
 
-static bool run_io_path(const char *scenario, bool synthetic, IoPath *w, double *seconds, GError **error)
+static bool run_io_path_on(SimBackendKind backend, const char *scenario, bool synthetic, IoPath *w, double *seconds,
+                           GError **error)
 {
-	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL, .quiet_guest = TRUE };
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL, .quiet_guest = TRUE, .backend = backend };
 	memset(w, 0, sizeof *w);
 	w->synthetic = synthetic;
 	SimMachine *m = sim_machine_new(&cfg, error);
@@ -452,6 +454,11 @@ static bool run_io_path(const char *scenario, bool synthetic, IoPath *w, double 
 	*seconds = MAX((double)(w->last_t - w->first_t) / 1e6, 1e-9);
 	sim_machine_free(m);
 	return ok;
+}
+
+static bool run_io_path(const char *scenario, bool synthetic, IoPath *w, double *seconds, GError **error)
+{
+	return run_io_path_on(SIM_BACKEND_EMULATED, scenario, synthetic, w, seconds, error);
 }
 
 bool sim_bench_io(bool quick, FILE *out, GError **error)
@@ -487,5 +494,165 @@ bool sim_bench_io(bool quick, FILE *out, GError **error)
 	        syn.signals ? (double)syn.packets / (double)syn.signals : 0.0, "-");
 	fprintf(out, "ratio exits-per-kib-emulated-over-synthetic %.1f\n", median(exits_ratio, reps));
 	fprintf(out, "ratio io-throughput-synthetic-over-emulated %.2f\n", median(tp_ratio, reps));
+	return true;
+}
+
+/* ==== `hvsim bench native` ======================================================
+ * The native backend against a bare KVM_RUN loop on the same guest code,
+ * and against the emulator (docs/native.md). Needs a KVM that passes the
+ * capability probe; elsewhere it prints the probe's reason and fails. */
+
+/* A guest that writes port 0x3FF (the UART's scratch register) `n` times,
+ * then powers off: one ELF64 executable with one PT_LOAD at 1 MiB. */
+#define BENCH_IO_ENTRY 0x100000u
+static GBytes *io_loop_image(uint32_t n)
+{
+	guint8 code[] = {
+		0xB9, 0, 0, 0, 0,             /* mov ecx, n */
+		0x66, 0xBA, 0xFF, 0x03,       /* mov dx, 0x3FF */
+		0xEE,                         /* 1: out dx, al */
+		0xFF, 0xC9,                   /* dec ecx */
+		0x75, 0xFB,                   /* jnz 1b */
+		0x66, 0xBA, 0x04, 0x06,       /* mov dx, 0x604 (HVSIM_PORT_POWER) */
+		0x66, 0xB8, 0x00, 0x20,       /* mov ax, 0x2000 (HVSIM_POWER_OFF) */
+		0x66, 0xEF,                   /* out dx, ax */
+		0xF4,                         /* hlt */
+	};
+	memcpy(code + 1, &n, 4);
+	guint8 img[64 + 56 + sizeof code];
+	memset(img, 0, sizeof img);
+	const uint16_t ehsize = 64, phentsize = 56, phnum = 1, type = 2 /* ET_EXEC */, machine = 62;
+	const uint32_t version = 1, flags_rx = 5;
+	const uint64_t entry = BENCH_IO_ENTRY, phoff = 64, off = 64 + 56, vaddr = BENCH_IO_ENTRY, sz = sizeof code,
+	               align = 0x1000;
+	memcpy(img, "\x7f" "ELF", 4);
+	img[4] = 2; img[5] = 1; img[6] = 1;            /* ELFCLASS64, little-endian, version */
+	memcpy(img + 16, &type, 2); memcpy(img + 18, &machine, 2); memcpy(img + 20, &version, 4);
+	memcpy(img + 24, &entry, 8); memcpy(img + 32, &phoff, 8);
+	memcpy(img + 52, &ehsize, 2); memcpy(img + 54, &phentsize, 2); memcpy(img + 56, &phnum, 2);
+	guint8 *ph = img + 64;
+	const uint32_t pt_load = 1;
+	memcpy(ph, &pt_load, 4); memcpy(ph + 4, &flags_rx, 4); memcpy(ph + 8, &off, 8);
+	memcpy(ph + 16, &vaddr, 8); memcpy(ph + 24, &vaddr, 8); memcpy(ph + 32, &sz, 8); memcpy(ph + 40, &sz, 8);
+	memcpy(ph + 48, &align, 8);
+	memcpy(img + off, code, sizeof code);
+	return g_bytes_new(img, sizeof img);
+}
+
+typedef struct ExitCount { uint64_t exits, hypercalls; } ExitCount;
+
+static void count_event(const SimEvent *ev, gpointer user_data)
+{
+	ExitCount *c = user_data;
+	c->exits += ev->type == SIM_EV_VM_EXIT;
+	c->hypercalls += ev->type == SIM_EV_HYPERCALL;
+}
+
+/* One machine on `backend` running `image` (or a scenario when NULL):
+ * seconds of sim_machine_run only (the probe and loading excluded). */
+static bool timed_machine(SimBackendKind backend, GBytes *image, const char *scenario, uint64_t hypercalls,
+                          double *seconds, ExitCount *count, GError **error)
+{
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL, .quiet_guest = TRUE, .backend = backend,
+	                  .hypercall_loops = hypercalls };
+	SimMachine *m = sim_machine_new(&cfg, error);
+	if (!m)
+		return false;
+	if (backend == SIM_BACKEND_KVM && !sim_machine_backend_native(m)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "native mode unavailable: %s",
+		            sim_machine_backend_fallback(m));
+		sim_machine_free(m);
+		return false;
+	}
+	memset(count, 0, sizeof *count);
+	sim_event_bus_subscribe(sim_machine_events(m), count_event, count);
+	bool loaded = image ? sim_machine_add_partition(m, "bench", g_bytes_get_data(image, NULL), g_bytes_get_size(image),
+	                                                "io-loop", error) != NULL
+	                    : sim_load_scenario_or_image(m, scenario, error) != NULL;
+	if (!loaded) {
+		sim_machine_free(m);
+		return false;
+	}
+	gint64 t0 = g_get_monotonic_time();
+	SimOutcome o = sim_machine_run(m);
+	*seconds = (double)(g_get_monotonic_time() - t0) / 1e6;
+	if (o != SIM_OUTCOME_SHUTDOWN)
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s did not shut down cleanly on the %s backend: %s",
+		            image ? "the port-I/O loop guest" : scenario, sim_backend_kind_name(backend),
+		            sim_machine_outcome_message(m));
+	sim_machine_free(m);
+	return o == SIM_OUTCOME_SHUTDOWN;
+}
+
+bool sim_bench_native(bool quick, FILE *out, GError **error)
+{
+	GString *reason = g_string_new(NULL);
+	if (!sim_kvm_probe(reason)) {
+		fprintf(out, "hvsim bench native: native mode unavailable: %s\n", reason->str);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "nothing measured: the capability probe failed");
+		g_string_free(reason, TRUE);
+		return false;
+	}
+	g_string_free(reason, TRUE);
+	int reps = quick ? 1 : REPS;
+	uint32_t big = quick ? 2000 : 100000, small = big / 10;
+	double ratio[REPS], ours_ns[REPS], bare_ns[REPS];
+	g_autoptr(GBytes) img_big = io_loop_image(big);
+	g_autoptr(GBytes) img_small = io_loop_image(small);
+
+	/* 1. Per-exit round trip: hvsim's native stack against bare KVM_RUN,
+	 * large run minus small run so set-up and teardown cancel out. */
+	for (int r = 0; r < reps; r++) {
+		double tb, ts, bb, bs;
+		ExitCount cb, cs;
+		uint64_t eb, es;
+		if (!timed_machine(SIM_BACKEND_KVM, img_big, NULL, 0, &tb, &cb, error) ||
+		    !timed_machine(SIM_BACKEND_KVM, img_small, NULL, 0, &ts, &cs, error) ||
+		    !sim_kvm_bare_io_loop(g_bytes_get_data(img_big, NULL), g_bytes_get_size(img_big), &eb, &bb, error) ||
+		    !sim_kvm_bare_io_loop(g_bytes_get_data(img_small, NULL), g_bytes_get_size(img_small), &es, &bs, error))
+			return false;
+		ours_ns[r] = MAX(tb - ts, 1e-9) * 1e9 / (double)MAX(cb.exits - cs.exits, 1);
+		bare_ns[r] = MAX(bb - bs, 1e-9) * 1e9 / (double)MAX(eb - es, 1);
+		ratio[r] = ours_ns[r] / bare_ns[r];
+	}
+	fprintf(out, "hvsim bench native: %d run%s per figure, medians\n", reps, reps == 1 ? "" : "s");
+	fprintf(out, "port-I/O loop (%u - %u OUTs): hvsim native %.0f ns per exit, bare KVM_RUN loop %.0f ns per exit\n",
+	        big, small, median(ours_ns, reps), median(bare_ns, reps));
+	fprintf(out, "ratio native-exit-time-over-bare-kvm %.3f\n", median(ratio, reps));
+
+	/* 2. Hypercall round trips per second: the hello kernel's
+	 * HvCallNotifyLongSpinWait loop, native against the emulator. */
+	uint64_t hb = quick ? 200 : 5000, hs = hb / 10;
+	double nat[REPS], emu[REPS], hr[REPS];
+	for (int r = 0; r < reps; r++) {
+		double t[4];
+		ExitCount c[4];
+		if (!timed_machine(SIM_BACKEND_KVM, NULL, "hello", hb, &t[0], &c[0], error) ||
+		    !timed_machine(SIM_BACKEND_KVM, NULL, "hello", hs, &t[1], &c[1], error) ||
+		    !timed_machine(SIM_BACKEND_EMULATED, NULL, "hello", hb, &t[2], &c[2], error) ||
+		    !timed_machine(SIM_BACKEND_EMULATED, NULL, "hello", hs, &t[3], &c[3], error))
+			return false;
+		nat[r] = (double)(c[0].hypercalls - c[1].hypercalls) / MAX(t[0] - t[1], 1e-9);
+		emu[r] = (double)(c[2].hypercalls - c[3].hypercalls) / MAX(t[2] - t[3], 1e-9);
+		hr[r] = nat[r] / emu[r];
+	}
+	fprintf(out, "hypercalls (hello, %" G_GUINT64_FORMAT " - %" G_GUINT64_FORMAT " spin-wait calls): native %.0f/s, emulated %.0f/s\n",
+	        hb, hs, median(nat, reps), median(emu, reps));
+	fprintf(out, "ratio hypercall-rate-native-over-emulated %.2f\n", median(hr, reps));
+
+	/* 3. The storage workload both ways, on both backends. */
+	double io[2][2];
+	for (int b = 0; b < 2; b++) {
+		for (int path = 0; path < 2; path++) {
+			IoPath w;
+			if (!run_io_path_on(b ? SIM_BACKEND_KVM : SIM_BACKEND_EMULATED, path ? "io-emulated" : "io-synthetic",
+			                    path == 0, &w, &io[b][path], error))
+				return false;
+		}
+	}
+	fprintf(out, "storage (%u KiB written and read back), wall seconds: synthetic emulated %.4f native %.4f; "
+	        "ATA intercepts emulated %.4f native %.4f\n", SIM_BENCH_IO_KIB, io[0][0], io[1][0], io[0][1], io[1][1]);
+	fprintf(out, "ratio io-synthetic-emulated-over-native %.2f\n", io[0][0] / io[1][0]);
+	fprintf(out, "ratio io-intercepts-emulated-over-native %.2f\n", io[0][1] / io[1][1]);
 	return true;
 }

@@ -11,6 +11,10 @@
 bool sim_bench_run(bool quick, FILE *out, GError **error);
 /* `hvsim bench io`: io-synthetic against io-emulated (the same workload). */
 bool sim_bench_io(bool quick, FILE *out, GError **error);
+/* `hvsim bench native`: the KVM backend against bare KVM_RUN and against
+ * the emulator (docs/native.md); false with the probe's reason printed
+ * where KVM cannot run hvsim guests. */
+bool sim_bench_native(bool quick, FILE *out, GError **error);
 #define SIM_BENCH_IO_KIB 4u   /* what the scenarios' iotest writes (and reads back) */
 
 #endif

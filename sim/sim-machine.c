@@ -3,6 +3,7 @@
  * slices counted in guest instructions. Sim thread. */
 #include <string.h>
 
+#include "backend-kvm.h"
 #include "hv-tlfs.h"
 #include "hvsim-platform.h"
 #include "sim-private.h"
@@ -35,7 +36,32 @@ SimMachine *sim_machine_new(const SimConfig *config, GError **error)
 	m->next_partition_id = 1;   /* 0 is HV_PARTITION_ID_INVALID */
 	m->pause_total = UINT64_MAX;
 	m->backend = &sim_backend_unicorn;
+	if (config->backend == SIM_BACKEND_KVM) {
+		/* Native mode only where the capability probe passes; otherwise
+		 * the emulator, and the reason is kept for the caller to show. */
+		GString *reason = g_string_new(NULL);
+		if (sim_kvm_probe(reason))
+			m->backend = &sim_backend_kvm;
+		else
+			m->backend_fallback = g_strdup(reason->str);
+		g_string_free(reason, TRUE);
+	}
 	return m;
+}
+
+gboolean sim_machine_backend_native(const SimMachine *m)
+{
+	return m->backend == &sim_backend_kvm;
+}
+
+const char *sim_machine_backend_fallback(const SimMachine *m)
+{
+	return m->backend_fallback;
+}
+
+const char *sim_backend_kind_name(SimBackendKind k)
+{
+	return k == SIM_BACKEND_KVM ? "kvm" : "emulated";
 }
 
 void sim_vp_free(SimVp *vp)
@@ -84,6 +110,7 @@ void sim_machine_free(SimMachine *m)
 	sim_vmbus_inspect_free(m->vmbus);
 	sim_symtab_unref(m->child_symtab);
 	g_free(m->outcome_message);
+	g_free(m->backend_fallback);
 	g_free(m);
 }
 

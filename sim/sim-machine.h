@@ -18,8 +18,15 @@ typedef enum SimVendor {
 	SIM_VENDOR_AMD,   /* AMD-V: hvax64, VMMCALL in the hypercall page */
 } SimVendor;
 
+/* Which CPU backend runs guest code (docs/native.md). */
+typedef enum SimBackendKind {
+	SIM_BACKEND_EMULATED = 0, /* Unicorn: deterministic, every ring transition visible (the default) */
+	SIM_BACKEND_KVM,          /* Linux KVM (VT-x / AMD-V); falls back to EMULATED if the probe fails */
+} SimBackendKind;
+
 typedef struct SimConfig {
 	SimVendor vendor;
+	SimBackendKind backend; /* asked for; sim_machine_backend_native() says what runs */
 	uint64_t max_insns;     /* stop the machine after this many guest instructions (0 = default) */
 	uint64_t memory_size;   /* bytes of RAM per partition (0 = default) */
 	uint64_t workload;      /* boot-info parameter for the ring 3 compute loop */
@@ -152,6 +159,13 @@ SimOutcome sim_machine_outcome(const SimMachine *m);
 const char *sim_machine_outcome_message(const SimMachine *m);
 uint64_t sim_machine_insns(const SimMachine *m);
 uint64_t sim_machine_vtime(const SimMachine *m);
+
+/* The backend the machine runs on: TRUE for KVM. When KVM was asked for
+ * but its capability probe failed, the machine runs emulated and
+ * sim_machine_backend_fallback() says why (NULL otherwise). */
+gboolean sim_machine_backend_native(const SimMachine *m);
+const char *sim_machine_backend_fallback(const SimMachine *m);
+const char *sim_backend_kind_name(SimBackendKind k); /* "emulated" / "kvm" */
 
 /* Partition queries (for summaries, tests and inspectors). */
 guint sim_machine_n_partitions(const SimMachine *m);

@@ -133,9 +133,19 @@ typedef struct SimBackendOps {
 	bool (*vp_deliver_interrupt)(SimVp *vp, uint8_t vector);
 	/* The partition's hypercall page content changed (bytes at gpa). */
 	void (*hypercall_page_changed)(SimVp *vp, uint64_t gpa, bool enabled);
+	/* Optional: the sequence the hypervisor writes at the start of the
+	 * hypercall page on this backend (bytes into buf, at most cap; returns
+	 * how many) and its disassembly for the trace. NULL: VMCALL; RET on
+	 * Intel, VMMCALL; RET on AMD (what the emulator runs). */
+	size_t (*hypercall_stub)(SimVp *vp, guint8 *buf, size_t cap, const char **text);
+	/* True when time is measured (native): the dispatcher then adds no
+	 * modelled world-switch cost, and vp->insns holds measured guest
+	 * nanoseconds instead of retired instructions (docs/native.md). */
+	bool measured_time;
 } SimBackendOps;
 
 extern const SimBackendOps sim_backend_unicorn;
+extern const SimBackendOps sim_backend_kvm;   /* backend-kvm.c; Linux only */
 
 /* ---- Port-I/O devices (ops table) ------------------------------------------ */
 typedef struct SimDeviceOps {
@@ -288,6 +298,7 @@ struct SimPartition {
 	bool deleted;              /* DeletePartition: kept only for the summary */
 	uint64_t freed_vp_insns;   /* instructions retired by VPs already deleted */
 	SimSymtab *symtab;         /* its image's symbols (NULL for a child: see SimMachine) */
+	void *backend;             /* backend's per-partition state (native: the KVM VM), or NULL */
 };
 
 /* ---- Child partitions (hv-partition.c) ----------------------------------------
@@ -338,6 +349,7 @@ struct SimMachine {
 	GPtrArray *children;       /* of SimChild*: the bookkeeping half of live children */
 	uint64_t next_partition_id; /* the id the next partition of either kind gets (starts at 1) */
 	const SimBackendOps *backend;
+	char *backend_fallback;    /* why the native backend was asked for but not used, or NULL */
 	SimOutcome outcome;
 	char *outcome_message;
 	uint64_t total_insns;
