@@ -50,7 +50,9 @@
 
 #define KVM_DEV "/dev/kvm"
 #define KVM_KICK_SIGNAL (SIGRTMIN + 3)    /* the slice timer's signal */
-#define KVM_MIN_SLICE_NS 100000ull        /* shortest slice the timer arms (100 us) */
+/* The shortest slice: long enough that a guest always gets in. Under a
+ * nested KVM on an emulated CPU one entry alone takes tens of us to ms. */
+#define KVM_MIN_SLICE_NS 2000000ull       /* 2 ms */
 #define KVM_MAX_SLOTS 256u                /* memory slots per VM this backend uses at most */
 #define KVM_MSR_RANGE_FIRST 0x40000000u   /* synthetic MSRs: filtered to user space */
 #define KVM_MSR_RANGE_COUNT 0x100u
@@ -675,7 +677,10 @@ static bool vcpu_respawn(KvmVp *kv)
 	msrs.h.nmsrs = G_N_ELEMENTS(carried_msrs);
 	for (guint i = 0; i < G_N_ELEMENTS(carried_msrs); i++)
 		msrs.e[i].index = carried_msrs[i];
-	if (!flush_regs(kv) || ioctl(kv->fd, KVM_GET_REGS, &r) != 0 || ioctl(kv->fd, KVM_GET_SREGS, &s) != 0 ||
+	bool dirty = kv->run->kvm_dirty_regs & KVM_SYNC_X86_REGS;
+	if (dirty)
+		r = *regs(kv);   /* what handlers set and KVM has not loaded yet */
+	if (!flush_regs(kv) || (!dirty && ioctl(kv->fd, KVM_GET_REGS, &r) != 0) || ioctl(kv->fd, KVM_GET_SREGS, &s) != 0 ||
 	    ioctl(kv->fd, KVM_GET_FPU, &fpu) != 0 || ioctl(kv->fd, KVM_GET_VCPU_EVENTS, &ev) != 0 ||
 	    ioctl(kv->fd, KVM_GET_MSRS, &msrs) != (int)msrs.h.nmsrs) {
 		sim_partition_stop(vp->partition, false, 1, "native backend: cannot read the vCPU state at the late launch: %s",
@@ -1010,8 +1015,10 @@ static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 	SimRunResult res = SIM_RUN_YIELD;
 
 	block_kick();
-	uint64_t budget = until > vp->insns ? until - vp->insns : 1;
-	if (!arm_timer(&kv->timer, &kv->timer_ok, &kv->timer_tid, MAX(budget, KVM_MIN_SLICE_NS))) {
+	uint64_t budget = MAX(until > vp->insns ? until - vp->insns : 1, KVM_MIN_SLICE_NS);
+	uint64_t end = vp->insns + budget;
+	bool entered = false;
+	if (!arm_timer(&kv->timer, &kv->timer_ok, &kv->timer_tid, budget)) {
 		sim_partition_stop(p, false, 1, "native backend: cannot arm the slice timer: %s", g_strerror(errno));
 		return SIM_RUN_ERROR;
 	}
@@ -1052,8 +1059,8 @@ static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 		uint64_t t = now_ns();
 		vp->insns += t - last;
 		last = t;
-		if (vp->insns >= until)
-			break;
+		if (entered && vp->insns >= end)
+			break;   /* the slice is used up (it always runs the guest once) */
 		if (!flush_regs(kv)) {
 			sim_partition_stop(p, false, 1, "native backend: KVM refused the registers: %s", g_strerror(errno));
 			res = SIM_RUN_ERROR;
@@ -1061,6 +1068,7 @@ static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 		}
 		int r = ioctl(kv->fd, KVM_RUN, 0);
 		int e = errno;
+		entered = true;
 		kv->io_pending = false;
 		after_run(kv);
 		if (r != 0) {
@@ -1073,8 +1081,8 @@ static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 			break;
 		}
 		res = handle_exit(kv);
-		if (res != SIM_RUN_YIELD)
-			break;
+		if (res != SIM_RUN_YIELD || !sim_vp_runnable(vp))
+			break;   /* stopped, halted, or suspended for its parent */
 	}
 	vp->insns += now_ns() - last;
 	arm_timer(&kv->timer, &kv->timer_ok, &kv->timer_tid, 0);

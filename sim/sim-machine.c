@@ -40,9 +40,12 @@ SimMachine *sim_machine_new(const SimConfig *config, GError **error)
 		/* Native mode only where the capability probe passes; otherwise
 		 * the emulator, and the reason is kept for the caller to show. */
 		GString *reason = g_string_new(NULL);
-		if (sim_kvm_probe(reason))
+		if (sim_kvm_probe(reason)) {
 			m->backend = &sim_backend_kvm;
-		else
+			/* Natively the limit counts measured nanoseconds. */
+			if (!config->max_insns)
+				m->config.max_insns = SIM_NATIVE_DEFAULT_LIMIT_NS;
+		} else
 			m->backend_fallback = g_strdup(reason->str);
 		g_string_free(reason, TRUE);
 	}

@@ -61,6 +61,10 @@ typedef struct SimConfig {
 #define SIM_MAX_MEMORY_SIZE     (1ull << 30)
 #define SIM_DEFAULT_MAX_INSNS   20000000000ull
 #define SIM_SLICE_INSNS         UINT64_C(200000)   /* deterministic time slice */
+/* Natively (SIM_BACKEND_KVM) the instruction counter holds measured
+ * nanoseconds: the default limit is 300 s of guest running time, room for
+ * a nested KVM on an emulated CPU, where one exit costs ~60 us. */
+#define SIM_NATIVE_DEFAULT_LIMIT_NS 300000000000ull
 
 typedef struct SimMachine SimMachine;
 typedef struct SimPartition SimPartition;

@@ -141,20 +141,30 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 
 	/* With a product profile the header names it: "..., profile Hyper-V Server 2008; ...". */
 	g_autofree char *prof = cfg->profile ? g_strdup_printf(", profile %s", cfg->profile->product) : g_strdup("");
+	const char *costs = sim_machine_backend_native(m) ? "native: times below are measured" :
+	                    "costs below are a model, not measured";
 	if (s->booted_bare && !s->launched)
-		g_string_append_printf(out, "== summary (%s, no hypervisor ran%s; costs below are a model, not measured) ==\n",
-		                       sim_vendor_name(cfg->vendor), prof);
+		g_string_append_printf(out, "== summary (%s, no hypervisor ran%s; %s) ==\n",
+		                       sim_vendor_name(cfg->vendor), prof, costs);
 	else
-		g_string_append_printf(out, "== summary (%s, %s flavour%s; costs below are a model, not measured) ==\n",
-		                       sim_vendor_name(cfg->vendor), sim_vendor_hypervisor(cfg->vendor), prof);
+		g_string_append_printf(out, "== summary (%s, %s flavour%s; %s) ==\n",
+		                       sim_vendor_name(cfg->vendor), sim_vendor_hypervisor(cfg->vendor), prof, costs);
 	if (cfg->profile)
 		g_string_append_printf(out, "  profile:              %s (--profile %s): at most %u VP%s and %" G_GUINT64_FORMAT " MiB per VM, %s guests\n",
 		                       cfg->profile->product, cfg->profile->name, cfg->profile->max_vps,
 		                       cfg->profile->max_vps == 1 ? "" : "s", cfg->profile->max_memory >> 20,
 		                       sim_guest_archs_name(cfg->profile->guest_archs));
-	g_string_append_printf(out, "  instructions retired: %" G_GUINT64_FORMAT "\n", sim_machine_insns(m));
-	g_string_append_printf(out, "  virtual time:         %" G_GUINT64_FORMAT " ns (1 ns per instruction, %u ns per world switch, modelled)\n",
-	                       sim_machine_vtime(m), SIM_COST_WORLD_SWITCH_NS);
+	if (sim_machine_backend_native(m)) {
+		/* KVM cannot count instructions: the clock is measured (docs/native.md). */
+		g_string_append(out, "  backend:              native (KVM): costs and times below are measured, not modelled\n");
+		g_string_append(out, "  instructions retired: not counted natively\n");
+		g_string_append_printf(out, "  time:                 %" G_GUINT64_FORMAT " ns (measured running time of the VPs, plus idle time in HLT)\n",
+		                       sim_machine_vtime(m));
+	} else {
+		g_string_append_printf(out, "  instructions retired: %" G_GUINT64_FORMAT "\n", sim_machine_insns(m));
+		g_string_append_printf(out, "  virtual time:         %" G_GUINT64_FORMAT " ns (1 ns per instruction, %u ns per world switch, modelled)\n",
+		                       sim_machine_vtime(m), SIM_COST_WORLD_SWITCH_NS);
+	}
 	g_string_append_printf(out, "  events:               %" G_GUINT64_FORMAT "\n", s->events);
 	if (s->booted_bare && s->launched)
 		g_string_append_printf(out, "  boot:                 no hypervisor yet until the late launch at vtime %" G_GUINT64_FORMAT " ns (%s); nothing before it was a VM exit\n",
@@ -225,7 +235,10 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 			                       s->part[id].exits, s->part[id].hypercalls, s->part[id].intercepts,
 			                       s->part[id].interrupts, s->part[id].console_lines,
 			                       p->vps->len ? "" : (p->deleted ? " (deleted)" : " (no VP left)"));
-		g_string_append_printf(out, "      instructions retired %" G_GUINT64_FORMAT "\n", insns);
+		if (sim_machine_backend_native(m))
+			g_string_append_printf(out, "      measured running time %" G_GUINT64_FORMAT " ns\n", insns);
+		else
+			g_string_append_printf(out, "      instructions retired %" G_GUINT64_FORMAT "\n", insns);
 		g_string_append_printf(out, "      %s: %s\n", p->stopped ? (p->stop_clean ? "ended" : "failed") : "state",
 		                       p->stop_reason ? p->stop_reason : p->running ? "running" : "never ran");
 	}
