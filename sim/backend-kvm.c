@@ -85,6 +85,7 @@ typedef struct KvmVm {
 
 typedef struct IoDecode {
 	uint64_t rip;               /* 0: empty */
+	uint64_t gpa;               /* where the bytes were, through the guest's page tables then */
 	guint8 bytes[15];
 	uint8_t n;
 	SimKvmIoInsn insn;
@@ -739,7 +740,7 @@ static bool kvm_set_boot_state(SimVp *vp, const SimBootState *st, GError **error
 /* ---- Guest memory reads for decoding ------------------------------------------------------ */
 /* The bytes at a guest linear address: KVM_TRANSLATE walks the guest's
  * page tables, then the partition's memory (flat or SLAT view) is read. */
-static size_t read_code(KvmVp *kv, uint64_t la, guint8 *buf, size_t n)
+static size_t read_code(KvmVp *kv, uint64_t la, guint8 *buf, size_t n, uint64_t *gpa)
 {
 	struct kvm_translation t = { .linear_address = la };
 	if (ioctl(kv->fd, KVM_TRANSLATE, &t) != 0 || !t.valid)
@@ -747,21 +748,24 @@ static size_t read_code(KvmVp *kv, uint64_t la, guint8 *buf, size_t n)
 	/* Stay within the page (an I/O instruction crossing one is rare). */
 	size_t in_page = HV_PAGE_SIZE - (t.physical_address & (HV_PAGE_SIZE - 1));
 	n = MIN(n, in_page);
+	*gpa = t.physical_address;
 	return sim_memory_read(&kv->vp->partition->mem, t.physical_address, buf, n) ? n : 0;
 }
 
-/* I/O decode through a small cache by RIP; an entry is trusted only while
- * the bytes at RIP are unchanged (self-modifying code is re-decoded). */
+/* I/O decode through a small cache by RIP. A hit costs no ioctl: the
+ * bytes are compared at the guest-physical address they were found at
+ * (self-modifying code is re-decoded; a guest that remaps the page under
+ * the same RIP to other code of the same bytes cannot tell the difference). */
 static const IoDecode *io_decode(KvmVp *kv, uint64_t rip)
 {
 	IoDecode *d = &kv->decode[(rip ^ (rip >> 6)) & (IO_DECODE_CACHE - 1)];
 	if (d->rip == rip && d->n) {
 		guint8 now[15];
-		if (read_code(kv, rip, now, d->n) == d->n && memcmp(now, d->bytes, d->n) == 0)
+		if (sim_memory_read(&kv->vp->partition->mem, d->gpa, now, d->n) && memcmp(now, d->bytes, d->n) == 0)
 			return d;
 	}
 	d->rip = rip;
-	d->n = (uint8_t)read_code(kv, rip, d->bytes, sizeof d->bytes);
+	d->n = (uint8_t)read_code(kv, rip, d->bytes, sizeof d->bytes, &d->gpa);
 	if (!d->n || !sim_kvm_decode_io(d->bytes, d->n, &d->insn)) {
 		d->n = 0;
 		return NULL;
@@ -1007,7 +1011,10 @@ static SimRunResult handle_exit(KvmVp *kv)
 	}
 }
 
-/* ---- Running a VP for one slice ------------------------------------------------------------------ */
+/* ---- Running a VP for one slice ------------------------------------------------------------------
+ * vp->pause_at (precise stepping) is not honoured: KVM cannot stop at a
+ * chosen instruction boundary, so natively a step ends with the slice
+ * (never SIM_RUN_PAUSED). */
 static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 {
 	KvmVp *kv = kv_of(vp);

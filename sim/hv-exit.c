@@ -847,6 +847,7 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 	 * no world-switch cost, no synthetic interface). */
 	bool hv = vp->partition->hv_active;
 
+	vp->exits++;
 	if (hv) {
 		/* What the processor does on VM exit: save the exit information
 		 * and guest RIP into the VMCS, then run the host (the hypervisor). */

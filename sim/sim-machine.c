@@ -563,6 +563,7 @@ static SliceResult run_vp(SimMachine *m, SimVp *vp)
 		vp->slice_until = until;
 		vp->slice_insns0 = vp->insns;
 		vp->slice_vtime0 = sim_vp_vtime(vp);
+		vp->slice_exits0 = vp->exits;
 	}
 
 	uint64_t ran_from = vp->insns;
@@ -589,7 +590,12 @@ static SliceResult run_vp(SimMachine *m, SimVp *vp)
 		 * several consecutive full slices means a loop that changes
 		 * nothing (a "jmp $"). */
 		uint64_t h = state_hash(vp);
-		if (h == vp->last_state_hash && vp->insns - before >= SIM_SLICE_INSNS / 2)
+		/* Natively a slice tends to end right after an exit (an exit
+		 * round trip can outlast it under a nested KVM), so a loop of
+		 * identical hypercalls would look stuck: there a slice that
+		 * reached the hypervisor is progress. */
+		bool exited = m->backend->measured_time && vp->exits != vp->slice_exits0;
+		if (h == vp->last_state_hash && vp->insns - before >= SIM_SLICE_INSNS / 2 && !exited)
 			vp->same_state_slices++;
 		else
 			vp->same_state_slices = 0;

@@ -240,6 +240,8 @@ struct SimVp {
 	uint64_t slice_until;      /* its end, as the scheduler computed it */
 	uint64_t slice_insns0;     /* insns when it began */
 	uint64_t slice_vtime0;     /* virtual time when it began */
+	uint64_t slice_exits0;     /* exits when it began */
+	uint64_t exits;            /* exits handled (sim_hv_handle_exit): natively a slice with exits is progress */
 };
 
 /* ---- Partition privileges ------------------------------------------------------
