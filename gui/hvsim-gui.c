@@ -10,6 +10,7 @@
 #include "gui-anim-view.h"
 #include "gui-bench.h"
 #include "gui-export.h"
+#include "gui-lesson.h"
 #include "gui-panel.h"
 #include "gui-window-bench.h"
 #include "gui-runner.h"
@@ -39,6 +40,8 @@ typedef struct GuiApp {
 	double speed_position;   /* --speed: the animation slider's position (0 slow motion .. 1 full speed) */
 	double bench_minutes;    /* --bench-window: how long (0: no window bench) */
 	double bench_headless_ips;
+	char *lesson;            /* --lesson: the lesson the side panel runs (gui-lesson.c) */
+	gboolean lesson_auto;    /* --lesson-auto: step through it by itself, then exit */
 	int status;              /* the process's exit status */
 
 	HvsimWindow *window;
@@ -111,6 +114,17 @@ static void on_screenshot_done(HvsimWindow *win, gboolean ok, gpointer user_data
 	g_application_quit(G_APPLICATION(g->app));
 }
 
+static void on_lesson_done(gboolean ok, gpointer user_data)
+{
+	GuiApp *g = user_data;
+	g->status = ok ? 0 : 1;
+	/* --screenshot with --lesson-auto: the window at the lesson's last step. */
+	if (ok && g->screenshot && g->window)
+		hvsim_window_screenshot_when_idle(g->window, g->screenshot, on_screenshot_done, g);
+	else
+		g_application_quit(G_APPLICATION(g->app));
+}
+
 static void on_activate(GApplication *app, gpointer user_data)
 {
 	GuiApp *g = user_data;
@@ -146,8 +160,19 @@ static void on_activate(GApplication *app, gpointer user_data)
 		gui_runner_step_to(r, g->until_event);
 	if (g->run)
 		gui_runner_run(r);
-	if (g->screenshot)
+	if (g->screenshot && !g->lesson_auto)
 		hvsim_window_screenshot_when_idle(g->window, g->screenshot, on_screenshot_done, g);
+	if (g->lesson) {
+		GuiLesson *gl = gui_lesson_attach(g->window, g->lesson, &error);
+		if (!gl) {
+			g_printerr("hvsim-gui: --lesson: %s\n", error->message);
+			g->status = 4;
+			gtk_window_destroy(GTK_WINDOW(g->window));
+			return;
+		}
+		if (g->lesson_auto)
+			gui_lesson_auto(gl, on_lesson_done, g);
+	}
 	gtk_window_present(GTK_WINDOW(g->window));
 	gtk_widget_grab_focus(hvsim_window_get_picture(g->window));
 	if (g->bench_minutes > 0)
@@ -217,6 +242,8 @@ int main(int argc, char **argv)
 	gboolean dark = FALSE, bench = FALSE, run = FALSE, presentation = FALSE;
 	char *panel = NULL, *size = NULL, *inspect = NULL, *vp = NULL, *speed = NULL, *bench_minutes = NULL;
 	gboolean bench_window = FALSE;
+	char *lesson = NULL;
+	gboolean lesson_auto = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor flavour: intel (VT-x, hvix64, default) or amd (AMD-V, hvax64)", "VENDOR" },
 		{ "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Run to the point --until-* names (default: power-on), save the window as PNG to FILE and exit", "FILE" },
@@ -234,6 +261,9 @@ int main(int argc, char **argv)
 		{ "speed", 0, 0, G_OPTION_ARG_STRING, &speed, "The animation's speed: slow (one event a second), full (default) or events per second (1-200)", "SPEED" },
 		{ "bench-window", 0, 0, G_OPTION_ARG_NONE, &bench_window, "In a real window (needs a display): frames per second and worst frame while the machine runs at full speed, its speed against headless, memory over the run", NULL },
 		{ "bench-minutes", 0, 0, G_OPTION_ARG_STRING, &bench_minutes, "How long --bench-window measures, in minutes (default 0.5)", "M" },
+		{ "until-event", 0, 0, G_OPTION_ARG_STRING, &until_event, "Before showing, run to the next event of this kind: vm-exit", "KIND" },
+		{ "lesson", 0, 0, G_OPTION_ARG_STRING, &lesson, "Run a step-through lesson in the side panel (hvsim lesson --list; docs/lessons.md)", "NAME" },
+		{ "lesson-auto", 0, 0, G_OPTION_ARG_NONE, &lesson_auto, "With --lesson: go through every step by itself, then exit (0: every step ran)", NULL },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO] — the hvsim classroom window");
@@ -309,6 +339,18 @@ int main(int argc, char **argv)
 		}
 		g.vp_partition = (guint32)part;
 		g.vp_index = (guint)index;
+	}
+	if (lesson_auto && !lesson) {
+		g_printerr("hvsim-gui: --lesson-auto needs --lesson NAME\n");
+		return 2;
+	}
+	g.lesson = lesson;
+	g.lesson_auto = lesson_auto;
+	/* The window's own machine runs the lesson's scenario unless one is named. */
+	char *lesson_scenario = lesson && argc < 2 ? gui_lesson_scenario(lesson) : NULL;
+	if (lesson_scenario) {
+		g_free(g.scenario);
+		g.scenario = lesson_scenario;
 	}
 	g.dark = dark;
 	g.presentation = presentation;
@@ -402,5 +444,6 @@ int main(int argc, char **argv)
 	g_free(panel);
 	g_free(inspect);
 	g_free(vp);
+	g_free(lesson);
 	return rc ? rc : g.status;
 }

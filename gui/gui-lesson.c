@@ -1,0 +1,514 @@
+/* gui-lesson.c — the lesson sidebar of hvsim-gui (gui-lesson.h). GTK main
+ * thread for everything on screen; each step runs on a GTask worker thread
+ * that alone touches the lesson's LessonRun and machine while it works, and
+ * hands back a snapshot and texts. The lesson's machine is not the window's
+ * runner: while a lesson is attached the picture shows the lesson's machine
+ * and the window's own stepping actions are switched off. */
+#include <string.h>
+
+#include "gui-lesson.h"
+#include "lesson.h"
+#include "render.h"
+
+#define GUI_LESSON_EVENT_LINES 10   /* events listed under "What happened" */
+#define GUI_LESSON_PAGE "lesson"
+
+/* The highlight drawn around the step's elements: orange, and a light wash. */
+#define HL_R 1.0
+#define HL_G 0.55
+#define HL_B 0.0
+#define HL_WASH_ALPHA 0.16
+#define HL_LINE 3.5
+
+struct GuiLesson {
+	HvsimWindow *win;          /* NULL once the window is gone */
+	Lesson *lesson;
+	LessonRun *run;            /* only the worker touches it while busy */
+	guint steps_done;          /* steps `run` has run */
+	gboolean busy;
+	gint refs;
+
+	/* The step on screen. */
+	const LessonStep *step;
+	SimSnapshot *snap;
+	char *answer_line;         /* what the question's answer turned out to be */
+
+	GtkWidget *page, *progress, *progress_label, *step_title, *text, *terms, *ran;
+	GtkWidget *question, *question_label, *choices, *verdict, *exercise, *back, *next, *status;
+
+	GArray *seqs;              /* per step: the matching event's seq when first shown (0: not yet) */
+	gboolean autorun, auto_back;
+	GuiLessonDone done;
+	gpointer done_data;
+};
+
+static GuiLesson *gl_ref(GuiLesson *gl)
+{
+	g_atomic_int_inc(&gl->refs);
+	return gl;
+}
+
+static void gl_unref(gpointer p)
+{
+	GuiLesson *gl = p;
+	if (!g_atomic_int_dec_and_test(&gl->refs))
+		return;
+	lesson_run_free(gl->run);
+	lesson_free(gl->lesson);
+	g_clear_pointer(&gl->snap, sim_snapshot_free);
+	g_free(gl->answer_line);
+	g_array_unref(gl->seqs);
+	g_free(gl);
+}
+
+/* The window is going away: the lesson forgets it (a step in flight
+ * finishes into nothing). */
+static void gl_detach(gpointer p)
+{
+	GuiLesson *gl = p;
+	gl->win = NULL;
+	gl_unref(gl);
+}
+
+/* ---- One step, on a worker thread ------------------------------------------------ */
+
+typedef struct Job {
+	GuiLesson *gl;
+	guint target;              /* 0-based step to show */
+	LessonRun *run;            /* moved from gl while the job runs */
+	guint steps_done;
+	SimSnapshot *snap;
+	char *ran, *answer_line, *exercise;
+	guint64 match_seq;
+	GError *error;
+} Job;
+
+static void job_free(gpointer p)
+{
+	Job *j = p;
+	lesson_run_free(j->run);
+	g_clear_pointer(&j->snap, sim_snapshot_free);
+	g_free(j->ran);
+	g_free(j->answer_line);
+	g_free(j->exercise);
+	g_clear_error(&j->error);
+	gl_unref(j->gl);
+	g_free(j);
+}
+
+static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+	Job *j = data;
+	const Lesson *l = j->gl->lesson;
+	/* Back, or a fresh start: the lesson is deterministic, so running it
+	 * again from step 1 reaches exactly the same moment. */
+	if (!j->run || j->steps_done > j->target) {
+		lesson_run_free(j->run);
+		j->run = lesson_run_new(l, NULL);
+		j->steps_done = 0;
+	}
+	while (j->steps_done <= j->target) {
+		if (!lesson_run_next(j->run, &j->error)) {
+			if (!j->error)
+				g_set_error(&j->error, LESSON_ERROR, LESSON_ERROR_UNREACHABLE, "the lesson has no step %u", j->target + 1);
+			return;
+		}
+		j->steps_done++;
+	}
+	const LessonStep *s = lesson_run_step(j->run);
+	SimMachine *m = lesson_run_machine(j->run);
+	j->match_seq = lesson_run_match_seq(j->run);
+	if (m)
+		j->snap = sim_snapshot_take(m);
+
+	GString *ran = g_string_new(NULL);
+	const GArray *ev = lesson_run_events(j->run);
+	if (lesson_run_match_text(j->run))
+		g_string_append_printf(ran, "%s\n", lesson_run_match_text(j->run));
+	if (lesson_run_events_total(j->run))
+		g_string_append_printf(ran, "%" G_GUINT64_FORMAT " events, the last of them:\n", lesson_run_events_total(j->run));
+	guint first = ev->len > GUI_LESSON_EVENT_LINES ? ev->len - GUI_LESSON_EVENT_LINES : 0;
+	for (guint i = first; i < ev->len; i++) {
+		const SimEvent *e = &g_array_index(ev, SimEvent, i);
+		g_string_append(ran, e->seq == lesson_run_match_seq(j->run) ? "▶ " : "   ");
+		lesson_event_describe(e, ran);
+		g_string_append_c(ran, '\n');
+	}
+	j->ran = g_string_free(ran, FALSE);
+
+	if (s->question) {
+		g_autofree char *value = NULL;
+		SimEvent observed;
+		if (!lesson_run_observe(j->run, &value, &observed, &j->error))
+			return;
+		GString *a = g_string_new(NULL);
+		g_string_append_printf(a, "The answer is %u) %s. What happened next: ", s->answer, s->choices[s->answer - 1]);
+		lesson_event_describe(&observed, a);
+		if (!lesson_answer_matches(s, s->values[s->answer - 1], value))
+			g_string_append_printf(a, " (the lesson's answer no longer matches: %s = %s)", s->field, value);
+		j->answer_line = g_string_free(a, FALSE);
+	}
+	if (s->task) {
+		const char *why = NULL;
+		LessonExerciseState st = lesson_run_exercise(j->run, &why);
+		j->exercise = g_strdup_printf("%s — %s", st == LESSON_EXERCISE_SOLVED ? "Solved" : "Not yet", why ? why : "");
+	}
+}
+
+/* ---- The page ---------------------------------------------------------------------- */
+
+static void set_busy(GuiLesson *gl, gboolean busy)
+{
+	gl->busy = busy;
+	guint idx = gl->step ? gl->step->index : 0;
+	gtk_widget_set_sensitive(gl->back, !busy && gl->step && idx > 0);
+	gtk_widget_set_sensitive(gl->next, !busy && (!gl->step || idx + 1 < gl->lesson->steps->len));
+	if (busy)
+		gtk_label_set_text(GTK_LABEL(gl->status), "Running the machine to the step's moment…");
+}
+
+static void on_choice(GtkButton *button, gpointer user_data)
+{
+	GuiLesson *gl = user_data;
+	if (!gl->step || !gl->step->question)
+		return;
+	guint pick = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(button), "choice"));
+	g_autofree char *line = g_strdup_printf("%s %s", pick == gl->step->answer ? "Right." : "Not this time.",
+	                                        gl->answer_line ? gl->answer_line : "");
+	gtk_label_set_text(GTK_LABEL(gl->verdict), line);
+	for (GtkWidget *c = gtk_widget_get_first_child(gl->choices); c; c = gtk_widget_get_next_sibling(c))
+		gtk_widget_set_sensitive(c, FALSE);
+}
+
+static void show_question(GuiLesson *gl, const LessonStep *s)
+{
+	GtkWidget *c;
+	while ((c = gtk_widget_get_first_child(gl->choices)))
+		gtk_box_remove(GTK_BOX(gl->choices), c);
+	gtk_label_set_text(GTK_LABEL(gl->verdict), "");
+	gtk_widget_set_visible(gl->question, s->question != NULL);
+	if (!s->question)
+		return;
+	gtk_label_set_markup(GTK_LABEL(gl->question_label), s->question);
+	for (guint i = 0; s->choices[i]; i++) {
+		g_autofree char *label = g_strdup_printf("%u) %s", i + 1, s->choices[i]);
+		GtkWidget *b = gtk_button_new_with_label(label);
+		gtk_label_set_wrap(GTK_LABEL(gtk_button_get_child(GTK_BUTTON(b))), TRUE);
+		gtk_label_set_xalign(GTK_LABEL(gtk_button_get_child(GTK_BUTTON(b))), 0);
+		g_object_set_data(G_OBJECT(b), "choice", GUINT_TO_POINTER(i + 1));
+		g_signal_connect(b, "clicked", G_CALLBACK(on_choice), gl);
+		gtk_box_append(GTK_BOX(gl->choices), b);
+	}
+}
+
+static void show_step(GuiLesson *gl, const LessonStep *s)
+{
+	guint n = gl->lesson->steps->len;
+	g_autofree char *prog = g_strdup_printf("Step %u of %u", s->index + 1, n);
+	gtk_label_set_text(GTK_LABEL(gl->progress_label), prog);
+	gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(gl->progress), (double)(s->index + 1) / n);
+	g_autofree char *title = g_markup_printf_escaped("<big><b>%s</b></big>", s->title ? s->title : "");
+	gtk_label_set_markup(GTK_LABEL(gl->step_title), title);
+	gtk_label_set_markup(GTK_LABEL(gl->text), s->text);
+	GString *terms = g_string_new(NULL);
+	for (guint t = 0; s->terms && t + 1 < s->terms->len; t += 2) {
+		g_autofree char *term = g_markup_escape_text(g_ptr_array_index(s->terms, t), -1);
+		g_string_append_printf(terms, "%s<b>%s</b>: %s", terms->len ? "\n" : "", term,
+		                       (const char *)g_ptr_array_index(s->terms, t + 1));
+	}
+	gtk_label_set_markup(GTK_LABEL(gl->terms), terms->str);
+	gtk_widget_set_visible(gl->terms, terms->len > 0);
+	g_string_free(terms, TRUE);
+	show_question(gl, s);
+	gtk_widget_set_visible(gl->exercise, s->task != NULL);
+}
+
+static void go_to(GuiLesson *gl, guint target);
+
+static void job_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GuiLesson *gl = user_data;
+	GTask *task = G_TASK(res);
+	Job *j = g_task_get_task_data(task);
+	/* The run comes back to the lesson, whatever happened. */
+	gl->run = g_steal_pointer(&j->run);
+	gl->steps_done = j->steps_done;
+	if (!gl->win) {
+		gl_unref(gl);
+		return;
+	}
+	if (j->error) {
+		gl->busy = FALSE;
+		gtk_label_set_text(GTK_LABEL(gl->status), j->error->message);
+		gtk_widget_set_sensitive(gl->back, FALSE);
+		gtk_widget_set_sensitive(gl->next, FALSE);
+		if (gl->autorun) {
+			g_printerr("hvsim-gui: lesson %s: %s\n", gl->lesson->name, j->error->message);
+			gl->autorun = FALSE;
+			if (gl->done)
+				gl->done(FALSE, gl->done_data);
+		}
+		gl_unref(gl);
+		return;
+	}
+	const LessonStep *s = g_ptr_array_index(gl->lesson->steps, j->target);
+	gl->step = s;
+	/* The lesson is deterministic: a step shown again (Back) stops at the
+	 * very same event. */
+	guint64 *seen = &g_array_index(gl->seqs, guint64, j->target);
+	gboolean again = *seen != 0;
+	gboolean same = !again || *seen == j->match_seq;
+	if (!again)
+		*seen = j->match_seq;
+	if (j->snap) {
+		g_clear_pointer(&gl->snap, sim_snapshot_free);
+		gl->snap = g_steal_pointer(&j->snap);
+	}
+	g_free(gl->answer_line);
+	gl->answer_line = g_steal_pointer(&j->answer_line);
+	show_step(gl, s);
+	gtk_label_set_text(GTK_LABEL(gl->ran), j->ran ? j->ran : "");
+	if (s->task) {
+		g_autofree char *task_text = lesson_markup_to_text(s->task, NULL);
+		g_autofree char *ex = g_strdup_printf("Exercise: %s\n%s\n(change the machine with: hvsim lesson %s --set NAME=VALUE)",
+		                                      task_text ? task_text : "", j->exercise, gl->lesson->name);
+		gtk_label_set_text(GTK_LABEL(gl->exercise), ex);
+	}
+	gtk_label_set_text(GTK_LABEL(gl->status), "");
+	set_busy(gl, FALSE);
+	gtk_widget_queue_draw(hvsim_window_get_picture(gl->win));
+
+	if (gl->autorun && gl->auto_back) {
+		/* The last check of --lesson-auto: Back reached the same moment. */
+		g_print("hvsim-gui: lesson %s: back to step %u: event #%" G_GUINT64_FORMAT " %s\n", gl->lesson->name,
+		        s->index + 1, j->match_seq, same ? "again" : "DIFFERS");
+		gl->autorun = FALSE;
+		if (gl->done)
+			gl->done(same, gl->done_data);
+	} else if (gl->autorun) {
+		g_print("hvsim-gui: lesson %s: step %u/%u: %s\n", gl->lesson->name, s->index + 1, gl->lesson->steps->len,
+		        s->title ? s->title : "");
+		if (s->question)
+			g_print("  %s\n", gl->answer_line);
+		if (s->index + 1 < gl->lesson->steps->len) {
+			go_to(gl, s->index + 1);
+		} else {
+			g_print("hvsim-gui: lesson %s: %u of %u steps shown in the window\n", gl->lesson->name,
+			        gl->lesson->steps->len, gl->lesson->steps->len);
+			if (s->index > 0) {
+				gl->auto_back = TRUE;
+				go_to(gl, s->index - 1);
+			} else {
+				gl->autorun = FALSE;
+				if (gl->done)
+					gl->done(TRUE, gl->done_data);
+			}
+		}
+	}
+	gl_unref(gl);
+}
+
+static void go_to(GuiLesson *gl, guint target)
+{
+	if (gl->busy || target >= gl->lesson->steps->len)
+		return;
+	Job *j = g_new0(Job, 1);
+	j->gl = gl_ref(gl);
+	j->target = target;
+	j->run = g_steal_pointer(&gl->run);
+	j->steps_done = gl->steps_done;
+	set_busy(gl, TRUE);
+	GTask *task = g_task_new(NULL, NULL, job_done, gl_ref(gl));
+	g_task_set_task_data(task, j, job_free);
+	g_task_run_in_thread(task, job_thread);
+	g_object_unref(task);
+}
+
+static void on_next(GtkButton *b, gpointer user_data)
+{
+	GuiLesson *gl = user_data;
+	go_to(gl, gl->step ? gl->step->index + 1 : 0);
+}
+
+static void on_back(GtkButton *b, gpointer user_data)
+{
+	GuiLesson *gl = user_data;
+	if (gl->step && gl->step->index > 0)
+		go_to(gl, gl->step->index - 1);
+}
+
+/* ---- The picture -------------------------------------------------------------------- */
+
+static void draw_lesson(HvsimWindow *win, cairo_t *cr, int width, int height, const HvsimRenderOptions *opt,
+                        gpointer user_data)
+{
+	GuiLesson *gl = user_data;
+	if (!gl->snap)
+		return;
+	HvsimRenderOptions o = *opt;
+	o.exit_partition = 0;   /* the window's last exit belongs to its own machine */
+	o.exit_reason = 0;
+	hvsim_render(cr, width, height, gl->snap, &o);
+	if (!gl->step || !gl->step->highlight[0])
+		return;
+	g_autoptr(GArray) layout = hvsim_render_layout(width, height, gl->snap, &o);
+	cairo_save(cr);
+	for (char **h = gl->step->highlight; *h; h++) {
+		const HvsimRenderRect *r = hvsim_render_layout_find(layout, *h);
+		if (!r)
+			continue;   /* not drawn at this moment (the lesson test catches this) */
+		cairo_rectangle(cr, r->x - 2, r->y - 2, r->w + 4, r->h + 4);
+		cairo_set_source_rgba(cr, HL_R, HL_G, HL_B, HL_WASH_ALPHA);
+		cairo_fill_preserve(cr);
+		cairo_set_source_rgb(cr, HL_R, HL_G, HL_B);
+		cairo_set_line_width(cr, HL_LINE);
+		cairo_stroke(cr);
+	}
+	cairo_restore(cr);
+}
+
+/* The window re-enables its stepping actions with every state it takes
+ * from its runner; while a lesson drives, they stay off. */
+static void disable_stepping(HvsimWindow *win)
+{
+	static const char *const actions[] = { "sim.run", "sim.step", "sim.step-exit", "sim.reset" };
+	for (gsize i = 0; i < G_N_ELEMENTS(actions); i++)
+		gtk_widget_action_set_enabled(GTK_WIDGET(win), actions[i], FALSE);
+}
+
+static void on_state_published(HvsimWindow *win, gpointer user_data)
+{
+	disable_stepping(win);
+}
+
+static GtkWidget *label_new(gboolean wrap, gboolean mono)
+{
+	GtkWidget *l = gtk_label_new(NULL);
+	gtk_label_set_wrap(GTK_LABEL(l), wrap);
+	gtk_label_set_wrap_mode(GTK_LABEL(l), PANGO_WRAP_WORD_CHAR);
+	gtk_label_set_xalign(GTK_LABEL(l), 0);
+	gtk_label_set_selectable(GTK_LABEL(l), TRUE);
+	if (mono)
+		gtk_widget_add_css_class(l, "monospace");
+	return l;
+}
+
+GuiLesson *gui_lesson_attach(HvsimWindow *win, const char *name, GError **error)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), NULL);
+	g_autofree char *path = lesson_find(name, error);
+	if (!path)
+		return NULL;
+	Lesson *l = lesson_load(path, error);
+	if (!l)
+		return NULL;
+	GuiLesson *gl = g_new0(GuiLesson, 1);
+	gl->refs = 1;
+	gl->win = win;
+	gl->lesson = l;
+	gl->seqs = g_array_new(FALSE, TRUE, sizeof(guint64));
+	g_array_set_size(gl->seqs, l->steps->len);
+
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
+	gtk_widget_set_margin_start(box, 10);
+	gtk_widget_set_margin_end(box, 10);
+	gtk_widget_set_margin_top(box, 8);
+	gtk_widget_set_margin_bottom(box, 8);
+	GtkWidget *title = label_new(TRUE, FALSE);
+	g_autofree char *tm = g_markup_printf_escaped("<b>%s</b>", l->title);
+	gtk_label_set_markup(GTK_LABEL(title), tm);
+	gtk_box_append(GTK_BOX(box), title);
+	gl->progress_label = label_new(FALSE, FALSE);
+	gtk_box_append(GTK_BOX(box), gl->progress_label);
+	gl->progress = gtk_progress_bar_new();
+	gtk_box_append(GTK_BOX(box), gl->progress);
+	gl->step_title = label_new(TRUE, FALSE);
+	gtk_box_append(GTK_BOX(box), gl->step_title);
+	gl->text = label_new(TRUE, FALSE);
+	gtk_box_append(GTK_BOX(box), gl->text);
+	gl->terms = label_new(TRUE, FALSE);
+	gtk_widget_add_css_class(gl->terms, "dim-label");
+	gtk_box_append(GTK_BOX(box), gl->terms);
+
+	gl->question = gtk_frame_new("Question");
+	GtkWidget *qbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+	gtk_widget_set_margin_start(qbox, 8);
+	gtk_widget_set_margin_end(qbox, 8);
+	gtk_widget_set_margin_top(qbox, 6);
+	gtk_widget_set_margin_bottom(qbox, 6);
+	gl->question_label = label_new(TRUE, FALSE);
+	gl->choices = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+	gl->verdict = label_new(TRUE, FALSE);
+	gtk_box_append(GTK_BOX(qbox), gl->question_label);
+	gtk_box_append(GTK_BOX(qbox), gl->choices);
+	gtk_box_append(GTK_BOX(qbox), gl->verdict);
+	gtk_frame_set_child(GTK_FRAME(gl->question), qbox);
+	gtk_widget_set_visible(gl->question, FALSE);
+	gtk_box_append(GTK_BOX(box), gl->question);
+
+	gl->exercise = label_new(TRUE, FALSE);
+	gtk_widget_set_visible(gl->exercise, FALSE);
+	gtk_box_append(GTK_BOX(box), gl->exercise);
+
+	GtkWidget *what = label_new(FALSE, FALSE);
+	gtk_label_set_markup(GTK_LABEL(what), "<small><b>What the machine ran through</b></small>");
+	gtk_box_append(GTK_BOX(box), what);
+	gl->ran = label_new(TRUE, TRUE);
+	gtk_box_append(GTK_BOX(box), gl->ran);
+
+	GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+	gl->back = gtk_button_new_with_mnemonic("_Back");
+	gl->next = gtk_button_new_with_mnemonic("_Next");
+	gtk_widget_add_css_class(gl->next, "suggested-action");
+	g_signal_connect(gl->back, "clicked", G_CALLBACK(on_back), gl);
+	g_signal_connect(gl->next, "clicked", G_CALLBACK(on_next), gl);
+	gtk_box_append(GTK_BOX(buttons), gl->back);
+	gtk_box_append(GTK_BOX(buttons), gl->next);
+	gl->status = label_new(TRUE, FALSE);
+
+	GtkWidget *scroll = gtk_scrolled_window_new();
+	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), box);
+	gtk_widget_set_vexpand(scroll, TRUE);
+	gl->page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+	gtk_box_append(GTK_BOX(gl->page), scroll);
+	gtk_widget_set_margin_start(buttons, 10);
+	gtk_widget_set_margin_bottom(buttons, 6);
+	gtk_box_append(GTK_BOX(gl->page), gl->status);
+	gtk_box_append(GTK_BOX(gl->page), buttons);
+
+	hvsim_window_add_panel(win, GUI_LESSON_PAGE, "Lesson", gl->page, NULL, NULL);
+	hvsim_window_show_panel(win, GUI_LESSON_PAGE);
+	hvsim_window_add_draw_hook(win, draw_lesson, gl);
+	g_signal_connect(win, "state-published", G_CALLBACK(on_state_published), NULL);
+	disable_stepping(win);
+	/* The window holds the lesson; the lesson only points back. */
+	g_object_set_data_full(G_OBJECT(win), "gui-lesson", gl, gl_detach);
+	go_to(gl, 0);
+	return gl;
+}
+
+void gui_lesson_auto(GuiLesson *gl, GuiLessonDone done, gpointer user_data)
+{
+	gl->autorun = TRUE;
+	gl->done = done;
+	gl->done_data = user_data;
+	/* Step 1 is already running; its completion goes on from there. If it
+	 * already finished, start the next one now. */
+	if (!gl->busy && gl->step) {
+		if (gl->step->index + 1 < gl->lesson->steps->len) {
+			go_to(gl, gl->step->index + 1);
+		} else {
+			gl->autorun = FALSE;
+			done(TRUE, user_data);
+		}
+	}
+}
+
+char *gui_lesson_scenario(const char *name)
+{
+	g_autofree char *path = lesson_find(name, NULL);
+	g_autoptr(Lesson) l = path ? lesson_load(path, NULL) : NULL;
+	const char *sc = l ? g_hash_table_lookup(l->settings, "scenario") : NULL;
+	return g_strdup(sc);
+}
