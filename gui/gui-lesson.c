@@ -37,7 +37,7 @@ struct GuiLesson {
 	GtkWidget *question, *question_label, *choices, *verdict, *exercise, *back, *next, *status;
 
 	GArray *seqs;              /* per step: the matching event's seq when first shown (0: not yet) */
-	gboolean autorun, auto_back;
+	gboolean autorun, auto_back, back_at_end;
 	GuiLessonDone done;
 	gpointer done_data;
 };
@@ -295,7 +295,7 @@ static void job_done(GObject *source, GAsyncResult *res, gpointer user_data)
 		} else {
 			g_print("hvsim-gui: lesson %s: %u of %u steps shown in the window\n", gl->lesson->name,
 			        gl->lesson->steps->len, gl->lesson->steps->len);
-			if (s->index > 0) {
+			if (gl->back_at_end && s->index > 0) {
 				gl->auto_back = TRUE;
 				go_to(gl, s->index - 1);
 			} else {
@@ -488,9 +488,10 @@ GuiLesson *gui_lesson_attach(HvsimWindow *win, const char *name, GError **error)
 	return gl;
 }
 
-void gui_lesson_auto(GuiLesson *gl, GuiLessonDone done, gpointer user_data)
+void gui_lesson_auto(GuiLesson *gl, gboolean back, GuiLessonDone done, gpointer user_data)
 {
 	gl->autorun = TRUE;
+	gl->back_at_end = back;
 	gl->done = done;
 	gl->done_data = user_data;
 	/* Step 1 is already running; its completion goes on from there. If it

@@ -20,11 +20,12 @@ typedef struct GuiLesson GuiLesson;
 GuiLesson *gui_lesson_attach(HvsimWindow *win, const char *name, GError **error);
 
 /* Steps through every step by itself (for tests and demonstrations),
- * printing one line per step, goes Back once (which must stop at the same
- * event as before), then calls `done` with TRUE if all of that worked
- * (FALSE and a message on standard error at the first failure). */
+ * printing one line per step, with `back` goes Back once at the end (which
+ * must stop at the same event as before: the lesson is run again up to
+ * there), then calls `done` with TRUE if all of that worked (FALSE and a
+ * message on standard error at the first failure). */
 typedef void (*GuiLessonDone)(gboolean ok, gpointer user_data);
-void gui_lesson_auto(GuiLesson *gl, GuiLessonDone done, gpointer user_data);
+void gui_lesson_auto(GuiLesson *gl, gboolean back, GuiLessonDone done, gpointer user_data);
 
 /* The scenario the lesson `name` runs (for the window's own machine and
  * title), or NULL if there is no such lesson. */

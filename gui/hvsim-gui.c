@@ -42,6 +42,7 @@ typedef struct GuiApp {
 	double bench_headless_ips;
 	char *lesson;            /* --lesson: the lesson the side panel runs (gui-lesson.c) */
 	gboolean lesson_auto;    /* --lesson-auto: step through it by itself, then exit */
+	gboolean lesson_back;    /* --lesson-back: ... and go Back once before exiting */
 	int status;              /* the process's exit status */
 
 	HvsimWindow *window;
@@ -171,7 +172,7 @@ static void on_activate(GApplication *app, gpointer user_data)
 			return;
 		}
 		if (g->lesson_auto)
-			gui_lesson_auto(gl, on_lesson_done, g);
+			gui_lesson_auto(gl, g->lesson_back, on_lesson_done, g);
 	}
 	gtk_window_present(GTK_WINDOW(g->window));
 	gtk_widget_grab_focus(hvsim_window_get_picture(g->window));
@@ -243,7 +244,7 @@ int main(int argc, char **argv)
 	char *panel = NULL, *size = NULL, *inspect = NULL, *vp = NULL, *speed = NULL, *bench_minutes = NULL;
 	gboolean bench_window = FALSE;
 	char *lesson = NULL;
-	gboolean lesson_auto = FALSE;
+	gboolean lesson_auto = FALSE, lesson_back = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor flavour: intel (VT-x, hvix64, default) or amd (AMD-V, hvax64)", "VENDOR" },
 		{ "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Run to the point --until-* names (default: power-on), save the window as PNG to FILE and exit", "FILE" },
@@ -264,6 +265,7 @@ int main(int argc, char **argv)
 		{ "until-event", 0, 0, G_OPTION_ARG_STRING, &until_event, "Before showing, run to the next event of this kind: vm-exit", "KIND" },
 		{ "lesson", 0, 0, G_OPTION_ARG_STRING, &lesson, "Run a step-through lesson in the side panel (hvsim lesson --list; docs/lessons.md)", "NAME" },
 		{ "lesson-auto", 0, 0, G_OPTION_ARG_NONE, &lesson_auto, "With --lesson: go through every step by itself, then exit (0: every step ran)", NULL },
+		{ "lesson-back", 0, 0, G_OPTION_ARG_NONE, &lesson_back, "With --lesson-auto: at the end go Back once, which must stop at the same event as before", NULL },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("[SCENARIO] — the hvsim classroom window");
@@ -340,12 +342,13 @@ int main(int argc, char **argv)
 		g.vp_partition = (guint32)part;
 		g.vp_index = (guint)index;
 	}
-	if (lesson_auto && !lesson) {
-		g_printerr("hvsim-gui: --lesson-auto needs --lesson NAME\n");
+	if ((lesson_auto && !lesson) || (lesson_back && !lesson_auto)) {
+		g_printerr("hvsim-gui: %s\n", lesson_back && !lesson_auto ? "--lesson-back needs --lesson-auto" : "--lesson-auto needs --lesson NAME");
 		return 2;
 	}
 	g.lesson = lesson;
 	g.lesson_auto = lesson_auto;
+	g.lesson_back = lesson_back;
 	/* The window's own machine runs the lesson's scenario unless one is named. */
 	char *lesson_scenario = lesson && argc < 2 ? gui_lesson_scenario(lesson) : NULL;
 	if (lesson_scenario) {

@@ -953,6 +953,7 @@ struct LessonRun {
 	char *match_text;
 	LessonExerciseState ex_state;
 	char *ex_why;
+	gboolean skip_exercises;
 };
 
 static void run_record(const SimEvent *ev, gpointer user_data)
@@ -991,6 +992,11 @@ void lesson_run_free(LessonRun *r)
 	g_free(r->match_text);
 	g_free(r->ex_why);
 	g_free(r);
+}
+
+void lesson_run_skip_exercises(LessonRun *r, gboolean skip)
+{
+	r->skip_exercises = skip;
 }
 
 guint lesson_run_step_index(const LessonRun *r)
@@ -1175,6 +1181,8 @@ gboolean lesson_run_next(LessonRun *r, GError **error)
 	r->ex_state = LESSON_EXERCISE_NONE;
 	g_clear_pointer(&r->ex_why, g_free);
 
+	if (s->task && r->skip_exercises)
+		return TRUE;
 	if (s->task) {
 		g_autoptr(GHashTable) set = settings_copy(l->settings);
 		settings_merge(set, r->overrides);

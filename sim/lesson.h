@@ -138,6 +138,10 @@ LessonRun *lesson_run_new(const Lesson *l, GHashTable *overrides);
 void lesson_run_free(LessonRun *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LessonRun, lesson_run_free)
 
+/* Exercise steps are passed over without running their machine (their
+ * state stays LESSON_EXERCISE_NONE): for tests that look at the narrative
+ * machine only. */
+void lesson_run_skip_exercises(LessonRun *r, gboolean skip);
 /* Runs the next step to its trigger. False at the end or on failure
  * (error set: file:line, step and trigger). */
 gboolean lesson_run_next(LessonRun *r, GError **error);

@@ -31,6 +31,7 @@ static void test_lesson(gconstpointer data)
 	g_autoptr(Lesson) l = lesson_load(path, &error);
 	g_assert_no_error(error);
 	g_autoptr(LessonRun) r = lesson_run_new(l, NULL);
+	lesson_run_skip_exercises(r, TRUE);   /* they run machines of their own, not the picture's */
 	guint checked = 0;
 	g_autoptr(GString) missing = g_string_new(NULL);
 	while (lesson_run_next(r, &error)) {
