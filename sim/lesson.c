@@ -1068,8 +1068,31 @@ static const char *machine_end_line(SimMachine *m)
 	return sim_machine_outcome_message(m);
 }
 
+/* A precise step's stop condition: the `left`-th next match of a pattern.
+ * The machine stops at the instruction boundary right after that event
+ * (sim_machine_step_precise), so the state a step shows is the moment of
+ * its event, not the end of a scheduler round. */
+typedef struct Watch {
+	const LessonPattern *p;
+	guint left;
+} Watch;
+
+static bool watch_match(const SimEvent *ev, gpointer user_data)
+{
+	Watch *w = user_data;
+	return w->left && lesson_pattern_matches(w->p, ev) && --w->left == 0;
+}
+
+/* Runs the machine to the `left`-th next event matching `p` (end and
+ * refused never match: to the end). */
+static void step_until(SimMachine *m, const LessonPattern *p, guint left)
+{
+	Watch w = { p, left };
+	sim_machine_step_precise(m, 0, watch_match, &w);
+}
+
 /* Consumes events up to the count-th match of `p`, running the machine
- * round by round as needed. */
+ * as needed. */
 static gboolean run_to(LessonRun *r, const LessonPattern *p, guint count)
 {
 	guint seen = 0;
@@ -1086,7 +1109,7 @@ static gboolean run_to(LessonRun *r, const LessonPattern *p, guint count)
 		r->cursor = 0;
 		if (sim_machine_ended(r->m))
 			return FALSE;
-		sim_machine_step(r->m, 1, SIM_STEP_STOP_NONE);
+		step_until(r->m, p, count - seen);
 	}
 }
 
@@ -1097,6 +1120,9 @@ static gboolean run_start_machine(LessonRun *r, GHashTable *settings, GError **e
 	if (!r->m)
 		return FALSE;
 	r->sub = sim_event_bus_subscribe(sim_machine_events(r->m), run_record, r);
+	/* Start it here: the events of the start (partition start, power-on)
+	 * go into the log like any other, where a trigger can find them. */
+	sim_machine_start(r->m);
 	return TRUE;
 }
 
@@ -1133,8 +1159,9 @@ static gboolean exercise_eval(const Lesson *l, const LessonStep *s, GHashTable *
 	ExCount c = { .s = s, .counts = g_new0(guint64, s->expect_items->len) };
 	sim_event_bus_subscribe(sim_machine_events(m), ex_count_event, &c);
 	gboolean is_end = lesson_pattern_is_end(s->trigger);
-	while (!c.hit && sim_machine_step(m, 1, SIM_STEP_STOP_NONE))
-		;
+	sim_machine_start(m);   /* its events are counted too */
+	if (!c.hit)
+		step_until(m, s->trigger, s->count - c.seen);   /* ex_count_event counts the same matches */
 	gboolean reached = c.hit || (is_end && sim_machine_ended(m) &&
 	                             lesson_pattern_matches_end(s->trigger, lesson_outcome_name(sim_machine_outcome(m)),
 	                                                        machine_end_line(m)));
@@ -1268,7 +1295,7 @@ gboolean lesson_run_observe(LessonRun *r, char **value, SimEvent *observed, GErr
 		}
 		if (sim_machine_ended(r->m))
 			break;
-		sim_machine_step(r->m, 1, SIM_STEP_STOP_NONE);
+		step_until(r->m, s->observe, 1);
 	}
 	g_autofree char *w = step_where(r->lesson, s, "Observe");
 	g_set_error(error, LESSON_ERROR, LESSON_ERROR_ANSWER,
