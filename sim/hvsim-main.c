@@ -362,6 +362,11 @@ int main(int argc, char **argv)
 			puts("Usage: hvsim scenarios\n\nLists the built-in scenarios that `hvsim run NAME` accepts.");
 			return EXIT_OK;
 		}
+		if (argc > 2 && g_str_equal(argv[2], "lesson")) {
+			char lesson_name[] = "hvsim lesson";
+			char *lesson_help[] = { lesson_name, help, NULL };
+			return lesson_cli_main(2, lesson_help);
+		}
 		if (argc > 2 && g_str_equal(argv[2], "profiles")) {
 			puts("Usage: hvsim profiles\n\nLists the product profiles that `hvsim run --profile NAME` accepts, with their per-VM limits.");
 			return EXIT_OK;
