@@ -23,6 +23,8 @@ const char *lesson_outcome_name(SimOutcome o);
 #define LESSON_MAX_INSNS UINT64_C(1000000000)
 /* Events kept per step for the front ends to show (the last ones). */
 #define LESSON_RAN_MAX 400u
+/* A lesson file is a page or two of text; anything larger is not one. */
+#define LESSON_FILE_MAX (1u << 20)
 /* Steps per lesson the format allows (the issue asks for 5-15). */
 #define LESSON_STEPS_MAX 40u
 
@@ -853,6 +855,9 @@ Lesson *lesson_load(const char *path, GError **error)
 	g_autoptr(GError) e = NULL;
 	if (!g_file_get_contents(path, &data, &len, &e)) {
 		g_set_error(error, LESSON_ERROR, LESSON_ERROR_FILE, "%s: cannot read: %s", path, e->message);
+	} else if (len > LESSON_FILE_MAX) {
+		g_set_error(error, LESSON_ERROR, LESSON_ERROR_FILE, "%s: %" G_GSIZE_FORMAT " bytes is too large for a lesson (at most %u KiB)",
+		            path, len, LESSON_FILE_MAX >> 10);
 	} else if (!g_utf8_validate(data, (gssize)len, NULL) || memchr(data, '\0', len)) {
 		g_set_error(error, LESSON_ERROR, LESSON_ERROR_FILE, "%s: not UTF-8 text", path);
 	} else if (lesson_parse(lp, data, len, error)) {

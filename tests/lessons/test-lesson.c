@@ -370,6 +370,28 @@ static void test_exercise_states(void)
 
 /* A question's observation does not consume events: the next step's
  * trigger still finds the observed event. */
+/* Files that are not lesson text at all. */
+static void test_not_text(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("hvsim-lesson-XXXXXX", &error);
+	g_autofree char *path = g_build_filename(dir, "x.lesson", NULL);
+	g_assert_true(g_file_set_contents(path, "[Lesson]\nTitle=\xff\xfe\n", -1, &error));
+	g_assert_null(lesson_load(path, &error));
+	g_assert_error(error, LESSON_ERROR, LESSON_ERROR_FILE);
+	g_assert_nonnull(strstr(error->message, ": not UTF-8 text"));
+	g_clear_error(&error);
+	g_autofree char *big = g_strnfill((1u << 20) + 1, '#');
+	g_assert_true(g_file_set_contents(path, big, -1, &error));
+	g_assert_null(lesson_load(path, &error));
+	g_assert_nonnull(strstr(error->message, "is too large for a lesson"));
+	g_clear_error(&error);
+	g_unlink(path);
+	g_assert_null(lesson_load(path, &error));
+	g_assert_nonnull(strstr(error->message, ": cannot read:"));
+	g_rmdir(dir);
+}
+
 static void test_question_observe(void)
 {
 	static const char *const text =
@@ -502,6 +524,7 @@ int main(int argc, char **argv)
 		g_autofree char *name = g_strdup_printf("/lesson/bad-file/%s", bad_files[i].name);
 		g_test_add_data_func(name, &bad_files[i], test_bad_file);
 	}
+	g_test_add_func("/lesson/file/not-text", test_not_text);
 	g_test_add_func("/lesson/exercise/states", test_exercise_states);
 	g_test_add_func("/lesson/question/observe", test_question_observe);
 	g_test_add_func("/lesson/lessons/load", test_lessons_load);
