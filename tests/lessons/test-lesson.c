@@ -368,8 +368,6 @@ static void test_exercise_states(void)
 	g_rmdir(dir);
 }
 
-/* A question's observation does not consume events: the next step's
- * trigger still finds the observed event. */
 /* Files that are not lesson text at all. */
 static void test_not_text(void)
 {
@@ -392,6 +390,8 @@ static void test_not_text(void)
 	g_rmdir(dir);
 }
 
+/* A question's observation does not consume events: the next step's
+ * trigger still finds the observed event. */
 static void test_question_observe(void)
 {
 	static const char *const text =
