@@ -371,7 +371,8 @@ static void draw_lesson(HvsimWindow *win, cairo_t *cr, int width, int height, co
  * from its runner; while a lesson drives, they stay off. */
 static void disable_stepping(HvsimWindow *win)
 {
-	static const char *const actions[] = { "sim.run", "sim.step", "sim.step-exit", "sim.reset" };
+	static const char *const actions[] = { "sim.run", "sim.step", "sim.step-exit", "sim.reset", "sim.step-insn",
+		                               "sim.step-next", "sim.step-back", "sim.next-kind", "sim.load" };
 	for (gsize i = 0; i < G_N_ELEMENTS(actions); i++)
 		gtk_widget_action_set_enabled(GTK_WIDGET(win), actions[i], FALSE);
 }
