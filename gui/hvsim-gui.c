@@ -262,7 +262,6 @@ int main(int argc, char **argv)
 		{ "speed", 0, 0, G_OPTION_ARG_STRING, &speed, "The animation's speed: slow (one event a second), full (default) or events per second (1-200)", "SPEED" },
 		{ "bench-window", 0, 0, G_OPTION_ARG_NONE, &bench_window, "In a real window (needs a display): frames per second and worst frame while the machine runs at full speed, its speed against headless, memory over the run", NULL },
 		{ "bench-minutes", 0, 0, G_OPTION_ARG_STRING, &bench_minutes, "How long --bench-window measures, in minutes (default 0.5)", "M" },
-		{ "until-event", 0, 0, G_OPTION_ARG_STRING, &until_event, "Before showing, run to the next event of this kind: vm-exit", "KIND" },
 		{ "lesson", 0, 0, G_OPTION_ARG_STRING, &lesson, "Run a step-through lesson in the side panel (hvsim lesson --list; docs/lessons.md)", "NAME" },
 		{ "lesson-auto", 0, 0, G_OPTION_ARG_NONE, &lesson_auto, "With --lesson: go through every step by itself, then exit (0: every step ran)", NULL },
 		{ "lesson-back", 0, 0, G_OPTION_ARG_NONE, &lesson_back, "With --lesson-auto: at the end go Back once, which must stop at the same event as before", NULL },
