@@ -226,6 +226,7 @@ static gboolean sim_quitting(GuiRunner *r)
 	return g_atomic_int_get(&r->quit) != 0;
 }
 
+static void sim_apply_address_bps(GuiRunner *r);
 static void set_stop_message(GuiRunner *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static void set_stop_message(GuiRunner *r, const char *fmt, ...)
 {
@@ -281,6 +282,7 @@ static gboolean sim_reload(GuiRunner *r, gboolean load)
 	sim_stats_free(r->stats);
 	r->m = fresh;
 	r->stats = fresh_stats;
+	sim_apply_address_bps(r);
 	if (load)
 		set_stop_message(r, "Loaded %s (%s): the machine is at power-on", r->scenario,
 		                 r->vendor == SIM_VENDOR_AMD ? "AMD-V" : "Intel VT-x");
@@ -321,7 +323,7 @@ static bool sim_precise_match(const SimEvent *ev, gpointer user_data)
 	}
 	for (guint i = 0; r->bps && i < r->bps->len; i++) {
 		const GuiBreakpoint *bp = &g_array_index(r->bps, GuiBreakpoint, i);
-		if (bp_matches(r, bp, ev)) {
+		if (!bp->address && bp_matches(r, bp, ev)) {
 			gui_event_describe(ev, r->vendor, what, sizeof what);
 			char where[32] = "";
 			if (bp->partition)
@@ -334,6 +336,38 @@ static bool sim_precise_match(const SimEvent *ev, gpointer user_data)
 		}
 	}
 	return false;
+}
+
+/* The address breakpoints go to the machine (a new one gets them too). */
+static void sim_apply_address_bps(GuiRunner *r)
+{
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(SimAddrBreakpoint));
+	for (guint i = 0; r->bps && i < r->bps->len; i++) {
+		const GuiBreakpoint *bp = &g_array_index(r->bps, GuiBreakpoint, i);
+		if (bp->address) {
+			SimAddrBreakpoint ab = { bp->partition, bp->rip };
+			g_array_append_val(a, ab);
+		}
+	}
+	sim_machine_set_breakpoints(r->m, (const SimAddrBreakpoint *)(void *)a->data, a->len);
+	g_array_unref(a);
+}
+
+/* After a precise step: if an address breakpoint stopped it, say which. */
+static void sim_check_address_bp(GuiRunner *r)
+{
+	SimAddrBreakpoint hit;
+	if (r->hit->len || !sim_machine_breakpoint_hit(r->m, &hit))
+		return;
+	guint n = 0;
+	for (guint i = 0; r->bps && i < r->bps->len; i++) {
+		const GuiBreakpoint *bp = &g_array_index(r->bps, GuiBreakpoint, i);
+		if (bp->address && bp->partition == hit.partition && bp->rip == hit.rip)
+			n = i + 1;
+	}
+	g_string_printf(r->hit, "Breakpoint %u (partition %u, RIP 0x%" G_GINT64_MODIFIER "x) hit: the VP stands right before that instruction",
+	                n, hit.partition, hit.rip);
+	r->at_seq = 0;
 }
 
 /* The UI's newest breakpoints, if it set some since the last look. */
@@ -349,6 +383,7 @@ static void sim_take_breakpoints(GuiRunner *r)
 	r->need_describe = FALSE;
 	for (guint i = 0; i < fresh->len; i++)
 		r->need_describe |= g_array_index(fresh, GuiBreakpoint, i).text[0] != 0;
+	sim_apply_address_bps(r);
 }
 
 static void sim_note_stop(GuiRunner *r);
@@ -368,6 +403,7 @@ static void sim_run_precise(GuiRunner *r, guint64 insns, SimStepStop kind)
 		guint64 batch = left ? MIN(left, GUI_RUNNER_RUN_BATCH) : GUI_RUNNER_RUN_BATCH;
 		guint64 before = sim_machine_insns(r->m);
 		gboolean live = sim_machine_step_precise(r->m, batch, watch ? sim_precise_match : NULL, &pm);
+		sim_check_address_bp(r);
 		if (left)
 			left -= MIN(left, sim_machine_insns(r->m) - before);
 		if (!live || r->hit->len || sim_quitting(r) || (insns && !left))
@@ -403,6 +439,7 @@ static void sim_run_batch(GuiRunner *r)
 	g_string_truncate(r->hit, 0);
 	PreciseMatch pm = { r, SIM_STEP_STOP_NONE };
 	sim_machine_step_precise(r->m, GUI_RUNNER_RUN_BATCH, sim_precise_match, &pm);
+	sim_check_address_bp(r);
 	if (r->hit->len) {
 		sim_note_stop(r);
 		g_mutex_lock(&r->lock);

@@ -22,11 +22,15 @@ G_BEGIN_DECLS
 /* A breakpoint on an event: a kind, optionally a partition and a piece of
  * the event's description (any case), e.g. vm_exit in partition 2
  * matching "I/O instruction". The run pauses right after a matching
- * event (at the next instruction boundary). */
+ * event (at the next instruction boundary). Or, with `address` set, on a
+ * guest address: the run pauses right before a VP of `partition` (needed)
+ * executes the instruction at `rip`. */
 typedef struct GuiBreakpoint {
 	SimEventType type;
-	uint32_t partition;                  /* 0: any */
+	uint32_t partition;                  /* 0: any (events only) */
 	char text[GUI_BREAKPOINT_TEXT_MAX];  /* "": any */
+	gboolean address;
+	guint64 rip;
 } GuiBreakpoint;
 
 typedef struct GuiRunner GuiRunner;

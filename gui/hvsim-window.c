@@ -71,7 +71,7 @@ struct _HvsimWindow {
 	GtkWidget *back_button, *next_button, *kind_dropdown;
 	GtkWidget *machine_button, *scenario_dropdown, *scenario_help, *vendor_dropdown;
 	GtkWidget *backend_emulated, *backend_native, *backend_reason;
-	GtkWidget *bp_button, *bp_kind, *bp_partition, *bp_text, *bp_list;
+	GtkWidget *bp_button, *bp_kind, *bp_partition, *bp_text, *bp_list, *bp_addr_partition, *bp_rip;
 	GArray *bps;                 /* of GuiBreakpoint */
 	char *shown_scenario;        /* the scenario the title and machine button name */
 	SimVendor shown_vendor;
@@ -764,6 +764,11 @@ static void update_bp_list(HvsimWindow *win)
 	GString *s = g_string_new(NULL);
 	for (guint i = 0; i < win->bps->len; i++) {
 		const GuiBreakpoint *bp = &g_array_index(win->bps, GuiBreakpoint, i);
+		if (bp->address) {
+			g_string_append_printf(s, "%s%u. partition %u, RIP 0x%" G_GINT64_MODIFIER "x", i ? "\n" : "", i + 1,
+			                       bp->partition, bp->rip);
+			continue;
+		}
 		g_string_append_printf(s, "%s%u. %s", i ? "\n" : "", i + 1, sim_event_type_name(bp->type));
 		if (bp->partition)
 			g_string_append_printf(s, " in partition %u", bp->partition);
@@ -791,6 +796,28 @@ static void on_bp_add(GtkWidget *w, HvsimWindow *win)
 	g_strstrip(bp.text);
 	g_array_append_val(win->bps, bp);
 	gtk_editable_set_text(GTK_EDITABLE(win->bp_text), "");
+	update_bp_list(win);
+}
+
+/* RIP as typed: hexadecimal, with or without 0x. Anything else is refused
+ * in the list's place, saying what was wrong. */
+static void on_bp_add_address(GtkWidget *w, HvsimWindow *win)
+{
+	if (win->bps->len >= GUI_BREAKPOINTS_MAX)
+		return;
+	g_autofree char *text = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(win->bp_rip))));
+	const char *digits = g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X") ? text + 2 : text;
+	char *end = NULL;
+	guint64 rip = g_ascii_strtoull(digits, &end, 16);
+	if (!*digits || !end || *end || strspn(digits, "0123456789abcdefABCDEF") != strlen(digits)) {
+		g_autofree char *msg = g_strdup_printf("\"%s\" is not a hexadecimal address (e.g. 0x18d000).", text);
+		gtk_label_set_text(GTK_LABEL(win->bp_list), msg);
+		return;
+	}
+	GuiBreakpoint bp = { .address = TRUE, .rip = rip };
+	bp.partition = (uint32_t)gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(win->bp_addr_partition));
+	g_array_append_val(win->bps, bp);
+	gtk_editable_set_text(GTK_EDITABLE(win->bp_rip), "");
 	update_bp_list(win);
 }
 
@@ -1208,6 +1235,9 @@ static void hvsim_window_class_init(HvsimWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_partition);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_text);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_list);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_addr_partition);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_rip);
+	gtk_widget_class_bind_template_callback(widget_class, on_bp_add_address);
 	gtk_widget_class_bind_template_callback(widget_class, on_kind_selected);
 	gtk_widget_class_bind_template_callback(widget_class, on_bp_add);
 	gtk_widget_class_bind_template_callback(widget_class, on_bp_clear);

@@ -128,6 +128,13 @@ typedef struct UcVp {
 	bool slice_paused;        /* the slice is paused: the next vp_run continues it */
 	bool resume_mid;          /* ... from inside the engine: no VM entry first */
 	uint64_t resume_rip;      /* ... inside a block: its rest is no new block for the budget */
+	/* Address breakpoints of this VP's partition (machine->addr_bps as of
+	 * bp_generation): their code hooks, and the one just stopped at (it
+	 * does not stop again when the same instruction resumes). */
+	guint bp_generation;
+	GHashTable *bp_rips;      /* address set; NULL when none */
+	GArray *bp_hooks;         /* of uc_hook */
+	uint64_t bp_skip_rip, bp_skip_count;
 } UcVp;
 
 static const int reg_map[SIM_REG_N] = {
@@ -755,6 +762,70 @@ static void pause_hook(uc_engine *uc, uint64_t address, uint32_t size, void *use
 	pause_hit(user_data, address);
 }
 
+/* Before the instruction at `address` (from a code hook): an address
+ * breakpoint of this partition stops a precise step here, before it. */
+static bool bp_hit(UcVp *uv, uint64_t address)
+{
+	SimMachine *m = uv->vp->partition->machine;
+	if (!m->precise || !uv->bp_rips || !g_hash_table_contains(uv->bp_rips, GSIZE_TO_POINTER(address)))
+		return false;
+	uint64_t retired = uv->vp->insns - block_tail(uv, address);
+	if (uv->bp_skip_rip == address && uv->bp_skip_count == retired)
+		return false;   /* resuming from this very stop */
+	rewind_count(uv, address);
+	uv->bp_skip_rip = address;
+	uv->bp_skip_count = retired;
+	uv->pending = PEND_PAUSE;
+	uv->stop_rip = address;
+	uv->resume_rip = address;
+	m->pause_now = true;
+	m->bp_hit = true;
+	m->bp_hit_at.partition = uv->vp->partition->id;
+	m->bp_hit_at.rip = address;
+	uc_emu_stop(uv->uc);
+	return true;
+}
+
+static void bp_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+	bp_hit(user_data, address);
+}
+
+/* The machine's address breakpoints changed: hook this partition's. An
+ * address an exit hook already covers needs no hook of its own (the exit
+ * hooks look for breakpoints first). Translated code at each address is
+ * dropped so the hooks are called. */
+static void bp_sync(UcVp *uv)
+{
+	SimMachine *m = uv->vp->partition->machine;
+	uv->bp_generation = m->bp_generation;
+	for (guint i = 0; i < uv->bp_hooks->len; i++)
+		uc_hook_del(uv->uc, g_array_index(uv->bp_hooks, uc_hook, i));
+	g_array_set_size(uv->bp_hooks, 0);
+	if (uv->bp_rips) {
+		GHashTableIter it;
+		gpointer key;
+		g_hash_table_iter_init(&it, uv->bp_rips);
+		while (g_hash_table_iter_next(&it, &key, NULL))
+			uc_ctl_remove_cache(uv->uc, GPOINTER_TO_SIZE(key), GPOINTER_TO_SIZE(key) + 1);
+		g_clear_pointer(&uv->bp_rips, g_hash_table_destroy);
+	}
+	for (guint i = 0; i < m->addr_bps->len; i++) {
+		const SimAddrBreakpoint *bp = &g_array_index(m->addr_bps, SimAddrBreakpoint, i);
+		if (bp->partition != uv->vp->partition->id)
+			continue;
+		if (!uv->bp_rips)
+			uv->bp_rips = g_hash_table_new(g_direct_hash, g_direct_equal);
+		g_hash_table_add(uv->bp_rips, GSIZE_TO_POINTER(bp->rip));
+		uc_hook h;
+		if (!g_hash_table_contains(uv->hooked, GSIZE_TO_POINTER(bp->rip)) &&
+		    uc_hook_add(uv->uc, &h, UC_HOOK_CODE, bp_hook, uv, bp->rip, bp->rip) == UC_ERR_OK)
+			g_array_append_val(uv->bp_hooks, h);
+		uc_ctl_remove_cache(uv->uc, bp->rip, bp->rip + 1);
+	}
+}
+
+
 /* ---- Hooks ---------------------------------------------------------------- */
 
 /* After an exit: a timer it armed, or the time the exit itself cost, moves
@@ -905,6 +976,8 @@ static void vmcall_hook(uc_engine *uc, uint64_t address, uint32_t size, void *us
 	UcVp *uv = user_data;
 	if (G_UNLIKELY(uv->pause_rip == address) && pause_hit(uv, address))
 		return;
+	if (G_UNLIKELY(uv->bp_rips != NULL) && bp_hit(uv, address))
+		return;
 	hook_exit(uv, address, VMX_EXIT_VMCALL, 3);
 }
 
@@ -912,6 +985,8 @@ static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user
 {
 	UcVp *uv = user_data;
 	if (G_UNLIKELY(uv->pause_rip == address) && pause_hit(uv, address))
+		return;
+	if (G_UNLIKELY(uv->bp_rips != NULL) && bp_hit(uv, address))
 		return;
 	HookKind k = GPOINTER_TO_INT(g_hash_table_lookup(uv->hooked, GSIZE_TO_POINTER(address)));
 	uint16_t cs = 0;
@@ -1374,6 +1449,8 @@ static SimRunResult ucb_vp_run_slice(UcVp *uv, uint64_t until);
 static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
 {
 	UcVp *uv = uv_of(vp);
+	if (uv->bp_generation != vp->partition->machine->bp_generation)
+		bp_sync(uv);
 	if (!uv->slice_paused)
 		uv->until = until;
 	uv->slice_paused = false;
@@ -1691,6 +1768,10 @@ static void ucb_vp_fini(SimVp *vp)
 		g_hash_table_destroy(uv->hooked);
 	if (uv->code_hooks)
 		g_array_free(uv->code_hooks, TRUE);
+	if (uv->bp_hooks)
+		g_array_free(uv->bp_hooks, TRUE);
+	if (uv->bp_rips)
+		g_hash_table_destroy(uv->bp_rips);
 	g_free(uv);
 	vp->backend = NULL;
 }
@@ -1709,6 +1790,8 @@ static bool ucb_vp_init(SimVp *vp, GError **error)
 	uv->pause_rip = UINT64_MAX;
 	uv->pause_hook_rip = UINT64_MAX;
 	uv->resume_rip = UINT64_MAX;
+	uv->bp_hooks = g_array_new(FALSE, FALSE, sizeof(uc_hook));
+	uv->bp_skip_rip = UINT64_MAX;
 
 	if ((e = uc_open(UC_ARCH_X86, UC_MODE_64, &uv->uc)) != UC_ERR_OK)
 		goto uc_fail;

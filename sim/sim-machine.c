@@ -35,6 +35,7 @@ SimMachine *sim_machine_new(const SimConfig *config, GError **error)
 	m->children = g_ptr_array_new();
 	m->next_partition_id = 1;   /* 0 is HV_PARTITION_ID_INVALID */
 	m->pause_total = UINT64_MAX;
+	m->addr_bps = g_array_new(FALSE, FALSE, sizeof(SimAddrBreakpoint));
 	m->backend = &sim_backend_unicorn;
 	if (config->backend == SIM_BACKEND_KVM) {
 		/* Native mode only where the capability probe passes; otherwise
@@ -110,6 +111,7 @@ void sim_machine_free(SimMachine *m)
 		partition_free(g_ptr_array_index(m->partitions, i));
 	g_ptr_array_free(m->partitions, TRUE);
 	sim_event_bus_free(m->events);
+	g_array_unref(m->addr_bps);
 	sim_vmbus_inspect_free(m->vmbus);
 	sim_symtab_unref(m->child_symtab);
 	g_free(m->outcome_message);
@@ -872,15 +874,34 @@ bool sim_machine_step_precise(SimMachine *m, uint64_t max_insns, SimStepMatchFun
 	guint sub = match ? sim_event_bus_subscribe(m->events, step_watch_event, &watch) : 0;
 	m->pause_total = max_insns ? m->total_insns + max_insns : UINT64_MAX;
 	m->pause_now = false;
+	m->bp_hit = false;
+	m->precise = true;
 	RoundResult r;
 	do
 		r = run_round(m);
 	while (r == ROUND_DONE && !pause_due(m));
 	if (sub)
 		sim_event_bus_unsubscribe(m->events, sub);
+	m->precise = false;
 	m->pause_total = UINT64_MAX;
 	m->pause_now = false;
 	return r != ROUND_ENDED;
+}
+
+void sim_machine_set_breakpoints(SimMachine *m, const SimAddrBreakpoint *bps, guint n)
+{
+	g_return_if_fail(m != NULL && (bps != NULL || n == 0));
+	g_array_set_size(m->addr_bps, 0);
+	g_array_append_vals(m->addr_bps, bps, n);
+	m->bp_generation++;
+}
+
+bool sim_machine_breakpoint_hit(const SimMachine *m, SimAddrBreakpoint *hit)
+{
+	g_return_val_if_fail(m != NULL, false);
+	if (m->bp_hit && hit)
+		*hit = m->bp_hit_at;
+	return m->bp_hit;
 }
 
 bool sim_machine_in_round(const SimMachine *m)

@@ -151,6 +151,19 @@ typedef bool (*SimStepMatchFunc)(const SimEvent *ev, gpointer user_data);
  * has ended. */
 bool sim_machine_step_precise(SimMachine *m, uint64_t max_insns, SimStepMatchFunc match, gpointer user_data);
 
+/* A breakpoint on a guest address: precise steps (and nothing else) stop
+ * right before a VP of `partition` executes the instruction at `rip` (a
+ * guest-linear address, as RIP). Resuming from there executes it. */
+typedef struct SimAddrBreakpoint {
+	uint32_t partition;
+	uint64_t rip;
+} SimAddrBreakpoint;
+
+/* Replaces the address breakpoints (copied; n may be 0). */
+void sim_machine_set_breakpoints(SimMachine *m, const SimAddrBreakpoint *bps, guint n);
+/* Whether the last precise step stopped at an address breakpoint, and which. */
+bool sim_machine_breakpoint_hit(const SimMachine *m, SimAddrBreakpoint *hit);
+
 /* Whether the machine stands inside a scheduler round (after a precise
  * step), rather than between two. */
 bool sim_machine_in_round(const SimMachine *m);

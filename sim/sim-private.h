@@ -367,6 +367,13 @@ struct SimMachine {
 		bool any_live, progressed;
 		uint64_t elapsed;      /* virtual time the VPs that ran used so far */
 	} round;
+	/* Address breakpoints (sim_machine_set_breakpoints): they stop only
+	 * precise steps; backends resynchronise when the generation moves. */
+	GArray *addr_bps;          /* of SimAddrBreakpoint */
+	guint bp_generation;
+	bool precise;              /* a precise step is running */
+	bool bp_hit;               /* the last precise step stopped at one: */
+	SimAddrBreakpoint bp_hit_at;
 	uint64_t pause_total;      /* pause once total_insns reaches this (UINT64_MAX: no) */
 	bool pause_now;            /* pause at the next instruction boundary (an event asked) */
 	SimVp *running_vp;         /* the VP in its slice, or NULL */

@@ -301,6 +301,34 @@ static void test_runner_breakpoint(void)
 	gui_runner_free(r);
 }
 
+/* An address breakpoint pauses Run right before the instruction, each time
+ * it is reached. */
+static void test_runner_address_breakpoint(void)
+{
+	g_autoptr(GError) error = NULL;
+	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
+	g_assert_no_error(error);
+	guint64 version = 0;
+	SimSnapshot *snap = NULL;
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	GuiBreakpoint bp = { .address = TRUE, .partition = 1, .rip = 0x18d000 };   /* the hypercall page */
+	gui_runner_set_breakpoints(r, &bp, 1);
+	guint64 last = 0;
+	for (guint i = 0; i < 2; i++) {
+		gui_runner_run(r);
+		GuiRunnerState *s = wait_idle(r, &version, &snap);
+		g_assert_false(s->running);
+		g_assert_false(s->ended);
+		g_assert_nonnull(strstr(s->stop_message, "Breakpoint 1 (partition 1, RIP 0x18d000) hit"));
+		g_assert_cmphex(sim_snapshot_partition(snap, 1)->vps[0].rip, ==, 0x18d000);
+		g_assert_cmpuint(snap->insns, >, last);
+		last = snap->insns;
+		gui_runner_state_free(s);
+	}
+	sim_snapshot_free(snap);
+	gui_runner_free(r);
+}
+
 /* Back to the previous VM exit lands exactly where the forward step to it
  * stood: the same exit, the same instruction count, the same registers. */
 static void test_runner_back(void)
@@ -383,6 +411,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/runner/step-to", test_runner_step_to);
 	g_test_add_func("/gui/runner/breakpoint", test_runner_breakpoint);
 	g_test_add_func("/gui/runner/back", test_runner_back);
+	g_test_add_func("/gui/runner/address-breakpoint", test_runner_address_breakpoint);
 	g_test_add_func("/gui/runner/load", test_runner_load);
 	return g_test_run();
 }

@@ -12,6 +12,7 @@
 
 #include "sim-machine.h"
 #include "sim-scenario.h"
+#include "sim-snapshot.h"
 
 /* Runs `scenario` whole (step_insns == 0 and !stop) or in steps; returns
  * its JSON-lines trace and stores the outcome and the number of steps. */
@@ -233,6 +234,53 @@ static void test_step_precise_kind(gconstpointer data)
 	run_clear(&stepped);
 }
 
+/* Address breakpoints: precise steps stop right before the instruction at
+ * the address (an exiting VMCALL with its own hook, and the instruction
+ * after it, hooked only for the breakpoint), the VP's RIP is there, and
+ * the run taken that way is still the uninterrupted one. */
+#define BP_HCPAGE   UINT64_C(0x18d000)   /* the parent's hypercall page: VMCALL */
+#define BP_HITS_MAX 40u
+
+static bool step_bps(SimMachine *m, guint step, gpointer data)
+{
+	guint *hits = data;
+	if (step == 0) {
+		SimAddrBreakpoint bps[] = { { 1, BP_HCPAGE }, { 1, BP_HCPAGE + 3 } };
+		sim_machine_set_breakpoints(m, bps, G_N_ELEMENTS(bps));
+	}
+	if (*hits >= BP_HITS_MAX) {
+		sim_machine_set_breakpoints(m, NULL, 0);
+		sim_machine_run(m);
+		return false;
+	}
+	bool live = sim_machine_step_precise(m, 0, NULL, NULL);
+	SimAddrBreakpoint hit;
+	if (live) {
+		g_assert_true(sim_machine_breakpoint_hit(m, &hit));
+		g_assert_cmpuint(hit.partition, ==, 1);
+		g_assert_true(hit.rip == BP_HCPAGE || hit.rip == BP_HCPAGE + 3);
+		/* Alternately: the VMCALL, then the instruction after it. */
+		g_assert_cmphex(hit.rip, ==, *hits % 2 ? BP_HCPAGE + 3 : BP_HCPAGE);
+		SimSnapshot *snap = sim_snapshot_take(m);
+		const SimSnapPartition *p = sim_snapshot_partition(snap, 1);
+		g_assert_cmphex(p->vps[0].rip, ==, hit.rip);
+		sim_snapshot_free(snap);
+		(*hits)++;
+	}
+	return live;
+}
+
+static void test_step_breakpoints(void)
+{
+	Run stepped;
+	guint hits = 0;
+	const Run *whole = whole_boot();
+	run_precise("boot", step_bps, &hits, &stepped);
+	g_assert_cmpuint(hits, ==, BP_HITS_MAX);
+	assert_same_run(whole, &stepped);
+	run_clear(&stepped);
+}
+
 static void test_step_insns(void)
 {
 	SimOutcome whole_o, step_o;
@@ -266,6 +314,7 @@ int main(int argc, char **argv)
 	/* Primes: the steps end at every kind of place in slices and blocks. */
 	g_test_add_data_func("/sim/step/precise/budget-9973", GUINT_TO_POINTER(9973), test_step_precise_odd);
 	g_test_add_data_func("/sim/step/precise/budget-2003", GUINT_TO_POINTER(2003), test_step_precise_odd);
+	g_test_add_func("/sim/step/precise/address-breakpoints", test_step_breakpoints);
 	g_test_add_data_func("/sim/step/precise/vm-exit", GINT_TO_POINTER(SIM_STEP_STOP_VM_EXIT), test_step_precise_kind);
 	g_test_add_data_func("/sim/step/precise/ring", GINT_TO_POINTER(SIM_STEP_STOP_RING), test_step_precise_kind);
 	g_test_add_data_func("/sim/step/precise/interrupt", GINT_TO_POINTER(SIM_STEP_STOP_INTERRUPT), test_step_precise_kind);
