@@ -386,9 +386,8 @@ void gui_panel_text_vmcs(GuiPanelText *t, const SimSnapshot *s, const SimSnapPar
 	g_string_append_printf(t->text, "CR0    " X64 "  CR3 " X64 "\nCR4    " X64 "  EFER 0x%" G_GINT64_MODIFIER "x\n",
 	                       v->g_cr0, v->g_cr3, v->g_cr4, v->g_efer);
 	g_string_append_printf(t->text, "CS     0x%04x  SS 0x%04x\n", v->g_cs, v->g_ss);
-	g_string_append(t->text, "(The model writes RIP at every exit and keeps EFER here; CR0/3/4, RSP, RFLAGS, CS and SS "
-	                         "were written once, by the late launch, into the root's VMCS. The emulator's engine holds "
-	                         "the live registers: see the CPU page.)\n");
+	g_string_append(t->text, "(Saved at this VP's last VM exit, as the processor saves them; EFER is kept here all the "
+	                         "time. Between exits the guest runs on: its live registers are on the CPU page.)\n");
 
 	heading(t, "Controls");
 	control_line(t, "pin-based", v->pin_based, pin_bits, G_N_ELEMENTS(pin_bits));
@@ -404,10 +403,10 @@ void gui_panel_text_vmcs(GuiPanelText *t, const SimSnapshot *s, const SimSnapPar
 	                       v->proc_based & VMX_PROC_USE_MSR_BITMAPS ? "in use" : "not used",
 	                       v->msr_efer_exits ? "exits" : "passes");
 	g_string_append_printf(t->text, "VPID              %u\n", v->vpid);
-	g_string_append_printf(t->text, "EPT pointer       0x%" G_GINT64_MODIFIER "x (field)", v->ept_pointer);
+	g_string_append_printf(t->text, "EPT pointer       0x%" G_GINT64_MODIFIER "x", v->ept_pointer);
 	if (p->slat_eptp)
-		g_string_append_printf(t->text, "; the child's EPTP in the hypervisor's bookkeeping: 0x%" G_GINT64_MODIFIER "x",
-		                       p->slat_eptp);
+		g_string_append(t->text, v->ept_pointer == p->slat_eptp ? "; the root of the child's SLAT map"
+		                                                        : "; (differs from the child's map: a model bug)");
 	else if (p->identity_mapped)
 		g_string_append(t->text, "; the parent's GPAs are the machine's addresses (identity)");
 	g_string_append_c(t->text, '\n');

@@ -20,6 +20,24 @@ static uint64_t reg(SimVp *vp, SimReg r)
 	return vp->partition->machine->backend->reg_get(vp, r);
 }
 
+/* What the processor does on every VM exit besides the exit information:
+ * it saves the guest's state into the VMCS guest-state area, so the host
+ * (and the VMCS panel) sees the guest as it was at the exit. The fields the
+ * model keeps: RSP, RFLAGS, the control registers and the CS/SS selectors
+ * (RIP is saved with the exit record; IA32_EFER by the EFER MSR handlers). */
+static void save_guest_state(SimVp *vp)
+{
+	static const SimReg regs[] = {
+		SIM_REG_RSP, SIM_REG_RFLAGS, SIM_REG_CR0, SIM_REG_CR3, SIM_REG_CR4, SIM_REG_CS, SIM_REG_SS,
+	};
+	static const uint32_t fields[G_N_ELEMENTS(regs)] = {
+		VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS, VMCS_GUEST_CR0, VMCS_GUEST_CR3, VMCS_GUEST_CR4,
+		VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_SS_SELECTOR,
+	};
+	for (gsize i = 0; i < G_N_ELEMENTS(regs); i++)
+		vmx_vmcs_write(vp->vmcs, fields[i], reg(vp, regs[i]));
+}
+
 static void set_reg(SimVp *vp, SimReg r, uint64_t v)
 {
 	vp->partition->machine->backend->reg_set(vp, r, v);
@@ -506,14 +524,7 @@ static void late_launch(SimVp *vp, SimExit *exit, uint32_t request)
 	               HVSIM_PORT_COM1, HVSIM_PORT_COM1_LAST, HVSIM_PORT_ATA, HVSIM_PORT_ATA_LAST, HVSIM_PORT_ATA_CTRL,
 	               HVSIM_PORT_POWER, HVSIM_PORT_HVBOOT);
 	/* The VMCS's guest-state area becomes the running OS. */
-	static const struct { SimReg reg; uint32_t field; } state[] = {
-		{ SIM_REG_RSP, VMCS_GUEST_RSP }, { SIM_REG_RFLAGS, VMCS_GUEST_RFLAGS },
-		{ SIM_REG_CR0, VMCS_GUEST_CR0 }, { SIM_REG_CR3, VMCS_GUEST_CR3 },
-		{ SIM_REG_CR4, VMCS_GUEST_CR4 }, { SIM_REG_CS, VMCS_GUEST_CS_SELECTOR },
-		{ SIM_REG_SS, VMCS_GUEST_SS_SELECTOR },
-	};
-	for (gsize i = 0; i < G_N_ELEMENTS(state); i++)
-		vmx_vmcs_write(vp->vmcs, state[i].field, reg(vp, state[i].reg));
+	save_guest_state(vp);
 	uint64_t rip = exit->vmx.guest_rip + exit->vmx.instruction_length;
 	vmx_vmcs_write(vp->vmcs, VMCS_GUEST_RIP, rip);
 	sim_vp_boot_event(vp, SIM_BOOT_VMCS_FROM_STATE,
@@ -852,6 +863,7 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 		/* What the processor does on VM exit: save the exit information
 		 * and guest RIP into the VMCS, then run the host (the hypervisor). */
 		vmx_exit_record(vp->vmcs, &exit->vmx);
+		save_guest_state(vp);
 		/* Natively the world switch is in the measured time already. */
 		if (!vp->partition->machine->backend->measured_time)
 			vp->extra_ns += SIM_COST_WORLD_SWITCH_NS;
@@ -932,6 +944,12 @@ void sim_hv_setup_vmcs(SimVp *vp)
 	               VMX_EXIT_CTL_LOAD_EFER | VMX_EXIT_CTL_ACK_INTERRUPT);
 	vmx_vmcs_write(v, VMCS_EXCEPTION_BITMAP, 0); /* exceptions stay in the guest */
 	vmx_vmcs_write(v, VMCS_VIRTUAL_PROCESSOR_ID, vp->partition->id);
+	/* A child's guest-physical addresses go through its SLAT: the EPT
+	 * pointer names the root of the map its parent builds (0 until the
+	 * first MapGpaPages; sim_child_map_page writes it then). The root
+	 * partition is identity-mapped in this model and has no EPTP. */
+	if (vp->partition->child)
+		vmx_vmcs_write(v, VMCS_EPT_POINTER, vp->partition->child->eptp);
 	for (uint32_t port = 0; port <= 0xFFFF; port++)
 		vmx_io_bitmap_set(v, (uint16_t)port, true);
 	/* A configured pass-through range (SimConfig.io_passthrough): the

@@ -192,6 +192,12 @@ bool sim_child_map_page(SimChild *c, uint64_t gpa_page, uint64_t root_page, unsi
 		c->ept_arena = g_malloc0((gsize)SIM_CHILD_EPT_TABLES * HV_PAGE_SIZE);
 		c->ept_used = 0;
 		c->eptp = arena_alloc(c) | VMX_EPTP_WALK_4 | VMX_EPT_MT_WB;
+		/* Every VMCS of the child now points at the new map. */
+		if (c->part)
+			for (guint i = 0; i < c->part->vps->len; i++) {
+				SimVp *vp = g_ptr_array_index(c->part->vps, i);
+				vmx_vmcs_write(vp->vmcs, VMCS_EPT_POINTER, c->eptp);
+			}
 	}
 	VmxEptMem mem;
 	sim_child_ept_mem(c, &mem);

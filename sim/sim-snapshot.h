@@ -104,9 +104,9 @@ const char *sim_snap_gpr_name(guint i);  /* "RAX", "RCX", ... "R15" */
 /* A VP's VMCS as the model holds it ("modelled VMCS"): the exit
  * information its last VM exit left (vmx_exit_record: reason,
  * qualification, length, addresses, interruption info and GUEST_RIP), the
- * guest-state fields (EFER lives there all the time; CR0/3/4, RSP, RFLAGS
- * and CS/SS are written once, by the late launch, into the root's VMCS:
- * the emulator's engine holds the live registers, SimSnapVp has those) and
+ * guest-state fields (saved at every VM exit, as the processor saves them;
+ * EFER lives there all the time; between exits the engine holds the live
+ * registers, SimSnapVp has those) and
  * the controls sim_hv_setup_vmcs() wrote. Fields the model never writes are
  * not copied: the GUI shows only what is here. */
 typedef struct SimSnapVmcs {

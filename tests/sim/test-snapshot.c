@@ -88,13 +88,47 @@ static void test_vmcs(void)
 		g_assert_true(sim_memory_read(&p->mem, v->guest_rip, direct, v->code_len));
 		g_assert_cmpmem(v->code, v->code_len, direct, v->code_len);
 	}
-	/* The child's EPTP lives in the hypervisor's bookkeeping; the VMCS
-	 * field is shown as the model holds it. */
+	/* The child's EPTP: the root of its SLAT map, in the hypervisor's
+	 * bookkeeping and in the VMCS field. */
 	const SimSnapPartition *c = sim_snapshot_partition(s, 2);
 	g_assert_cmphex(c->slat_eptp, ==, sim_machine_find_partition(h.m, 2)->child->eptp);
 	g_assert_cmphex(c->slat_eptp, !=, 0);
+	g_assert_cmphex(c->vps[0].vmcs.ept_pointer, ==, c->slat_eptp);
+	g_assert_cmphex(c->vps[0].vmcs.g_cr3, !=, 0);
 	g_assert_false(c->identity_mapped);
 	g_assert_true(sim_snapshot_partition(s, 1)->identity_mapped);
+}
+
+/* Guest state is saved into the VMCS at every VM exit: a child VP waiting
+ * for its parent to handle an intercept has not run since its exit, so
+ * its VMCS guest-state area equals its live registers. */
+static void test_vmcs_guest_state(void)
+{
+	Harness h;
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
+	harness_init_scenario(&h, &cfg, "boot");
+	guint checked = 0;
+	while (checked < 3 && sim_machine_insns(h.m) < LIMIT_INSNS) {
+		g_assert_true(sim_machine_step(h.m, STEP_INSNS / 8, SIM_STEP_STOP_INTERCEPT));
+		g_autoptr(SimSnapshot) s = sim_snapshot_take(h.m);
+		const SimSnapPartition *c = sim_snapshot_partition(s, 2);
+		if (!c || c->n_vps == 0 || !c->vps[0].intercept_suspend)
+			continue;
+		const SimSnapVp *cv = &c->vps[0];
+		g_assert_true(cv->vmcs.valid);
+		g_assert_cmphex(cv->vmcs.g_rip, ==, cv->rip);
+		g_assert_cmphex(cv->vmcs.g_rsp, ==, cv->gpr[4]); /* RSP */
+		g_assert_cmphex(cv->vmcs.g_rflags, ==, cv->rflags);
+		g_assert_cmphex(cv->vmcs.g_cr0, ==, cv->cr0);
+		g_assert_cmphex(cv->vmcs.g_cr3, ==, cv->cr3);
+		g_assert_cmphex(cv->vmcs.g_cr4, ==, cv->cr4);
+		g_assert_cmphex(cv->vmcs.g_cs, ==, cv->cs);
+		g_assert_cmphex(cv->vmcs.g_ss, ==, cv->ss);
+		g_assert_cmphex(cv->vmcs.g_cr3, !=, 0);
+		checked++;
+	}
+	g_assert_cmpuint(checked, ==, 3);
+	harness_fini(&h);
 }
 
 /* The window around RIP holds the code at RIP, read the way the VP fetches. */
@@ -308,6 +342,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	boot_to_child_once(&shared);
 	g_test_add_func("/sim/snapshot/vmcs", test_vmcs);
+	g_test_add_func("/sim/snapshot/vmcs-guest-state", test_vmcs_guest_state);
 	g_test_add_func("/sim/snapshot/code-window", test_code_window);
 	g_test_add_func("/sim/snapshot/gpa-map", test_gpa_map);
 	g_test_add_func("/sim/snapshot/symbols", test_symbols);
