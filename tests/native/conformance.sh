@@ -35,6 +35,29 @@ else
 fi
 [ ${#scenarios[@]} -gt 0 ] || { echo "hvsim scenarios listed nothing" >&2; exit 1; }
 
+# Known differences: SCENARIO|TEXT THE FIRST DIFFERENCE'S NATIVE EVENT HAS|WHY.
+# Such a scenario is reported as KNOWN, not as a pass, and only when its
+# first difference is exactly this one; any other difference fails.
+# docs/native-testing.md explains each.
+known=(
+	"isolation|crashed (triple fault at RIP 0xfff0)|KVM on AMD re-initializes the VMCB on a SHUTDOWN intercept, so the child's RIP after its triple fault reads 0xfff0"
+	"io-synthetic|[vid] no message about partition # for # ms: the wait gives up|the parent's VID wait times out by the host clock, and nested KVM under TCG is far slower than that timeout assumes"
+)
+known_difference() { # SCENARIO COMPARE_REPORT: prints the reason if it is the known one
+	local k pattern
+	for k in "${known[@]}"; do
+		[ "${k%%|*}" = "$1" ] || continue
+		pattern=${k#*|}
+		pattern=${pattern%%|*}
+		# The line of trace B (native) at the first difference.
+		if grep -m1 '^    B ' "$2" | grep -q -F -- "$pattern"; then
+			echo "${k##*|}"
+			return 0
+		fi
+	done
+	return 1
+}
+
 work=$build/tests/native/conformance
 rm -rf "$work"
 mkdir -p "$work/native" "$work/emulated"
@@ -89,6 +112,7 @@ echo "native: $(cat "$work/native/probe.out")"
 # 2. The same scenarios in the emulator, with the flavour (vendor) the
 # native run used: the partition_start name says hvix64 or hvax64.
 failed=0
+known_seen=0
 for s in "${scenarios[@]}"; do
 	nt=$work/native/$s.jsonl
 	if [ ! -s "$nt" ]; then
@@ -130,9 +154,15 @@ for s in "${scenarios[@]}"; do
 	set -e
 	case $cst in
 	0) echo "ok $s ($vendor): $(tail -n 1 "$work/$s.compare")" ;;
-	1) echo "FAIL $s ($vendor): the traces differ (A = emulator, B = KVM):"; head -n 40 "$work/$s.compare"; failed=1 ;;
+	1) if why=$(known_difference "$s" "$work/$s.compare"); then
+		echo "KNOWN $s ($vendor): the traces differ where they are known to: $why:"
+		sed -n '/^  here:/,/^  after it:/p' "$work/$s.compare" | head -n 3
+		known_seen=$((known_seen + 1))
+	   else
+		echo "FAIL $s ($vendor): the traces differ (A = emulator, B = KVM):"; head -n 40 "$work/$s.compare"; failed=1
+	   fi ;;
 	*) echo "FAIL $s: hvsim compare could not read the traces:"; cat "$work/$s.compare"; failed=1 ;;
 	esac
 done
-[ $failed = 0 ] && echo "all ${#scenarios[@]} scenarios: native traces equivalent to the emulator's"
+[ $failed = 0 ] && echo "${#scenarios[@]} scenarios: native traces equivalent to the emulator's, except $known_seen known difference(s) above"
 exit $failed
