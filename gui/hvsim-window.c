@@ -16,6 +16,14 @@
 #include "vmx.h"
 
 #define GUI_PICTURE_HOLD_S  0.25  /* while running, the picture is redrawn at most this often */
+/* While the machine runs freely the texts beside the picture change faster
+ * than anyone reads them, and each change costs the UI thread a relayout
+ * (a text view of hundreds of lines: tens of ms, a dropped frame). So while
+ * running they are rebuilt at most this often, and the log holds fewer
+ * lines; paused or stepped, everything is shown at once. */
+#define GUI_TEXT_HOLD_US    G_GINT64_CONSTANT(500000) /* log, statistics, inspector */
+#define GUI_STATUS_HOLD_US  G_GINT64_CONSTANT(250000) /* the status line */
+#define GUI_LOG_EVENTS_RUNNING 60u /* events the log shows while running */
 #define GUI_POLL_MS         33u   /* how often the UI looks for published state (~30 Hz) */
 #define GUI_LOG_EVENTS      250u  /* events the log shows */
 #define GUI_STATS_COLUMNS   46    /* the statistics panel's width in characters */
@@ -33,6 +41,8 @@ typedef struct DrawHook {
 
 struct _HvsimWindow {
 	GtkApplicationWindow parent_instance;
+	gint64 texts_at;          /* monotonic time the texts were last rebuilt */
+	gint64 status_at;         /* ... and the status line */
 
 	char *scenario;
 	SimVendor vendor;
@@ -298,7 +308,8 @@ static void update_log(HvsimWindow *win)
 	gboolean *show = g_new0(gboolean, events->len + 1);
 	char line[400];
 	guint shown = 0;
-	for (guint i = events->len; i > 0 && shown < GUI_LOG_EVENTS; i--) {
+	guint max_lines = win->state->running ? GUI_LOG_EVENTS_RUNNING : GUI_LOG_EVENTS;
+	for (guint i = events->len; i > 0 && shown < max_lines; i--) {
 		const SimEvent *ev = &g_array_index(events, SimEvent, i - 1);
 		log_line(win, ev, line, sizeof line);
 		show[i - 1] = log_shows(win, ev, line, needle);
@@ -538,12 +549,22 @@ static gboolean poll_runner(gpointer user_data)
 	}
 	g_clear_pointer(&win->state, gui_runner_state_free);
 	win->state = st;
-	update_log(win);
-	update_status(win);
-	update_inspector(win);
-	if (st->stats) {
-		g_autofree char *fitted = fit_stats(st->stats);
-		gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->stats_view)), fitted, -1);
+	/* Paused or stepped: every text at once. Running: the texts at most
+	 * every GUI_TEXT_HOLD_US (the status line and the picture follow on). */
+	gint64 now = g_get_monotonic_time();
+	gboolean texts = !st->running || now - win->texts_at >= GUI_TEXT_HOLD_US;
+	if (texts) {
+		win->texts_at = now;
+		update_log(win);
+		update_inspector(win);
+		if (st->stats) {
+			g_autofree char *fitted = fit_stats(st->stats);
+			gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->stats_view)), fitted, -1);
+		}
+	}
+	if (!st->running || now - win->status_at >= GUI_STATUS_HOLD_US) {
+		win->status_at = now;
+		update_status(win);
 	}
 	for (guint i = 0; i < win->panel_hooks->len; i++) {
 		const PanelHook *h = &g_array_index(win->panel_hooks, PanelHook, i);
