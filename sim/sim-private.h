@@ -119,8 +119,9 @@ typedef struct SimBackendOps {
 	bool (*vp_set_boot_state)(SimVp *vp, const SimBootState *st, GError **error);
 	uint64_t (*reg_get)(SimVp *vp, SimReg reg);
 	void (*reg_set)(SimVp *vp, SimReg reg, uint64_t value);
-	/* Several general registers (RAX..R15, RIP, RFLAGS, CS, SS) at once:
-	 * exit handlers read their operands this way. */
+	/* Several registers at once (general registers, RIP, RFLAGS, CS, SS,
+	 * control registers): exit handlers read their operands this way, and
+	 * every VM exit the guest state it saves into the VMCS. */
 	void (*regs_get)(SimVp *vp, const SimReg *regs, uint64_t *values, unsigned n);
 	/* Runs the VP until its instruction count reaches `until_insns` or an
 	 * exit stops it. Exits are handed to sim_hv_handle_exit(). If the

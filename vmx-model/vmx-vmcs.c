@@ -34,6 +34,13 @@ static const uint32_t exit_record_fields[] = {
 };
 #define N_EXIT_RECORD_FIELDS (sizeof exit_record_fields / sizeof exit_record_fields[0])
 static long exit_record_slot[N_EXIT_RECORD_FIELDS];
+/* The guest-state fields the model saves on every exit (VmxGuestState). */
+static const uint32_t guest_save_fields[] = {
+	VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS, VMCS_GUEST_CR0, VMCS_GUEST_CR3, VMCS_GUEST_CR4,
+	VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_SS_SELECTOR,
+};
+#define N_GUEST_SAVE_FIELDS (sizeof guest_save_fields / sizeof guest_save_fields[0])
+static long guest_save_slot[N_GUEST_SAVE_FIELDS];
 static pthread_once_t exit_record_once = PTHREAD_ONCE_INIT;
 
 static void exit_record_init(void)
@@ -42,6 +49,8 @@ static void exit_record_init(void)
 	 * so every slot is valid. */
 	for (size_t i = 0; i < N_EXIT_RECORD_FIELDS; i++)
 		exit_record_slot[i] = vmx_field_index(exit_record_fields[i]);
+	for (size_t i = 0; i < N_GUEST_SAVE_FIELDS; i++)
+		guest_save_slot[i] = vmx_field_index(guest_save_fields[i]);
 }
 
 VmxVmcs *vmx_vmcs_new(void)
@@ -288,6 +297,16 @@ void vmx_exit_record(VmxVmcs *vmcs, const VmxExit *exit)
 	/* exit_record_slot[] was filled when this VMCS was created. */
 	for (size_t i = 0; i < N_EXIT_RECORD_FIELDS; i++)
 		vmcs->values[exit_record_slot[i]] = values[i];
+}
+
+void vmx_guest_state_save(VmxVmcs *vmcs, const VmxGuestState *g)
+{
+	/* The order of guest_save_fields[]; selectors are 16-bit fields. */
+	const uint64_t values[N_GUEST_SAVE_FIELDS] = {
+		g->rsp, g->rflags, g->cr0, g->cr3, g->cr4, g->cs & 0xFFFFu, g->ss & 0xFFFFu,
+	};
+	for (size_t i = 0; i < N_GUEST_SAVE_FIELDS; i++)
+		vmcs->values[guest_save_slot[i]] = values[i];
 }
 
 void vmx_exit_load(const VmxVmcs *vmcs, VmxExit *exit)

@@ -260,6 +260,15 @@ static inline bool vmx_exit_is_entry_failure(const VmxExit *e)
  * information (the model's exits never interrupt an event delivery). */
 void vmx_exit_record(VmxVmcs *vmcs, const VmxExit *exit);
 
+/* The guest state a VM exit saves into the guest-state area besides RIP
+ * (which vmx_exit_record writes): the part the model keeps. Slots are
+ * looked up once, as for the exit record: this runs on every exit. */
+typedef struct VmxGuestState {
+	uint64_t rsp, rflags, cr0, cr3, cr4;
+	uint64_t cs, ss;             /* selectors */
+} VmxGuestState;
+void vmx_guest_state_save(VmxVmcs *vmcs, const VmxGuestState *g);
+
 /* The hypervisor's side: the VMREADs an exit handler does first. */
 void vmx_exit_load(const VmxVmcs *vmcs, VmxExit *exit);
 
