@@ -71,7 +71,7 @@ static Metrics metrics(double width, double height, const HvsimRenderOptions *op
 	mt.small = mt.font * 0.86;
 	mt.margin = 10.0 * mt.scale;
 	mt.pad = 6.0 * mt.scale;
-	mt.gutter = mt.font * 5.0;
+	mt.gutter = mt.font * 5.6; /* "ring -1" in bold, with room to spare */
 	return mt;
 }
 
