@@ -69,11 +69,19 @@ static void check_exit_vp(const SimSnapshot *snap, const SimEvent *ex)
 	g_assert_true(g_str_has_prefix(at_rip, hex));
 }
 
-static void test_runner_boot(void)
+/* A runner on `scenario` that must load. */
+static GuiRunner *runner_new_ok(const char *scenario, SimVendor vendor)
 {
 	g_autoptr(GError) error = NULL;
-	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
+	GuiRunner *r = gui_runner_new(scenario, vendor, &error);
 	g_assert_no_error(error);
+	g_assert_nonnull(r);
+	return r;
+}
+
+static void test_runner_boot(void)
+{
+	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_INTEL);
 	guint64 version = 0;
 	SimSnapshot *snap = NULL;
 
@@ -156,9 +164,7 @@ static void test_runner_boot(void)
  * without a step, and go again when no longer asked for. */
 static void test_runner_request(void)
 {
-	g_autoptr(GError) error = NULL;
-	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
-	g_assert_no_error(error);
+	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_INTEL);
 	guint64 version = 0;
 	SimSnapshot *snap = NULL;
 	gui_runner_until_insns(r, 2000000);
@@ -194,9 +200,7 @@ static void test_runner_bad_scenario(void)
 
 static void test_runner_free_while_running(void)
 {
-	g_autoptr(GError) error = NULL;
-	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_AMD, &error);
-	g_assert_no_error(error);
+	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_AMD);
 	gui_runner_run(r);
 	g_usleep(20000);
 	gui_runner_free(r);   /* joins after the current batch; nothing leaks or hangs */
@@ -205,9 +209,7 @@ static void test_runner_free_while_running(void)
 /* Single instructions: each retires exactly one, inside a round. */
 static void test_runner_step_insn(void)
 {
-	g_autoptr(GError) error = NULL;
-	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
-	g_assert_no_error(error);
+	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_INTEL);
 	guint64 version = 0;
 	SimSnapshot *snap = NULL;
 	gui_runner_state_free(wait_idle(r, &version, &snap));
@@ -236,9 +238,7 @@ static const SimEvent *newest_of(const GuiRunnerState *s, SimEventType type)
 /* To the next event of each kind; the stop message names it. */
 static void test_runner_step_to(void)
 {
-	g_autoptr(GError) error = NULL;
-	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
-	g_assert_no_error(error);
+	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_INTEL);
 	guint64 version = 0;
 	SimSnapshot *snap = NULL;
 	gui_runner_state_free(wait_idle(r, &version, &snap));
@@ -271,9 +271,7 @@ static void test_runner_step_to(void)
 /* An event breakpoint pauses a free run right after the event and says so. */
 static void test_runner_breakpoint(void)
 {
-	g_autoptr(GError) error = NULL;
-	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
-	g_assert_no_error(error);
+	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_INTEL);
 	guint64 version = 0;
 	SimSnapshot *snap = NULL;
 	gui_runner_state_free(wait_idle(r, &version, &snap));
@@ -305,9 +303,7 @@ static void test_runner_breakpoint(void)
  * it is reached. */
 static void test_runner_address_breakpoint(void)
 {
-	g_autoptr(GError) error = NULL;
-	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
-	g_assert_no_error(error);
+	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_INTEL);
 	guint64 version = 0;
 	SimSnapshot *snap = NULL;
 	gui_runner_state_free(wait_idle(r, &version, &snap));
@@ -333,9 +329,7 @@ static void test_runner_address_breakpoint(void)
  * stood: the same exit, the same instruction count, the same registers. */
 static void test_runner_back(void)
 {
-	g_autoptr(GError) error = NULL;
-	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
-	g_assert_no_error(error);
+	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_INTEL);
 	guint64 version = 0;
 	SimSnapshot *snap = NULL;
 	gui_runner_state_free(wait_idle(r, &version, &snap));
@@ -378,9 +372,7 @@ static void test_runner_back(void)
 /* Another scenario and vendor; a bad one leaves the machine as it was. */
 static void test_runner_load(void)
 {
-	g_autoptr(GError) error = NULL;
-	GuiRunner *r = gui_runner_new("boot", SIM_VENDOR_INTEL, &error);
-	g_assert_no_error(error);
+	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_INTEL);
 	guint64 version = 0;
 	SimSnapshot *snap = NULL;
 	gui_runner_state_free(wait_idle(r, &version, &snap));
