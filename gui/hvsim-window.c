@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "gui-export.h"
+#include "gui-frame-trace.h"
 #include "gui-panel.h"
+#include "gui-picture.h"
 #include "hvsim-window.h"
 #include "backend-kvm.h"
 #include "sim-scenario.h"
@@ -28,6 +30,7 @@
 #define GUI_LOG_EVENTS      250u  /* events the log shows */
 #define GUI_STATS_COLUMNS   46    /* the statistics panel's width in characters */
 #define GUI_SCREENSHOT_WAIT 400u  /* ms to let a frame or two be drawn before a screenshot */
+#define GUI_FRAME_TRACE_MS  30.0  /* HVSIM_GUI_FRAME_TRACE=1 prints frames slower than this */
 
 typedef struct PanelHook {
 	HvsimWindowUpdateFunc update;
@@ -50,6 +53,7 @@ struct _HvsimWindow {
 	guint64 version;
 	GuiRunnerState *state;   /* what is on screen */
 	SimSnapshot *snap;       /* the newest snapshot received (a state may carry none) */
+	GuiSharedSnap *snap_shared;  /* the same, as the picture's worker holds it */
 	guint poll_id;
 
 	gboolean dark;
@@ -65,7 +69,9 @@ struct _HvsimWindow {
 
 	GArray *panel_hooks;     /* of PanelHook */
 	GArray *draw_hooks;      /* of DrawHook */
-	HvsimRenderCache *picture_cache; /* the static picture, redrawn only when the snapshot or options change */
+	GuiPicture *picture;     /* the static picture, drawn on a worker when the snapshot or options change */
+	gboolean picture_wait;   /* draw it here and now (a screenshot) */
+	GuiFrameTrace *frame_trace;      /* HVSIM_GUI_FRAME_TRACE=1, else NULL */
 
 	/* Template children. */
 	GtkWidget *header, *side_panel, *status_sep;   /* what presentation mode hides */
@@ -150,29 +156,53 @@ void hvsim_window_get_render_options(HvsimWindow *win, HvsimRenderOptions *opt)
 	}
 }
 
-void hvsim_window_draw_picture(HvsimWindow *win, cairo_t *cr, int width, int height)
+static void draw_picture(HvsimWindow *win, cairo_t *cr, int width, int height, gboolean wait)
 {
-	g_return_if_fail(HVSIM_IS_WINDOW(win) && cr != NULL);
-	if (!win->snap)
+	if (!win->snap || !win->picture)   /* no picture: disposed */
 		return;
 	HvsimRenderOptions opt;
 	hvsim_window_get_render_options(win, &opt);
-	/* Cached: the animation redraws every frame, the picture only changes
-	 * with the snapshot; while running, at most every GUI_PICTURE_HOLD_S
-	 * (the instruction count need not change 60 times a second). */
-	hvsim_render_cache_set_hold(win->picture_cache, win->state && win->state->running ? GUI_PICTURE_HOLD_S : 0);
-	hvsim_render_cached(win->picture_cache, cr, width, height, win->snap, &opt, NULL);
+	/* The picture only changes with the snapshot and is drawn on a worker
+	 * thread (gui-picture.c): a frame paints the newest finished one and
+	 * the animation over it. While running it is redrawn at most every
+	 * GUI_PICTURE_HOLD_S (the instruction count need not change 60 times
+	 * a second, and the worker shares the cores with the machine). */
+	gui_picture_set_hold(win->picture, win->state && win->state->running ? GUI_PICTURE_HOLD_S : 0);
+	GuiFrameMark t0 = gui_frame_trace_begin(win->frame_trace);
+	guint64 drawn = gui_picture_drawn(win->picture);
+	gui_picture_paint(win->picture, cr, width, height, win->snap_shared, &opt, wait);
+	if (gui_picture_drawn(win->picture) != drawn)
+		gui_frame_trace_end(win->frame_trace, GUI_FRAME_DRAW_PICTURE, t0);
+	GuiFrameMark t1 = gui_frame_trace_begin(win->frame_trace);
 	for (guint i = 0; i < win->draw_hooks->len; i++) {
 		const DrawHook *h = &g_array_index(win->draw_hooks, DrawHook, i);
 		cairo_save(cr);
 		h->draw(win, cr, width, height, &opt, h->user_data);
 		cairo_restore(cr);
 	}
+	gui_frame_trace_end(win->frame_trace, GUI_FRAME_DRAW_HOOKS, t1);
+	gui_frame_trace_end(win->frame_trace, GUI_FRAME_DRAW, t0);
+}
+
+/* For exports and tests: the picture of the newest snapshot, drawn here. */
+void hvsim_window_draw_picture(HvsimWindow *win, cairo_t *cr, int width, int height)
+{
+	g_return_if_fail(HVSIM_IS_WINDOW(win) && cr != NULL);
+	draw_picture(win, cr, width, height, TRUE);
+}
+
+/* The worker finished a picture: show it. */
+static void on_picture_ready(gpointer user_data)
+{
+	HvsimWindow *win = user_data;
+	gui_frame_trace_note(win->frame_trace, "picture swapped in");
+	gtk_widget_queue_draw(win->area);
 }
 
 static void draw_view(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
-	hvsim_window_draw_picture(HVSIM_WINDOW(user_data), cr, width, height);
+	HvsimWindow *win = HVSIM_WINDOW(user_data);
+	draw_picture(win, cr, width, height, win->picture_wait);
 }
 
 /* ---- The event log -------------------------------------------------------------- */
@@ -540,12 +570,14 @@ static gboolean take_screenshot(gpointer user_data);
 static gboolean poll_runner(gpointer user_data)
 {
 	HvsimWindow *win = user_data;
+	GuiFrameMark t_poll = gui_frame_trace_begin(win->frame_trace);
 	GuiRunnerState *st = gui_runner_take(win->runner, &win->version, GUI_RUNNER_EVENTS_MAX);
 	if (!st)
 		return G_SOURCE_CONTINUE;
 	if (st->snap) {
-		g_clear_pointer(&win->snap, sim_snapshot_free);
-		win->snap = g_steal_pointer(&st->snap);
+		g_clear_pointer(&win->snap_shared, gui_shared_snap_unref);
+		win->snap_shared = gui_shared_snap_new(g_steal_pointer(&st->snap));
+		win->snap = (SimSnapshot *)gui_shared_snap_get(win->snap_shared);
 	}
 	g_clear_pointer(&win->state, gui_runner_state_free);
 	win->state = st;
@@ -555,22 +587,33 @@ static gboolean poll_runner(gpointer user_data)
 	gboolean texts = !st->running || now - win->texts_at >= GUI_TEXT_HOLD_US;
 	if (texts) {
 		win->texts_at = now;
+		GuiFrameMark t = gui_frame_trace_begin(win->frame_trace);
 		update_log(win);
+		gui_frame_trace_end(win->frame_trace, GUI_FRAME_POLL_LOG, t);
+		t = gui_frame_trace_begin(win->frame_trace);
 		update_inspector(win);
+		gui_frame_trace_end(win->frame_trace, GUI_FRAME_POLL_INSPECTOR, t);
+		t = gui_frame_trace_begin(win->frame_trace);
 		if (st->stats) {
 			g_autofree char *fitted = fit_stats(st->stats);
 			gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->stats_view)), fitted, -1);
 		}
+		gui_frame_trace_end(win->frame_trace, GUI_FRAME_POLL_STATS, t);
+		gui_frame_trace_note(win->frame_trace, st->running ? "texts (running)" : "texts (stopped)");
 	}
 	if (!st->running || now - win->status_at >= GUI_STATUS_HOLD_US) {
 		win->status_at = now;
+		GuiFrameMark t = gui_frame_trace_begin(win->frame_trace);
 		update_status(win);
+		gui_frame_trace_end(win->frame_trace, GUI_FRAME_POLL_STATUS, t);
 	}
+	GuiFrameMark t_hooks = gui_frame_trace_begin(win->frame_trace);
 	for (guint i = 0; i < win->panel_hooks->len; i++) {
 		const PanelHook *h = &g_array_index(win->panel_hooks, PanelHook, i);
 		h->update(win, win->state, win->snap, h->user_data);
 	}
 	g_signal_emit(win, signals[SIGNAL_STATE_PUBLISHED], 0);
+	gui_frame_trace_end(win->frame_trace, GUI_FRAME_POLL_HOOKS, t_hooks);
 	trace_state(win);
 	gtk_widget_queue_draw(win->area);
 
@@ -579,6 +622,7 @@ static gboolean poll_runner(gpointer user_data)
 		win->screenshot_scheduled = TRUE;
 		g_timeout_add(GUI_SCREENSHOT_WAIT, take_screenshot, win);
 	}
+	gui_frame_trace_end(win->frame_trace, GUI_FRAME_POLL, t_poll);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -634,7 +678,9 @@ static gboolean take_screenshot(gpointer user_data)
 		gtk_window_set_default_size(GTK_WINDOW(win), 2 * win->size_w - w, 2 * win->size_h - h);
 		return G_SOURCE_CONTINUE;   /* again after the resize */
 	}
+	win->picture_wait = TRUE;   /* the picture of the point reached, not the one before */
 	gboolean ok = save_window_png(win, win->screenshot, &error);
+	win->picture_wait = FALSE;
 	if (!ok)
 		g_printerr("hvsim-gui: --screenshot: %s\n", error->message);
 	else
@@ -1151,7 +1197,8 @@ static void hvsim_window_init(HvsimWindow *win)
 	gtk_widget_init_template(GTK_WIDGET(win));
 	win->panel_hooks = g_array_new(FALSE, FALSE, sizeof(PanelHook));
 	win->draw_hooks = g_array_new(FALSE, FALSE, sizeof(DrawHook));
-	win->picture_cache = hvsim_render_cache_new();
+	win->picture = gui_picture_new(on_picture_ready, win);
+	win->frame_trace = gui_frame_trace_new_from_env(win->area, GUI_FRAME_TRACE_MS, stderr);
 	gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(win->area), draw_view, win, NULL);
 	controls_init(win);
 
@@ -1177,6 +1224,8 @@ static void hvsim_window_dispose(GObject *object)
 	if (win->poll_id)
 		g_source_remove(win->poll_id);
 	win->poll_id = 0;
+	g_clear_pointer(&win->frame_trace, gui_frame_trace_free);
+	g_clear_pointer(&win->picture, gui_picture_free);
 	g_clear_pointer(&win->runner, gui_runner_free);
 	G_OBJECT_CLASS(hvsim_window_parent_class)->dispose(object);
 }
@@ -1185,12 +1234,13 @@ static void hvsim_window_finalize(GObject *object)
 {
 	HvsimWindow *win = HVSIM_WINDOW(object);
 	g_clear_pointer(&win->state, gui_runner_state_free);
-	g_clear_pointer(&win->snap, sim_snapshot_free);
+	win->snap = NULL;
+	g_clear_pointer(&win->snap_shared, gui_shared_snap_unref);
 	g_array_unref(win->panel_hooks);
 	g_array_unref(win->draw_hooks);
 	g_array_unref(win->log_partition_ids);
 	g_free(win->log_partitions_key);
-	g_clear_pointer(&win->picture_cache, hvsim_render_cache_free);
+
 	g_free(win->scenario);
 	g_free(win->screenshot);
 	g_clear_pointer(&win->bps, g_array_unref);
