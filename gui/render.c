@@ -58,6 +58,10 @@ guint32 hvsim_render_background(const HvsimRenderOptions *opt)
 /* Sizes scale with the canvas; the presentation mode enlarges the type. */
 typedef struct Metrics {
 	double scale, font, small, margin, pad, gutter;
+	double route_h;    /* the strip above ring -1 the links run along */
+	double hw_gap;     /* the strip between ring -1 and the hardware */
+	double bypass_w;   /* beside ring -1: passed-through I/O goes round the hypervisor */
+	double slack;      /* free space kept under a ring band's components (links, counters) */
 } Metrics;
 
 static Metrics metrics(double width, double height, const HvsimRenderOptions *opt)
@@ -72,6 +76,10 @@ static Metrics metrics(double width, double height, const HvsimRenderOptions *op
 	mt.margin = 10.0 * mt.scale;
 	mt.pad = 6.0 * mt.scale;
 	mt.gutter = mt.font * 5.6; /* "ring -1" in bold, with room to spare */
+	mt.route_h = mt.font * 2.0;
+	mt.hw_gap = mt.font * 1.4;
+	mt.bypass_w = mt.font * 1.6;
+	mt.slack = mt.font * 1.5;
 	return mt;
 }
 
@@ -98,31 +106,70 @@ static const HvsimRenderRect *at(const GArray *l, int i)
 	return &g_array_index(l, HvsimRenderRect, i);
 }
 
-/* Lays `n` components out in `ring` below its caption, one row if they
- * fit at a readable width, else two. */
-static void add_components(GArray *l, int ring, const Metrics *mt, uint32_t pid, const char *prefix,
-                           const char *const *names, const char *const *labels, guint n)
+/* Lays `n` components out in `band` between `top` and `bottom`, one row
+ * if they fit at a readable width, else two; centred vertically, or at
+ * the top when `at_top` (the space under them stays free for links). */
+static void add_components(GArray *l, int band, const Metrics *mt, uint32_t pid, const char *prefix,
+                           const char *const *names, const char *const *labels, guint n, double top, double bottom,
+                           gboolean at_top)
 {
-	const HvsimRenderRect r = *at(l, ring);
-	double top = r.y + mt->font * 1.5;
-	double avail_h = r.y + r.h - mt->pad - top;
+	const HvsimRenderRect r = *at(l, band);
+	double avail_h = MAX(bottom - top, 1);
 	guint rows = 1;
 	double w1 = (r.w - mt->pad * (n + 1)) / n;
-	if (w1 < mt->font * 8.5 && n > 1)
+	/* A ring band keeps one row however narrow: every component's links
+	 * leave from its bottom edge, which a second row would block. */
+	if (w1 < mt->font * 7.0 && n > 1 && !at_top)
 		rows = 2;
 	guint per_row = (n + rows - 1) / rows;
 	double cw = (r.w - mt->pad * (per_row + 1)) / per_row;
 	double ch = (avail_h - mt->pad * (rows - 1)) / rows;
-	ch = MIN(ch, mt->font * 4.0);
-	/* Centred in the space under the caption. */
-	top += (avail_h - rows * ch - mt->pad * (rows - 1)) / 2;
+	ch = MIN(ch, mt->font * (at_top ? 3.4 : 4.0));
+	double spare = avail_h - rows * ch - mt->pad * (rows - 1);
+	top += at_top ? MIN(spare * 0.3, mt->font) : spare / 2;
 	for (guint i = 0; i < n; i++) {
 		guint row = i / per_row, col = i % per_row;
 		char name[HVSIM_RENDER_NAME_MAX];
 		g_snprintf(name, sizeof name, "%s.%s", prefix, names[i]);
-		add(l, ring, HVSIM_RK_COMPONENT, pid, r.x + mt->pad + col * (cw + mt->pad), top + row * (ch + mt->pad), cw,
+		add(l, band, HVSIM_RK_COMPONENT, pid, r.x + mt->pad + col * (cw + mt->pad), top + row * (ch + mt->pad), cw,
 		    ch, name, labels[i]);
 	}
+}
+
+/* A channel's label holds its relid between two ring gauges of
+ * CHANNEL_GAUGE small em each (child -> parent left, parent -> child right). */
+#define CHANNEL_GAUGE  2.6
+#define CHANNEL_GAUGES (2 * CHANNEL_GAUGE + 1.2)
+
+/* ---- Captions: text inside a band, as wide as the text ---- */
+
+typedef enum Align { ALIGN_LEFT, ALIGN_CENTER, ALIGN_RIGHT } Align;
+
+/* A caption's rectangle holds its text: the size is h / CAPTION_LINE and
+ * the baseline CAPTION_BASE of h below the top. */
+#define CAPTION_LINE 1.25
+#define CAPTION_BASE 0.76
+
+static double text_width(cairo_t *mc, const char *text, double size, gboolean bold)
+{
+	cairo_select_font_face(mc, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+	                       bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+	cairo_set_font_size(mc, size);
+	cairo_text_extents_t ex;
+	cairo_text_extents(mc, text, &ex);
+	return ex.x_advance;
+}
+
+/* A caption of `text` at `size`, its baseline at `baseline`, in the span
+ * [x, x + max_w) aligned as `align` (the text shrinks or is cut to fit). */
+static int add_caption(GArray *l, cairo_t *mc, int parent, const char *name, const char *text, double size,
+                       gboolean bold, double x, double baseline, double max_w, Align align)
+{
+	double w = MIN(text_width(mc, text, size, bold) + 2, MAX(max_w, 1));
+	double rx = align == ALIGN_RIGHT ? x + max_w - w : align == ALIGN_CENTER ? x + (max_w - w) / 2 : x;
+	double h = size * CAPTION_LINE;
+	return add(l, parent, HVSIM_RK_CAPTION, at(l, parent)->partition, rx, baseline - h * CAPTION_BASE, w, h, name,
+	           text);
 }
 
 static const char *vendor_feature(const SimSnapshot *s)
@@ -154,9 +201,12 @@ static void thousands(char *buf, gsize len, uint64_t v)
 	buf[o] = '\0';
 }
 
-static void layout_hardware(GArray *l, const Metrics *mt, const SimSnapshot *s, double x, double y, double w, double h)
+static void layout_hardware(GArray *l, cairo_t *mc, const Metrics *mt, const SimSnapshot *s, double x, double y,
+                            double w, double h)
 {
 	int hw = add(l, -1, HVSIM_RK_HARDWARE, 0, x, y, w, h, "hardware", "hardware");
+	add_caption(l, mc, hw, "hardware.title", "hardware", mt->font, TRUE, x + mt->pad, y + mt->font * 1.15,
+	            w - 2 * mt->pad, ALIGN_LEFT);
 	char lp[96], mem[96], disk[96] = "", uart[96] = "", timer[96];
 	uint64_t ram = 0;
 	for (guint i = 0; i < s->n_partitions; i++)
@@ -182,13 +232,16 @@ static void layout_hardware(GArray *l, const Metrics *mt, const SimSnapshot *s, 
 	g_snprintf(timer, sizeof timer, "timer|platform clock, %.3f ms", s->vtime / 1e6);
 	const char *names[] = { "lp0", "memory", "disk", "uart", "timer" };
 	const char *labels[] = { lp, mem, disk, uart, timer };
-	add_components(l, hw, mt, 0, "hw", names, labels, G_N_ELEMENTS(names));
+	add_components(l, hw, mt, 0, "hw", names, labels, G_N_ELEMENTS(names), y + mt->font * 1.5, y + h - mt->pad,
+	               FALSE);
 	for (guint i = l->len - G_N_ELEMENTS(names); i < l->len; i++)
 		g_array_index(l, HvsimRenderRect, i).kind = HVSIM_RK_HW_ITEM;
 }
 
-static void layout_hypervisor(GArray *l, const Metrics *mt, const SimSnapshot *s, double x, double y, double w,
-                              double h)
+/* The hypervisor band: its components at the top, where the links from
+ * the partitions come in, and its title under them. */
+static void layout_hypervisor(GArray *l, cairo_t *mc, const Metrics *mt, const SimSnapshot *s, double x, double y,
+                              double w, double h)
 {
 	char title[96], image[96];
 	g_snprintf(title, sizeof title, "hypervisor %s · VMX root (ring -1)", s->hypervisor);
@@ -196,15 +249,37 @@ static void layout_hypervisor(GArray *l, const Metrics *mt, const SimSnapshot *s
 	g_snprintf(image, sizeof image, "%s|%s image", s->hypervisor, vendor_feature(s));
 	const char *names[] = { "image", "scheduler", "synic", "hypercalls" };
 	const char *labels[] = { image, "scheduler|VPs on the LP", "SynIC|messages, events", "hypercall interface|hypercall page" };
-	add_components(l, hv, mt, 0, "hv", names, labels, G_N_ELEMENTS(names));
+	add_components(l, hv, mt, 0, "hv", names, labels, G_N_ELEMENTS(names), y + mt->pad, y + h - mt->font * 1.5,
+	               FALSE);
 	for (guint i = l->len - G_N_ELEMENTS(names); i < l->len; i++)
 		g_array_index(l, HvsimRenderRect, i).kind = HVSIM_RK_HV_ITEM;
+	add_caption(l, mc, hv, "hypervisor.title", title, mt->font, TRUE, x + mt->pad, y + h - mt->font * 0.45,
+	            w - 2 * mt->pad, ALIGN_LEFT);
+}
+
+/* A ring band's captions: what the ring is on the left, where the
+ * partition's first VP is now on the right (its CPL picks the ring). */
+static void ring_captions(GArray *l, cairo_t *mc, const Metrics *mt, const SimSnapPartition *p, int band,
+                          gboolean ring3)
+{
+	const HvsimRenderRect r = *at(l, band);
+	double base = r.y + mt->small * 1.15, half = r.w / 2 - mt->pad;
+	char name[HVSIM_RENDER_NAME_MAX];
+	g_snprintf(name, sizeof name, "%s.caption", r.name);
+	add_caption(l, mc, band, name, ring3 ? "user mode" : "kernel mode", mt->small, FALSE, r.x + mt->pad, base, half,
+	            ALIGN_LEFT);
+	if (p->n_vps && p->vps[0].started && !p->stopped && (p->vps[0].cpl == 3) == ring3) {
+		char here[48];
+		g_snprintf(here, sizeof here, "\u25B6 VP%u is here%s", p->vps[0].index, p->vps[0].halted ? " (halted)" : "");
+		g_snprintf(name, sizeof name, "%s.here", r.name);
+		add_caption(l, mc, band, name, here, mt->small, TRUE, r.x + r.w / 2, base, half, ALIGN_RIGHT);
+	}
 }
 
 /* One partition column: header, console line, ring 3 over ring 0. */
-static void layout_partition(GArray *l, const Metrics *mt, const SimSnapshot *s, const SimSnapPartition *p,
-                             double x, double y, double w, double h, double *ring3_y, double *ring3_h,
-                             double *ring0_y, double *ring0_h)
+static void layout_partition(GArray *l, cairo_t *mc, const Metrics *mt, const SimSnapshot *s,
+                             const SimSnapPartition *p, const HvsimRenderOptions *opt, double x, double y, double w,
+                             double h, double *ring3_y, double *ring3_h, double *ring0_y, double *ring0_h)
 {
 	char name[HVSIM_RENDER_NAME_MAX], label[96];
 	g_snprintf(name, sizeof name, "part.%u", p->id);
@@ -222,7 +297,20 @@ static void layout_partition(GArray *l, const Metrics *mt, const SimSnapshot *s,
 	double con_h = mt->small * 1.6;
 	char sub[HVSIM_RENDER_NAME_MAX];
 	g_snprintf(sub, sizeof sub, "part.%u.header", p->id);
-	add(l, part, HVSIM_RK_PART_HEADER, p->id, x + pad, y + pad, w - 2 * pad, hdr_h, sub, label);
+	int hdr = add(l, part, HVSIM_RK_PART_HEADER, p->id, x + pad, y + pad, w - 2 * pad, hdr_h, sub, label);
+	/* The header's first line: the partition's name and, where the last
+	 * VM exit left this partition, its reason at the right. */
+	double hw = w - 2 * pad, base = y + pad + mt->font * 1.05;
+	g_snprintf(sub, sizeof sub, "part.%u.title", p->id);
+	int t = add_caption(l, mc, hdr, sub, label, mt->font * 1.1, TRUE, x + pad, base, hw, ALIGN_LEFT);
+	if (opt && opt->exit_partition == p->id) {
+		char mark[80];
+		uint32_t basic = opt->exit_reason & VMX_EXIT_REASON_BASIC_MASK;
+		g_snprintf(mark, sizeof mark, "\u25BC VM exit: %s", vmx_exit_reason_name(basic));
+		double used = at(l, t)->w + mt->font;
+		g_snprintf(sub, sizeof sub, "part.%u.exit", p->id);
+		add_caption(l, mc, hdr, sub, mark, mt->small, TRUE, x + pad + used, base, MAX(hw - used, 1), ALIGN_RIGHT);
+	}
 	g_snprintf(sub, sizeof sub, "part.%u.console", p->id);
 	add(l, part, HVSIM_RK_CONSOLE, p->id, x + pad, y + pad + hdr_h + pad, w - 2 * pad, con_h, sub, p->console_last);
 
@@ -238,32 +326,39 @@ static void layout_partition(GArray *l, const Metrics *mt, const SimSnapshot *s,
 	*ring3_h = r3h;
 	*ring0_y = rings_top + r3h + pad;
 	*ring0_h = r0h;
+	ring_captions(l, mc, mt, p, r3, TRUE);
+	ring_captions(l, mc, mt, p, r0, FALSE);
 
 	char prefix3[HVSIM_RENDER_NAME_MAX], prefix0[HVSIM_RENDER_NAME_MAX];
 	g_snprintf(prefix3, sizeof prefix3, "part.%u.ring3", p->id);
 	g_snprintf(prefix0, sizeof prefix0, "part.%u.ring0", p->id);
+	const char *const *n3, *const *l3, *const *n0, *const *l0;
+	guint c3, c0;
+	static const char *const b_n3[] = { "apps" }, *const b_l3[] = { "applications|worker, init" };
+	static const char *const b_n0[] = { "kernel", "hvboot" }, *const b_l0[] = { "kernel|on the bare CPU", "hvboot|hypervisor loader" };
+	static const char *const r_n3[] = { "worker", "vidlib" }, *const r_l3[] = { "worker process|vmwp", "VID library|calls the VID driver" };
+	static const char *const r_n0[] = { "kernel", "vid", "vmbus", "vsp" };
+	static const char *const r_l0[] = { "kernel", "VID driver|hypercalls", "VMBus driver|server", "VSPs|storvsp" };
+	static const char *const c_n3[] = { "apps" }, *const c_l3[] = { "applications|iotest, init" };
+	static const char *const c_n0[] = { "kernel", "vmbus", "vsc" }, *const c_l0[] = { "kernel", "VMBus driver|client", "VSCs|storvsc" };
+	static const char *const g_n3[] = { "apps" }, *const g_l3[] = { "applications" };
+	static const char *const g_n0[] = { "kernel" }, *const g_l0[] = { "kernel" };
 	if (booted) {
-		const char *n3[] = { "apps" }, *l3[] = { "applications|worker, init" };
-		const char *n0[] = { "kernel", "hvboot" }, *l0[] = { "kernel|on the bare CPU", "hvboot|hypervisor loader" };
-		add_components(l, r3, mt, p->id, prefix3, n3, l3, G_N_ELEMENTS(n3));
-		add_components(l, r0, mt, p->id, prefix0, n0, l0, G_N_ELEMENTS(n0));
+		n3 = b_n3, l3 = b_l3, c3 = G_N_ELEMENTS(b_n3), n0 = b_n0, l0 = b_l0, c0 = G_N_ELEMENTS(b_n0);
 	} else if (p->role == SIM_SNAP_ROLE_ROOT) {
-		const char *n3[] = { "worker", "vidlib" }, *l3[] = { "worker process|vmwp", "VID library|calls the VID driver" };
-		const char *n0[] = { "kernel", "vid", "vmbus", "vsp" };
-		const char *l0[] = { "kernel", "VID driver|hypercalls", "VMBus driver|server", "VSPs|storvsp" };
-		add_components(l, r3, mt, p->id, prefix3, n3, l3, G_N_ELEMENTS(n3));
-		add_components(l, r0, mt, p->id, prefix0, n0, l0, G_N_ELEMENTS(n0));
+		n3 = r_n3, l3 = r_l3, c3 = G_N_ELEMENTS(r_n3), n0 = r_n0, l0 = r_l0, c0 = G_N_ELEMENTS(r_n0);
 	} else if (p->role == SIM_SNAP_ROLE_CHILD) {
-		const char *n3[] = { "apps" }, *l3[] = { "applications|iotest, init" };
-		const char *n0[] = { "kernel", "vmbus", "vsc" }, *l0[] = { "kernel", "VMBus driver|client", "VSCs|storvsc" };
-		add_components(l, r3, mt, p->id, prefix3, n3, l3, G_N_ELEMENTS(n3));
-		add_components(l, r0, mt, p->id, prefix0, n0, l0, G_N_ELEMENTS(n0));
+		n3 = c_n3, l3 = c_l3, c3 = G_N_ELEMENTS(c_n3), n0 = c_n0, l0 = c_l0, c0 = G_N_ELEMENTS(c_n0);
 	} else {
-		const char *n3[] = { "apps" }, *l3[] = { "applications" };
-		const char *n0[] = { "kernel" }, *l0[] = { "kernel" };
-		add_components(l, r3, mt, p->id, prefix3, n3, l3, G_N_ELEMENTS(n3));
-		add_components(l, r0, mt, p->id, prefix0, n0, l0, G_N_ELEMENTS(n0));
+		n3 = g_n3, l3 = g_l3, c3 = G_N_ELEMENTS(g_n3), n0 = g_n0, l0 = g_l0, c0 = G_N_ELEMENTS(g_n0);
 	}
+	/* Under the caption row, at the top: the rest of the band is where
+	 * the links leave and their counters sit. */
+	double cap = mt->font * 1.5, least = mt->font * 2.6;   /* two lines of a component */
+	double slack3 = CLAMP(r3h - cap - least, mt->font * 0.9, mt->slack);
+	double slack0 = CLAMP(r0h - cap - least, mt->font * 0.9, mt->slack);
+	add_components(l, r3, mt, p->id, prefix3, n3, l3, c3, rings_top + cap, rings_top + r3h - slack3, TRUE);
+	add_components(l, r0, mt, p->id, prefix0, n0, l0, c0, *ring0_y + cap, *ring0_y + r0h - slack0, TRUE);
 }
 
 /* The legend: one item per kind of token, a swatch and its name, and the
@@ -323,6 +418,10 @@ GArray *hvsim_render_layout(double width, double height, const SimSnapshot *s, c
 	GArray *l = g_array_new(FALSE, TRUE, sizeof(HvsimRenderRect));
 	Metrics mt = metrics(width, height, opt);
 	double m = mt.margin;
+	/* Captions are as wide as their text: measured with Cairo's own font
+	 * metrics, the ones the drawing uses. */
+	cairo_surface_t *ms = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+	cairo_t *mc = cairo_create(ms);
 
 	char title[160], insns[32];
 	thousands(insns, sizeof insns, s->insns);
@@ -344,11 +443,13 @@ GArray *hvsim_render_layout(double width, double height, const SimSnapshot *s, c
 	double right = width - m;
 	double cw = right - left, chh = bottom - top;
 
-	/* Bottom up: hardware, ring -1, the VMBus lane, the partitions. */
-	double hw_h = MAX(chh * 0.19, mt.font * 5.0);
+	/* Bottom up: hardware, the strip above it, ring -1 (with the bypass
+	 * beside it), the strip the links run along, the VMBus lane, the
+	 * partitions. */
+	double hw_h = MAX(chh * 0.16, mt.font * 4.6);
 	double hw_y = bottom - hw_h;
-	layout_hardware(l, &mt, s, left, hw_y, cw, hw_h);
-	double above = hw_y - m;
+	layout_hardware(l, mc, &mt, s, left, hw_y, cw, hw_h);
+	double above = hw_y;
 
 	guint n_shown = 0, n_children = 0;
 	for (guint i = 0; i < s->n_partitions; i++) {
@@ -358,11 +459,16 @@ GArray *hvsim_render_layout(double width, double height, const SimSnapshot *s, c
 
 	double hv_y = 0, hv_h = 0;
 	if (s->hv_launched) {
-		hv_h = MAX(chh * 0.15, mt.font * 4.6);
+		add(l, -1, HVSIM_RK_ROUTE, 0, left, above - mt.hw_gap, cw, mt.hw_gap, "route.hw", "");
+		above -= mt.hw_gap;
+		hv_h = MAX(chh * 0.14, mt.font * 4.4);
 		hv_y = above - hv_h;
-		layout_hypervisor(l, &mt, s, left, hv_y, cw, hv_h);
-		above = hv_y - m;
+		layout_hypervisor(l, mc, &mt, s, left, hv_y, cw - mt.bypass_w, hv_h);
+		add(l, -1, HVSIM_RK_ROUTE, 0, left + cw - mt.bypass_w, hv_y, mt.bypass_w, hv_h, "route.bypass", "");
+		above = hv_y;
 	}
+	add(l, -1, HVSIM_RK_ROUTE, 0, left, above - mt.route_h, cw, mt.route_h, "route.main", "");
+	above -= mt.route_h;
 
 	double lane_y = 0, lane_h = 0;
 	int lane = -1;
@@ -371,6 +477,11 @@ GArray *hvsim_render_layout(double width, double height, const SimSnapshot *s, c
 		lane_h = MIN(lane_h, chh * 0.14);
 		lane_y = above - lane_h;
 		lane = add(l, -1, HVSIM_RK_VMBUS_LANE, 0, left, lane_y, cw, lane_h, "vmbus", "VMBus");
+		if (!s->n_channels)
+			/* At the right end: under the child's VSCs, which have no
+			 * link before a channel exists. */
+			add_caption(l, mc, lane, "vmbus.note", "VMBus: no channel open yet", mt.small, FALSE,
+			            left + cw / 2, lane_y + lane_h / 2 + mt.small * 0.35, cw / 2 - mt.pad, ALIGN_RIGHT);
 		above = lane_y - m * 0.5;
 	}
 
@@ -379,43 +490,53 @@ GArray *hvsim_render_layout(double width, double height, const SimSnapshot *s, c
 	double part_h = above - part_top;
 	double col_w = n_shown ? (cw - m * (n_shown - 1)) / n_shown : cw;
 	double r3y = 0, r3h = 0, r0y = 0, r0h = 0;
-	double *col_center = g_new0(double, MAX(s->n_partitions, 1));
 	guint col = 0;
 	for (guint i = 0; i < s->n_partitions; i++) {
 		const SimSnapPartition *p = &s->partitions[i];
 		if (!shown(s, p))
 			continue;
 		double x = left + col * (col_w + m);
-		layout_partition(l, &mt, s, p, x, part_top, col_w, part_h, &r3y, &r3h, &r0y, &r0h);
-		col_center[i] = x + col_w / 2;
+		layout_partition(l, mc, &mt, s, p, opt, x, part_top, col_w, part_h, &r3y, &r3h, &r0y, &r0h);
 		col++;
 	}
 
-	/* Channels: each its own sub-lane, from the parent's column to the child's. */
+	/* Channels: each its own sub-lane, a line from the parent's VSPs to the
+	 * child's VSCs (side by side where they leave the boxes, so each stays
+	 * visible); its label and ring gauges in the middle. */
 	if (lane >= 0 && s->n_channels) {
 		double sub_h = lane_h / s->n_channels;
+		/* The labels start right of where the channels leave the VSPs
+		 * (the lines down from them), in the gap between the columns:
+		 * the links down from the other components pass beside them. */
+		double spread_max = (s->n_channels - 1) / 2.0 * 8 * mt.scale;
 		for (guint c = 0; c < s->n_channels; c++) {
 			const SimSnapChannel *ch = &s->channels[c];
 			const SimSnapPartition *cp = sim_snapshot_partition(s, ch->child_id);
 			if (!cp || cp->parent_id == 0)
 				continue;
-			double x0 = 0, x1 = 0;
-			for (guint i = 0; i < s->n_partitions; i++) {
-				if (s->partitions[i].id == cp->parent_id)
-					x0 = col_center[i];
-				if (s->partitions[i].id == cp->id)
-					x1 = col_center[i];
-			}
-			if (x0 == 0 || x1 == 0)
+			char vsp[HVSIM_RENDER_NAME_MAX], vsc[HVSIM_RENDER_NAME_MAX];
+			g_snprintf(vsp, sizeof vsp, "part.%u.ring0.vsp", cp->parent_id);
+			g_snprintf(vsc, sizeof vsc, "part.%u.ring0.vsc", cp->id);
+			const HvsimRenderRect *a = hvsim_render_layout_find(l, vsp), *b = hvsim_render_layout_find(l, vsc);
+			if (!a || !b)
 				continue;
+			double spread = (c - (s->n_channels - 1) / 2.0) * 8 * mt.scale;
+			double x0 = a->x + a->w / 2 - spread, x1 = b->x + b->w / 2 + spread;
 			char name[HVSIM_RENDER_NAME_MAX], label[96];
 			g_snprintf(name, sizeof name, "vmbus.%u.%u", ch->child_id, ch->relid);
 			g_snprintf(label, sizeof label, "relid %u%s", ch->relid, ch->open ? "" : " (closed)");
-			add(l, lane, HVSIM_RK_VMBUS_CHANNEL, ch->child_id, MIN(x0, x1), lane_y + c * sub_h, fabs(x1 - x0),
-			    sub_h, name, label);
+			int chi = add(l, lane, HVSIM_RK_VMBUS_CHANNEL, ch->child_id, MIN(x0, x1), lane_y + c * sub_h,
+			              fabs(x1 - x0), sub_h, name, label);
+			/* The label: a ring gauge, the relid, the other ring's gauge. */
+			const HvsimRenderRect *r = at(l, chi);
+			double gw = MIN(text_width(mc, label, mt.small, TRUE) + mt.small * CHANNEL_GAUGES, r->w);
+			double gh = MIN(mt.small * 1.25, r->h);
+			double gx0 = MAX(a->x + a->w / 2 + spread_max + 6 * mt.scale, r->x);
+			g_strlcat(name, ".label", sizeof name);
+			add(l, chi, HVSIM_RK_CAPTION, ch->child_id, MIN(gx0, r->x + r->w - gw), r->y + (r->h - gh) / 2, gw, gh,
+			    name, label);
 		}
 	}
-	g_free(col_center);
 
 	/* Ring labels down the side, level with the bands they name. */
 	double gx = m, gw = mt.gutter - m;
@@ -426,6 +547,8 @@ GArray *hvsim_render_layout(double width, double height, const SimSnapshot *s, c
 	if (s->hv_launched)
 		add(l, -1, HVSIM_RK_RING_LABEL, 0, gx, hv_y, gw, hv_h, "label.ring-1", "ring -1");
 	add(l, -1, HVSIM_RK_RING_LABEL, 0, gx, hw_y, gw, hw_h, "label.hardware", "hw");
+	cairo_destroy(mc);
+	cairo_surface_destroy(ms);
 	return l;
 }
 
@@ -446,6 +569,7 @@ typedef struct Painter {
 	Metrics mt;
 	gboolean pres;
 	gboolean mono;           /* console text in the monospace face */
+	double shrink;           /* text_fit's smallest size, as a fraction (0: 0.8) */
 	const SimSnapshot *snap;
 } Painter;
 
@@ -476,7 +600,6 @@ static void box(Painter *pt, const HvsimRenderRect *r, const Rgb *fill, double l
 	cairo_stroke(cr);
 }
 
-typedef enum Align { ALIGN_LEFT, ALIGN_CENTER, ALIGN_RIGHT } Align;
 
 /* Text in a width: shrunk down to 80% if needed, then cut with "...".
  * `y` is the baseline. */
@@ -492,7 +615,7 @@ static void text_fit(Painter *pt, const char *text, double x, double y, double w
 	cairo_set_font_size(cr, size);
 	cairo_text_extents(cr, text, &ex);
 	if (ex.x_advance > w) {
-		cairo_set_font_size(cr, MAX(size * 0.8, size * w / ex.x_advance));
+		cairo_set_font_size(cr, MAX(size * (pt->shrink > 0 ? pt->shrink : 0.8), size * w / ex.x_advance));
 		cairo_text_extents(cr, text, &ex);
 	}
 	g_autofree char *cut = NULL;
@@ -521,6 +644,7 @@ static void draw_component(Painter *pt, const HvsimRenderRect *r, const Rgb *fil
 	const char *bar = strchr(r->label, '|');
 	g_autofree char *head = bar ? g_strndup(r->label, bar - r->label) : g_strdup(r->label);
 	double f = pt->mt.font, sm = pt->mt.small, inner = r->w - 2 * pt->mt.pad;
+	pt->shrink = 0.6;   /* "VMBus driver" in four columns of a third of 1280 x 720 */
 	if (bar) {
 		double total = f + sm * 1.15;
 		double base = r->y + (r->h - total) / 2 + f * 0.85;
@@ -530,6 +654,7 @@ static void draw_component(Painter *pt, const HvsimRenderRect *r, const Rgb *fil
 		text_fit(pt, head, r->x + pt->mt.pad, r->y + r->h / 2 + f * 0.35, inner, f, TRUE, ALIGN_CENTER,
 		         &pt->pal->text);
 	}
+	pt->shrink = 0;
 }
 
 static const Rgb *partition_fill(Painter *pt, const SimSnapPartition *p)
@@ -566,11 +691,12 @@ static void vp_line(const SimSnapPartition *p, char *buf, gsize len)
 	           p->n_vps > 1 ? " · more VPs" : "");
 }
 
+/* The header's second line (its first is the captions part.N.title and
+ * part.N.exit). */
 static void draw_header(Painter *pt, const HvsimRenderRect *r)
 {
 	const SimSnapPartition *p = sim_snapshot_partition(pt->snap, r->partition);
 	double f = pt->mt.font;
-	text_fit(pt, r->label, r->x, r->y + f * 1.05, r->w, f * 1.1, TRUE, ALIGN_LEFT, &pt->pal->text);
 	if (!p)
 		return;
 	char line[160];
@@ -602,20 +728,16 @@ static void draw_ring(Painter *pt, const HvsimRenderRect *r, gboolean ring3)
 	rounded(cr, r->x, r->y, r->w, r->h, 4 * pt->mt.scale);
 	set(cr, ring3 ? &pt->pal->ring3 : &pt->pal->ring0);
 	cairo_fill(cr);
-	text_fit(pt, r->label, r->x + pt->mt.pad, r->y + pt->mt.small * 1.15, r->w - 2 * pt->mt.pad, pt->mt.small,
-	         FALSE, ALIGN_LEFT, &pt->pal->dim_text);
-	/* Where the partition's first VP is now: its CPL picks the ring. */
-	const SimSnapPartition *p = sim_snapshot_partition(pt->snap, r->partition);
-	if (p && p->n_vps && p->vps[0].started && !p->stopped && (p->vps[0].cpl == 3) == ring3) {
-		char here[48];
-		g_snprintf(here, sizeof here, "\u25B6 VP%u is here%s", p->vps[0].index, p->vps[0].halted ? " (halted)" : "");
-		text_fit(pt, here, r->x + r->w / 2, r->y + pt->mt.small * 1.15, r->w / 2 - pt->mt.pad, pt->mt.small, TRUE,
-		         ALIGN_RIGHT, &pt->pal->vmbus);
-	}
 }
 
-/* Where the last VM exit happened: its partition outlined, the reason in
- * the middle of its ring 0 band's title row (the exit left that ring). */
+static const Rgb *mark_colour(const HvsimRenderOptions *opt)
+{
+	static const Rgb mark_light = RGB(0xc2410c), mark_dark = RGB(0xffb86b);
+	return opt && opt->style == HVSIM_RENDER_DARK ? &mark_dark : &mark_light;
+}
+
+/* Where the last VM exit happened: its partition outlined (the reason is
+ * the caption part.N.exit in its header). */
 static void draw_exit_mark(Painter *pt, const GArray *l, const HvsimRenderOptions *opt)
 {
 	if (!opt || !opt->exit_partition)
@@ -623,31 +745,38 @@ static void draw_exit_mark(Painter *pt, const GArray *l, const HvsimRenderOption
 	char name[HVSIM_RENDER_NAME_MAX];
 	g_snprintf(name, sizeof name, "part.%u", opt->exit_partition);
 	const HvsimRenderRect *part = hvsim_render_layout_find(l, name);
-	g_strlcat(name, ".ring0", sizeof name);
-	const HvsimRenderRect *ring0 = hvsim_render_layout_find(l, name);
 	if (!part)
 		return;
-	static const Rgb mark_light = RGB(0xc2410c), mark_dark = RGB(0xffb86b);
-	const Rgb *mark = opt->style == HVSIM_RENDER_DARK ? &mark_dark : &mark_light;
 	cairo_t *cr = pt->cr;
 	double line = (pt->pres ? 4.0 : 3.0) * pt->mt.scale, inset = line / 2 + 0.5;
 	rounded(cr, part->x + inset, part->y + inset, part->w - 2 * inset, part->h - 2 * inset, 5 * pt->mt.scale);
-	set(cr, mark);
+	set(cr, mark_colour(opt));
 	cairo_set_line_width(cr, line);
 	cairo_stroke(cr);
-	if (ring0) {
-		char label[80];
-		uint32_t basic = opt->exit_reason & VMX_EXIT_REASON_BASIC_MASK;
-		g_snprintf(label, sizeof label, "\u25BC VM exit: %s", vmx_exit_reason_name(basic));
-		text_fit(pt, label, ring0->x + ring0->w / 4, ring0->y + pt->mt.small * 1.15, ring0->w / 2, pt->mt.small, TRUE,
-		         ALIGN_CENTER, mark);
-	}
 }
 
-static void draw_band_title(Painter *pt, const HvsimRenderRect *r)
+/* A caption: its size and baseline follow from its rectangle; its name
+ * says how it is drawn. A channel's label is drawn with the channel. */
+static void draw_caption(Painter *pt, const GArray *l, const HvsimRenderRect *r, const HvsimRenderOptions *opt)
 {
-	text_fit(pt, r->label, r->x + pt->mt.pad, r->y + pt->mt.font * 1.15, r->w - 2 * pt->mt.pad, pt->mt.font, TRUE,
-	         ALIGN_LEFT, &pt->pal->text);
+	if (r->parent >= 0 && at(l, r->parent)->kind == HVSIM_RK_VMBUS_CHANNEL)
+		return;
+	double size = r->h / CAPTION_LINE, base = r->y + r->h * CAPTION_BASE;
+	const Rgb *c = &pt->pal->dim_text;
+	gboolean bold = FALSE;
+	if (g_str_has_suffix(r->name, ".here")) {
+		c = &pt->pal->vmbus;
+		bold = TRUE;
+	} else if (g_str_has_suffix(r->name, ".exit")) {
+		c = mark_colour(opt);
+		bold = TRUE;
+	} else if (g_str_has_suffix(r->name, ".title")) {
+		c = &pt->pal->text;
+		bold = TRUE;
+	} else if (strcmp(r->name, "vmbus.note") == 0) {
+		c = &pt->pal->vmbus;
+	}
+	text_fit(pt, r->label, r->x, base, r->w + 1, size, bold, ALIGN_LEFT, c);
 }
 
 static void draw_ring_label(Painter *pt, const HvsimRenderRect *r)
@@ -664,8 +793,8 @@ static void draw_ring_label(Painter *pt, const HvsimRenderRect *r)
 }
 
 /* A channel: a line from the parent's VSP down the lane and up to the
- * child's VSC, labelled with its relid. */
-static void draw_channel(Painter *pt, const GArray *l, const HvsimRenderRect *r, guint nth)
+ * child's VSC (the layout gives its two ends), labelled with its relid. */
+static void draw_channel(Painter *pt, const GArray *l, const HvsimRenderRect *r)
 {
 	cairo_t *cr = pt->cr;
 	const SimSnapPartition *cp = sim_snapshot_partition(pt->snap, r->partition);
@@ -676,20 +805,32 @@ static void draw_channel(Painter *pt, const GArray *l, const HvsimRenderRect *r,
 	double y = r->y + r->h / 2;
 	set(cr, &pt->pal->vmbus);
 	cairo_set_line_width(cr, (pt->pres ? 4.0 : 3.0) * pt->mt.scale);
-	/* Side by side where they leave the boxes, so each stays visible. */
-	double spread = (nth - (pt->snap->n_channels - 1) / 2.0) * 8 * pt->mt.scale;
-	double x0 = (a ? a->x + a->w / 2 : r->x) - spread, x1 = (b ? b->x + b->w / 2 : r->x + r->w) + spread;
+	double x0 = r->x, x1 = r->x + r->w;
 	cairo_move_to(cr, x0, a ? a->y + a->h : y);
 	cairo_line_to(cr, x0, y);
 	cairo_line_to(cr, x1, y);
 	cairo_line_to(cr, x1, b ? b->y + b->h : y);
 	cairo_stroke(cr);
-	double lw = pt->mt.small * 7;
-	double lx = (x0 + x1) / 2 - lw / 2;
+	char name[HVSIM_RENDER_NAME_MAX];
+	g_snprintf(name, sizeof name, "%s.label", r->name);
+	const HvsimRenderRect *lab = hvsim_render_layout_find(l, name);
+	if (!lab)
+		return;
+	double sm = pt->mt.small;
 	set(cr, &pt->pal->bg);
-	cairo_rectangle(cr, lx, y - pt->mt.small * 0.75, lw, pt->mt.small * 1.5);
+	rounded(cr, lab->x, lab->y, lab->w, lab->h, lab->h / 3);
 	cairo_fill(cr);
-	text_fit(pt, r->label, lx, y + pt->mt.small * 0.35, lw, pt->mt.small, TRUE, ALIGN_CENTER, &pt->pal->vmbus);
+	double g = sm * CHANNEL_GAUGE;
+	text_fit(pt, r->label, lab->x + g + sm * 0.3, y + sm * 0.35, lab->w - 2 * g - sm * 0.6, sm, TRUE, ALIGN_CENTER,
+	         &pt->pal->vmbus);
+	/* The gauges' outlines; the animation fills them. */
+	set(cr, &pt->pal->vmbus);
+	cairo_set_line_width(cr, 1.2 * pt->mt.scale);
+	double bh = sm * 0.75;
+	rounded(cr, lab->x + sm * 0.2, y - bh / 2, g - sm * 0.4, bh, bh / 3);
+	cairo_stroke(cr);
+	rounded(cr, lab->x + lab->w - g + sm * 0.2, y - bh / 2, g - sm * 0.4, bh, bh / 3);
+	cairo_stroke(cr);
 }
 
 /* The animation's colours: one per kind, saturated enough for a projector
@@ -765,14 +906,12 @@ void hvsim_render(cairo_t *cr, double width, double height, const SimSnapshot *s
 			break;
 		case HVSIM_RK_HARDWARE:
 			box(&pt, r, &pt.pal->hardware, 1.5);
-			draw_band_title(&pt, r);
 			break;
 		case HVSIM_RK_HW_ITEM:
 			draw_component(&pt, r, &pt.pal->hw_item);
 			break;
 		case HVSIM_RK_HYPERVISOR:
 			box(&pt, r, &pt.pal->hypervisor, 1.5);
-			draw_band_title(&pt, r);
 			break;
 		case HVSIM_RK_HV_ITEM:
 			draw_component(&pt, r, &pt.pal->hv_item);
@@ -793,9 +932,10 @@ void hvsim_render(cairo_t *cr, double width, double height, const SimSnapshot *s
 			draw_component(&pt, r, &pt.pal->component);
 			break;
 		case HVSIM_RK_VMBUS_LANE:
-			if (!snap->n_channels)
-				text_fit(&pt, "VMBus: no channel open yet", r->x + pt.mt.pad, r->y + r->h / 2 + pt.mt.small * 0.35,
-				         r->w - 2 * pt.mt.pad, pt.mt.small, FALSE, ALIGN_LEFT, &pt.pal->vmbus);
+		case HVSIM_RK_ROUTE:
+			break;
+		case HVSIM_RK_CAPTION:
+			draw_caption(&pt, l, r, opt);
 			break;
 		case HVSIM_RK_VMBUS_CHANNEL:
 			break;   /* drawn last, over the boxes they connect */
@@ -807,10 +947,9 @@ void hvsim_render(cairo_t *cr, double width, double height, const SimSnapshot *s
 		}
 	}
 	draw_exit_mark(&pt, l, opt);
-	guint nth = 0;
 	for (guint i = 0; i < l->len; i++)
 		if (at(l, (int)i)->kind == HVSIM_RK_VMBUS_CHANNEL)
-			draw_channel(&pt, l, at(l, (int)i), nth++);
+			draw_channel(&pt, l, at(l, (int)i));
 	cairo_restore(cr);
 }
 
@@ -831,6 +970,208 @@ static const HvsimRenderRect *resolve(const GArray *l, const char *name)
 			return NULL;
 		*dot = '\0';
 	}
+}
+
+/* ---- Routing the links ----------------------------------------------------------- */
+
+/* A link runs orthogonally through free space: down (or up) out of its
+ * source, along a gutter, into its destination. It may cross only its two
+ * ends and what contains them; every other box and caption is an
+ * obstacle. The lane of the VMBus channels and the route strips are open
+ * space (a link crosses the channel lines, never their labels). */
+
+#define ROUTE_OBSTACLES_MAX 512
+
+typedef struct Router {
+	const GArray *l;
+	int a, b;
+	double margin;            /* kept between a link and an obstacle */
+	guint n;
+	const HvsimRenderRect *obs[ROUTE_OBSTACLES_MAX];
+} Router;
+
+static int index_of(const GArray *l, const HvsimRenderRect *r)
+{
+	return (int)(r - &g_array_index(l, HvsimRenderRect, 0));
+}
+
+/* Whether `anc` is `i` or contains it. */
+static gboolean is_within(const GArray *l, int i, int anc)
+{
+	for (; i >= 0; i = at(l, i)->parent)
+		if (i == anc)
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean open_space(HvsimRenderKind kind)
+{
+	return kind == HVSIM_RK_LEGEND || kind == HVSIM_RK_VMBUS_LANE || kind == HVSIM_RK_VMBUS_CHANNEL ||
+	       kind == HVSIM_RK_ROUTE;
+}
+
+static void router_init(Router *R, const GArray *l, int a, int b, double margin)
+{
+	R->l = l;
+	R->a = a;
+	R->b = b;
+	R->margin = margin;
+	R->n = 0;
+	for (guint i = 0; i < l->len && R->n < ROUTE_OBSTACLES_MAX; i++) {
+		const HvsimRenderRect *r = at(l, (int)i);
+		if (open_space(r->kind) || is_within(l, a, (int)i) || is_within(l, b, (int)i) || is_within(l, (int)i, a) ||
+		    is_within(l, (int)i, b))
+			continue;
+		R->obs[R->n++] = r;
+	}
+}
+
+/* Whether the axis-parallel segment (x0, y0)-(x1, y1) keeps clear of every obstacle. */
+static gboolean seg_clear(const Router *R, double x0, double y0, double x1, double y1)
+{
+	double lx = MIN(x0, x1) - R->margin, hx = MAX(x0, x1) + R->margin;
+	double ly = MIN(y0, y1) - R->margin, hy = MAX(y0, y1) + R->margin;
+	for (guint i = 0; i < R->n; i++) {
+		const HvsimRenderRect *r = R->obs[i];
+		if (hx > r->x && lx < r->x + r->w && hy > r->y && ly < r->y + r->h)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Where along a box's edge a link may leave: the middle first. */
+static const double route_fracs[] = { 0.5, 0.62, 0.38, 0.75, 0.25, 0.87, 0.13 };
+
+static double frac_x(double lo, double hi, double f, double off)
+{
+	double inset = MIN(3.0, (hi - lo) / 4);
+	return CLAMP(lo + (hi - lo) * f + off, lo + inset, hi - inset);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+typedef struct Gap { double y, size; } Gap;
+
+static int cmp_gap(const void *a, const void *b)
+{
+	const Gap *x = a, *y = b;
+	return x->size > y->size ? -1 : x->size < y->size;
+}
+
+/* Heights between y0 and y1 where a horizontal run may go: the middles of
+ * the free intervals between obstacles' edges (in [xl, xh]), widest first,
+ * each shifted by the kind's lane where it is wide enough. */
+static guint free_rows(const Router *R, double y0, double y1, double xl, double xh, double off, double *out, guint max)
+{
+	double edges[2 * ROUTE_OBSTACLES_MAX + 2];
+	guint n = 0;
+	edges[n++] = y0;
+	edges[n++] = y1;
+	for (guint i = 0; i < R->n; i++) {
+		const HvsimRenderRect *r = R->obs[i];
+		if (r->x > xh || r->x + r->w < xl)
+			continue;
+		double e[2] = { r->y - R->margin, r->y + r->h + R->margin };
+		for (int k = 0; k < 2; k++)
+			if (e[k] > y0 && e[k] < y1)
+				edges[n++] = e[k];
+	}
+	qsort(edges, n, sizeof *edges, cmp_double);
+	/* The strip above ring -1 is kept for them: its rows come first. */
+	const HvsimRenderRect *main = hvsim_render_layout_find(R->l, "route.main");
+	Gap gaps[2 * ROUTE_OBSTACLES_MAX + 2];
+	guint g = 0;
+	for (guint i = 0; i + 1 < n; i++) {
+		double size = edges[i + 1] - edges[i];
+		if (size < 2)
+			continue;
+		double mid = (edges[i] + edges[i + 1]) / 2;
+		gaps[g].y = fabs(off) < size / 2 - 1 ? mid + off : mid;
+		gaps[g].size = size;
+		if (main && mid > main->y && mid < main->y + main->h)
+			gaps[g].size += 1e4;
+		g++;
+	}
+	qsort(gaps, g, sizeof *gaps, cmp_gap);
+	guint k = MIN(g, max);
+	for (guint i = 0; i < k; i++)
+		out[i] = gaps[i].y;
+	return k;
+}
+
+/* A route from the bottom of `a` down to the top of `b` (a above b).
+ * Returns its points (2, 4 or up to HVSIM_RENDER_LINK_POINTS round ring
+ * -1, only when `top_level`), or 0 if none is clear. */
+static guint route_down(const Router *R, const HvsimRenderRect *a, const HvsimRenderRect *b, double off, double *xy,
+                        gboolean top_level)
+{
+	double y0 = a->y + a->h, y1 = b->y;
+	/* Straight down where the two overlap. */
+	double lo = MAX(a->x, b->x), hi = MIN(a->x + a->w, b->x + b->w);
+	if (hi - lo > 4) {
+		for (guint f = 0; f < G_N_ELEMENTS(route_fracs); f++) {
+			double x = frac_x(lo, hi, route_fracs[f], off);
+			if (seg_clear(R, x, y0, x, y1)) {
+				double pts[4] = { x, y0, x, y1 };
+				memcpy(xy, pts, sizeof pts);
+				return 2;
+			}
+		}
+	}
+	/* Down, across a free row, down. */
+	double rows[16];
+	guint nr = free_rows(R, y0, y1, MIN(a->x, b->x), MAX(a->x + a->w, b->x + b->w), off, rows, G_N_ELEMENTS(rows));
+	for (guint i = 0; i < nr; i++) {
+		double y = rows[i];
+		for (guint fa = 0; fa < G_N_ELEMENTS(route_fracs); fa++) {
+			double xa = frac_x(a->x, a->x + a->w, route_fracs[fa], off);
+			if (!seg_clear(R, xa, y0, xa, y))
+				continue;
+			for (guint fb = 0; fb < G_N_ELEMENTS(route_fracs); fb++) {
+				double xb = frac_x(b->x, b->x + b->w, route_fracs[fb], off);
+				if (seg_clear(R, xb, y, xb, y1) && seg_clear(R, xa, y, xb, y)) {
+					double pts[8] = { xa, y0, xa, y, xb, y, xb, y1 };
+					memcpy(xy, pts, sizeof pts);
+					return 4;
+				}
+			}
+		}
+	}
+	/* Round ring -1: to the top of the bypass beside it (itself a route),
+	 * down it, along the strip under ring -1 (I/O the hypervisor passes
+	 * through never enters it). */
+	const HvsimRenderRect *main = hvsim_render_layout_find(R->l, "route.main");
+	const HvsimRenderRect *by = hvsim_render_layout_find(R->l, "route.bypass");
+	const HvsimRenderRect *low = hvsim_render_layout_find(R->l, "route.hw");
+	if (!main || !by || !low || !top_level)
+		return 0;
+	HvsimRenderRect entry = *by;
+	entry.y = main->y + main->h / 2 + off * 0.4;
+	entry.h = by->y + by->h - entry.y;
+	double yb = low->y + low->h / 2 + off * 0.4;
+	if (entry.y <= y0 || yb >= y1)
+		return 0;
+	double head[2 * HVSIM_RENDER_LINK_POINTS];
+	guint n = route_down(R, a, &entry, off, head, FALSE);
+	if (!n || n + 3 > HVSIM_RENDER_LINK_POINTS)
+		return 0;
+	double xby = head[2 * n - 2];
+	if (!seg_clear(R, xby, entry.y, xby, yb))
+		return 0;
+	for (guint fb = 0; fb < G_N_ELEMENTS(route_fracs); fb++) {
+		double xb = frac_x(b->x, b->x + b->w, route_fracs[fb], off);
+		if (seg_clear(R, xby, yb, xb, yb) && seg_clear(R, xb, yb, xb, y1)) {
+			memcpy(xy, head, sizeof(double) * 2 * n);
+			double tail[6] = { xby, yb, xb, yb, xb, y1 };
+			memcpy(xy + 2 * n, tail, sizeof tail);
+			return n + 3;
+		}
+	}
+	return 0;
 }
 
 /* Where the line from r's centre towards (tx, ty) leaves r. */
@@ -858,7 +1199,13 @@ guint hvsim_render_link_points(const GArray *l, double width, double height, con
 		gboolean into = b->kind == HVSIM_RK_VMBUS_CHANNEL;
 		const HvsimRenderRect *ch = into ? b : a, *c = into ? a : b;
 		double cx = c->x + c->w / 2, ly = ch->y + ch->h / 2, mx = ch->x + ch->w / 2;
-		double pts[6] = { cx, c->y + c->h, cx, ly, mx, ly };
+		char lname[HVSIM_RENDER_NAME_MAX];
+		g_snprintf(lname, sizeof lname, "%s.label", ch->name);
+		const HvsimRenderRect *lab = hvsim_render_layout_find(l, lname);
+		if (lab)
+			mx = lab->x + lab->w / 2;
+		double ex = fabs(cx - ch->x) < fabs(cx - (ch->x + ch->w)) ? ch->x : ch->x + ch->w;
+		double pts[6] = { ex, c->y + c->h, ex, ly, mx, ly };
 		if (!into) {
 			double rev[6] = { pts[4], pts[5], pts[2], pts[3], pts[0], pts[1] };
 			memcpy(pts, rev, sizeof pts);
@@ -866,15 +1213,33 @@ guint hvsim_render_link_points(const GArray *l, double width, double height, con
 		memcpy(xy, pts, sizeof pts);
 		return 3;
 	}
+	/* Each kind in its own lane, a few pixels beside the others. */
+	double off = ((double)kind - (GUI_ANIM_N_KINDS - 1) / 2.0) * 3.5 * mt.scale;
+	Router R;
+	router_init(&R, l, index_of(l, a), index_of(l, b), 1.5 * mt.scale);
+	gboolean down = a->y + a->h <= b->y + 0.5;
+	guint n = 0;
+	if (down)
+		n = route_down(&R, a, b, off, xy, TRUE);
+	else if (b->y + b->h <= a->y + 0.5) {
+		/* Up: the same way as down from b to a, backwards. */
+		double tmp[2 * HVSIM_RENDER_LINK_POINTS];
+		n = route_down(&R, b, a, off, tmp, TRUE);
+		for (guint i = 0; i < n; i++) {
+			xy[2 * i] = tmp[2 * (n - 1 - i)];
+			xy[2 * i + 1] = tmp[2 * (n - 1 - i) + 1];
+		}
+	}
+	if (n)
+		return n;
+	/* No clear way (the layout has none): straight, edge to edge. */
 	double acx = a->x + a->w / 2, acy = a->y + a->h / 2, bcx = b->x + b->w / 2, bcy = b->y + b->h / 2;
 	double x0, y0, x1, y1;
 	edge_point(a, bcx, bcy, &x0, &y0);
 	edge_point(b, acx, acy, &x1, &y1);
-	/* Each kind in its own lane beside the straight line. */
 	double len = hypot(x1 - x0, y1 - y0);
 	if (len < 1e-6)
 		return 0;
-	double off = ((double)kind - (GUI_ANIM_N_KINDS - 1) / 2.0) * 3.5 * mt.scale;
 	double nx = -(y1 - y0) / len * off, ny = (x1 - x0) / len * off;
 	xy[0] = x0 + nx;
 	xy[1] = y0 + ny;
@@ -940,8 +1305,26 @@ static void set_alpha(cairo_t *cr, const Rgb *c, double alpha)
 	cairo_set_source_rgba(cr, c->r, c->g, c->b, alpha);
 }
 
-/* A small label with a background, centred on (x, y) or, with `beside`,
- * to the upper right of it (kept inside the canvas). */
+/* A small label with a background in the box (bx, by, w, h). */
+static void pill_at(Painter *pt, const char *text, double bx, double by, double w, double h, double size,
+                    const Rgb *edge)
+{
+	cairo_t *cr = pt->cr;
+	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+	cairo_set_font_size(cr, size);
+	rounded(cr, bx, by, w, h, h / 2.5);
+	set_alpha(cr, &pt->pal->bg, 0.92);
+	cairo_fill_preserve(cr);
+	set(cr, edge);
+	cairo_set_line_width(cr, MAX(1.0, size * 0.1));
+	cairo_stroke(cr);
+	set(cr, &pt->pal->text);
+	cairo_move_to(cr, bx + size * 0.35, by + h / 2 + size * 0.36);
+	cairo_show_text(cr, text);
+}
+
+/* A small label centred on (x, y) or, with `beside`, to the upper right
+ * of it (kept inside the canvas). */
 static void pill(Painter *pt, const char *text, double x, double y, double size, const Rgb *edge, gboolean beside,
                  double width, double height)
 {
@@ -954,15 +1337,7 @@ static void pill(Painter *pt, const char *text, double x, double y, double size,
 	double bx = beside ? x + size * 0.8 : x - w / 2, by = beside ? y - size * 0.8 - h : y - h / 2;
 	bx = CLAMP(bx, 0, MAX(width - w, 0));
 	by = CLAMP(by, 0, MAX(height - h, 0));
-	rounded(cr, bx, by, w, h, h / 2.5);
-	set_alpha(cr, &pt->pal->bg, 0.92);
-	cairo_fill_preserve(cr);
-	set(cr, edge);
-	cairo_set_line_width(cr, MAX(1.0, size * 0.1));
-	cairo_stroke(cr);
-	set(cr, &pt->pal->text);
-	cairo_move_to(cr, bx + pad, by + h / 2 + size * 0.36);
-	cairo_show_text(cr, text);
+	pill_at(pt, text, bx, by, w, h, size, edge);
 }
 
 static void link_midpoint(const double *xy, guint n, double *x, double *y)
@@ -985,14 +1360,150 @@ static void link_midpoint(const double *xy, guint n, double *x, double *y)
 	}
 }
 
+/* ---- Counters ---- */
+
+/* Whether a counter may not cover an element: anything with text. */
+static gboolean has_text(HvsimRenderKind kind)
+{
+	switch (kind) {
+	case HVSIM_RK_TITLE:
+	case HVSIM_RK_RING_LABEL:
+	case HVSIM_RK_HW_ITEM:
+	case HVSIM_RK_HV_ITEM:
+	case HVSIM_RK_COMPONENT:
+	case HVSIM_RK_PART_HEADER:
+	case HVSIM_RK_CONSOLE:
+	case HVSIM_RK_CAPTION:
+	case HVSIM_RK_LEGEND_ITEM:
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+static gboolean rects_meet(double ax, double ay, double aw, double ah, double bx, double by, double bw, double bh)
+{
+	return ax < bx + bw && bx < ax + aw && ay < by + bh && by < ay + ah;
+}
+
+/* A free place for a counter of w x h on the polyline: the middle first,
+ * then further out, on the line or beside it; it covers no text, no
+ * counter placed before and stays in the canvas. FALSE if there is none
+ * (it then goes in the middle). */
+static gboolean place_counter(const GArray *l, const GArray *placed, const double *xy, guint n, double width,
+                              double height, double gap, double w, double h, double *ox, double *oy)
+{
+	double total = 0;
+	for (guint i = 1; i < n; i++)
+		total += hypot(xy[2 * i] - xy[2 * i - 2], xy[2 * i + 1] - xy[2 * i - 1]);
+	for (int step = 0; step <= 38; step++) {
+		double t = 0.5 + (step % 2 ? 1 : -1) * ((step + 1) / 2) * 0.025;
+		/* The point at t, and which way its segment runs. */
+		double want = total * t, done = 0, px = xy[0], py = xy[1];
+		gboolean vertical = TRUE;
+		for (guint i = 1; i < n; i++) {
+			double dx = xy[2 * i] - xy[2 * i - 2], dy = xy[2 * i + 1] - xy[2 * i - 1], seg = hypot(dx, dy);
+			if (done + seg >= want && seg > 0) {
+				double f = (want - done) / seg;
+				px = xy[2 * i - 2] + dx * f;
+				py = xy[2 * i - 1] + dy * f;
+				vertical = fabs(dy) >= fabs(dx);
+				break;
+			}
+			done += seg;
+		}
+		/* On the line, then beside it, then further beside it. */
+		double cand[5][2];
+		for (int c = 0; c < 5; c++) {
+			double side = (c == 0 ? 0 : c <= 2 ? 1 : 2) * (c % 2 ? 1 : -1);
+			cand[c][0] = px + (vertical ? side * (w / 2 + gap * 2) : 0);
+			cand[c][1] = py + (vertical ? 0 : side * (h / 2 + gap * 2));
+		}
+		for (int c = 0; c < 5; c++) {
+			double x = cand[c][0] - w / 2, y = cand[c][1] - h / 2;
+			if (x < 0 || y < 0 || x + w > width || y + h > height)
+				continue;
+			gboolean clear = TRUE;
+			for (guint i = 0; clear && i < l->len; i++) {
+				const HvsimRenderRect *r = at(l, (int)i);
+				if (has_text(r->kind) && rects_meet(x - gap, y - gap, w + 2 * gap, h + 2 * gap, r->x, r->y, r->w, r->h))
+					clear = FALSE;
+			}
+			for (guint i = 0; clear && i < placed->len; i++) {
+				const HvsimRenderCounter *o = &g_array_index(placed, HvsimRenderCounter, i);
+				if (rects_meet(x - gap, y - gap, w + 2 * gap, h + 2 * gap, o->x, o->y, o->w, o->h))
+					clear = FALSE;
+			}
+			if (clear) {
+				*ox = x;
+				*oy = y;
+				return TRUE;
+			}
+		}
+	}
+	double mx, my;
+	link_midpoint(xy, n, &mx, &my);
+	*ox = CLAMP(mx - w / 2, 0, MAX(width - w, 0));
+	*oy = CLAMP(my - h / 2, 0, MAX(height - h, 0));
+	return FALSE;
+}
+
+/* A counter's text and size in the face pill() draws it in. */
+#define COUNTER_SIZE 0.82   /* of the small type */
+
+static void counter_text(const GuiAnimFrame *f, const GuiAnimLink *k, char *text, gsize len)
+{
+	char count[32];
+	thousands(count, sizeof count, k->count);
+	if (f->full_speed && k->rate >= 1)
+		g_snprintf(text, len, "%s \u00b7 %.0f/s", count, k->rate);
+	else
+		g_strlcpy(text, count, len);
+}
+
+static GArray *counters(cairo_t *mc, const GArray *l, double width, double height, const HvsimRenderOptions *opt,
+                        const GuiAnimFrame *f)
+{
+	Metrics mt = metrics(width, height, opt);
+	double size = mt.small * COUNTER_SIZE, gap = 1.5 * mt.scale;
+	GArray *out = g_array_new(FALSE, TRUE, sizeof(HvsimRenderCounter));
+	for (guint i = 0; i < f->links->len; i++) {
+		const GuiAnimLink *k = &g_array_index(f->links, GuiAnimLink, i);
+		double xy[2 * HVSIM_RENDER_LINK_POINTS];
+		guint n = hvsim_render_link_points(l, width, height, k->from, k->to, k->kind, opt, xy);
+		if (n < 2)
+			continue;
+		HvsimRenderCounter c = { .link = i };
+		counter_text(f, k, c.text, sizeof c.text);
+		c.w = text_width(mc, c.text, size, TRUE) + 2 * size * 0.35;
+		c.h = size * 1.35;
+		place_counter(l, out, xy, n, width, height, gap, c.w, c.h, &c.x, &c.y);
+		g_array_append_val(out, c);
+	}
+	return out;
+}
+
+GArray *hvsim_render_anim_counters(const GArray *l, double width, double height, const HvsimRenderOptions *opt,
+                                   const GuiAnimFrame *f)
+{
+	g_return_val_if_fail(l != NULL && f != NULL, NULL);
+	cairo_surface_t *ms = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+	cairo_t *mc = cairo_create(ms);
+	GArray *out = counters(mc, l, width, height, opt, f);
+	cairo_destroy(mc);
+	cairo_surface_destroy(ms);
+	return out;
+}
+
 /* The links: faint lines in slow motion, heat at full speed (wider and
- * stronger with the rate), and each link's counter in the middle. */
+ * stronger with the rate), and each link's counter where it covers no text. */
 static void draw_links(Painter *pt, const GArray *l, double width, double height, const HvsimRenderOptions *opt,
                        const GuiAnimFrame *f)
 {
 	cairo_t *cr = pt->cr;
 	double sc = pt->mt.scale;
 	cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+	cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
 	for (guint i = 0; i < f->links->len; i++) {
 		const GuiAnimLink *k = &g_array_index(f->links, GuiAnimLink, i);
 		double xy[2 * HVSIM_RENDER_LINK_POINTS];
@@ -1001,7 +1512,7 @@ static void draw_links(Painter *pt, const GArray *l, double width, double height
 			continue;
 		Rgb c = kind_rgb(opt, k->kind);
 		double heat = log10(1.0 + k->rate);   /* 0 idle, 1 at 9/s, 3 at 999/s, ... */
-		double w = f->full_speed ? (1.5 + 2.0 * heat) * sc : 1.5 * sc;
+		double w = f->full_speed ? (1.5 + 1.2 * heat) * sc : 1.5 * sc;
 		double alpha = f->full_speed ? MIN(0.95, 0.3 + 0.18 * heat) : 0.35;
 		/* Blended with the background here, drawn opaque: cheaper for
 		 * pixman than an alpha source, every frame at full speed. */
@@ -1015,26 +1526,19 @@ static void draw_links(Painter *pt, const GArray *l, double width, double height
 		cairo_stroke(cr);
 	}
 	/* Counters over all the lines. */
-	for (guint i = 0; i < f->links->len; i++) {
-		const GuiAnimLink *k = &g_array_index(f->links, GuiAnimLink, i);
-		double xy[2 * HVSIM_RENDER_LINK_POINTS], mx, my;
-		guint n = hvsim_render_link_points(l, width, height, k->from, k->to, k->kind, opt, xy);
-		if (n < 2)
-			continue;
-		link_midpoint(xy, n, &mx, &my);
-		char count[32], text[64];
-		thousands(count, sizeof count, k->count);
-		if (f->full_speed && k->rate >= 1)
-			g_snprintf(text, sizeof text, "%s \u00b7 %.0f/s", count, k->rate);
-		else
-			g_strlcpy(text, count, sizeof text);
-		Rgb c = kind_rgb(opt, k->kind);
-		pill(pt, text, mx, my, pt->mt.small * 0.82, &c, FALSE, width, height);
+	g_autoptr(GArray) cs = counters(cr, l, width, height, opt, f);
+	for (guint i = 0; i < cs->len; i++) {
+		const HvsimRenderCounter *c = &g_array_index(cs, HvsimRenderCounter, i);
+		const GuiAnimLink *k = &g_array_index(f->links, GuiAnimLink, c->link);
+		Rgb edge = kind_rgb(opt, k->kind);
+		pill_at(pt, c->text, c->x, c->y, c->w, c->h, pt->mt.small * COUNTER_SIZE, &edge);
 	}
 }
 
 /* The rings of the channels, as the last animated ring event left them:
- * bytes waiting, and a gauge when the ring's size is known. */
+ * the gauges in the channel's label fill with the bytes waiting (to the
+ * parent on the left, to the child on the right); the size unknown, a
+ * non-empty ring is drawn half-strong. */
 static void draw_rings(Painter *pt, const GArray *l, const HvsimRenderOptions *opt, const GuiAnimFrame *f)
 {
 	cairo_t *cr = pt->cr;
@@ -1042,34 +1546,23 @@ static void draw_rings(Painter *pt, const GArray *l, const HvsimRenderOptions *o
 	for (guint i = 0; i < f->rings->len; i++) {
 		const GuiAnimRing *g = &g_array_index(f->rings, GuiAnimRing, i);
 		char name[HVSIM_RENDER_NAME_MAX];
-		g_snprintf(name, sizeof name, "vmbus.%u.%u", g->child, g->relid);
-		const HvsimRenderRect *r = resolve(l, name);
+		g_snprintf(name, sizeof name, "vmbus.%u.%u.label", g->child, g->relid);
+		const HvsimRenderRect *r = hvsim_render_layout_find(l, name);
 		if (!r)
 			continue;
-		double sm = pt->mt.small, cy = r->y + r->h / 2, mx = r->x + r->w / 2;
-		double bw = sm * 2.6, bh = sm * 0.75, tw = sm * 6.2, gap = sm * 0.3;
+		double sm = pt->mt.small, cy = r->y + r->h / 2, gw = sm * CHANNEL_GAUGE - sm * 0.4, bh = sm * 0.75;
 		gboolean to_parent = g->ring == SIM_SNAP_RING_TO_PARENT;
-		/* Beside the channel's label (7 small em wide, centred): the
-		 * child->parent ring to its left, the parent->child ring to its right;
-		 * each a bar that fills with the bytes waiting, and the count. */
-		double bx = to_parent ? mx - sm * 4.0 - bw : mx + sm * 4.0;
-		double tx = to_parent ? bx - gap - tw : bx + bw + gap;
-		set(cr, &pt->pal->bg);
-		cairo_rectangle(cr, MIN(bx, tx) - gap, cy - sm * 0.6, bw + tw + 3 * gap, sm * 1.2);
-		cairo_fill(cr);
-		rounded(cr, bx, cy - bh / 2, bw, bh, bh / 3);
+		double bx = to_parent ? r->x + sm * 0.2 : r->x + r->w - sm * CHANNEL_GAUGE + sm * 0.2;
+		rounded(cr, bx, cy - bh / 2, gw, bh, bh / 3);
 		set(cr, &c);
 		cairo_set_line_width(cr, 1.5 * pt->mt.scale);
 		cairo_stroke(cr);
 		double fill = g->size ? MIN(1.0, (double)g->bytes / g->size) : (g->bytes ? 1.0 : 0.0);
 		if (fill > 0) {
-			cairo_rectangle(cr, bx + 1, cy - bh / 2 + 1, MAX((bw - 2) * fill, 2), bh - 2);
+			cairo_rectangle(cr, bx + 1, cy - bh / 2 + 1, MAX((gw - 2) * fill, 2), bh - 2);
 			set_alpha(cr, &c, g->size ? 0.9 : 0.4);
 			cairo_fill(cr);
 		}
-		char text[48];
-		g_snprintf(text, sizeof text, "%s %u B", to_parent ? "to parent" : "to child", g->bytes);
-		text_fit(pt, text, tx, cy + sm * 0.3, tw, sm * 0.85, TRUE, to_parent ? ALIGN_RIGHT : ALIGN_LEFT, &pt->pal->text);
 	}
 }
 

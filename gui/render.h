@@ -43,6 +43,11 @@ typedef enum HvsimRenderKind {
 	HVSIM_RK_VMBUS_CHANNEL,  /* one channel, from the parent's column to the child's */
 	HVSIM_RK_LEGEND,         /* the row at the bottom: the animation's colours */
 	HVSIM_RK_LEGEND_ITEM,    /* one kind of token ("legend.N", N its GuiAnimKind), or "legend.status" */
+	HVSIM_RK_CAPTION,        /* a line of text inside a band, as wide as its text: "kernel mode",
+	                          * "▶ VP0 is here", a band's title, a channel's label and ring gauges */
+	HVSIM_RK_ROUTE,          /* empty space kept for the animation's links (nothing drawn):
+	                          * "route.main" above ring -1, "route.hw" above the hardware,
+	                          * "route.bypass" beside ring -1 (passed-through I/O goes round it) */
 } HvsimRenderKind;
 
 #define HVSIM_RENDER_NAME_MAX 48
@@ -81,14 +86,30 @@ guint32 hvsim_render_kind_colour(const HvsimRenderOptions *opt, GuiAnimKind kind
 /* The legend item of a kind: "legend.<n>" with n the GuiAnimKind. */
 void hvsim_render_legend_name(GuiAnimKind kind, char *buf, gsize len);
 
-#define HVSIM_RENDER_LINK_POINTS 3
+#define HVSIM_RENDER_LINK_POINTS 8
 
 /* Where the link from stop `from` to stop `to` of a path of `kind` is drawn:
  * a polyline of up to HVSIM_RENDER_LINK_POINTS points (x, y pairs into
- * `xy`); returns how many (0 if the layout lacks both ends). Each kind
- * keeps its own lane, a few pixels beside the others. */
+ * `xy`); returns how many (0 if the layout lacks both ends). Links run
+ * orthogonally through the free space between boxes (gutters, the empty
+ * part of a band, the route strips) and never across a box or caption
+ * other than their two ends and what contains them; each kind keeps its
+ * own lane, a few pixels beside the others. */
 guint hvsim_render_link_points(const GArray *layout, double width, double height, const char *from,
                                const char *to, GuiAnimKind kind, const HvsimRenderOptions *opt, double *xy);
+
+/* A link's counter: the small label with its count (and rate), placed on
+ * its route where it covers no text and no other counter. */
+typedef struct HvsimRenderCounter {
+	guint link;              /* index into the frame's links */
+	double x, y, w, h;
+	char text[48];
+} HvsimRenderCounter;
+
+/* The counters hvsim_render_anim draws for `frame`, as a GArray of
+ * HvsimRenderCounter (free with g_array_unref). */
+GArray *hvsim_render_anim_counters(const GArray *layout, double width, double height,
+                                   const HvsimRenderOptions *opt, const GuiAnimFrame *frame);
 
 /* Draws one frame of the animation over the picture hvsim_render drew with
  * the same layout and options: heat and counters on the links, fading

@@ -617,6 +617,10 @@ static const char *const highlight_patterns[] = {
 	"part.#.ring0.vsp", "part.#.ring0.vsc",
 	"vmbus", "vmbus.#.#", "label.ring3", "label.ring0", "label.ring-1", "label.hardware",
 	"legend", "legend.#", "legend.status",   /* the animation's legend row (gui/render.c) */
+	/* captions (text as wide as it is) and the strips the links run along */
+	"hardware.title", "hypervisor.title", "part.#.title", "part.#.exit", "part.#.ring3.caption",
+	"part.#.ring0.caption", "part.#.ring3.here", "part.#.ring0.here", "vmbus.note", "vmbus.#.#.label",
+	"route.main", "route.hw", "route.bypass",
 };
 
 static bool glob_number_match(const char *pat, const char *s)

@@ -245,8 +245,16 @@ static void test_layout_channel(void)
 	g_assert_nonnull(c1);
 	g_assert_nonnull(hvsim_render_layout_find(l, "vmbus.2.2"));
 	g_assert_cmpstr(c1->label, ==, "relid 1");
-	g_assert_cmpfloat(c1->x, ==, p1->x + p1->w / 2);
-	g_assert_cmpfloat(c1->x + c1->w, ==, p2->x + p2->w / 2);
+	/* From the parent's VSPs to the child's VSCs, under the boxes. */
+	const HvsimRenderRect *vsp = hvsim_render_layout_find(l, "part.1.ring0.vsp");
+	const HvsimRenderRect *vsc = hvsim_render_layout_find(l, "part.2.ring0.vsc");
+	g_assert_cmpfloat(c1->x, >, vsp->x);
+	g_assert_cmpfloat(c1->x, <, vsp->x + vsp->w);
+	g_assert_cmpfloat(c1->x + c1->w, >, vsc->x);
+	g_assert_cmpfloat(c1->x + c1->w, <, vsc->x + vsc->w);
+	g_assert_cmpfloat(c1->y, >=, p1->y + p1->h);
+	g_assert_cmpfloat(c1->y, >=, p2->y + p2->h);
+	g_assert_nonnull(hvsim_render_layout_find(l, "vmbus.2.1.label"));
 	/* The lines are drawn: the lane has the channel colour where it had none. */
 	HvsimRenderOptions opt = { 0 };
 	check_pixels(snap_running, "render-channels.png", 1280, 720, &opt);
