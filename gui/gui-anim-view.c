@@ -160,26 +160,29 @@ static void view_free(gpointer data)
 	g_free(v);
 }
 
-/* The slider at the start of the header bar, after the stepping buttons. */
+/* The slider at the end of the header bar, nearest the middle (the
+ * stepping buttons fill the start; the bar is as wide as twice its wider
+ * side, so the two are kept even):
+ * the scale and the speed it gives ("full speed", "3 events/s"), no
+ * caption (the tooltip says what it is; the header bar stays narrow). */
 static void add_slider(GuiAnimView *v)
 {
 	GtkWidget *bar = gtk_window_get_titlebar(GTK_WINDOW(v->win));
 	if (!GTK_IS_HEADER_BAR(bar))
 		return;
-	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-	GtkWidget *caption = gtk_label_new("Animation");
+	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
 	v->scale = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 1, 1.0 / ANIM_VIEW_STEPS);
 	gtk_scale_set_draw_value(GTK_SCALE(v->scale), FALSE);
-	gtk_widget_set_size_request(v->scale, 140, -1);
+	gtk_widget_set_size_request(v->scale, 100, -1);
 	gtk_widget_set_tooltip_text(v->scale, "Animation speed: slow motion (one event a second) to full speed (heat on "
 	                                      "the links). Keys: - slower, + faster");
 	v->speed_label = gtk_label_new("");
-	gtk_label_set_width_chars(GTK_LABEL(v->speed_label), 12);
+	gtk_label_set_width_chars(GTK_LABEL(v->speed_label), 11);
 	gtk_label_set_xalign(GTK_LABEL(v->speed_label), 0);
-	gtk_box_append(GTK_BOX(box), caption);
+	gtk_widget_set_tooltip_text(v->speed_label, "Animation speed (keys: - slower, + faster)");
 	gtk_box_append(GTK_BOX(box), v->scale);
 	gtk_box_append(GTK_BOX(box), v->speed_label);
-	gtk_header_bar_pack_start(GTK_HEADER_BAR(bar), box);
+	gtk_header_bar_pack_end(GTK_HEADER_BAR(bar), box);
 	g_signal_connect(v->scale, "value-changed", G_CALLBACK(on_scale_changed), v);
 }
 

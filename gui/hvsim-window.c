@@ -871,7 +871,8 @@ static void update_bp_list(HvsimWindow *win)
 			g_string_append_printf(s, " containing \"%s\"", bp->text);
 	}
 	gtk_label_set_text(GTK_LABEL(win->bp_list), s->len ? s->str : "No breakpoints.");
-	g_autofree char *label = win->bps->len ? g_strdup_printf("Breakpoints (%u)", win->bps->len) : g_strdup("Breakpoints");
+	/* A short label: the header bar has to fit 1280 pixels (the tooltip says what it is). */
+	g_autofree char *label = win->bps->len ? g_strdup_printf("\u25CF %u", win->bps->len) : g_strdup("\u25CF");
 	gtk_menu_button_set_label(GTK_MENU_BUTTON(win->bp_button), label);
 	g_string_free(s, TRUE);
 	gui_runner_set_breakpoints(win->runner, (const GuiBreakpoint *)(void *)win->bps->data, win->bps->len);
@@ -948,7 +949,7 @@ static void update_controls(HvsimWindow *win)
 	win->scenario = g_strdup(st->scenario);
 	g_autofree char *title = g_strdup_printf("hvsim — %s", st->scenario);
 	gtk_window_set_title(GTK_WINDOW(win), title);
-	g_autofree char *label = g_strdup_printf("%s · %s ▾", st->scenario, st->vendor == SIM_VENDOR_AMD ? "AMD" : "Intel");
+	g_autofree char *label = g_strdup_printf("%s · %s", st->scenario, st->vendor == SIM_VENDOR_AMD ? "AMD" : "Intel");
 	gtk_menu_button_set_label(GTK_MENU_BUTTON(win->machine_button), label);
 	const SimScenario *sc = sim_scenarios();
 	for (guint j = 0; sc[j].name; j++)

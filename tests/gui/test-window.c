@@ -6,6 +6,7 @@
 #include <gtk/gtk.h>
 #include <string.h>
 
+#include "gui-anim-view.h"
 #include "gui-panel.h"
 #include "hvsim-window.h"
 
@@ -230,6 +231,66 @@ static void test_window_log_and_inspector(Fixture *f, gconstpointer data)
 	g_assert_null(snap->partitions[0].console);
 }
 
+/* Collects the action names the header bar offers: its buttons' and the
+ * items of its menus' models. */
+static void menu_actions(GMenuModel *model, GPtrArray *out)
+{
+	for (int i = 0; i < g_menu_model_get_n_items(model); i++) {
+		char *action = NULL;
+		if (g_menu_model_get_item_attribute(model, i, G_MENU_ATTRIBUTE_ACTION, "s", &action))
+			g_ptr_array_add(out, action);
+		GMenuModel *sub = g_menu_model_get_item_link(model, i, G_MENU_LINK_SECTION);
+		if (sub) {
+			menu_actions(sub, out);
+			g_object_unref(sub);
+		}
+	}
+}
+
+static void header_actions(GtkWidget *w, GPtrArray *out, guint *scales)
+{
+	if (GTK_IS_ACTIONABLE(w) && gtk_actionable_get_action_name(GTK_ACTIONABLE(w)))
+		g_ptr_array_add(out, g_strdup(gtk_actionable_get_action_name(GTK_ACTIONABLE(w))));
+	if (GTK_IS_MENU_BUTTON(w) && gtk_menu_button_get_menu_model(GTK_MENU_BUTTON(w)))
+		menu_actions(gtk_menu_button_get_menu_model(GTK_MENU_BUTTON(w)), out);
+	if (GTK_IS_SCALE(w))
+		(*scales)++;
+	for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+		header_actions(c, out, scales);
+}
+
+/* The header bar, with the animation slider the application adds, fits a
+ * 1280-pixel-wide projector with room to spare (its natural width, what
+ * it asks for to show everything unsqueezed); the stepping controls are
+ * buttons in it, everything else is in its menus. */
+static void test_window_header(Fixture *f, gconstpointer data)
+{
+	gui_anim_view_attach(f->win, 1.0);
+	wait_idle(f->win);
+	GtkWidget *bar = gtk_window_get_titlebar(GTK_WINDOW(f->win));
+	g_assert_true(GTK_IS_HEADER_BAR(bar));
+	int min = 0, nat = 0;
+	gtk_widget_measure(bar, GTK_ORIENTATION_HORIZONTAL, -1, &min, &nat, NULL, NULL);
+	g_test_message("header bar: minimum width %d px, natural width %d px", min, nat);
+	g_printerr("# header bar natural width %d px (minimum %d px)\n", nat, min);
+	g_assert_cmpint(nat, >, 300);            /* measured something */
+	g_assert_cmpint(nat, <=, 1280 - 160);    /* well under a 1280-pixel screen (1100 px when written) */
+	g_autoptr(GPtrArray) actions = g_ptr_array_new_with_free_func(g_free);
+	guint scales = 0;
+	header_actions(bar, actions, &scales);
+	g_assert_cmpuint(scales, ==, 1);         /* the animation's speed */
+	static const char *const want[] = { "sim.run", "sim.step-insn", "sim.step-back", "sim.step-next", "sim.step",
+	                                    "sim.reset", "sim.load", "view.export", "view.dark", "view.presentation",
+	                                    "win.show-help-overlay", "app.quit" };
+	for (guint i = 0; i < G_N_ELEMENTS(want); i++) {
+		gboolean found = FALSE;
+		for (guint j = 0; j < actions->len; j++)
+			found |= g_str_equal(g_ptr_array_index(actions, j), want[i]);
+		if (!found)
+			g_error("the header bar offers no %s (neither a button nor a menu item)", want[i]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -242,6 +303,7 @@ int main(int argc, char **argv)
 	 * criticals stay fatal, warnings do not. */
 	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
 	g_test_add("/gui/window/power-on", Fixture, NULL, fixture_set_up, test_window_power_on, fixture_tear_down);
+	g_test_add("/gui/window/header", Fixture, NULL, fixture_set_up, test_window_header, fixture_tear_down);
 	g_test_add("/gui/window/action-step-exit", Fixture, NULL, fixture_set_up, test_window_action_step_exit,
 	           fixture_tear_down);
 	g_test_add("/gui/window/view-actions", Fixture, NULL, fixture_set_up, test_window_view_actions,
