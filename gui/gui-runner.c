@@ -863,6 +863,12 @@ void gui_event_describe(const SimEvent *ev, SimVendor vendor, char *buf, gsize l
 			           q.in ? "IN from" : "OUT to", q.port, q.size, q.size == 1 ? "" : "s", ev->u.exit.rip);
 			return;
 		}
+		if (ev->u.exit.rip_lost) {
+			/* Natively on AMD, KVM reset the vCPU before hvsim saw it. */
+			g_snprintf(buf, len, "VM exit: %s (RIP not observable: the backend lost the guest's state)",
+			           vmx_exit_reason_name(basic));
+			return;
+		}
 		if (ev->u.exit.qualification)
 			g_snprintf(buf, len, "VM exit: %s at RIP 0x%" G_GINT64_MODIFIER "x (qualification 0x%" G_GINT64_MODIFIER "x)",
 			           vmx_exit_reason_name(basic), ev->u.exit.rip, ev->u.exit.qualification);

@@ -28,6 +28,11 @@
  *    POSIX timer signalling this thread bounds each slice: the signal is
  *    blocked in user space and unblocked only inside KVM_RUN
  *    (KVM_SET_SIGNAL_MASK), so a kick can never be lost between checks.
+ *    With --time-scale N the guest's clock runs at host time / N: a
+ *    nested KVM on an emulated CPU runs guests 50-100 times slower than
+ *    hardware, and the guests' own timeouts (in reference time) assume
+ *    hardware speed. Host nanoseconds are divided by N as they are
+ *    charged, the remainder carried so nothing is lost.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -103,6 +108,9 @@ typedef struct KvmVp {
 	timer_t timer;
 	bool timer_ok;
 	pid_t timer_tid;
+	uint64_t time_scale;        /* guest ns = host ns / this (>= 1; --time-scale) */
+	uint64_t host_ns_carry;     /* host ns charged but not yet a whole guest ns */
+	bool scale_told;            /* the trace has been told of the time scale */
 	IoDecode decode[IO_DECODE_CACHE];
 } KvmVp;
 
@@ -116,6 +124,24 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Charges `host_ns` of measured time to the VP's clock, at host time /
+ * the time scale. */
+static void charge_host_ns(KvmVp *kv, uint64_t host_ns)
+{
+	uint64_t t = kv->host_ns_carry + host_ns;
+	kv->vp->insns += t / kv->time_scale;
+	kv->host_ns_carry = t % kv->time_scale;
+}
+
+/* A slice of `guest_ns` of the VP's clock in host nanoseconds, at least
+ * the shortest slice and at most an hour (a timer, not a limit). */
+static uint64_t slice_host_ns(const KvmVp *kv, uint64_t guest_ns)
+{
+	const uint64_t longest = 3600ull * 1000000000ull;
+	uint64_t host = guest_ns > longest / kv->time_scale ? longest : guest_ns * kv->time_scale;
+	return MAX(host, KVM_MIN_SLICE_NS);
 }
 
 /* ---- The slice timer's signal ----------------------------------------------- */
@@ -643,6 +669,8 @@ static bool kvm_vp_init(SimVp *vp, GError **error)
 	kv->vm->refs++;
 	vp->backend = kv;
 	kv->cpuid_hv = p->hv_active;
+	kv->time_scale = MAX(p->machine->config.native_time_scale, 1u);
+
 	if (!vcpu_open(kv, &kv->fd, &kv->run, error)) {
 		kvm_vp_fini(vp);
 		return false;
@@ -773,6 +801,33 @@ static const IoDecode *io_decode(KvmVp *kv, uint64_t rip)
 	return d;
 }
 
+/* KVM runs a string OUT without REP (OUTSB/W/D) through its instruction
+ * emulator, which retires it before the exit reaches user space (Linux
+ * arch/x86/kvm/x86.c: an emulated port write needs nothing back, so the
+ * new RIP is written back first): RIP is then past the instruction. With
+ * REP, and for every IN, RIP stays on it. So when RIP is not on an I/O
+ * instruction, the OUTS that ends there is decoded: the opcode (6E, 6F)
+ * and, for a 2-byte OUTSW, its 0x66 prefix (other prefixes are not
+ * looked for behind it). */
+static const IoDecode *io_decode_retired_outs(KvmVp *kv, uint64_t rip, uint32_t size)
+{
+	guint8 b[2];
+	uint64_t gpa;
+	if (rip < sizeof b || read_code(kv, rip - sizeof b, b, sizeof b, &gpa) != sizeof b)
+		return NULL;
+	uint64_t len;
+	if (b[1] == 0x6E && size == 1)
+		len = 1;
+	else if (b[1] == 0x6F && size == 2 && b[0] == 0x66)
+		len = 2;
+	else if (b[1] == 0x6F && size == 4)
+		len = 1;
+	else
+		return NULL;
+	const IoDecode *d = io_decode(kv, rip - len);
+	return d && d->insn.string && !d->insn.rep && d->insn.length == len ? d : NULL;
+}
+
 /* ---- VM entry ---------------------------------------------------------------------------------
  * The hypervisor's injected event (VM-entry interruption information)
  * first; else the highest pending interrupt if the vCPU can take it now
@@ -890,9 +945,16 @@ static SimRunResult exit_io(KvmVp *kv)
 	struct kvm_run *run = kv->run;
 	uint64_t rip = regs(kv)->rip;
 	const IoDecode *d = io_decode(kv, rip);
+	bool retired = false;   /* KVM already ran it: a string OUT without REP */
 	SimExit ex;
 
-	kv->io_pending = true;
+	if (!d && run->io.direction == KVM_EXIT_IO_OUT && run->io.count == 1) {
+		d = io_decode_retired_outs(kv, rip, run->io.size);
+		retired = d != NULL;
+		if (retired)
+			rip = d->rip;
+	}
+	kv->io_pending = !retired;  /* a retired OUTS has nothing left to complete */
 	if (!d) {
 		sim_partition_stop(p, false, 1, "native backend: cannot decode the I/O instruction at RIP 0x%" G_GINT64_MODIFIER "x",
 		                   rip);
@@ -924,6 +986,13 @@ static SimRunResult exit_io(KvmVp *kv)
 			a = sim_hv_handle_exit(vp, &ex);
 			if (in && a == SIM_RESUME_NEXT)
 				memcpy(data, &ex.io_data, run->io.size);
+		}
+		if (retired && (a == SIM_RESUME_SAME || a == SIM_SUSPEND_VP)) {
+			/* The model says the OUTS has not happened (yet): back onto
+			 * it, with RSI where it was (RFLAGS.DF says which way it moved). */
+			regs(kv)->rip = rip;
+			regs(kv)->rsi += (regs(kv)->rflags & X86_RFLAGS_DF) ? run->io.size : -(uint64_t)run->io.size;
+			regs_dirty(kv);
 		}
 		if (a != SIM_RESUME_NEXT || i + 1 == run->io.count)
 			return apply_action(kv, &ex, a);
@@ -983,6 +1052,30 @@ static SimRunResult exit_simple(KvmVp *kv)
 	return apply_action(kv, &ex, sim_hv_handle_exit(kv->vp, &ex));
 }
 
+/* A shutdown (triple fault). KVM on AMD re-initialises the vCPU in its
+ * SHUTDOWN intercept before user space sees the exit (Linux
+ * arch/x86/kvm/svm/svm.c shutdown_interception: the VMCB is undefined
+ * after a shutdown, so it INITs the vCPU); KVM on Intel
+ * (vmx.c handle_triple_fault) keeps the state the VM exit saved. So the
+ * state is judged by what is there: a vCPU in the INIT state (CS 0xF000
+ * based at 0xFFFF0000, RIP 0xFFF0) no longer holds the guest's state at
+ * the fault, and the exit record says so instead of naming a RIP. */
+#define KVM_INIT_RIP 0xFFF0u
+#define KVM_INIT_CS_SELECTOR 0xF000u
+#define KVM_INIT_CS_BASE 0xFFFF0000ull
+
+static SimRunResult exit_shutdown(KvmVp *kv)
+{
+	SimExit ex;
+	sim_kvm_translate_exit(kv->run, regs(kv)->rip, NULL, 0, 0, &ex);
+	const struct kvm_sregs *s = sregs(kv);
+	ex.state_lost = regs(kv)->rip == KVM_INIT_RIP && s->cs.selector == KVM_INIT_CS_SELECTOR &&
+	                s->cs.base == KVM_INIT_CS_BASE;
+	if (ex.state_lost)
+		ex.vmx.guest_rip = 0;
+	return apply_action(kv, &ex, sim_hv_handle_exit(kv->vp, &ex));
+}
+
 static SimRunResult handle_exit(KvmVp *kv)
 {
 	SimPartition *p = kv->vp->partition;
@@ -990,7 +1083,7 @@ static SimRunResult handle_exit(KvmVp *kv)
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:              return exit_io(kv);
 	case KVM_EXIT_HLT:             return exit_simple(kv);
-	case KVM_EXIT_SHUTDOWN:        return exit_simple(kv);
+	case KVM_EXIT_SHUTDOWN:        return exit_shutdown(kv);
 	case KVM_EXIT_MMIO:            return exit_mmio(kv);
 	case KVM_EXIT_X86_RDMSR:
 	case KVM_EXIT_X86_WRMSR:       return exit_msr(kv);
@@ -1021,11 +1114,17 @@ static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 	SimPartition *p = vp->partition;
 	SimRunResult res = SIM_RUN_YIELD;
 
+	if (!kv->scale_told && kv->time_scale > 1 && vp->index == 0)
+		sim_vp_message(vp, "native: this partition's clock (reference time, synthetic timers) runs at host time / %" G_GUINT64_FORMAT
+		               " (--time-scale %" G_GUINT64_FORMAT "): the nested CPU is emulated, so its guests' clock is slowed to match",
+		               kv->time_scale, kv->time_scale);
+	kv->scale_told = true;
 	block_kick();
-	uint64_t budget = MAX(until > vp->insns ? until - vp->insns : 1, KVM_MIN_SLICE_NS);
-	uint64_t end = vp->insns + budget;
+	/* The budget is in the VP's clock (guest ns), the timer in host ns. */
+	uint64_t host_budget = slice_host_ns(kv, until > vp->insns ? until - vp->insns : 1);
+	uint64_t end = vp->insns + MAX(host_budget / kv->time_scale, 1);
 	bool entered = false;
-	if (!arm_timer(&kv->timer, &kv->timer_ok, &kv->timer_tid, budget)) {
+	if (!arm_timer(&kv->timer, &kv->timer_ok, &kv->timer_tid, host_budget)) {
 		sim_partition_stop(p, false, 1, "native backend: cannot arm the slice timer: %s", g_strerror(errno));
 		return SIM_RUN_ERROR;
 	}
@@ -1064,7 +1163,7 @@ static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 			break;
 		}
 		uint64_t t = now_ns();
-		vp->insns += t - last;
+		charge_host_ns(kv, t - last);
 		last = t;
 		if (entered && vp->insns >= end)
 			break;   /* the slice is used up (it always runs the guest once) */
@@ -1091,7 +1190,7 @@ static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 		if (res != SIM_RUN_YIELD || !sim_vp_runnable(vp))
 			break;   /* stopped, halted, or suspended for its parent */
 	}
-	vp->insns += now_ns() - last;
+	charge_host_ns(kv, now_ns() - last);
 	arm_timer(&kv->timer, &kv->timer_ok, &kv->timer_tid, 0);
 	drain_kick();
 	return res;

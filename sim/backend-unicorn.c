@@ -1116,14 +1116,29 @@ static void sync_exit_end(UcVp *uv, uint32_t tail, SimExitAction a, uint64_t rip
 
 /* Does the I/O instruction take its port as an immediate (IN/OUT imm8)?
  * The last opcode byte tells: E4-E7 immediate, EC-EF in DX. */
-static bool is_io_imm(UcVp *uv)
+/* The qualification bits an I/O instruction's bytes decide (SDM, exit
+ * qualification for I/O instructions): the port as an immediate (E4-E7),
+ * a string instruction (INS/OUTS, 6C-6F), and REP on it. Legacy prefixes
+ * and a REX may precede the opcode. */
+static void io_insn_bits(UcVp *uv, VmxIoQual *q)
 {
-	guint8 b[4] = { 0 };
+	guint8 b[15] = { 0 };
 	uint32_t n = MIN(uv->io_len, (uint32_t)sizeof b);
 	if (n == 0 || !read_code(uv, uv->io_rip, b, n))
-		return false;
-	guint8 op = uv->io_len >= 2 && (b[n - 2] & 0xFC) == 0xE4 ? b[n - 2] : b[n - 1];
-	return op >= 0xE4 && op <= 0xE7;
+		return;
+	uint32_t i = 0;
+	bool rep = false;
+	while (i < n && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0x26 || b[i] == 0x2E || b[i] == 0x36 ||
+	                 b[i] == 0x3E || b[i] == 0x64 || b[i] == 0x65 || b[i] == 0xF0 || b[i] == 0xF2 ||
+	                 b[i] == 0xF3 || (b[i] & 0xF0) == 0x40)) {
+		rep |= b[i] == 0xF3 || b[i] == 0xF2;
+		i++;
+	}
+	if (i >= n)
+		return;
+	q->imm = b[i] >= 0xE4 && b[i] <= 0xE7;
+	q->string = b[i] >= 0x6C && b[i] <= 0x6F;
+	q->rep = q->string && rep;
 }
 
 /* IN and OUT: I/O-instruction exits handled synchronously. */
@@ -1137,7 +1152,7 @@ static uint32_t in_hook(uc_engine *uc, uint32_t port, int size, void *user_data)
 	ex.vmx.instruction_length = uv->io_len;
 	if (!vmx_io_exits(uv->vp->vmcs, (uint16_t)port, (unsigned)size))
 		return sim_platform_port_io(uv->vp, (uint16_t)port, (unsigned)size, true, 0); /* passed through */
-	q.imm = is_io_imm(uv);
+	io_insn_bits(uv, &q);
 	ex.vmx.qualification = vmx_io_qual_encode(&q);
 	uint32_t tail = sync_exit_begin(uv, &ex);
 	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
@@ -1160,7 +1175,7 @@ static void out_hook(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 	ex.vmx.reason = VMX_EXIT_IO_INSTRUCTION;
 	ex.vmx.guest_rip = uv->io_rip;
 	ex.vmx.instruction_length = uv->io_len;
-	q.imm = is_io_imm(uv);
+	io_insn_bits(uv, &q);
 	ex.vmx.qualification = vmx_io_qual_encode(&q);
 	ex.io_data = value;
 	uint32_t tail = sync_exit_begin(uv, &ex);

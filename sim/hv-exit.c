@@ -592,6 +592,7 @@ static void intercept_event(SimVp *vp, uint32_t type, bool delivered, const SimE
 	ev.u.intercept.value = value;
 	ev.u.intercept.gpa = exit->vmx.guest_physical_address;
 	ev.u.intercept.rip = exit->vmx.guest_rip;
+	ev.u.intercept.rip_lost = exit->state_lost;
 	ev.u.intercept.delivered = delivered;
 	g_snprintf(ev.text, sizeof ev.text, "%s -> partition %u%s", what, vp->partition->parent_id,
 	           delivered ? "" : ": the parent cannot take intercept messages (SynIC, SIM page or SINT0 off)");
@@ -612,13 +613,23 @@ void sim_vp_set_suspend(SimVp *vp, SimVpState state, bool on, const char *why)
 	sim_vp_emit(vp, &ev);
 }
 
-void sim_hv_child_unrecoverable(SimVp *vp, const char *what)
+void sim_hv_child_unrecoverable(SimVp *vp, const char *what, bool state_lost)
 {
 	SimExit ex;
 	memset(&ex, 0, sizeof ex);
-	ex.vmx.guest_rip = reg(vp, SIM_REG_RIP);
 	struct hv_x64_intercept_message_header h;
-	intercept_header(vp, &ex, HV_INTERCEPT_ACCESS_EXECUTE, &h);
+	if (state_lost) {
+		/* Natively on AMD the state at the fault is gone: the header says
+		 * which VP and nothing about its registers (all zero), rather than
+		 * the reset state KVM left behind. */
+		ex.state_lost = true;
+		memset(&h, 0, sizeof h);
+		h.vp_index = vp->index;
+		h.intercept_access_type = HV_INTERCEPT_ACCESS_EXECUTE;
+	} else {
+		ex.vmx.guest_rip = reg(vp, SIM_REG_RIP);
+		intercept_header(vp, &ex, HV_INTERCEPT_ACCESS_EXECUTE, &h);
+	}
 	bool ok = post_to_parent(vp, HVMSG_UNRECOVERABLE_EXCEPTION, &h, sizeof h);
 	intercept_event(vp, HVMSG_UNRECOVERABLE_EXCEPTION, ok, &ex, 0, 0, HV_INTERCEPT_ACCESS_EXECUTE, 0, what);
 }
@@ -786,10 +797,15 @@ static SimExitAction handle_rdtsc(SimVp *vp, SimExit *exit)
 static SimExitAction handle_triple_fault(SimVp *vp, SimExit *exit)
 {
 	if (vp->partition->parent_id) /* isolation: the child ends alone; its parent hears of it */
-		sim_hv_child_unrecoverable(vp, "triple fault: unrecoverable exception");
-	sim_partition_stop(vp->partition, false, 3,
-	                   "triple fault at RIP 0x%" G_GINT64_MODIFIER "x: the guest could not deliver an exception; partition %u terminated",
-	                   exit->vmx.guest_rip, vp->partition->id);
+		sim_hv_child_unrecoverable(vp, "triple fault: unrecoverable exception", exit->state_lost);
+	if (exit->state_lost)
+		sim_partition_stop(vp->partition, false, 3,
+		                   "triple fault (where is not observable: KVM reset the vCPU at the shutdown): the guest could not deliver an exception; partition %u terminated",
+		                   vp->partition->id);
+	else
+		sim_partition_stop(vp->partition, false, 3,
+		                   "triple fault at RIP 0x%" G_GINT64_MODIFIER "x: the guest could not deliver an exception; partition %u terminated",
+		                   exit->vmx.guest_rip, vp->partition->id);
 	return SIM_STOP_PARTITION;
 }
 
@@ -877,6 +893,7 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 		ev.u.exit.reason = exit->vmx.reason;
 		ev.u.exit.qualification = exit->vmx.qualification;
 		ev.u.exit.rip = exit->vmx.guest_rip;
+		ev.u.exit.rip_lost = exit->state_lost;
 		ev.u.exit.length = exit->vmx.instruction_length;
 		ev.u.exit.intr_info = exit->vmx.intr_info;
 		sim_vp_emit(vp, &ev);

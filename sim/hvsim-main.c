@@ -88,7 +88,7 @@ static gboolean parse_count(const char *opt, const char *s, guint64 min, guint64
 static int cmd_run(int argc, char **argv)
 {
 	g_autofree char *vendor = NULL, *trace = NULL, *max_insns = NULL, *memory = NULL, *workload = NULL;
-	g_autofree char *hypercalls = NULL, *profile = NULL, *child = NULL, *backend = NULL;
+	g_autofree char *hypercalls = NULL, *profile = NULL, *child = NULL, *backend = NULL, *time_scale = NULL;
 	gboolean quiet = FALSE, no_virt = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor: intel (VT-x, hvix64, VMCALL) or amd (AMD-V, hvax64, VMMCALL); default intel", "intel|amd" },
@@ -101,6 +101,7 @@ static int cmd_run(int argc, char **argv)
 		{ "no-virtualization", 0, 0, G_OPTION_ARG_NONE, &no_virt, "The CPU model has no VT-x/AMD-V (for the boot scenario: hvboot cannot launch the hypervisor)", NULL },
 		{ "child", 0, 0, G_OPTION_ARG_FILENAME, &child, "The child OS image (an ELF, docs/guest-abi.md) the boot scenario's worker process starts in the child partition; default: the built-in mini kernel", "FILE" },
 		{ "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "CPU backend: emulated (Unicorn, deterministic; the default) or kvm (native, after a capability probe; falls back to emulated with the reason, docs/native.md)", "emulated|kvm" },
+		{ "time-scale", 0, 0, G_OPTION_ARG_STRING, &time_scale, "With --backend kvm: the guests' clock (reference time, synthetic timers) runs at host time / N, for a nested KVM whose CPU is emulated (default 1: real time; docs/native.md#time)", "N" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print neither the guest console nor the summary, only the outcome", NULL },
 		{ NULL },
 	};
@@ -125,7 +126,7 @@ static int cmd_run(int argc, char **argv)
 	const char *what = argc == 2 ? argv[1] : "boot";
 	const SimScenario *scenario = sim_scenario_find(what);
 	if (child && !(scenario && scenario->child)) {
-		fprintf(stderr, "hvsim run: --child: %s has no worker process to start a child; use a scenario that runs one (boot, isolation, io-emulated, io-synthetic)\n", what);
+		fprintf(stderr, "hvsim run: --child: %s has no worker process to start a child; use a scenario that runs one (boot, isolation, io-emulated, io-synthetic, unmapped)\n", what);
 		return EXIT_USAGE;
 	}
 
@@ -192,6 +193,18 @@ static int cmd_run(int argc, char **argv)
 		cfg.hypercall_loops = v;
 	}
 
+	if (time_scale) {
+		if (!parse_count("--time-scale", time_scale, 1, SIM_NATIVE_MAX_TIME_SCALE, &v, &error)) {
+			fprintf(stderr, "hvsim run: %s\n", error->message);
+			return EXIT_USAGE;
+		}
+		if (cfg.backend != SIM_BACKEND_KVM) {
+			fprintf(stderr, "hvsim run: --time-scale: only the native backend (--backend kvm) has a measured clock to slow down; the emulator's is modelled\n");
+			return EXIT_USAGE;
+		}
+		cfg.native_time_scale = (uint32_t)v;
+	}
+
 	cfg.no_virtualization = no_virt;
 	g_autoptr(GBytes) child_bytes = NULL;
 	if (child) {
@@ -209,8 +222,9 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_LOAD;
 	}
 	if (sim_machine_backend_fallback(m))
-		fprintf(stderr, "hvsim: native backend unavailable, running on the emulator instead: %s\n",
-		        sim_machine_backend_fallback(m));
+		fprintf(stderr, "hvsim: native backend unavailable, running on the emulator instead: %s%s\n",
+		        sim_machine_backend_fallback(m),
+		        cfg.native_time_scale > 1 ? " (--time-scale is ignored: the emulator's clock is modelled)" : "");
 	if (!sim_load_scenario_or_image(m, what, &error)) {
 		fprintf(stderr, "hvsim run: %s\n", error->message);
 		sim_machine_free(m);
@@ -310,11 +324,13 @@ static int cmd_probe(void)
 static int cmd_bench(int argc, char **argv)
 {
 	gboolean quick = FALSE;
+	g_autofree char *time_scale = NULL;
 	GOptionEntry entries[] = {
 		{ "quick", 0, 0, G_OPTION_ARG_NONE, &quick, "Short runs (for smoke tests; figures are noisier)", NULL },
+		{ "time-scale", 0, 0, G_OPTION_ARG_STRING, &time_scale, "bench native: the native guests' clock runs at host time / N, as `hvsim run --time-scale` (for a nested KVM whose CPU is emulated; default 1)", "N" },
 		{ NULL },
 	};
-	g_autoptr(GOptionContext) ctx = g_option_context_new("[io]");
+	g_autoptr(GOptionContext) ctx = g_option_context_new("[io|native]");
 	g_autoptr(GError) error = NULL;
 	g_option_context_set_summary(ctx,
 		"`hvsim bench io` runs the same disk workload through the synthetic\n"
@@ -333,8 +349,17 @@ static int cmd_bench(int argc, char **argv)
 		fprintf(stderr, "hvsim bench: unexpected argument '%s' (known: io, native)\n", argv[io || native ? 2 : 1]);
 		return EXIT_USAGE;
 	}
+	guint64 scale = 1;
+	if (time_scale && !parse_count("--time-scale", time_scale, 1, SIM_NATIVE_MAX_TIME_SCALE, &scale, &error)) {
+		fprintf(stderr, "hvsim bench: %s\n", error->message);
+		return EXIT_USAGE;
+	}
+	if (time_scale && !native) {
+		fprintf(stderr, "hvsim bench: --time-scale: only `hvsim bench native` runs guests on a measured clock\n");
+		return EXIT_USAGE;
+	}
 	if (native) /* prints the probe's reason and fails cleanly where KVM is unusable */
-		return sim_bench_native(quick, stdout, &error) ? EXIT_OK :
+		return sim_bench_native(quick, (uint32_t)scale, stdout, &error) ? EXIT_OK :
 		       (fprintf(stderr, "hvsim bench native: %s\n", error->message), EXIT_GUEST_ERROR);
 	bool ok = io ? sim_bench_io(quick, stdout, &error) : sim_bench_run(quick, stdout, &error);
 	return ok ? EXIT_OK : (fprintf(stderr, "hvsim bench: %s\n", error->message), EXIT_LOAD);

@@ -14,7 +14,7 @@ bool sim_bench_io(bool quick, FILE *out, GError **error);
 /* `hvsim bench native`: the KVM backend against bare KVM_RUN and against
  * the emulator (docs/native.md); false with the probe's reason printed
  * where KVM cannot run hvsim guests. */
-bool sim_bench_native(bool quick, FILE *out, GError **error);
+bool sim_bench_native(bool quick, uint32_t time_scale, FILE *out, GError **error);
 #define SIM_BENCH_IO_KIB 4u   /* what the scenarios' iotest writes (and reads back) */
 
 #endif

@@ -10,7 +10,8 @@
  *   kept                      compared fields
  *   partition_start/vp_start  name
  *   partition_stop            clean, status (not the reason text)
- *   vm_exit io_instruction    qualification (port, size, direction), rip
+ *   vm_exit io_instruction    qualification (port, size, direction, string,
+ *                             REP, immediate), rip
  *   vm_exit hlt               rip
  *   vm_exit ept_violation     (the reason alone: rip and qualification are
  *   vm_exit triple_fault       the emulator's approximations)
@@ -55,6 +56,10 @@
  * their own per receiving VP (the "arrivals"), compared in order but not
  * against the VP's own events.
  *
+ * A field an event marks "not_observable" (a backend that could not see
+ * it: natively on AMD, the RIP of a triple fault) is not compared, on
+ * either side; the report says which fields each trace marked.
+ *
  * Events are compared per (partition, VP), in trace order: the
  * interleaving of different VPs depends on the host scheduler natively. */
 #include <errno.h>
@@ -96,6 +101,9 @@ struct SimCompareTrace {
 	SimCompareFlags flags;
 	GPtrArray *hypercall_bytes; /* every "bytes" of an enabled hypercall page so far */
 	guint64 n_lines, n_kept;
+	/* "TYPE FIELD" -> count (guint64 *): fields the trace marks as not
+	 * observable ("not_observable": [...]), which are not compared. */
+	GHashTable *unobservable;
 	/* (partition << 32 | vp) -> CompareSeq: the VP's own events, and (with
 	 * SIM_COMPARE_IGNORE_WAITS) the SynIC messages that arrived for it. */
 	GHashTable *seqs[COMPARE_N_STREAMS];
@@ -122,6 +130,7 @@ void sim_compare_trace_free(SimCompareTrace *trace)
 	for (int i = 0; i < COMPARE_N_STREAMS; i++)
 		g_hash_table_unref(trace->seqs[i]);
 	g_ptr_array_unref(trace->hypercall_bytes);
+	g_hash_table_unref(trace->unobservable);
 	g_free(trace->path);
 	g_free(trace);
 }
@@ -280,11 +289,37 @@ static const CompareRule *compare_find_rule(const CompareRule *rules, gsize n, c
 	return NULL;
 }
 
+/* Does the event mark this field as not observable? A backend that could
+ * not see a value says so ("not_observable": ["rip"]) instead of giving
+ * one (docs/trace-format.md). */
+static gboolean compare_unobservable(const CompareLine *l, const char *name)
+{
+	JsonNode *n = json_object_get_member(l->obj, "not_observable");
+	if (!n || !JSON_NODE_HOLDS_ARRAY(n))
+		return FALSE;
+	JsonArray *a = json_node_get_array(n);
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonNode *e = json_array_get_element(a, i);
+		if (JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_STRING &&
+		    g_str_equal(json_node_get_string(e), name))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* In a key, the value of a field not observable: it matches any value of
+ * that field in the other trace (compare_key_match). */
+#define COMPARE_UNOBSERVED "?"
+
 /* Appends " name=value" for each field, checking its JSON type. */
 static gboolean compare_append_fields(const CompareLine *l, const CompareField *fields, GString *key, GError **error)
 {
 	static const GType gtypes[] = { [F_STR] = G_TYPE_STRING, [F_INT] = G_TYPE_INT64, [F_BOOL] = G_TYPE_BOOLEAN };
 	for (guint i = 0; i < COMPARE_MAX_FIELDS && fields[i].name; i++) {
+		if (compare_unobservable(l, fields[i].name)) {
+			g_string_append_printf(key, " %s=" COMPARE_UNOBSERVED, fields[i].name);
+			continue;
+		}
 		JsonNode *n = compare_field(l, fields[i].name, gtypes[fields[i].kind], error);
 		if (!n)
 			return FALSE;
@@ -513,12 +548,14 @@ static gboolean compare_canonical(SimCompareTrace *t, const CompareLine *l, GStr
 		return FALSE;
 	if (g_str_equal(l->type, "intercept")) {
 		/* Only an I/O port intercept's rip is exact in both backends. */
-		const char *rip;
 		guint64 mt;
-		if (!compare_get_hex(l, "message_type", &mt, error) || !compare_get_string(l, "rip", &rip, error))
+		if (!compare_get_hex(l, "message_type", &mt, error))
 			return FALSE;
-		if (mt == HVMSG_X64_IO_PORT_INTERCEPT)
-			g_string_append_printf(key, " rip=\"%s\"", rip);
+		if (mt == HVMSG_X64_IO_PORT_INTERCEPT) {
+			static const CompareField rip[COMPARE_MAX_FIELDS] = { { "rip", F_STR } };
+			if (!compare_append_fields(l, rip, key, error))
+				return FALSE;
+		}
 	}
 	*kind = g_intern_string(l->type);
 	return TRUE;
@@ -552,6 +589,26 @@ static gboolean compare_take_line(SimCompareTrace *t, JsonParser *parser, const 
 	CompareStream stream;
 	if (!compare_canonical(t, &l, key, &kind, &stream, error))
 		return FALSE;
+	JsonNode *unobs = json_object_get_member(l.obj, "not_observable");
+	if (unobs) {
+		if (!JSON_NODE_HOLDS_ARRAY(unobs))
+			return compare_bad(&l, error, "field \"not_observable\" is not a list of field names");
+		JsonArray *a = json_node_get_array(unobs);
+		for (guint i = 0; i < json_array_get_length(a); i++) {
+			JsonNode *e = json_array_get_element(a, i);
+			if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING)
+				return compare_bad(&l, error, "field \"not_observable\" is not a list of field names");
+			const char *what = g_str_equal(l.type, "vm_exit") ? json_object_get_string_member_with_default(l.obj, "reason_name", "")
+			                                                    : "";
+			char *name = g_strdup_printf("%s%s%s %s", l.type, *what ? " " : "", what, json_node_get_string(e));
+			guint64 *c = g_hash_table_lookup(t->unobservable, name);
+			if (!c)
+				g_hash_table_insert(t->unobservable, name, c = g_new0(guint64, 1));
+			else
+				g_free(name);
+			(*c)++;
+		}
+	}
 	if (kind && stream != COMPARE_OWN) {
 		CompareEvent ev = { g_strdup(key->str), kind, lineno };
 		g_array_append_val(compare_seq(t, stream, partition, vp)->events, ev);
@@ -590,6 +647,7 @@ SimCompareTrace *sim_compare_trace_load(const char *path, SimCompareFlags flags,
 	t->path = g_strdup(path);
 	t->flags = flags;
 	t->hypercall_bytes = g_ptr_array_new_with_free_func(g_free);
+	t->unobservable = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	for (int i = 0; i < COMPARE_N_STREAMS; i++)
 		t->seqs[i] = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, compare_seq_free);
 	g_autoptr(JsonParser) parser = json_parser_new_immutable();
@@ -653,9 +711,64 @@ static const CompareEvent *compare_at(const CompareSeq *s, guint i)
 	return s && i < s->events->len ? &g_array_index(s->events, CompareEvent, i) : NULL;
 }
 
+static int compare_strcmp(const void *x, const void *y);
+
+/* The end of the key token starting at p: up to the next space outside a
+ * quoted value (values are g_strescape'd, so a quote inside is \"). */
+static const char *compare_token_end(const char *p)
+{
+	gboolean quoted = FALSE;
+	for (; *p && (quoted || *p != ' '); p++) {
+		if (quoted && *p == '\\' && p[1])
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+	}
+	return p;
+}
+
+/* Keys match token by token; a "name=?" (a field its trace marks not
+ * observable) matches any value of the same field. */
+static gboolean compare_key_match(const char *a, const char *b)
+{
+	while (*a && *b) {
+		const char *ea = compare_token_end(a), *eb = compare_token_end(b);
+		gsize la = (gsize)(ea - a), lb = (gsize)(eb - b);
+		if (la != lb || memcmp(a, b, la) != 0) {
+			const char *qa = memchr(a, '=', la), *qb = memchr(b, '=', lb);
+			if (!qa || !qb || qa - a != qb - b || memcmp(a, b, (gsize)(qa - a)) != 0)
+				return FALSE;  /* different fields */
+			gboolean ua = ea - qa == 2 && qa[1] == COMPARE_UNOBSERVED[0];
+			gboolean ub = eb - qb == 2 && qb[1] == COMPARE_UNOBSERVED[0];
+			if (!ua && !ub)
+				return FALSE;
+		}
+		a = *ea ? ea + 1 : ea;
+		b = *eb ? eb + 1 : eb;
+	}
+	return !*a && !*b;
+}
+
 static gboolean compare_same(const CompareEvent *x, const CompareEvent *y)
 {
-	return x && y && g_str_equal(x->key, y->key);
+	return x && y && (g_str_equal(x->key, y->key) || compare_key_match(x->key, y->key));
+}
+
+/* The note on what a trace marked not observable (and so was not
+ * compared), sorted; nothing if it marked nothing. */
+static void compare_report_unobservable(GString *r, const char *side, const SimCompareTrace *t)
+{
+	guint n = g_hash_table_size(t->unobservable);
+	if (!n)
+		return;
+	g_autofree const char **names = (const char **)g_hash_table_get_keys_as_array(t->unobservable, NULL);
+	qsort(names, n, sizeof *names, compare_strcmp);
+	g_string_append_printf(r, "not compared: fields %s (%s) marks not observable:", side, t->path);
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(r, "%s %s (%" G_GUINT64_FORMAT " event%s)", i ? "," : "", names[i],
+		                       *(guint64 *)g_hash_table_lookup(t->unobservable, names[i]),
+		                       *(guint64 *)g_hash_table_lookup(t->unobservable, names[i]) == 1 ? "" : "s");
+	g_string_append_c(r, '\n');
 }
 
 static void compare_print_event(GString *r, const char *side, const char *path, const CompareEvent *e)
@@ -777,6 +890,8 @@ static gboolean compare_traces_with_context(const SimCompareTrace *a, const SimC
 			res->first_line_b = compare_at(sb, i) ? compare_at(sb, i)->line : 0;
 		}
 	}
+	compare_report_unobservable(r, "A", a);
+	compare_report_unobservable(r, "B", b);
 	if (res->equivalent)
 		g_string_append_printf(r, "equivalent: %" G_GUINT64_FORMAT " events compared in %u (partition, VP) sequences; "
 		                       "A has %" G_GUINT64_FORMAT " lines, B %" G_GUINT64_FORMAT

@@ -212,7 +212,12 @@ void sim_event_to_json(const SimEvent *ev, const char *vendor, GString *out)
 			                       svm, svm_exit_code_name(svm));
 		}
 		hex_field(out, "qualification", ev->u.exit.qualification);
-		hex_field(out, "rip", ev->u.exit.rip);
+		/* A backend that could not see the guest's state says so rather
+		 * than give a RIP that is not the guest's (docs/trace-format.md). */
+		if (ev->u.exit.rip_lost)
+			g_string_append(out, ",\"not_observable\":[\"rip\"]");
+		else
+			hex_field(out, "rip", ev->u.exit.rip);
 		g_string_append_printf(out, ",\"length\":%u", ev->u.exit.length);
 		break;
 	}
@@ -311,11 +316,15 @@ void sim_event_to_json(const SimEvent *ev, const char *vendor, GString *out)
 		append_json_string(out, ev->text);
 		break;
 	case SIM_EV_INTERCEPT:
-		g_string_append_printf(out, ",\"message_type\":\"0x%08x\",\"parent\":%u,\"port\":\"0x%x\",\"size\":%u,\"access\":%u,\"value\":\"0x%" G_GINT64_MODIFIER "x\",\"gpa\":\"0x%" G_GINT64_MODIFIER "x\",\"rip\":\"0x%" G_GINT64_MODIFIER "x\",\"delivered\":%s,\"text\":",
+		g_string_append_printf(out, ",\"message_type\":\"0x%08x\",\"parent\":%u,\"port\":\"0x%x\",\"size\":%u,\"access\":%u,\"value\":\"0x%" G_GINT64_MODIFIER "x\",\"gpa\":\"0x%" G_GINT64_MODIFIER "x\"",
 		                       ev->u.intercept.message_type, ev->u.intercept.parent, ev->u.intercept.port,
 		                       ev->u.intercept.size, ev->u.intercept.access, ev->u.intercept.value,
-		                       ev->u.intercept.gpa, ev->u.intercept.rip,
-		                       ev->u.intercept.delivered ? "true" : "false");
+		                       ev->u.intercept.gpa);
+		if (ev->u.intercept.rip_lost)
+			g_string_append(out, ",\"not_observable\":[\"rip\"]");
+		else
+			hex_field(out, "rip", ev->u.intercept.rip);
+		g_string_append_printf(out, ",\"delivered\":%s,\"text\":", ev->u.intercept.delivered ? "true" : "false");
 		append_json_string(out, ev->text);
 		break;
 	case SIM_EV_VMBUS:

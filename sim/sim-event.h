@@ -98,7 +98,8 @@ typedef struct SimEvent {
 		struct { uint8_t from, to; uint8_t cause; uint8_t vector;
 		         uint64_t from_rip, to_rip; uint32_t error_code; uint8_t has_error; } ring;
 		struct { uint32_t reason; uint64_t qualification; uint64_t rip;
-		         uint32_t length; uint32_t intr_info; } exit;
+		         uint32_t length; uint32_t intr_info;
+		         uint8_t rip_lost; /* rip is not the guest's: its state was not observable */ } exit;
 		struct { uint32_t injected_vector; uint8_t injected; } entry;
 		struct { uint32_t leaf, subleaf; uint32_t eax, ebx, ecx, edx; } cpuid;
 		struct { uint32_t msr; uint8_t write; uint8_t synthetic; uint8_t fault; uint64_t value; } msr;
@@ -115,7 +116,8 @@ typedef struct SimEvent {
 		struct { uint8_t stage; uint8_t hypervisor; } boot; /* SimBootStage; 1 if a hypervisor runs after it */
 		struct { uint64_t child; uint8_t state; } child;    /* child partition id; SimChildState */
 		struct { uint32_t message_type; uint32_t parent; uint16_t port; uint8_t size; uint8_t access;
-		         uint64_t value; uint64_t gpa; uint64_t rip; uint8_t delivered; } intercept;
+		         uint64_t value; uint64_t gpa; uint64_t rip; uint8_t delivered;
+		         uint8_t rip_lost; /* as exit.rip_lost */ } intercept;
 		struct { uint8_t state; } vp_state;                 /* SimVpState */
 		struct { uint8_t kind; uint32_t to; uint32_t msgtype; uint32_t relid; uint32_t status;
 		         uint32_t write_index, read_index, avail; uint16_t packet_type; uint32_t packet_len;

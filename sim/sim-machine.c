@@ -43,9 +43,10 @@ SimMachine *sim_machine_new(const SimConfig *config, GError **error)
 		GString *reason = g_string_new(NULL);
 		if (sim_kvm_probe(reason)) {
 			m->backend = &sim_backend_kvm;
-			/* Natively the limit counts measured nanoseconds. */
+			/* Natively the limit counts measured nanoseconds of the
+			 * guests' clock: by default 300 s of host time. */
 			if (!config->max_insns)
-				m->config.max_insns = SIM_NATIVE_DEFAULT_LIMIT_NS;
+				m->config.max_insns = SIM_NATIVE_DEFAULT_LIMIT_NS / MAX(config->native_time_scale, 1u);
 		} else
 			m->backend_fallback = g_strdup(reason->str);
 		g_string_free(reason, TRUE);
@@ -607,7 +608,7 @@ static SliceResult run_vp(SimMachine *m, SimVp *vp)
 			/* A child that runs wild is ended alone and its parent told;
 			 * a partition the simulator loaded ends the run. */
 			if (p->parent_id)
-				sim_hv_child_unrecoverable(vp, "stuck in a loop: ended by the hypervisor");
+				sim_hv_child_unrecoverable(vp, "stuck in a loop: ended by the hypervisor", false);
 			sim_partition_stop(p, false, 6,
 			                   "guest stuck in a loop at RIP 0x%" G_GINT64_MODIFIER "x: %" G_GUINT64_FORMAT " instructions without any change of state",
 			                   rip, vp->same_state_slices * SIM_SLICE_INSNS);

@@ -27,6 +27,9 @@ typedef enum SimBackendKind {
 typedef struct SimConfig {
 	SimVendor vendor;
 	SimBackendKind backend; /* asked for; sim_machine_backend_native() says what runs */
+	/* Natively: the guests' clock runs at host time / this (0 or 1: real
+	 * time). For a nested KVM on an emulated CPU (docs/native.md#time). */
+	uint32_t native_time_scale;
 	uint64_t max_insns;     /* stop the machine after this many guest instructions (0 = default) */
 	uint64_t memory_size;   /* bytes of RAM per partition (0 = default) */
 	uint64_t workload;      /* boot-info parameter for the ring 3 compute loop */
@@ -65,6 +68,8 @@ typedef struct SimConfig {
  * nanoseconds: the default limit is 300 s of guest running time, room for
  * a nested KVM on an emulated CPU, where one exit costs ~60 us. */
 #define SIM_NATIVE_DEFAULT_LIMIT_NS 300000000000ull
+/* --time-scale at most this: beyond it a guest's 1 ms would be minutes. */
+#define SIM_NATIVE_MAX_TIME_SCALE 10000u
 
 typedef struct SimMachine SimMachine;
 typedef struct SimPartition SimPartition;

@@ -80,6 +80,11 @@ typedef struct SimExit {
 	 * by the backend together with RIP at VM entry. */
 	bool set_rax;
 	uint64_t rax;
+	/* The backend could not read the guest's state at this exit: KVM on
+	 * AMD re-initialises the vCPU at a shutdown before user space sees it
+	 * (docs/native.md). guest_rip is then not the guest's; the trace says
+	 * "not_observable" instead of giving it. */
+	bool state_lost;
 } SimExit;
 
 /* ---- Registers -------------------------------------------------------------- */
@@ -434,7 +439,7 @@ uint64_t sim_vp_timer_deadline(SimVp *vp);
 /* Tells a child's parent that the child cannot go on (triple fault, or the
  * scheduler found it stuck): an UnrecoverableException message to the
  * parent's SINT0 and an `intercept` event saying `what`. */
-void sim_hv_child_unrecoverable(SimVp *vp, const char *what);
+void sim_hv_child_unrecoverable(SimVp *vp, const char *what, bool state_lost);
 /* A port access whose I/O bitmap bit is clear: straight to the partition's
  * device, no exit (port_io event with intercepted false). Returns the IN
  * value. */

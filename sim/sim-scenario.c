@@ -22,13 +22,16 @@ static const SimScenario scenarios[] = {
 	{ "io-synthetic", "hello.elf",
 	  "as io-emulated (same iotest, same KiB, same check), but the child's kernel moves its sectors with storvsc over a VMBus storage channel: one GPA-direct packet per request in a ring shared with the parent, whose kernel's storvsp checks it and does the I/O on its own disk; no ATA intercepts: the fast path of storage",
 	  TRUE, FALSE, "hello.elf", FALSE, TRUE, TRUE },
+	{ "unmapped", "hello.elf",
+	  "as boot, but the child then moves bytes with string port I/O (REP OUTSB, REP INSB, OUTSW on port 0x80, where nothing is: one VM exit per element) and reads the first byte past its RAM on purpose: an EPT violation; the hypervisor suspends its VP and sends the parent an unmapped-GPA message, and the worker ends the child",
+	  TRUE, FALSE, "hello.elf", FALSE, FALSE, FALSE, HVSIM_BOOT_FLAG_STRING_IO | HVSIM_BOOT_FLAG_TOUCH_UNMAPPED },
 	{ "hello", "hello.elf",
 	  "one partition started under the hypervisor: the mini kernel detects the hypervisor, makes hypercalls, runs two ring 3 programs (one is killed), idles in HLT and powers off",
 	  FALSE, FALSE, NULL, FALSE },
 	{ "badcalls", "badcalls.elf",
 	  "late launch, then a ring 0 self-test: the kernel makes partition-management hypercalls with bad input (unknown ids, wrong states, reserved bits, misaligned blocks, bad pages, VP indexes, map flags), checks each TLFS status and powers off",
 	  TRUE, TRUE, NULL, FALSE },
-	{ NULL, NULL, NULL, FALSE, FALSE, NULL, FALSE, FALSE, FALSE },
+	{ NULL, NULL, NULL, FALSE, FALSE, NULL, FALSE, FALSE, FALSE, 0 },
 };
 
 const SimScenario *sim_scenarios(void)
@@ -138,8 +141,8 @@ SimPartition *sim_load_scenario_or_image(SimMachine *m, const char *what, GError
 	if (p && sc && sc->child_io_workload)
 		scenario_add_child_flags(p, HVSIM_BOOT_FLAG_IO_WORKLOAD |
 		                                    (sc->child_io_synthetic ? HVSIM_BOOT_FLAG_IO_SYNTHETIC : 0));
-	if (p && sc && sc->child && m->config.child_extra_flags)
-		scenario_add_child_flags(p, m->config.child_extra_flags);
+	if (p && sc && sc->child && (m->config.child_extra_flags | sc->child_flags))
+		scenario_add_child_flags(p, m->config.child_extra_flags | sc->child_flags);
 	if (child) {
 		/* Copied into the parent's RAM: the config must not keep the pointer. */
 		m->config.child_image = NULL;

@@ -20,6 +20,7 @@ typedef struct SimScenario {
 	gboolean child_triple_fault; /* the child triple-faults on purpose (isolation) */
 	gboolean child_io_workload;  /* the child runs iotest on a disk its worker emulates */
 	gboolean child_io_synthetic; /* ... on a disk the parent serves over VMBus (storvsc/storvsp) */
+	uint32_t child_flags;        /* more HVSIM_BOOT_FLAG_* bits the worker passes its child */
 } SimScenario;
 
 /* NULL-terminated list of built-in scenarios. */

@@ -158,8 +158,12 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 		/* KVM cannot count instructions: the clock is measured (docs/native.md). */
 		g_string_append(out, "  backend:              native (KVM): costs and times below are measured, not modelled\n");
 		g_string_append(out, "  instructions retired: not counted natively\n");
-		g_string_append_printf(out, "  time:                 %" G_GUINT64_FORMAT " ns (measured running time of the VPs, plus idle time in HLT)\n",
-		                       sim_machine_vtime(m));
+		if (cfg->native_time_scale > 1)
+			g_string_append_printf(out, "  time:                 %" G_GUINT64_FORMAT " ns (measured running time of the VPs, plus idle time in HLT), at host time / %u (--time-scale: the guests' clock was slowed)\n",
+			                       sim_machine_vtime(m), cfg->native_time_scale);
+		else
+			g_string_append_printf(out, "  time:                 %" G_GUINT64_FORMAT " ns (measured running time of the VPs, plus idle time in HLT)\n",
+			                       sim_machine_vtime(m));
 	} else {
 		g_string_append_printf(out, "  instructions retired: %" G_GUINT64_FORMAT "\n", sim_machine_insns(m));
 		g_string_append_printf(out, "  virtual time:         %" G_GUINT64_FORMAT " ns (1 ns per instruction, %u ns per world switch, modelled)\n",

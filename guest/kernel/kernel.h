@@ -74,6 +74,11 @@ const char *exception_mnemonic(unsigned vector);
 /* Builds the kernel's own 4-level tables over min(memory_size, 64 MiB) and
  * loads CR3. Returns the number of bytes identity-mapped. */
 uint64_t paging_init(uint64_t memory_size);
+/* Maps the 4 KiB page holding `gpa`, which lies past our RAM (and below
+ * 64 MiB), read-only and supervisor: so that a read there reaches the
+ * hypervisor's SLAT instead of faulting in our own page tables. False if
+ * `gpa` is in RAM or too far. (HVSIM_BOOT_FLAG_TOUCH_UNMAPPED only.) */
+bool paging_map_past_ram(uint64_t gpa);
 /* True if ring 3 may read [addr, addr + len): the ring 3 region (user
  * pages) or memory lent to it. */
 bool user_range_ok(uint64_t addr, uint64_t len);

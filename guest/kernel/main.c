@@ -134,16 +134,49 @@ static noreturn void child_triple_fault(void)
 
 /* HVSIM_BOOT_FLAG_TOUCH_UNMAPPED: read the first byte past our RAM. The
  * hypervisor's SLAT has no mapping there: an EPT violation our parent
- * hears of, never a read that returns something. */
+ * hears of, never a read that returns something. Our own page tables map
+ * only our RAM, so the page is mapped in them first: otherwise the CPU
+ * would raise #PF in here before any second-level walk. */
 static noreturn void child_touch_unmapped(void)
 {
 	volatile const uint8_t *past = (volatile const uint8_t *)(uintptr_t)kernel_boot.memory_size;
 
+	if (!paging_map_past_ram(kernel_boot.memory_size))
+		panic("cannot map GPA 0x%lx in our page tables\n", (unsigned long)kernel_boot.memory_size);
 	klog("child partition: reading GPA 0x%lx, the first byte past our RAM, on purpose now\n",
 	     (unsigned long)kernel_boot.memory_size);
 	(void)*past;
 	klog("child partition: the read past our RAM returned: FAILED\n");
 	cpu_halt_forever();
+}
+
+/* HVSIM_BOOT_FLAG_STRING_IO: string port I/O to a port our parent put no
+ * device on and asked no intercept for. Each element is a VM exit of its
+ * own (the qualification says string, and REP where there is one); a
+ * write vanishes, a read floats high (0xff), as on a bus with nothing on
+ * it. What INS stored is checked. */
+#define CHILD_STRING_IO_PORT 0x80u /* the POST-code port: no device here */
+static void child_string_io(void)
+{
+	static const uint8_t out[4] = { 0x11, 0x22, 0x33, 0x44 };
+	static const uint16_t word = 0x5566;
+	uint8_t in[3] = { 0, 0, 0 };
+	const void *src = out;
+	void *dst = in;
+	uint64_t n = sizeof out;
+
+	__asm__ volatile("cld; rep outsb" : "+S"(src), "+c"(n) : "d"((uint16_t)CHILD_STRING_IO_PORT) : "memory");
+	bool outs_ok = n == 0 && src == out + sizeof out;
+	n = sizeof in;
+	__asm__ volatile("cld; rep insb" : "+D"(dst), "+c"(n) : "d"((uint16_t)CHILD_STRING_IO_PORT) : "memory");
+	bool ins_ok = n == 0 && dst == in + sizeof in && in[0] == 0xff && in[1] == 0xff && in[2] == 0xff;
+	src = &word;
+	__asm__ volatile("cld; outsw" : "+S"(src) : "d"((uint16_t)CHILD_STRING_IO_PORT) : "memory");
+	bool outsw_ok = src == &word + 1;
+	klog("child partition: string I/O on port 0x%x: REP OUTSB (4 bytes) %s, OUTSW %s\n", CHILD_STRING_IO_PORT,
+	     outs_ok ? "ok" : "FAILED", outsw_ok ? "ok" : "FAILED");
+	klog("child partition: REP INSB (3 bytes) from port 0x%x read 0x%x 0x%x 0x%x: %s\n", CHILD_STRING_IO_PORT,
+	     in[0], in[1], in[2], ins_ok ? "ok" : "FAILED");
 }
 
 /* Steps 4 and 5 of a kernel in a child partition. */
@@ -160,6 +193,8 @@ static noreturn void child_finish(const struct hv_info *hv)
 	child_check_create_denied(hv);
 	/* A crash leaves VMBus as it is: the parent drops our channels when
 	 * the worker finalizes us. */
+	if (kernel_boot.flags & HVSIM_BOOT_FLAG_STRING_IO)
+		child_string_io();
 	if (kernel_boot.flags & HVSIM_BOOT_FLAG_TRIPLE_FAULT)
 		child_triple_fault();
 	if (kernel_boot.flags & HVSIM_BOOT_FLAG_TOUCH_UNMAPPED)

@@ -119,6 +119,20 @@ uint64_t paging_init(uint64_t memory_size)
 	return limit;
 }
 
+bool paging_map_past_ram(uint64_t gpa)
+{
+	uint64_t page = gpa & ~(PAGE_SIZE - 1);
+	uint64_t pdi = page >> PD_SHIFT;
+
+	if (page < paging_limit || page >= PAGING_MAX_MEMORY)
+		return false;
+	if (!(pd[pdi] & PTE_P))
+		pd[pdi] = table_entry(page_tables[pdi]);
+	page_tables[pdi][(page >> PAGE_SHIFT) & PT_INDEX_MASK] = page | PTE_P;
+	write_cr3((uint64_t)(uintptr_t)pml4); /* flush the TLB */
+	return true;
+}
+
 /* [addr, addr + len) inside [start, end)? Written to be immune to overflow
  * in addr + len. */
 static bool range_within(uint64_t addr, uint64_t len, uint64_t start, uint64_t end)

@@ -378,8 +378,16 @@ struct hvsim_disk_request {
  * address its GPA map does not hold. With SLAT that is an EPT violation
  * (exit reason 48): the hypervisor suspends the VP and sends the parent an
  * unmapped-GPA message (HVMSG_UNMAPPED_GPA), and the worker ends the child.
- * (The emulated backend sees the access without the guest's page tables;
- * on hardware the kernel maps only its RAM, so a #PF would come first.) */
+ * (The kernel's own page tables map only its RAM: it maps that one page
+ * first, so the access reaches the SLAT on hardware too.) */
 #define HVSIM_BOOT_FLAG_TOUCH_UNMAPPED (1u << 9)
+
+/* ---- String port I/O -------------------------------------------------------
+ * Appended for native conformance (the "unmapped" scenario). A child with
+ * this flag, after its programs, writes 4 bytes to port 0x80 with REP
+ * OUTSB, reads 3 with REP INSB and writes a word with OUTSW: no device and
+ * no intercept there, so one I/O exit per element (reads return 0xff),
+ * and prints what it read. */
+#define HVSIM_BOOT_FLAG_STRING_IO (1u << 10)
 
 #endif /* HVSIM_ABI_HVSIM_PLATFORM_H */

@@ -542,6 +542,84 @@ static void test_isolation(void)
 	/* The parent carried on after the crash: its console went on. */
 	gint after = console_find(h, "crashed and was torn down; the parent carries on");
 	g_assert_cmpint(after, >, crash);
+	g_assert_true(console_has(h, "vmwp: child 2 crashed (triple fault): terminating it"));
+	g_assert_true(sim_partition_stopped_cleanly(h->p));
+	harness_fini(h);
+}
+
+/* The unmapped scenario: the child's string I/O on a port with nothing on
+ * it is one I/O exit per element, each with the string bit (and REP where
+ * there is one) in its qualification and the instruction's own RIP; INS
+ * reads all ones; then its read past its RAM is an EPT violation that
+ * suspends its VP and reaches the parent as an unmapped-GPA message, and
+ * the worker ends it as asked (status 0). The worker's crash line names
+ * no RIP (natively on AMD the state is lost). */
+static void test_unmapped(void)
+{
+	BootRun r;
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
+	g_assert_cmpint(run_named(&r, &cfg, NULL, "unmapped"), ==, SIM_OUTCOME_SHUTDOWN);
+	Harness *h = &r.h;
+	SimPartition *child = sim_machine_partition(h->m, 1);
+	g_assert_true(child->deleted);
+	/* Port 0x80 exits of the child: 4 REP OUTSB, 3 REP INSB, 1 OUTSW. */
+	struct { gboolean in, rep; uint8_t size; guint n; } want[] = {
+		{ FALSE, TRUE, 1, 4 }, { TRUE, TRUE, 1, 3 }, { FALSE, FALSE, 2, 1 },
+	};
+	guint k = 0, in_row = 0;
+	uint64_t rip = 0;
+	gint gpa_msg = -1;
+	for (guint i = 0; i < h->events->len; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->partition != child->id)
+			continue;
+		if (e->type == SIM_EV_INTERCEPT && e->u.intercept.message_type == HVMSG_UNMAPPED_GPA)
+			gpa_msg = (gint)i;
+		if (e->type != SIM_EV_VM_EXIT || (e->u.exit.reason & 0xFFFF) != VMX_EXIT_IO_INSTRUCTION)
+			continue;
+		VmxIoQual q;
+		vmx_io_qual_decode(e->u.exit.qualification, &q);
+		if (q.port != 0x80)
+			continue;
+		g_assert_cmpuint(k, <, G_N_ELEMENTS(want));
+		g_assert_true(q.string);
+		g_assert_cmpint(q.in, ==, want[k].in);
+		g_assert_cmpint(q.rep, ==, want[k].rep);
+		g_assert_cmpuint(q.size, ==, want[k].size);
+		g_assert_false(q.imm);
+		g_assert_cmpuint(e->u.exit.length, ==, 2);   /* F3 6E, F3 6C, 66 6F */
+		if (in_row == 0)
+			rip = e->u.exit.rip;
+		g_assert_cmphex(e->u.exit.rip, ==, rip);    /* every element: the instruction itself */
+		if (++in_row == want[k].n) {
+			k++;
+			in_row = 0;
+		}
+	}
+	g_assert_cmpuint(k, ==, G_N_ELEMENTS(want));
+	g_assert_true(console_has(h, "REP INSB (3 bytes) from port 0x80 read 0xff 0xff 0xff: ok"));
+	g_assert_true(console_has(h, "REP OUTSB (4 bytes) ok, OUTSW ok"));
+	g_assert_cmpint(gpa_msg, >, 0);
+	const SimEvent *m = harness_event(h, (guint)gpa_msg);
+	g_assert_true(m->u.intercept.delivered);
+	/* The GPA the child said it reads: the first byte past its RAM. */
+	g_autofree char *read_line = g_strdup_printf("reading GPA 0x%" G_GINT64_MODIFIER "x, the first byte past our RAM",
+	                                             m->u.intercept.gpa);
+	g_assert_cmphex(m->u.intercept.gpa, >=, 1u << 20);
+	g_assert_true(console_has(h, read_line));
+	g_assert_cmpuint(m->u.intercept.access, ==, HV_INTERCEPT_ACCESS_READ);
+	/* The VP waited for its parent (suspended), and the parent ended it. */
+	gint suspended = -1;
+	for (guint i = (guint)gpa_msg; i < h->events->len && suspended < 0; i++) {
+		const SimEvent *e = harness_event(h, i);
+		if (e->type == SIM_EV_VP_STATE && e->partition == child->id && e->u.vp_state.state == SIM_VP_INTERCEPT_SUSPEND)
+			suspended = (gint)i;
+	}
+	g_assert_cmpint(suspended, >, gpa_msg);
+	g_assert_true(console_has(h, "outside its memory (EPT violation): terminating it"));
+	g_assert_true(console_has(h, "crashed and was torn down; the parent carries on\n") ||
+	              console_has(h, "crashed and was torn down; the parent carries on"));
+	g_assert_false(console_has(h, "(something failed)"));
 	g_assert_true(sim_partition_stopped_cleanly(h->p));
 	harness_fini(h);
 }
@@ -763,6 +841,7 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/sim/boot/child-runs/intel", GINT_TO_POINTER(SIM_VENDOR_INTEL), test_child_runs);
 	g_test_add_data_func("/sim/boot/child-runs/amd", GINT_TO_POINTER(SIM_VENDOR_AMD), test_child_runs);
 	g_test_add_func("/sim/boot/isolation", test_isolation);
+	g_test_add_func("/sim/boot/unmapped", test_unmapped);
 	g_test_add_func("/sim/boot/child-stuck", test_child_stuck);
 	g_test_add_func("/sim/boot/child-garbage", test_child_garbage);
 	g_test_add_func("/sim/boot/child-busy", test_child_busy);

@@ -106,7 +106,7 @@ static void test_help(void)
 
 typedef struct UsageRow {
 	const char *path;
-	const char *args[5];
+	const char *args[6];
 	const char *stderr_has;
 } UsageRow;
 
@@ -129,6 +129,12 @@ static const UsageRow usage_rows[] = {
 	{ "unknown-command",   { "frobnicate" },                    "unknown command 'frobnicate'" },
 	{ "bench-extra",       { "bench", "extra" },                "'extra'" },
 	{ "bench-io-extra",    { "bench", "io", "more" },           "'more'" },
+	{ "time-scale-zero",   { "run", "--backend", "kvm", "--time-scale", "0" }, "--time-scale: '0' is not a whole number between 1 and 10000" },
+	{ "time-scale-huge",   { "run", "--backend", "kvm", "--time-scale=10001" }, "--time-scale: '10001'" },
+	{ "time-scale-text",   { "run", "--backend", "kvm", "--time-scale", "fast" }, "--time-scale: 'fast'" },
+	{ "time-scale-emulated", { "run", "--time-scale", "100" }, "--time-scale: only the native backend (--backend kvm)" },
+	{ "bench-time-scale",  { "bench", "--time-scale", "10" },   "--time-scale: only `hvsim bench native`" },
+	{ "bench-native-time-scale-neg", { "bench", "native", "--time-scale=-1" }, "--time-scale: '-1'" },
 };
 
 static void test_usage(gconstpointer data)
@@ -401,6 +407,7 @@ static void test_scenarios(void)
 	g_assert_cmpint(r.status, ==, EXIT_OK);
 	g_assert_true(g_str_has_prefix(r.out, "boot "));
 	g_assert_nonnull(strstr(r.out, "\nisolation "));
+	g_assert_nonnull(strstr(r.out, "\nunmapped "));
 	g_assert_nonnull(strstr(r.out, "\nhello "));
 	cli_result_clear(&r);
 }

@@ -462,6 +462,44 @@ static void test_cli(Fixture *f, gconstpointer data)
 	cli_result_clear(&r);
 }
 
+/* A field one trace marks not observable ("not_observable": ["rip"]) is
+ * not compared, and the report says so; the same field with two real
+ * values that differ is a difference. An I/O intercept's rip is compared
+ * (it is exact in both backends), so it shows both. */
+#define EV_P2_IO_INTERCEPT(rip_field) "\"type\":\"intercept\",\"partition\":2,\"vp\":0,\"message_type\":\"0x80010000\",\"parent\":1,\"port\":\"0x1f2\",\"size\":1,\"access\":1,\"value\":\"0xa\",\"gpa\":\"0x0\"," rip_field ",\"delivered\":true,\"text\":\"x\""
+#define EV_P2_TRIPLE(rip_field) "\"type\":\"vm_exit\",\"partition\":2,\"vp\":0,\"reason\":2,\"reason_name\":\"triple_fault\",\"qualification\":\"0x0\"," rip_field ",\"length\":0"
+static void test_not_observable(Fixture *f, gconstpointer data)
+{
+	static const char *const a[] = { EV_P2_IO_INTERCEPT("\"rip\":\"0x1000\""), EV_P2_TRIPLE("\"rip\":\"0x1234\""), EV_P2_STOP, NULL };
+	static const char *const b[] = { EV_P2_IO_INTERCEPT("\"not_observable\":[\"rip\"]"),
+	                                  EV_P2_TRIPLE("\"not_observable\":[\"rip\"]"), EV_P2_STOP, NULL };
+	static const char *const c[] = { EV_P2_IO_INTERCEPT("\"rip\":\"0x2000\""), EV_P2_TRIPLE("\"rip\":\"0x1234\""), EV_P2_STOP, NULL };
+	SimCompareResult res;
+	g_autofree char *same = compare_events(f, a, b, &res);
+	g_assert_true(res.equivalent);
+	g_assert_cmpuint(res.n_compared, ==, 3);
+	g_autofree char *note = g_strdup_printf("not compared: fields B (%s) marks not observable: intercept rip (1 event), "
+	                                        "vm_exit triple_fault rip (1 event)", f->b);
+	g_assert_nonnull(strstr(same, note));
+	g_assert_null(strstr(same, "fields A"));
+	/* Both sides marked: still the same. */
+	g_autofree char *both = compare_events(f, b, b, &res);
+	g_assert_true(res.equivalent);
+	g_autofree char *diff = compare_events(f, a, c, &res);
+	g_assert_false(res.equivalent);
+	g_assert_nonnull(strstr(diff, "rip=\"0x2000\""));
+	g_assert_null(strstr(diff, "not compared"));
+	/* A not_observable that is not a list of names is bad input. */
+	static const char *const bad[] = { EV_P2_TRIPLE("\"not_observable\":\"rip\""), NULL };
+	g_free(f->a);
+	f->a = trace_write(f, "bad.jsonl", 1, bad);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(SimCompareTrace) t = sim_compare_trace_load(f->a, f->flags, &error);
+	g_assert_null(t);
+	g_assert_error(error, SIM_COMPARE_ERROR, SIM_COMPARE_ERROR_EVENT);
+	g_assert_nonnull(strstr(error->message, "bad.jsonl:1: vm_exit event: field \"not_observable\" is not a list of field names"));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -479,6 +517,7 @@ int main(int argc, char **argv)
 	ADD("/sim/compare/huge-line", test_huge_line);
 	ADD("/sim/compare/missing-file", test_missing_file);
 	ADD("/sim/compare/cli", test_cli);
+	ADD("/sim/compare/not-observable", test_not_observable);
 #undef ADD
 	return g_test_run();
 }
