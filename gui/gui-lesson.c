@@ -1,9 +1,11 @@
 /* gui-lesson.c — the lesson sidebar of hvsim-gui (gui-lesson.h). GTK main
  * thread for everything on screen; each step runs on a GTask worker thread
  * that alone touches the lesson's LessonRun and machine while it works, and
- * hands back a snapshot and texts. The lesson's machine is not the window's
- * runner: while a lesson is attached the picture shows the lesson's machine
- * and the window's own stepping actions are switched off. */
+ * hands back the machine's state (snapshot, the step's events, its
+ * statistics) and texts. The lesson's machine is not the window's runner:
+ * while a lesson is attached the window presents the lesson's machine
+ * (hvsim_window_present_state: picture, event log, status line, inspector,
+ * statistics) and its own stepping actions are switched off. */
 #include <string.h>
 
 #include "gui-lesson.h"
@@ -25,16 +27,17 @@ struct GuiLesson {
 	Lesson *lesson;
 	LessonRun *run;            /* only the worker touches it while busy */
 	guint steps_done;          /* steps `run` has run */
+	GArray *history;           /* SimEvent: the run's machine's events so far, the newest GUI_RUNNER_EVENTS_MAX */
 	gboolean busy;
 	gint refs;
 
 	/* The step on screen. */
 	const LessonStep *step;
-	SimSnapshot *snap;
+	gboolean shown;            /* a state of the lesson's machine is on the window */
 	char *answer_line;         /* what the question's answer turned out to be */
 
 	GtkWidget *page, *progress, *progress_label, *step_title, *text, *terms, *ran;
-	GtkWidget *question, *question_label, *choices, *verdict, *exercise, *back, *next, *status;
+	GtkWidget *question, *question_label, *choices, *verdict, *exercise, *note, *back, *next, *status;
 
 	GArray *seqs;              /* per step: the matching event's seq when first shown (0: not yet) */
 	gboolean autorun, auto_back, back_at_end;
@@ -54,8 +57,8 @@ static void gl_unref(gpointer p)
 	if (!g_atomic_int_dec_and_test(&gl->refs))
 		return;
 	lesson_run_free(gl->run);
+	g_array_unref(gl->history);
 	lesson_free(gl->lesson);
-	g_clear_pointer(&gl->snap, sim_snapshot_free);
 	g_free(gl->answer_line);
 	g_array_unref(gl->seqs);
 	g_free(gl);
@@ -76,9 +79,10 @@ typedef struct Job {
 	GuiLesson *gl;
 	guint target;              /* 0-based step to show */
 	LessonRun *run;            /* moved from gl while the job runs */
+	GArray *history;           /* ... and so is its history */
 	guint steps_done;
-	SimSnapshot *snap;
-	char *ran, *answer_line, *exercise;
+	GuiRunnerState *state;     /* the lesson's machine for the window (NULL: refused, none) */
+	char *ran, *answer_line, *exercise, *note;
 	guint64 match_seq;
 	GError *error;
 } Job;
@@ -87,13 +91,55 @@ static void job_free(gpointer p)
 {
 	Job *j = p;
 	lesson_run_free(j->run);
-	g_clear_pointer(&j->snap, sim_snapshot_free);
+	g_clear_pointer(&j->history, g_array_unref);
+	g_clear_pointer(&j->state, gui_runner_state_free);
 	g_free(j->ran);
+	g_free(j->note);
 	g_free(j->answer_line);
 	g_free(j->exercise);
 	g_clear_error(&j->error);
 	gl_unref(j->gl);
 	g_free(j);
+}
+
+/* The lesson's machine as the window shows a runner's: the snapshot (with
+ * the consoles and GPA maps the inspector's pages show), the events the
+ * step ran through, the last VM exit, the statistics from power-on. */
+/* The step's events join the history of its machine; a step that started
+ * a fresh machine (its events begin again at a lower seq) starts a new one. */
+static void history_add(GArray *history, LessonRun *run)
+{
+	const GArray *ev = lesson_run_events(run);
+	if (!lesson_run_machine(run) ||
+	    (ev->len && history->len &&
+	     g_array_index(ev, SimEvent, 0).seq <= g_array_index(history, SimEvent, history->len - 1).seq))
+		g_array_set_size(history, 0);
+	g_array_append_vals(history, ev->data, ev->len);
+	if (history->len > GUI_RUNNER_EVENTS_MAX)
+		g_array_remove_range(history, 0, history->len - GUI_RUNNER_EVENTS_MAX);
+}
+
+static GuiRunnerState *machine_state(LessonRun *run, const GArray *history, SimMachine *m, const LessonStep *s)
+{
+	GuiRunnerState *st = g_new0(GuiRunnerState, 1);
+	SimSnapRequest req = { .detail = SIM_SNAP_DETAIL_CONSOLES | SIM_SNAP_DETAIL_GPA_MAP };
+	st->snap = sim_snapshot_take_detail(m, &req);
+	st->events = g_array_sized_new(FALSE, FALSE, sizeof(SimEvent), history->len);
+	g_array_append_vals(st->events, history->data, history->len);
+	st->have_exit = lesson_run_last_exit(run, &st->last_exit);
+	st->ended = sim_machine_ended(m);
+	if (st->ended)
+		st->outcome_message = g_strdup(sim_machine_outcome_message(m));
+	st->stats = lesson_run_stats(run);
+	st->vendor = sim_machine_config(m)->vendor;
+	uint64_t seq = lesson_run_match_seq(run);
+	if (seq)
+		st->stop_message = g_strdup_printf("Lesson step %u: stopped right after event %" G_GUINT64_FORMAT " (%s)",
+		                                   s->index + 1, seq, lesson_pattern_spec(s->trigger));
+	else
+		st->stop_message = g_strdup_printf("Lesson step %u: %s", s->index + 1,
+		                                   lesson_run_match_text(run) ? lesson_run_match_text(run) : "");
+	return st;
 }
 
 static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
@@ -106,6 +152,7 @@ static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable
 		lesson_run_free(j->run);
 		j->run = lesson_run_new(l, NULL);
 		j->steps_done = 0;
+		g_array_set_size(j->history, 0);
 	}
 	while (j->steps_done <= j->target) {
 		if (!lesson_run_next(j->run, &j->error)) {
@@ -114,12 +161,14 @@ static void job_thread(GTask *task, gpointer source, gpointer data, GCancellable
 			return;
 		}
 		j->steps_done++;
+		history_add(j->history, j->run);
 	}
 	const LessonStep *s = lesson_run_step(j->run);
 	SimMachine *m = lesson_run_machine(j->run);
 	j->match_seq = lesson_run_match_seq(j->run);
 	if (m)
-		j->snap = sim_snapshot_take(m);
+		j->state = machine_state(j->run, j->history, m, s);
+	j->note = g_strdup(lesson_run_note(j->run));
 
 	GString *ran = g_string_new(NULL);
 	const GArray *ev = lesson_run_events(j->run);
@@ -225,6 +274,34 @@ static void show_step(GuiLesson *gl, const LessonStep *s)
 
 static void go_to(GuiLesson *gl, guint target);
 
+/* For --lesson-auto: the window's log ends with an event of the lesson's
+ * machine, one of those the step ran through (its line as the log writes
+ * it: "   seq  pN  what"). */
+static gboolean log_shows_lesson(GuiLesson *gl, const GArray *events, char **why)
+{
+	g_autofree char *log = hvsim_window_get_log_text(gl->win);
+	const char *nl = log ? strrchr(log, '\n') : NULL;
+	const char *last = nl ? nl + 1 : log;
+	if (!last || !*last) {
+		*why = g_strdup("the log is empty");
+		return FALSE;
+	}
+	SimVendor vendor = hvsim_window_get_state(gl->win) ? hvsim_window_get_state(gl->win)->vendor : SIM_VENDOR_INTEL;
+	for (guint i = events->len; i > 0; i--) {
+		const SimEvent *e = &g_array_index(events, SimEvent, i - 1);
+		char what[320], line[400];
+		gui_event_describe(e, vendor, what, sizeof what);
+		g_snprintf(line, sizeof line, "%6" G_GUINT64_FORMAT "  p%u  %s", e->seq, e->partition, what);
+		if (g_str_equal(line, last)) {
+			*why = g_strdup_printf("window log: its last line is event %" G_GUINT64_FORMAT " of the lesson's machine",
+			                       e->seq);
+			return TRUE;
+		}
+	}
+	*why = g_strdup_printf("its last line \"%s\" is none of the %u events the step ran through", last, events->len);
+	return FALSE;
+}
+
 static void job_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	GuiLesson *gl = user_data;
@@ -232,6 +309,7 @@ static void job_done(GObject *source, GAsyncResult *res, gpointer user_data)
 	Job *j = g_task_get_task_data(task);
 	/* The run comes back to the lesson, whatever happened. */
 	gl->run = g_steal_pointer(&j->run);
+	gl->history = g_steal_pointer(&j->history);
 	gl->steps_done = j->steps_done;
 	if (!gl->win) {
 		gl_unref(gl);
@@ -260,13 +338,18 @@ static void job_done(GObject *source, GAsyncResult *res, gpointer user_data)
 	gboolean same = !again || *seen == j->match_seq;
 	if (!again)
 		*seen = j->match_seq;
-	if (j->snap) {
-		g_clear_pointer(&gl->snap, sim_snapshot_free);
-		gl->snap = g_steal_pointer(&j->snap);
+	g_autoptr(GArray) shown_events = j->state ? g_array_ref(j->state->events) : NULL;
+	if (j->state) {
+		/* The window shows the lesson's machine from now on (a refused
+		 * step has none: the last one stays). */
+		hvsim_window_present_state(gl->win, g_steal_pointer(&j->state));
+		gl->shown = TRUE;
 	}
 	g_free(gl->answer_line);
 	gl->answer_line = g_steal_pointer(&j->answer_line);
 	show_step(gl, s);
+	gtk_label_set_text(GTK_LABEL(gl->note), j->note ? j->note : "");
+	gtk_widget_set_visible(gl->note, j->note != NULL);
 	gtk_label_set_text(GTK_LABEL(gl->ran), j->ran ? j->ran : "");
 	if (s->task) {
 		g_autofree char *task_text = lesson_markup_to_text(s->task, NULL);
@@ -288,6 +371,18 @@ static void job_done(GObject *source, GAsyncResult *res, gpointer user_data)
 	} else if (gl->autorun) {
 		g_print("hvsim-gui: lesson %s: step %u/%u: %s\n", gl->lesson->name, s->index + 1, gl->lesson->steps->len,
 		        s->title ? s->title : "");
+		g_autofree char *why = NULL;
+		if (shown_events && !log_shows_lesson(gl, shown_events, &why)) {
+			g_printerr("hvsim-gui: lesson %s: step %u: the window's event log does not show the lesson's machine: %s\n",
+			           gl->lesson->name, s->index + 1, why);
+			gl->autorun = FALSE;
+			if (gl->done)
+				gl->done(FALSE, gl->done_data);
+			gl_unref(gl);
+			return;
+		}
+		if (why)
+			g_print("  %s\n", why);
 		if (s->question)
 			g_print("  %s\n", gl->answer_line);
 		if (s->index + 1 < gl->lesson->steps->len) {
@@ -316,6 +411,7 @@ static void go_to(GuiLesson *gl, guint target)
 	j->gl = gl_ref(gl);
 	j->target = target;
 	j->run = g_steal_pointer(&gl->run);
+	j->history = g_steal_pointer(&gl->history);
 	j->steps_done = gl->steps_done;
 	set_busy(gl, TRUE);
 	GTask *task = g_task_new(NULL, NULL, job_done, gl_ref(gl));
@@ -343,15 +439,12 @@ static void draw_lesson(HvsimWindow *win, cairo_t *cr, int width, int height, co
                         gpointer user_data)
 {
 	GuiLesson *gl = user_data;
-	if (!gl->snap)
+	/* The window draws the lesson's machine itself (it presents its
+	 * state); the lesson adds the step's highlights. */
+	const SimSnapshot *snap = hvsim_window_get_snapshot(win);
+	if (!gl->shown || !snap || !gl->step || !gl->step->highlight[0])
 		return;
-	HvsimRenderOptions o = *opt;
-	o.exit_partition = 0;   /* the window's last exit belongs to its own machine */
-	o.exit_reason = 0;
-	hvsim_render(cr, width, height, gl->snap, &o);
-	if (!gl->step || !gl->step->highlight[0])
-		return;
-	g_autoptr(GArray) layout = hvsim_render_layout(width, height, gl->snap, &o);
+	g_autoptr(GArray) layout = hvsim_render_layout(width, height, snap, opt);
 	cairo_save(cr);
 	for (char **h = gl->step->highlight; *h; h++) {
 		const HvsimRenderRect *r = hvsim_render_layout_find(layout, *h);
@@ -408,6 +501,7 @@ GuiLesson *gui_lesson_attach(HvsimWindow *win, const char *name, GError **error)
 	gl->win = win;
 	gl->lesson = l;
 	gl->seqs = g_array_new(FALSE, TRUE, sizeof(guint64));
+	gl->history = g_array_new(FALSE, FALSE, sizeof(SimEvent));
 	g_array_set_size(gl->seqs, l->steps->len);
 
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
@@ -430,6 +524,9 @@ GuiLesson *gui_lesson_attach(HvsimWindow *win, const char *name, GError **error)
 	gl->terms = label_new(TRUE, FALSE);
 	gtk_widget_add_css_class(gl->terms, "dim-label");
 	gtk_box_append(GTK_BOX(box), gl->terms);
+	gl->note = label_new(TRUE, FALSE);   /* Measure=: what the host said */
+	gtk_widget_set_visible(gl->note, FALSE);
+	gtk_box_append(GTK_BOX(box), gl->note);
 
 	gl->question = gtk_frame_new("Question");
 	GtkWidget *qbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);

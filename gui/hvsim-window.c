@@ -55,6 +55,7 @@ struct _HvsimWindow {
 	SimSnapshot *snap;       /* the newest snapshot received (a state may carry none) */
 	GuiSharedSnap *snap_shared;  /* the same, as the picture's worker holds it */
 	guint poll_id;
+	gboolean presenting;     /* hvsim_window_present_state: another machine is on show */
 
 	gboolean dark;
 	gboolean presentation;
@@ -567,13 +568,50 @@ static char *fit_stats(const char *text)
 
 static gboolean take_screenshot(gpointer user_data);
 
+static void show_state(HvsimWindow *win, GuiRunnerState *st);
+
+static void schedule_screenshot(HvsimWindow *win, const GuiRunnerState *st)
+{
+	if (win->screenshot && !st->busy && !win->screenshot_scheduled) {
+		/* The point is reached: let a frame or two be drawn. */
+		win->screenshot_scheduled = TRUE;
+		g_timeout_add(GUI_SCREENSHOT_WAIT, take_screenshot, win);
+	}
+}
+
 static gboolean poll_runner(gpointer user_data)
 {
 	HvsimWindow *win = user_data;
+	if (win->presenting) {
+		/* The runner's states wait (hvsim_window_present_state); a
+		 * screenshot is of what is presented, which is never busy. */
+		if (win->state)
+			schedule_screenshot(win, win->state);
+		return G_SOURCE_CONTINUE;
+	}
 	GuiFrameMark t_poll = gui_frame_trace_begin(win->frame_trace);
 	GuiRunnerState *st = gui_runner_take(win->runner, &win->version, GUI_RUNNER_EVENTS_MAX);
 	if (!st)
 		return G_SOURCE_CONTINUE;
+	show_state(win, st);
+	gui_frame_trace_end(win->frame_trace, GUI_FRAME_POLL, t_poll);
+	return G_SOURCE_CONTINUE;
+}
+
+void hvsim_window_present_state(HvsimWindow *win, GuiRunnerState *state)
+{
+	g_return_if_fail(HVSIM_IS_WINDOW(win));
+	g_return_if_fail(!state || state->snap);
+	win->presenting = state != NULL;
+	if (state)
+		show_state(win, state);
+	else
+		win->version = 0;   /* the runner's newest state is taken at the next poll */
+}
+
+/* Puts a state on screen (the window takes it). */
+static void show_state(HvsimWindow *win, GuiRunnerState *st)
+{
 	if (st->snap) {
 		g_clear_pointer(&win->snap_shared, gui_shared_snap_unref);
 		win->snap_shared = gui_shared_snap_new(g_steal_pointer(&st->snap));
@@ -617,13 +655,7 @@ static gboolean poll_runner(gpointer user_data)
 	trace_state(win);
 	gtk_widget_queue_draw(win->area);
 
-	if (win->screenshot && !st->busy && !win->screenshot_scheduled) {
-		/* The point is reached: let a frame or two be drawn. */
-		win->screenshot_scheduled = TRUE;
-		g_timeout_add(GUI_SCREENSHOT_WAIT, take_screenshot, win);
-	}
-	gui_frame_trace_end(win->frame_trace, GUI_FRAME_POLL, t_poll);
-	return G_SOURCE_CONTINUE;
+	schedule_screenshot(win, st);
 }
 
 /* ---- Screenshot -------------------------------------------------------------- */

@@ -48,6 +48,14 @@ GtkWidget *hvsim_window_get_picture(HvsimWindow *win);
 /* The VP page's inspector (a GuiPanel, gui-panel.h). */
 GtkWidget *hvsim_window_get_inspector(HvsimWindow *win);
 
+/* Shows a machine the window does not run (a lesson's, gui-lesson.c):
+ * `state` (the window takes it; its snap must be set) goes on screen as a
+ * state of the runner would — picture, event log, status line, VP
+ * inspector, statistics, the panels' update functions and
+ * "state-published" — and the runner's own states are put aside until
+ * hvsim_window_present_state(win, NULL) gives the window back to them. */
+void hvsim_window_present_state(HvsimWindow *win, GuiRunnerState *state);
+
 /* Called with each newly published state (and once when added, if there
  * is one). */
 typedef void (*HvsimWindowUpdateFunc)(HvsimWindow *win, const GuiRunnerState *state,

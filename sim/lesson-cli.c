@@ -147,7 +147,12 @@ static gboolean run_interactive(const Lesson *l, GHashTable *overrides, gboolean
 			}
 			if (st != LESSON_EXERCISE_SOLVED)
 				printf("  (change the machine with: hvsim lesson %s --set NAME=VALUE ...)\n", l->name);
-		} else {
+		}
+		if (lesson_run_note(r)) {
+			putchar('\n');
+			print_wrapped(lesson_run_note(r), 0, 0);
+		}
+		if (!s->task) {
 			const char *mt = lesson_run_match_text(r);
 			if (mt)
 				printf("  -- %s\n", mt);

@@ -86,6 +86,9 @@ typedef struct LessonStep {
 	GPtrArray *expect_items;  /* LessonExpect */
 	GHashTable *solution;     /* settings that solve it (for --check) */
 	char *hint;
+	/* Measure=native: once the trigger is reached, the run's note says
+	 * what the host can do natively (lesson_run_note); NULL: none. */
+	char *measure;
 	/* Glossary terms whose first use is this step's Text: term,
 	 * definition, term, definition ... (borrowed from the lesson; may be NULL). */
 	GPtrArray *terms;
@@ -154,6 +157,18 @@ guint64 lesson_run_events_total(const LessonRun *r); /* before trimming */
 guint64 lesson_run_events_of_type(const LessonRun *r, SimEventType type);
 uint64_t lesson_run_match_seq(const LessonRun *r);   /* 0: end/refused */
 const char *lesson_run_match_text(const LessonRun *r); /* refusal or outcome */
+
+/* Measure=: the host's answer for the last step (NULL: no measurement). */
+const char *lesson_run_note(const LessonRun *r);
+/* The capability probe's result and, where native mode works, a
+ * hypercall round trip measured natively and on the emulator: a sentence
+ * for a lesson's narrative (what Measure=native produces). */
+char *lesson_native_note(void);
+/* The last VM exit of the run's machine so far (false: none yet). */
+gboolean lesson_run_last_exit(const LessonRun *r, SimEvent *ev);
+/* The statistics of the run's machine from power-on, as `hvsim run`
+ * prints them; NULL without a machine. */
+char *lesson_run_stats(LessonRun *r);
 
 /* The question of the last step: the observed event's field value (runs
  * the machine on as needed, without consuming events). */

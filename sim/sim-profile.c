@@ -136,3 +136,38 @@ gboolean sim_profile_check_image(const SimProfile *profile, const guint8 *image,
 	}
 	return TRUE;
 }
+
+gboolean sim_profile_check_vm(const SimProfile *profile, const SimProfileVm *vm, GError **error)
+{
+	if (!profile)
+		return TRUE;
+	/* Each single check words its own limit; the refusal lists them all,
+	 * so a student who breaks two limits learns both at once. */
+	GError *broken[3] = { NULL, NULL, NULL };
+	sim_profile_check_vps(profile, vm->vps, &broken[0]);
+	sim_profile_check_memory(profile, vm->memory, &broken[1]);
+	if (vm->image)
+		sim_profile_check_image(profile, vm->image, vm->image_len, vm->image_name ? vm->image_name : "the guest",
+		                        &broken[2]);
+	GString *list = g_string_new(NULL);
+	int code = 0;
+	guint n = 0;
+	gsize plen = strlen(profile->product);
+	for (gsize i = 0; i < G_N_ELEMENTS(broken); i++) {
+		if (!broken[i])
+			continue;
+		if (!n)
+			code = broken[i]->code;
+		/* "<product> allows ..." reads "it allows ..." in the list. */
+		const char *m = broken[i]->message;
+		gboolean named = g_str_has_prefix(m, profile->product) && m[plen] == ' ';
+		g_string_append_printf(list, "%s(%u) %s%s.", n ? " " : "", n + 1, named ? "it" : "", named ? m + plen : m);
+		n++;
+		g_error_free(broken[i]);
+	}
+	if (n)
+		g_set_error(error, SIM_PROFILE_ERROR, code, "%s refuses this virtual machine, for %u reason%s: %s",
+		            profile->product, n, n == 1 ? "" : "s", list->str);
+	g_string_free(list, TRUE);
+	return n == 0;
+}

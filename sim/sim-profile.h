@@ -63,6 +63,22 @@ gboolean sim_profile_check_vps(const SimProfile *profile, guint n, GError **erro
 gboolean sim_profile_check_image(const SimProfile *profile, const guint8 *image, gsize len,
                                  const char *image_name, GError **error);
 
+/* A virtual machine as someone asks the product for it, before anything is
+ * built: its VPs, its memory and its guest image. */
+typedef struct SimProfileVm {
+	guint vps;
+	uint64_t memory;           /* bytes */
+	const guint8 *image;       /* the ELF file (NULL: architecture not checked) */
+	gsize image_len;
+	const char *image_name;
+} SimProfileVm;
+/* The product's admission check: passes, or refuses with every limit the
+ * VM breaks in one message ("Virtual Server 2005 refuses this virtual
+ * machine: it allows at most 1 virtual processor ... (asked: 2); it runs
+ * 32-bit (x86) guests only (boot is an x64 image)"). The error code is
+ * the first limit broken, in the order VPs, memory, architecture. */
+gboolean sim_profile_check_vm(const SimProfile *profile, const SimProfileVm *vm, GError **error);
+
 G_END_DECLS
 
 #endif

@@ -4,7 +4,8 @@
 # --lesson-auto goes through each step (the machine on its worker thread,
 # the page and the picture updated) and exits 0 only if every step ran;
 # lesson 7 then also goes Back once (the lesson is run again to that step
-# and must stop at the same event).
+# and must stop at the same event). After each step the window's event log
+# must end with an event of the lesson's machine (not the window's own).
 # Lesson 7's window is saved as a PNG and checked for ink. Exits 77
 # (meson: skipped) when no X server can be had.
 set -u
@@ -34,6 +35,11 @@ xvfb-run -a -s "-screen 0 1600x1000x24" sh -c '
 			echo "$out"; echo "hvsim-gui --lesson $lesson --lesson-auto failed"; exit 1; }
 		echo "$out" | grep "steps shown in the window" || {
 			echo "$out"; echo "$lesson: no closing line"; exit 1; }
+		# The window presents the lesson'"'"'s machine: after every step its
+		# event log ends with one of the events that step ran through
+		# (gui-lesson.c checks, and says so, or fails the run).
+		echo "$out" | grep -q "window log: its last line is event [0-9]* of the lesson" || {
+			echo "$out"; echo "$lesson: the window log was not checked against the lesson machine"; exit 1; }
 	done
 	out=$("$gui" --lesson vmbus --lesson-auto --lesson-back --screenshot "$png" 2>&1) || {
 		echo "$out"; echo "hvsim-gui --lesson vmbus --lesson-auto --lesson-back failed"; exit 1; }

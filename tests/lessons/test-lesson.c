@@ -4,12 +4,15 @@
  * runner's questions and exercises (not yet / solved), and `hvsim lesson`
  * through $HVSIM. Host test code. */
 #include <glib.h>
+#include <stdarg.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
 #include "../sim/cli-harness.h"
+#include "backend-kvm.h"
 #include "hv-tlfs.h"
 #include "lesson.h"
+#include "sim-profile.h"
 #include "vmx.h"
 
 /* ---- The matcher, on events made by hand ------------------------------------ */
@@ -267,6 +270,9 @@ static const BadFile bad_files[] = {
 	  "step 1: the exercise is solved without any change", TRUE },
 	{ "exercise-wrong-solution", HEAD "[Step 1]\nText=x\nTrigger=end\nTask=t\nExpect=exit reason=cpuid == 0\nSolution=vendor=amd\n", 10,
 	  "step 1: the Solution does not solve the exercise: exit reason=cpuid: ", TRUE },
+	{ "bad-measure", HEAD "[Step 1]\nText=x\nTrigger=end\nMeasure=weather\n", 8,
+	  "[Step 1] Measure: unknown measurement 'weather'" },
+	{ "bad-vps", HEAD "[Step 1]\nText=x\nVps=0\nTrigger=end\n", 7, "[Step 1] Vps: vps '0': a number of virtual processors" },
 	{ "refused-not", HEAD "[Step 1]\nText=x\nProfile=hyperv-2008\nTrigger=refused\n", 8,
 	  "step 1: trigger \"refused\" was not reached: the machine was set up without a refusal", TRUE },
 };
@@ -417,6 +423,130 @@ static void test_question_observe(void)
 	g_rmdir(dir);
 }
 
+/* ---- Product profiles: the VM as asked for ------------------------------------- */
+
+static SimMachine *machine_with(GError **error, ...)
+{
+	g_autoptr(GHashTable) set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	va_list ap;
+	va_start(ap, error);
+	for (const char *kv; (kv = va_arg(ap, const char *));) {
+		g_autoptr(GError) e = NULL;
+		if (!lesson_settings_parse(set, kv, &e))
+			g_error("%s: %s", kv, e->message);
+	}
+	va_end(ap);
+	return lesson_machine_new(set, error);
+}
+
+/* A second VP under Virtual Server 2005 (Table 1: one VP per VM) is
+ * refused for that reason, and the refusal names every other limit the
+ * VM breaks too (hvsim's guests are x64). */
+static void test_profile_second_vp(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_assert_null(machine_with(&error, "scenario=boot", "profile=virtual-server-2005", "vps=2", NULL));
+	g_assert_error(error, SIM_PROFILE_ERROR, SIM_PROFILE_ERROR_VPS);
+	g_assert_nonnull(strstr(error->message, "Virtual Server 2005 refuses this virtual machine, for 2 reasons"));
+	g_assert_nonnull(strstr(error->message, "(1) it allows at most 1 virtual processor per virtual machine; this one asks for 2"));
+	g_assert_nonnull(strstr(error->message, "(2) it runs 32-bit (x86) guests only; boot is an x64 image"));
+	g_clear_error(&error);
+
+	/* One VP: only the architecture is wrong. */
+	g_assert_null(machine_with(&error, "scenario=boot", "profile=virtual-server-2005", NULL));
+	g_assert_error(error, SIM_PROFILE_ERROR, SIM_PROFILE_ERROR_ARCH);
+	g_assert_nonnull(strstr(error->message, "for 1 reason: (1) it runs 32-bit (x86) guests only"));
+	g_assert_null(strstr(error->message, "virtual processor"));
+	g_clear_error(&error);
+
+	/* Hyper-V: five VPs break its limit of four, x64 is fine. */
+	g_assert_null(machine_with(&error, "scenario=hello", "profile=hyperv-2008", "vps=5", NULL));
+	g_assert_error(error, SIM_PROFILE_ERROR, SIM_PROFILE_ERROR_VPS);
+	g_assert_nonnull(strstr(error->message, "for 1 reason: (1) it allows at most 4 virtual processors per virtual machine; this one asks for 5"));
+	g_clear_error(&error);
+
+	/* Within the product's limit, but more than hvsim builds: said so. */
+	g_assert_null(machine_with(&error, "scenario=hello", "profile=hyperv-2008", "vps=2", NULL));
+	g_assert_error(error, LESSON_ERROR, LESSON_ERROR_INVALID);
+	g_assert_nonnull(strstr(error->message, "start every partition with one virtual processor"));
+	g_clear_error(&error);
+	g_assert_null(machine_with(&error, "scenario=hello", "vps=2", NULL));
+	g_assert_error(error, LESSON_ERROR, LESSON_ERROR_INVALID);
+	g_clear_error(&error);
+
+	/* The check itself: memory alone, no image. */
+	SimProfileVm vm = { .vps = 1, .memory = UINT64_C(4096) << 20 };
+	g_assert_false(sim_profile_check_vm(sim_profile_find("virtual-server-2005"), &vm, &error));
+	g_assert_error(error, SIM_PROFILE_ERROR, SIM_PROFILE_ERROR_MEMORY);
+	g_assert_nonnull(strstr(error->message, "for 1 reason: (1) it allows at most 3686 MB of memory"));
+	g_clear_error(&error);
+	vm.memory = UINT64_C(3686) << 20;
+	g_assert_true(sim_profile_check_vm(sim_profile_find("virtual-server-2005"), &vm, &error));
+	g_assert_true(sim_profile_check_vm(NULL, &(SimProfileVm){ .vps = 99, .memory = G_MAXUINT64 }, &error));
+	g_assert_no_error(error);
+}
+
+/* Lesson 1's step 2 asks for that second VP and its trigger catches the
+ * refusal, for the right reason. */
+static void test_history_second_vp(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = lesson_find("history", &error);
+	g_assert_no_error(error);
+	g_autoptr(Lesson) l = lesson_load(path, &error);
+	g_assert_no_error(error);
+	g_autoptr(LessonRun) r = lesson_run_new(l, NULL);
+	g_assert_true(lesson_run_next(r, &error));
+	g_assert_true(lesson_run_next(r, &error));
+	g_assert_no_error(error);
+	const LessonStep *s = lesson_run_step(r);
+	g_assert_true(lesson_pattern_is_refused(s->trigger));
+	g_assert_cmpstr(g_hash_table_lookup(s->settings, "profile"), ==, "virtual-server-2005");
+	g_assert_cmpstr(g_hash_table_lookup(s->settings, "vps"), ==, "2");
+	g_assert_null(lesson_run_machine(r));
+	const char *why = lesson_run_match_text(r);
+	g_assert_nonnull(why);
+	g_assert_nonnull(strstr(why, "Virtual Server 2005 refuses this virtual machine"));
+	g_assert_nonnull(strstr(why, "at most 1 virtual processor per virtual machine; this one asks for 2"));
+}
+
+/* Measure=native: the probe's own reason where native mode does not work
+ * (the build machines: PVM), a measured figure where it does; and lesson
+ * 11 has a step that shows it. */
+static void test_native_note(void)
+{
+	GString *reason = g_string_new(NULL);
+	gboolean native = sim_kvm_probe(reason);
+	g_autofree char *note = lesson_native_note();
+	g_test_message("probe: %s; note: %s", native ? "native" : reason->str, note);
+	if (native) {
+		g_assert_nonnull(strstr(note, "µs natively through KVM and"));
+		g_assert_nonnull(strstr(note, "µs on the emulator"));
+	} else {
+		g_assert_nonnull(strstr(note, "This host cannot run hvsim natively"));
+		g_assert_nonnull(strstr(note, reason->str));
+	}
+	g_string_free(reason, TRUE);
+
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = lesson_find("native", &error);
+	g_assert_no_error(error);
+	g_autoptr(Lesson) l = lesson_load(path, &error);
+	g_assert_no_error(error);
+	g_autoptr(LessonRun) r = lesson_run_new(l, NULL);
+	guint measured = 0;
+	while (lesson_run_next(r, &error)) {
+		const LessonStep *s = lesson_run_step(r);
+		g_assert_true((s->measure != NULL) == (lesson_run_note(r) != NULL));
+		if (s->measure) {
+			measured++;
+			g_assert_nonnull(strstr(lesson_run_note(r), native ? "natively through KVM" : "capability probe (hvsim probe) says"));
+		}
+	}
+	g_assert_no_error(error);
+	g_assert_cmpuint(measured, ==, 1);
+}
+
 /* ---- The lessons themselves and the CLI ---------------------------------------- */
 
 static void test_lessons_load(void)
@@ -528,6 +658,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/lesson/exercise/states", test_exercise_states);
 	g_test_add_func("/lesson/question/observe", test_question_observe);
 	g_test_add_func("/lesson/lessons/load", test_lessons_load);
+	g_test_add_func("/lesson/profile/second-vp", test_profile_second_vp);
+	g_test_add_func("/lesson/history/second-vp-refused", test_history_second_vp);
+	g_test_add_func("/lesson/native/note", test_native_note);
 	g_test_add_func("/lesson/cli/list", test_cli_list);
 	g_test_add_func("/lesson/cli/run", test_cli_run_noninteractive);
 	g_test_add_func("/lesson/cli/exercise", test_cli_exercise);
