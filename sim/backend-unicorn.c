@@ -69,6 +69,8 @@ typedef enum HookKind {
 	HOOK_RDTSCP,       /* RDTSCP: the same, plus TSC_AUX in ECX */
 	HOOK_UD,           /* RDRAND, RDSEED: not offered by CPUID, so #UD (and never host entropy) */
 	HOOK_STI,          /* STI: its one-instruction interrupt shadow */
+	HOOK_AFTER_SYNC,   /* the instruction after an IN, OUT or CPUID: where a pause its event
+	                    * asked for stops (see sync_pause_hit) */
 } HookKind;
 
 /* Why the engine stopped. */
@@ -125,6 +127,11 @@ typedef struct UcVp {
 	uint64_t pause_count;
 	uc_hook pause_hook;
 	uint64_t pause_hook_rip;  /* where pause_hook is (UINT64_MAX: none) */
+	/* An IN, OUT or CPUID handled in its instruction hook (mid-block) whose
+	 * event asked for a pause: the engine honours uc_emu_stop only at the
+	 * next block, so the pause is taken by the code hook of the next
+	 * instruction, here (UINT64_MAX: none). */
+	uint64_t sync_pause_rip;
 	bool slice_paused;        /* the slice is paused: the next vp_run continues it */
 	bool resume_mid;          /* ... from inside the engine: no VM entry first */
 	uint64_t resume_rip;      /* ... inside a block: its rest is no new block for the budget */
@@ -532,6 +539,7 @@ static bool starts_with_rep_string(const guint8 *b, uint32_t len)
 static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 static uc_err map_child_memory(UcVp *uv);
 static void vmcall_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
+static void after_sync_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 
 /* Disassembles a block the first time it runs: counts its instructions and
  * hooks the ones the engine cannot report by itself. Returns true if new
@@ -551,9 +559,17 @@ static bool scan_block(UcVp *uv, uint64_t addr, uint32_t size, BlockInfo *out)
 	const uint8_t *code = buf;
 	size_t left = size;
 	uint64_t a = addr;
+	bool after_sync = false;
 	while (cs_disasm_iter(uv->cs, &code, &left, &a, uv->insn)) {
 		n++;
 		HookKind k = classify(uv, uv->insn);
+		/* The instruction after one whose exit is handled inside the
+		 * engine (IN, OUT, CPUID) gets a code hook of its own, so a step
+		 * to that exit's event stops right after it, not at the end of
+		 * the block (an exiting instruction's hook does that already). */
+		if (k == HOOK_NONE && after_sync)
+			k = HOOK_AFTER_SYNC;
+		after_sync = uv->insn->id == X86_INS_CPUID || uv->insn->id == X86_INS_IN || uv->insn->id == X86_INS_OUT;
 		if (k != HOOK_NONE && !g_hash_table_contains(uv->hooked, GSIZE_TO_POINTER(uv->insn->address))) {
 			uc_hook h;
 			if (uv->code_hooks->len >= MAX_CODE_HOOKS) {
@@ -568,8 +584,8 @@ static bool scan_block(UcVp *uv, uint64_t addr, uint32_t size, BlockInfo *out)
 			uint64_t ia = uv->insn->address;
 			/* The hypercall instruction gets its own callback: it is the
 			 * hot one (the benchmark's path) and needs no lookup. */
-			if (uc_hook_add(uv->uc, &h, UC_HOOK_CODE, k == HOOK_VMCALL ? vmcall_hook : code_hook,
-			                uv, ia, ia) == UC_ERR_OK) {
+			uc_cb_hookcode_t cb = k == HOOK_VMCALL ? vmcall_hook : k == HOOK_AFTER_SYNC ? after_sync_hook : code_hook;
+			if (uc_hook_add(uv->uc, &h, UC_HOOK_CODE, cb, uv, ia, ia) == UC_ERR_OK) {
 				g_array_append_val(uv->code_hooks, h);
 				g_hash_table_insert(uv->hooked, GSIZE_TO_POINTER(ia), GINT_TO_POINTER(k));
 				added = true;
@@ -760,6 +776,34 @@ static bool pause_hit(UcVp *uv, uint64_t address)
 static void pause_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
 	pause_hit(user_data, address);
+}
+
+/* An IN, OUT or CPUID before the instruction at `next` emitted its events
+ * inside the engine; if one of them asked for a pause (a step to the next
+ * event of a kind sets vp->pause_at to 0), stop at `next`, in the code
+ * hook scan_block put there: uc_emu_stop from an instruction hook would
+ * take effect only at the end of the translated block. */
+static void sync_pause_arm(UcVp *uv, uint64_t next)
+{
+	if (G_UNLIKELY(uv->vp->pause_at != UINT64_MAX))
+		uv->sync_pause_rip = next;
+}
+
+/* Before the instruction at `address` (from a code hook): the pause an
+ * IN, OUT or CPUID just before it asked for, once what retired reaches
+ * vp->pause_at. The instruction has not run; the resumed engine starts
+ * with it, as after any pause. */
+static bool sync_pause_hit(UcVp *uv, uint64_t address)
+{
+	uv->sync_pause_rip = UINT64_MAX;
+	if (uv->vp->insns - block_tail(uv, address) < uv->vp->pause_at)
+		return false;
+	rewind_count(uv, address);
+	uv->pending = PEND_PAUSE;
+	uv->stop_rip = address;
+	uv->resume_rip = address;
+	uc_emu_stop(uv->uc);
+	return true;
 }
 
 /* Before the instruction at `address` (from a code hook): an address
@@ -974,6 +1018,8 @@ static void hook_fault(UcVp *uv, uint64_t address, uint8_t vector)
 static void vmcall_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
 	UcVp *uv = user_data;
+	if (G_UNLIKELY(uv->sync_pause_rip == address) && sync_pause_hit(uv, address))
+		return;
 	if (G_UNLIKELY(uv->pause_rip == address) && pause_hit(uv, address))
 		return;
 	if (G_UNLIKELY(uv->bp_rips != NULL) && bp_hit(uv, address))
@@ -981,9 +1027,24 @@ static void vmcall_hook(uc_engine *uc, uint64_t address, uint32_t size, void *us
 	hook_exit(uv, address, VMX_EXIT_VMCALL, 3);
 }
 
+/* The instruction after an IN, OUT or CPUID (a UART polling loop runs it
+ * often): only the pauses and breakpoints an exit hook would check. */
+static void after_sync_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+	UcVp *uv = user_data;
+	if (G_UNLIKELY(uv->sync_pause_rip == address) && sync_pause_hit(uv, address))
+		return;
+	if (G_UNLIKELY(uv->pause_rip == address) && pause_hit(uv, address))
+		return;
+	if (G_UNLIKELY(uv->bp_rips != NULL))
+		bp_hit(uv, address);
+}
+
 static void code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
 	UcVp *uv = user_data;
+	if (G_UNLIKELY(uv->sync_pause_rip == address) && sync_pause_hit(uv, address))
+		return;
 	if (G_UNLIKELY(uv->pause_rip == address) && pause_hit(uv, address))
 		return;
 	if (G_UNLIKELY(uv->bp_rips != NULL) && bp_hit(uv, address))
@@ -1150,13 +1211,18 @@ static uint32_t in_hook(uc_engine *uc, uint32_t port, int size, void *user_data)
 	ex.vmx.reason = VMX_EXIT_IO_INSTRUCTION;
 	ex.vmx.guest_rip = uv->io_rip;
 	ex.vmx.instruction_length = uv->io_len;
-	if (!vmx_io_exits(uv->vp->vmcs, (uint16_t)port, (unsigned)size))
-		return sim_platform_port_io(uv->vp, (uint16_t)port, (unsigned)size, true, 0); /* passed through */
+	if (!vmx_io_exits(uv->vp->vmcs, (uint16_t)port, (unsigned)size)) {
+		uint32_t v = sim_platform_port_io(uv->vp, (uint16_t)port, (unsigned)size, true, 0); /* passed through */
+		sync_pause_arm(uv, uv->io_rip + uv->io_len);
+		return v;
+	}
 	io_insn_bits(uv, &q);
 	ex.vmx.qualification = vmx_io_qual_encode(&q);
 	uint32_t tail = sync_exit_begin(uv, &ex);
 	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
 	sync_exit_end(uv, tail, a, ex.vmx.guest_rip);
+	if (a != SIM_SUSPEND_VP)
+		sync_pause_arm(uv, uv->io_rip + uv->io_len);
 	uint32_t mask = size == 1 ? 0xFFu : size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
 	if (a == SIM_SUSPEND_VP) /* the engine writes the result anyway: leave RAX as it is */
 		return (uint32_t)rd(uv, UC_X86_REG_RAX) & mask;
@@ -1170,6 +1236,7 @@ static void out_hook(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 	SimExit ex = { 0 };
 	if (!vmx_io_exits(uv->vp->vmcs, (uint16_t)port, (unsigned)size)) {
 		sim_platform_port_io(uv->vp, (uint16_t)port, (unsigned)size, false, value); /* passed through */
+		sync_pause_arm(uv, uv->io_rip + uv->io_len);
 		return;
 	}
 	ex.vmx.reason = VMX_EXIT_IO_INSTRUCTION;
@@ -1181,6 +1248,8 @@ static void out_hook(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 	uint32_t tail = sync_exit_begin(uv, &ex);
 	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
 	sync_exit_end(uv, tail, a, ex.vmx.guest_rip);
+	if (a != SIM_SUSPEND_VP)
+		sync_pause_arm(uv, uv->io_rip + uv->io_len);
 }
 
 /* CPUID exits unconditionally under VT-x and AMD-V. */
@@ -1194,6 +1263,8 @@ static int cpuid_hook(uc_engine *uc, void *user_data)
 	uint32_t tail = sync_exit_begin(uv, &ex);
 	SimExitAction a = sim_hv_handle_exit(uv->vp, &ex);
 	sync_exit_end(uv, tail, a, ex.vmx.guest_rip);
+	if (a != SIM_SUSPEND_VP)
+		sync_pause_arm(uv, ex.vmx.guest_rip + ex.vmx.instruction_length);
 	return 1; /* the handler wrote EAX..EDX: skip the engine's own CPUID */
 }
 
@@ -1475,6 +1546,7 @@ static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
 	else
 		uv->resume_rip = UINT64_MAX;
 	uv->pause_rip = UINT64_MAX;
+	uv->sync_pause_rip = UINT64_MAX;
 	if (uv->pause_hook_rip != UINT64_MAX) {
 		uc_hook_del(uv->uc, uv->pause_hook);
 		uv->pause_hook_rip = UINT64_MAX;
@@ -1804,6 +1876,7 @@ static bool ucb_vp_init(SimVp *vp, GError **error)
 	uv->code_hooks = g_array_new(FALSE, FALSE, sizeof(uc_hook));
 	uv->pause_rip = UINT64_MAX;
 	uv->pause_hook_rip = UINT64_MAX;
+	uv->sync_pause_rip = UINT64_MAX;
 	uv->resume_rip = UINT64_MAX;
 	uv->bp_hooks = g_array_new(FALSE, FALSE, sizeof(uc_hook));
 	uv->bp_skip_rip = UINT64_MAX;

@@ -13,6 +13,7 @@
 #include "sim-machine.h"
 #include "sim-scenario.h"
 #include "sim-snapshot.h"
+#include "vmx-defs.h"
 
 /* Runs `scenario` whole (step_insns == 0 and !stop) or in steps; returns
  * its JSON-lines trace and stores the outcome and the number of steps. */
@@ -305,6 +306,119 @@ static void test_step_vm_exit(void)
 	g_assert_cmpstr(stepped, ==, whole);
 }
 
+/* ---- Where a step to an event stops ---- */
+
+/* An IN, OUT or CPUID is handled inside the emulator's translated block
+ * (its instruction hook), often with more instructions after it in the
+ * same block; a step to its event must still stop right after that
+ * instruction, with RIP on the next one. */
+typedef struct ExactStop {
+	SimEvent hit;
+	bool have;
+	bool (*want)(const SimEvent *ev);
+} ExactStop;
+
+static bool exact_match(const SimEvent *ev, gpointer user_data)
+{
+	ExactStop *x = user_data;
+	if (x->have || !x->want(ev))
+		return false;
+	x->hit = *ev;
+	x->have = true;
+	return true;
+}
+
+static bool is_cpuid_exit(const SimEvent *ev)
+{
+	return ev->type == SIM_EV_VM_EXIT && ev->u.exit.reason == VMX_EXIT_CPUID;
+}
+
+static bool is_passthrough_io(const SimEvent *ev)
+{
+	return ev->type == SIM_EV_PORT_IO && !ev->u.io.intercepted;
+}
+
+static uint64_t vp_rip(SimMachine *m, uint32_t partition, uint32_t vp)
+{
+	SimSnapshot *snap = sim_snapshot_take(m);
+	const SimSnapPartition *p = sim_snapshot_partition(snap, partition);
+	g_assert_nonnull(p);
+	g_assert_cmpuint(vp, <, p->n_vps);
+	uint64_t rip = p->vps[vp].rip;
+	sim_snapshot_free(snap);
+	return rip;
+}
+
+static SimMachine *boot_started(void)
+{
+	g_autoptr(GError) error = NULL;
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
+	SimMachine *m = sim_machine_new(&cfg, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(sim_load_scenario_or_image(m, "boot", &error));
+	g_assert_no_error(error);
+	sim_machine_start(m);
+	return m;
+}
+
+/* Every CPUID exit of the boot scenario: the step stops with RIP at the
+ * exit's RIP plus the instruction's length. */
+static void test_step_exact_cpuid(void)
+{
+	SimMachine *m = boot_started();
+	guint hits = 0;
+	for (;;) {
+		ExactStop x = { .want = is_cpuid_exit };
+		if (!sim_machine_step_precise(m, 0, exact_match, &x) || !x.have)
+			break;
+		uint64_t next = x.hit.u.exit.rip + x.hit.u.exit.length;
+		g_assert_cmphex(vp_rip(m, x.hit.partition, x.hit.vp), ==, next);
+		hits++;
+	}
+	g_test_message("%u CPUID exits, each stopped right after", hits);
+	g_assert_cmpuint(hits, >=, 4);
+	sim_machine_free(m);
+}
+
+/* The first passthrough port accesses (the parent's UART): a step to the
+ * event stops where single instructions from the same place first see it
+ * (RIP and instructions retired alike), i.e. right after the IN or OUT. */
+#define EXACT_IO_STOPS 12
+
+static void exact_watch(const SimEvent *ev, gpointer user_data)
+{
+	exact_match(ev, user_data);
+}
+
+static bool single_until(SimMachine *m, bool (*want)(const SimEvent *), SimEvent *hit)
+{
+	ExactStop x = { .want = want };
+	guint sub = sim_event_bus_subscribe(sim_machine_events(m), exact_watch, &x);
+	while (!x.have && sim_machine_step_precise(m, 1, NULL, NULL))
+		;
+	sim_event_bus_unsubscribe(sim_machine_events(m), sub);
+	*hit = x.hit;
+	return x.have;
+}
+
+static void test_step_exact_io(void)
+{
+	SimMachine *stepped = boot_started(), *single = boot_started();
+	for (guint i = 0; i < EXACT_IO_STOPS; i++) {
+		ExactStop x = { .want = is_passthrough_io };
+		g_assert_true(sim_machine_step_precise(stepped, 0, exact_match, &x));
+		g_assert_true(x.have);
+		SimEvent ref;
+		g_assert_true(single_until(single, is_passthrough_io, &ref));
+		g_assert_cmpuint(ref.seq, ==, x.hit.seq);
+		g_assert_cmpuint(ref.u.io.port, ==, x.hit.u.io.port);
+		g_assert_cmpuint(sim_machine_insns(stepped), ==, sim_machine_insns(single));
+		g_assert_cmphex(vp_rip(stepped, x.hit.partition, x.hit.vp), ==, vp_rip(single, ref.partition, ref.vp));
+	}
+	sim_machine_free(stepped);
+	sim_machine_free(single);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -315,6 +429,8 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/sim/step/precise/budget-9973", GUINT_TO_POINTER(9973), test_step_precise_odd);
 	g_test_add_data_func("/sim/step/precise/budget-2003", GUINT_TO_POINTER(2003), test_step_precise_odd);
 	g_test_add_func("/sim/step/precise/address-breakpoints", test_step_breakpoints);
+	g_test_add_func("/sim/step/precise/exact-cpuid", test_step_exact_cpuid);
+	g_test_add_func("/sim/step/precise/exact-passthrough-io", test_step_exact_io);
 	g_test_add_data_func("/sim/step/precise/vm-exit", GINT_TO_POINTER(SIM_STEP_STOP_VM_EXIT), test_step_precise_kind);
 	g_test_add_data_func("/sim/step/precise/ring", GINT_TO_POINTER(SIM_STEP_STOP_RING), test_step_precise_kind);
 	g_test_add_data_func("/sim/step/precise/interrupt", GINT_TO_POINTER(SIM_STEP_STOP_INTERRUPT), test_step_precise_kind);
