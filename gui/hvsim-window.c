@@ -710,7 +710,14 @@ static gboolean take_screenshot(gpointer user_data)
 		gtk_window_set_default_size(GTK_WINDOW(win), 2 * win->size_w - w, 2 * win->size_h - h);
 		return G_SOURCE_CONTINUE;   /* again after the resize */
 	}
-	win->picture_wait = TRUE;   /* the picture of the point reached, not the one before */
+	if (!win->picture_wait) {
+		/* The window's snapshot reuses the area's last render node, which
+		 * may still hold an older picture (the worker's was not swapped in
+		 * yet): have it drawn again, in place, and save after that frame. */
+		win->picture_wait = TRUE;   /* the picture of the point reached, not the one before */
+		gtk_widget_queue_draw(win->area);
+		return G_SOURCE_CONTINUE;
+	}
 	gboolean ok = save_window_png(win, win->screenshot, &error);
 	win->picture_wait = FALSE;
 	if (!ok)

@@ -615,7 +615,7 @@ static void text_fit(Painter *pt, const char *text, double x, double y, double w
 	cairo_set_font_size(cr, size);
 	cairo_text_extents(cr, text, &ex);
 	if (ex.x_advance > w) {
-		cairo_set_font_size(cr, MAX(size * (pt->shrink > 0 ? pt->shrink : 0.8), size * w / ex.x_advance));
+		cairo_set_font_size(cr, MAX(size * (pt->shrink > 0 ? pt->shrink : 0.8), size * w / ex.x_advance * 0.97));
 		cairo_text_extents(cr, text, &ex);
 	}
 	g_autofree char *cut = NULL;

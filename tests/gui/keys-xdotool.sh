@@ -52,9 +52,15 @@ key F5;         want "^hvsim-gui: action view.presentation (on)"
 key Escape;     want "^hvsim-gui: action view.presentation (off)"
 key r;          want "^hvsim-gui: action sim.reset"
 key ctrl+e;     want "^hvsim-gui: action view.export"
-sleep 0.5
-xdotool key --clearmodifiers Escape   # closes the file chooser
-sleep 0.5
+# The file chooser: Escape closes it once it is there (on a loaded
+# machine it may take seconds to map); Ctrl+Q goes to the main window.
+chooser=$(xdotool search --sync --onlyvisible --name "Export the picture" 2>/dev/null | head -1)
+i=0
+while [ -n "$chooser" ] && xdotool search --onlyvisible --name "Export the picture" >/dev/null 2>&1; do
+	xdotool key --clearmodifiers Escape
+	i=$((i + 1)); [ $i -gt 50 ] && { echo "Escape did not close the file chooser"; kill $pid; exit 1; }
+	sleep 0.3
+done
 key ctrl+q
 i=0
 while kill -0 $pid 2>/dev/null; do
