@@ -23,8 +23,8 @@
 typedef struct Canvas { double w, h; gboolean presentation; HvsimRenderStyle style; uint32_t exit_partition; } Canvas;
 
 /* The sizes the other picture tests use (1280x720, 1920x1080, 1024x600),
- * the picture in the default window (1600x1000 screen) and the two
- * projector sizes in presentation mode. */
+ * the picture in the default window (1600x1000 screen) and beside the
+ * wider Lesson page, and the two projector sizes in presentation mode. */
 static const Canvas canvases[] = {
 	{ 1280, 720, FALSE, HVSIM_RENDER_LIGHT, 0 },
 	{ 1280, 720, TRUE, HVSIM_RENDER_LIGHT, 1 },
@@ -32,6 +32,7 @@ static const Canvas canvases[] = {
 	{ 1920, 1080, TRUE, HVSIM_RENDER_LIGHT, 2 },
 	{ 1024, 600, FALSE, HVSIM_RENDER_DARK, 1 },
 	{ 1009, 757, FALSE, HVSIM_RENDER_LIGHT, 2 },
+	{ 880, 720, FALSE, HVSIM_RENDER_LIGHT, 1 },   /* beside the Lesson page */
 };
 
 typedef struct Moment {
