@@ -1323,23 +1323,6 @@ static void pill_at(Painter *pt, const char *text, double bx, double by, double 
 	cairo_show_text(cr, text);
 }
 
-/* A small label centred on (x, y) or, with `beside`, to the upper right
- * of it (kept inside the canvas). */
-static void pill(Painter *pt, const char *text, double x, double y, double size, const Rgb *edge, gboolean beside,
-                 double width, double height)
-{
-	cairo_t *cr = pt->cr;
-	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
-	cairo_set_font_size(cr, size);
-	cairo_text_extents_t ex;
-	cairo_text_extents(cr, text, &ex);
-	double pad = size * 0.35, w = ex.x_advance + 2 * pad, h = size * 1.35;
-	double bx = beside ? x + size * 0.8 : x - w / 2, by = beside ? y - size * 0.8 - h : y - h / 2;
-	bx = CLAMP(bx, 0, MAX(width - w, 0));
-	by = CLAMP(by, 0, MAX(height - h, 0));
-	pill_at(pt, text, bx, by, w, h, size, edge);
-}
-
 static void link_midpoint(const double *xy, guint n, double *x, double *y)
 {
 	double total = 0;
@@ -1597,6 +1580,34 @@ static void draw_status(Painter *pt, const GArray *l, const GuiAnimFrame *f)
 	         &pt->pal->dim_text);
 }
 
+/* A token's label in slow motion: beside the token, on the first side
+ * (upper right, upper left, lower right, lower left) where it covers no
+ * text; the upper right if none. */
+static void token_label(Painter *pt, const GArray *l, const char *text, double x, double y, const Rgb *edge,
+                        double width, double height)
+{
+	double size = pt->mt.small, off = size * 0.8;
+	double w = text_width(pt->cr, text, size, TRUE) + 2 * size * 0.35, h = size * 1.35;
+	double cand[4][2] = { { x + off, y - off - h }, { x - off - w, y - off - h }, { x + off, y + off },
+	                      { x - off - w, y + off } };
+	int pick = 0;
+	for (int c = 0; c < 4; c++) {
+		double bx = CLAMP(cand[c][0], 0, MAX(width - w, 0)), by = CLAMP(cand[c][1], 0, MAX(height - h, 0));
+		gboolean clear = TRUE;
+		for (guint i = 0; clear && i < l->len; i++) {
+			const HvsimRenderRect *r = at(l, (int)i);
+			if (has_text(r->kind) && rects_meet(bx, by, w, h, r->x, r->y, r->w, r->h))
+				clear = FALSE;
+		}
+		if (clear) {
+			pick = c;
+			break;
+		}
+	}
+	double bx = CLAMP(cand[pick][0], 0, MAX(width - w, 0)), by = CLAMP(cand[pick][1], 0, MAX(height - h, 0));
+	pill_at(pt, text, bx, by, w, h, size, edge);
+}
+
 void hvsim_render_anim(cairo_t *cr, double width, double height, const GArray *l, const HvsimRenderOptions *opt,
                        const GuiAnimFrame *f)
 {
@@ -1643,7 +1654,7 @@ void hvsim_render_anim(cairo_t *cr, double width, double height, const GArray *l
 		cairo_set_line_width(cr, 2.0 * sc);
 		cairo_stroke(cr);
 		if (labels && t->path.label[0])
-			pill(&pt, t->path.label, x, y, pt.mt.small, &c, TRUE, width, height);
+			token_label(&pt, l, t->path.label, x, y, &c, width, height);
 	}
 	draw_status(&pt, l, f);
 	cairo_restore(cr);
