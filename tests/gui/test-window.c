@@ -291,6 +291,35 @@ static void test_window_header(Fixture *f, gconstpointer data)
 	}
 }
 
+/* The shortcuts window (gtk/help-overlay.ui, what ? opens) lists every
+ * keyboard action of the window and the application, the animation's
+ * speed keys included. */
+static void test_window_shortcuts(void)
+{
+	g_autoptr(GtkBuilder) b = gtk_builder_new_from_resource("/org/hvsim/Gui/gtk/help-overlay.ui");
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	GSList *objects = gtk_builder_get_objects(b);
+	for (GSList *o = objects; o; o = o->next)
+		if (GTK_IS_SHORTCUTS_SHORTCUT(o->data)) {
+			char *action = NULL;
+			g_object_get(o->data, "action-name", &action, NULL);
+			if (action)
+				g_ptr_array_add(names, action);
+		}
+	g_slist_free(objects);
+	static const char *const want[] = { "sim.run", "sim.step-insn", "sim.step-next", "sim.step-back", "sim.next-kind",
+	                                    "sim.step", "sim.reset", "view.export", "view.dark", "view.presentation",
+	                                    "view.leave-presentation", "win.show-help-overlay", "app.quit",
+	                                    "anim.slower", "anim.faster" };
+	for (guint i = 0; i < G_N_ELEMENTS(want); i++) {
+		gboolean found = FALSE;
+		for (guint j = 0; j < names->len; j++)
+			found |= g_str_equal(g_ptr_array_index(names, j), want[i]);
+		if (!found)
+			g_error("the shortcuts window does not list %s", want[i]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -304,6 +333,7 @@ int main(int argc, char **argv)
 	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
 	g_test_add("/gui/window/power-on", Fixture, NULL, fixture_set_up, test_window_power_on, fixture_tear_down);
 	g_test_add("/gui/window/header", Fixture, NULL, fixture_set_up, test_window_header, fixture_tear_down);
+	g_test_add_func("/gui/window/shortcuts", test_window_shortcuts);
 	g_test_add("/gui/window/action-step-exit", Fixture, NULL, fixture_set_up, test_window_action_step_exit,
 	           fixture_tear_down);
 	g_test_add("/gui/window/view-actions", Fixture, NULL, fixture_set_up, test_window_view_actions,
