@@ -20,7 +20,7 @@ static const char *const phase_names[N_PHASES] = { "events", "before", "update",
 static const char *const phase_signals[N_PHASES] = { "flush-events", "before-paint", "update",
 	                                             "layout",       "paint",        "after-paint" };
 static const char *const part_names[GUI_FRAME_N_PARTS] = {
-	"poll", "log", "inspector", "stats", "status", "hooks", "draw", "picture", "draw-hooks",
+	"poll", "hooks", "status", "log", "stats", "inspector", "draw", "picture", "draw-hooks",
 };
 
 #define TRACE_MAX_NOTES 4
@@ -80,14 +80,10 @@ static void print_frame(GuiFrameTrace *t, gint64 interval, gint64 work)
 	                       t->prev_end ? (t->begin - t->prev_end) / 1000.0 : 0.0,
 	                       t->prev_cpu_end ? (t->cpu_begin - t->prev_cpu_end) / 1000.0 : 0.0);
 	/* The parts that ran between the frames (the runner's poll). */
-	if (t->part_n[GUI_FRAME_POLL]) {
-		g_string_append_printf(s, ": poll ×%u %.1f/%.1f =", t->part_n[GUI_FRAME_POLL], t->part_us[GUI_FRAME_POLL] / 1000.0,
-		                       t->part_cpu[GUI_FRAME_POLL] / 1000.0);
-		for (guint p = GUI_FRAME_POLL_LOG; p <= GUI_FRAME_POLL_HOOKS; p++)
-			if (t->part_n[p])
-				g_string_append_printf(s, " %s %.1f/%.1f", part_names[p], t->part_us[p] / 1000.0,
-				                       t->part_cpu[p] / 1000.0);
-	}
+	if (t->part_n[GUI_FRAME_POLL])
+		g_string_append_printf(s, ": poll ×%u %.1f/%.1f, hooks %.1f/%.1f", t->part_n[GUI_FRAME_POLL],
+		                       t->part_us[GUI_FRAME_POLL] / 1000.0, t->part_cpu[GUI_FRAME_POLL] / 1000.0,
+		                       t->part_us[GUI_FRAME_POLL_HOOKS] / 1000.0, t->part_cpu[GUI_FRAME_POLL_HOOKS] / 1000.0);
 	g_string_append_printf(s, "); work %.1f ms, cpu %.1f:", work / 1000.0,
 	                       (t->cpu_end[PHASE_AFTER] - t->cpu_begin) / 1000.0);
 	gint64 at = t->begin, cpu_at = t->cpu_begin;
@@ -98,15 +94,19 @@ static void print_frame(GuiFrameTrace *t, gint64 interval, gint64 work)
 		                       (t->cpu_end[i] - cpu_at) / 1000.0);
 		at = t->phase_end[i];
 		cpu_at = t->cpu_end[i];
-		if (i == PHASE_PAINT && t->part_n[GUI_FRAME_DRAW]) {
-			g_string_append_printf(s, " (draw %.1f/%.1f:", t->part_us[GUI_FRAME_DRAW] / 1000.0,
-			                       t->part_cpu[GUI_FRAME_DRAW] / 1000.0);
-			for (guint p = GUI_FRAME_DRAW_PICTURE; p <= GUI_FRAME_DRAW_HOOKS; p++)
-				if (t->part_n[p])
-					g_string_append_printf(s, " %s %.1f/%.1f", part_names[p], t->part_us[p] / 1000.0,
-					                       t->part_cpu[p] / 1000.0);
-			g_string_append_c(s, ')');
+		/* The texts in the update phase, the picture in the paint phase. */
+		guint first = i == PHASE_UPDATE ? GUI_FRAME_TEXT_STATUS : i == PHASE_PAINT ? GUI_FRAME_DRAW : 0;
+		guint last = i == PHASE_UPDATE ? GUI_FRAME_TEXT_INSPECTOR : GUI_FRAME_DRAW_HOOKS;
+		gboolean open = FALSE;
+		for (guint p = first; first && p <= last; p++) {
+			if (!t->part_n[p])
+				continue;
+			g_string_append_printf(s, "%s%s %.1f/%.1f", open ? ", " : " (", part_names[p], t->part_us[p] / 1000.0,
+			                       t->part_cpu[p] / 1000.0);
+			open = TRUE;
 		}
+		if (open)
+			g_string_append_c(s, ')');
 	}
 	for (guint i = 0; i < t->n_notes; i++)
 		g_string_append_printf(s, "%s%s", i ? ", " : "; ", t->notes[i]);

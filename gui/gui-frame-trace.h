@@ -13,18 +13,19 @@
 G_BEGIN_DECLS
 
 /* The window's parts that are timed. The POLL_* parts run between frames
- * (the runner's mailbox is polled by a timeout), the DRAW_* parts inside
- * the paint phase (the drawing area's draw function). */
+ * (the runner's mailbox is polled by a timeout), the TEXT_* parts in the
+ * update phase (a tick, one text a frame), the DRAW_* parts inside the
+ * paint phase (the drawing area's draw function). */
 typedef enum {
 	GUI_FRAME_POLL,            /* polling the runner, all of it */
-	GUI_FRAME_POLL_LOG,        /* the event log's text */
-	GUI_FRAME_POLL_INSPECTOR,  /* the VP page */
-	GUI_FRAME_POLL_STATS,      /* the statistics text */
-	GUI_FRAME_POLL_STATUS,     /* the status line and the controls */
-	GUI_FRAME_POLL_HOOKS,      /* added pages and the state-published signal */
+	GUI_FRAME_POLL_HOOKS,      /* ... of which added pages and the state-published signal */
+	GUI_FRAME_TEXT_STATUS,     /* the status line's text */
+	GUI_FRAME_TEXT_LOG,        /* the event log's text */
+	GUI_FRAME_TEXT_STATS,      /* the statistics text */
+	GUI_FRAME_TEXT_INSPECTOR,  /* the VP page */
 	GUI_FRAME_DRAW,            /* the picture's draw function, all of it */
-	GUI_FRAME_DRAW_PICTURE,    /* the static picture redrawn (not from its cache) */
-	GUI_FRAME_DRAW_HOOKS,      /* draw hooks (the animation, a lesson) */
+	GUI_FRAME_DRAW_PICTURE,    /* ... of which the static picture drawn in place */
+	GUI_FRAME_DRAW_HOOKS,      /* ... and the draw hooks (the animation, a lesson) */
 	GUI_FRAME_N_PARTS
 } GuiFramePart;
 

@@ -46,6 +46,8 @@ struct _HvsimWindow {
 	GtkApplicationWindow parent_instance;
 	gint64 texts_at;          /* monotonic time the texts were last rebuilt */
 	gint64 status_at;         /* ... and the status line */
+	guint texts_due;          /* WIN_TEXT_* bits: rebuilt by texts_tick, one a frame */
+	guint texts_tick_id;
 
 	char *scenario;
 	SimVendor vendor;
@@ -84,6 +86,9 @@ struct _HvsimWindow {
 	char *log_partitions_key;    /* the partitions log_partition was filled from */
 	GtkStack *side_stack;
 	GtkTextBuffer *log_buffer;
+	GPtrArray *log_lines;        /* what the buffer holds, a line each ('X' or '-' first: an exit or not) */
+	char *status_markup;         /* what the status line shows */
+	char *stats_text;            /* ... and the statistics page */
 
 	/* The controls (the "Controls" section below). */
 	GtkWidget *back_button, *next_button, *kind_dropdown;
@@ -111,6 +116,14 @@ enum {
 	N_SIGNALS
 };
 static guint signals[N_SIGNALS];
+
+/* The texts beside the picture, rebuilt one a frame (texts_run). */
+enum {
+	WIN_TEXT_STATUS = 1u << 0,
+	WIN_TEXT_LOG = 1u << 1,
+	WIN_TEXT_STATS = 1u << 2,
+	WIN_TEXT_INSPECTOR = 1u << 3,
+};
 
 /* ---- Tracing ------------------------------------------------------------------ */
 
@@ -327,6 +340,40 @@ static void log_line(HvsimWindow *win, const SimEvent *ev, char *buf, gsize len)
 	g_snprintf(buf, len, "%6" G_GUINT64_FORMAT "  p%u  %s", ev->seq, ev->partition, what);
 }
 
+/* One line of the log into the buffer at `at` (moved past it), in bold
+ * colours for a VM exit: they are what "Next VM exit" steps to. */
+static void log_insert_line(HvsimWindow *win, GtkTextIter *at, const char *line, gboolean newline_before,
+                            gboolean newline_after)
+{
+	if (newline_before)
+		gtk_text_buffer_insert(win->log_buffer, at, "\n", 1);
+	/* The line's text says what it is: "  seq  pN  VM exit ..." */
+	gboolean exit = line[0] == 'X';
+	if (exit)
+		gtk_text_buffer_insert_with_tags_by_name(win->log_buffer, at, line + 1, -1, "exit", NULL);
+	else
+		gtk_text_buffer_insert(win->log_buffer, at, line + 1, -1);
+	if (newline_after)
+		gtk_text_buffer_insert(win->log_buffer, at, "\n", 1);
+}
+
+static gboolean log_lines_equal(const GPtrArray *a, guint ai, const GPtrArray *b, guint bi, guint n)
+{
+	for (guint i = 0; i < n; i++)
+		if (strcmp(g_ptr_array_index(a, ai + i), g_ptr_array_index(b, bi + i)) != 0)
+			return FALSE;
+	return TRUE;
+}
+
+/* The log shows the newest GUI_LOG_EVENTS that pass the filter (fewer while
+ * running), oldest first. Where the new list overlaps the old one the
+ * buffer is edited, not replaced: new lines appended and the oldest
+ * removed (a step), or lines added at the top (the machine stopped and the
+ * list grows from GUI_LOG_EVENTS_RUNNING), so the text view lays out only
+ * those (replacing hundreds of lines cost a frame or two of relayout). At
+ * full speed a new list rarely overlaps and is built anew. Each kept line
+ * is its text with a first character saying whether it is an exit,
+ * compared whole, so the buffer is always exactly the list. */
 static void update_log(HvsimWindow *win)
 {
 	if (!win->state)
@@ -335,42 +382,66 @@ static void update_log(HvsimWindow *win)
 	const GArray *events = win->state->events;
 	const char *search = gtk_editable_get_text(GTK_EDITABLE(win->log_search));
 	g_autofree char *needle = search && *search ? g_utf8_casefold(search, -1) : NULL;
-	/* The newest GUI_LOG_EVENTS that pass the filter, oldest first. */
-	gboolean *show = g_new0(gboolean, events->len + 1);
+	/* The newest that pass the filter, newest first, then turned round. */
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
 	char line[400];
-	guint shown = 0;
 	guint max_lines = win->state->running ? GUI_LOG_EVENTS_RUNNING : GUI_LOG_EVENTS;
-	for (guint i = events->len; i > 0 && shown < max_lines; i--) {
+	for (guint i = events->len; i > 0 && lines->len < max_lines; i--) {
 		const SimEvent *ev = &g_array_index(events, SimEvent, i - 1);
 		log_line(win, ev, line, sizeof line);
-		show[i - 1] = log_shows(win, ev, line, needle);
-		shown += show[i - 1];
+		if (log_shows(win, ev, line, needle))
+			g_ptr_array_add(lines, g_strdup_printf("%c%s", ev->type == SIM_EV_VM_EXIT ? 'X' : '-', line));
 	}
-	GString *s = g_string_new(NULL);
-	GArray *exit_lines = g_array_new(FALSE, FALSE, sizeof(int));
-	int n = 0;
-	for (guint i = 0; i < events->len; i++) {
-		if (!show[i])
-			continue;
-		const SimEvent *ev = &g_array_index(events, SimEvent, i);
-		log_line(win, ev, line, sizeof line);
-		g_string_append_printf(s, "%s%s", n ? "\n" : "", line);
-		if (ev->type == SIM_EV_VM_EXIT)
-			g_array_append_val(exit_lines, n);
-		n++;
+	for (guint i = 0; i < lines->len / 2; i++) {
+		gpointer t = lines->pdata[i];
+		lines->pdata[i] = lines->pdata[lines->len - 1 - i];
+		lines->pdata[lines->len - 1 - i] = t;
 	}
-	g_free(show);
-	gtk_text_buffer_set_text(win->log_buffer, s->str, (int)s->len);
-	g_string_free(s, TRUE);
-	/* VM exits stand out: they are what "Next VM exit" steps to. */
-	for (guint i = 0; i < exit_lines->len; i++) {
-		GtkTextIter a, b;
-		gtk_text_buffer_get_iter_at_line(win->log_buffer, &a, g_array_index(exit_lines, int, i));
-		b = a;
-		gtk_text_iter_forward_to_line_end(&b);
-		gtk_text_buffer_apply_tag_by_name(win->log_buffer, "exit", &a, &b);
+
+	GPtrArray *old = win->log_lines;
+	guint on = old ? old->len : 0, nn = lines->len;
+	GtkTextIter at, end;
+	/* A: the old list's tail is the new list's head (running on). */
+	guint a0 = on;
+	for (guint i = 0; i < on && nn; i++)
+		if (strcmp(g_ptr_array_index(old, i), g_ptr_array_index(lines, 0)) == 0) {
+			a0 = i;
+			break;
+		}
+	/* B: the old list sits inside the new one (it grew at the top). */
+	guint b0 = nn;
+	for (guint i = 0; i < nn && on; i++)
+		if (strcmp(g_ptr_array_index(lines, i), g_ptr_array_index(old, 0)) == 0) {
+			b0 = i;
+			break;
+		}
+	if (a0 < on && on - a0 <= nn && log_lines_equal(old, a0, lines, 0, on - a0)) {
+		if (a0 > 0) {
+			gtk_text_buffer_get_start_iter(win->log_buffer, &at);
+			gtk_text_buffer_get_iter_at_line(win->log_buffer, &end, (int)a0);
+			gtk_text_buffer_delete(win->log_buffer, &at, &end);
+		}
+		for (guint i = on - a0; i < nn; i++) {
+			gtk_text_buffer_get_end_iter(win->log_buffer, &at);
+			log_insert_line(win, &at, g_ptr_array_index(lines, i), TRUE, FALSE);
+		}
+	} else if (b0 < nn && b0 + on <= nn && log_lines_equal(lines, b0, old, 0, on)) {
+		gtk_text_buffer_get_start_iter(win->log_buffer, &at);
+		for (guint i = 0; i < b0; i++)
+			log_insert_line(win, &at, g_ptr_array_index(lines, i), FALSE, TRUE);
+		for (guint i = b0 + on; i < nn; i++) {
+			gtk_text_buffer_get_end_iter(win->log_buffer, &at);
+			log_insert_line(win, &at, g_ptr_array_index(lines, i), TRUE, FALSE);
+		}
+	} else {
+		/* Nothing in common (another filter, a new machine): anew. */
+		gtk_text_buffer_set_text(win->log_buffer, "", 0);
+		gtk_text_buffer_get_start_iter(win->log_buffer, &at);
+		for (guint i = 0; i < nn; i++)
+			log_insert_line(win, &at, g_ptr_array_index(lines, i), i > 0, FALSE);
 	}
-	g_array_unref(exit_lines);
+	g_clear_pointer(&win->log_lines, g_ptr_array_unref);
+	win->log_lines = lines;
 	/* The view scrolls to the newest line once its layout knows the new
 	 * height (on_log_upper). */
 }
@@ -412,9 +483,15 @@ gboolean hvsim_window_set_log_filter(HvsimWindow *win, const char *kind, guint32
 	return TRUE;
 }
 
+static void text_update(HvsimWindow *win, guint text);
+
 char *hvsim_window_get_log_text(HvsimWindow *win)
 {
 	g_return_val_if_fail(HVSIM_IS_WINDOW(win), NULL);
+	if (win->texts_due & WIN_TEXT_LOG) {   /* the log of the state shown, even before its frame */
+		win->texts_due &= ~WIN_TEXT_LOG;
+		text_update(win, WIN_TEXT_LOG);
+	}
 	GtkTextIter a, b;
 	gtk_text_buffer_get_bounds(win->log_buffer, &a, &b);
 	return gtk_text_buffer_get_text(win->log_buffer, &a, &b, FALSE);
@@ -453,7 +530,8 @@ static void on_search_focus_leave(GtkEventControllerFocus *c, HvsimWindow *win)
 
 static void update_controls(HvsimWindow *win);
 
-static void update_status(HvsimWindow *win)
+/* The status line's text (deferred like the other texts, see texts_run). */
+static void update_status_text(HvsimWindow *win)
 {
 	const GuiRunnerState *st = win->state;
 	GString *s = g_string_new(NULL);
@@ -478,10 +556,24 @@ static void update_status(HvsimWindow *win)
 		g_string_append_printf(s, "\n<b>%s</b>%s", stop,
 		                       st->in_round && !st->running ? " · inside a scheduler round" : "");
 	}
-	gtk_label_set_markup(GTK_LABEL(win->status_label), s->str);
-	g_string_free(s, TRUE);
+	/* Unchanged: not set again (a new text is a relayout of the label). */
+	if (g_strcmp0(win->status_markup, s->str) != 0) {
+		gtk_label_set_markup(GTK_LABEL(win->status_label), s->str);
+		g_free(win->status_markup);
+		win->status_markup = g_string_free(s, FALSE);
+	} else {
+		g_string_free(s, TRUE);
+	}
+}
 
-	gtk_button_set_label(GTK_BUTTON(win->run_button), st->running ? "Pause" : "Run");
+/* What the state enables: at once with every state (a key pressed next
+ * must find the actions as the state says). */
+static void update_status(HvsimWindow *win)
+{
+	const GuiRunnerState *st = win->state;
+	const char *run = st->running ? "Pause" : "Run";
+	if (g_strcmp0(gtk_button_get_label(GTK_BUTTON(win->run_button)), run) != 0)
+		gtk_button_set_label(GTK_BUTTON(win->run_button), run);
 	static const char *const stepping[] = { "sim.run", "sim.step", "sim.step-exit", "sim.step-insn", "sim.step-next" };
 	for (guint i = 0; i < G_N_ELEMENTS(stepping); i++)
 		gtk_widget_action_set_enabled(GTK_WIDGET(win), stepping[i], !st->ended);
@@ -579,6 +671,82 @@ static void schedule_screenshot(HvsimWindow *win, const GuiRunnerState *st)
 	}
 }
 
+/* The texts beside the picture are rebuilt one per frame: each costs the
+ * UI thread its own building plus a relayout and a repaint of its widget,
+ * and all of them at once (when the machine stops, or a new one starts)
+ * made the frames that went over 50 ms. Each is marked due by the poll and
+ * done, newest state first, by a tick of the window's frame clock, one a
+ * frame in this order; a window not on screen does them all at once. */
+
+static void text_update(HvsimWindow *win, guint text)
+{
+	const GuiRunnerState *st = win->state;
+	GuiFrameMark t = gui_frame_trace_begin(win->frame_trace);
+	switch (text) {
+	case WIN_TEXT_STATUS:
+		update_status_text(win);
+		gui_frame_trace_end(win->frame_trace, GUI_FRAME_TEXT_STATUS, t);
+		break;
+	case WIN_TEXT_LOG:
+		update_log(win);
+		gui_frame_trace_end(win->frame_trace, GUI_FRAME_TEXT_LOG, t);
+		break;
+	case WIN_TEXT_STATS:
+		if (st->stats) {
+			g_autofree char *fitted = fit_stats(st->stats);
+			if (g_strcmp0(fitted, win->stats_text) != 0) {
+				gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->stats_view)), fitted, -1);
+				g_free(win->stats_text);
+				win->stats_text = g_steal_pointer(&fitted);
+			}
+		}
+		gui_frame_trace_end(win->frame_trace, GUI_FRAME_TEXT_STATS, t);
+		break;
+	case WIN_TEXT_INSPECTOR:
+		update_inspector(win);
+		gui_frame_trace_end(win->frame_trace, GUI_FRAME_TEXT_INSPECTOR, t);
+		break;
+	default:
+		g_assert_not_reached();
+	}
+}
+
+static gboolean texts_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+	HvsimWindow *win = HVSIM_WINDOW(widget);
+	if (win->texts_due && win->state) {
+		guint text = win->texts_due & -win->texts_due;   /* the lowest bit: the first in order */
+		win->texts_due &= ~text;
+		text_update(win, text);
+	}
+	if (win->texts_due)
+		return G_SOURCE_CONTINUE;
+	win->texts_tick_id = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void texts_run(HvsimWindow *win)
+{
+	if (!win->texts_due || !win->state)
+		return;
+	if (!gtk_widget_get_mapped(GTK_WIDGET(win))) {
+		while (win->texts_due) {
+			guint text = win->texts_due & -win->texts_due;
+			win->texts_due &= ~text;
+			text_update(win, text);
+		}
+		return;
+	}
+	if (!win->texts_tick_id)
+		win->texts_tick_id = gtk_widget_add_tick_callback(GTK_WIDGET(win), texts_tick, NULL, NULL);
+}
+
+gboolean hvsim_window_texts_pending(HvsimWindow *win)
+{
+	g_return_val_if_fail(HVSIM_IS_WINDOW(win), FALSE);
+	return win->texts_due != 0;
+}
+
 static gboolean poll_runner(gpointer user_data)
 {
 	HvsimWindow *win = user_data;
@@ -619,32 +787,22 @@ static void show_state(HvsimWindow *win, GuiRunnerState *st)
 	}
 	g_clear_pointer(&win->state, gui_runner_state_free);
 	win->state = st;
-	/* Paused or stepped: every text at once. Running: the texts at most
-	 * every GUI_TEXT_HOLD_US (the status line and the picture follow on). */
+	/* Paused or stepped: every text. Running: the texts at most every
+	 * GUI_TEXT_HOLD_US, the status line every GUI_STATUS_HOLD_US. */
 	gint64 now = g_get_monotonic_time();
-	gboolean texts = !st->running || now - win->texts_at >= GUI_TEXT_HOLD_US;
-	if (texts) {
+	if (!st->running || now - win->texts_at >= GUI_TEXT_HOLD_US) {
 		win->texts_at = now;
-		GuiFrameMark t = gui_frame_trace_begin(win->frame_trace);
-		update_log(win);
-		gui_frame_trace_end(win->frame_trace, GUI_FRAME_POLL_LOG, t);
-		t = gui_frame_trace_begin(win->frame_trace);
-		update_inspector(win);
-		gui_frame_trace_end(win->frame_trace, GUI_FRAME_POLL_INSPECTOR, t);
-		t = gui_frame_trace_begin(win->frame_trace);
-		if (st->stats) {
-			g_autofree char *fitted = fit_stats(st->stats);
-			gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->stats_view)), fitted, -1);
-		}
-		gui_frame_trace_end(win->frame_trace, GUI_FRAME_POLL_STATS, t);
-		gui_frame_trace_note(win->frame_trace, st->running ? "texts (running)" : "texts (stopped)");
+		win->texts_due |= WIN_TEXT_LOG | WIN_TEXT_STATS | WIN_TEXT_INSPECTOR;
+		gui_frame_trace_note(win->frame_trace, st->running ? "texts due (running)" : "texts due (stopped)");
 	}
 	if (!st->running || now - win->status_at >= GUI_STATUS_HOLD_US) {
 		win->status_at = now;
-		GuiFrameMark t = gui_frame_trace_begin(win->frame_trace);
-		update_status(win);
-		gui_frame_trace_end(win->frame_trace, GUI_FRAME_POLL_STATUS, t);
+		win->texts_due |= WIN_TEXT_STATUS;
 	}
+	/* The log's partition filter and the actions follow every state. */
+	log_partitions_refill(win);
+	update_status(win);
+	texts_run(win);
 	GuiFrameMark t_hooks = gui_frame_trace_begin(win->frame_trace);
 	for (guint i = 0; i < win->panel_hooks->len; i++) {
 		const PanelHook *h = &g_array_index(win->panel_hooks, PanelHook, i);
@@ -1280,6 +1438,9 @@ static void hvsim_window_finalize(GObject *object)
 	g_array_unref(win->draw_hooks);
 	g_array_unref(win->log_partition_ids);
 	g_free(win->log_partitions_key);
+	g_clear_pointer(&win->log_lines, g_ptr_array_unref);
+	g_free(win->status_markup);
+	g_free(win->stats_text);
 
 	g_free(win->scenario);
 	g_free(win->screenshot);

@@ -90,8 +90,12 @@ void hvsim_window_set_fixed_size(HvsimWindow *win, int width, int height);
  * title, e.g. "VM exits and entries"; NULL for all) and one partition (0
  * for all). FALSE if the kind or the partition is not in the lists. */
 gboolean hvsim_window_set_log_filter(HvsimWindow *win, const char *kind, guint32 partition);
-/* The log's text as shown (for tests). */
+/* The log's text for the state shown (rebuilt now if its frame has not come yet). */
 char *hvsim_window_get_log_text(HvsimWindow *win);
+/* Whether texts beside the picture (status line, log, statistics, VP page)
+ * still wait to be rebuilt: the window rebuilds them one per frame after a
+ * new state. Tests wait for FALSE before reading them. */
+gboolean hvsim_window_texts_pending(HvsimWindow *win);
 
 /* The "typing" property is TRUE while a text entry of the window (the log's
  * search) has the focus: the application then drops its single-key

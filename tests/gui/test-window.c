@@ -199,6 +199,18 @@ static void test_window_log_and_inspector(Fixture *f, gconstpointer data)
 		g_main_context_iteration(NULL, TRUE);
 	}
 	g_assert_nonnull(sim_snapshot_partition(hvsim_window_get_snapshot(f->win), 2));
+	while (hvsim_window_texts_pending(f->win)) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, TRUE);
+	}
+	/* The log was edited line by line while the machine ran and when it
+	 * stopped; built anew (after another filter) it is the same text. */
+	g_autofree char *edited = hvsim_window_get_log_text(f->win);
+	g_assert_cmpuint(strlen(edited), >, 0);
+	g_assert_true(hvsim_window_set_log_filter(f->win, "Console", 0));
+	g_assert_true(hvsim_window_set_log_filter(f->win, NULL, 0));
+	g_autofree char *anew = hvsim_window_get_log_text(f->win);
+	g_assert_cmpstr(edited, ==, anew);
 
 	g_assert_true(hvsim_window_set_log_filter(f->win, "VM exits and entries", 2));
 	g_autofree char *only = hvsim_window_get_log_text(f->win);
