@@ -47,6 +47,7 @@ struct _HvsimWindow {
 	gint64 texts_at;          /* monotonic time the texts were last rebuilt */
 	gint64 status_at;         /* ... and the status line */
 	guint texts_due;          /* WIN_TEXT_* bits: rebuilt by texts_tick, one a frame */
+	guint texts_stale;        /* ... due but not on screen (another page, presentation mode) */
 	guint texts_tick_id;
 
 	char *scenario;
@@ -488,8 +489,9 @@ static void text_update(HvsimWindow *win, guint text);
 char *hvsim_window_get_log_text(HvsimWindow *win)
 {
 	g_return_val_if_fail(HVSIM_IS_WINDOW(win), NULL);
-	if (win->texts_due & WIN_TEXT_LOG) {   /* the log of the state shown, even before its frame */
+	if ((win->texts_due | win->texts_stale) & WIN_TEXT_LOG) {   /* the log of the state shown, even before its frame */
 		win->texts_due &= ~WIN_TEXT_LOG;
+		win->texts_stale &= ~WIN_TEXT_LOG;
 		text_update(win, WIN_TEXT_LOG);
 	}
 	GtkTextIter a, b;
@@ -605,12 +607,16 @@ static void on_inspector_request(GtkWidget *inspector, HvsimWindow *win)
 	update_inspector(win);
 }
 
+static void texts_show(HvsimWindow *win);
+
 static void on_side_page(GtkStack *stack, GParamSpec *pspec, HvsimWindow *win)
 {
 	(void)stack;
 	(void)pspec;
-	if (!gtk_widget_in_destruction(GTK_WIDGET(win)))
+	if (!gtk_widget_in_destruction(GTK_WIDGET(win))) {
 		on_inspector_request(win->inspector, win);
+		texts_show(win);
+	}
 }
 
 /* ---- The statistics panel ------------------------------------------------------- */
@@ -676,7 +682,9 @@ static void schedule_screenshot(HvsimWindow *win, const GuiRunnerState *st)
  * and all of them at once (when the machine stops, or a new one starts)
  * made the frames that went over 50 ms. Each is marked due by the poll and
  * done, newest state first, by a tick of the window's frame clock, one a
- * frame in this order; a window not on screen does them all at once. */
+ * frame in this order; a window not on screen does them all at once. A
+ * text whose widget is hidden (another side page, presentation mode)
+ * waits until it is shown. */
 
 static void text_update(HvsimWindow *win, guint text)
 {
@@ -711,13 +719,33 @@ static void text_update(HvsimWindow *win, guint text)
 	}
 }
 
+/* The widget a text is shown in. */
+static GtkWidget *text_widget(HvsimWindow *win, guint text)
+{
+	switch (text) {
+	case WIN_TEXT_STATUS:
+		return win->status_label;
+	case WIN_TEXT_LOG:
+		return win->log;
+	case WIN_TEXT_STATS:
+		return win->stats_view;
+	default:
+		return win->inspector;
+	}
+}
+
 static gboolean texts_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
 {
 	HvsimWindow *win = HVSIM_WINDOW(widget);
-	if (win->texts_due && win->state) {
+	while (win->texts_due && win->state) {
 		guint text = win->texts_due & -win->texts_due;   /* the lowest bit: the first in order */
 		win->texts_due &= ~text;
+		if (!gtk_widget_get_mapped(text_widget(win, text))) {
+			win->texts_stale |= text;   /* rebuilt when shown (texts_show) */
+			continue;
+		}
 		text_update(win, text);
+		break;
 	}
 	if (win->texts_due)
 		return G_SOURCE_CONTINUE;
@@ -739,6 +767,14 @@ static void texts_run(HvsimWindow *win)
 	}
 	if (!win->texts_tick_id)
 		win->texts_tick_id = gtk_widget_add_tick_callback(GTK_WIDGET(win), texts_tick, NULL, NULL);
+}
+
+/* Another side page or presentation mode left: what it hid is rebuilt. */
+static void texts_show(HvsimWindow *win)
+{
+	win->texts_due |= win->texts_stale;
+	win->texts_stale = 0;
+	texts_run(win);
 }
 
 gboolean hvsim_window_texts_pending(HvsimWindow *win)
@@ -962,6 +998,8 @@ void hvsim_window_set_presentation(HvsimWindow *win, gboolean on)
 		gtk_window_unfullscreen(GTK_WINDOW(win));
 	gtk_widget_grab_focus(win->area);
 	gtk_widget_queue_draw(win->area);
+	if (!on)
+		texts_show(win);
 	if (changed) {
 		trace_action(on ? "view.presentation (on)" : "view.presentation (off)");
 		g_object_notify_by_pspec(G_OBJECT(win), props[PROP_PRESENTATION]);
