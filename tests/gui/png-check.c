@@ -2,16 +2,81 @@
  * PNG at least that large in which at least 5 % of the pixels differ from
  * its most common colour (the background) and at least 8 colours appear;
  * otherwise says what was wrong and exits 1. For the screenshot smoke test.
+ *
+ * `png-check --differ A B`: exits 0 if the two screenshots of the same
+ * window size differ in at least 2 % of the pixels of the picture's area
+ * (the left 60 % of the window, between its header and its status line),
+ * so a screenshot taken after the machine moved on cannot show the
+ * picture of an earlier point (the window once saved a stale picture).
  * Host tool. */
 #include <cairo.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+/* The picture's area as fractions of the window: clear of the header bar,
+ * the status line under the picture and the side pages on the right. */
+#define DIFFER_X0 0.05
+#define DIFFER_X1 0.60
+#define DIFFER_Y0 0.12
+#define DIFFER_Y1 0.80
+#define DIFFER_MIN 0.02   /* the least share of changed pixels there */
+
+static cairo_surface_t *load(const char *path)
+{
+	cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+		fprintf(stderr, "png-check: %s: %s\n", path, cairo_status_to_string(cairo_surface_status(s)));
+		cairo_surface_destroy(s);
+		return NULL;
+	}
+	cairo_surface_flush(s);
+	return s;
+}
+
+static int differ(const char *path_a, const char *path_b)
+{
+	cairo_surface_t *a = load(path_a), *b = load(path_b);
+	int status = 1;
+	if (!a || !b)
+		goto out;
+	int w = cairo_image_surface_get_width(a), h = cairo_image_surface_get_height(a);
+	if (w != cairo_image_surface_get_width(b) || h != cairo_image_surface_get_height(b)) {
+		fprintf(stderr, "png-check: %s is %dx%d but %s is %dx%d\n", path_a, w, h, path_b,
+		        cairo_image_surface_get_width(b), cairo_image_surface_get_height(b));
+		goto out;
+	}
+	int x0 = (int)(w * DIFFER_X0), x1 = (int)(w * DIFFER_X1), y0 = (int)(h * DIFFER_Y0), y1 = (int)(h * DIFFER_Y1);
+	guint64 changed = 0, total = (guint64)(x1 - x0) * (guint64)(y1 - y0);
+	for (int y = y0; y < y1; y++) {
+		const guint32 *ra = (const guint32 *)(const void *)(cairo_image_surface_get_data(a) +
+		                                                   (gsize)y * cairo_image_surface_get_stride(a));
+		const guint32 *rb = (const guint32 *)(const void *)(cairo_image_surface_get_data(b) +
+		                                                   (gsize)y * cairo_image_surface_get_stride(b));
+		for (int x = x0; x < x1; x++)
+			changed += (ra[x] & 0xffffff) != (rb[x] & 0xffffff);
+	}
+	double share = total ? (double)changed / (double)total : 0;
+	printf("png-check: %s and %s: %.1f%% of the picture's area differs\n", path_a, path_b, share * 100);
+	if (share < DIFFER_MIN)
+		fprintf(stderr, "png-check: the picture in %s is (almost) the same as in %s: a stale picture?\n",
+		        path_b, path_a);
+	else
+		status = 0;
+out:
+	if (a)
+		cairo_surface_destroy(a);
+	if (b)
+		cairo_surface_destroy(b);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && g_str_equal(argv[1], "--differ"))
+		return differ(argv[2], argv[3]);
 	if (argc != 4) {
-		fprintf(stderr, "usage: png-check FILE MIN_WIDTH MIN_HEIGHT\n");
+		fprintf(stderr, "usage: png-check FILE MIN_WIDTH MIN_HEIGHT | png-check --differ A B\n");
 		return 2;
 	}
 	cairo_surface_t *s = cairo_image_surface_create_from_png(argv[1]);

@@ -2,7 +2,8 @@
 # screenshot-smoke.sh HVSIM_GUI PNG_CHECK OUTDIR — starts the real window
 # under a virtual X server, runs the boot scenario to a point (or, with
 # --run, free-running to its end; once more in presentation mode at
-# 1280x720), takes --screenshot and checks the PNG is there and not blank. Exits 77 (meson:
+# 1280x720), takes --screenshot and checks the PNG is there and not blank, and that the pictures of
+# different points differ (no stale picture). Exits 77 (meson:
 # skipped) when no X server can be had.
 set -u
 gui=$1 check=$2 out=$3
@@ -35,6 +36,10 @@ shot() { # NAME ARGS...
 shot power-on boot
 shot vm-exit boot --until-event vm-exit
 shot insns boot --until-insns 3000000
+# The picture must be that of the point reached: after the late launch it
+# has the hypervisor band and two partitions, at power-on neither.
+"$check" --differ "$out/screenshot-power-on.png" "$out/screenshot-vm-exit.png" || exit 1
+"$check" --differ "$out/screenshot-vm-exit.png" "$out/screenshot-insns.png" || exit 1
 # Free-running in the window (Run) to the end of the scenario.
 shot ended boot --run
 # Presentation mode: the picture alone at exactly --size (the screen leaves
