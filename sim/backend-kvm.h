@@ -16,10 +16,12 @@
  * host that misbehaves. */
 bool sim_kvm_probe(GString *reason);
 
-/* The benchmark's baseline: `image` (an hvsim guest ELF that loops over
- * port writes and powers off) in a bare KVM VM with the loader's boot
- * state, and a KVM_RUN loop that does nothing but count I/O exits until
- * the write to the power port. */
+/* `hvsim bench native`'s baseline: runs `image` (a guest that writes a
+ * port in a loop, then powers off through port 0x604) in a bare KVM VM
+ * with the loader's boot state, doing nothing per exit but count it and
+ * read the clock (as the bench's event callback does on hvsim's side).
+ * *exits: the port writes after the first; *seconds: from the first to
+ * the last (VM set-up and the power-off are not in it). */
 bool sim_kvm_bare_io_loop(const guint8 *image, gsize len, uint64_t *exits, double *seconds, GError **error);
 
 #endif
