@@ -661,7 +661,8 @@ static double max_of(const double *v, int n)
  * read, with `decimals` digits. */
 static void print_spread(FILE *out, int decimals, const double *v, int n)
 {
-	double sorted[NATIVE_REPS];
+	double sorted[MAX(NATIVE_REPS, NATIVE_EXIT_PAIRS)];
+	g_assert(n >= 1 && (size_t)n <= G_N_ELEMENTS(sorted));
 	memcpy(sorted, v, sizeof *v * (size_t)n);
 	fprintf(out, "  spread over %d run%s: min %.*f, median %.*f, max %.*f\n", n, n == 1 ? "" : "s",
 	        decimals, min_of(v, n), decimals, median(sorted, n), decimals, max_of(v, n));
