@@ -544,7 +544,7 @@ static GBytes *io_loop_image(uint32_t n)
 /* Natively: repetitions of each figure (medians, with the spread). A
  * nested KVM on an emulated CPU is noisy, and the bar (1.2) is close. */
 #define NATIVE_REPS 5
-#define NATIVE_EXIT_PAIRS 9
+#define NATIVE_EXIT_PAIRS 15
 
 typedef struct ExitCount {
 	uint64_t exits, hypercalls;
@@ -693,7 +693,7 @@ bool sim_bench_native(bool quick, uint32_t time_scale, FILE *out, GError **error
 	 * The two run back to back in pairs, in alternating order, and each
 	 * pair gives a ratio: the load of a shared machine changes over
 	 * seconds, and a pair shares most of it. */
-	uint32_t loop = quick ? 1000 : 4000;
+	uint32_t loop = quick ? 1000 : 2000;
 	int pairs = quick ? 1 : NATIVE_EXIT_PAIRS;
 	double ratio[NATIVE_EXIT_PAIRS], ours_ns[NATIVE_EXIT_PAIRS], bare_ns[NATIVE_EXIT_PAIRS];
 	g_autoptr(GBytes) img = io_loop_image(loop);
