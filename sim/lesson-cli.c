@@ -233,7 +233,7 @@ int lesson_cli_main(int argc, char **argv)
 		{ "list", 0, 0, G_OPTION_ARG_NONE, &list, "List the lessons", NULL },
 		{ "check", 0, 0, G_OPTION_ARG_NONE, &check, "Run NAME (or --all) headless: every trigger, answer and exercise checked", NULL },
 		{ "all", 0, 0, G_OPTION_ARG_NONE, &all, "With --check: every lesson", NULL },
-		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Change the machine the exercises run (repeatable): scenario, vendor, profile, backend, workload, memory, io-passthrough, hostile-child", "NAME=VALUE" },
+		{ "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Change the machine the exercises run (repeatable): scenario, vendor, profile, backend, workload, memory, io-passthrough, hostile-child, vps", "NAME=VALUE" },
 		{ NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("[NAME|FILE]");
