@@ -33,9 +33,13 @@ const char *lesson_outcome_name(SimOutcome o);
  * every product's limit (Table 1: 1 and 4). */
 #define LESSON_VPS_MAX 64u
 /* Measure=native: the hello kernel's hypercall loop, run with two counts
- * so that set-up and power-off cancel out (as `hvsim bench native`). */
-#define LESSON_NATIVE_CALLS_BIG   UINT64_C(2000)
-#define LESSON_NATIVE_CALLS_SMALL UINT64_C(200)
+ * (N and N/10) so that set-up and power-off cancel out (as `hvsim bench
+ * native`); N grows tenfold until the difference takes long enough to
+ * stand above the noise of a shared machine (a round trip is ~1 us on the
+ * emulator, ~150 us in a nested KVM on an emulated CPU). */
+#define LESSON_NATIVE_CALLS_FIRST UINT64_C(2000)
+#define LESSON_NATIVE_CALLS_MAX   UINT64_C(2000000)
+#define LESSON_NATIVE_MIN_SECONDS 0.1
 
 /* ---- Settings -------------------------------------------------------------- */
 
@@ -1331,15 +1335,19 @@ static gboolean timed_hello(SimBackendKind backend, guint64 loops, double *secon
 	return o == SIM_OUTCOME_SHUTDOWN;
 }
 
-/* Microseconds per hypercall round trip on `backend`, or < 0 with error. */
-static double hypercall_us(SimBackendKind backend, GError **error)
+/* Microseconds per hypercall round trip on `backend` and the loop count
+ * it took (*calls: N), or < 0 with error. */
+static double hypercall_us(SimBackendKind backend, guint64 *calls, GError **error)
 {
-	double tb, ts;
-	guint64 cb, cs;
-	if (!timed_hello(backend, LESSON_NATIVE_CALLS_BIG, &tb, &cb, error) ||
-	    !timed_hello(backend, LESSON_NATIVE_CALLS_SMALL, &ts, &cs, error))
-		return -1;
-	return MAX(tb - ts, 1e-9) * 1e6 / (double)MAX(cb > cs ? cb - cs : 1, 1);
+	for (guint64 n = LESSON_NATIVE_CALLS_FIRST;; n *= 10) {
+		double tb, ts;
+		guint64 cb, cs;
+		if (!timed_hello(backend, n, &tb, &cb, error) || !timed_hello(backend, n / 10, &ts, &cs, error))
+			return -1;
+		*calls = n;
+		if (tb - ts >= LESSON_NATIVE_MIN_SECONDS || n >= LESSON_NATIVE_CALLS_MAX)
+			return MAX(tb - ts, 1e-9) * 1e6 / (double)(cb > cs ? cb - cs : 1);
+	}
 }
 
 char *lesson_native_note(void)
@@ -1353,18 +1361,20 @@ char *lesson_native_note(void)
 		                       "this step measures a hypercall round trip on the processor and on the emulator.",
 		                       why && *why ? why : "no reason given");
 	g_autoptr(GError) e = NULL;
-	double nat = hypercall_us(SIM_BACKEND_KVM, &e);
-	double emu = nat >= 0 ? hypercall_us(SIM_BACKEND_EMULATED, &e) : -1;
+	guint64 nat_n = 0, emu_n = 0;
+	double nat = hypercall_us(SIM_BACKEND_KVM, &nat_n, &e);
+	double emu = nat >= 0 ? hypercall_us(SIM_BACKEND_EMULATED, &emu_n, &e) : -1;
 	if (nat < 0 || emu < 0)
 		return g_strdup_printf("The capability probe passed on this host, but the measurement failed: %s.",
 		                       e ? e->message : "no reason given");
 	return g_strdup_printf("Measured on this host just now (wall clock; the hello kernel's HvCallNotifyLongSpinWait "
-	                       "loop, %" G_GUINT64_FORMAT " minus %" G_GUINT64_FORMAT " calls): one hypercall round trip, "
+	                       "loop run N and N/10 times, N = %" G_GUINT64_FORMAT " natively and %" G_GUINT64_FORMAT
+	                       " on the emulator): one hypercall round trip, "
 	                       "from the call into the hypercall page to the return into the guest through hvsim's "
 	                       "handler, takes %.2f µs natively through KVM and %.2f µs on the emulator. (Natively the "
 	                       "page holds OUT to port 0xE0 instead of VMCALL: KVM keeps VMCALL in the host kernel, and "
 	                       "the port write is how the exit reaches hvsim; docs/native.md.)",
-	                       LESSON_NATIVE_CALLS_BIG, LESSON_NATIVE_CALLS_SMALL, nat, emu);
+	                       nat_n, emu_n, nat, emu);
 }
 
 gboolean lesson_run_next(LessonRun *r, GError **error)
