@@ -28,6 +28,7 @@
 #define GUI_LOG_EVENTS_RUNNING 60u /* events the log shows while running */
 #define GUI_POLL_MS         33u   /* how often the UI looks for published state (~30 Hz) */
 #define GUI_LOG_EVENTS      250u  /* events the log shows */
+#define GUI_LOG_LINES_PER_FRAME 60u /* lines the log grows by in one frame (update_log_budget) */
 #define GUI_STATS_COLUMNS   46    /* the statistics panel's width in characters */
 #define GUI_SCREENSHOT_WAIT 400u  /* ms to let a frame or two be drawn before a screenshot */
 #define GUI_FRAME_TRACE_MS  30.0  /* HVSIM_GUI_FRAME_TRACE=1 prints frames slower than this */
@@ -375,10 +376,29 @@ static gboolean log_lines_equal(const GPtrArray *a, guint ai, const GPtrArray *b
  * full speed a new list rarely overlaps and is built anew. Each kept line
  * is its text with a first character saying whether it is an exit,
  * compared whole, so the buffer is always exactly the list. */
-static void update_log(HvsimWindow *win)
+/* Keeps lines [from, lines->len) of `lines` as the list the buffer shows
+ * (the rest are still to come, above them). */
+static GPtrArray *log_lines_tail(GPtrArray *lines, guint from)
+{
+	if (from == 0)
+		return lines;
+	GPtrArray *tail = g_ptr_array_new_full(lines->len - from, g_free);
+	for (guint i = from; i < lines->len; i++)
+		g_ptr_array_add(tail, g_strdup(g_ptr_array_index(lines, i)));
+	g_ptr_array_unref(lines);
+	return tail;
+}
+
+/* `budget`: the most lines put above the ones shown in one call (0: no
+ * limit). The log of a machine that stopped grows from the 60 lines shown
+ * while running to 250, or is built anew: 250 lines laid out at once cost
+ * the UI thread about 35 ms, a frame over 50 ms. With a budget the newest
+ * lines come first and the older ones are added above them in the next
+ * frames. Returns FALSE while lines are still to come. */
+static gboolean update_log_budget(HvsimWindow *win, guint budget)
 {
 	if (!win->state)
-		return;
+		return TRUE;
 	log_partitions_refill(win);
 	const GArray *events = win->state->events;
 	const char *search = gtk_editable_get_text(GTK_EDITABLE(win->log_search));
@@ -402,6 +422,7 @@ static void update_log(HvsimWindow *win)
 	GPtrArray *old = win->log_lines;
 	guint on = old ? old->len : 0, nn = lines->len;
 	GtkTextIter at, end;
+	guint first = 0;   /* the first line of `lines` the buffer holds after this call */
 	/* A: the old list's tail is the new list's head (running on). */
 	guint a0 = on;
 	for (guint i = 0; i < on && nn; i++)
@@ -427,8 +448,9 @@ static void update_log(HvsimWindow *win)
 			log_insert_line(win, &at, g_ptr_array_index(lines, i), TRUE, FALSE);
 		}
 	} else if (b0 < nn && b0 + on <= nn && log_lines_equal(lines, b0, old, 0, on)) {
+		first = budget && b0 > budget ? b0 - budget : 0;
 		gtk_text_buffer_get_start_iter(win->log_buffer, &at);
-		for (guint i = 0; i < b0; i++)
+		for (guint i = first; i < b0; i++)
 			log_insert_line(win, &at, g_ptr_array_index(lines, i), FALSE, TRUE);
 		for (guint i = b0 + on; i < nn; i++) {
 			gtk_text_buffer_get_end_iter(win->log_buffer, &at);
@@ -436,15 +458,24 @@ static void update_log(HvsimWindow *win)
 		}
 	} else {
 		/* Nothing in common (another filter, a new machine): anew. */
+		first = budget && nn > budget ? nn - budget : 0;
 		gtk_text_buffer_set_text(win->log_buffer, "", 0);
 		gtk_text_buffer_get_start_iter(win->log_buffer, &at);
-		for (guint i = 0; i < nn; i++)
-			log_insert_line(win, &at, g_ptr_array_index(lines, i), i > 0, FALSE);
+		for (guint i = first; i < nn; i++)
+			log_insert_line(win, &at, g_ptr_array_index(lines, i), i > first, FALSE);
 	}
 	g_clear_pointer(&win->log_lines, g_ptr_array_unref);
-	win->log_lines = lines;
+	win->log_lines = log_lines_tail(lines, first);
 	/* The view scrolls to the newest line once its layout knows the new
 	 * height (on_log_upper). */
+	return first == 0;
+}
+
+/* The whole log at once: what the user asked for (a filter, a search). */
+static void update_log(HvsimWindow *win)
+{
+	while (!update_log_budget(win, 0))
+		;
 }
 
 /* The log follows its end: whenever the text grows, show the bottom. */
@@ -492,7 +523,7 @@ char *hvsim_window_get_log_text(HvsimWindow *win)
 	if ((win->texts_due | win->texts_stale) & WIN_TEXT_LOG) {   /* the log of the state shown, even before its frame */
 		win->texts_due &= ~WIN_TEXT_LOG;
 		win->texts_stale &= ~WIN_TEXT_LOG;
-		text_update(win, WIN_TEXT_LOG);
+		update_log(win);   /* whole, not a frame's share */
 	}
 	GtkTextIter a, b;
 	gtk_text_buffer_get_bounds(win->log_buffer, &a, &b);
@@ -696,7 +727,8 @@ static void text_update(HvsimWindow *win, guint text)
 		gui_frame_trace_end(win->frame_trace, GUI_FRAME_TEXT_STATUS, t);
 		break;
 	case WIN_TEXT_LOG:
-		update_log(win);
+		if (!update_log_budget(win, GUI_LOG_LINES_PER_FRAME))
+			win->texts_due |= WIN_TEXT_LOG;   /* the older lines in the next frames */
 		gui_frame_trace_end(win->frame_trace, GUI_FRAME_TEXT_LOG, t);
 		break;
 	case WIN_TEXT_STATS:

@@ -211,6 +211,12 @@ static void test_window_log_and_inspector(Fixture *f, gconstpointer data)
 	g_assert_true(hvsim_window_set_log_filter(f->win, NULL, 0));
 	g_autofree char *anew = hvsim_window_get_log_text(f->win);
 	g_assert_cmpstr(edited, ==, anew);
+	/* When the machine stopped the log grew, a frame's share at a time,
+	 * from the lines shown while running to the full 250. */
+	guint n_lines = 1;
+	for (const char *c = edited; *c; c++)
+		n_lines += *c == '\n';
+	g_assert_cmpuint(n_lines, ==, 250);
 
 	g_assert_true(hvsim_window_set_log_filter(f->win, "VM exits and entries", 2));
 	g_autofree char *only = hvsim_window_get_log_text(f->win);
