@@ -166,7 +166,7 @@ void sim_stats_summary(const SimStats *s, SimMachine *m, GString *out)
 			                       sim_machine_vtime(m));
 	} else {
 		g_string_append_printf(out, "  instructions retired: %" G_GUINT64_FORMAT "\n", sim_machine_insns(m));
-		g_string_append_printf(out, "  virtual time:         %" G_GUINT64_FORMAT " ns (1 ns per instruction, %u ns per world switch, modelled)\n",
+		g_string_append_printf(out, "  virtual time:         %" G_GUINT64_FORMAT " ns (1 ns per instruction, %u ns per VM exit and its entry, modelled)\n",
 		                       sim_machine_vtime(m), SIM_COST_WORLD_SWITCH_NS);
 	}
 	g_string_append_printf(out, "  events:               %" G_GUINT64_FORMAT "\n", s->events);
