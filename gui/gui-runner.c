@@ -5,6 +5,7 @@
  * the mutex-protected mailbox. */
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 
 #include "gui-runner.h"
 #include "hv-names.h"
@@ -104,6 +105,7 @@ struct GuiRunner {
 	GArray *new_bps;            /* breakpoints set by the UI, not yet seen by the sim thread */
 	char *load_scenario;        /* CMD_LOAD's scenario and vendor */
 	SimVendor load_vendor;
+	GuiRunnerTotals totals;     /* what free-running cost (gui_runner_get_totals) */
 	GQueue events;              /* SimEvent*, newest last, at most GUI_RUNNER_EVENTS_MAX */
 	SimEvent last_exit;
 	gboolean have_exit;
@@ -219,6 +221,15 @@ static void sim_publish(GuiRunner *r, gboolean clear)
 	r->latest = snap;
 	r->version++;
 	g_mutex_unlock(&r->lock);
+}
+
+/* The calling thread's CPU time in us (the sim thread's, in sim_thread). */
+static gint64 thread_cpu_us(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (gint64)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
 static gboolean sim_quitting(GuiRunner *r)
@@ -609,11 +620,14 @@ static gpointer sim_thread(gpointer data)
 		}
 		if (r->ended && c.cmd != CMD_RESET && c.cmd != CMD_REFRESH && c.cmd != CMD_BACK_TO && c.cmd != CMD_LOAD) {
 			r->version++;   /* nothing left to run; no longer busy */
+			g_cond_broadcast(&r->cond);   /* gui_runner_wait_idle */
 			continue;
 		}
 		r->executing = TRUE;
 		g_mutex_unlock(&r->lock);
 
+		gint64 wall0 = g_get_monotonic_time(), cpu0 = thread_cpu_us();
+		guint64 insns0 = sim_machine_insns(r->m);
 		if (batch)
 			sim_run_batch(r);
 		else
@@ -621,8 +635,15 @@ static gpointer sim_thread(gpointer data)
 		sim_publish(r, (c.cmd == CMD_RESET || c.cmd == CMD_LOAD) && !batch);
 
 		g_mutex_lock(&r->lock);
+		if (batch) {
+			r->totals.insns += sim_machine_insns(r->m) - insns0;
+			r->totals.wall_us += g_get_monotonic_time() - wall0;
+			r->totals.cpu_us += thread_cpu_us() - cpu0;
+			r->totals.batches++;
+		}
 		r->executing = FALSE;
 		r->version++;   /* no longer busy */
+		g_cond_broadcast(&r->cond);   /* gui_runner_wait_idle */
 	}
 	g_mutex_unlock(&r->lock);
 	return NULL;
@@ -791,6 +812,23 @@ const char *gui_step_kind_name(SimStepStop kind)
 	case SIM_STEP_STOP_NONE:      break;
 	}
 	return "event";
+}
+
+void gui_runner_get_totals(GuiRunner *r, GuiRunnerTotals *out)
+{
+	g_return_if_fail(r != NULL && out != NULL);
+	g_mutex_lock(&r->lock);
+	*out = r->totals;
+	g_mutex_unlock(&r->lock);
+}
+
+void gui_runner_wait_idle(GuiRunner *r)
+{
+	g_return_if_fail(r != NULL);
+	g_mutex_lock(&r->lock);
+	while (!sim_quitting(r) && (r->executing || !g_queue_is_empty(&r->cmds) || (r->running && !r->ended)))
+		g_cond_wait(&r->cond, &r->lock);
+	g_mutex_unlock(&r->lock);
 }
 
 void gui_runner_step(GuiRunner *r)      { queue_cmd(r, CMD_STEP, 0); }

@@ -86,6 +86,24 @@ const char *gui_step_kind_name(SimStepStop kind);
  * now on; publishes once more with them, without pausing or stepping. */
 void gui_runner_set_request(GuiRunner *r, const SimSnapRequest *req);
 
+/* What free-running cost so far, over the runner's life (every machine it
+ * made): the instructions its batches retired and the time the sim thread
+ * spent in them, each batch counted from its start to the end of the
+ * publish that follows it (so the snapshot the UI gets is in it). Only
+ * free-running batches count: steps, resets and loads do not. `wall_us`
+ * is monotonic time, `cpu_us` the sim thread's own CPU time in the same
+ * spans (less than wall when the thread waited for a core). For the
+ * window bench (gui-window-bench.c). */
+typedef struct GuiRunnerTotals {
+	guint64 insns;
+	gint64 wall_us, cpu_us;
+	guint64 batches;
+} GuiRunnerTotals;
+void gui_runner_get_totals(GuiRunner *r, GuiRunnerTotals *out);
+/* Blocks until the sim thread is idle: no command executing or queued and
+ * not free-running (pause first, or it waits for the machine's end). */
+void gui_runner_wait_idle(GuiRunner *r);
+
 /* The published state if its version differs from *version (which is then
  * updated), else NULL. At most `max_events` of the newest events. Never blocks
  * for longer than a copy. */

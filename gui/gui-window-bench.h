@@ -13,16 +13,31 @@
 
 G_BEGIN_DECLS
 
-/* The headless reference (before the window opens): the scenario run to
- * its end `reps` times on this thread; instructions per second, median. */
-double gui_window_bench_headless(const char *scenario, SimVendor vendor, int reps, GError **error);
+/* The headless reference: the work the window's runner does when it runs
+ * freely, without the window. `reps` fresh machines of `scenario`, each
+ * made, loaded and started untimed (as the runner's reset is not counted),
+ * then run to its end in batches of GUI_RUNNER_RUN_BATCH instructions, as
+ * the runner's free-running batches are (without their publish). Appends
+ * one figure per run to `ips` (instructions per wall second) and, if not
+ * NULL, to `cpu_share` (this thread's CPU time over the wall time: below
+ * 1 when it waited for a core). Runs on the calling thread. */
+gboolean gui_window_bench_headless(const char *scenario, SimVendor vendor, guint reps, GArray *ips,
+                                   GArray *cpu_share, GError **error);
+
+/* Headless runs before the window opens and again after its measured
+ * part (the window's runner paused and idle meanwhile). */
+#define GUI_WINDOW_BENCH_HEADLESS_REPS 3u
 
 typedef void (*GuiWindowBenchDone)(int status, gpointer user_data);
 
 /* Starts the measured run on `win` for `seconds`; prints to `out` and calls
- * `done` at the end. `headless_ips` is gui_window_bench_headless's figure. */
-void gui_window_bench_start(HvsimWindow *win, double seconds, double headless_ips, FILE *out,
-                            GuiWindowBenchDone done, gpointer user_data);
+ * `done` at the end. `before_ips` and `before_cpu` are the headless runs
+ * made before the window opened (gui_window_bench_headless; the bench
+ * takes them over); as many again are run after the window's part, with
+ * `scenario` and `vendor`. */
+void gui_window_bench_start(HvsimWindow *win, double seconds, const char *scenario, SimVendor vendor,
+                            GArray *before_ips, GArray *before_cpu, FILE *out, GuiWindowBenchDone done,
+                            gpointer user_data);
 
 G_END_DECLS
 

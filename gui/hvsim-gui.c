@@ -39,7 +39,8 @@ typedef struct GuiApp {
 	guint vp_index;
 	double speed_position;   /* --speed: the animation slider's position (0 slow motion .. 1 full speed) */
 	double bench_minutes;    /* --bench-window: how long (0: no window bench) */
-	double bench_headless_ips;
+	GArray *bench_before_ips;  /* --bench-window: the headless runs before the window (double each) */
+	GArray *bench_before_cpu;
 	char *lesson;            /* --lesson: the lesson the side panel runs (gui-lesson.c) */
 	gboolean lesson_auto;    /* --lesson-auto: step through it by itself, then exit */
 	gboolean lesson_back;    /* --lesson-back: ... and go Back once before exiting */
@@ -177,7 +178,9 @@ static void on_activate(GApplication *app, gpointer user_data)
 	gtk_window_present(GTK_WINDOW(g->window));
 	gtk_widget_grab_focus(hvsim_window_get_picture(g->window));
 	if (g->bench_minutes > 0)
-		gui_window_bench_start(g->window, g->bench_minutes * 60, g->bench_headless_ips, stdout, on_bench_done, g);
+		gui_window_bench_start(g->window, g->bench_minutes * 60, g->scenario, g->vendor,
+		                       g_steal_pointer(&g->bench_before_ips), g_steal_pointer(&g->bench_before_cpu),
+		                       stdout, on_bench_done, g);
 }
 
 /* The window owns the runner: it stops the sim thread when destroyed. */
@@ -399,10 +402,15 @@ int main(int argc, char **argv)
 				return 2;
 			}
 		}
-		/* The headless reference first, in this process, before any window. */
-		g.bench_headless_ips = gui_window_bench_headless(g.scenario, g.vendor, 3, &error);
-		if (g.bench_headless_ips <= 0) {
+		/* Half the headless reference first, in this process, before any
+		 * window; the other half after the window's part (gui-window-bench.c). */
+		g.bench_before_ips = g_array_new(FALSE, FALSE, sizeof(double));
+		g.bench_before_cpu = g_array_new(FALSE, FALSE, sizeof(double));
+		if (!gui_window_bench_headless(g.scenario, g.vendor, GUI_WINDOW_BENCH_HEADLESS_REPS, g.bench_before_ips,
+		                               g.bench_before_cpu, &error)) {
 			g_printerr("hvsim-gui: --bench-window: %s\n", error ? error->message : "the headless run failed");
+			g_array_unref(g.bench_before_ips);
+			g_array_unref(g.bench_before_cpu);
 			return 1;
 		}
 		g.speed_position = 1.0;   /* full speed: the machine is not held for the animation */
@@ -447,5 +455,7 @@ int main(int argc, char **argv)
 	g_free(inspect);
 	g_free(vp);
 	g_free(lesson);
+	g_clear_pointer(&g.bench_before_ips, g_array_unref);
+	g_clear_pointer(&g.bench_before_cpu, g_array_unref);
 	return rc ? rc : g.status;
 }

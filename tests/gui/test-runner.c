@@ -392,6 +392,49 @@ static void test_runner_load(void)
 	gui_runner_free(r);
 }
 
+/* The window bench's accounting: only free-running batches count, and all
+ * of their instructions do; wait_idle returns once a pause took effect. */
+static void test_runner_totals(void)
+{
+	GuiRunner *r = runner_new_ok("hello", SIM_VENDOR_INTEL);
+	guint64 version = 0;
+	SimSnapshot *snap = NULL;
+	/* A step is not free-running: it adds nothing. */
+	gui_runner_step_exit(r);
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	guint64 stepped = snap->insns;
+	g_assert_cmpuint(stepped, >, 0);
+	GuiRunnerTotals t;
+	gui_runner_get_totals(r, &t);
+	g_assert_cmpuint(t.insns, ==, 0);
+	g_assert_cmpuint(t.batches, ==, 0);
+	/* Run, pause: after wait_idle nothing executes, and the totals hold
+	 * exactly what the run added. */
+	gui_runner_run(r);
+	g_usleep(20000);
+	gui_runner_pause(r);
+	gui_runner_wait_idle(r);
+	gui_runner_get_totals(r, &t);
+	GuiRunnerState *s = wait_idle(r, &version, &snap);
+	g_assert_false(s->busy);
+	gui_runner_state_free(s);
+	g_assert_cmpuint(t.insns, ==, snap->insns - stepped);
+	g_assert_cmpuint(t.batches, >=, 1);
+	/* Run to the end: every instruction after the step is in the totals. */
+	gui_runner_run(r);
+	gui_runner_wait_idle(r);
+	s = wait_idle(r, &version, &snap);
+	g_assert_true(s->ended);
+	gui_runner_state_free(s);
+	gui_runner_get_totals(r, &t);
+	g_assert_cmpuint(t.insns, ==, snap->insns - stepped);
+	g_assert_cmpint(t.wall_us, >, 0);
+	g_assert_cmpint(t.cpu_us, >, 0);
+	g_assert_cmpint(t.cpu_us, <=, t.wall_us + 10000);   /* CPU time within a clock tick of wall time */
+	sim_snapshot_free(snap);
+	gui_runner_free(r);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -405,5 +448,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/runner/back", test_runner_back);
 	g_test_add_func("/gui/runner/address-breakpoint", test_runner_address_breakpoint);
 	g_test_add_func("/gui/runner/load", test_runner_load);
+	g_test_add_func("/gui/runner/totals", test_runner_totals);
 	return g_test_run();
 }
