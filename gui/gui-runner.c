@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gui-backend.h"
 #include "gui-runner.h"
 #include "hv-names.h"
 #include "sim-scenario.h"
@@ -59,8 +60,10 @@ static void io_switches_note(IoSwitches *w, guint64 exits)
 }
 
 struct GuiRunner {
-	char *scenario;
+	char *scenario;             /* these four: changed by the sim thread only, under lock */
 	SimVendor vendor;
+	SimBackendKind backend;
+	uint32_t time_scale;
 	GThread *thread;
 	gint quit;                  /* atomic: the thread should stop */
 
@@ -103,8 +106,11 @@ struct GuiRunner {
 	char *stats_text;
 	char *stop_message;         /* where the last step stopped and why */
 	GArray *new_bps;            /* breakpoints set by the UI, not yet seen by the sim thread */
-	char *load_scenario;        /* CMD_LOAD's scenario and vendor */
+	char *load_scenario;        /* CMD_LOAD's scenario, vendor and backend */
 	SimVendor load_vendor;
+	SimBackendKind load_backend;
+	gboolean native;            /* what the machine runs on (sim_machine_backend_native) */
+	char *backend_fallback;
 	GuiRunnerTotals totals;     /* what free-running cost (gui_runner_get_totals) */
 	GQueue events;              /* SimEvent*, newest last, at most GUI_RUNNER_EVENTS_MAX */
 	SimEvent last_exit;
@@ -164,7 +170,8 @@ static void io_switches_describe(const IoSwitches *w, const char *what, GString 
 /* A machine with the scenario loaded and started, and its counters. */
 static SimMachine *sim_make_machine(GuiRunner *r, SimStats **stats, GError **error)
 {
-	SimConfig cfg = { .vendor = r->vendor };
+	SimConfig cfg = { .vendor = r->vendor, .backend = r->backend,
+	                  .native_time_scale = r->backend == SIM_BACKEND_KVM ? r->time_scale : 0 };
 	SimMachine *m = sim_machine_new(&cfg, error);
 	if (!m)
 		return NULL;
@@ -176,6 +183,11 @@ static SimMachine *sim_make_machine(GuiRunner *r, SimStats **stats, GError **err
 	sim_event_bus_subscribe(sim_machine_events(m), sim_stats_on_event, *stats);
 	sim_event_bus_subscribe(sim_machine_events(m), sim_on_event, r);
 	sim_machine_start(m);
+	g_mutex_lock(&r->lock);
+	r->native = sim_machine_backend_native(m);
+	g_free(r->backend_fallback);
+	r->backend_fallback = g_strdup(sim_machine_backend_fallback(m));
+	g_mutex_unlock(&r->lock);
 	return m;
 }
 
@@ -258,11 +270,15 @@ static gboolean sim_reload(GuiRunner *r, gboolean load)
 {
 	char *old_scenario = NULL;
 	SimVendor old_vendor = r->vendor;
+	SimBackendKind old_backend = r->backend;
+	gboolean old_native = r->native;
+	char *old_fallback = g_strdup(r->backend_fallback);
 	if (load) {
 		g_mutex_lock(&r->lock);
 		old_scenario = r->scenario;
 		r->scenario = g_strdup(r->load_scenario);
 		r->vendor = r->load_vendor;
+		r->backend = r->load_backend;
 		g_mutex_unlock(&r->lock);
 	}
 	g_queue_clear_full(&r->pending, g_free);
@@ -282,21 +298,29 @@ static gboolean sim_reload(GuiRunner *r, gboolean load)
 			g_free(r->scenario);
 			r->scenario = old_scenario;
 			r->vendor = old_vendor;
+			r->backend = old_backend;
 			old_scenario = NULL;
 		}
+		r->native = old_native;
+		g_free(r->backend_fallback);
+		r->backend_fallback = g_steal_pointer(&old_fallback);
 		g_mutex_unlock(&r->lock);
 		set_stop_message(r, "Could not load: %s", error->message);
 		return FALSE;
 	}
 	g_free(old_scenario);
+	g_free(old_fallback);
 	sim_machine_free(r->m);
 	sim_stats_free(r->stats);
 	r->m = fresh;
 	r->stats = fresh_stats;
 	sim_apply_address_bps(r);
-	if (load)
-		set_stop_message(r, "Loaded %s (%s): the machine is at power-on", r->scenario,
-		                 r->vendor == SIM_VENDOR_AMD ? "AMD-V" : "Intel VT-x");
+	if (load && r->backend_fallback)
+		set_stop_message(r, "Loaded %s (%s) on the emulator: the native backend is unavailable: %s", r->scenario,
+		                 r->vendor == SIM_VENDOR_AMD ? "AMD-V" : "Intel VT-x", r->backend_fallback);
+	else if (load)
+		set_stop_message(r, "Loaded %s (%s, %s): the machine is at power-on", r->scenario,
+		                 r->vendor == SIM_VENDOR_AMD ? "AMD-V" : "Intel VT-x", gui_backend_label(r->native));
 	return TRUE;
 }
 
@@ -580,9 +604,14 @@ static void sim_execute(GuiRunner *r, const QueuedCmd *c)
 		if (!r->hit->len)
 			set_stop_message(r, "No %s before the end of the run", gui_step_kind_name((SimStepStop)c->arg));
 		break;
-	case CMD_BACK_TO:
-		sim_back_to(r, (SimStepStop)c->arg);
+	case CMD_BACK_TO: {
+		const char *why = NULL;
+		if (gui_backend_can_step_back(r->native, &why))
+			sim_back_to(r, (SimStepStop)c->arg);
+		else
+			set_stop_message(r, "%s", why);
 		break;
+	}
 	case CMD_LOAD:
 		if (sim_reload(r, TRUE))
 			g_hash_table_remove_all(r->stops);
@@ -653,12 +682,20 @@ static gpointer sim_thread(gpointer data)
 
 GuiRunner *gui_runner_new(const char *scenario, SimVendor vendor, GError **error)
 {
-	g_return_val_if_fail(scenario != NULL, NULL);
+	GuiRunnerSetup setup = { .scenario = scenario, .vendor = vendor, .backend = SIM_BACKEND_EMULATED };
+	return gui_runner_new_full(&setup, error);
+}
+
+GuiRunner *gui_runner_new_full(const GuiRunnerSetup *setup, GError **error)
+{
+	g_return_val_if_fail(setup != NULL && setup->scenario != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
 	GuiRunner *r = g_new0(GuiRunner, 1);
-	r->scenario = g_strdup(scenario);
-	r->vendor = vendor;
+	r->scenario = g_strdup(setup->scenario);
+	r->vendor = setup->vendor;
+	r->backend = setup->backend;
+	r->time_scale = setup->native_time_scale;
 	g_mutex_init(&r->lock);
 	g_cond_init(&r->cond);
 	g_queue_init(&r->pending);
@@ -708,6 +745,7 @@ void gui_runner_free(GuiRunner *r)
 	g_clear_pointer(&r->new_bps, g_array_unref);
 	g_free(r->stop_message);
 	g_free(r->load_scenario);
+	g_free(r->backend_fallback);
 	g_free(r->scenario);
 	g_mutex_clear(&r->lock);
 	g_cond_clear(&r->cond);
@@ -777,15 +815,25 @@ void gui_runner_back_to(GuiRunner *r, SimStepStop kind)
 	queue_cmd(r, CMD_BACK_TO, kind);
 }
 
-void gui_runner_load(GuiRunner *r, const char *scenario, SimVendor vendor)
+void gui_runner_load_backend(GuiRunner *r, const char *scenario, SimVendor vendor, SimBackendKind backend)
 {
 	g_return_if_fail(r != NULL && scenario != NULL);
 	g_mutex_lock(&r->lock);
 	g_free(r->load_scenario);
 	r->load_scenario = g_strdup(scenario);
 	r->load_vendor = vendor;
+	r->load_backend = backend;
 	g_mutex_unlock(&r->lock);
 	queue_cmd(r, CMD_LOAD, 0);
+}
+
+void gui_runner_load(GuiRunner *r, const char *scenario, SimVendor vendor)
+{
+	g_return_if_fail(r != NULL && scenario != NULL);
+	g_mutex_lock(&r->lock);
+	SimBackendKind backend = r->backend;
+	g_mutex_unlock(&r->lock);
+	gui_runner_load_backend(r, scenario, vendor, backend);
 }
 
 void gui_runner_set_breakpoints(GuiRunner *r, const GuiBreakpoint *bps, guint n)
@@ -865,6 +913,8 @@ GuiRunnerState *gui_runner_take(GuiRunner *r, guint64 *version, guint max_events
 	s->stop_message = g_strdup(r->stop_message);
 	s->in_round = r->in_round;
 	s->vendor = r->vendor;
+	s->native = r->native;
+	s->backend_fallback = g_strdup(r->backend_fallback);
 	s->version = r->version;
 	*version = r->version;
 	g_mutex_unlock(&r->lock);
@@ -881,6 +931,7 @@ void gui_runner_state_free(GuiRunnerState *s)
 	g_free(s->scenario);
 	g_free(s->stats);
 	g_free(s->stop_message);
+	g_free(s->backend_fallback);
 	g_free(s);
 }
 

@@ -50,11 +50,26 @@ typedef struct GuiRunnerState {
 	char *stop_message;         /* where the last step or breakpoint stopped, and why (NULL: none yet) */
 	gboolean in_round;          /* the machine stands inside a scheduler round (a precise step) */
 	SimVendor vendor;           /* the machine's vendor flavour (a load may change it) */
+	gboolean native;            /* the machine runs on KVM (docs/native.md), not the emulator */
+	char *backend_fallback;     /* KVM was asked for but the probe failed: why (NULL otherwise) */
 	guint64 version;            /* changes whenever something was published */
 } GuiRunnerState;
 
-/* Starts the sim thread and loads `scenario` (a built-in name or an ELF
- * path) into a new machine there; waits for the load only. */
+/* What the runner's machines are made with. */
+typedef struct GuiRunnerSetup {
+	const char *scenario;         /* a built-in name or an ELF path */
+	SimVendor vendor;
+	/* SIM_BACKEND_KVM: natively when the capability probe passes, else on
+	 * the emulator (the state's backend_fallback says why). Natively there
+	 * is no step back (gui_runner_back_to refuses: no deterministic replay). */
+	SimBackendKind backend;
+	uint32_t native_time_scale;   /* SimConfig's: natively, the guests' clock at host time / N (0: real time) */
+} GuiRunnerSetup;
+
+/* Starts the sim thread and loads the scenario into a new machine there;
+ * waits for the load only. */
+GuiRunner *gui_runner_new_full(const GuiRunnerSetup *setup, GError **error);
+/* The same on the emulator. */
 GuiRunner *gui_runner_new(const char *scenario, SimVendor vendor, GError **error);
 /* Stops the thread (after the current step) and frees the machine. */
 void gui_runner_free(GuiRunner *r);
@@ -71,12 +86,15 @@ void gui_runner_reset(GuiRunner *r);        /* a fresh machine with the same sce
 void gui_runner_step_insn(GuiRunner *r, guint64 n);       /* exactly n guest instructions */
 void gui_runner_step_to(GuiRunner *r, SimStepStop kind);  /* right after the next event of that kind */
 /* Reverse: back to right after the previous event of that kind, by
- * replaying the scenario from power-on (deterministic) to it. */
+ * replaying the scenario from power-on (deterministic) to it. Natively
+ * (KVM) it does nothing but say why in the stop message. */
 void gui_runner_back_to(GuiRunner *r, SimStepStop kind);
 /* A fresh machine with another scenario (a built-in name or an ELF path)
  * or vendor; if it does not load, the old machine stays and the stop
  * message says why. */
 void gui_runner_load(GuiRunner *r, const char *scenario, SimVendor vendor);
+/* The same, also choosing the backend (the runner's time scale stays). */
+void gui_runner_load_backend(GuiRunner *r, const char *scenario, SimVendor vendor, SimBackendKind backend);
 /* Replaces the breakpoints (copied); they apply from the next command or
  * batch on: Run pauses at one, steps stop at one. */
 void gui_runner_set_breakpoints(GuiRunner *r, const GuiBreakpoint *bps, guint n);

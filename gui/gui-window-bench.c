@@ -11,10 +11,10 @@
  * once before the window compares two different moments. The reference is
  * therefore taken at the same times as the window's part: the measured
  * part is cut into segments, and between two segments the window's machine
- * is paused and one headless run of the scenario goes on this thread (the
- * UI waits meanwhile, so the two never compete); each segment's speed is
- * divided by the mean of the headless runs on either side of it, and the
- * ratio is the median of those. */
+ * is paused and a block of headless runs of the scenario (2 s at least)
+ * goes on this thread (the UI waits meanwhile, so the two never compete);
+ * each segment's speed is divided by the mean of the headless blocks on
+ * either side of it, and the ratio is the median of those. */
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,7 +32,7 @@
 /* The UI thread's work that makes a frame interval reach 50 ms: the frame
  * clock ticks every 16.7 ms, so work past two periods shows as three. */
 #define BENCH_CPU_BUDGET_MS 33.3
-#define BENCH_SEGMENT_S    10.0   /* the window's part between two headless runs */
+#define BENCH_SEGMENT_S    10.0   /* the window's part between two blocks of headless runs */
 
 typedef struct Bench {
 	HvsimWindow *win;
@@ -59,7 +59,8 @@ typedef struct Bench {
 	char *scenario;
 	SimVendor vendor;
 	GArray *before_ips, *before_cpu;   /* the headless runs before the window (double each) */
-	GArray *during_ips, *during_cpu;   /* one between each two segments */
+	GArray *during_ips, *during_cpu;   /* the runs between the segments */
+	GArray *block_ips;                 /* each block of headless runs (before, between, after) as one figure */
 	GArray *seg_ips;                   /* the window's speed in each segment */
 	GuiRunnerTotals seg_start;         /* the runner's totals when the current segment began */
 	GuiRunnerTotals window;            /* the segments' totals added up */
@@ -99,11 +100,12 @@ static gint64 thread_cpu_us(void)
 	return (gint64)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
-gboolean gui_window_bench_headless(const char *scenario, SimVendor vendor, guint reps, GArray *ips,
-                                   GArray *cpu_share, GError **error)
+gboolean gui_window_bench_headless(const char *scenario, SimVendor vendor, guint min_runs, double min_seconds,
+                                   GArray *ips, GArray *cpu_share, GuiHeadlessTotals *totals, GError **error)
 {
 	g_return_val_if_fail(scenario != NULL && ips != NULL, FALSE);
-	for (guint i = 0; i < reps; i++) {
+	double measured = 0;
+	for (guint i = 0; i < min_runs || measured < min_seconds; i++) {
 		SimConfig cfg = { .vendor = vendor };
 		SimMachine *m = sim_machine_new(&cfg, error);
 		if (!m || !sim_load_scenario_or_image(m, scenario, error)) {
@@ -115,15 +117,21 @@ gboolean gui_window_bench_headless(const char *scenario, SimVendor vendor, guint
 		gint64 t0 = g_get_monotonic_time(), c0 = thread_cpu_us();
 		while (sim_machine_step(m, GUI_RUNNER_RUN_BATCH, SIM_STEP_STOP_NONE))
 			;
-		double wall = (double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
+		double wall = MAX((double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC, 1e-6);
 		double cpu = (double)(thread_cpu_us() - c0) / G_USEC_PER_SEC;
-		double v = (double)(sim_machine_insns(m) - insns0) / MAX(wall, 1e-6);
-		g_array_append_val(ips, v);
-		if (cpu_share) {
-			double share = cpu / MAX(wall, 1e-6);
-			g_array_append_val(cpu_share, share);
-		}
+		double insns = (double)(sim_machine_insns(m) - insns0);
 		sim_machine_free(m);
+		measured += wall;
+		double v = insns / wall, share = cpu / wall;
+		g_array_append_val(ips, v);
+		if (cpu_share)
+			g_array_append_val(cpu_share, share);
+		if (totals) {
+			totals->insns += insns;
+			totals->wall_s += wall;
+			totals->cpu_s += cpu;
+			totals->runs++;
+		}
 	}
 	return TRUE;
 }
@@ -230,6 +238,21 @@ static double median_of(GArray *a)
 	return med;
 }
 
+/* A block of headless runs as one speed: its instructions over its time.
+ * Every run of a scenario retires the same instructions (the emulator is
+ * deterministic), so that is the harmonic mean of the runs' speeds. */
+static double block_speed(GArray *ips, guint from)
+{
+	double inv = 0;
+	guint n = 0;
+	for (guint i = from; i < ips->len; i++)
+		if (g_array_index(ips, double, i) > 0) {
+			inv += 1.0 / g_array_index(ips, double, i);
+			n++;
+		}
+	return inv > 0 ? n / inv : 0;
+}
+
 /* "min 10.1, median 12.0, max 13.2 M instructions/s" of a set of runs. */
 static void print_spread(FILE *out, const char *what, GArray *ips, GArray *cpu)
 {
@@ -282,7 +305,7 @@ static gboolean segment_first(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Between two segments: one headless run while the window waits. */
+/* Between two segments: a block of headless runs while the window waits. */
 static gboolean segment_next(gpointer user_data)
 {
 	Bench *b = user_data;
@@ -293,8 +316,12 @@ static gboolean segment_next(gpointer user_data)
 	}
 	segment_close(b);
 	g_autoptr(GError) error = NULL;
-	if (!gui_window_bench_headless(b->scenario, b->vendor, 1, b->during_ips, b->during_cpu, &error))
+	guint from = b->during_ips->len;
+	if (!gui_window_bench_headless(b->scenario, b->vendor, 1, GUI_WINDOW_BENCH_BLOCK_S, b->during_ips, b->during_cpu,
+	                               NULL, &error))
 		g_printerr("hvsim-gui: --bench-window: a headless run failed: %s\n", error->message);
+	double block = block_speed(b->during_ips, from);
+	g_array_append_val(b->block_ips, block);
 	/* The frame and CPU time spanning the headless run are not the window's. */
 	b->last_frame = 0;
 	b->cpu_prev = 0;
@@ -323,8 +350,10 @@ static gboolean finish(gpointer user_data)
 	g_autoptr(GArray) after_ips = g_array_new(FALSE, FALSE, sizeof(double));
 	g_autoptr(GArray) after_cpu = g_array_new(FALSE, FALSE, sizeof(double));
 	g_autoptr(GError) error = NULL;
-	gboolean headless_ok = gui_window_bench_headless(b->scenario, b->vendor, GUI_WINDOW_BENCH_HEADLESS_REPS,
-	                                                 after_ips, after_cpu, &error);
+	gboolean headless_ok = gui_window_bench_headless(b->scenario, b->vendor, GUI_WINDOW_BENCH_HEADLESS_REPS, 0,
+	                                                 after_ips, after_cpu, NULL, &error);
+	double after_block = block_speed(after_ips, 0);
+	g_array_append_val(b->block_ips, after_block);
 	load_average(load_end, sizeof load_end);
 
 	/* fps from the intervals counted (those spanning a headless run are not). */
@@ -354,14 +383,11 @@ static gboolean finish(gpointer user_data)
 	print_spread(b->out, "headless before the window", b->before_ips, b->before_cpu);
 	print_spread(b->out, "headless between the segments", b->during_ips, b->during_cpu);
 	print_spread(b->out, "headless after the window", after_ips, after_cpu);
-	/* Each segment against the headless runs on either side of it. */
+	/* Each segment against the blocks of headless runs on either side of it. */
+	print_spread(b->out, "headless blocks (before, between, after; each its instructions over its time)", b->block_ips, NULL);
 	g_autoptr(GArray) pairs = g_array_new(FALSE, FALSE, sizeof(double));
-	for (guint i = 0; i < b->seg_ips->len; i++) {
-		GArray *lo = i == 0 ? b->before_ips : b->during_ips, *hi = i < b->during_ips->len ? b->during_ips : after_ips;
-		guint lo_i = i == 0 ? lo->len - 1 : i - 1, hi_i = i < b->during_ips->len ? i : 0;
-		if (!lo->len || hi_i >= hi->len || lo_i >= lo->len)
-			continue;
-		double ref = (g_array_index(lo, double, lo_i) + g_array_index(hi, double, hi_i)) / 2;
+	for (guint i = 0; i < b->seg_ips->len && i + 1 < b->block_ips->len; i++) {
+		double ref = (g_array_index(b->block_ips, double, i) + g_array_index(b->block_ips, double, i + 1)) / 2;
 		double v = ref > 0 ? g_array_index(b->seg_ips, double, i) / ref : 0;
 		g_array_append_val(pairs, v);
 	}
@@ -370,7 +396,7 @@ static gboolean finish(gpointer user_data)
 		lo = MIN(lo, g_array_index(pairs, double, i));
 		hi = MAX(hi, g_array_index(pairs, double, i));
 	}
-	fprintf(b->out, "segment ratios (each segment over the mean of the headless runs beside it): min %.2f, median %.2f, max %.2f; each:",
+	fprintf(b->out, "segment ratios (each segment over the mean of the headless blocks beside it): min %.2f, median %.2f, max %.2f; each:",
 	        pairs->len ? lo : 0, median_of(pairs), hi);
 	for (guint i = 0; i < pairs->len; i++)
 		fprintf(b->out, " %.2f", g_array_index(pairs, double, i));
@@ -423,6 +449,7 @@ static gboolean finish(gpointer user_data)
 	g_array_unref(b->before_cpu);
 	g_array_unref(b->during_ips);
 	g_array_unref(b->during_cpu);
+	g_array_unref(b->block_ips);
 	g_array_unref(b->seg_ips);
 	g_free(b->scenario);
 	g_free(b);
@@ -460,6 +487,9 @@ void gui_window_bench_start(HvsimWindow *win, double seconds, const char *scenar
 	b->segments = MAX(1u, (guint)(seconds / BENCH_SEGMENT_S + 0.5));
 	b->during_ips = g_array_new(FALSE, FALSE, sizeof(double));
 	b->during_cpu = g_array_new(FALSE, FALSE, sizeof(double));
+	b->block_ips = g_array_new(FALSE, FALSE, sizeof(double));
+	double before_block = block_speed(before_ips, 0);
+	g_array_append_val(b->block_ips, before_block);
 	b->seg_ips = g_array_new(FALSE, FALSE, sizeof(double));
 	g_timeout_add((guint)(BENCH_WARMUP_S * 1000), segment_first, b);
 	gui_runner_run(hvsim_window_get_runner(win));

@@ -14,19 +14,27 @@
 G_BEGIN_DECLS
 
 /* The headless reference: the work the window's runner does when it runs
- * freely, without the window. `reps` fresh machines of `scenario`, each
- * made, loaded and started untimed (as the runner's reset is not counted),
- * then run to its end in batches of GUI_RUNNER_RUN_BATCH instructions, as
- * the runner's free-running batches are (without their publish). Appends
- * one figure per run to `ips` (instructions per wall second) and, if not
- * NULL, to `cpu_share` (this thread's CPU time over the wall time: below
- * 1 when it waited for a core). Runs on the calling thread. */
-gboolean gui_window_bench_headless(const char *scenario, SimVendor vendor, guint reps, GArray *ips,
-                                   GArray *cpu_share, GError **error);
+ * freely, without the window. Fresh machines of `scenario`, each made,
+ * loaded and started untimed (as the runner's reset is not counted), then
+ * run to its end in batches of GUI_RUNNER_RUN_BATCH instructions, as the
+ * runner's free-running batches are (without their publish): at least
+ * `min_runs` of them and until `min_seconds` of running were measured.
+ * Appends one figure per run to `ips` (instructions per wall second) and,
+ * if not NULL, to `cpu_share` (this thread's CPU time over the wall time:
+ * below 1 when it waited for a core); adds the runs up in `totals` if not
+ * NULL. Runs on the calling thread. */
+typedef struct GuiHeadlessTotals {
+	double insns, wall_s, cpu_s;
+	guint runs;
+} GuiHeadlessTotals;
+gboolean gui_window_bench_headless(const char *scenario, SimVendor vendor, guint min_runs, double min_seconds,
+                                   GArray *ips, GArray *cpu_share, GuiHeadlessTotals *totals, GError **error);
 
 /* Headless runs before the window opens and again after its measured
- * part (the window's runner paused and idle meanwhile). */
+ * part (the window's runner paused and idle meanwhile); between the
+ * window's segments, runs of at least GUI_WINDOW_BENCH_BLOCK_S. */
 #define GUI_WINDOW_BENCH_HEADLESS_REPS 3u
+#define GUI_WINDOW_BENCH_BLOCK_S       2.0
 
 typedef void (*GuiWindowBenchDone)(int status, gpointer user_data);
 

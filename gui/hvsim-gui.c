@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend-kvm.h"
 #include "gui-anim-view.h"
+#include "gui-backend.h"
 #include "gui-bench.h"
 #include "gui-export.h"
 #include "gui-lesson.h"
@@ -26,6 +28,7 @@ typedef struct GuiApp {
 	/* Options. */
 	char *scenario;
 	SimVendor vendor;
+	SimBackendKind backend;  /* --backend, after the probe (KVM only if it passed) */
 	char *screenshot;
 	guint64 until_insns;
 	SimStepStop until_event;  /* --until-event: step to the first event of this kind (NONE: no) */
@@ -135,7 +138,8 @@ static void on_activate(GApplication *app, gpointer user_data)
 		return;
 	}
 	g_autoptr(GError) error = NULL;
-	g->window = hvsim_window_new(g->app, g->scenario, g->vendor, &error);
+	GuiRunnerSetup setup = { .scenario = g->scenario, .vendor = g->vendor, .backend = g->backend };
+	g->window = hvsim_window_new_full(g->app, &setup, &error);
 	if (!g->window) {
 		g_printerr("hvsim-gui: %s\n", error->message);
 		g->status = 2;
@@ -203,7 +207,8 @@ static int export_headless(GuiApp *g, const char *path, HvsimRenderStyle style)
 		g_printerr("hvsim-gui: --export: %s\n", error->message);
 		return 2;
 	}
-	GuiRunner *r = gui_runner_new(g->scenario, g->vendor, &error);
+	GuiRunnerSetup setup = { .scenario = g->scenario, .vendor = g->vendor, .backend = g->backend };
+	GuiRunner *r = gui_runner_new_full(&setup, &error);
 	if (!r) {
 		g_printerr("hvsim-gui: %s\n", error->message);
 		return 2;
@@ -242,6 +247,7 @@ static int export_headless(GuiApp *g, const char *path, HvsimRenderStyle style)
 int main(int argc, char **argv)
 {
 	GuiApp g = { .vendor = SIM_VENDOR_INTEL };
+	char *backend = NULL;
 	char *vendor = NULL, *until_insns = NULL, *until_event = NULL, *screenshot = NULL, *export = NULL;
 	gboolean dark = FALSE, bench = FALSE, run = FALSE, presentation = FALSE;
 	char *panel = NULL, *size = NULL, *inspect = NULL, *vp = NULL, *speed = NULL, *bench_minutes = NULL;
@@ -250,6 +256,7 @@ int main(int argc, char **argv)
 	gboolean lesson_auto = FALSE, lesson_back = FALSE;
 	GOptionEntry entries[] = {
 		{ "vendor", 0, 0, G_OPTION_ARG_STRING, &vendor, "CPU vendor flavour: intel (VT-x, hvix64, default) or amd (AMD-V, hvax64)", "VENDOR" },
+		{ "backend", 0, 0, G_OPTION_ARG_STRING, &backend, "CPU backend: emulated (Unicorn, deterministic; the default) or kvm (native, after a capability probe; falls back to the emulator with the reason; no step back natively, docs/native.md)", "emulated|kvm" },
 		{ "screenshot", 0, 0, G_OPTION_ARG_FILENAME, &screenshot, "Run to the point --until-* names (default: power-on), save the window as PNG to FILE and exit", "FILE" },
 		{ "export", 0, 0, G_OPTION_ARG_FILENAME, &export, "Without a window (no display needed): run to the point --until-* names, write the architecture view to FILE (.png, .svg or .pdf) and exit", "FILE" },
 		{ "panel", 0, 0, G_OPTION_ARG_STRING, &panel, "The side panel shown first: events (default), vp or stats", "PANEL" },
@@ -289,6 +296,29 @@ int main(int argc, char **argv)
 	else if (vendor && g_ascii_strcasecmp(vendor, "intel") != 0) {
 		g_printerr("hvsim-gui: --vendor: '%s' is not a vendor; use intel or amd\n", vendor);
 		return 2;
+	}
+	if (backend) {
+		gboolean ok = gui_backend_parse(backend, &g.backend, &error);
+		g_free(backend);
+		if (!ok) {
+			g_printerr("hvsim-gui: --backend: %s\n", error->message);
+			return 2;
+		}
+	}
+	if (g.backend == SIM_BACKEND_KVM && (bench || bench_window || bench_minutes)) {
+		g_printerr("hvsim-gui: --backend kvm: the benches count guest instructions, which the native backend cannot "
+		           "(its counter holds measured nanoseconds); run them on the emulator\n");
+		return 2;
+	}
+	if (g.backend == SIM_BACKEND_KVM) {
+		/* As `hvsim run --backend kvm`: the probe first; where it fails, the
+		 * reason and the emulator. */
+		GString *reason = g_string_new(NULL);
+		if (!sim_kvm_probe(reason)) {
+			g_printerr("hvsim-gui: native backend unavailable, running on the emulator instead: %s\n", reason->str);
+			g.backend = SIM_BACKEND_EMULATED;
+		}
+		g_string_free(reason, TRUE);
 	}
 	if (until_insns) {
 		char *end = NULL;
@@ -406,8 +436,8 @@ int main(int argc, char **argv)
 		 * window; the other half after the window's part (gui-window-bench.c). */
 		g.bench_before_ips = g_array_new(FALSE, FALSE, sizeof(double));
 		g.bench_before_cpu = g_array_new(FALSE, FALSE, sizeof(double));
-		if (!gui_window_bench_headless(g.scenario, g.vendor, GUI_WINDOW_BENCH_HEADLESS_REPS, g.bench_before_ips,
-		                               g.bench_before_cpu, &error)) {
+		if (!gui_window_bench_headless(g.scenario, g.vendor, GUI_WINDOW_BENCH_HEADLESS_REPS, 0, g.bench_before_ips,
+		                               g.bench_before_cpu, NULL, &error)) {
 			g_printerr("hvsim-gui: --bench-window: %s\n", error ? error->message : "the headless run failed");
 			g_array_unref(g.bench_before_ips);
 			g_array_unref(g.bench_before_cpu);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gui-backend.h"
 #include "gui-export.h"
 #include "gui-frame-trace.h"
 #include "gui-panel.h"
@@ -100,6 +101,8 @@ struct _HvsimWindow {
 	GArray *bps;                 /* of GuiBreakpoint */
 	char *shown_scenario;        /* the scenario the title and machine button name */
 	SimVendor shown_vendor;
+	int shown_native;            /* the backend they name: 1 native, 0 emulated, -1 none yet */
+	char *native_note;           /* the probe's verdict for the native choice (gui_backend_offer) */
 };
 
 G_DEFINE_FINAL_TYPE(HvsimWindow, hvsim_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -1082,33 +1085,69 @@ static const SimEventType bp_types[] = {
 };
 
 /* The native backend (KVM): the capability probe (backend-kvm.c) runs on a
- * worker thread when the window opens; its verdict greys the choice out
- * with its reason. Even where KVM works the window does not offer it: it
- * steps instruction by instruction, which the native backend does not. */
+ * worker thread when the window opens; gui_backend_offer turns its verdict
+ * into the choice: selectable where the probe passes, else greyed out with
+ * its reason. */
 #define GUI_NATIVE_PROBING "Checking whether this host can run guests natively (KVM)…"
-#define GUI_NATIVE_NO_STEPPING "This host can run guests natively (hvsim run --backend kvm), but the window steps single instructions and replays, which the native backend does not offer in this version."
+
+typedef struct NativeProbe {
+	gboolean ok;
+	char *reason;
+} NativeProbe;
+
+static void native_probe_free(gpointer p)
+{
+	NativeProbe *np = p;
+	g_free(np->reason);
+	g_free(np);
+}
 
 static void native_probe_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 {
 	GString *reason = g_string_new(NULL);
-	if (sim_kvm_probe(reason)) {
-		g_string_free(reason, TRUE);
-		g_task_return_pointer(task, g_strdup(GUI_NATIVE_NO_STEPPING), g_free);
-		return;
-	}
-	char *msg = g_strdup_printf("Native backend unavailable on this host: %s", reason->str);
-	g_string_free(reason, TRUE);
-	g_task_return_pointer(task, msg, g_free);
+	NativeProbe *np = g_new0(NativeProbe, 1);
+	np->ok = sim_kvm_probe(reason);
+	np->reason = g_string_free(reason, FALSE);
+	g_task_return_pointer(task, np, native_probe_free);
 }
+
+static void update_backend_controls(HvsimWindow *win);
 
 static void native_probe_done(GObject *source, GAsyncResult *res, gpointer data)
 {
-	g_autofree char *reason = g_task_propagate_pointer(G_TASK(res), NULL);
+	NativeProbe *np = g_task_propagate_pointer(G_TASK(res), NULL);
 	HvsimWindow *win = HVSIM_WINDOW(source);
-	if (!reason || !win->runner)   /* no runner: the window was disposed meanwhile */
+	if (!np || !win->runner) {   /* no runner: the window was disposed meanwhile */
+		if (np)
+			native_probe_free(np);
 		return;
-	gtk_label_set_text(GTK_LABEL(win->backend_reason), reason);
-	gtk_widget_set_tooltip_text(win->backend_native, reason);
+	}
+	GuiBackendOffer offer;
+	gui_backend_offer(np->ok, np->reason, &offer);
+	native_probe_free(np);
+	gtk_widget_set_sensitive(win->backend_native, offer.native_selectable);
+	g_free(win->native_note);
+	win->native_note = g_steal_pointer(&offer.native_note);
+	gui_backend_offer_clear(&offer);
+	update_backend_controls(win);
+}
+
+/* The backend part of the controls: the popover's radio buttons and note,
+ * and step back (no deterministic replay natively). */
+static void update_backend_controls(HvsimWindow *win)
+{
+	gboolean native = win->shown_native == 1;
+	const char *note = win->native_note ? win->native_note : GUI_NATIVE_PROBING;
+	gtk_widget_set_tooltip_text(win->backend_native, note);
+	if (native)
+		gtk_label_set_text(GTK_LABEL(win->backend_reason), "Running natively (KVM). " GUI_BACKEND_NATIVE_LIMITS);
+	else
+		gtk_label_set_text(GTK_LABEL(win->backend_reason), note);
+	const char *why = NULL;
+	gboolean back = gui_backend_can_step_back(native, &why);
+	gtk_widget_action_set_enabled(GTK_WIDGET(win), "sim.step-back", back);
+	if (!back)
+		gtk_widget_set_tooltip_text(win->back_button, why);
 }
 
 static SimStepStop control_kind(HvsimWindow *win)
@@ -1125,7 +1164,8 @@ static void on_kind_selected(GtkDropDown *d, GParamSpec *pspec, HvsimWindow *win
 	g_autofree char *next = g_strdup_printf("Run until the next %s and stop right after it (n)", kind);
 	g_autofree char *back = g_strdup_printf("Go back to just after the previous %s, by replaying the scenario from power-on (b)", kind);
 	gtk_widget_set_tooltip_text(win->next_button, next);
-	gtk_widget_set_tooltip_text(win->back_button, back);
+	if (gui_backend_can_step_back(win->shown_native == 1, NULL))
+		gtk_widget_set_tooltip_text(win->back_button, back);
 }
 
 static void update_bp_list(HvsimWindow *win)
@@ -1213,18 +1253,28 @@ static void update_controls(HvsimWindow *win)
 	const GuiRunnerState *st = win->state;
 	if (!st || !st->scenario)
 		return;
-	if (win->shown_scenario && g_str_equal(win->shown_scenario, st->scenario) && win->shown_vendor == st->vendor)
+	if (win->shown_scenario && g_str_equal(win->shown_scenario, st->scenario) && win->shown_vendor == st->vendor &&
+	    win->shown_native == (int)st->native)
 		return;
+	win->shown_native = st->native;
 	g_free(win->shown_scenario);
 	win->shown_scenario = g_strdup(st->scenario);
 	win->shown_vendor = st->vendor;
 	win->vendor = st->vendor;
 	g_free(win->scenario);
 	win->scenario = g_strdup(st->scenario);
-	g_autofree char *title = g_strdup_printf("hvsim — %s", st->scenario);
+	/* The backend is named where it is always seen: the title, and the
+	 * machine button (natively, its tooltip says what cannot be shown). */
+	g_autofree char *title = g_strdup_printf("hvsim — %s — %s", st->scenario, gui_backend_label(st->native));
 	gtk_window_set_title(GTK_WINDOW(win), title);
-	g_autofree char *label = g_strdup_printf("%s · %s", st->scenario, st->vendor == SIM_VENDOR_AMD ? "AMD" : "Intel");
+	g_autofree char *label = g_strdup_printf("%s · %s%s", st->scenario, st->vendor == SIM_VENDOR_AMD ? "AMD" : "Intel",
+	                                         st->native ? " · native" : "");
 	gtk_menu_button_set_label(GTK_MENU_BUTTON(win->machine_button), label);
+	gtk_widget_set_tooltip_text(win->machine_button, st->native ? "Scenario, CPU vendor and backend. " GUI_BACKEND_NATIVE_LIMITS
+	                                                            : "Scenario, CPU vendor and backend");
+	gtk_check_button_set_active(GTK_CHECK_BUTTON(st->native ? win->backend_native : win->backend_emulated), TRUE);
+	update_backend_controls(win);
+	on_kind_selected(GTK_DROP_DOWN(win->kind_dropdown), NULL, win);
 	const SimScenario *sc = sim_scenarios();
 	for (guint j = 0; sc[j].name; j++)
 		if (g_str_equal(sc[j].name, st->scenario))
@@ -1248,8 +1298,8 @@ static void controls_init(HvsimWindow *win)
 	g_object_unref(names);
 	g_signal_connect(win->scenario_dropdown, "notify::selected", G_CALLBACK(on_scenario_selected), win);
 	on_scenario_selected(GTK_DROP_DOWN(win->scenario_dropdown), NULL, win);
-	gtk_label_set_text(GTK_LABEL(win->backend_reason), GUI_NATIVE_PROBING);
-	gtk_widget_set_tooltip_text(win->backend_native, GUI_NATIVE_PROBING);
+	win->shown_native = -1;
+	update_backend_controls(win);
 	GTask *task = g_task_new(win, NULL, native_probe_done, NULL);
 	g_task_run_in_thread(task, native_probe_thread);
 	g_object_unref(task);
@@ -1301,8 +1351,12 @@ static void act_load(GtkWidget *w, const char *name, GVariant *p)
 		return;
 	SimVendor vendor = gtk_drop_down_get_selected(GTK_DROP_DOWN(win->vendor_dropdown)) == 1 ? SIM_VENDOR_AMD
 	                                                                                         : SIM_VENDOR_INTEL;
+	SimBackendKind backend = gtk_check_button_get_active(GTK_CHECK_BUTTON(win->backend_native)) &&
+	                                 gtk_widget_get_sensitive(win->backend_native)
+	                             ? SIM_BACKEND_KVM
+	                             : SIM_BACKEND_EMULATED;
 	gtk_menu_button_popdown(GTK_MENU_BUTTON(win->machine_button));
-	gui_runner_load(win->runner, scenario, vendor);
+	gui_runner_load_backend(win->runner, scenario, vendor, backend);
 }
 
 /* ---- Actions ------------------------------------------------------------------ */
@@ -1450,15 +1504,22 @@ GtkWidget *hvsim_window_get_picture(HvsimWindow *win)
 
 HvsimWindow *hvsim_window_new(GtkApplication *app, const char *scenario, SimVendor vendor, GError **error)
 {
-	g_return_val_if_fail(GTK_IS_APPLICATION(app) && scenario != NULL, NULL);
+	GuiRunnerSetup setup = { .scenario = scenario, .vendor = vendor, .backend = SIM_BACKEND_EMULATED };
+	return hvsim_window_new_full(app, &setup, error);
+}
+
+HvsimWindow *hvsim_window_new_full(GtkApplication *app, const GuiRunnerSetup *setup, GError **error)
+{
+	g_return_val_if_fail(GTK_IS_APPLICATION(app) && setup != NULL && setup->scenario != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
-	GuiRunner *runner = gui_runner_new(scenario, vendor, error);
+	const char *scenario = setup->scenario;
+	GuiRunner *runner = gui_runner_new_full(setup, error);
 	if (!runner)
 		return NULL;
 	HvsimWindow *win = g_object_new(HVSIM_TYPE_WINDOW, "application", app, NULL);
 	win->scenario = g_strdup(scenario);
-	win->vendor = vendor;
+	win->vendor = setup->vendor;
 	win->runner = runner;
 	g_autofree char *title = g_strdup_printf("hvsim — %s", scenario);
 	gtk_window_set_title(GTK_WINDOW(win), title);
@@ -1523,6 +1584,7 @@ static void hvsim_window_finalize(GObject *object)
 	g_free(win->screenshot);
 	g_clear_pointer(&win->bps, g_array_unref);
 	g_free(win->shown_scenario);
+	g_free(win->native_note);
 	G_OBJECT_CLASS(hvsim_window_parent_class)->finalize(object);
 }
 

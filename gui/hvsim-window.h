@@ -30,6 +30,8 @@ G_DECLARE_FINAL_TYPE(HvsimWindow, hvsim_window, HVSIM, WINDOW, GtkApplicationWin
 /* A new window running `scenario` (a built-in name or an ELF path) on a
  * fresh machine; NULL with `error` set if the scenario does not load. */
 HvsimWindow *hvsim_window_new(GtkApplication *app, const char *scenario, SimVendor vendor, GError **error);
+/* The same with the backend (and the rest of GuiRunnerSetup) chosen. */
+HvsimWindow *hvsim_window_new_full(GtkApplication *app, const GuiRunnerSetup *setup, GError **error);
 
 GuiRunner *hvsim_window_get_runner(HvsimWindow *win);
 const char *hvsim_window_get_scenario(HvsimWindow *win);

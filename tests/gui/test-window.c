@@ -7,8 +7,11 @@
 #include <string.h>
 
 #include "gui-anim-view.h"
+#include "gui-backend.h"
 #include "gui-panel.h"
 #include "hvsim-window.h"
+#include "backend-kvm.h"
+#include "sim-scenario.h"
 
 #define WAIT_LIMIT_US (60 * G_USEC_PER_SEC)
 
@@ -338,6 +341,67 @@ static void test_window_shortcuts(void)
 	}
 }
 
+/* The backend in the window: the probe's verdict on the native choice
+ * (this host's: greyed with the reason where it fails), and a machine
+ * running natively named in the title and the machine button, with step
+ * back disabled and its tooltip saying why. No host here runs KVM, so the
+ * native machine is a state presented as the runner's would be. */
+static void test_window_backend(Fixture *f, gconstpointer data)
+{
+	const GuiRunnerState *st = wait_idle(f->win);
+	g_assert_false(st->native);
+	GtkWidget *w = GTK_WIDGET(f->win);
+	GtkWidget *native = GTK_WIDGET(gtk_widget_get_template_child(w, HVSIM_TYPE_WINDOW, "backend_native"));
+	GtkWidget *back = GTK_WIDGET(gtk_widget_get_template_child(w, HVSIM_TYPE_WINDOW, "back_button"));
+	GtkWidget *machine = GTK_WIDGET(gtk_widget_get_template_child(w, HVSIM_TYPE_WINDOW, "machine_button"));
+	g_assert_true(GTK_IS_CHECK_BUTTON(native) && GTK_IS_BUTTON(back) && GTK_IS_MENU_BUTTON(machine));
+	g_assert_nonnull(strstr(gtk_window_get_title(GTK_WINDOW(f->win)), "emulated (Unicorn)"));
+	g_assert_true(gtk_widget_get_sensitive(back));
+
+	/* The probe's verdict arrives from its worker thread. */
+	GString *reason = g_string_new(NULL);
+	gboolean probe = sim_kvm_probe(reason);
+	GuiBackendOffer offer;
+	gui_backend_offer(probe, reason->str, &offer);
+	gint64 deadline = g_get_monotonic_time() + WAIT_LIMIT_US;
+	while (g_strcmp0(gtk_widget_get_tooltip_text(native), offer.native_note) != 0) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, TRUE);
+	}
+	g_assert_cmpint(gtk_widget_get_sensitive(native), ==, offer.native_selectable);
+	gui_backend_offer_clear(&offer);
+	g_string_free(reason, TRUE);
+
+	/* A machine running natively. */
+	GuiRunnerState *nat = g_new0(GuiRunnerState, 1);
+	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
+	g_autoptr(GError) error = NULL;
+	SimMachine *m = sim_machine_new(&cfg, &error);
+	g_assert_no_error(error);
+	g_assert_true(sim_load_scenario_or_image(m, "hello", &error));
+	nat->snap = sim_snapshot_take(m);
+	sim_machine_free(m);
+	nat->events = g_array_new(FALSE, FALSE, sizeof(SimEvent));
+	nat->scenario = g_strdup("hello");
+	nat->native = TRUE;
+	hvsim_window_present_state(f->win, nat);
+	g_assert_nonnull(strstr(gtk_window_get_title(GTK_WINDOW(f->win)), "native (KVM)"));
+	g_assert_true(g_str_has_suffix(gtk_menu_button_get_label(GTK_MENU_BUTTON(machine)), "· native"));
+	g_assert_false(gtk_widget_get_sensitive(back));
+	g_assert_cmpstr(gtk_widget_get_tooltip_text(back), ==, GUI_BACKEND_NO_STEP_BACK);
+	g_assert_true(gtk_check_button_get_active(GTK_CHECK_BUTTON(native)));
+
+	/* Back to the runner's machine (emulated): step back again. */
+	hvsim_window_present_state(f->win, NULL);
+	deadline = g_get_monotonic_time() + WAIT_LIMIT_US;
+	while (!gtk_widget_get_sensitive(back)) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, TRUE);
+	}
+	g_assert_nonnull(strstr(gtk_window_get_title(GTK_WINDOW(f->win)), "emulated (Unicorn)"));
+	g_assert_cmpstr(gtk_widget_get_tooltip_text(back), !=, GUI_BACKEND_NO_STEP_BACK);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -360,5 +424,6 @@ int main(int argc, char **argv)
 	           fixture_tear_down);
 	g_test_add("/gui/window/extension-points", Fixture, NULL, fixture_set_up, test_window_extension_points,
 	           fixture_tear_down);
+	g_test_add("/gui/window/backend", Fixture, "hello", fixture_set_up, test_window_backend, fixture_tear_down);
 	return g_test_run();
 }
