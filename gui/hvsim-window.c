@@ -11,6 +11,7 @@
 #include "gui-backend.h"
 #include "gui-export.h"
 #include "gui-frame-trace.h"
+#include "gui-log-view.h"
 #include "gui-panel.h"
 #include "gui-picture.h"
 #include "hvsim-window.h"
@@ -29,7 +30,6 @@
 #define GUI_LOG_EVENTS_RUNNING 60u /* events the log shows while running */
 #define GUI_POLL_MS         33u   /* how often the UI looks for published state (~30 Hz) */
 #define GUI_LOG_EVENTS      250u  /* events the log shows */
-#define GUI_LOG_LINES_PER_FRAME 60u /* lines the log grows by in one frame (update_log_budget) */
 #define GUI_STATS_COLUMNS   46    /* the statistics panel's width in characters */
 #define GUI_SCREENSHOT_WAIT 400u  /* ms to let a frame or two be drawn before a screenshot */
 #define GUI_FRAME_TRACE_MS  30.0  /* HVSIM_GUI_FRAME_TRACE=1 prints frames slower than this */
@@ -82,14 +82,13 @@ struct _HvsimWindow {
 	/* Template children. */
 	GtkWidget *header, *side_panel, *status_sep;   /* what presentation mode hides */
 	GtkWidget *area, *status_label, *run_button;
-	GtkWidget *log, *log_title, *log_scroll, *show_io, *show_ring, *log_search;
+	GtkWidget *log_title, *log_scroll, *show_io, *show_ring, *log_search;
+	GtkWidget *log;              /* the GuiLogView in log_scroll */
 	GtkWidget *inspector, *stats_view;   /* inspector: the VP page (gui-panel.c) */
 	GtkWidget *log_kind, *log_partition;
 	GArray *log_partition_ids;   /* of guint32, parallel to log_partition's entries (0: all) */
 	char *log_partitions_key;    /* the partitions log_partition was filled from */
 	GtkStack *side_stack;
-	GtkTextBuffer *log_buffer;
-	GPtrArray *log_lines;        /* what the buffer holds, a line each ('X' or '-' first: an exit or not) */
 	char *status_markup;         /* what the status line shows */
 	char *stats_text;            /* ... and the statistics page */
 
@@ -345,63 +344,15 @@ static void log_line(HvsimWindow *win, const SimEvent *ev, char *buf, gsize len)
 	g_snprintf(buf, len, "%6" G_GUINT64_FORMAT "  p%u  %s", ev->seq, ev->partition, what);
 }
 
-/* One line of the log into the buffer at `at` (moved past it), in bold
- * colours for a VM exit: they are what "Next VM exit" steps to. */
-static void log_insert_line(HvsimWindow *win, GtkTextIter *at, const char *line, gboolean newline_before,
-                            gboolean newline_after)
-{
-	if (newline_before)
-		gtk_text_buffer_insert(win->log_buffer, at, "\n", 1);
-	/* The line's text says what it is: "  seq  pN  VM exit ..." */
-	gboolean exit = line[0] == 'X';
-	if (exit)
-		gtk_text_buffer_insert_with_tags_by_name(win->log_buffer, at, line + 1, -1, "exit", NULL);
-	else
-		gtk_text_buffer_insert(win->log_buffer, at, line + 1, -1);
-	if (newline_after)
-		gtk_text_buffer_insert(win->log_buffer, at, "\n", 1);
-}
-
-static gboolean log_lines_equal(const GPtrArray *a, guint ai, const GPtrArray *b, guint bi, guint n)
-{
-	for (guint i = 0; i < n; i++)
-		if (strcmp(g_ptr_array_index(a, ai + i), g_ptr_array_index(b, bi + i)) != 0)
-			return FALSE;
-	return TRUE;
-}
-
 /* The log shows the newest GUI_LOG_EVENTS that pass the filter (fewer while
- * running), oldest first. Where the new list overlaps the old one the
- * buffer is edited, not replaced: new lines appended and the oldest
- * removed (a step), or lines added at the top (the machine stopped and the
- * list grows from GUI_LOG_EVENTS_RUNNING), so the text view lays out only
- * those (replacing hundreds of lines cost a frame or two of relayout). At
- * full speed a new list rarely overlaps and is built anew. Each kept line
- * is its text with a first character saying whether it is an exit,
- * compared whole, so the buffer is always exactly the list. */
-/* Keeps lines [from, lines->len) of `lines` as the list the buffer shows
- * (the rest are still to come, above them). */
-static GPtrArray *log_lines_tail(GPtrArray *lines, guint from)
-{
-	if (from == 0)
-		return lines;
-	GPtrArray *tail = g_ptr_array_new_full(lines->len - from, g_free);
-	for (guint i = from; i < lines->len; i++)
-		g_ptr_array_add(tail, g_strdup(g_ptr_array_index(lines, i)));
-	g_ptr_array_unref(lines);
-	return tail;
-}
-
-/* `budget`: the most lines put above the ones shown in one call (0: no
- * limit). The log of a machine that stopped grows from the 60 lines shown
- * while running to 250, or is built anew: 250 lines laid out at once cost
- * the UI thread about 35 ms, a frame over 50 ms. With a budget the newest
- * lines come first and the older ones are added above them in the next
- * frames. Returns FALSE while lines are still to come. */
-static gboolean update_log_budget(HvsimWindow *win, guint budget)
+ * running), oldest first, each line with a first character saying whether
+ * it is a VM exit (gui-log-view.c draws those in bold colours: they are
+ * what "Next VM exit" steps to). The list view lays out only the rows on
+ * screen and keeps those that stay, so the whole list is given at once. */
+static void update_log(HvsimWindow *win)
 {
 	if (!win->state)
-		return TRUE;
+		return;
 	log_partitions_refill(win);
 	const GArray *events = win->state->events;
 	const char *search = gtk_editable_get_text(GTK_EDITABLE(win->log_search));
@@ -421,70 +372,8 @@ static gboolean update_log_budget(HvsimWindow *win, guint budget)
 		lines->pdata[i] = lines->pdata[lines->len - 1 - i];
 		lines->pdata[lines->len - 1 - i] = t;
 	}
-
-	GPtrArray *old = win->log_lines;
-	guint on = old ? old->len : 0, nn = lines->len;
-	GtkTextIter at, end;
-	guint first = 0;   /* the first line of `lines` the buffer holds after this call */
-	/* A: the old list's tail is the new list's head (running on). */
-	guint a0 = on;
-	for (guint i = 0; i < on && nn; i++)
-		if (strcmp(g_ptr_array_index(old, i), g_ptr_array_index(lines, 0)) == 0) {
-			a0 = i;
-			break;
-		}
-	/* B: the old list sits inside the new one (it grew at the top). */
-	guint b0 = nn;
-	for (guint i = 0; i < nn && on; i++)
-		if (strcmp(g_ptr_array_index(lines, i), g_ptr_array_index(old, 0)) == 0) {
-			b0 = i;
-			break;
-		}
-	if (a0 < on && on - a0 <= nn && log_lines_equal(old, a0, lines, 0, on - a0)) {
-		if (a0 > 0) {
-			gtk_text_buffer_get_start_iter(win->log_buffer, &at);
-			gtk_text_buffer_get_iter_at_line(win->log_buffer, &end, (int)a0);
-			gtk_text_buffer_delete(win->log_buffer, &at, &end);
-		}
-		for (guint i = on - a0; i < nn; i++) {
-			gtk_text_buffer_get_end_iter(win->log_buffer, &at);
-			log_insert_line(win, &at, g_ptr_array_index(lines, i), TRUE, FALSE);
-		}
-	} else if (b0 < nn && b0 + on <= nn && log_lines_equal(lines, b0, old, 0, on)) {
-		first = budget && b0 > budget ? b0 - budget : 0;
-		gtk_text_buffer_get_start_iter(win->log_buffer, &at);
-		for (guint i = first; i < b0; i++)
-			log_insert_line(win, &at, g_ptr_array_index(lines, i), FALSE, TRUE);
-		for (guint i = b0 + on; i < nn; i++) {
-			gtk_text_buffer_get_end_iter(win->log_buffer, &at);
-			log_insert_line(win, &at, g_ptr_array_index(lines, i), TRUE, FALSE);
-		}
-	} else {
-		/* Nothing in common (another filter, a new machine): anew. */
-		first = budget && nn > budget ? nn - budget : 0;
-		gtk_text_buffer_set_text(win->log_buffer, "", 0);
-		gtk_text_buffer_get_start_iter(win->log_buffer, &at);
-		for (guint i = first; i < nn; i++)
-			log_insert_line(win, &at, g_ptr_array_index(lines, i), i > first, FALSE);
-	}
-	g_clear_pointer(&win->log_lines, g_ptr_array_unref);
-	win->log_lines = log_lines_tail(lines, first);
-	/* The view scrolls to the newest line once its layout knows the new
-	 * height (on_log_upper). */
-	return first == 0;
-}
-
-/* The whole log at once: what the user asked for (a filter, a search). */
-static void update_log(HvsimWindow *win)
-{
-	while (!update_log_budget(win, 0))
-		;
-}
-
-/* The log follows its end: whenever the text grows, show the bottom. */
-static void on_log_upper(GtkAdjustment *adj, GParamSpec *pspec, gpointer user_data)
-{
-	gtk_adjustment_set_value(adj, gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj));
+	gui_log_view_set_lines(GUI_LOG_VIEW(win->log), lines);
+	g_ptr_array_unref(lines);
 }
 
 static void on_filter_toggled(GtkCheckButton *b, HvsimWindow *win)
@@ -526,11 +415,9 @@ char *hvsim_window_get_log_text(HvsimWindow *win)
 	if ((win->texts_due | win->texts_stale) & WIN_TEXT_LOG) {   /* the log of the state shown, even before its frame */
 		win->texts_due &= ~WIN_TEXT_LOG;
 		win->texts_stale &= ~WIN_TEXT_LOG;
-		update_log(win);   /* whole, not a frame's share */
+		update_log(win);
 	}
-	GtkTextIter a, b;
-	gtk_text_buffer_get_bounds(win->log_buffer, &a, &b);
-	return gtk_text_buffer_get_text(win->log_buffer, &a, &b, FALSE);
+	return gui_log_view_get_text(GUI_LOG_VIEW(win->log));
 }
 
 static void on_search_changed(GtkSearchEntry *e, HvsimWindow *win)
@@ -737,8 +624,7 @@ static void text_update(HvsimWindow *win, guint text)
 		gui_frame_trace_end(win->frame_trace, GUI_FRAME_TEXT_STATUS, t);
 		break;
 	case WIN_TEXT_LOG:
-		if (!update_log_budget(win, GUI_LOG_LINES_PER_FRAME))
-			win->texts_due |= WIN_TEXT_LOG;   /* the older lines in the next frames */
+		update_log(win);
 		gui_frame_trace_end(win->frame_trace, GUI_FRAME_TEXT_LOG, t);
 		break;
 	case WIN_TEXT_STATS:
@@ -986,13 +872,7 @@ static void apply_style(HvsimWindow *win)
 {
 	g_object_set(gtk_settings_get_default(), "gtk-application-prefer-dark-theme", win->dark, NULL);
 	gui_panel_set_dark(GUI_PANEL(win->inspector), win->dark);
-	GtkTextBuffer *bufs[] = { win->log_buffer };
-	for (guint i = 0; i < G_N_ELEMENTS(bufs); i++) {
-		GtkTextTag *tag = gtk_text_tag_table_lookup(gtk_text_buffer_get_tag_table(bufs[i]), "exit");
-		if (tag)
-			g_object_set(tag, "foreground", win->dark ? "#ffd8a8" : "#9a3412",
-			             "background", win->dark ? "#6e3b0e" : "#fde7cf", NULL);
-	}
+	gui_log_view_set_dark(GUI_LOG_VIEW(win->log), win->dark);
 	gtk_widget_queue_draw(win->area);
 }
 
@@ -1541,13 +1421,10 @@ static void hvsim_window_init(HvsimWindow *win)
 	g_autofree char *log_markup = g_strdup_printf("<b>Events</b> (the last %u shown; seq, partition, what)",
 	                                              GUI_LOG_EVENTS);
 	gtk_label_set_markup(GTK_LABEL(win->log_title), log_markup);
-	win->log_buffer = gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->log));
-	gtk_text_buffer_create_tag(win->log_buffer, "exit", "weight", PANGO_WEIGHT_BOLD,
-	                           "foreground", "#9a3412", "background", "#fde7cf", NULL);
+	win->log = gui_log_view_new();
+	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(win->log_scroll), win->log);
 	log_filters_init(win);
 	g_signal_connect(win->side_stack, "notify::visible-child-name", G_CALLBACK(on_side_page), win);
-	g_signal_connect(gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(win->log_scroll)), "notify::upper",
-	                 G_CALLBACK(on_log_upper), NULL);
 	gtk_widget_action_set_enabled(GTK_WIDGET(win), "view.leave-presentation", FALSE);
 	/* The picture holds the focus, so the single keys work from the start. */
 	gtk_widget_set_focusable(win->area, TRUE);
@@ -1576,7 +1453,6 @@ static void hvsim_window_finalize(GObject *object)
 	g_array_unref(win->draw_hooks);
 	g_array_unref(win->log_partition_ids);
 	g_free(win->log_partitions_key);
-	g_clear_pointer(&win->log_lines, g_ptr_array_unref);
 	g_free(win->status_markup);
 	g_free(win->stats_text);
 
@@ -1651,7 +1527,6 @@ static void hvsim_window_class_init(HvsimWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, area);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, status_label);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, run_button);
-	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log_title);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log_scroll);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, show_io);

@@ -8,6 +8,7 @@
 
 #include "gui-anim-view.h"
 #include "gui-backend.h"
+#include "gui-log-view.h"
 #include "gui-panel.h"
 #include "hvsim-window.h"
 #include "backend-kvm.h"
@@ -206,16 +207,16 @@ static void test_window_log_and_inspector(Fixture *f, gconstpointer data)
 		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
 		g_main_context_iteration(NULL, TRUE);
 	}
-	/* The log was edited line by line while the machine ran and when it
-	 * stopped; built anew (after another filter) it is the same text. */
+	/* The log followed the machine while it ran and when it stopped;
+	 * built anew (after another filter) it is the same text. */
 	g_autofree char *edited = hvsim_window_get_log_text(f->win);
 	g_assert_cmpuint(strlen(edited), >, 0);
 	g_assert_true(hvsim_window_set_log_filter(f->win, "Console", 0));
 	g_assert_true(hvsim_window_set_log_filter(f->win, NULL, 0));
 	g_autofree char *anew = hvsim_window_get_log_text(f->win);
 	g_assert_cmpstr(edited, ==, anew);
-	/* When the machine stopped the log grew, a frame's share at a time,
-	 * from the lines shown while running to the full 250. */
+	/* When the machine stopped the log grew from the lines shown while
+	 * running to the full 250. */
 	guint n_lines = 1;
 	for (const char *c = edited; *c; c++)
 		n_lines += *c == '\n';
@@ -402,6 +403,84 @@ static void test_window_backend(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(gtk_widget_get_tooltip_text(back), !=, GUI_BACKEND_NO_STEP_BACK);
 }
 
+/* The log's wrapping, by characters of a monospace font as a text view
+ * wraps by words and characters: a row ends at the last space that fits
+ * (dropped), a word longer than a row is cut, the line's leading spaces
+ * are kept, multi-byte characters count once. */
+static void test_log_view_wrap(void)
+{
+	static const struct {
+		const char *text;
+		guint columns;
+		const char *rows;   /* joined by '|' */
+	} cases[] = {
+		{ "", 10, "" },
+		{ "short", 10, "short" },
+		{ "exactly 10", 10, "exactly 10" },
+		{ "two words here", 9, "two words|here" },
+		{ "two words here", 8, "two|words|here" },
+		{ "abcdefghijklmnop", 5, "abcde|fghij|klmno|p" },
+		{ "  6802  p1  VM exit: VMCALL", 12, "  6802  p1|VM exit:|VMCALL" },
+		{ "a  b", 1, "a|b" },
+		{ "\xc2\xb7\xc2\xb7\xc2\xb7 \xc2\xb7\xc2\xb7", 4, "\xc2\xb7\xc2\xb7\xc2\xb7|\xc2\xb7\xc2\xb7" },
+		{ "trailing   ", 8, "trailing" },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_auto(GStrv) rows = gui_log_view_wrap(cases[i].text, cases[i].columns);
+		g_autofree char *joined = g_strjoinv("|", rows);
+		g_assert_cmpstr(joined, ==, cases[i].rows);
+	}
+}
+
+/* The view holds exactly the lines given, counts their rows as the wrap
+ * does, ignores the same lines again, and stays at the end as lines come. */
+static void test_log_view_lines(void)
+{
+	GtkWidget *window = gtk_window_new();
+	GtkWidget *scroll = gtk_scrolled_window_new();
+	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+	GtkWidget *view = gui_log_view_new();
+	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), view);
+	gtk_window_set_child(GTK_WINDOW(window), scroll);
+	gtk_window_set_default_size(GTK_WINDOW(window), 300, 200);
+	gtk_window_present(GTK_WINDOW(window));
+	GuiLogView *lv = GUI_LOG_VIEW(view);
+
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < 100; i++)
+		g_ptr_array_add(lines, g_strdup_printf("%c%6u  p1  event number %u with a tail long enough to wrap at "
+		                                       "forty columns", i % 7 ? '-' : 'X', i, i));
+	g_assert_true(gui_log_view_set_lines(lv, lines));
+	g_assert_false(gui_log_view_set_lines(lv, lines));
+	g_assert_cmpuint(gui_log_view_get_n_lines(lv), ==, 100);
+	g_autofree char *text = gui_log_view_get_text(lv);
+	g_assert_true(g_str_has_prefix(text, "     0  p1  event number 0 "));
+	g_assert_null(strchr(text, 'X'));
+	guint rows = 0;
+	for (guint i = 0; i < lines->len; i++) {
+		g_auto(GStrv) r = gui_log_view_wrap((const char *)g_ptr_array_index(lines, i) + 1, 40);
+		rows += g_strv_length(r);
+	}
+	g_assert_cmpuint(gui_log_view_count_rows(lv, 40), ==, rows);
+	g_assert_cmpuint(rows, >, 100);
+
+	GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(scroll));
+	gint64 deadline = g_get_monotonic_time() + WAIT_LIMIT_US;
+	while (gtk_widget_get_height(view) == 0 || gtk_adjustment_get_upper(adj) <= gtk_adjustment_get_page_size(adj)) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, TRUE);
+	}
+	g_assert_cmpfloat(gtk_adjustment_get_value(adj), ==, gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj));
+	/* Scrolled up, then more lines: back at the end. */
+	gtk_adjustment_set_value(adj, 0);
+	g_ptr_array_add(lines, g_strdup("-   100  p1  the last"));
+	g_assert_true(gui_log_view_set_lines(lv, lines));
+	g_assert_cmpfloat(gtk_adjustment_get_value(adj), ==, gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj));
+	g_assert_cmpfloat(gtk_adjustment_get_value(adj), >, 0);
+	g_ptr_array_unref(lines);
+	gtk_window_destroy(GTK_WINDOW(window));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -413,6 +492,8 @@ int main(int argc, char **argv)
 	/* Under xvfb-run there is no session bus and GTK warns about it:
 	 * criticals stay fatal, warnings do not. */
 	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
+	g_test_add_func("/gui/log-view/wrap", test_log_view_wrap);
+	g_test_add_func("/gui/log-view/lines", test_log_view_lines);
 	g_test_add("/gui/window/power-on", Fixture, NULL, fixture_set_up, test_window_power_on, fixture_tear_down);
 	g_test_add("/gui/window/header", Fixture, NULL, fixture_set_up, test_window_header, fixture_tear_down);
 	g_test_add_func("/gui/window/shortcuts", test_window_shortcuts);
