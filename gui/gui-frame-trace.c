@@ -110,6 +110,8 @@ static void print_frame(GuiFrameTrace *t, gint64 interval, gint64 work)
 	}
 	for (guint i = 0; i < t->n_notes; i++)
 		g_string_append_printf(s, "%s%s", i ? ", " : "; ", t->notes[i]);
+	/* When, on the monotonic clock (perf record -k CLOCK_MONOTONIC's). */
+	g_string_append_printf(s, " [at %.6f s]", t->begin / (double)G_USEC_PER_SEC);
 	fprintf(t->out, "%s\n", s->str);
 	fflush(t->out);
 	g_string_free(s, TRUE);

@@ -22,6 +22,7 @@ struct _GuiLogView {
 	double char_w, row_h;    /* the font's advance and row height, px (0: measure again) */
 	gboolean dark;
 	gboolean at_end;         /* the view shows the last row: it stays there as lines come */
+	gboolean follow;         /* new lines scroll to the end (else the view stays where it is) */
 	GtkAdjustment *hadj, *vadj;
 	GtkScrollablePolicy hpolicy, vpolicy;
 };
@@ -350,7 +351,7 @@ gboolean gui_log_view_set_lines(GuiLogView *lv, const GPtrArray *lines)
 	for (guint i = 0; i < lines->len; i++)
 		g_ptr_array_add(lv->lines, g_strdup(g_ptr_array_index(lines, i)));
 	rewrap(lv);
-	lv->at_end = TRUE;
+	lv->at_end = lv->follow;
 	configure(lv);
 	gtk_widget_queue_draw(GTK_WIDGET(lv));
 	return TRUE;
@@ -374,6 +375,13 @@ guint gui_log_view_get_n_lines(GuiLogView *lv)
 	return lv->lines->len;
 }
 
+void gui_log_view_set_follow_end(GuiLogView *lv, gboolean follow)
+{
+	g_return_if_fail(GUI_IS_LOG_VIEW(lv));
+	lv->follow = lv->at_end = !!follow;
+	configure(lv);
+}
+
 void gui_log_view_set_dark(GuiLogView *lv, gboolean dark)
 {
 	g_return_if_fail(GUI_IS_LOG_VIEW(lv));
@@ -393,7 +401,7 @@ static void gui_log_view_init(GuiLogView *lv)
 	lv->lines = g_ptr_array_new_with_free_func(g_free);
 	lv->row_start = g_array_new(FALSE, FALSE, sizeof(guint));
 	rewrap(lv);
-	lv->at_end = TRUE;
+	lv->at_end = lv->follow = TRUE;
 	gtk_widget_set_overflow(GTK_WIDGET(lv), GTK_OVERFLOW_HIDDEN);
 	gtk_widget_add_css_class(GTK_WIDGET(lv), "view");
 	gtk_widget_add_css_class(GTK_WIDGET(lv), "monospace");

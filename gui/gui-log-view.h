@@ -21,7 +21,7 @@ GtkWidget *gui_log_view_new(void);
 
 /* Each line is its text with a first character saying whether it is a VM
  * exit ('X', drawn in bold colours) or not ('-'), oldest first; the view
- * copies them and scrolls to the end. Returns FALSE (and does nothing) when
+ * copies them and scrolls to the end (see set_follow_end). Returns FALSE (and does nothing) when
  * they are the lines shown already. */
 gboolean gui_log_view_set_lines(GuiLogView *lv, const GPtrArray *lines);
 
@@ -33,6 +33,10 @@ guint gui_log_view_get_n_lines(GuiLogView *lv);
  * wrapping the view draws), and the rows of one line. For tests. */
 guint gui_log_view_count_rows(GuiLogView *lv, guint columns);
 GStrv gui_log_view_wrap(const char *text, guint columns);
+
+/* Whether new lines scroll the view to its end (the default) or leave it
+ * where it is (at the top, for a page read from the top). */
+void gui_log_view_set_follow_end(GuiLogView *lv, gboolean follow);
 
 void gui_log_view_set_dark(GuiLogView *lv, gboolean dark);
 

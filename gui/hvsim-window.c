@@ -84,7 +84,8 @@ struct _HvsimWindow {
 	GtkWidget *area, *status_label, *run_button;
 	GtkWidget *log_title, *log_scroll, *show_io, *show_ring, *log_search;
 	GtkWidget *log;              /* the GuiLogView in log_scroll */
-	GtkWidget *inspector, *stats_view;   /* inspector: the VP page (gui-panel.c) */
+	GtkWidget *inspector, *stats_scroll;   /* inspector: the VP page (gui-panel.c) */
+	GtkWidget *stats_view;       /* the GuiLogView in stats_scroll */
 	GtkWidget *log_kind, *log_partition;
 	GArray *log_partition_ids;   /* of guint32, parallel to log_partition's entries (0: all) */
 	char *log_partitions_key;    /* the partitions log_partition was filled from */
@@ -631,7 +632,13 @@ static void text_update(HvsimWindow *win, guint text)
 		if (st->stats) {
 			g_autofree char *fitted = fit_stats(st->stats);
 			if (g_strcmp0(fitted, win->stats_text) != 0) {
-				gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(win->stats_view)), fitted, -1);
+				/* Drawn like the log (its rows on screen only), no line an exit. */
+				g_auto(GStrv) rows = g_strsplit(fitted, "\n", -1);
+				GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+				for (char **r = rows; *r; r++)
+					g_ptr_array_add(lines, g_strconcat("-", *r, NULL));
+				gui_log_view_set_lines(GUI_LOG_VIEW(win->stats_view), lines);
+				g_ptr_array_unref(lines);
 				g_free(win->stats_text);
 				win->stats_text = g_steal_pointer(&fitted);
 			}
@@ -1423,6 +1430,9 @@ static void hvsim_window_init(HvsimWindow *win)
 	gtk_label_set_markup(GTK_LABEL(win->log_title), log_markup);
 	win->log = gui_log_view_new();
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(win->log_scroll), win->log);
+	win->stats_view = gui_log_view_new();
+	gui_log_view_set_follow_end(GUI_LOG_VIEW(win->stats_view), FALSE);
+	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(win->stats_scroll), win->stats_view);
 	log_filters_init(win);
 	g_signal_connect(win->side_stack, "notify::visible-child-name", G_CALLBACK(on_side_page), win);
 	gtk_widget_action_set_enabled(GTK_WIDGET(win), "view.leave-presentation", FALSE);
@@ -1535,7 +1545,7 @@ static void hvsim_window_class_init(HvsimWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, inspector);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log_kind);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, log_partition);
-	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, stats_view);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, stats_scroll);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, side_stack);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, back_button);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, next_button);
