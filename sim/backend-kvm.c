@@ -25,9 +25,9 @@
  *    page holds `out %al, $0xe0; ret` and that OUT becomes the VMCALL record.
  *  - Time: KVM cannot count guest instructions. vp->insns holds measured
  *    nanoseconds spent running the VP (KVM_RUN plus exit handling), and a
- *    POSIX timer signalling this thread bounds each slice: the signal is
- *    blocked in user space and unblocked only inside KVM_RUN
- *    (KVM_SET_SIGNAL_MASK), so a kick can never be lost between checks.
+ *    POSIX timer signalling this thread bounds each slice: its handler
+ *    sets the run page's immediate_exit, so a kick can never be lost
+ *    between checks.
  *    With --time-scale N the guest's clock runs at host time / N: a
  *    nested KVM on an emulated CPU runs guests 50-100 times slower than
  *    hardware, and the guests' own timeouts (in reference time) assume
@@ -144,10 +144,24 @@ static uint64_t slice_host_ns(const KvmVp *kv, uint64_t guest_ns)
 	return MAX(host, KVM_MIN_SLICE_NS);
 }
 
-/* ---- The slice timer's signal ----------------------------------------------- */
+/* ---- The slice timer's signal -----------------------------------------------
+ * The timer signals the thread that runs the vCPU, and the signal stays
+ * unblocked there. Its handler sets immediate_exit in the run page of the
+ * vCPU this thread is running (a thread-local pointer: a signal handler
+ * has no other way to find it). Either the signal lands inside KVM_RUN,
+ * which then returns EINTR, or it lands in user space between two runs
+ * and the next KVM_RUN returns EINTR at once: a kick is never lost. This
+ * is cheaper than a signal mask for KVM_RUN (KVM_SET_SIGNAL_MASK), which
+ * costs the kernel two mask swaps on every entry. */
+static __thread struct kvm_run *volatile kick_run;   /* the vCPU this thread runs, or NULL */
+static __thread bool kick_unblocked;                 /* this thread has unblocked the signal */
+
 static void kick_handler(int sig)
 {
-	(void)sig; /* never runs in practice: the signal is blocked outside KVM_RUN */
+	(void)sig;
+	struct kvm_run *run = kick_run;
+	if (run)
+		run->immediate_exit = 1;
 }
 
 static gpointer install_kick(gpointer data)
@@ -155,46 +169,26 @@ static gpointer install_kick(gpointer data)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = kick_handler;
+	sa.sa_flags = SA_RESTART;   /* a kick during a device's file I/O restarts it */
 	sigemptyset(&sa.sa_mask);
 	sigaction(KVM_KICK_SIGNAL, &sa, NULL);
 	return NULL;
 }
 
-/* Blocks the kick signal in the calling thread (once per slice: cheap). */
-static void block_kick(void)
+/* From now on a kick on this thread ends `run`'s KVM_RUN (NULL: nothing
+ * runs; a late kick is then ignored). */
+static void kick_target(struct kvm_run *run)
 {
 	static GOnce once = G_ONCE_INIT;   /* process-wide signal disposition, not machine state */
-	sigset_t s;
 	g_once(&once, install_kick, NULL);
-	sigemptyset(&s);
-	sigaddset(&s, KVM_KICK_SIGNAL);
-	pthread_sigmask(SIG_BLOCK, &s, NULL);
-}
-
-/* Takes a pending kick so it does not end the next KVM_RUN at once. */
-static void drain_kick(void)
-{
-	sigset_t s;
-	struct timespec zero = { 0, 0 };
-	sigemptyset(&s);
-	sigaddset(&s, KVM_KICK_SIGNAL);
-	while (sigtimedwait(&s, NULL, &zero) > 0)
-		;
-}
-
-/* Inside KVM_RUN the thread's mask minus the kick signal. */
-static int set_vcpu_sigmask(int fd)
-{
-	sigset_t cur;
-	struct {
-		struct kvm_signal_mask m;
-		guint8 set[8];    /* the kernel's sigset_t: 64 signals */
-	} arg;
-	pthread_sigmask(SIG_BLOCK, NULL, &cur);
-	sigdelset(&cur, KVM_KICK_SIGNAL);
-	arg.m.len = 8;
-	memcpy(arg.set, &cur, 8);
-	return ioctl(fd, KVM_SET_SIGNAL_MASK, &arg);
+	if (!kick_unblocked) {
+		sigset_t s;
+		sigemptyset(&s);
+		sigaddset(&s, KVM_KICK_SIGNAL);
+		pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+		kick_unblocked = true;
+	}
+	kick_run = run;
 }
 
 /* Arms the slice timer for `ns` on the calling thread (0 disarms). */
@@ -621,9 +615,8 @@ static bool vcpu_open(KvmVp *kv, int *fd_out, struct kvm_run **run_out, GError *
 		close(fd);
 		return false;
 	}
-	block_kick();
-	if (!set_cpuid(vp, fd) || set_vcpu_sigmask(fd) != 0) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "KVM refused the vCPU's CPUID table or signal mask: %s",
+	if (!set_cpuid(vp, fd)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "KVM refused the vCPU's CPUID table: %s",
 		            g_strerror(errno));
 		munmap(run, kv->vm->run_size);
 		close(fd);
@@ -780,18 +773,29 @@ static size_t read_code(KvmVp *kv, uint64_t la, guint8 *buf, size_t n, uint64_t 
 	return sim_memory_read(&kv->vp->partition->mem, t.physical_address, buf, n) ? n : 0;
 }
 
+/* Whether the instruction a cached decode came from is still there: its
+ * bytes (only those: what follows it does not change the decode) at the
+ * guest-physical address they were found at. Flat memory is compared in
+ * place; this runs on every port exit. */
+static bool decode_still_valid(const SimMemory *mem, const IoDecode *d)
+{
+	uint32_t len = d->insn.length;
+	if (mem->host && d->gpa <= mem->size && len <= mem->size - d->gpa)
+		return memcmp(mem->host + d->gpa, d->bytes, len) == 0;
+	guint8 now[sizeof d->bytes];
+	return sim_memory_read(mem, d->gpa, now, len) && memcmp(now, d->bytes, len) == 0;
+}
+
 /* I/O decode through a small cache by RIP. A hit costs no ioctl: the
- * bytes are compared at the guest-physical address they were found at
- * (self-modifying code is re-decoded; a guest that remaps the page under
- * the same RIP to other code of the same bytes cannot tell the difference). */
+ * instruction's bytes are compared at the guest-physical address they were
+ * found at (self-modifying code is re-decoded; a guest that remaps the page
+ * under the same RIP to other code of the same bytes cannot tell the
+ * difference). */
 static const IoDecode *io_decode(KvmVp *kv, uint64_t rip)
 {
 	IoDecode *d = &kv->decode[(rip ^ (rip >> 6)) & (IO_DECODE_CACHE - 1)];
-	if (d->rip == rip && d->n) {
-		guint8 now[15];
-		if (sim_memory_read(&kv->vp->partition->mem, d->gpa, now, d->n) && memcmp(now, d->bytes, d->n) == 0)
-			return d;
-	}
+	if (d->rip == rip && d->n && decode_still_valid(&kv->vp->partition->mem, d))
+		return d;
 	d->rip = rip;
 	d->n = (uint8_t)read_code(kv, rip, d->bytes, sizeof d->bytes, &d->gpa);
 	if (!d->n || !sim_kvm_decode_io(d->bytes, d->n, &d->insn)) {
@@ -893,7 +897,6 @@ static bool cancel_completion(KvmVp *kv)
 	int r = ioctl(kv->fd, KVM_RUN, 0);
 	int e = errno;
 	kv->run->immediate_exit = 0;
-	drain_kick();
 	kv->io_pending = false;
 	if (r == 0 || e != EINTR)
 		return false;
@@ -973,7 +976,7 @@ static SimRunResult exit_io(KvmVp *kv)
 		}
 	}
 	for (uint32_t i = 0; i < run->io.count; i++) {
-		if (!sim_kvm_translate_exit(run, rip, d->bytes, d->n, i, &ex))
+		if (!sim_kvm_translate_io_exit(run, rip, &d->insn, i, &ex))
 			return SIM_RUN_ERROR;
 		guint8 *data = (guint8 *)run + run->io.data_offset + (size_t)i * run->io.size;
 		SimExitAction a;
@@ -1119,7 +1122,6 @@ static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 		               " (--time-scale %" G_GUINT64_FORMAT "): the nested CPU is emulated, so its guests' clock is slowed to match",
 		               kv->time_scale, kv->time_scale);
 	kv->scale_told = true;
-	block_kick();
 	/* The budget is in the VP's clock (guest ns), the timer in host ns. */
 	uint64_t host_budget = slice_host_ns(kv, until > vp->insns ? until - vp->insns : 1);
 	uint64_t end = vp->insns + MAX(host_budget / kv->time_scale, 1);
@@ -1128,6 +1130,8 @@ static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 		sim_partition_stop(p, false, 1, "native backend: cannot arm the slice timer: %s", g_strerror(errno));
 		return SIM_RUN_ERROR;
 	}
+	kv->run->immediate_exit = 0;
+	kick_target(kv->run);
 	uint64_t last = now_ns();
 	for (;;) {
 		if (p->stopped) {
@@ -1143,13 +1147,15 @@ static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 				flush_regs(kv);
 				ioctl(kv->fd, KVM_RUN, 0);
 				kv->run->immediate_exit = 0;
-				drain_kick();
 				kv->io_pending = false;
 				if (ioctl(kv->fd, KVM_GET_REGS, &keep) == 0)
 					*regs(kv) = keep;
 				kv->run->kvm_dirty_regs = 0;
 			}
-			if (!vcpu_respawn(kv)) {
+			kick_target(NULL);   /* the run page is about to be unmapped */
+			bool respawned = vcpu_respawn(kv);
+			kick_target(kv->run);
+			if (!respawned) {
 				res = SIM_RUN_ERROR;
 				break;
 			}
@@ -1178,10 +1184,10 @@ static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 		kv->io_pending = false;
 		after_run(kv);
 		if (r != 0) {
-			if (e == EINTR || e == EAGAIN) {
-				drain_kick();   /* the slice timer (or another signal): check the time */
-				continue;
-			}
+			if (e == EINTR && kv->run->immediate_exit)
+				break;      /* the slice timer's kick: the slice is over */
+			if (e == EINTR || e == EAGAIN)
+				continue;   /* another signal */
 			sim_partition_stop(p, false, 1, "native backend: KVM_RUN failed: %s", g_strerror(e));
 			res = SIM_RUN_ERROR;
 			break;
@@ -1192,7 +1198,8 @@ static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 	}
 	charge_host_ns(kv, now_ns() - last);
 	arm_timer(&kv->timer, &kv->timer_ok, &kv->timer_tid, 0);
-	drain_kick();
+	kick_target(NULL);
+	kv->run->immediate_exit = 0;
 	return res;
 }
 
@@ -1354,10 +1361,9 @@ static bool probe_run(int kvm_fd, SimKvmStep *got, guint *n, GString *why)
 		goto out;
 	}
 	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	block_kick();
 	struct kvm_sregs s;
 	struct kvm_regs r = { .rip = PROBE_CODE0, .rsp = 0xA000, .rflags = X86_RFLAGS_FIXED };
-	if (run == MAP_FAILED || set_vcpu_sigmask(fd) != 0 || ioctl(fd, KVM_GET_SREGS, &s) != 0) {
+	if (run == MAP_FAILED || ioctl(fd, KVM_GET_SREGS, &s) != 0) {
 		g_string_append_printf(why, "cannot set up the probe vCPU: %s", g_strerror(errno));
 		goto out;
 	}
@@ -1371,6 +1377,7 @@ static bool probe_run(int kvm_fd, SimKvmStep *got, guint *n, GString *why)
 		goto out;
 	}
 	uint64_t deadline = now_ns() + KVM_PROBE_TIMEOUT_NS;
+	kick_target(run);
 	if (!arm_timer(&timer, &timer_ok, &tid, KVM_PROBE_TIMEOUT_NS)) {
 		g_string_append_printf(why, "cannot arm the probe's timer: %s", g_strerror(errno));
 		goto out;
@@ -1386,7 +1393,7 @@ static bool probe_run(int kvm_fd, SimKvmStep *got, guint *n, GString *why)
 		}
 		if (ioctl(fd, KVM_RUN, 0) != 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				drain_kick();
+				run->immediate_exit = 0;   /* the deadline is checked above */
 				continue;
 			}
 			st->kind = SIM_KVM_STEP_ERROR;
@@ -1428,7 +1435,7 @@ static bool probe_run(int kvm_fd, SimKvmStep *got, guint *n, GString *why)
 out:
 	if (timer_ok)
 		timer_delete(timer);
-	drain_kick();
+	kick_target(NULL);
 	if (run != MAP_FAILED)
 		munmap(run, run_size);
 	if (fd >= 0)

@@ -71,25 +71,23 @@ bool sim_kvm_decode_io(const guint8 *code, size_t n, SimKvmIoInsn *out)
 }
 
 /* ---- Exit translation ------------------------------------------------------- */
-static bool io_exit(const struct kvm_run *run, uint64_t rip, const guint8 *code, size_t ncode, uint32_t element,
-                    SimExit *ex)
+bool sim_kvm_translate_io_exit(const struct kvm_run *run, uint64_t rip, const SimKvmIoInsn *insn, uint32_t element,
+                               SimExit *ex)
 {
-	SimKvmIoInsn insn;
-	if (run->io.size != 1 && run->io.size != 2 && run->io.size != 4)
-		return false;
-	if (!sim_kvm_decode_io(code, ncode, &insn))
+	memset(ex, 0, sizeof *ex);
+	if (run->exit_reason != KVM_EXIT_IO || (run->io.size != 1 && run->io.size != 2 && run->io.size != 4))
 		return false;
 	VmxIoQual q = {
 		.port = run->io.port,
 		.size = run->io.size,
 		.in = run->io.direction == KVM_EXIT_IO_IN,
-		.string = insn.string,
-		.rep = insn.rep,
-		.imm = insn.imm,
+		.string = insn->string,
+		.rep = insn->rep,
+		.imm = insn->imm,
 	};
 	ex->vmx.reason = VMX_EXIT_IO_INSTRUCTION;
 	ex->vmx.guest_rip = rip;
-	ex->vmx.instruction_length = insn.length;
+	ex->vmx.instruction_length = insn->length;
 	ex->vmx.qualification = vmx_io_qual_encode(&q);
 	if (!q.in) {
 		/* The data KVM stored: `count` elements of `size` bytes. */
@@ -107,8 +105,10 @@ bool sim_kvm_translate_exit(const struct kvm_run *run, uint64_t rip, const guint
 {
 	memset(ex, 0, sizeof *ex);
 	switch (run->exit_reason) {
-	case KVM_EXIT_IO:
-		return io_exit(run, rip, code, ncode, element, ex);
+	case KVM_EXIT_IO: {
+		SimKvmIoInsn insn;
+		return sim_kvm_decode_io(code, ncode, &insn) && sim_kvm_translate_io_exit(run, rip, &insn, element, ex);
+	}
 	case KVM_EXIT_HLT:
 		/* KVM reports HLT after skipping it: the record names the HLT
 		 * itself (F4, one byte), as VT-x does. */

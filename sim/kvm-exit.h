@@ -46,6 +46,10 @@ bool sim_kvm_decode_io(const guint8 *code, size_t n, SimKvmIoInsn *out);
  * own: interrupt window, EINTR, internal errors...). */
 bool sim_kvm_translate_exit(const struct kvm_run *run, uint64_t rip, const guint8 *code, size_t ncode,
                             uint32_t element, SimExit *ex);
+/* The same for KVM_EXIT_IO with the instruction already decoded (the
+ * backend keeps decodes in a cache: no bytes to look at again). */
+bool sim_kvm_translate_io_exit(const struct kvm_run *run, uint64_t rip, const SimKvmIoInsn *insn, uint32_t element,
+                               SimExit *ex);
 
 /* ---- The capability probe's verdict -----------------------------------------
  * The probe guest (backend-kvm.c) reports each exit it causes as a step;

@@ -1,7 +1,6 @@
 /* vmx-fields.c — the VMCS field table: every encoding the model knows, with
  * its SDM width, type and name, checked at compile time against the
  * encoding rule. Sim thread (and GUI, read-only), pure model. */
-#include <pthread.h>
 #include "vmx-private.h"
 
 /* The table, in SDM appendix B order. Each row names the area the SDM lists
@@ -185,8 +184,6 @@
 	X(HOST_RSP,                   NATURAL, HOST,      "Host RSP") \
 	X(HOST_RIP,                   NATURAL, HOST,      "Host RIP")
 
-#define VMX_ENC_WIDTH_OF(enc) (((enc) >> VMX_ENC_WIDTH_SHIFT) & VMX_ENC_WIDTH_MASK)
-#define VMX_ENC_TYPE_OF(enc)  (((enc) >> VMX_ENC_TYPE_SHIFT) & VMX_ENC_TYPE_MASK)
 
 /* Compile-time proof that each encoding agrees with the area it is listed
  * under, uses full access (bit 0 clear) and no reserved bit. */
@@ -221,27 +218,14 @@ uint32_t vmx_field_type(uint32_t enc)
 
 /* Encodings are 15-bit numbers (bits 15 and up are reserved), so a direct
  * table from encoding to table position makes every VMREAD/VMWRITE of the
- * model O(1): the exit path touches the VMCS many times per exit. Built
- * once, on first use, from the appendix B table above. */
-#define VMX_ENCODING_SPACE 0x8000u
-static int16_t index_by_encoding[VMX_ENCODING_SPACE];
-static pthread_once_t index_once = PTHREAD_ONCE_INIT;
-
-static void build_index(void)
-{
-	for (size_t e = 0; e < VMX_ENCODING_SPACE; e++)
-		index_by_encoding[e] = -1;
-	for (size_t i = 0; i < VMX_FIELD_TABLE_SIZE; i++)
-		index_by_encoding[vmx_fields[i].enc] = (int16_t)i;
-}
-
-long vmx_field_index(uint32_t enc)
-{
-	if (enc >= VMX_ENCODING_SPACE)
-		return -1;
-	pthread_once(&index_once, build_index);
-	return index_by_encoding[enc];
-}
+ * model O(1): the exit path touches the VMCS many times per exit. The
+ * table is built by the compiler from the appendix B list above (position
+ * plus one: 0 means the model has no such field). */
+#define VMX_SLOT_ENUM(name, width, type, desc) VMX_SLOT_##name,
+enum { VMX_FIELD_LIST(VMX_SLOT_ENUM) VMX_N_SLOTS };
+#define VMX_SLOT_INIT(name, width, type, desc) [VMCS_##name] = VMX_SLOT_##name + 1,
+const int16_t vmx_slot_plus_one[VMX_ENCODING_SPACE] = { VMX_FIELD_LIST(VMX_SLOT_INIT) };
+_Static_assert(VMX_N_SLOTS == sizeof vmx_fields / sizeof vmx_fields[0], "one slot per field row");
 
 const char *vmx_field_name(uint32_t enc)
 {

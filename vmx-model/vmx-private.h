@@ -5,9 +5,19 @@
 
 #include "vmx.h"
 
+#define VMX_ENC_WIDTH_OF(enc) (((enc) >> VMX_ENC_WIDTH_SHIFT) & VMX_ENC_WIDTH_MASK)
+#define VMX_ENC_TYPE_OF(enc)  (((enc) >> VMX_ENC_TYPE_SHIFT) & VMX_ENC_TYPE_MASK)
+
+/* Encodings are 15-bit numbers: the encoding-to-slot table's size. */
+#define VMX_ENCODING_SPACE 0x8000u
+extern const int16_t vmx_slot_plus_one[VMX_ENCODING_SPACE];   /* vmx-fields.c */
+
 /* Position of a known field (full access encoding, bit 0 clear) in the field
  * table, which is also its slot in a VmxVmcs; -1 if the model does not know
- * the encoding. Binary search: the table is sorted by encoding. */
-long vmx_field_index(uint32_t enc);
+ * the encoding. One table load: the exit path calls this many times per exit. */
+static inline long vmx_field_index(uint32_t enc)
+{
+	return enc < VMX_ENCODING_SPACE ? (long)vmx_slot_plus_one[enc] - 1 : -1;
+}
 
 #endif /* HVSIM_VMX_PRIVATE_H */

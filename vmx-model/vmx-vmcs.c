@@ -97,7 +97,7 @@ static long vmx_resolve(const VmxVmcs *vmcs, uint32_t enc, bool *high)
 	long i;
 
 	*high = (enc & VMX_ENC_ACCESS_HIGH) != 0;
-	if (*high && vmx_field_width(enc) != VMX_WIDTH_64)
+	if (*high && VMX_ENC_WIDTH_OF(enc) != VMX_WIDTH_64)
 		return -1;
 	i = vmx_field_index(enc & ~VMX_ENC_ACCESS_HIGH);
 	if (i < 0 || (size_t)i >= vmcs->n_values)
@@ -109,7 +109,7 @@ static long vmx_resolve(const VmxVmcs *vmcs, uint32_t enc, bool *high)
  * (natural width is 64 bits on a processor that supports Intel 64). */
 static uint64_t vmx_truncate(uint32_t enc, uint64_t value)
 {
-	switch (vmx_field_width(enc)) {
+	switch (VMX_ENC_WIDTH_OF(enc)) {
 	case VMX_WIDTH_16:
 		return value & 0xFFFFu;
 	case VMX_WIDTH_32:
@@ -141,7 +141,7 @@ static int vmx_store(VmxVmcs *vmcs, uint32_t enc, uint64_t value, bool processor
 	 * hypervisor; software may read them but not forge them (unless the
 	 * CPU advertises "VMWRITE to any supported field", which the model
 	 * does not). */
-	if (!processor && vmx_field_type(enc) == VMX_TYPE_EXIT_INFO)
+	if (!processor && VMX_ENC_TYPE_OF(enc) == VMX_TYPE_EXIT_INFO)
 		return VMX_ERR_READ_ONLY_FIELD;
 	if (high)
 		vmcs->values[i] = (vmcs->values[i] & 0xFFFFFFFFull) | (value << 32);
