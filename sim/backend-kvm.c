@@ -119,7 +119,7 @@ static KvmVp *kv_of(SimVp *vp)
 	return vp->backend;
 }
 
-static uint64_t now_ns(void)
+SIM_HOT static uint64_t now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -128,7 +128,7 @@ static uint64_t now_ns(void)
 
 /* Charges `host_ns` of measured time to the VP's clock, at host time /
  * the time scale. */
-static void charge_host_ns(KvmVp *kv, uint64_t host_ns)
+SIM_HOT static void charge_host_ns(KvmVp *kv, uint64_t host_ns)
 {
 	uint64_t t = kv->host_ns_carry + host_ns;
 	kv->vp->insns += t / kv->time_scale;
@@ -318,7 +318,7 @@ static void kvm_reg_set(SimVp *vp, SimReg reg, uint64_t value)
 }
 
 /* Before KVM_RUN: what handlers changed goes back to KVM. */
-static bool flush_regs(KvmVp *kv)
+SIM_HOT static bool flush_regs(KvmVp *kv)
 {
 	if (kv->sregs_dirty) {
 		if (ioctl(kv->fd, KVM_SET_SREGS, &kv->sregs) != 0)
@@ -334,7 +334,7 @@ static bool flush_regs(KvmVp *kv)
 }
 
 /* After KVM_RUN: the register view is the vCPU's again. */
-static void after_run(KvmVp *kv)
+SIM_HOT static void after_run(KvmVp *kv)
 {
 	kv->sregs_valid = false;
 	if (!kv->vm->sync_regs)
@@ -500,7 +500,7 @@ static bool compute_slots(SimPartition *p, KvmSlot *out, unsigned *n)
 	return ok;
 }
 
-static bool layout_current(SimPartition *p, KvmVm *vm)
+SIM_HOT static bool layout_current(SimPartition *p, KvmVm *vm)
 {
 	return vm->laid_out && vm->hc_active == p->hcpage_active && (!p->hcpage_active || vm->hc_gpa == p->hcpage_gpa) &&
 	       (!p->child || vm->map_generation == p->child->map_generation);
@@ -509,7 +509,7 @@ static bool layout_current(SimPartition *p, KvmVm *vm)
 /* Re-does the VM's slots when the partition's memory changed (a child's
  * map, the hypercall page). Slots are replaced one by one: deleted, then
  * added; nothing runs meanwhile (this thread is the only one in KVM_RUN). */
-static bool layout_memory(SimPartition *p, KvmVm *vm)
+SIM_HOT static bool layout_memory(SimPartition *p, KvmVm *vm)
 {
 	KvmSlot next[KVM_MAX_SLOTS];
 	unsigned n = 0;
@@ -777,7 +777,7 @@ static size_t read_code(KvmVp *kv, uint64_t la, guint8 *buf, size_t n, uint64_t 
  * bytes (only those: what follows it does not change the decode) at the
  * guest-physical address they were found at. Flat memory is compared in
  * place; this runs on every port exit. */
-static bool decode_still_valid(const SimMemory *mem, const IoDecode *d)
+SIM_HOT static bool decode_still_valid(const SimMemory *mem, const IoDecode *d)
 {
 	uint32_t len = d->insn.length;
 	if (mem->host && d->gpa <= mem->size && len <= mem->size - d->gpa)
@@ -791,7 +791,7 @@ static bool decode_still_valid(const SimMemory *mem, const IoDecode *d)
  * found at (self-modifying code is re-decoded; a guest that remaps the page
  * under the same RIP to other code of the same bytes cannot tell the
  * difference). */
-static const IoDecode *io_decode(KvmVp *kv, uint64_t rip)
+SIM_HOT static const IoDecode *io_decode(KvmVp *kv, uint64_t rip)
 {
 	IoDecode *d = &kv->decode[(rip ^ (rip >> 6)) & (IO_DECODE_CACHE - 1)];
 	if (d->rip == rip && d->n && decode_still_valid(&kv->vp->partition->mem, d))
@@ -837,7 +837,7 @@ static const IoDecode *io_decode_retired_outs(KvmVp *kv, uint64_t rip, uint32_t 
  * first; else the highest pending interrupt if the vCPU can take it now
  * (KVM says so in the run page: IF = 1 and no interrupt shadow), else ask
  * KVM to exit when it can (an interrupt window). */
-static bool vm_entry(KvmVp *kv)
+SIM_HOT static bool vm_entry(KvmVp *kv)
 {
 	SimVp *vp = kv->vp;
 	uint8_t vector, type;
@@ -907,7 +907,7 @@ static bool cancel_completion(KvmVp *kv)
 
 /* ---- Exits --------------------------------------------------------------------------------------- */
 /* What the dispatcher decided, applied to the vCPU. */
-static SimRunResult apply_action(KvmVp *kv, SimExit *ex, SimExitAction a)
+SIM_HOT static SimRunResult apply_action(KvmVp *kv, SimExit *ex, SimExitAction a)
 {
 	SimPartition *p = kv->vp->partition;
 	if (ex->set_rax) {
@@ -941,7 +941,7 @@ static SimRunResult apply_action(KvmVp *kv, SimExit *ex, SimExitAction a)
  * bitmap bit is clear goes straight to the device (no VM exit, as with
  * VT-x); everything else is an I/O-instruction exit, one per element of a
  * string instruction. */
-static SimRunResult exit_io(KvmVp *kv)
+SIM_HOT static SimRunResult exit_io(KvmVp *kv)
 {
 	SimVp *vp = kv->vp;
 	SimPartition *p = vp->partition;
@@ -1079,7 +1079,7 @@ static SimRunResult exit_shutdown(KvmVp *kv)
 	return apply_action(kv, &ex, sim_hv_handle_exit(kv->vp, &ex));
 }
 
-static SimRunResult handle_exit(KvmVp *kv)
+SIM_HOT static SimRunResult handle_exit(KvmVp *kv)
 {
 	SimPartition *p = kv->vp->partition;
 	struct kvm_run *run = kv->run;
@@ -1111,7 +1111,7 @@ static SimRunResult handle_exit(KvmVp *kv)
  * vp->pause_at (precise stepping) is not honoured: KVM cannot stop at a
  * chosen instruction boundary, so natively a step ends with the slice
  * (never SIM_RUN_PAUSED). */
-static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
+SIM_HOT static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 {
 	KvmVp *kv = kv_of(vp);
 	SimPartition *p = vp->partition;

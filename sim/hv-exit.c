@@ -437,7 +437,7 @@ static SimExitAction handle_wrmsr(SimVp *vp, SimExit *exit)
  * The exit qualification says which port, how wide and which direction;
  * the hypervisor's device model answers. (With a parent partition this
  * becomes an intercept message to the worker process.) */
-static SimDevice *find_device(SimPartition *p, uint16_t port)
+SIM_HOT static SimDevice *find_device(SimPartition *p, uint16_t port)
 {
 	for (guint i = 0; i < p->devices->len; i++) {
 		SimDevice *d = g_ptr_array_index(p->devices, i);
@@ -709,7 +709,7 @@ static SimExitAction child_io(SimVp *vp, SimExit *exit, const VmxIoQual *q)
 	return SIM_SUSPEND_VP;
 }
 
-static SimExitAction handle_io(SimVp *vp, SimExit *exit)
+SIM_HOT static SimExitAction handle_io(SimVp *vp, SimExit *exit)
 {
 	VmxIoQual q;
 	vmx_io_qual_decode(exit->vmx.qualification, &q);
@@ -864,7 +864,7 @@ static SimExitAction handle_unexpected(SimVp *vp, SimExit *exit)
 	return SIM_STOP_PARTITION;
 }
 
-SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
+SIM_HOT SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 {
 	uint16_t basic = vmx_exit_basic(&exit->vmx);
 	SimExitAction action;
@@ -932,7 +932,7 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 	return action;
 }
 
-void sim_hv_emit_entry(SimVp *vp, int injected_vector)
+SIM_HOT void sim_hv_emit_entry(SimVp *vp, int injected_vector)
 {
 	SimEvent en;
 	sim_event_init(&en, SIM_EV_VM_ENTRY);

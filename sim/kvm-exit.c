@@ -71,7 +71,7 @@ bool sim_kvm_decode_io(const guint8 *code, size_t n, SimKvmIoInsn *out)
 }
 
 /* ---- Exit translation ------------------------------------------------------- */
-bool sim_kvm_translate_io_exit(const struct kvm_run *run, uint64_t rip, const SimKvmIoInsn *insn, uint32_t element,
+SIM_HOT bool sim_kvm_translate_io_exit(const struct kvm_run *run, uint64_t rip, const SimKvmIoInsn *insn, uint32_t element,
                                SimExit *ex)
 {
 	memset(ex, 0, sizeof *ex);

@@ -54,7 +54,7 @@ void sim_event_bus_unsubscribe(SimEventBus *bus, guint id)
 	}
 }
 
-void sim_event_bus_emit(SimEventBus *bus, SimEvent *ev)
+SIM_HOT void sim_event_bus_emit(SimEventBus *bus, SimEvent *ev)
 {
 	ev->seq = ++bus->seq;
 	for (guint i = 0; i < bus->subs->len; i++) {

@@ -180,7 +180,7 @@ uint64_t sim_machine_vtime(const SimMachine *m)
 
 /* ---- Events ------------------------------------------------------------------ */
 
-void sim_vp_emit(SimVp *vp, SimEvent *ev)
+SIM_HOT void sim_vp_emit(SimVp *vp, SimEvent *ev)
 {
 	ev->partition = vp->partition->id;
 	ev->vp = vp->index;

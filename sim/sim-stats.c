@@ -42,7 +42,7 @@ void sim_stats_free(SimStats *s)
 	g_free(s);
 }
 
-void sim_stats_on_event(const SimEvent *ev, gpointer user_data)
+SIM_HOT void sim_stats_on_event(const SimEvent *ev, gpointer user_data)
 {
 	SimStats *s = user_data;
 	s->events++;

@@ -16,7 +16,7 @@ static uint32_t vmx_pin_controls(const VmxVmcs *vmcs)
 	return (uint32_t)vmx_vmcs_get(vmcs, VMCS_PIN_BASED_VM_EXEC_CONTROL);
 }
 
-static uint32_t vmx_proc_controls(const VmxVmcs *vmcs)
+VMX_HOT static uint32_t vmx_proc_controls(const VmxVmcs *vmcs)
 {
 	return (uint32_t)vmx_vmcs_get(vmcs, VMCS_CPU_BASED_VM_EXEC_CONTROL);
 }
@@ -28,7 +28,7 @@ static uint32_t vmx_proc_controls(const VmxVmcs *vmcs)
  *    the bit of any port the access touches (port .. port+size-1) is set,
  *    or the access wraps around the 64 KiB port space (touches 0xFFFF and
  *    0x0000). */
-bool vmx_io_exits(const VmxVmcs *vmcs, uint16_t port, unsigned size)
+VMX_HOT bool vmx_io_exits(const VmxVmcs *vmcs, uint16_t port, unsigned size)
 {
 	uint32_t proc = vmx_proc_controls(vmcs);
 

@@ -5,6 +5,10 @@
 
 #include "vmx.h"
 
+/* On the path every VM exit takes: placed with the simulator's hot code
+ * (sim-event.h, SIM_HOT). */
+#define VMX_HOT __attribute__((hot))
+
 #define VMX_ENC_WIDTH_OF(enc) (((enc) >> VMX_ENC_WIDTH_SHIFT) & VMX_ENC_WIDTH_MASK)
 #define VMX_ENC_TYPE_OF(enc)  (((enc) >> VMX_ENC_TYPE_SHIFT) & VMX_ENC_TYPE_MASK)
 

@@ -13,7 +13,7 @@
  * With the qualification, the guest's RAX and VM_EXIT_INSTRUCTION_LEN, an
  * emulator has everything it needs to complete a simple IN or OUT. */
 
-uint64_t vmx_io_qual_encode(const VmxIoQual *q)
+VMX_HOT uint64_t vmx_io_qual_encode(const VmxIoQual *q)
 {
 	uint64_t v = (uint64_t)((q->size - 1u) & VMX_IO_QUAL_SIZE_MASK);
 
@@ -29,7 +29,7 @@ uint64_t vmx_io_qual_encode(const VmxIoQual *q)
 	return v;
 }
 
-void vmx_io_qual_decode(uint64_t qual, VmxIoQual *q)
+VMX_HOT void vmx_io_qual_decode(uint64_t qual, VmxIoQual *q)
 {
 	q->size = (uint8_t)((qual & VMX_IO_QUAL_SIZE_MASK) + 1);
 	q->in = (qual & VMX_IO_QUAL_IN) != 0;
@@ -109,7 +109,7 @@ uint32_t vmx_intr_info_encode(uint8_t vector, uint8_t type, bool has_error_code)
 	return v | VMX_INTR_INFO_VALID;
 }
 
-bool vmx_intr_info_decode(uint32_t info, uint8_t *vector, uint8_t *type, bool *has_error_code)
+VMX_HOT bool vmx_intr_info_decode(uint32_t info, uint8_t *vector, uint8_t *type, bool *has_error_code)
 {
 	if (vector != NULL)
 		*vector = (uint8_t)(info & VMX_INTR_INFO_VECTOR_MASK);

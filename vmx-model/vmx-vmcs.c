@@ -92,7 +92,7 @@ void vmx_vmcs_init_defaults(VmxVmcs *vmcs)
 
 /* Resolves `enc` to a slot; returns the slot or -1, and whether the access
  * is to the high half. */
-static long vmx_resolve(const VmxVmcs *vmcs, uint32_t enc, bool *high)
+VMX_HOT static long vmx_resolve(const VmxVmcs *vmcs, uint32_t enc, bool *high)
 {
 	long i;
 
@@ -119,7 +119,7 @@ static uint64_t vmx_truncate(uint32_t enc, uint64_t value)
 	}
 }
 
-int vmx_vmcs_read(const VmxVmcs *vmcs, uint32_t enc, uint64_t *value)
+VMX_HOT int vmx_vmcs_read(const VmxVmcs *vmcs, uint32_t enc, uint64_t *value)
 {
 	bool high;
 	long i = vmx_resolve(vmcs, enc, &high);
@@ -160,7 +160,7 @@ int vmx_vmcs_set_exit_info(VmxVmcs *vmcs, uint32_t enc, uint64_t value)
 	return vmx_store(vmcs, enc, value, true);
 }
 
-uint64_t vmx_vmcs_get(const VmxVmcs *vmcs, uint32_t enc)
+VMX_HOT uint64_t vmx_vmcs_get(const VmxVmcs *vmcs, uint32_t enc)
 {
 	uint64_t value = 0;
 
@@ -189,7 +189,7 @@ void vmx_io_bitmap_set(VmxVmcs *vmcs, uint16_t port, bool exits)
 		page[bit / 8] &= (uint8_t)~mask;
 }
 
-bool vmx_io_bitmap_get(const VmxVmcs *vmcs, uint16_t port)
+VMX_HOT bool vmx_io_bitmap_get(const VmxVmcs *vmcs, uint16_t port)
 {
 	const uint8_t *page = port < VMX_IO_BITMAP_B_FIRST_PORT ? vmcs->io_bitmap_a : vmcs->io_bitmap_b;
 	unsigned bit = vmx_io_bit(port);
@@ -284,7 +284,7 @@ const uint8_t *vmx_vmcs_msr_bitmap(const VmxVmcs *vmcs)
  * the exit handler. GUEST_RIP still points at the instruction that exited
  * (a fault-like exit); the handler adds VM_EXIT_INSTRUCTION_LEN to skip it. */
 
-void vmx_exit_record(VmxVmcs *vmcs, const VmxExit *exit)
+VMX_HOT void vmx_exit_record(VmxVmcs *vmcs, const VmxExit *exit)
 {
 	/* Every VM exit writes IDT-vectoring information; valid = 0 says the
 	 * exit did not interrupt the delivery of an event. The 32-bit fields
@@ -347,7 +347,7 @@ void vmx_inject_event(VmxVmcs *vmcs, uint8_t vector, uint8_t type, bool has_erro
 		(void)vmx_vmcs_write(vmcs, VMCS_VM_ENTRY_INSTRUCTION_LEN, insn_len);
 }
 
-bool vmx_take_injected_event(VmxVmcs *vmcs, uint8_t *vector, uint8_t *type,
+VMX_HOT bool vmx_take_injected_event(VmxVmcs *vmcs, uint8_t *vector, uint8_t *type,
                              bool *has_error, uint32_t *error_code)
 {
 	uint32_t info = (uint32_t)vmx_vmcs_get(vmcs, VMCS_VM_ENTRY_INTR_INFO_FIELD);
