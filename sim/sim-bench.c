@@ -449,9 +449,17 @@ static bool run_io_path_on(SimBackendKind backend, uint32_t time_scale, const ch
 	SimPartition *child = sim_machine_n_partitions(m) > 1 ? sim_machine_partition(m, 1) : NULL;
 	bool verified = child && strstr(sim_partition_console(child), "verified OK");
 	bool ok = o == SIM_OUTCOME_SHUTDOWN && verified && w->started && w->requests > 0;
-	if (!ok)
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "scenario %s did not complete its verified workload: %s%s",
-		            scenario, sim_machine_outcome_message(m), verified ? "" : " (no \"verified OK\" from the child)");
+	if (!ok) {
+		/* The child's last console line says what it saw (a FAILED line
+		 * names the call or the byte). */
+		g_autofree char *con = g_strchomp(g_strdup(child ? sim_partition_console(child) : ""));
+		const char *nl = strrchr(con, '\n');
+		g_autofree char *why = verified ? g_strdup("")
+		                     : g_strdup_printf(" (no \"verified OK\" from the child; its console %s%s)",
+		                                       *con ? "ends: " : "is empty", nl ? nl + 1 : con);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "scenario %s on the %s backend did not complete its verified workload: %s%s",
+		            scenario, sim_backend_kind_name(backend), sim_machine_outcome_message(m), why);
+	}
 	*seconds = MAX((double)(w->last_t - w->first_t) / 1e6, 1e-9);
 	sim_machine_free(m);
 	return ok;
