@@ -361,6 +361,19 @@ static void layout_partition(GArray *l, cairo_t *mc, const Metrics *mt, const Si
 	add_components(l, r0, mt, p->id, prefix0, n0, l0, c0, *ring0_y + cap, *ring0_y + r0h - slack0, TRUE);
 }
 
+/* A partition column's share of the width: how many components its
+ * kernel-mode band holds (layout_partition), at least two. */
+static double column_weight(const SimSnapshot *s, const SimSnapPartition *p)
+{
+	if (!s->hv_launched)
+		return 2;   /* kernel, hvboot */
+	if (p->role == SIM_SNAP_ROLE_ROOT)
+		return 4;   /* kernel, VID driver, VMBus driver, VSPs */
+	if (p->role == SIM_SNAP_ROLE_CHILD)
+		return 3;   /* kernel, VMBus driver, VSCs */
+	return 2;
+}
+
 /* The legend: one item per kind of token, a swatch and its name, and the
  * animation's status at the end; on two rows when one would squeeze the
  * names (presentation type at 1280 wide). Widths follow the names' length. */
@@ -485,19 +498,26 @@ GArray *hvsim_render_layout(double width, double height, const SimSnapshot *s, c
 		above = lane_y - m * 0.5;
 	}
 
-	/* Partition columns, the parent first (snapshot order). */
+	/* Partition columns, the parent first (snapshot order), each as wide
+	 * as its kernel-mode components need: the parent's four (kernel, VID
+	 * driver, VMBus driver, VSPs) get more room than a child's three, so
+	 * "VMBus driver" stays whole with three partitions at 1280 x 720. */
 	double part_top = top;
 	double part_h = above - part_top;
-	double col_w = n_shown ? (cw - m * (n_shown - 1)) / n_shown : cw;
+	double weights = 0;
+	for (guint i = 0; i < s->n_partitions; i++)
+		if (shown(s, &s->partitions[i]))
+			weights += column_weight(s, &s->partitions[i]);
+	double free_w = n_shown ? cw - m * (n_shown - 1) : cw;
 	double r3y = 0, r3h = 0, r0y = 0, r0h = 0;
-	guint col = 0;
+	double x = left;
 	for (guint i = 0; i < s->n_partitions; i++) {
 		const SimSnapPartition *p = &s->partitions[i];
 		if (!shown(s, p))
 			continue;
-		double x = left + col * (col_w + m);
+		double col_w = free_w * column_weight(s, p) / weights;
 		layout_partition(l, mc, &mt, s, p, opt, x, part_top, col_w, part_h, &r3y, &r3h, &r0y, &r0h);
-		col++;
+		x += col_w + m;
 	}
 
 	/* Channels: each its own sub-lane, a line from the parent's VSPs to the
@@ -637,6 +657,9 @@ static void text_fit(Painter *pt, const char *text, double x, double y, double w
 	cairo_show_text(cr, text);
 }
 
+/* How far a component's title may shrink before it is cut with "...". */
+#define COMPONENT_SHRINK 0.6
+
 /* A component: "Title|subtitle", centred. */
 static void draw_component(Painter *pt, const HvsimRenderRect *r, const Rgb *fill)
 {
@@ -644,7 +667,7 @@ static void draw_component(Painter *pt, const HvsimRenderRect *r, const Rgb *fil
 	const char *bar = strchr(r->label, '|');
 	g_autofree char *head = bar ? g_strndup(r->label, bar - r->label) : g_strdup(r->label);
 	double f = pt->mt.font, sm = pt->mt.small, inner = r->w - 2 * pt->mt.pad;
-	pt->shrink = 0.6;   /* "VMBus driver" in four columns of a third of 1280 x 720 */
+	pt->shrink = COMPONENT_SHRINK;
 	if (bar) {
 		double total = f + sm * 1.15;
 		double base = r->y + (r->h - total) / 2 + f * 0.85;
@@ -1464,6 +1487,32 @@ static GArray *counters(cairo_t *mc, const GArray *l, double width, double heigh
 		g_array_append_val(out, c);
 	}
 	return out;
+}
+
+guint hvsim_render_cut_titles(const GArray *l, double width, double height, const HvsimRenderOptions *opt,
+                              GString *names)
+{
+	g_return_val_if_fail(l != NULL, 0);
+	Metrics mt = metrics(width, height, opt);
+	cairo_surface_t *ms = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+	cairo_t *mc = cairo_create(ms);
+	guint cut = 0;
+	for (guint i = 0; i < l->len; i++) {
+		const HvsimRenderRect *r = at(l, (int)i);
+		if (r->kind != HVSIM_RK_COMPONENT)
+			continue;
+		const char *bar = strchr(r->label, '|');
+		g_autofree char *head = bar ? g_strndup(r->label, bar - r->label) : g_strdup(r->label);
+		/* As draw_component() fits it: the title at its smallest size. */
+		if (text_width(mc, head, mt.font * COMPONENT_SHRINK, TRUE) > r->w - 2 * mt.pad) {
+			cut++;
+			if (names)
+				g_string_append_printf(names, "%s%s (\"%s\")", names->len ? ", " : "", r->name, head);
+		}
+	}
+	cairo_destroy(mc);
+	cairo_surface_destroy(ms);
+	return cut;
 }
 
 GArray *hvsim_render_anim_counters(const GArray *l, double width, double height, const HvsimRenderOptions *opt,

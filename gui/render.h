@@ -68,6 +68,12 @@ typedef struct HvsimRenderRect {
 GArray *hvsim_render_layout(double width, double height, const SimSnapshot *snap,
                             const HvsimRenderOptions *opt);
 
+/* How many components' titles ("VMBus driver", ...) in a layout would be
+ * cut with "..." even at their smallest size; their names are appended
+ * to `names` (may be NULL). */
+guint hvsim_render_cut_titles(const GArray *layout, double width, double height, const HvsimRenderOptions *opt,
+                              GString *names);
+
 /* The element named `name` in a layout, or NULL. */
 const HvsimRenderRect *hvsim_render_layout_find(const GArray *layout, const char *name);
 

@@ -141,6 +141,10 @@ static guint check_moment(const char *scenario, const Moment *mo, const GArray *
 	const GuiAnimFrame *f = gui_anim_frame(a, 0.05);
 	g_autofree char *where = g_strdup_printf("%s at %s, %.0fx%.0f%s", scenario, mo->what, c->w, c->h,
 	                                         c->presentation ? " presentation" : "");
+	/* Every component's title is whole (shrunk at most, never cut). */
+	g_autoptr(GString) cut = g_string_new(NULL);
+	if (hvsim_render_cut_titles(l, c->w, c->h, &opt, cut))
+		g_error("%s: component titles cut with \"...\": %s", where, cut->str);
 	guint routed = 0;
 	for (guint i = 0; i < f->links->len; i++) {
 		const GuiAnimLink *k = &g_array_index(f->links, GuiAnimLink, i);
