@@ -191,6 +191,21 @@ static void kick_target(struct kvm_run *run)
 	kick_run = run;
 }
 
+/* Every KVM ioctl but KVM_RUN. The kick signal is not blocked outside
+ * KVM_RUN, and some calls that exit handling makes (KVM_CREATE_VM for a
+ * child partition registers an MMU notifier, which gives up when a signal
+ * is pending) fail with EINTR when the slice timer fires during them:
+ * they are simply made again (the timer fires once a slice). */
+static int kvm_ioctl_retry(int fd, unsigned long request, unsigned long arg)
+{
+	int r;
+	do
+		r = ioctl(fd, request, arg);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+#define kvm_ioctl(fd, request, arg) kvm_ioctl_retry((fd), (request), (unsigned long)(arg))
+
 /* Arms the slice timer for `ns` on the calling thread (0 disarms). */
 static bool arm_timer(timer_t *timer, bool *ok, pid_t *tid, uint64_t ns)
 {
@@ -236,7 +251,7 @@ static void regs_dirty(KvmVp *kv)
 static struct kvm_sregs *sregs(KvmVp *kv)
 {
 	if (!kv->sregs_valid) {
-		if (ioctl(kv->fd, KVM_GET_SREGS, &kv->sregs) != 0)
+		if (kvm_ioctl(kv->fd, KVM_GET_SREGS, &kv->sregs) != 0)
 			memset(&kv->sregs, 0, sizeof kv->sregs);
 		kv->sregs_valid = true;
 	}
@@ -321,12 +336,12 @@ static void kvm_reg_set(SimVp *vp, SimReg reg, uint64_t value)
 SIM_HOT static bool flush_regs(KvmVp *kv)
 {
 	if (kv->sregs_dirty) {
-		if (ioctl(kv->fd, KVM_SET_SREGS, &kv->sregs) != 0)
+		if (kvm_ioctl(kv->fd, KVM_SET_SREGS, &kv->sregs) != 0)
 			return false;
 		kv->sregs_dirty = false;
 	}
 	if (!kv->vm->sync_regs && (kv->run->kvm_dirty_regs & KVM_SYNC_X86_REGS)) {
-		if (ioctl(kv->fd, KVM_SET_REGS, regs(kv)) != 0)
+		if (kvm_ioctl(kv->fd, KVM_SET_REGS, regs(kv)) != 0)
 			return false;
 		kv->run->kvm_dirty_regs = 0;
 	}
@@ -338,7 +353,7 @@ SIM_HOT static void after_run(KvmVp *kv)
 {
 	kv->sregs_valid = false;
 	if (!kv->vm->sync_regs)
-		ioctl(kv->fd, KVM_GET_REGS, regs(kv));
+		kvm_ioctl(kv->fd, KVM_GET_REGS, regs(kv));
 }
 
 /* ---- Long-mode state (shared by the boot state and the probe) ---------------- */
@@ -417,7 +432,7 @@ static bool set_cpuid(SimVp *vp, int fd)
 			e->edx = out[3];
 		}
 	}
-	return ioctl(fd, KVM_SET_CPUID2, &t) == 0;
+	return kvm_ioctl(fd, KVM_SET_CPUID2, &t) == 0;
 }
 
 /* ---- Memory slots ---------------------------------------------------------------- */
@@ -430,7 +445,7 @@ static bool set_slot(KvmVm *vm, unsigned slot, const KvmSlot *s)
 		.memory_size = s ? s->size : 0,     /* 0 deletes the slot */
 		.userspace_addr = s ? (uint64_t)(uintptr_t)s->host : 0,
 	};
-	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) == 0;
+	return kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) == 0;
 }
 
 /* Adds [gpa, gpa+size) -> host, splitting out the hypercall page (read-only). */
@@ -562,7 +577,7 @@ static int set_msr_filter(int vm_fd)
 	f.ranges[0].base = KVM_MSR_RANGE_FIRST;
 	f.ranges[0].nmsrs = KVM_MSR_RANGE_COUNT;
 	f.ranges[0].bitmap = deny;
-	return ioctl(vm_fd, KVM_X86_SET_MSR_FILTER, &f);
+	return kvm_ioctl(vm_fd, KVM_X86_SET_MSR_FILTER, &f);
 }
 
 static KvmVm *vm_new(GError **error)
@@ -574,18 +589,18 @@ static KvmVm *vm_new(GError **error)
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot open %s: %s", KVM_DEV, g_strerror(errno));
 		goto fail;
 	}
-	int mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	int mmap_size = kvm_ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm->vm_fd = kvm_ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0 || mmap_size <= 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "KVM_CREATE_VM failed: %s", g_strerror(errno));
 		goto fail;
 	}
 	vm->run_size = (size_t)mmap_size;
-	vm->sync_regs = (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
+	vm->sync_regs = (kvm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) & KVM_SYNC_X86_REGS) != 0;
 	/* Intel needs a TSS area for real-mode emulation; unused in long mode. */
-	ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xFFFBD000ul);
+	kvm_ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xFFFBD000ul);
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_X86_USER_SPACE_MSR, .args = { KVM_MSR_EXIT_REASON_FILTER } };
-	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) != 0 || set_msr_filter(vm->vm_fd) != 0) {
+	if (kvm_ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) != 0 || set_msr_filter(vm->vm_fd) != 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "KVM refused the user-space MSR filter: %s",
 		            g_strerror(errno));
 		goto fail;
@@ -604,7 +619,7 @@ fail:
 static bool vcpu_open(KvmVp *kv, int *fd_out, struct kvm_run **run_out, GError **error)
 {
 	SimVp *vp = kv->vp;
-	int fd = ioctl(kv->vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)kv->vm->next_vcpu_id++);
+	int fd = kvm_ioctl(kv->vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)kv->vm->next_vcpu_id++);
 	if (fd < 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "KVM_CREATE_VCPU failed: %s", g_strerror(errno));
 		return false;
@@ -668,7 +683,7 @@ static bool kvm_vp_init(SimVp *vp, GError **error)
 		kvm_vp_fini(vp);
 		return false;
 	}
-	ioctl(kv->fd, KVM_GET_REGS, regs(kv));
+	kvm_ioctl(kv->fd, KVM_GET_REGS, regs(kv));
 	return true;
 }
 
@@ -702,9 +717,9 @@ static bool vcpu_respawn(KvmVp *kv)
 	bool dirty = kv->run->kvm_dirty_regs & KVM_SYNC_X86_REGS;
 	if (dirty)
 		r = *regs(kv);   /* what handlers set and KVM has not loaded yet */
-	if (!flush_regs(kv) || (!dirty && ioctl(kv->fd, KVM_GET_REGS, &r) != 0) || ioctl(kv->fd, KVM_GET_SREGS, &s) != 0 ||
-	    ioctl(kv->fd, KVM_GET_FPU, &fpu) != 0 || ioctl(kv->fd, KVM_GET_VCPU_EVENTS, &ev) != 0 ||
-	    ioctl(kv->fd, KVM_GET_MSRS, &msrs) != (int)msrs.h.nmsrs) {
+	if (!flush_regs(kv) || (!dirty && kvm_ioctl(kv->fd, KVM_GET_REGS, &r) != 0) || kvm_ioctl(kv->fd, KVM_GET_SREGS, &s) != 0 ||
+	    kvm_ioctl(kv->fd, KVM_GET_FPU, &fpu) != 0 || kvm_ioctl(kv->fd, KVM_GET_VCPU_EVENTS, &ev) != 0 ||
+	    kvm_ioctl(kv->fd, KVM_GET_MSRS, &msrs) != (int)msrs.h.nmsrs) {
 		sim_partition_stop(vp->partition, false, 1, "native backend: cannot read the vCPU state at the late launch: %s",
 		                   g_strerror(errno));
 		return false;
@@ -713,8 +728,8 @@ static bool vcpu_respawn(KvmVp *kv)
 		sim_partition_stop(vp->partition, false, 1, "native backend: late launch: %s", error->message);
 		return false;
 	}
-	if (ioctl(fd, KVM_SET_SREGS, &s) != 0 || ioctl(fd, KVM_SET_REGS, &r) != 0 || ioctl(fd, KVM_SET_FPU, &fpu) != 0 ||
-	    ioctl(fd, KVM_SET_MSRS, &msrs) != (int)msrs.h.nmsrs || ioctl(fd, KVM_SET_VCPU_EVENTS, &ev) != 0) {
+	if (kvm_ioctl(fd, KVM_SET_SREGS, &s) != 0 || kvm_ioctl(fd, KVM_SET_REGS, &r) != 0 || kvm_ioctl(fd, KVM_SET_FPU, &fpu) != 0 ||
+	    kvm_ioctl(fd, KVM_SET_MSRS, &msrs) != (int)msrs.h.nmsrs || kvm_ioctl(fd, KVM_SET_VCPU_EVENTS, &ev) != 0) {
 		sim_partition_stop(vp->partition, false, 1, "native backend: cannot load the vCPU state at the late launch: %s",
 		                   g_strerror(errno));
 		munmap(run, kv->vm->run_size);
@@ -736,7 +751,7 @@ static bool kvm_set_boot_state(SimVp *vp, const SimBootState *st, GError **error
 {
 	KvmVp *kv = kv_of(vp);
 	struct kvm_sregs s;
-	if (ioctl(kv->fd, KVM_GET_SREGS, &s) != 0) {
+	if (kvm_ioctl(kv->fd, KVM_GET_SREGS, &s) != 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "KVM_GET_SREGS failed: %s", g_strerror(errno));
 		return false;
 	}
@@ -747,7 +762,7 @@ static bool kvm_set_boot_state(SimVp *vp, const SimBootState *st, GError **error
 	r->rsp = st->rsp;
 	r->rdi = st->rdi;
 	r->rflags = st->rflags | X86_RFLAGS_FIXED;
-	if (ioctl(kv->fd, KVM_SET_SREGS, &s) != 0 || ioctl(kv->fd, KVM_SET_REGS, r) != 0) {
+	if (kvm_ioctl(kv->fd, KVM_SET_SREGS, &s) != 0 || kvm_ioctl(kv->fd, KVM_SET_REGS, r) != 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "KVM refused the boot state: %s", g_strerror(errno));
 		return false;
 	}
@@ -764,7 +779,7 @@ static bool kvm_set_boot_state(SimVp *vp, const SimBootState *st, GError **error
 static size_t read_code(KvmVp *kv, uint64_t la, guint8 *buf, size_t n, uint64_t *gpa)
 {
 	struct kvm_translation t = { .linear_address = la };
-	if (ioctl(kv->fd, KVM_TRANSLATE, &t) != 0 || !t.valid)
+	if (kvm_ioctl(kv->fd, KVM_TRANSLATE, &t) != 0 || !t.valid)
 		return 0;
 	/* Stay within the page (an I/O instruction crossing one is rare). */
 	size_t in_page = HV_PAGE_SIZE - (t.physical_address & (HV_PAGE_SIZE - 1));
@@ -866,17 +881,17 @@ SIM_HOT static bool vm_entry(KvmVp *kv)
 	sim_vp_emit(vp, &ev);
 	if (type == VMX_INTR_TYPE_EXTERNAL) {
 		struct kvm_interrupt irq = { .irq = vector };
-		if (ioctl(kv->fd, KVM_INTERRUPT, &irq) == 0)
+		if (kvm_ioctl(kv->fd, KVM_INTERRUPT, &irq) == 0)
 			return true;
 	} else {
 		struct kvm_vcpu_events e;
-		if (ioctl(kv->fd, KVM_GET_VCPU_EVENTS, &e) == 0) {
+		if (kvm_ioctl(kv->fd, KVM_GET_VCPU_EVENTS, &e) == 0) {
 			e.exception.injected = 1;
 			e.exception.nr = vector;
 			e.exception.has_error_code = has_err;
 			e.exception.error_code = err;
 			e.flags = 0;
-			if (ioctl(kv->fd, KVM_SET_VCPU_EVENTS, &e) == 0)
+			if (kvm_ioctl(kv->fd, KVM_SET_VCPU_EVENTS, &e) == 0)
 				return true;
 		}
 	}
@@ -902,7 +917,7 @@ static bool cancel_completion(KvmVp *kv)
 		return false;
 	kv->sregs_valid = false;
 	*regs(kv) = keep;
-	return ioctl(kv->fd, KVM_SET_REGS, &keep) == 0;
+	return kvm_ioctl(kv->fd, KVM_SET_REGS, &keep) == 0;
 }
 
 /* ---- Exits --------------------------------------------------------------------------------------- */
@@ -966,7 +981,7 @@ SIM_HOT static SimRunResult exit_io(KvmVp *kv)
 	bool in = run->io.direction == KVM_EXIT_IO_IN;
 	if (!in && run->io.port == SIM_KVM_HYPERCALL_PORT && run->io.size == 1 && d->insn.imm && p->hcpage_active) {
 		struct kvm_translation t = { .linear_address = rip };
-		if (ioctl(kv->fd, KVM_TRANSLATE, &t) == 0 && t.valid &&
+		if (kvm_ioctl(kv->fd, KVM_TRANSLATE, &t) == 0 && t.valid &&
 		    (t.physical_address & ~(uint64_t)(HV_PAGE_SIZE - 1)) == p->hcpage_gpa) {
 			memset(&ex, 0, sizeof ex);
 			ex.vmx.reason = VMX_EXIT_VMCALL;
@@ -1148,7 +1163,7 @@ SIM_HOT static SimRunResult kvm_vp_run(SimVp *vp, uint64_t until)
 				ioctl(kv->fd, KVM_RUN, 0);
 				kv->run->immediate_exit = 0;
 				kv->io_pending = false;
-				if (ioctl(kv->fd, KVM_GET_REGS, &keep) == 0)
+				if (kvm_ioctl(kv->fd, KVM_GET_REGS, &keep) == 0)
 					*regs(kv) = keep;
 				kv->run->kvm_dirty_regs = 0;
 			}
@@ -1344,26 +1359,26 @@ static bool probe_run(int kvm_fd, SimKvmStep *got, guint *n, GString *why)
 		return false;
 	}
 	probe_build(mem);
-	int sz = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	vm = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	int sz = kvm_ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm = kvm_ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (vm < 0 || sz <= 0) {
 		g_string_append_printf(why, "KVM_CREATE_VM failed: %s", g_strerror(errno));
 		goto out;
 	}
 	run_size = (size_t)sz;
-	ioctl(vm, KVM_SET_TSS_ADDR, 0xFFFBD000ul);
+	kvm_ioctl(vm, KVM_SET_TSS_ADDR, 0xFFFBD000ul);
 	struct kvm_userspace_memory_region region = {
 		.slot = 0, .guest_phys_addr = 0, .memory_size = KVM_PROBE_MEM, .userspace_addr = (uint64_t)(uintptr_t)mem,
 	};
-	fd = ioctl(vm, KVM_CREATE_VCPU, 0ul);
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) != 0 || fd < 0) {
+	fd = kvm_ioctl(vm, KVM_CREATE_VCPU, 0ul);
+	if (kvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) != 0 || fd < 0) {
 		g_string_append_printf(why, "KVM refused the probe VM's memory or vCPU: %s", g_strerror(errno));
 		goto out;
 	}
 	run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	struct kvm_sregs s;
 	struct kvm_regs r = { .rip = PROBE_CODE0, .rsp = 0xA000, .rflags = X86_RFLAGS_FIXED };
-	if (run == MAP_FAILED || ioctl(fd, KVM_GET_SREGS, &s) != 0) {
+	if (run == MAP_FAILED || kvm_ioctl(fd, KVM_GET_SREGS, &s) != 0) {
 		g_string_append_printf(why, "cannot set up the probe vCPU: %s", g_strerror(errno));
 		goto out;
 	}
@@ -1372,7 +1387,7 @@ static bool probe_run(int kvm_fd, SimKvmStep *got, guint *n, GString *why)
 	s.tr.base = PROBE_TSS;
 	s.idt.base = PROBE_IDT;
 	s.idt.limit = 256 * 16 - 1;
-	if (ioctl(fd, KVM_SET_SREGS, &s) != 0 || ioctl(fd, KVM_SET_REGS, &r) != 0) {
+	if (kvm_ioctl(fd, KVM_SET_SREGS, &s) != 0 || kvm_ioctl(fd, KVM_SET_REGS, &r) != 0) {
 		g_string_append_printf(why, "KVM refused the probe's long-mode state: %s", g_strerror(errno));
 		goto out;
 	}
@@ -1461,13 +1476,13 @@ bool sim_kvm_probe(GString *reason)
 		return false;
 	}
 	bool ok = false;
-	int api = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
+	int api = kvm_ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
 	if (api != KVM_API_VERSION) {
 		g_string_append_printf(reason, KVM_DEV " speaks KVM API version %d, hvsim needs %d", api, KVM_API_VERSION);
 		goto out;
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(required_caps); i++) {
-		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
+		if (kvm_ioctl(kvm_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
 			g_string_append_printf(reason, "KVM on this host lacks %s, which the native backend needs%s",
 			                       required_caps[i].name, pvm_hint());
 			goto out;
@@ -1514,27 +1529,27 @@ bool sim_kvm_bare_io_loop(const guint8 *image, gsize len, uint64_t *exits, doubl
 	sim_memory_write(&mem, 0x5000, &pd0, 8);
 	sim_memory_write(&mem, 0x5008, &pd1, 8);
 	kvm_fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
-	vm = kvm_fd >= 0 ? ioctl(kvm_fd, KVM_CREATE_VM, 0) : -1;
+	vm = kvm_fd >= 0 ? kvm_ioctl(kvm_fd, KVM_CREATE_VM, 0) : -1;
 	if (vm < 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bare KVM: cannot create a VM: %s", g_strerror(errno));
 		goto out;
 	}
-	run_size = (size_t)ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	ioctl(vm, KVM_SET_TSS_ADDR, 0xFFFBD000ul);
+	run_size = (size_t)kvm_ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	kvm_ioctl(vm, KVM_SET_TSS_ADDR, 0xFFFBD000ul);
 	struct kvm_userspace_memory_region region = {
 		.slot = 0, .memory_size = mem.size, .userspace_addr = (uint64_t)(uintptr_t)mem.host,
 	};
-	fd = ioctl(vm, KVM_CREATE_VCPU, 0ul);
-	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) != 0 || fd < 0 ||
+	fd = kvm_ioctl(vm, KVM_CREATE_VCPU, 0ul);
+	if (kvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) != 0 || fd < 0 ||
 	    (run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bare KVM: cannot set up the vCPU: %s", g_strerror(errno));
 		goto out;
 	}
 	struct kvm_sregs s;
 	struct kvm_regs r = { .rip = img.entry, .rsp = 0x8000, .rdi = 0x1000, .rflags = X86_RFLAGS_FIXED };
-	ioctl(fd, KVM_GET_SREGS, &s);
+	kvm_ioctl(fd, KVM_GET_SREGS, &s);
 	long_mode_sregs(&s, 0x80010033ull, 0x3000, X86_CR4_PAE, X86_EFER_LME, 0x2000, 0x17, 0x08, 0x10);
-	if (ioctl(fd, KVM_SET_SREGS, &s) != 0 || ioctl(fd, KVM_SET_REGS, &r) != 0) {
+	if (kvm_ioctl(fd, KVM_SET_SREGS, &s) != 0 || kvm_ioctl(fd, KVM_SET_REGS, &r) != 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bare KVM: boot state refused: %s", g_strerror(errno));
 		goto out;
 	}

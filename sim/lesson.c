@@ -564,6 +564,7 @@ static const char *const step_keys[] = {
 	"Title", "Text", "Trigger", "Count", "Highlight",
 	"Question", "Choices", "Answer", "Observe", "Field", "Values",
 	"Task", "Expect", "Solution", "Hint", "Measure",
+	NULL,   /* for g_strjoinv() in the unknown-key message */
 };
 static const char *const lesson_keys[] = { "Title", "Objectives" };
 
@@ -724,7 +725,7 @@ static gboolean load_step(Lesson *l, GKeyFile *kf, const char *group, guint inde
 	s->group = g_strdup(group);
 	g_auto(GStrv) keys = g_key_file_get_keys(kf, group, NULL, NULL);
 	for (char **k = keys; k && *k; k++)
-		if (!key_known(*k, step_keys, G_N_ELEMENTS(step_keys), TRUE)) {
+		if (!key_known(*k, step_keys, G_N_ELEMENTS(step_keys) - 1, TRUE)) {
 			g_autofree char *known = g_strjoinv(", ", (char **)step_keys);
 			return fail_at(l, group, *k, error, LESSON_ERROR_INVALID,
 			               "unknown key '%s' (a step knows %s and the settings Scenario, Vendor, Profile, Backend, Workload, Memory, IoPassthrough, HostileChild, Vps)",
