@@ -63,6 +63,8 @@ typedef struct Bench {
 	GArray *block_ips;                 /* each block of headless runs (before, between, after) as one figure */
 	GArray *seg_ips;                   /* the window's speed in each segment */
 	GuiRunnerTotals seg_start;         /* the runner's totals when the current segment began */
+	gint64 seg_start_at;               /* and the monotonic time then */
+	gint64 segments_us;                /* the segments' wall time added up */
 	GuiRunnerTotals window;            /* the segments' totals added up */
 	guint segments, segments_done;
 	guint segment_id;
@@ -290,6 +292,7 @@ static void segment_close(Bench *b)
 	b->window.wall_us += wall;
 	b->window.cpu_us += t.cpu_us - b->seg_start.cpu_us;
 	b->window.batches += t.batches - b->seg_start.batches;
+	b->segments_us += g_get_monotonic_time() - b->seg_start_at;
 }
 
 /* The measured part begins: the first segment starts. */
@@ -301,6 +304,7 @@ static gboolean segment_first(gpointer user_data)
 	Bench *b = user_data;
 	b->loops = 0;
 	gui_runner_get_totals(hvsim_window_get_runner(b->win), &b->seg_start);
+	b->seg_start_at = g_get_monotonic_time();
 	b->segment_id = g_timeout_add((guint)(b->seconds / b->segments * 1000), segment_next, b);
 	return G_SOURCE_REMOVE;
 }
@@ -328,6 +332,7 @@ static gboolean segment_next(gpointer user_data)
 	b->tick_at = 0;
 	GuiRunner *r = hvsim_window_get_runner(b->win);
 	gui_runner_get_totals(r, &b->seg_start);
+	b->seg_start_at = g_get_monotonic_time();
 	if (!b->reset_pending)
 		gui_runner_run(r);   /* else on_state runs it once the reset is done */
 	return G_SOURCE_CONTINUE;
@@ -375,8 +380,13 @@ static gboolean finish(gpointer user_data)
 	fprintf(b->out, "fps %.1f\n", fps);
 	fprintf(b->out, "worst-frame-ms %.1f\n", b->worst_ms);
 	fprintf(b->out, "machine with the window: %.1f M instructions/s (%" G_GUINT64_FORMAT " instructions in %.1f s of "
-	        "free-running batches, each with its publish; the sim thread had a core for %.2f of that time)\n",
-	        ips / 1e6, b->window.insns, run_s, run_s > 0 ? cpu_s / run_s : 0);
+	        "free-running batches, each with its publish; the sim thread had a core for %.2f of that time; "
+	        "the batches filled %.0f %% of the segments' %.1f s, the rest was the restarts: over all of it, "
+	        "%.1f M instructions/s)\n",
+	        ips / 1e6, b->window.insns, run_s, run_s > 0 ? cpu_s / run_s : 0,
+	        b->segments_us > 0 ? 100.0 * (double)b->window.wall_us / (double)b->segments_us : 0,
+	        (double)b->segments_us / G_USEC_PER_SEC,
+	        b->segments_us > 0 ? (double)b->window.insns / ((double)b->segments_us / G_USEC_PER_SEC) / 1e6 : 0);
 	print_spread(b->out, "  segments with the window", b->seg_ips, NULL);
 	if (!headless_ok)
 		fprintf(b->out, "headless after the window: failed: %s\n", error ? error->message : "unknown");
