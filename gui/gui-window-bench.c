@@ -62,6 +62,7 @@ typedef struct Bench {
 	GArray *during_ips, *during_cpu;   /* the runs between the segments */
 	GArray *block_ips;                 /* each block of headless runs (before, between, after) as one figure */
 	GArray *seg_ips;                   /* the window's speed in each segment */
+	GArray *seg_cpu;                   /* and the sim thread's core share in it */
 	GuiRunnerTotals seg_start;         /* the runner's totals when the current segment began */
 	gint64 seg_start_at;               /* and the monotonic time then */
 	gint64 segments_us;                /* the segments' wall time added up */
@@ -288,6 +289,8 @@ static void segment_close(Bench *b)
 	gint64 wall = t.wall_us - b->seg_start.wall_us;
 	double v = wall > 0 ? (double)insns * G_USEC_PER_SEC / (double)wall : 0;
 	g_array_append_val(b->seg_ips, v);
+	double share = wall > 0 ? (double)(t.cpu_us - b->seg_start.cpu_us) / (double)wall : 0;
+	g_array_append_val(b->seg_cpu, share);
 	b->window.insns += insns;
 	b->window.wall_us += wall;
 	b->window.cpu_us += t.cpu_us - b->seg_start.cpu_us;
@@ -387,7 +390,7 @@ static gboolean finish(gpointer user_data)
 	        b->segments_us > 0 ? 100.0 * (double)b->window.wall_us / (double)b->segments_us : 0,
 	        (double)b->segments_us / G_USEC_PER_SEC,
 	        b->segments_us > 0 ? (double)b->window.insns / ((double)b->segments_us / G_USEC_PER_SEC) / 1e6 : 0);
-	print_spread(b->out, "  segments with the window", b->seg_ips, NULL);
+	print_spread(b->out, "  segments with the window", b->seg_ips, b->seg_cpu);
 	if (!headless_ok)
 		fprintf(b->out, "headless after the window: failed: %s\n", error ? error->message : "unknown");
 	print_spread(b->out, "headless before the window", b->before_ips, b->before_cpu);
@@ -461,6 +464,7 @@ static gboolean finish(gpointer user_data)
 	g_array_unref(b->during_cpu);
 	g_array_unref(b->block_ips);
 	g_array_unref(b->seg_ips);
+	g_array_unref(b->seg_cpu);
 	g_free(b->scenario);
 	g_free(b);
 	done(status, ud);
@@ -501,6 +505,7 @@ void gui_window_bench_start(HvsimWindow *win, double seconds, const char *scenar
 	double before_block = block_speed(before_ips, 0);
 	g_array_append_val(b->block_ips, before_block);
 	b->seg_ips = g_array_new(FALSE, FALSE, sizeof(double));
+	b->seg_cpu = g_array_new(FALSE, FALSE, sizeof(double));
 	g_timeout_add((guint)(BENCH_WARMUP_S * 1000), segment_first, b);
 	gui_runner_run(hvsim_window_get_runner(win));
 }
