@@ -515,7 +515,7 @@ static bool compute_slots(SimPartition *p, KvmSlot *out, unsigned *n)
 	return ok;
 }
 
-SIM_HOT static bool layout_current(SimPartition *p, KvmVm *vm)
+SIM_HOT static inline bool layout_current(SimPartition *p, KvmVm *vm)
 {
 	return vm->laid_out && vm->hc_active == p->hcpage_active && (!p->hcpage_active || vm->hc_gpa == p->hcpage_gpa) &&
 	       (!p->child || vm->map_generation == p->child->map_generation);
@@ -524,12 +524,10 @@ SIM_HOT static bool layout_current(SimPartition *p, KvmVm *vm)
 /* Re-does the VM's slots when the partition's memory changed (a child's
  * map, the hypercall page). Slots are replaced one by one: deleted, then
  * added; nothing runs meanwhile (this thread is the only one in KVM_RUN). */
-SIM_HOT static bool layout_memory(SimPartition *p, KvmVm *vm)
+static bool relayout_memory(SimPartition *p, KvmVm *vm)
 {
 	KvmSlot next[KVM_MAX_SLOTS];
 	unsigned n = 0;
-	if (layout_current(p, vm))
-		return true;
 	if (!compute_slots(p, next, &n)) {
 		sim_partition_stop(p, false, 1, "native backend: the partition's memory needs more than %u KVM memory slots",
 		                   KVM_MAX_SLOTS);
@@ -552,6 +550,12 @@ SIM_HOT static bool layout_memory(SimPartition *p, KvmVm *vm)
 	vm->hc_gpa = p->hcpage_gpa;
 	vm->map_generation = p->child ? p->child->map_generation : 0;
 	return true;
+}
+
+/* Before every entry: almost always nothing changed (checked inline). */
+SIM_HOT static inline bool layout_memory(SimPartition *p, KvmVm *vm)
+{
+	return layout_current(p, vm) || relayout_memory(p, vm);
 }
 
 /* ---- VM and vCPU creation ------------------------------------------------------------ */
