@@ -21,6 +21,7 @@
 
 #include "gui-window-bench.h"
 #include "sim-scenario.h"
+#include "sim-stats.h"
 
 #define BENCH_WARMUP_S     2.0    /* frames and speed are measured after this */
 #define BENCH_RSS_PERIOD_S 1u     /* how often the resident memory is sampled */
@@ -115,6 +116,11 @@ gboolean gui_window_bench_headless(const char *scenario, SimVendor vendor, guint
 			g_clear_pointer(&m, sim_machine_free);
 			return FALSE;
 		}
+		/* The counters `hvsim run` keeps for its summary (the runner keeps
+		 * them too); the runner's own capture of events for the window is
+		 * the window's cost, so not here. */
+		SimStats *stats = sim_stats_new();
+		sim_event_bus_subscribe(sim_machine_events(m), sim_stats_on_event, stats);
 		sim_machine_start(m);
 		guint64 insns0 = sim_machine_insns(m);
 		gint64 t0 = g_get_monotonic_time(), c0 = thread_cpu_us();
@@ -124,6 +130,7 @@ gboolean gui_window_bench_headless(const char *scenario, SimVendor vendor, guint
 		double cpu = (double)(thread_cpu_us() - c0) / G_USEC_PER_SEC;
 		double insns = (double)(sim_machine_insns(m) - insns0);
 		sim_machine_free(m);
+		sim_stats_free(stats);
 		measured += wall;
 		double v = insns / wall, share = cpu / wall;
 		g_array_append_val(ips, v);

@@ -17,7 +17,9 @@ G_BEGIN_DECLS
  * freely, without the window. Fresh machines of `scenario`, each made,
  * loaded and started untimed (as the runner's reset is not counted), then
  * run to its end in batches of GUI_RUNNER_RUN_BATCH instructions, as the
- * runner's free-running batches are (without their publish): at least
+ * runner's free-running batches are (without their publish), with the
+ * statistics `hvsim run` keeps subscribed (not the runner's capture of
+ * events for the window: that is the window's cost): at least
  * `min_runs` of them and until `min_seconds` of running were measured.
  * Appends one figure per run to `ips` (instructions per wall second) and,
  * if not NULL, to `cpu_share` (this thread's CPU time over the wall time:
