@@ -1510,87 +1510,122 @@ out:
 
 /* ==== A bare KVM_RUN loop, the benchmark's baseline ===========================
  * The same guest code hvsim runs, in flat memory with the same boot state,
- * and a loop that only counts port writes until the power-off write. */
-bool sim_kvm_bare_io_loop(const guint8 *image, gsize len, uint64_t *exits, double *seconds, GError **error)
-{
+ * and a loop that only counts port writes (until the power-off write). */
+struct SimKvmBare {
 	SimMemory mem;
-	SimImageInfo img;
-	bool ok = false;
-	int kvm_fd = -1, vm = -1, fd = -1;
-	struct kvm_run *run = MAP_FAILED;
-	size_t run_size = 0;
+	int kvm_fd, vm, fd;
+	struct kvm_run *run;
+	size_t run_size;
+	bool powered_off;
+};
 
-	if (!sim_memory_init(&mem, 4ull << 20, error))
-		return false;
-	if (!sim_elf_load(&mem, image, len, "bench", HVSIM_IMAGE_MIN_GPA, &img, error))
-		goto out;
+void sim_kvm_bare_free(SimKvmBare *b)
+{
+	if (!b)
+		return;
+	if (b->run != MAP_FAILED)
+		munmap(b->run, b->run_size);
+	if (b->fd >= 0)
+		close(b->fd);
+	if (b->vm >= 0)
+		close(b->vm);
+	if (b->kvm_fd >= 0)
+		close(b->kvm_fd);
+	sim_memory_fini(&b->mem);
+	g_free(b);
+}
+
+SimKvmBare *sim_kvm_bare_new(const guint8 *image, gsize len, GError **error)
+{
+	SimImageInfo img;
+	SimKvmBare *b = g_new0(SimKvmBare, 1);
+	b->kvm_fd = b->vm = b->fd = -1;
+	b->run = MAP_FAILED;
+	if (!sim_memory_init(&b->mem, 4ull << 20, error)) {
+		g_free(b);
+		return NULL;
+	}
+	if (!sim_elf_load(&b->mem, image, len, "bench", HVSIM_IMAGE_MIN_GPA, &img, error))
+		goto fail;
 	/* The loader's boot page tables and GDT (docs/guest-abi.md). */
 	uint64_t gdt[3] = { 0, 0x00AF9A000000FFFFull, 0x00CF92000000FFFFull };
 	uint64_t pml4 = 0x4003, pdpt = 0x5003, pd0 = 0x83, pd1 = 0x200083;
-	sim_memory_write(&mem, 0x2000, gdt, sizeof gdt);
-	sim_memory_write(&mem, 0x3000, &pml4, 8);
-	sim_memory_write(&mem, 0x4000, &pdpt, 8);
-	sim_memory_write(&mem, 0x5000, &pd0, 8);
-	sim_memory_write(&mem, 0x5008, &pd1, 8);
-	kvm_fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
-	vm = kvm_fd >= 0 ? kvm_ioctl(kvm_fd, KVM_CREATE_VM, 0) : -1;
-	if (vm < 0) {
+	sim_memory_write(&b->mem, 0x2000, gdt, sizeof gdt);
+	sim_memory_write(&b->mem, 0x3000, &pml4, 8);
+	sim_memory_write(&b->mem, 0x4000, &pdpt, 8);
+	sim_memory_write(&b->mem, 0x5000, &pd0, 8);
+	sim_memory_write(&b->mem, 0x5008, &pd1, 8);
+	b->kvm_fd = open(KVM_DEV, O_RDWR | O_CLOEXEC);
+	b->vm = b->kvm_fd >= 0 ? kvm_ioctl(b->kvm_fd, KVM_CREATE_VM, 0) : -1;
+	if (b->vm < 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bare KVM: cannot create a VM: %s", g_strerror(errno));
-		goto out;
+		goto fail;
 	}
-	run_size = (size_t)kvm_ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	kvm_ioctl(vm, KVM_SET_TSS_ADDR, 0xFFFBD000ul);
+	b->run_size = (size_t)kvm_ioctl(b->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	kvm_ioctl(b->vm, KVM_SET_TSS_ADDR, 0xFFFBD000ul);
 	struct kvm_userspace_memory_region region = {
-		.slot = 0, .memory_size = mem.size, .userspace_addr = (uint64_t)(uintptr_t)mem.host,
+		.slot = 0, .memory_size = b->mem.size, .userspace_addr = (uint64_t)(uintptr_t)b->mem.host,
 	};
-	fd = kvm_ioctl(vm, KVM_CREATE_VCPU, 0ul);
-	if (kvm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) != 0 || fd < 0 ||
-	    (run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+	b->fd = kvm_ioctl(b->vm, KVM_CREATE_VCPU, 0ul);
+	if (kvm_ioctl(b->vm, KVM_SET_USER_MEMORY_REGION, &region) != 0 || b->fd < 0 ||
+	    (b->run = mmap(NULL, b->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, b->fd, 0)) == MAP_FAILED) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bare KVM: cannot set up the vCPU: %s", g_strerror(errno));
-		goto out;
+		goto fail;
 	}
 	struct kvm_sregs s;
 	struct kvm_regs r = { .rip = img.entry, .rsp = 0x8000, .rdi = 0x1000, .rflags = X86_RFLAGS_FIXED };
-	kvm_ioctl(fd, KVM_GET_SREGS, &s);
+	kvm_ioctl(b->fd, KVM_GET_SREGS, &s);
 	long_mode_sregs(&s, 0x80010033ull, 0x3000, X86_CR4_PAE, X86_EFER_LME, 0x2000, 0x17, 0x08, 0x10);
-	if (kvm_ioctl(fd, KVM_SET_SREGS, &s) != 0 || kvm_ioctl(fd, KVM_SET_REGS, &r) != 0) {
+	if (kvm_ioctl(b->fd, KVM_SET_SREGS, &s) != 0 || kvm_ioctl(b->fd, KVM_SET_REGS, &r) != 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bare KVM: boot state refused: %s", g_strerror(errno));
-		goto out;
+		goto fail;
 	}
-	uint64_t n = 0, first = 0, last = 0;
-	for (;;) {
-		if (ioctl(fd, KVM_RUN, 0) != 0) {
+	return b;
+fail:
+	sim_kvm_bare_free(b);
+	return NULL;
+}
+
+bool sim_kvm_bare_run(SimKvmBare *b, uint64_t n, uint64_t *done, uint64_t *first_ns, uint64_t *last_ns, GError **error)
+{
+	*done = *first_ns = *last_ns = 0;
+	while (*done < n && !b->powered_off) {
+		if (ioctl(b->fd, KVM_RUN, 0) != 0) {
 			if (errno == EINTR)
 				continue;
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bare KVM: KVM_RUN failed: %s", g_strerror(errno));
-			goto out;
+			return false;
 		}
-		if (run->exit_reason != KVM_EXIT_IO) {
-			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bare KVM: unexpected exit %u", run->exit_reason);
-			goto out;
+		if (b->run->exit_reason != KVM_EXIT_IO) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bare KVM: unexpected exit %u", b->run->exit_reason);
+			return false;
 		}
-		if (run->io.port == HVSIM_PORT_POWER)
+		if (b->run->io.port == HVSIM_PORT_POWER) {
+			b->powered_off = true;
 			break;
-		last = now_ns();
-		if (!n++)
-			first = last;
+		}
+		*last_ns = now_ns();
+		if (!(*done)++)
+			*first_ns = *last_ns;
 	}
-	if (n < 2) {
+	return true;
+}
+
+bool sim_kvm_bare_io_loop(const guint8 *image, gsize len, uint64_t *exits, double *seconds, GError **error)
+{
+	SimKvmBare *b = sim_kvm_bare_new(image, len, error);
+	if (!b)
+		return false;
+	uint64_t n = 0, first = 0, last = 0;
+	bool ok = sim_kvm_bare_run(b, UINT64_MAX, &n, &first, &last, error);
+	sim_kvm_bare_free(b);
+	if (ok && n < 2) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bare KVM: the guest made %" G_GUINT64_FORMAT " port writes", n);
-		goto out;
+		ok = false;
 	}
-	*exits = n - 1;
-	*seconds = (double)(last - first) / 1e9;
-	ok = true;
-out:
-	if (run != MAP_FAILED)
-		munmap(run, run_size);
-	if (fd >= 0)
-		close(fd);
-	if (vm >= 0)
-		close(vm);
-	if (kvm_fd >= 0)
-		close(kvm_fd);
-	sim_memory_fini(&mem);
+	if (ok) {
+		*exits = n - 1;
+		*seconds = (double)(last - first) / 1e9;
+	}
 	return ok;
 }

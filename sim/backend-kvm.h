@@ -24,4 +24,13 @@ bool sim_kvm_probe(GString *reason);
  * the last (VM set-up and the power-off are not in it). */
 bool sim_kvm_bare_io_loop(const guint8 *image, gsize len, uint64_t *exits, double *seconds, GError **error);
 
+/* The same bare loop, resumable: a VM with `image` loaded, then runs of
+ * `n` port writes each (*done of them, fewer only if the guest powered
+ * off; *first_ns and *last_ns: the host times of the first and the last),
+ * so that its batches can alternate with hvsim's within one run. */
+typedef struct SimKvmBare SimKvmBare;
+SimKvmBare *sim_kvm_bare_new(const guint8 *image, gsize len, GError **error);
+bool sim_kvm_bare_run(SimKvmBare *b, uint64_t n, uint64_t *done, uint64_t *first_ns, uint64_t *last_ns, GError **error);
+void sim_kvm_bare_free(SimKvmBare *b);
+
 #endif
