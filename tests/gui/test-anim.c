@@ -12,6 +12,7 @@
 #include "hv-tlfs.h"
 #include "sim-scenario.h"
 #include "vmx.h"
+#include "../test-machine.h"
 
 /* Every event of one boot run, and the snapshot at its end. */
 static GArray *events;
@@ -25,12 +26,7 @@ static void collect(const SimEvent *ev, gpointer user_data)
 
 static void run_boot(void)
 {
-	g_autoptr(GError) error = NULL;
-	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
-	SimMachine *m = sim_machine_new(&cfg, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(sim_load_scenario_or_image(m, "boot", &error));
-	g_assert_no_error(error);
+	SimMachine *m = test_machine_with("boot");
 	events = g_array_new(FALSE, FALSE, sizeof(SimEvent));
 	sim_event_bus_subscribe(sim_machine_events(m), collect, NULL);
 	g_assert_cmpint(sim_machine_run(m), ==, SIM_OUTCOME_SHUTDOWN);

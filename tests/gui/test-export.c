@@ -10,15 +10,11 @@
 
 #include "gui-export.h"
 #include "sim-scenario.h"
+#include "../test-machine.h"
 
 static SimSnapshot *boot_snapshot(void)
 {
-	g_autoptr(GError) error = NULL;
-	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
-	SimMachine *m = sim_machine_new(&cfg, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(sim_load_scenario_or_image(m, "boot", &error));
-	g_assert_no_error(error);
+	SimMachine *m = test_machine_with("boot");
 	/* Into the run: launched, the child partition about. */
 	while (sim_machine_insns(m) < 7800000 && sim_machine_step(m, 100000, SIM_STEP_STOP_NONE))
 		;

@@ -12,6 +12,7 @@
 #include "sim-scenario.h"
 #include "sim-snapshot.h"
 #include "vmx.h"
+#include "../test-machine.h"
 
 #define STEP_INSNS  UINT64_C(400000)
 #define LIMIT_INSNS UINT64_C(40000000)
@@ -21,12 +22,7 @@ static SimMachine *machine;      /* the boot scenario, its child running */
 /* Runs the boot scenario until the child has printed and exited once. */
 static SimMachine *boot_to_child(void)
 {
-	g_autoptr(GError) error = NULL;
-	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
-	SimMachine *m = sim_machine_new(&cfg, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(sim_load_scenario_or_image(m, "boot", &error));
-	g_assert_no_error(error);
+	SimMachine *m = test_machine_with("boot");
 	while (sim_machine_insns(m) < LIMIT_INSNS && sim_machine_step(m, STEP_INSNS, SIM_STEP_STOP_NONE)) {
 		g_autoptr(SimSnapshot) s = sim_snapshot_take(m);
 		const SimSnapPartition *c = sim_snapshot_partition(s, 2);

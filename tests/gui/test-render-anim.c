@@ -12,6 +12,7 @@
 #include "gui-anim.h"
 #include "render.h"
 #include "sim-scenario.h"
+#include "../test-machine.h"
 
 /* The picture while both partitions run, and the first event of each
  * kind (as the animation maps them) from the same run. */
@@ -38,12 +39,7 @@ static void on_event(const SimEvent *ev, gpointer user_data)
 
 static void run_boot(void)
 {
-	g_autoptr(GError) error = NULL;
-	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
-	SimMachine *m = sim_machine_new(&cfg, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(sim_load_scenario_or_image(m, "boot", &error));
-	g_assert_no_error(error);
+	SimMachine *m = test_machine_with("boot");
 	Capture c = { .m = m };
 	sim_event_bus_subscribe(sim_machine_events(m), on_event, &c);
 	g_assert_cmpint(sim_machine_run(m), ==, SIM_OUTCOME_SHUTDOWN);

@@ -12,6 +12,7 @@
 #include "sim-scenario.h"
 #include "sim-snapshot.h"
 #include "vmx-defs.h"
+#include "../test-machine.h"
 
 typedef struct Capture {
 	SimMachine *m;
@@ -34,12 +35,7 @@ static void on_event(const SimEvent *ev, gpointer user_data)
 
 static SimMachine *boot_machine(void)
 {
-	g_autoptr(GError) error = NULL;
-	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
-	SimMachine *m = sim_machine_new(&cfg, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(sim_load_scenario_or_image(m, "boot", &error));
-	g_assert_no_error(error);
+	SimMachine *m = test_machine_with("boot");
 	return m;
 }
 

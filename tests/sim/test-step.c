@@ -14,6 +14,7 @@
 #include "sim-scenario.h"
 #include "sim-snapshot.h"
 #include "vmx-defs.h"
+#include "../test-machine.h"
 
 /* Runs `scenario` whole (step_insns == 0 and !stop) or in steps; returns
  * its JSON-lines trace and stores the outcome and the number of steps. */
@@ -351,12 +352,7 @@ static uint64_t vp_rip(SimMachine *m, uint32_t partition, uint32_t vp)
 
 static SimMachine *boot_started(void)
 {
-	g_autoptr(GError) error = NULL;
-	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
-	SimMachine *m = sim_machine_new(&cfg, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(sim_load_scenario_or_image(m, "boot", &error));
-	g_assert_no_error(error);
+	SimMachine *m = test_machine_with("boot");
 	sim_machine_start(m);
 	return m;
 }
