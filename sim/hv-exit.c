@@ -138,7 +138,7 @@ void sim_hv_cpuid(SimVp *vp, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 	(void)subleaf;
 }
 
-static SimExitAction handle_cpuid(SimVp *vp, SimExit *exit)
+G_GNUC_NO_INLINE static SimExitAction handle_cpuid(SimVp *vp, SimExit *exit)
 {
 	uint32_t leaf = (uint32_t)reg(vp, SIM_REG_RAX);
 	uint32_t subleaf = (uint32_t)reg(vp, SIM_REG_RCX);
@@ -407,7 +407,7 @@ static bool msr_write(SimVp *vp, uint32_t msr, uint64_t value)
 	}
 }
 
-static SimExitAction handle_rdmsr(SimVp *vp, SimExit *exit)
+G_GNUC_NO_INLINE static SimExitAction handle_rdmsr(SimVp *vp, SimExit *exit)
 {
 	uint32_t msr = (uint32_t)reg(vp, SIM_REG_RCX);
 	uint64_t value = 0;
@@ -421,7 +421,7 @@ static SimExitAction handle_rdmsr(SimVp *vp, SimExit *exit)
 	return SIM_RESUME_NEXT;
 }
 
-static SimExitAction handle_wrmsr(SimVp *vp, SimExit *exit)
+G_GNUC_NO_INLINE static SimExitAction handle_wrmsr(SimVp *vp, SimExit *exit)
 {
 	uint32_t msr = (uint32_t)reg(vp, SIM_REG_RCX);
 	uint64_t value = (reg(vp, SIM_REG_RDX) << 32) | (reg(vp, SIM_REG_RAX) & 0xFFFFFFFFu);
@@ -480,7 +480,7 @@ static const char *image_name(uint32_t request)
 	return request == HVSIM_HVBOOT_HVIX64 ? "hvix64" : request == HVSIM_HVBOOT_HVAX64 ? "hvax64" : NULL;
 }
 
-static void late_launch(SimVp *vp, SimExit *exit, uint32_t request)
+G_GNUC_NO_INLINE static void late_launch(SimVp *vp, SimExit *exit, uint32_t request)
 {
 	SimPartition *p = vp->partition;
 	const SimConfig *cfg = &p->machine->config;
@@ -655,7 +655,7 @@ static bool port_intercepted(const SimChild *c, uint16_t port, bool in)
 
 /* A child's IN/OUT: an intercept message if the parent asked for the port,
  * otherwise no device (reads float high, writes vanish). */
-static SimExitAction child_io(SimVp *vp, SimExit *exit, const VmxIoQual *q)
+G_GNUC_NO_INLINE static SimExitAction child_io(SimVp *vp, SimExit *exit, const VmxIoQual *q)
 {
 	SimPartition *p = vp->partition;
 	uint32_t mask = q->size == 1 ? 0xFFu : q->size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
@@ -750,7 +750,7 @@ SIM_HOT static SimExitAction handle_io(SimVp *vp, SimExit *exit)
 }
 
 /* ---- HLT (basic reason 12) -------------------------------------------------- */
-static SimExitAction handle_hlt(SimVp *vp, SimExit *exit)
+G_GNUC_NO_INLINE static SimExitAction handle_hlt(SimVp *vp, SimExit *exit)
 {
 	uint64_t rflags = reg(vp, SIM_REG_RFLAGS);
 	SimEvent ev;
@@ -769,7 +769,7 @@ static SimExitAction handle_hlt(SimVp *vp, SimExit *exit)
 }
 
 /* ---- VMCALL (basic reason 18; VMMCALL, SVM exit 0x81, on AMD) ---------------- */
-static SimExitAction handle_vmcall(SimVp *vp, SimExit *exit)
+G_GNUC_NO_INLINE static SimExitAction handle_vmcall(SimVp *vp, SimExit *exit)
 {
 	if (!vp->partition->hv_active) {
 		/* Outside VMX non-root operation VMCALL is an invalid opcode. */
@@ -782,7 +782,7 @@ static SimExitAction handle_vmcall(SimVp *vp, SimExit *exit)
 /* ---- RDTSC / RDTSCP (basic reasons 16 and 51) ---------------------------------
  * "RDTSC exiting" is set: the TSC the guest sees is the VP's virtual time at
  * a modelled 1 GHz, so runs stay deterministic. IA32_TSC_AUX is 0. */
-static SimExitAction handle_rdtsc(SimVp *vp, SimExit *exit)
+G_GNUC_NO_INLINE static SimExitAction handle_rdtsc(SimVp *vp, SimExit *exit)
 {
 	uint64_t tsc = sim_vp_vtime(vp);
 	exit->set_rax = true;
@@ -794,7 +794,7 @@ static SimExitAction handle_rdtsc(SimVp *vp, SimExit *exit)
 }
 
 /* ---- Triple fault (basic reason 2) ------------------------------------------ */
-static SimExitAction handle_triple_fault(SimVp *vp, SimExit *exit)
+G_GNUC_NO_INLINE static SimExitAction handle_triple_fault(SimVp *vp, SimExit *exit)
 {
 	if (vp->partition->parent_id) /* isolation: the child ends alone; its parent hears of it */
 		sim_hv_child_unrecoverable(vp, "triple fault: unrecoverable exception", exit->state_lost);
@@ -810,7 +810,7 @@ static SimExitAction handle_triple_fault(SimVp *vp, SimExit *exit)
 }
 
 /* ---- EPT violation (basic reason 48) ----------------------------------------- */
-static SimExitAction handle_ept_violation(SimVp *vp, SimExit *exit)
+G_GNUC_NO_INLINE static SimExitAction handle_ept_violation(SimVp *vp, SimExit *exit)
 {
 	if (vp->partition->parent_id) {
 		/* A child touched a GPA its map does not allow: the parent decides
@@ -847,7 +847,7 @@ static SimExitAction handle_ept_violation(SimVp *vp, SimExit *exit)
 /* ---- Exception or NMI (basic reason 0) ----------------------------------------
  * Only exceptions set in the exception bitmap exit. This hypervisor has no
  * use for them yet, so it reflects each one back into the guest. */
-static SimExitAction handle_exception(SimVp *vp, SimExit *exit)
+G_GNUC_NO_INLINE static SimExitAction handle_exception(SimVp *vp, SimExit *exit)
 {
 	uint8_t vector, type;
 	bool has_err;
@@ -855,7 +855,7 @@ static SimExitAction handle_exception(SimVp *vp, SimExit *exit)
 	return inject_exception(vp, vector, has_err, exit->vmx.intr_error_code);
 }
 
-static SimExitAction handle_unexpected(SimVp *vp, SimExit *exit)
+G_GNUC_NO_INLINE static SimExitAction handle_unexpected(SimVp *vp, SimExit *exit)
 {
 	uint16_t basic = vmx_exit_basic(&exit->vmx);
 	sim_partition_stop(vp->partition, false, 5,
@@ -882,10 +882,10 @@ SIM_HOT SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 		 * host kernel, and reading the control registers back costs an
 		 * ioctl per exit (the native bench's bar is 20 % over bare KVM):
 		 * there the modelled guest-state area keeps what the launch wrote. */
-		if (!vp->partition->machine->backend->measured_time)
+		if (!vp->partition->machine->measured_time)
 			save_guest_state(vp);
 		/* Natively the world switch is in the measured time already. */
-		if (!vp->partition->machine->backend->measured_time)
+		if (!vp->partition->machine->measured_time)
 			vp->extra_ns += SIM_COST_WORLD_SWITCH_NS;
 
 		SimEvent ev;
@@ -899,14 +899,20 @@ SIM_HOT SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 		sim_vp_emit(vp, &ev);
 	}
 
-	switch (basic) {
+	/* The handlers other than port I/O are not inlined here, and port I/O,
+	 * the most frequent exit, is tested before the switch and not through
+	 * its jump table: this function is on every exit's path, and each page
+	 * of code or table an exit touches costs time (docs/native.md, "Where
+	 * an exit's time goes"). */
+	if (basic == VMX_EXIT_IO_INSTRUCTION)
+		action = handle_io(vp, exit);
+	else switch (basic) {
 	case VMX_EXIT_EXCEPTION_NMI:   action = handle_exception(vp, exit); break;
 	case VMX_EXIT_TRIPLE_FAULT:    action = handle_triple_fault(vp, exit); break;
 	case VMX_EXIT_CPUID:           action = handle_cpuid(vp, exit); break;
 	case VMX_EXIT_HLT:             action = handle_hlt(vp, exit); break;
 	case VMX_EXIT_RDTSC:           action = handle_rdtsc(vp, exit); break;
 	case VMX_EXIT_VMCALL:          action = handle_vmcall(vp, exit); break;
-	case VMX_EXIT_IO_INSTRUCTION:  action = handle_io(vp, exit); break;
 	case VMX_EXIT_RDMSR:           action = handle_rdmsr(vp, exit); break;
 	case VMX_EXIT_WRMSR:           action = handle_wrmsr(vp, exit); break;
 	case VMX_EXIT_EPT_VIOLATION:   action = handle_ept_violation(vp, exit); break;

@@ -16,6 +16,12 @@
  * code instead of one page per source file: under a nested KVM on an
  * emulated CPU each page a round trip touches costs noticeably. */
 #define SIM_HOT __attribute__((hot))
+/* Marks what that path calls only when something goes wrong (a partition
+ * stopped, a message for the user): the compiler moves the blocks that
+ * call it out of the hot functions (.text.unlikely), so what runs on every
+ * exit stays on as few pages as it can. Why pages matter: docs/native.md,
+ * "Where an exit's time goes". */
+#define SIM_COLD __attribute__((cold))
 
 typedef enum SimEventType {
 	SIM_EV_PARTITION_START,  /* a partition's first VP is about to run */

@@ -51,6 +51,7 @@ SimMachine *sim_machine_new(const SimConfig *config, GError **error)
 			m->backend_fallback = g_strdup(reason->str);
 		g_string_free(reason, TRUE);
 	}
+	m->measured_time = m->backend->measured_time;
 	return m;
 }
 

@@ -357,6 +357,8 @@ struct SimMachine {
 	GPtrArray *children;       /* of SimChild*: the bookkeeping half of live children */
 	uint64_t next_partition_id; /* the id the next partition of either kind gets (starts at 1) */
 	const SimBackendOps *backend;
+	bool measured_time;        /* backend->measured_time, kept here: read on every exit, and
+	                            * the ops table sits on a page of its own */
 	char *backend_fallback;    /* why the native backend was asked for but not used, or NULL */
 	SimOutcome outcome;
 	char *outcome_message;
@@ -411,10 +413,10 @@ SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit);
 
 /* Event helpers: fill partition, vp, vtime and emit. */
 void sim_vp_emit(SimVp *vp, SimEvent *ev);
-void sim_vp_message(SimVp *vp, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void sim_vp_message(SimVp *vp, const char *fmt, ...) G_GNUC_PRINTF(2, 3) SIM_COLD;
 /* Stops the partition with a reason; clean = orderly power-off. */
 void sim_partition_stop(SimPartition *p, bool clean, int status, const char *fmt, ...)
-	G_GNUC_PRINTF(4, 5);
+	G_GNUC_PRINTF(4, 5) SIM_COLD;
 /* Guest console output from a device. */
 void sim_partition_console_putc(SimPartition *p, SimVp *vp, char c);
 void sim_partition_console_flush(SimPartition *p, SimVp *vp);
