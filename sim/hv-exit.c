@@ -929,12 +929,8 @@ SIM_HOT SimExitAction sim_hv_handle_exit(SimVp *vp, SimExit *exit)
 	}
 	if (action == SIM_SUSPEND_VP)
 		vp->entry_due = true; /* the VM entry comes when the parent resumes the VP */
-	if (action == SIM_RESUME_NEXT || action == SIM_RESUME_SAME) {
-		uint32_t info = (uint32_t)vmx_vmcs_get(vp->vmcs, VMCS_VM_ENTRY_INTR_INFO_FIELD);
-		uint8_t vector, type;
-		bool has_err;
-		sim_hv_emit_entry(vp, vmx_intr_info_decode(info, &vector, &type, &has_err) ? vector : -1);
-	}
+	if (action == SIM_RESUME_NEXT || action == SIM_RESUME_SAME)
+		sim_hv_emit_entry(vp, vmx_peek_injected_vector(vp->vmcs));
 	return action;
 }
 

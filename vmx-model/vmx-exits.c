@@ -18,7 +18,7 @@ static uint32_t vmx_pin_controls(const VmxVmcs *vmcs)
 
 VMX_HOT static uint32_t vmx_proc_controls(const VmxVmcs *vmcs)
 {
-	return (uint32_t)vmx_vmcs_get(vmcs, VMCS_CPU_BASED_VM_EXEC_CONTROL);
+	return vmx_vmcs_proc_controls(vmcs);
 }
 
 /* ---- I/O instructions ------------------------------------------------------

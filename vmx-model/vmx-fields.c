@@ -226,6 +226,7 @@ enum { VMX_FIELD_LIST(VMX_SLOT_ENUM) VMX_N_SLOTS };
 #define VMX_SLOT_INIT(name, width, type, desc) [VMCS_##name] = VMX_SLOT_##name + 1,
 const int16_t vmx_slot_plus_one[VMX_ENCODING_SPACE] = { VMX_FIELD_LIST(VMX_SLOT_INIT) };
 _Static_assert(VMX_N_SLOTS == sizeof vmx_fields / sizeof vmx_fields[0], "one slot per field row");
+_Static_assert(VMX_N_SLOTS <= VMX_MAX_FIELDS, "a VmxVmcs has room for VMX_MAX_FIELDS values: raise it");
 
 const char *vmx_field_name(uint32_t enc)
 {

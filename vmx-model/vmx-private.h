@@ -24,4 +24,12 @@ static inline long vmx_field_index(uint32_t enc)
 	return enc < VMX_ENCODING_SPACE ? (long)vmx_slot_plus_one[enc] - 1 : -1;
 }
 
+/* Room for the field table's rows in a VmxVmcs (vmx-fields.c checks the
+ * table fits at compile time). */
+#define VMX_MAX_FIELDS 160u
+
+/* The primary processor-based execution controls (vmx-vmcs.c): read on
+ * every I/O exit, from a slot looked up once. */
+uint32_t vmx_vmcs_proc_controls(const VmxVmcs *vmcs);
+
 #endif /* HVSIM_VMX_PRIVATE_H */

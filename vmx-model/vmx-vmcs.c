@@ -13,17 +13,22 @@
  * the VMCS (VMCS_IO_BITMAP_A, VMCS_IO_BITMAP_B, VMCS_MSR_BITMAP). The model
  * keeps the bitmap pages inside the VmxVmcs itself, so there is no guest or
  * host physical memory to consult; the address fields exist and can be
- * written, but nothing reads through them. */
+ * written, but nothing reads through them.
+ * The values come first and the structure starts on a page: an I/O exit
+ * reads the fields and its port's bit, and for the ports below about
+ * 0x5800 both are on the same 4 KiB page, one page less per exit to touch
+ * (docs/native.md, "Where an exit's time goes"). */
 struct VmxVmcs {
-	uint8_t io_bitmap_a[VMX_IO_BITMAP_SIZE];
-	uint8_t io_bitmap_b[VMX_IO_BITMAP_SIZE];
-	uint8_t msr_bitmap[VMX_MSR_BITMAP_SIZE];
 	/* One slot per row of the field table (vmx_field_at(i) is slot i).
 	 * Every value is kept at full 64 bits; narrower fields are truncated on
 	 * write, so the upper bits are always zero. */
 	size_t n_values;
-	uint64_t values[];
+	uint64_t values[VMX_MAX_FIELDS];
+	uint8_t io_bitmap_a[VMX_IO_BITMAP_SIZE];
+	uint8_t io_bitmap_b[VMX_IO_BITMAP_SIZE];
+	uint8_t msr_bitmap[VMX_MSR_BITMAP_SIZE];
 };
+#define VMCS_PAGE 4096u
 
 /* The exit-information fields every VM exit writes, in the order below.
  * Their slots are looked up once: this runs on every exit. */
@@ -41,6 +46,10 @@ static const uint32_t guest_save_fields[] = {
 };
 #define N_GUEST_SAVE_FIELDS (sizeof guest_save_fields / sizeof guest_save_fields[0])
 static long guest_save_slot[N_GUEST_SAVE_FIELDS];
+/* The fields every exit and entry read: slots looked up once, beside the
+ * ones above (the encoding-to-slot table would be one more page of memory
+ * each exit touches). */
+static long proc_controls_slot, entry_intr_info_slot;
 static pthread_once_t exit_record_once = PTHREAD_ONCE_INIT;
 
 static void exit_record_init(void)
@@ -51,16 +60,19 @@ static void exit_record_init(void)
 		exit_record_slot[i] = vmx_field_index(exit_record_fields[i]);
 	for (size_t i = 0; i < N_GUEST_SAVE_FIELDS; i++)
 		guest_save_slot[i] = vmx_field_index(guest_save_fields[i]);
+	proc_controls_slot = vmx_field_index(VMCS_CPU_BASED_VM_EXEC_CONTROL);
+	entry_intr_info_slot = vmx_field_index(VMCS_VM_ENTRY_INTR_INFO_FIELD);
 }
 
 VmxVmcs *vmx_vmcs_new(void)
 {
-	size_t n = vmx_field_count();
-	VmxVmcs *vmcs = calloc(1, sizeof *vmcs + n * sizeof vmcs->values[0]);
+	size_t size = (sizeof(VmxVmcs) + VMCS_PAGE - 1) / VMCS_PAGE * VMCS_PAGE;
+	VmxVmcs *vmcs = aligned_alloc(VMCS_PAGE, size);
 
 	if (vmcs == NULL)
 		return NULL;
-	vmcs->n_values = n;
+	memset(vmcs, 0, size);
+	vmcs->n_values = vmx_field_count();
 	vmx_vmcs_init_defaults(vmcs);
 	pthread_once(&exit_record_once, exit_record_init);
 	return vmcs;
@@ -347,10 +359,22 @@ void vmx_inject_event(VmxVmcs *vmcs, uint8_t vector, uint8_t type, bool has_erro
 		(void)vmx_vmcs_write(vmcs, VMCS_VM_ENTRY_INSTRUCTION_LEN, insn_len);
 }
 
+VMX_HOT uint32_t vmx_vmcs_proc_controls(const VmxVmcs *vmcs)
+{
+	return (uint32_t)vmcs->values[proc_controls_slot];
+}
+
+VMX_HOT int vmx_peek_injected_vector(const VmxVmcs *vmcs)
+{
+	uint8_t vector, type;
+	bool err;
+	return vmx_intr_info_decode((uint32_t)vmcs->values[entry_intr_info_slot], &vector, &type, &err) ? vector : -1;
+}
+
 VMX_HOT bool vmx_take_injected_event(VmxVmcs *vmcs, uint8_t *vector, uint8_t *type,
                              bool *has_error, uint32_t *error_code)
 {
-	uint32_t info = (uint32_t)vmx_vmcs_get(vmcs, VMCS_VM_ENTRY_INTR_INFO_FIELD);
+	uint32_t info = (uint32_t)vmcs->values[entry_intr_info_slot];
 	bool err = false;
 
 	if (!vmx_intr_info_decode(info, vector, type, &err))
@@ -362,6 +386,6 @@ VMX_HOT bool vmx_take_injected_event(VmxVmcs *vmcs, uint8_t *vector, uint8_t *ty
 	/* On hardware the valid bit is cleared by the next VM exit; no software
 	 * can observe the field in between, so clearing it at delivery is
 	 * equivalent and keeps an event from being delivered twice. */
-	(void)vmx_vmcs_write(vmcs, VMCS_VM_ENTRY_INTR_INFO_FIELD, info & ~VMX_INTR_INFO_VALID);
+	vmcs->values[entry_intr_info_slot] = info & ~VMX_INTR_INFO_VALID;
 	return true;
 }

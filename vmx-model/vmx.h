@@ -283,6 +283,10 @@ void vmx_exit_load(const VmxVmcs *vmcs, VmxExit *exit);
 void vmx_inject_event(VmxVmcs *vmcs, uint8_t vector, uint8_t type, bool has_error,
                       uint32_t error_code, uint32_t insn_len);
 
+/* The vector the next VM entry will inject, or -1 when none is pending
+ * (the field is left as it is). */
+int vmx_peek_injected_vector(const VmxVmcs *vmcs);
+
 /* VM entry's side: if an event is pending, returns true with its details
  * (any out-pointer may be NULL; error_code is 0 without one) and clears the
  * valid bit, so each injection is delivered exactly once. */
