@@ -218,6 +218,8 @@ static void hcpage_enable(SimVp *vp, uint64_t gpa)
 	guint8 page[HV_PAGE_SIZE];
 
 	hcpage_disable(vp);
+	if (!p->hcpage_saved)
+		p->hcpage_saved = g_malloc(HV_PAGE_SIZE);
 	sim_memory_read(&p->mem, gpa, p->hcpage_saved, HV_PAGE_SIZE);
 	/* Fill with INT3 so a stray call into the rest of the page traps. */
 	memset(page, 0xCC, sizeof page);

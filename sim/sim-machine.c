@@ -100,6 +100,7 @@ static void partition_free(SimPartition *p)
 	g_free(p->name);
 	g_free(p->image_name);
 	g_free(p->stop_reason);
+	g_free(p->hcpage_saved);
 	g_free(p);
 }
 

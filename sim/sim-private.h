@@ -221,8 +221,6 @@ struct SimVp {
 	int pending_vector;        /* the highest vector in `pending`, or -1: the one
 	                            * VM entry delivers next (kept by sim_vp_raise_vector
 	                            * and sim_vp_take_vector) */
-	SimStimer stimer0;
-	SimSynic synic;
 	uint64_t tpr;              /* HV_X64_MSR_TPR as last written */
 	/* A child's VP runs only while both suspend registers are 0 (facts
 	 * §4.7): ExplicitSuspend is the parent's switch (set at CreateVp),
@@ -248,6 +246,10 @@ struct SimVp {
 	uint64_t slice_vtime0;     /* virtual time when it began */
 	uint64_t slice_exits0;     /* exits when it began */
 	uint64_t exits;            /* exits handled (sim_hv_handle_exit): natively a slice with exits is progress */
+	/* Last: the SynIC's message queues are 64 KiB, and the fields above
+	 * are read on every exit; together they stay on one or two pages. */
+	SimStimer stimer0;
+	SimSynic synic;
 };
 
 /* ---- Partition privileges ------------------------------------------------------
@@ -283,7 +285,9 @@ struct SimPartition {
 	GPtrArray *devices;        /* of SimDevice* */
 	uint64_t guest_os_id;
 	uint64_t hypercall_msr;
-	guint8 hcpage_saved[4096]; /* RAM hidden under the hypercall overlay */
+	guint8 *hcpage_saved;      /* RAM hidden under the hypercall overlay (HV_PAGE_SIZE bytes, made at
+	                            * the first enable: inline it would spread this structure, read on
+	                            * every exit, over two pages) */
 	bool hcpage_active;
 	uint64_t hcpage_gpa;
 	/* False from power-on until late launch: the OS runs on the bare CPU
