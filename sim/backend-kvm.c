@@ -80,12 +80,13 @@ typedef struct KvmVm {
 	unsigned next_vcpu_id;
 	size_t run_size;
 	bool sync_regs;             /* KVM_CAP_SYNC_REGS: registers come in the run page */
-	KvmSlot slots[KVM_MAX_SLOTS];
-	unsigned nslots;
+	/* Read before every entry, so before the slots (not a page away). */
 	bool laid_out;              /* slots reflect the state below */
 	uint64_t map_generation;    /* a child's SLAT map as laid out */
 	bool hc_active;
 	uint64_t hc_gpa;
+	unsigned nslots;
+	KvmSlot slots[KVM_MAX_SLOTS];
 } KvmVm;
 
 typedef struct IoDecode {
