@@ -199,8 +199,41 @@ typedef struct VmxIoQual {
 	bool imm;         /* port given as imm8 rather than in DX */
 } VmxIoQual;
 
-uint64_t vmx_io_qual_encode(const VmxIoQual *q);
-void vmx_io_qual_decode(uint64_t qual, VmxIoQual *q);
+/* The I/O instruction's exit qualification (reason 30):
+ *   2:0   size of access - 1 (0 = byte, 1 = word, 3 = dword)
+ *   3     direction: 1 = IN/INS, 0 = OUT/OUTS
+ *   4     string instruction
+ *   5     REP prefix
+ *   6     operand encoding: 1 = immediate port, 0 = DX
+ *   31:16 port number
+ * With the qualification, the guest's RAX and VM_EXIT_INSTRUCTION_LEN, an
+ * emulator has everything it needs to complete a simple IN or OUT.
+ * Inline: every port exit packs it and unpacks it. */
+static inline uint64_t vmx_io_qual_encode(const VmxIoQual *q)
+{
+	uint64_t v = (uint64_t)((q->size - 1u) & VMX_IO_QUAL_SIZE_MASK);
+
+	if (q->in)
+		v |= VMX_IO_QUAL_IN;
+	if (q->string)
+		v |= VMX_IO_QUAL_STRING;
+	if (q->rep)
+		v |= VMX_IO_QUAL_REP;
+	if (q->imm)
+		v |= VMX_IO_QUAL_IMMEDIATE;
+	v |= (uint64_t)q->port << VMX_IO_QUAL_PORT_SHIFT;
+	return v;
+}
+
+static inline void vmx_io_qual_decode(uint64_t qual, VmxIoQual *q)
+{
+	q->size = (uint8_t)((qual & VMX_IO_QUAL_SIZE_MASK) + 1);
+	q->in = (qual & VMX_IO_QUAL_IN) != 0;
+	q->string = (qual & VMX_IO_QUAL_STRING) != 0;
+	q->rep = (qual & VMX_IO_QUAL_REP) != 0;
+	q->imm = (qual & VMX_IO_QUAL_IMMEDIATE) != 0;
+	q->port = (uint16_t)(qual >> VMX_IO_QUAL_PORT_SHIFT);
+}
 
 typedef struct VmxCrQual {
 	uint8_t cr;          /* 0, 3, 4 or 8 */
@@ -226,8 +259,17 @@ void vmx_dr_qual_decode(uint64_t qual, VmxDrQual *q);
 uint32_t vmx_intr_info_encode(uint8_t vector, uint8_t type, bool has_error_code);
 
 /* Splits `info`; any out-pointer may be NULL. Returns the valid bit (the
- * other outputs are filled either way). */
-bool vmx_intr_info_decode(uint32_t info, uint8_t *vector, uint8_t *type, bool *has_error_code);
+ * other outputs are filled either way). Inline: every VM entry asks. */
+static inline bool vmx_intr_info_decode(uint32_t info, uint8_t *vector, uint8_t *type, bool *has_error_code)
+{
+	if (vector != NULL)
+		*vector = (uint8_t)(info & VMX_INTR_INFO_VECTOR_MASK);
+	if (type != NULL)
+		*type = (uint8_t)((info >> VMX_INTR_INFO_TYPE_SHIFT) & VMX_INTR_INFO_TYPE_MASK);
+	if (has_error_code != NULL)
+		*has_error_code = (info & VMX_INTR_INFO_ERROR_CODE) != 0;
+	return (info & VMX_INTR_INFO_VALID) != 0;
+}
 
 /* "external interrupt", "NMI", "hardware exception", ...; "reserved" for 1. */
 const char *vmx_intr_type_name(uint8_t type);
