@@ -5,9 +5,11 @@
  *
  * A real-mode guest loops on `out %al, (%dx)`; between two KVM_RUNs the
  * program reads one byte on each of K distinct pages of a buffer, for K in
- * 0, 8, 32, 128 and 512, in interleaved batches (every K runs in every
- * round, so a change in the machine's speed falls on all of them). It
- * prints the time per exit for each K and the cost per page against K = 0.
+ * 0, 8, 32, 128 and 512 (or the counts given as arguments, 0 to 1024, the
+ * first of them the baseline), in interleaved batches (every K runs in
+ * every round, so a change in the machine's speed falls on all of them).
+ * It prints the time per exit for each K and the cost per page against
+ * the first K.
  *
  * Why: under QEMU's TCG (the harness's emulated CPU) every world switch of
  * the nested KVM flushes the emulated TLB, so each page the user-space side
@@ -30,13 +32,14 @@
 #define GUEST_MEM 0x10000u
 #define GUEST_CODE 0x1000u
 #define PAGE 4096u
-#define BUFFER_PAGES 1536u          /* the pages read are 3 apart: no two neighbours */
+#define BUFFER_PAGES 3072u          /* the pages read are 3 apart: no two neighbours */
 #define BATCH 200u                  /* exits per batch */
 #define ROUNDS 60u                  /* batches per K */
 #define WARMUP 5u                   /* exits before each batch, not timed */
 
-static const unsigned page_counts[] = { 0, 8, 32, 128, 512 };
-#define N_COUNTS (sizeof page_counts / sizeof page_counts[0])
+#define MAX_PAGES 1024u             /* at most BUFFER_PAGES / 3 + 1: the pages read are 3 apart */
+#define MAX_COUNTS 8u
+static const unsigned default_counts[] = { 0, 8, 32, 128, 512 };
 
 static uint64_t now_ns(void)
 {
@@ -51,8 +54,29 @@ static int fail(const char *what)
 	return 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unsigned page_counts[MAX_COUNTS];
+	unsigned n_counts = 0;
+	if (argc > 1 + (int)MAX_COUNTS) {
+		fprintf(stderr, "page-cost: at most %u page counts\n", MAX_COUNTS);
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		char *end;
+		errno = 0;
+		unsigned long k = strtoul(argv[i], &end, 10);
+		if (errno || end == argv[i] || *end || argv[i][0] == '-' || k > MAX_PAGES) {
+			fprintf(stderr, "page-cost: '%s' is not a page count from 0 to %u\n", argv[i], MAX_PAGES);
+			return 2;
+		}
+		page_counts[n_counts++] = (unsigned)k;
+	}
+	if (!n_counts) {
+		memcpy(page_counts, default_counts, sizeof default_counts);
+		n_counts = sizeof default_counts / sizeof default_counts[0];
+	}
+
 	/*   mov $0x3ff, %dx ; 1: out %al, (%dx) ; jmp 1b   (real mode, CS base 0) */
 	static const uint8_t code[] = { 0xBA, 0xFF, 0x03, 0xEE, 0xEB, 0xFD };
 	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -92,11 +116,11 @@ int main(void)
 	if (!buf)
 		return fail("the buffer");
 	memset((void *)buf, 1, (size_t)BUFFER_PAGES * PAGE);
-	uint64_t total_ns[N_COUNTS] = { 0 };
+	uint64_t total_ns[MAX_COUNTS] = { 0 };
 	unsigned sum = 0;
 	for (unsigned round = 0; round < ROUNDS; round++) {
-		for (unsigned i = 0; i < N_COUNTS; i++) {
-			unsigned k = (i + round) % N_COUNTS;   /* a different order each round */
+		for (unsigned i = 0; i < n_counts; i++) {
+			unsigned k = (i + round) % n_counts;   /* a different order each round */
 			for (unsigned w = 0; w < WARMUP; w++)
 				if (ioctl(vcpu, KVM_RUN, 0) != 0)
 					return fail("KVM_RUN");
@@ -117,11 +141,12 @@ int main(void)
 	double base = (double)total_ns[0] / (BATCH * ROUNDS);
 	printf("page-cost: %u exits per K, in %u interleaved batches of %u (checksum %u)\n", BATCH * ROUNDS, ROUNDS, BATCH,
 	       sum & 1);
-	for (unsigned k = 0; k < N_COUNTS; k++) {
+	for (unsigned k = 0; k < n_counts; k++) {
 		double per_exit = (double)total_ns[k] / (BATCH * ROUNDS);
 		printf("pages %3u: %8.0f ns per exit", page_counts[k], per_exit);
-		if (page_counts[k])
-			printf(", %6.0f ns per page over 0 pages", (per_exit - base) / page_counts[k]);
+		if (k && page_counts[k] != page_counts[0])
+			printf(", %6.0f ns per page over %u pages", (per_exit - base) / ((double)page_counts[k] - page_counts[0]),
+			       page_counts[0]);
 		printf("\n");
 	}
 	return 0;
