@@ -1628,13 +1628,15 @@ bool sim_kvm_bare_run(SimKvmBare *b, uint64_t n, uint64_t *done, uint64_t *first
 	return true;
 }
 
-bool sim_kvm_bare_io_loop(const guint8 *image, gsize len, uint64_t *exits, double *seconds, GError **error)
+bool sim_kvm_bare_io_loop(const guint8 *image, gsize len, uint64_t warmup, uint64_t *exits, double *seconds,
+                          GError **error)
 {
 	SimKvmBare *b = sim_kvm_bare_new(image, len, error);
 	if (!b)
 		return false;
 	uint64_t n = 0, first = 0, last = 0;
-	bool ok = sim_kvm_bare_run(b, UINT64_MAX, &n, &first, &last, error);
+	bool ok = (!warmup || sim_kvm_bare_run(b, warmup, &n, &first, &last, error)) &&
+	          sim_kvm_bare_run(b, UINT64_MAX, &n, &first, &last, error);
 	sim_kvm_bare_free(b);
 	if (ok && n < 2) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "bare KVM: the guest made %" G_GUINT64_FORMAT " port writes", n);

@@ -20,9 +20,11 @@ bool sim_kvm_probe(GString *reason);
  * port in a loop, then powers off through port 0x604) in a bare KVM VM
  * with the loader's boot state, doing nothing per exit but count it and
  * read the clock (as the bench's event callback does on hvsim's side).
- * *exits: the port writes after the first; *seconds: from the first to
- * the last (VM set-up and the power-off are not in it). */
-bool sim_kvm_bare_io_loop(const guint8 *image, gsize len, uint64_t *exits, double *seconds, GError **error);
+ * The first `warmup` port writes are not timed; *exits: the timed ones
+ * after the first; *seconds: from the first timed one to the last (VM
+ * set-up and the power-off are not in it). */
+bool sim_kvm_bare_io_loop(const guint8 *image, gsize len, uint64_t warmup, uint64_t *exits, double *seconds,
+                          GError **error);
 
 /* The same bare loop, resumable: a VM with `image` loaded, then runs of
  * `n` port writes each (*done of them, fewer only if the guest powered
