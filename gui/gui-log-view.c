@@ -1,7 +1,9 @@
 /* gui-log-view.c — GuiLogView, the event log's scrollable widget (see
  * gui-log-view.h): lines wrapped by counting monospace characters, only the
- * rows on screen laid out (one PangoLayout a frame it is drawn). GTK main
- * thread only. */
+ * rows on screen laid out (one PangoLayout a frame it is drawn). Its text
+ * is copied whole (Ctrl+C when it has the focus, or its right-click menu),
+ * and screen readers get it as a log whose description is the line count
+ * and the newest line. GTK main thread only. */
 #include <string.h>
 
 #include "gui-log-view.h"
@@ -25,7 +27,10 @@ struct _GuiLogView {
 	gboolean follow;         /* new lines scroll to the end (else the view stays where it is) */
 	GtkAdjustment *hadj, *vadj;
 	GtkScrollablePolicy hpolicy, vpolicy;
+	GtkWidget *menu;         /* the right-click menu (a popover, child of this widget) */
 };
+
+#define LOG_DESCRIPTION_MAX 200u   /* bytes of the newest line a screen reader is given */
 
 enum {
 	PROP_0,
@@ -238,6 +243,7 @@ static void gui_log_view_size_allocate(GtkWidget *w, int width, int height, int 
 		rewrap(lv);
 	}
 	configure(lv);
+	gtk_popover_present(GTK_POPOVER(lv->menu));
 }
 
 static void gui_log_view_css_changed(GtkWidget *w, GtkCssStyleChange *change)
@@ -339,6 +345,24 @@ static void gui_log_view_snapshot(GtkWidget *w, GtkSnapshot *snapshot)
 
 /* ---- The lines -------------------------------------------------------------------- */
 
+/* What a screen reader says about the view: how many lines, and the
+ * newest (the drawn text itself is not exposed line by line). */
+static void update_accessible(GuiLogView *lv)
+{
+	char *desc;
+	if (lv->lines->len == 0) {
+		desc = g_strdup("empty");
+	} else {
+		const char *last = line_text(lv, lv->lines->len - 1);
+		while (*last == ' ')   /* (the sequence number's padding: nothing to say) */
+			last++;
+		g_autofree char *cut = g_utf8_make_valid(last, MIN(strlen(last), LOG_DESCRIPTION_MAX));
+		desc = g_strdup_printf("%u line%s; the newest: %s", lv->lines->len, lv->lines->len == 1 ? "" : "s", cut);
+	}
+	gtk_accessible_update_property(GTK_ACCESSIBLE(lv), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, desc, -1);
+	g_free(desc);
+}
+
 gboolean gui_log_view_set_lines(GuiLogView *lv, const GPtrArray *lines)
 {
 	g_return_val_if_fail(GUI_IS_LOG_VIEW(lv) && lines, FALSE);
@@ -354,6 +378,7 @@ gboolean gui_log_view_set_lines(GuiLogView *lv, const GPtrArray *lines)
 	lv->at_end = lv->follow;
 	configure(lv);
 	gtk_widget_queue_draw(GTK_WIDGET(lv));
+	update_accessible(lv);
 	return TRUE;
 }
 
@@ -382,6 +407,25 @@ void gui_log_view_set_follow_end(GuiLogView *lv, gboolean follow)
 	configure(lv);
 }
 
+/* ---- Copying ---------------------------------------------------------------------- */
+
+static void act_copy(GtkWidget *w, const char *action, GVariant *param)
+{
+	GuiLogView *lv = GUI_LOG_VIEW(w);
+	g_autofree char *text = gui_log_view_get_text(lv);
+	gdk_clipboard_set_text(gtk_widget_get_clipboard(w), text);
+}
+
+static void on_pressed(GtkGestureClick *g, int n_press, double x, double y, GuiLogView *lv)
+{
+	gtk_widget_grab_focus(GTK_WIDGET(lv));
+	if (gtk_gesture_single_get_current_button(GTK_GESTURE_SINGLE(g)) != GDK_BUTTON_SECONDARY)
+		return;
+	GdkRectangle at = { (int)x, (int)y, 1, 1 };
+	gtk_popover_set_pointing_to(GTK_POPOVER(lv->menu), &at);
+	gtk_popover_popup(GTK_POPOVER(lv->menu));
+}
+
 void gui_log_view_set_dark(GuiLogView *lv, gboolean dark)
 {
 	g_return_if_fail(GUI_IS_LOG_VIEW(lv));
@@ -405,6 +449,20 @@ static void gui_log_view_init(GuiLogView *lv)
 	gtk_widget_set_overflow(GTK_WIDGET(lv), GTK_OVERFLOW_HIDDEN);
 	gtk_widget_add_css_class(GTK_WIDGET(lv), "view");
 	gtk_widget_add_css_class(GTK_WIDGET(lv), "monospace");
+	gtk_widget_set_focusable(GTK_WIDGET(lv), TRUE);
+	GtkGesture *click = gtk_gesture_click_new();
+	gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(click), 0);   /* any button: focus, and the menu on the right one */
+	g_signal_connect(click, "pressed", G_CALLBACK(on_pressed), lv);
+	gtk_widget_add_controller(GTK_WIDGET(lv), GTK_EVENT_CONTROLLER(click));
+	GMenu *menu = g_menu_new();
+	g_menu_append(menu, "Copy all lines", "logview.copy");
+	lv->menu = gtk_popover_menu_new_from_model(G_MENU_MODEL(menu));
+	g_object_unref(menu);
+	gtk_popover_set_has_arrow(GTK_POPOVER(lv->menu), FALSE);
+	gtk_widget_set_halign(lv->menu, GTK_ALIGN_START);
+	gtk_widget_set_parent(lv->menu, GTK_WIDGET(lv));
+	gtk_accessible_update_property(GTK_ACCESSIBLE(lv), GTK_ACCESSIBLE_PROPERTY_LABEL, "Lines", -1);
+	update_accessible(lv);
 }
 
 static void gui_log_view_dispose(GObject *object)
@@ -416,6 +474,7 @@ static void gui_log_view_dispose(GObject *object)
 		g_signal_handlers_disconnect_by_data(lv->vadj, lv);
 	g_clear_object(&lv->hadj);
 	g_clear_object(&lv->vadj);
+	g_clear_pointer(&lv->menu, gtk_widget_unparent);
 	G_OBJECT_CLASS(gui_log_view_parent_class)->dispose(object);
 }
 
@@ -486,4 +545,7 @@ static void gui_log_view_class_init(GuiLogViewClass *klass)
 	g_object_class_override_property(oc, PROP_HSCROLL_POLICY, "hscroll-policy");
 	g_object_class_override_property(oc, PROP_VSCROLL_POLICY, "vscroll-policy");
 	gtk_widget_class_set_css_name(wc, "guilogview");
+	gtk_widget_class_set_accessible_role(wc, GTK_ACCESSIBLE_ROLE_LOG);
+	gtk_widget_class_install_action(wc, "logview.copy", NULL, act_copy);
+	gtk_widget_class_add_binding_action(wc, GDK_KEY_c, GDK_CONTROL_MASK, "logview.copy", NULL);
 }

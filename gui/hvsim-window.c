@@ -1438,8 +1438,10 @@ static void hvsim_window_init(HvsimWindow *win)
 	                                              GUI_LOG_EVENTS);
 	gtk_label_set_markup(GTK_LABEL(win->log_title), log_markup);
 	win->log = gui_log_view_new();
+	gtk_accessible_update_property(GTK_ACCESSIBLE(win->log), GTK_ACCESSIBLE_PROPERTY_LABEL, "Event log", -1);
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(win->log_scroll), win->log);
 	win->stats_view = gui_log_view_new();
+	gtk_accessible_update_property(GTK_ACCESSIBLE(win->stats_view), GTK_ACCESSIBLE_PROPERTY_LABEL, "Statistics", -1);
 	gui_log_view_set_follow_end(GUI_LOG_VIEW(win->stats_view), FALSE);
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(win->stats_scroll), win->stats_view);
 	log_filters_init(win);

@@ -481,6 +481,48 @@ static void test_log_view_lines(void)
 	gtk_window_destroy(GTK_WINDOW(window));
 }
 
+static void got_text(GObject *source, GAsyncResult *res, gpointer data)
+{
+	char **out = data;
+	GError *error = NULL;
+	*out = gdk_clipboard_read_text_finish(GDK_CLIPBOARD(source), res, &error);
+	g_assert_no_error(error);
+}
+
+/* Ctrl+C's action copies every line (without the exit marker) to the
+ * clipboard, and a screen reader is told it is a log, how many lines it
+ * has and the newest. */
+static void test_log_view_copy(void)
+{
+	GtkWidget *window = gtk_window_new();
+	GtkWidget *view = gui_log_view_new();
+	gtk_window_set_child(GTK_WINDOW(window), view);
+	gtk_window_present(GTK_WINDOW(window));
+	GuiLogView *lv = GUI_LOG_VIEW(view);
+	gtk_test_accessible_assert_role(GTK_ACCESSIBLE(view), GTK_ACCESSIBLE_ROLE_LOG);
+	gtk_test_accessible_assert_property(GTK_ACCESSIBLE(view), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, "empty");
+
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(lines, g_strdup("X     1  p1  vm_exit  I/O instruction, port 0x3ff"));
+	g_ptr_array_add(lines, g_strdup("-     2  p1  port_io  OUT 0x3ff = 0x00"));
+	g_assert_true(gui_log_view_set_lines(lv, lines));
+	gtk_test_accessible_assert_property(GTK_ACCESSIBLE(view), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+	                                    "2 lines; the newest: 2  p1  port_io  OUT 0x3ff = 0x00");
+
+	g_assert_true(gtk_widget_activate_action(view, "logview.copy", NULL));
+	char *text = NULL;
+	gdk_clipboard_read_text_async(gtk_widget_get_clipboard(view), NULL, got_text, &text);
+	gint64 deadline = g_get_monotonic_time() + WAIT_LIMIT_US;
+	while (!text) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, TRUE);
+	}
+	g_assert_cmpstr(text, ==, "     1  p1  vm_exit  I/O instruction, port 0x3ff\n     2  p1  port_io  OUT 0x3ff = 0x00");
+	g_free(text);
+	g_ptr_array_unref(lines);
+	gtk_window_destroy(GTK_WINDOW(window));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -494,6 +536,7 @@ int main(int argc, char **argv)
 	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
 	g_test_add_func("/gui/log-view/wrap", test_log_view_wrap);
 	g_test_add_func("/gui/log-view/lines", test_log_view_lines);
+	g_test_add_func("/gui/log-view/copy-and-accessible", test_log_view_copy);
 	g_test_add("/gui/window/power-on", Fixture, NULL, fixture_set_up, test_window_power_on, fixture_tear_down);
 	g_test_add("/gui/window/header", Fixture, NULL, fixture_set_up, test_window_header, fixture_tear_down);
 	g_test_add_func("/gui/window/shortcuts", test_window_shortcuts);
