@@ -29,6 +29,14 @@ gboolean gui_backend_can_step_back(gboolean native, const char **why)
 	return !native;
 }
 
+gboolean gui_backend_can_step_to(gboolean native, SimStepStop kind, const char **why)
+{
+	gboolean ok = !(native && kind == SIM_STEP_STOP_RING);
+	if (why)
+		*why = ok ? NULL : GUI_BACKEND_NO_RING_STEP;
+	return ok;
+}
+
 const char *gui_backend_label(gboolean native)
 {
 	return native ? "native (KVM)" : "emulated (Unicorn)";

@@ -29,6 +29,15 @@ void gui_backend_offer_clear(GuiBackendOffer *offer);
  * machine. When not, *why (if not NULL) gets the tooltip saying so. */
 gboolean gui_backend_can_step_back(gboolean native, const char **why);
 
+/* Whether "next" can step to an event of `kind` on the backend that runs:
+ * natively the guest's ring transitions happen in the hardware and never
+ * reach hvsim, so stepping to the next one would run to the end. When
+ * not, *why (if not NULL) gets the tooltip saying so. */
+gboolean gui_backend_can_step_to(gboolean native, SimStepStop kind, const char **why);
+#define GUI_BACKEND_NO_RING_STEP \
+	"Natively (KVM) the guest's ring transitions happen in the hardware, unseen by hvsim, so there is no next " \
+	"one to stop at: choose another kind, or load the scenario on the emulated backend."
+
 /* What the window cannot show when the machine runs natively; one
  * sentence, for the popover and the tooltips. */
 #define GUI_BACKEND_NATIVE_LIMITS \

@@ -506,6 +506,8 @@ static void update_status_text(HvsimWindow *win)
 	}
 }
 
+static void update_next(HvsimWindow *win);
+
 /* What the state enables: at once with every state (a key pressed next
  * must find the actions as the state says). */
 static void update_status(HvsimWindow *win)
@@ -514,9 +516,10 @@ static void update_status(HvsimWindow *win)
 	const char *run = st->running ? "Pause" : "Run";
 	if (g_strcmp0(gtk_button_get_label(GTK_BUTTON(win->run_button)), run) != 0)
 		gtk_button_set_label(GTK_BUTTON(win->run_button), run);
-	static const char *const stepping[] = { "sim.run", "sim.step", "sim.step-exit", "sim.step-insn", "sim.step-next" };
+	static const char *const stepping[] = { "sim.run", "sim.step", "sim.step-exit", "sim.step-insn" };
 	for (guint i = 0; i < G_N_ELEMENTS(stepping); i++)
 		gtk_widget_action_set_enabled(GTK_WIDGET(win), stepping[i], !st->ended);
+	update_next(win);
 	update_controls(win);
 }
 
@@ -1044,6 +1047,7 @@ static void update_backend_controls(HvsimWindow *win)
 	gtk_widget_action_set_enabled(GTK_WIDGET(win), "sim.step-back", back);
 	if (!back)
 		gtk_widget_set_tooltip_text(win->back_button, why);
+	update_next(win);
 }
 
 static SimStepStop control_kind(HvsimWindow *win)
@@ -1052,14 +1056,30 @@ static SimStepStop control_kind(HvsimWindow *win)
 	return control_kinds[i < G_N_ELEMENTS(control_kinds) ? i : 0];
 }
 
-static void on_kind_selected(GtkDropDown *d, GParamSpec *pspec, HvsimWindow *win)
+/* Next: on while the machine has not ended and the backend can see the
+ * chosen kind (natively, no ring transitions); its tooltip names the kind
+ * or says why not. */
+static void update_next(HvsimWindow *win)
 {
+	const char *why = NULL;
+	gboolean can = gui_backend_can_step_to(win->shown_native == 1, control_kind(win), &why);
+	gtk_widget_action_set_enabled(GTK_WIDGET(win), "sim.step-next", can && !(win->state && win->state->ended));
+	if (!can) {
+		gtk_widget_set_tooltip_text(win->next_button, why);
+		return;
+	}
 	/* "◀ Previous | Next ▶ | VM exit ▾" reads as a sentence; the tooltips
 	 * name the kind too. */
-	const char *kind = gui_step_kind_name(control_kind(win));
-	g_autofree char *next = g_strdup_printf("Run until the next %s and stop right after it (n)", kind);
-	g_autofree char *back = g_strdup_printf("Go back to just after the previous %s, by replaying the scenario from power-on (b)", kind);
+	g_autofree char *next =
+		g_strdup_printf("Run until the next %s and stop right after it (n)", gui_step_kind_name(control_kind(win)));
 	gtk_widget_set_tooltip_text(win->next_button, next);
+}
+
+static void on_kind_selected(GtkDropDown *d, GParamSpec *pspec, HvsimWindow *win)
+{
+	const char *kind = gui_step_kind_name(control_kind(win));
+	g_autofree char *back = g_strdup_printf("Go back to just after the previous %s, by replaying the scenario from power-on (b)", kind);
+	update_next(win);
 	if (gui_backend_can_step_back(win->shown_native == 1, NULL))
 		gtk_widget_set_tooltip_text(win->back_button, back);
 }

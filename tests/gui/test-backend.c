@@ -31,6 +31,17 @@ static void test_backend_probe_passes(void)
 	g_assert_cmpstr(why, ==, GUI_BACKEND_NO_STEP_BACK);
 	g_assert_nonnull(strstr(why, "deterministic"));
 	g_assert_cmpstr(gui_backend_label(TRUE), ==, "native (KVM)");
+
+	/* Natively every kind can be stepped to but ring transitions. */
+	static const SimStepStop kinds[] = { SIM_STEP_STOP_VM_EXIT, SIM_STEP_STOP_HYPERCALL, SIM_STEP_STOP_INTERCEPT,
+		                             SIM_STEP_STOP_VMBUS, SIM_STEP_STOP_INTERRUPT };
+	for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		why = "stale";
+		g_assert_true(gui_backend_can_step_to(TRUE, kinds[i], &why));
+		g_assert_null(why);
+	}
+	g_assert_false(gui_backend_can_step_to(TRUE, SIM_STEP_STOP_RING, &why));
+	g_assert_cmpstr(why, ==, GUI_BACKEND_NO_RING_STEP);
 }
 
 /* Probe fails: native is greyed out and the tooltip is the probe's reason. */
@@ -49,6 +60,9 @@ static void test_backend_probe_fails(void)
 
 	const char *why = "stale";
 	g_assert_true(gui_backend_can_step_back(FALSE, &why));
+	g_assert_null(why);
+	why = "stale";
+	g_assert_true(gui_backend_can_step_to(FALSE, SIM_STEP_STOP_RING, &why));   /* the emulator sees them */
 	g_assert_null(why);
 	g_assert_cmpstr(gui_backend_label(FALSE), ==, "emulated (Unicorn)");
 }
