@@ -1527,43 +1527,172 @@ GArray *hvsim_render_anim_counters(const GArray *l, double width, double height,
 	return out;
 }
 
+/* ---- The animation as a plan of items ---- */
+
+/* One frame of the animation is planned first (where each link, counter,
+ * ring gauge, trail, token and the status text goes, in what colour and
+ * width) and drawn from the plan: the window draws the picture in tiles
+ * and redraws a tile only when an item over it changed (docs/gui.md,
+ * Performance), so every item has bounds and a key. Continuous values are
+ * rounded to steps a viewer cannot tell apart (the heat to a twentieth of
+ * a decade, a trail's fading to 1/32), so a link whose rate decays by a
+ * few percent a frame is not redrawn every frame. */
+
+#define HEAT_STEPS  20.0   /* per decade of events per second */
+#define FADE_STEPS  32.0
+
+typedef enum ItemKind { ITEM_LINK, ITEM_COUNTER, ITEM_RING, ITEM_TRAIL, ITEM_TOKEN, ITEM_STATUS } ItemKind;
+
+typedef struct Item {
+	ItemKind kind;
+	Poly poly;               /* links, trails, tokens */
+	Rgb colour;
+	double width;            /* line width: links, trails, tokens */
+	double alpha;            /* trails, tokens' way */
+	double progress;         /* tokens */
+	double bx, by, bw, bh;   /* a counter's pill, a ring's gauge, a token's label, the status line */
+	double fill;             /* a ring's: 0..1, < 0 unknown size but not empty */
+	char text[160];          /* a counter's, a token's label, the status line */
+} Item;
+
+struct HvsimRenderAnimPlan {
+	Painter pt;              /* its cr is NULL: set while drawing */
+	double width, height;
+	GArray *items;           /* Item, in drawing order */
+	GArray *pub;             /* HvsimRenderItem, the same order */
+};
+
+/* The key of an item: FNV-1a over the fields that decide its pixels. */
+static guint64 key_bytes(guint64 h, const void *p, gsize n)
+{
+	const guint8 *b = p;
+	for (gsize i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static guint64 key_double(guint64 h, double v)
+{
+	gint64 q = (gint64)llround(v * 64);   /* 1/64 px: finer than anything drawn */
+	return key_bytes(h, &q, sizeof q);
+}
+
+static guint64 item_key(const Item *it)
+{
+	guint64 h = 0xcbf29ce484222325ull;
+	guint32 kind = it->kind;
+	h = key_bytes(h, &kind, sizeof kind);
+	for (guint i = 0; i < 2 * it->poly.n; i++)
+		h = key_double(h, it->poly.xy[i]);
+	h = key_double(h, it->colour.r * 4096);
+	h = key_double(h, it->colour.g * 4096);
+	h = key_double(h, it->colour.b * 4096);
+	h = key_double(h, it->width);
+	h = key_double(h, it->alpha);
+	h = key_double(h, it->progress * 4096);
+	h = key_double(h, it->bx);
+	h = key_double(h, it->by);
+	h = key_double(h, it->bw);
+	h = key_double(h, it->bh);
+	h = key_double(h, it->fill * 4096);
+	return key_bytes(h, it->text, strlen(it->text));
+}
+
+static void grow(double *x0, double *y0, double *x1, double *y1, double x, double y)
+{
+	*x0 = MIN(*x0, x);
+	*y0 = MIN(*y0, y);
+	*x1 = MAX(*x1, x);
+	*y1 = MAX(*y1, y);
+}
+
+/* Where an item can leave ink: generous (a few pixels more never hurts;
+ * fewer would leave stale pixels behind). */
+static HvsimRenderItem item_bounds(const HvsimRenderAnimPlan *p, const Item *it)
+{
+	double x0 = G_MAXDOUBLE, y0 = G_MAXDOUBLE, x1 = -G_MAXDOUBLE, y1 = -G_MAXDOUBLE, m = 2;
+	for (guint i = 0; i < it->poly.n; i++)
+		grow(&x0, &y0, &x1, &y1, it->poly.xy[2 * i], it->poly.xy[2 * i + 1]);
+	switch (it->kind) {
+	case ITEM_LINK:
+	case ITEM_TRAIL:
+		m += it->width;   /* miter joins reach out up to w/2 * sqrt(2) */
+		break;
+	case ITEM_TOKEN: {
+		double sc = p->pt.mt.scale * (p->pt.pres ? 1.3 : 1.0);
+		m += MAX(it->width, 2 * (7.5 + 2.0) * sc);   /* the token's disc and its rim */
+		break;
+	}
+	default:
+		break;
+	}
+	x0 -= m, y0 -= m, x1 += m, y1 += m;
+	if (it->bw > 0 || it->bh > 0) {
+		/* A pill's, a gauge's or a line of text's box, its outline and glyphs. */
+		double e = 2 + p->pt.mt.small * 0.8;
+		grow(&x0, &y0, &x1, &y1, it->bx - e, it->by - e);
+		grow(&x0, &y0, &x1, &y1, it->bx + it->bw + e, it->by + it->bh + e);
+	}
+	HvsimRenderItem r = { .x = floor(x0), .y = floor(y0), .key = item_key(it) };
+	r.w = ceil(x1) - r.x;
+	r.h = ceil(y1) - r.y;
+	if (x1 < x0 || y1 < y0)
+		r.w = r.h = 0;
+	return r;
+}
+
+static void plan_add(HvsimRenderAnimPlan *p, Item *it)
+{
+	g_array_append_val(p->items, *it);
+	HvsimRenderItem r = item_bounds(p, it);
+	g_array_append_val(p->pub, r);
+}
+
+static void poly_of_points(const double *xy, guint n, Poly *out)
+{
+	out->n = MIN(n, G_N_ELEMENTS(out->xy) / 2);
+	out->len = 0;
+	for (guint i = 0; i < out->n; i++) {
+		out->xy[2 * i] = xy[2 * i];
+		out->xy[2 * i + 1] = xy[2 * i + 1];
+		if (i)
+			out->len += hypot(xy[2 * i] - xy[2 * i - 2], xy[2 * i + 1] - xy[2 * i - 1]);
+	}
+}
+
 /* The links: faint lines in slow motion, heat at full speed (wider and
  * stronger with the rate), and each link's counter where it covers no text. */
-static void draw_links(Painter *pt, const GArray *l, double width, double height, const HvsimRenderOptions *opt,
+static void plan_links(HvsimRenderAnimPlan *p, cairo_t *mc, const GArray *l, const HvsimRenderOptions *opt,
                        const GuiAnimFrame *f)
 {
-	cairo_t *cr = pt->cr;
-	double sc = pt->mt.scale;
-	cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
-	cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
+	double sc = p->pt.mt.scale;
 	for (guint i = 0; i < f->links->len; i++) {
 		const GuiAnimLink *k = &g_array_index(f->links, GuiAnimLink, i);
 		double xy[2 * HVSIM_RENDER_LINK_POINTS];
-		guint n = hvsim_render_link_points(l, width, height, k->from, k->to, k->kind, opt, xy);
+		guint n = hvsim_render_link_points(l, p->width, p->height, k->from, k->to, k->kind, opt, xy);
 		if (n < 2)
 			continue;
 		Rgb c = kind_rgb(opt, k->kind);
-		double heat = log10(1.0 + k->rate);   /* 0 idle, 1 at 9/s, 3 at 999/s, ... */
-		double w = f->full_speed ? (1.5 + 1.2 * heat) * sc : 1.5 * sc;
+		/* 0 idle, 1 at 9/s, 3 at 999/s, ...; in steps of 1/HEAT_STEPS */
+		double heat = round(log10(1.0 + k->rate) * HEAT_STEPS) / HEAT_STEPS;
 		double alpha = f->full_speed ? MIN(0.95, 0.3 + 0.18 * heat) : 0.35;
+		Item it = { .kind = ITEM_LINK, .width = f->full_speed ? (1.5 + 1.2 * heat) * sc : 1.5 * sc };
 		/* Blended with the background here, drawn opaque: cheaper for
 		 * pixman than an alpha source, every frame at full speed. */
-		Rgb mix = { c.r * alpha + pt->pal->bg.r * (1 - alpha), c.g * alpha + pt->pal->bg.g * (1 - alpha),
-		            c.b * alpha + pt->pal->bg.b * (1 - alpha) };
-		set(cr, &mix);
-		cairo_set_line_width(cr, w);
-		cairo_move_to(cr, xy[0], xy[1]);
-		for (guint j = 1; j < n; j++)
-			cairo_line_to(cr, xy[2 * j], xy[2 * j + 1]);
-		cairo_stroke(cr);
+		it.colour = (Rgb){ c.r * alpha + p->pt.pal->bg.r * (1 - alpha), c.g * alpha + p->pt.pal->bg.g * (1 - alpha),
+		                   c.b * alpha + p->pt.pal->bg.b * (1 - alpha) };
+		poly_of_points(xy, n, &it.poly);
+		plan_add(p, &it);
 	}
 	/* Counters over all the lines. */
-	g_autoptr(GArray) cs = counters(cr, l, width, height, opt, f);
+	g_autoptr(GArray) cs = counters(mc, l, p->width, p->height, opt, f);
 	for (guint i = 0; i < cs->len; i++) {
 		const HvsimRenderCounter *c = &g_array_index(cs, HvsimRenderCounter, i);
 		const GuiAnimLink *k = &g_array_index(f->links, GuiAnimLink, c->link);
-		Rgb edge = kind_rgb(opt, k->kind);
-		pill_at(pt, c->text, c->x, c->y, c->w, c->h, pt->mt.small * COUNTER_SIZE, &edge);
+		Item it = { .kind = ITEM_COUNTER, .colour = kind_rgb(opt, k->kind), .bx = c->x, .by = c->y, .bw = c->w,
+			    .bh = c->h };
+		g_strlcpy(it.text, c->text, sizeof it.text);
+		plan_add(p, &it);
 	}
 }
 
@@ -1571,10 +1700,8 @@ static void draw_links(Painter *pt, const GArray *l, double width, double height
  * the gauges in the channel's label fill with the bytes waiting (to the
  * parent on the left, to the child on the right); the size unknown, a
  * non-empty ring is drawn half-strong. */
-static void draw_rings(Painter *pt, const GArray *l, const HvsimRenderOptions *opt, const GuiAnimFrame *f)
+static void plan_rings(HvsimRenderAnimPlan *p, const GArray *l, const HvsimRenderOptions *opt, const GuiAnimFrame *f)
 {
-	cairo_t *cr = pt->cr;
-	Rgb c = kind_rgb(opt, GUI_ANIM_VMBUS);
 	for (guint i = 0; i < f->rings->len; i++) {
 		const GuiAnimRing *g = &g_array_index(f->rings, GuiAnimRing, i);
 		char name[HVSIM_RENDER_NAME_MAX];
@@ -1582,61 +1709,75 @@ static void draw_rings(Painter *pt, const GArray *l, const HvsimRenderOptions *o
 		const HvsimRenderRect *r = hvsim_render_layout_find(l, name);
 		if (!r)
 			continue;
-		double sm = pt->mt.small, cy = r->y + r->h / 2, gw = sm * CHANNEL_GAUGE - sm * 0.4, bh = sm * 0.75;
+		double sm = p->pt.mt.small, cy = r->y + r->h / 2, gw = sm * CHANNEL_GAUGE - sm * 0.4, bh = sm * 0.75;
 		gboolean to_parent = g->ring == SIM_SNAP_RING_TO_PARENT;
-		double bx = to_parent ? r->x + sm * 0.2 : r->x + r->w - sm * CHANNEL_GAUGE + sm * 0.2;
-		rounded(cr, bx, cy - bh / 2, gw, bh, bh / 3);
-		set(cr, &c);
-		cairo_set_line_width(cr, 1.5 * pt->mt.scale);
-		cairo_stroke(cr);
-		double fill = g->size ? MIN(1.0, (double)g->bytes / g->size) : (g->bytes ? 1.0 : 0.0);
-		if (fill > 0) {
-			cairo_rectangle(cr, bx + 1, cy - bh / 2 + 1, MAX((gw - 2) * fill, 2), bh - 2);
-			set_alpha(cr, &c, g->size ? 0.9 : 0.4);
-			cairo_fill(cr);
-		}
+		Item it = { .kind = ITEM_RING, .colour = kind_rgb(opt, GUI_ANIM_VMBUS), .bw = gw, .bh = bh };
+		it.bx = to_parent ? r->x + sm * 0.2 : r->x + r->w - sm * CHANNEL_GAUGE + sm * 0.2;
+		it.by = cy - bh / 2;
+		it.fill = g->size ? MIN(1.0, (double)g->bytes / g->size) : (g->bytes ? -1.0 : 0.0);
+		plan_add(p, &it);
 	}
 }
 
-static void draw_status(Painter *pt, const GArray *l, const GuiAnimFrame *f)
+static void plan_status(HvsimRenderAnimPlan *p, const GArray *l, const GuiAnimFrame *f)
 {
 	const HvsimRenderRect *r = hvsim_render_layout_find(l, "legend.status");
 	if (!r)
 		return;
-	char text[160], n[32];
+	Item it = { .kind = ITEM_STATUS, .bx = r->x, .by = r->y, .bw = r->w, .bh = r->h };
+	char n[32];
 	thousands(n, sizeof n, f->animated);
 	if (f->full_speed)
-		g_snprintf(text, sizeof text, "full speed: heat on the links \u00b7 %s events", n);
+		g_snprintf(it.text, sizeof it.text, "full speed: heat on the links \u00b7 %s events", n);
 	else if (f->speed <= GUI_ANIM_SLOW_MOTION)
-		g_snprintf(text, sizeof text, "slow motion: 1 event/s \u00b7 %u queued", f->queued);
+		g_snprintf(it.text, sizeof it.text, "slow motion: 1 event/s \u00b7 %u queued", f->queued);
 	else
-		g_snprintf(text, sizeof text, "%.0f events/s \u00b7 %u queued", f->speed, f->queued);
+		g_snprintf(it.text, sizeof it.text, "%.0f events/s \u00b7 %u queued", f->speed, f->queued);
 	if (f->fast_forwarded) {
 		char ff[32];
 		thousands(ff, sizeof ff, f->fast_forwarded);
-		g_strlcat(text, " \u00b7 ", sizeof text);
-		g_strlcat(text, ff, sizeof text);
-		g_strlcat(text, " fast-forwarded", sizeof text);
+		g_strlcat(it.text, " \u00b7 ", sizeof it.text);
+		g_strlcat(it.text, ff, sizeof it.text);
+		g_strlcat(it.text, " fast-forwarded", sizeof it.text);
 	}
 	if (f->skipped) {
 		char sk[32];
 		thousands(sk, sizeof sk, f->skipped);
-		g_strlcat(text, " \u00b7 ", sizeof text);
-		g_strlcat(text, sk, sizeof text);
-		g_strlcat(text, " not seen", sizeof text);
+		g_strlcat(it.text, " \u00b7 ", sizeof it.text);
+		g_strlcat(it.text, sk, sizeof it.text);
+		g_strlcat(it.text, " not seen", sizeof it.text);
 	}
-	text_fit(pt, text, r->x, r->y + r->h / 2 + pt->mt.small * 0.35, r->w, pt->mt.small, FALSE, ALIGN_RIGHT,
-	         &pt->pal->dim_text);
+	plan_add(p, &it);
+}
+
+/* Where a polyline is at fraction `upto` of its length. */
+static void poly_point(const Poly *p, double upto, double *x, double *y)
+{
+	double want = p->len * CLAMP(upto, 0, 1), done = 0;
+	*x = p->xy[0];
+	*y = p->xy[1];
+	for (guint i = 1; i < p->n; i++) {
+		double x0 = p->xy[2 * i - 2], y0 = p->xy[2 * i - 1], x1 = p->xy[2 * i], y1 = p->xy[2 * i + 1];
+		double seg = hypot(x1 - x0, y1 - y0);
+		if (done + seg >= want) {
+			double t = seg > 0 ? (want - done) / seg : 0;
+			*x = x0 + (x1 - x0) * t;
+			*y = y0 + (y1 - y0) * t;
+			return;
+		}
+		done += seg;
+		*x = x1;
+		*y = y1;
+	}
 }
 
 /* A token's label in slow motion: beside the token, on the first side
  * (upper right, upper left, lower right, lower left) where it covers no
  * text; the upper right if none. */
-static void token_label(Painter *pt, const GArray *l, const char *text, double x, double y, const Rgb *edge,
-                        double width, double height)
+static void place_token_label(HvsimRenderAnimPlan *p, cairo_t *mc, const GArray *l, Item *it, double x, double y)
 {
-	double size = pt->mt.small, off = size * 0.8;
-	double w = text_width(pt->cr, text, size, TRUE) + 2 * size * 0.35, h = size * 1.35;
+	double size = p->pt.mt.small, off = size * 0.8, width = p->width, height = p->height;
+	double w = text_width(mc, it->text, size, TRUE) + 2 * size * 0.35, h = size * 1.35;
 	double cand[4][2] = { { x + off, y - off - h }, { x - off - w, y - off - h }, { x + off, y + off },
 	                      { x - off - w, y + off } };
 	int pick = 0;
@@ -1653,60 +1794,163 @@ static void token_label(Painter *pt, const GArray *l, const char *text, double x
 			break;
 		}
 	}
-	double bx = CLAMP(cand[pick][0], 0, MAX(width - w, 0)), by = CLAMP(cand[pick][1], 0, MAX(height - h, 0));
-	pill_at(pt, text, bx, by, w, h, size, edge);
+	it->bx = CLAMP(cand[pick][0], 0, MAX(width - w, 0));
+	it->by = CLAMP(cand[pick][1], 0, MAX(height - h, 0));
+	it->bw = w;
+	it->bh = h;
+}
+
+/* Trails (the whole way, fading) and tokens (the way so far, and the
+ * token where it is now). */
+static void plan_tokens(HvsimRenderAnimPlan *p, cairo_t *mc, const GArray *l, const HvsimRenderOptions *opt,
+                        const GuiAnimFrame *f)
+{
+	double sc = p->pt.mt.scale * (p->pt.pres ? 1.3 : 1.0);
+	for (guint i = 0; i < f->trails->len; i++) {
+		const GuiAnimToken *t = &g_array_index(f->trails, GuiAnimToken, i);
+		Item it = { .kind = ITEM_TRAIL, .colour = kind_rgb(opt, t->path.kind), .width = 3.0 * sc };
+		poly_of_path(l, p->width, p->height, &t->path, opt, &it.poly);
+		if (it.poly.n < 2)
+			continue;
+		it.alpha = 0.6 * round(t->alpha * FADE_STEPS) / FADE_STEPS;
+		plan_add(p, &it);
+	}
+	gboolean labels = f->flight >= 0.5;
+	for (guint i = 0; i < f->tokens->len; i++) {
+		const GuiAnimToken *t = &g_array_index(f->tokens, GuiAnimToken, i);
+		Item it = { .kind = ITEM_TOKEN, .colour = kind_rgb(opt, t->path.kind), .width = 4.0 * sc, .alpha = 0.9,
+			    .progress = CLAMP(t->progress, 0, 1) };
+		poly_of_path(l, p->width, p->height, &t->path, opt, &it.poly);
+		if (it.poly.n < 2)
+			continue;
+		if (labels && t->path.label[0]) {
+			double x, y;
+			poly_point(&it.poly, it.progress, &x, &y);
+			g_strlcpy(it.text, t->path.label, sizeof it.text);
+			place_token_label(p, mc, l, &it, x, y);
+		}
+		plan_add(p, &it);
+	}
+}
+
+HvsimRenderAnimPlan *hvsim_render_anim_plan(double width, double height, const GArray *l,
+                                            const HvsimRenderOptions *opt, const GuiAnimFrame *f)
+{
+	g_return_val_if_fail(l != NULL && f != NULL, NULL);
+	HvsimRenderAnimPlan *p = g_new0(HvsimRenderAnimPlan, 1);
+	p->pt = (Painter){ .pal = palette_of(opt), .mt = metrics(width, height, opt), .pres = opt && opt->presentation };
+	p->width = width;
+	p->height = height;
+	p->items = g_array_new(FALSE, FALSE, sizeof(Item));
+	p->pub = g_array_new(FALSE, FALSE, sizeof(HvsimRenderItem));
+	cairo_surface_t *ms = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+	cairo_t *mc = cairo_create(ms);
+	plan_links(p, mc, l, opt, f);
+	plan_rings(p, l, opt, f);
+	plan_tokens(p, mc, l, opt, f);
+	plan_status(p, l, f);
+	cairo_destroy(mc);
+	cairo_surface_destroy(ms);
+	return p;
+}
+
+void hvsim_render_anim_plan_free(HvsimRenderAnimPlan *p)
+{
+	if (!p)
+		return;
+	g_array_unref(p->items);
+	g_array_unref(p->pub);
+	g_free(p);
+}
+
+const GArray *hvsim_render_anim_plan_items(const HvsimRenderAnimPlan *p)
+{
+	g_return_val_if_fail(p != NULL, NULL);
+	return p->pub;
+}
+
+static void draw_item(Painter *pt, const Item *it)
+{
+	cairo_t *cr = pt->cr;
+	double sc = pt->mt.scale * (pt->pres ? 1.3 : 1.0);
+	double ex, ey;
+	switch (it->kind) {
+	case ITEM_LINK:
+		cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
+		cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
+		set(cr, &it->colour);
+		cairo_set_line_width(cr, it->width);
+		poly_stroke(cr, &it->poly, 1.0, &ex, &ey);
+		break;
+	case ITEM_COUNTER:
+		pill_at(pt, it->text, it->bx, it->by, it->bw, it->bh, pt->mt.small * COUNTER_SIZE, &it->colour);
+		break;
+	case ITEM_RING:
+		rounded(cr, it->bx, it->by, it->bw, it->bh, it->bh / 3);
+		set(cr, &it->colour);
+		cairo_set_line_width(cr, 1.5 * pt->mt.scale);
+		cairo_stroke(cr);
+		if (it->fill != 0) {
+			double fill = it->fill < 0 ? 1.0 : it->fill;
+			cairo_rectangle(cr, it->bx + 1, it->by + 1, MAX((it->bw - 2) * fill, 2), it->bh - 2);
+			set_alpha(cr, &it->colour, it->fill < 0 ? 0.4 : 0.9);
+			cairo_fill(cr);
+		}
+		break;
+	case ITEM_TRAIL:
+		cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+		cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+		set_alpha(cr, &it->colour, it->alpha);
+		cairo_set_line_width(cr, it->width);
+		poly_stroke(cr, &it->poly, 1.0, &ex, &ey);
+		break;
+	case ITEM_TOKEN:
+		cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+		cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+		set_alpha(cr, &it->colour, it->alpha);
+		cairo_set_line_width(cr, it->width);
+		poly_stroke(cr, &it->poly, it->progress, &ex, &ey);
+		cairo_arc(cr, ex, ey, 7.5 * sc, 0, 2 * G_PI);
+		set(cr, &it->colour);
+		cairo_fill_preserve(cr);
+		set(cr, &pt->pal->bg);
+		cairo_set_line_width(cr, 2.0 * sc);
+		cairo_stroke(cr);
+		if (it->text[0])
+			pill_at(pt, it->text, it->bx, it->by, it->bw, it->bh, pt->mt.small, &it->colour);
+		break;
+	case ITEM_STATUS:
+		text_fit(pt, it->text, it->bx, it->by + it->bh / 2 + pt->mt.small * 0.35, it->bw, pt->mt.small, FALSE,
+		         ALIGN_RIGHT, &pt->pal->dim_text);
+		break;
+	}
+}
+
+void hvsim_render_anim_plan_draw(cairo_t *cr, const HvsimRenderAnimPlan *p)
+{
+	g_return_if_fail(cr != NULL && p != NULL);
+	/* Only what meets the clip: a tile of the window draws its own items. */
+	double x0, y0, x1, y1;
+	cairo_clip_extents(cr, &x0, &y0, &x1, &y1);
+	Painter pt = p->pt;
+	pt.cr = cr;
+	cairo_save(cr);
+	for (guint i = 0; i < p->items->len; i++) {
+		const HvsimRenderItem *b = &g_array_index(p->pub, HvsimRenderItem, i);
+		if (b->x >= x1 || b->y >= y1 || b->x + b->w <= x0 || b->y + b->h <= y0)
+			continue;
+		draw_item(&pt, &g_array_index(p->items, Item, i));
+	}
+	cairo_restore(cr);
 }
 
 void hvsim_render_anim(cairo_t *cr, double width, double height, const GArray *l, const HvsimRenderOptions *opt,
                        const GuiAnimFrame *f)
 {
 	g_return_if_fail(cr != NULL && l != NULL && f != NULL);
-	Painter pt = { .cr = cr, .pal = palette_of(opt), .mt = metrics(width, height, opt),
-	               .pres = opt && opt->presentation };
-	double sc = pt.mt.scale * (pt.pres ? 1.3 : 1.0);
-	cairo_save(cr);
-	draw_links(&pt, l, width, height, opt, f);
-	draw_rings(&pt, l, opt, f);
-
-	/* Trails: the whole way, fading. */
-	cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
-	cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-	for (guint i = 0; i < f->trails->len; i++) {
-		const GuiAnimToken *t = &g_array_index(f->trails, GuiAnimToken, i);
-		Poly p;
-		poly_of_path(l, width, height, &t->path, opt, &p);
-		if (p.n < 2)
-			continue;
-		Rgb c = kind_rgb(opt, t->path.kind);
-		double ex, ey;
-		set_alpha(cr, &c, 0.6 * t->alpha);
-		cairo_set_line_width(cr, 3.0 * sc);
-		poly_stroke(cr, &p, 1.0, &ex, &ey);
-	}
-	/* Tokens: the way so far, and the token where it is now. */
-	gboolean labels = f->flight >= 0.5;
-	for (guint i = 0; i < f->tokens->len; i++) {
-		const GuiAnimToken *t = &g_array_index(f->tokens, GuiAnimToken, i);
-		Poly p;
-		poly_of_path(l, width, height, &t->path, opt, &p);
-		if (p.n < 2)
-			continue;
-		Rgb c = kind_rgb(opt, t->path.kind);
-		double x, y;
-		set_alpha(cr, &c, 0.9);
-		cairo_set_line_width(cr, 4.0 * sc);
-		poly_stroke(cr, &p, t->progress, &x, &y);
-		cairo_arc(cr, x, y, 7.5 * sc, 0, 2 * G_PI);
-		set(cr, &c);
-		cairo_fill_preserve(cr);
-		set(cr, &pt.pal->bg);
-		cairo_set_line_width(cr, 2.0 * sc);
-		cairo_stroke(cr);
-		if (labels && t->path.label[0])
-			token_label(&pt, l, t->path.label, x, y, &c, width, height);
-	}
-	draw_status(&pt, l, f);
-	cairo_restore(cr);
+	HvsimRenderAnimPlan *p = hvsim_render_anim_plan(width, height, l, opt, f);
+	hvsim_render_anim_plan_draw(cr, p);
+	hvsim_render_anim_plan_free(p);
 }
 
 /* ---- The cached picture ---------------------------------------------------------- */

@@ -124,6 +124,27 @@ GArray *hvsim_render_anim_counters(const GArray *layout, double width, double he
 void hvsim_render_anim(cairo_t *cr, double width, double height, const GArray *layout,
                        const HvsimRenderOptions *opt, const GuiAnimFrame *frame);
 
+/* The same frame planned first and drawn from the plan, in parts: each
+ * item (a link's line, a counter, a ring gauge, a trail, a token, the
+ * status text) has the bounds it may draw in and a key that changes
+ * whenever its pixels would. The window draws the view in tiles and
+ * redraws only the tiles whose items changed (docs/gui.md, Performance).
+ * The plan copies what it needs: the frame may change after it is made. */
+typedef struct HvsimRenderItem {
+	double x, y, w, h;       /* whole pixels */
+	guint64 key;
+} HvsimRenderItem;
+
+typedef struct HvsimRenderAnimPlan HvsimRenderAnimPlan;
+HvsimRenderAnimPlan *hvsim_render_anim_plan(double width, double height, const GArray *layout,
+                                            const HvsimRenderOptions *opt, const GuiAnimFrame *frame);
+void hvsim_render_anim_plan_free(HvsimRenderAnimPlan *plan);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HvsimRenderAnimPlan, hvsim_render_anim_plan_free)
+/* Its items as HvsimRenderItem, in drawing order (owned by the plan). */
+const GArray *hvsim_render_anim_plan_items(const HvsimRenderAnimPlan *plan);
+/* Draws the items that meet the clip of `cr`, in order. */
+void hvsim_render_anim_plan_draw(cairo_t *cr, const HvsimRenderAnimPlan *plan);
+
 /* The static picture kept in a surface: redrawn only when the snapshot,
  * the size or the options change, so a frame costs one paint plus the
  * animation. For the window's draw function (one cache per view). */
