@@ -5,6 +5,7 @@
 
 #define ANIM_VIEW_STEPS    8      /* slider steps the anim.slower/faster keys move by */
 #define ANIM_VIEW_COOL_S   (3 * GUI_ANIM_HEAT_SECONDS)  /* redraw this long after the last event (heat cools) */
+#define ANIM_VIEW_TEXTS_S  0.25   /* at full speed, the counters' numbers change at most this often */
 
 struct GuiAnimView {
 	HvsimWindow *win;        /* not a reference: the view dies with the window */
@@ -21,6 +22,11 @@ struct GuiAnimView {
 	guint64 layout_insns;
 	int layout_w, layout_h;
 	HvsimRenderOptions layout_opt;
+	/* This frame's plan: made when the window asks for the items, its
+	 * items drawn from it; stale from the next frame's tick on. */
+	HvsimRenderAnimPlan *plan;
+	gboolean plan_fresh;
+	double texts_at;         /* when the plan's counters last took new numbers */
 };
 
 static double now_s(void)
@@ -107,6 +113,7 @@ static gboolean on_tick(GtkWidget *w, GdkFrameClock *clock, gpointer user_data)
 	GuiAnimView *v = user_data;
 	const GuiRunnerState *st = hvsim_window_get_state(v->win);
 	double now = now_s();
+	v->plan_fresh = FALSE;
 	if (v->held)
 		flow(v, st);
 	if (gui_anim_busy(v->anim) || (st && st->running) || now - v->last_event < ANIM_VIEW_COOL_S)
@@ -114,13 +121,10 @@ static gboolean on_tick(GtkWidget *w, GdkFrameClock *clock, gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
-static void draw_hook(HvsimWindow *win, cairo_t *cr, int width, int height, const HvsimRenderOptions *opt,
-                      gpointer user_data)
+/* The layout of the newest snapshot at this size and style (kept). */
+static const GArray *layout_for(GuiAnimView *v, const SimSnapshot *snap, int width, int height,
+                                const HvsimRenderOptions *opt)
 {
-	GuiAnimView *v = user_data;
-	const SimSnapshot *snap = hvsim_window_get_snapshot(win);
-	if (!snap)
-		return;
 	if (!v->layout || v->layout_snap != snap || v->layout_insns != snap->insns || v->layout_w != width ||
 	    v->layout_h != height || memcmp(&v->layout_opt, opt, sizeof *opt) != 0) {
 		g_clear_pointer(&v->layout, g_array_unref);
@@ -131,8 +135,55 @@ static void draw_hook(HvsimWindow *win, cairo_t *cr, int width, int height, cons
 		v->layout_h = height;
 		v->layout_opt = *opt;
 	}
-	const GuiAnimFrame *f = gui_anim_frame(v->anim, now_s());
-	hvsim_render_anim(cr, width, height, v->layout, opt, f);
+	return v->layout;
+}
+
+static void items_hook(HvsimWindow *win, int width, int height, const HvsimRenderOptions *opt, GArray *items,
+                       gpointer user_data)
+{
+	GuiAnimView *v = user_data;
+	const SimSnapshot *snap = hvsim_window_get_snapshot(win);
+	v->plan_fresh = FALSE;
+	if (!snap) {
+		g_clear_pointer(&v->plan, hvsim_render_anim_plan_free);
+		return;
+	}
+	const GArray *l = layout_for(v, snap, width, height, opt);
+	double now = now_s();
+	const GuiAnimFrame *f = gui_anim_frame(v->anim, now);
+	HvsimRenderAnimPlan *plan = hvsim_render_anim_plan(width, height, l, opt, f);
+	/* At full speed numbers that change 60 times a second cannot be read
+	 * (and each change is a repaint): the counters keep theirs for a
+	 * quarter of a second, as the window's texts do while running. */
+	if (f->full_speed && v->plan && now - v->texts_at < ANIM_VIEW_TEXTS_S)
+		hvsim_render_anim_plan_keep_texts(plan, v->plan);
+	else
+		v->texts_at = now;
+	g_clear_pointer(&v->plan, hvsim_render_anim_plan_free);
+	v->plan = plan;
+	v->plan_fresh = TRUE;
+	const GArray *pi = hvsim_render_anim_plan_items(v->plan);
+	g_array_append_vals(items, pi->data, pi->len);
+}
+
+static void draw_item_hook(HvsimWindow *win, cairo_t *cr, int width, int height, const HvsimRenderOptions *opt,
+                           guint index, gpointer user_data)
+{
+	GuiAnimView *v = user_data;
+	const GArray *items = v->plan ? hvsim_render_anim_plan_items(v->plan) : NULL;
+	if (items && v->plan_fresh && index < items->len)
+		hvsim_render_anim_plan_draw_item(cr, v->plan, index);
+}
+
+static void draw_hook(HvsimWindow *win, cairo_t *cr, int width, int height, const HvsimRenderOptions *opt,
+                      gpointer user_data)
+{
+	GuiAnimView *v = user_data;
+	const SimSnapshot *snap = hvsim_window_get_snapshot(win);
+	if (!snap)
+		return;
+	const GArray *l = layout_for(v, snap, width, height, opt);
+	hvsim_render_anim(cr, width, height, l, opt, gui_anim_frame(v->anim, now_s()));
 }
 
 static void act_slower(GSimpleAction *a, GVariant *p, gpointer user_data)
@@ -156,6 +207,7 @@ static void view_free(gpointer data)
 {
 	GuiAnimView *v = data;
 	g_clear_pointer(&v->layout, g_array_unref);
+	g_clear_pointer(&v->plan, hvsim_render_anim_plan_free);
 	gui_anim_free(v->anim);
 	g_free(v);
 }
@@ -203,7 +255,7 @@ GuiAnimView *gui_anim_view_attach(HvsimWindow *win, double position)
 	gtk_widget_insert_action_group(GTK_WIDGET(win), "anim", G_ACTION_GROUP(group));
 	g_object_unref(group);
 
-	hvsim_window_add_draw_hook(win, draw_hook, v);
+	hvsim_window_add_draw_hook_items(win, draw_hook, items_hook, draw_item_hook, v);
 	g_signal_connect(win, "state-published", G_CALLBACK(on_state), v);
 	GtkWidget *picture = hvsim_window_get_picture(win);
 	v->tick_id = gtk_widget_add_tick_callback(picture, on_tick, v, NULL);

@@ -55,6 +55,7 @@ struct GuiFrameTrace {
 	guint part_n[GUI_FRAME_N_PARTS];
 	const char *notes[TRACE_MAX_NOTES];
 	guint n_notes;
+	guint tiles_remade, tiles;   /* the picture's, this frame (0 of 0: drawn whole) */
 	guint64 frames;
 	guint slow;
 };
@@ -110,6 +111,8 @@ static void print_frame(GuiFrameTrace *t, gint64 interval, gint64 work)
 	}
 	for (guint i = 0; i < t->n_notes; i++)
 		g_string_append_printf(s, "%s%s", i ? ", " : "; ", t->notes[i]);
+	if (t->tiles)
+		g_string_append_printf(s, "; tiles %u/%u", t->tiles_remade, t->tiles);
 	/* When, on the monotonic clock (perf record -k CLOCK_MONOTONIC's). */
 	g_string_append_printf(s, " [at %.6f s]", t->begin / (double)G_USEC_PER_SEC);
 	fprintf(t->out, "%s\n", s->str);
@@ -147,6 +150,7 @@ static void on_phase_end(GdkFrameClock *clock, gpointer data)
 		t->part_n[i] = 0;
 	}
 	t->n_notes = 0;
+	t->tiles_remade = t->tiles = 0;
 }
 
 static void disconnect_clock(GuiFrameTrace *t)
@@ -233,6 +237,14 @@ void gui_frame_trace_end(GuiFrameTrace *t, GuiFramePart part, GuiFrameMark begun
 	t->part_us[part] += g_get_monotonic_time() - begun.wall;
 	t->part_cpu[part] += thread_cpu_us() - begun.cpu;
 	t->part_n[part]++;
+}
+
+void gui_frame_trace_tiles(GuiFrameTrace *t, guint remade, guint tiles)
+{
+	if (!t)
+		return;
+	t->tiles_remade = remade;
+	t->tiles = tiles;
 }
 
 void gui_frame_trace_note(GuiFrameTrace *t, const char *note)

@@ -51,6 +51,9 @@ void gui_frame_trace_end(GuiFrameTrace *t, GuiFramePart part, GuiFrameMark begun
  * when it is slow; a static string. */
 void gui_frame_trace_note(GuiFrameTrace *t, const char *note);
 
+/* The picture's tiles made again in this frame, of all (gui-picture-view.c). */
+void gui_frame_trace_tiles(GuiFrameTrace *t, guint remade, guint tiles);
+
 /* Slow frames seen so far (the window bench prints it). */
 guint gui_frame_trace_slow_frames(const GuiFrameTrace *t);
 

@@ -103,6 +103,52 @@ static gboolean key_equal(const Key *a, const Key *b)
 	       a->event_seq == b->event_seq;
 }
 
+/* A hash of each GUI_PICTURE_TILE square of a picture, kept with its
+ * surface: the window keeps the tiles whose hash did not change when a
+ * new picture is swapped in (most of it: counts and registers change,
+ * boxes do not). Computed where the picture is drawn (the worker). */
+typedef struct Tiles {
+	int cols, rows;
+	guint64 hash[];
+} Tiles;
+
+static const cairo_user_data_key_t tiles_key;
+
+static void hash_tiles(cairo_surface_t *s, double sx)
+{
+	int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+	int stride = cairo_image_surface_get_stride(s), t = MAX((int)(GUI_PICTURE_TILE * sx), 1);
+	int cols = (w + t - 1) / t, rows = (h + t - 1) / t;
+	Tiles *tl = g_malloc0(sizeof(Tiles) + sizeof(guint64) * cols * rows);
+	tl->cols = cols;
+	tl->rows = rows;
+	const guint8 *data = cairo_image_surface_get_data(s);
+	for (int r = 0; r < rows; r++)
+		for (int c = 0; c < cols; c++) {
+			guint64 x = 0x84222325cbf29ce4ull;
+			int x0 = c * t, x1 = MIN(x0 + t, w);
+			for (int y = r * t; y < MIN(r * t + t, h); y++) {
+				const guint32 *px = (const guint32 *)(data + (gsize)y * stride) + x0;
+				for (int i = 0; i < x1 - x0; i++) {
+					x = (x ^ (px[i] & 0xffffffu)) * 0x9e3779b97f4a7c15ull;
+					x ^= x >> 29;
+				}
+			}
+			tl->hash[r * cols + c] = x;
+		}
+	cairo_surface_set_user_data(s, &tiles_key, tl, g_free);
+}
+
+const guint64 *gui_picture_tile_hashes(cairo_surface_t *picture, int *cols, int *rows)
+{
+	const Tiles *tl = picture ? cairo_surface_get_user_data(picture, &tiles_key) : NULL;
+	if (cols)
+		*cols = tl ? tl->cols : 0;
+	if (rows)
+		*rows = tl ? tl->rows : 0;
+	return tl ? tl->hash : NULL;
+}
+
 /* The image surface at the target's device scale (HiDPI). An image surface
  * and not one "similar" to GTK's target: that may be a recording surface,
  * which would replay every command at each paint. */
@@ -115,6 +161,7 @@ static cairo_surface_t *draw_picture(const Key *k, const SimSnapshot *snap)
 	hvsim_render(cr, k->w, k->h, snap, &k->opt);
 	cairo_destroy(cr);
 	cairo_surface_flush(s);
+	hash_tiles(s, k->sx);
 	return s;
 }
 
@@ -214,17 +261,15 @@ void gui_picture_set_hold(GuiPicture *p, double seconds)
 	p->hold = MAX(seconds, 0);
 }
 
-gboolean gui_picture_paint(GuiPicture *p, cairo_t *cr, double width, double height, GuiSharedSnap *snap,
-                           const HvsimRenderOptions *opt, gboolean wait)
+gboolean gui_picture_update(GuiPicture *p, double width, double height, double sx, double sy, GuiSharedSnap *snap,
+                            const HvsimRenderOptions *opt, gboolean wait)
 {
-	g_return_val_if_fail(p != NULL && cr != NULL && snap != NULL, FALSE);
+	g_return_val_if_fail(p != NULL && snap != NULL, FALSE);
 	const SimSnapshot *s = gui_shared_snap_get(snap);
-	Key k = { .snap = s, .insns = s->insns, .vtime = s->vtime, .event_seq = s->event_seq, .w = width, .h = height };
+	Key k = { .snap = s, .insns = s->insns, .vtime = s->vtime, .event_seq = s->event_seq, .w = width, .h = height,
+		  .sx = MAX(sx, 1), .sy = MAX(sy, 1) };
 	if (opt)
 		k.opt = *opt;
-	cairo_surface_get_device_scale(cairo_get_target(cr), &k.sx, &k.sy);
-	k.sx = MAX(k.sx, 1);
-	k.sy = MAX(k.sy, 1);
 	gint64 now = g_get_monotonic_time();
 
 	gboolean current = p->shown && key_equal(&k, &p->shown_key);
@@ -252,6 +297,28 @@ gboolean gui_picture_paint(GuiPicture *p, cairo_t *cr, double width, double heig
 			g_async_queue_push(p->jobs, j);
 		}
 	}
+	return current;
+}
+
+cairo_surface_t *gui_picture_shown(const GuiPicture *p, double *width, double *height, guint64 *generation)
+{
+	g_return_val_if_fail(p != NULL, NULL);
+	if (width)
+		*width = p->shown ? p->shown_key.w : 0;
+	if (height)
+		*height = p->shown ? p->shown_key.h : 0;
+	if (generation)
+		*generation = p->shown_gen;
+	return p->shown;
+}
+
+gboolean gui_picture_paint(GuiPicture *p, cairo_t *cr, double width, double height, GuiSharedSnap *snap,
+                           const HvsimRenderOptions *opt, gboolean wait)
+{
+	g_return_val_if_fail(p != NULL && cr != NULL && snap != NULL, FALSE);
+	double sx, sy;
+	cairo_surface_get_device_scale(cairo_get_target(cr), &sx, &sy);
+	gboolean current = gui_picture_update(p, width, height, sx, sy, snap, opt, wait);
 	cairo_save(cr);
 	if (!current && (p->shown_key.w != width || p->shown_key.h != height))
 		cairo_scale(cr, width / p->shown_key.w, height / p->shown_key.h);   /* resized: stretched meanwhile */

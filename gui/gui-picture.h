@@ -46,6 +46,21 @@ void gui_picture_set_hold(GuiPicture *p, double seconds);
 gboolean gui_picture_paint(GuiPicture *p, cairo_t *cr, double width, double height, GuiSharedSnap *snap,
                            const HvsimRenderOptions *opt, gboolean wait);
 
+/* What gui_picture_paint() does but the painting, for a target of
+ * device scale sx x sy: the shown picture is then gui_picture_shown(). */
+gboolean gui_picture_update(GuiPicture *p, double width, double height, double sx, double sy, GuiSharedSnap *snap,
+                            const HvsimRenderOptions *opt, gboolean wait);
+/* The newest finished picture (NULL before the first), the size it was
+ * drawn for, and a generation that changes with it. Owned by `p`, never
+ * drawn on again: valid until the next update or paint swaps another in. */
+cairo_surface_t *gui_picture_shown(const GuiPicture *p, double *width, double *height, guint64 *generation);
+
+/* The side of the squares a picture's tiles are hashed by (logical px). */
+#define GUI_PICTURE_TILE 256
+/* A picture's (gui_picture_shown's) tile hashes, row by row: equal hashes,
+ * equal pixels. NULL if none. */
+const guint64 *gui_picture_tile_hashes(cairo_surface_t *picture, int *cols, int *rows);
+
 /* Pictures drawn (by the worker or in place), and of those by the worker. */
 guint64 gui_picture_drawn(const GuiPicture *p);
 guint64 gui_picture_drawn_async(const GuiPicture *p);

@@ -14,6 +14,7 @@
 #include "gui-log-view.h"
 #include "gui-panel.h"
 #include "gui-picture.h"
+#include "gui-picture-view.h"
 #include "hvsim-window.h"
 #include "backend-kvm.h"
 #include "sim-scenario.h"
@@ -41,6 +42,9 @@ typedef struct PanelHook {
 
 typedef struct DrawHook {
 	HvsimWindowDrawFunc draw;
+	HvsimWindowItemsFunc items;   /* NULL: what it draws is not known (the view is drawn whole) */
+	HvsimWindowDrawItemFunc draw_item;
+	guint first_item;             /* this frame's, in view_items */
 	gpointer user_data;
 } DrawHook;
 
@@ -75,6 +79,8 @@ struct _HvsimWindow {
 
 	GArray *panel_hooks;     /* of PanelHook */
 	GArray *draw_hooks;      /* of DrawHook */
+	GArray *view_items;      /* HvsimRenderItem of the hooks, this frame (the view's tiles) */
+	HvsimRenderOptions view_opt;
 	GuiPicture *picture;     /* the static picture, drawn on a worker when the snapshot or options change */
 	gboolean picture_wait;   /* draw it here and now (a screenshot) */
 	GuiFrameTrace *frame_trace;      /* HVSIM_GUI_FRAME_TRACE=1, else NULL */
@@ -222,6 +228,62 @@ static void draw_view(GtkDrawingArea *area, cairo_t *cr, int width, int height, 
 {
 	HvsimWindow *win = HVSIM_WINDOW(user_data);
 	draw_picture(win, cr, width, height, win->picture_wait);
+}
+
+/* The view in tiles (gui-picture-view.c) when every hook says what it
+ * draws: the picture as the worker drew it, the hooks' items over it.
+ * Otherwise (a lesson's highlights, a test's hook) draw_view draws it all. */
+static gboolean view_frame(GuiPictureView *view, int width, int height, GuiPictureViewFrame *out, gpointer user_data)
+{
+	HvsimWindow *win = HVSIM_WINDOW(user_data);
+	if (!win->snap || !win->picture)
+		return FALSE;
+	for (guint i = 0; i < win->draw_hooks->len; i++)
+		if (!g_array_index(win->draw_hooks, DrawHook, i).items || !g_array_index(win->draw_hooks, DrawHook, i).draw_item)
+			return FALSE;
+	hvsim_window_get_render_options(win, &win->view_opt);
+	gui_picture_set_hold(win->picture, win->state && win->state->running ? GUI_PICTURE_HOLD_S : 0);
+	GuiFrameMark t0 = gui_frame_trace_begin(win->frame_trace);
+	double scale = gtk_widget_get_scale_factor(GTK_WIDGET(view));
+	guint64 drawn = gui_picture_drawn(win->picture);
+	gui_picture_update(win->picture, width, height, scale, scale, win->snap_shared, &win->view_opt, win->picture_wait);
+	if (gui_picture_drawn(win->picture) != drawn)
+		gui_frame_trace_end(win->frame_trace, GUI_FRAME_DRAW_PICTURE, t0);
+	out->picture = gui_picture_shown(win->picture, &out->picture_w, &out->picture_h, &out->picture_gen);
+	GuiFrameMark t1 = gui_frame_trace_begin(win->frame_trace);
+	g_array_set_size(win->view_items, 0);
+	for (guint i = 0; i < win->draw_hooks->len; i++) {
+		DrawHook *h = &g_array_index(win->draw_hooks, DrawHook, i);
+		h->first_item = win->view_items->len;
+		h->items(win, width, height, &win->view_opt, win->view_items, h->user_data);
+	}
+	out->items = win->view_items;
+	gui_frame_trace_end(win->frame_trace, GUI_FRAME_DRAW_HOOKS, t1);
+	gui_frame_trace_end(win->frame_trace, GUI_FRAME_DRAW, t0);
+	return TRUE;
+}
+
+static void view_done(GuiPictureView *view, guint remade, guint tiles, gpointer user_data)
+{
+	gui_frame_trace_tiles(HVSIM_WINDOW(user_data)->frame_trace, remade, tiles);
+}
+
+static void view_draw_item(GuiPictureView *view, cairo_t *cr, int width, int height, guint index,
+                           gpointer user_data)
+{
+	HvsimWindow *win = HVSIM_WINDOW(user_data);
+	GuiFrameMark t0 = gui_frame_trace_begin(win->frame_trace);
+	for (guint i = win->draw_hooks->len; i-- > 0;) {
+		const DrawHook *h = &g_array_index(win->draw_hooks, DrawHook, i);
+		if (index >= h->first_item) {
+			cairo_save(cr);
+			h->draw_item(win, cr, width, height, &win->view_opt, index - h->first_item, h->user_data);
+			cairo_restore(cr);
+			break;
+		}
+	}
+	gui_frame_trace_end(win->frame_trace, GUI_FRAME_DRAW_HOOKS, t0);
+	gui_frame_trace_end(win->frame_trace, GUI_FRAME_DRAW, t0);
 }
 
 /* ---- The event log -------------------------------------------------------------- */
@@ -1374,8 +1436,14 @@ gboolean hvsim_window_show_panel(HvsimWindow *win, const char *name)
 
 void hvsim_window_add_draw_hook(HvsimWindow *win, HvsimWindowDrawFunc draw, gpointer user_data)
 {
+	hvsim_window_add_draw_hook_items(win, draw, NULL, NULL, user_data);
+}
+
+void hvsim_window_add_draw_hook_items(HvsimWindow *win, HvsimWindowDrawFunc draw, HvsimWindowItemsFunc items,
+                                      HvsimWindowDrawItemFunc draw_item, gpointer user_data)
+{
 	g_return_if_fail(HVSIM_IS_WINDOW(win) && draw != NULL);
-	DrawHook h = { draw, user_data };
+	DrawHook h = { .draw = draw, .items = items, .draw_item = draw_item, .user_data = user_data };
 	g_array_append_val(win->draw_hooks, h);
 	gtk_widget_queue_draw(win->area);
 }
@@ -1449,9 +1517,12 @@ static void hvsim_window_init(HvsimWindow *win)
 	gtk_widget_init_template(GTK_WIDGET(win));
 	win->panel_hooks = g_array_new(FALSE, FALSE, sizeof(PanelHook));
 	win->draw_hooks = g_array_new(FALSE, FALSE, sizeof(DrawHook));
+	win->view_items = g_array_new(FALSE, FALSE, sizeof(HvsimRenderItem));
 	win->picture = gui_picture_new(on_picture_ready, win);
 	win->frame_trace = gui_frame_trace_new_from_env(win->area, GUI_FRAME_TRACE_MS, stderr);
 	gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(win->area), draw_view, win, NULL);
+	static const GuiPictureViewFuncs view_funcs = { .frame = view_frame, .draw_item = view_draw_item, .done = view_done };
+	gui_picture_view_set_funcs(GUI_PICTURE_VIEW(win->area), &view_funcs, win);
 	controls_init(win);
 
 	g_autofree char *log_markup = g_strdup_printf("<b>Events</b> (the last %u shown; seq, partition, what)",
@@ -1492,6 +1563,7 @@ static void hvsim_window_finalize(GObject *object)
 	g_clear_pointer(&win->snap_shared, gui_shared_snap_unref);
 	g_array_unref(win->panel_hooks);
 	g_array_unref(win->draw_hooks);
+	g_array_unref(win->view_items);
 	g_array_unref(win->log_partition_ids);
 	g_free(win->log_partitions_key);
 	g_free(win->status_markup);
@@ -1543,6 +1615,7 @@ static void hvsim_window_class_init(HvsimWindowClass *klass)
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
+	g_type_ensure(GUI_TYPE_PICTURE_VIEW);   /* the template's picture */
 	object_class->dispose = hvsim_window_dispose;
 	object_class->finalize = hvsim_window_finalize;
 	object_class->get_property = hvsim_window_get_property;

@@ -74,6 +74,20 @@ gboolean hvsim_window_show_panel(HvsimWindow *win, const char *name);
 typedef void (*HvsimWindowDrawFunc)(HvsimWindow *win, cairo_t *cr, int width, int height,
                                     const HvsimRenderOptions *opt, gpointer user_data);
 void hvsim_window_add_draw_hook(HvsimWindow *win, HvsimWindowDrawFunc draw, gpointer user_data);
+/* A hook that can say what it draws: `items` appends, for the frame about
+ * to be drawn at width x height, an HvsimRenderItem (render.h: bounds and a
+ * key that changes whenever its pixels would) for each thing it draws;
+ * `draw_item` then draws the item `index` (of those it appended) alone,
+ * for each item whose key is new. While every hook can, the window keeps
+ * each item as a render node and repaints only where something changed
+ * (docs/gui.md, Performance); `draw` still draws all of it (exports, and
+ * the whole view when another hook cannot say). */
+typedef void (*HvsimWindowItemsFunc)(HvsimWindow *win, int width, int height, const HvsimRenderOptions *opt,
+                                     GArray *items, gpointer user_data);
+typedef void (*HvsimWindowDrawItemFunc)(HvsimWindow *win, cairo_t *cr, int width, int height,
+                                        const HvsimRenderOptions *opt, guint index, gpointer user_data);
+void hvsim_window_add_draw_hook_items(HvsimWindow *win, HvsimWindowDrawFunc draw, HvsimWindowItemsFunc items,
+                                      HvsimWindowDrawItemFunc draw_item, gpointer user_data);
 
 /* Draws the picture as the window does (render.c and the hooks) into any
  * cairo_t: the screenshot fallback and tests use it. */

@@ -1533,12 +1533,14 @@ GArray *hvsim_render_anim_counters(const GArray *l, double width, double height,
  * ring gauge, trail, token and the status text goes, in what colour and
  * width) and drawn from the plan: the window draws the picture in tiles
  * and redraws a tile only when an item over it changed (docs/gui.md,
- * Performance), so every item has bounds and a key. Continuous values are
- * rounded to steps a viewer cannot tell apart (the heat to a twentieth of
- * a decade, a trail's fading to 1/32), so a link whose rate decays by a
- * few percent a frame is not redrawn every frame. */
+ * Performance), so every item has bounds and a key, and a link's line is
+ * an item per straight piece (a long route's bounds would cover half the
+ * picture). Continuous values are rounded to steps a viewer hardly tells
+ * apart (the heat to an eighth of a decade, a trail's fading to 1/32), so
+ * a link whose rate decays by a few percent a frame is not redrawn every
+ * frame. */
 
-#define HEAT_STEPS  20.0   /* per decade of events per second */
+#define HEAT_STEPS  8.0    /* per decade of events per second (a step: 1.33 times the rate) */
 #define FADE_STEPS  32.0
 
 typedef enum ItemKind { ITEM_LINK, ITEM_COUNTER, ITEM_RING, ITEM_TRAIL, ITEM_TOKEN, ITEM_STATUS } ItemKind;
@@ -1552,6 +1554,8 @@ typedef struct Item {
 	double progress;         /* tokens */
 	double bx, by, bw, bh;   /* a counter's pill, a ring's gauge, a token's label, the status line */
 	double fill;             /* a ring's: 0..1, < 0 unknown size but not empty */
+	double ext0, ext1;       /* a link's piece: drawn on past its ends by these (the joints' corners) */
+	guint link;              /* a counter's: index into the frame's links */
 	char text[160];          /* a counter's, a token's label, the status line */
 } Item;
 
@@ -1595,6 +1599,8 @@ static guint64 item_key(const Item *it)
 	h = key_double(h, it->bw);
 	h = key_double(h, it->bh);
 	h = key_double(h, it->fill * 4096);
+	h = key_double(h, it->ext0);
+	h = key_double(h, it->ext1);
 	return key_bytes(h, it->text, strlen(it->text));
 }
 
@@ -1645,6 +1651,9 @@ static void plan_add(HvsimRenderAnimPlan *p, Item *it)
 {
 	g_array_append_val(p->items, *it);
 	HvsimRenderItem r = item_bounds(p, it);
+	/* The style and sizes decide the rest (a pill's background, the text). */
+	guint32 style = (p->pt.pal == &dark) | (p->pt.pres ? 2 : 0);
+	r.key = key_double(key_bytes(r.key, &style, sizeof style), p->pt.mt.scale * 4096);
 	g_array_append_val(p->pub, r);
 }
 
@@ -1678,11 +1687,18 @@ static void plan_links(HvsimRenderAnimPlan *p, cairo_t *mc, const GArray *l, con
 		double alpha = f->full_speed ? MIN(0.95, 0.3 + 0.18 * heat) : 0.35;
 		Item it = { .kind = ITEM_LINK, .width = f->full_speed ? (1.5 + 1.2 * heat) * sc : 1.5 * sc };
 		/* Blended with the background here, drawn opaque: cheaper for
-		 * pixman than an alpha source, every frame at full speed. */
+		 * pixman than an alpha source, every frame at full speed; and
+		 * opaque, the pieces may overlap at the joints. Routes turn at
+		 * right angles: a piece drawn on by half the width past a joint
+		 * fills the corner a mitred polyline would. */
 		it.colour = (Rgb){ c.r * alpha + p->pt.pal->bg.r * (1 - alpha), c.g * alpha + p->pt.pal->bg.g * (1 - alpha),
 		                   c.b * alpha + p->pt.pal->bg.b * (1 - alpha) };
-		poly_of_points(xy, n, &it.poly);
-		plan_add(p, &it);
+		for (guint j = 0; j + 1 < n; j++) {
+			poly_of_points(xy + 2 * j, 2, &it.poly);
+			it.ext0 = j > 0 ? it.width / 2 : 0;
+			it.ext1 = j + 2 < n ? it.width / 2 : 0;
+			plan_add(p, &it);
+		}
 	}
 	/* Counters over all the lines. */
 	g_autoptr(GArray) cs = counters(mc, l, p->width, p->height, opt, f);
@@ -1690,7 +1706,7 @@ static void plan_links(HvsimRenderAnimPlan *p, cairo_t *mc, const GArray *l, con
 		const HvsimRenderCounter *c = &g_array_index(cs, HvsimRenderCounter, i);
 		const GuiAnimLink *k = &g_array_index(f->links, GuiAnimLink, c->link);
 		Item it = { .kind = ITEM_COUNTER, .colour = kind_rgb(opt, k->kind), .bx = c->x, .by = c->y, .bw = c->w,
-			    .bh = c->h };
+			    .bh = c->h, .link = c->link };
 		g_strlcpy(it.text, c->text, sizeof it.text);
 		plan_add(p, &it);
 	}
@@ -1854,6 +1870,27 @@ HvsimRenderAnimPlan *hvsim_render_anim_plan(double width, double height, const G
 	return p;
 }
 
+void hvsim_render_anim_plan_keep_texts(HvsimRenderAnimPlan *p, const HvsimRenderAnimPlan *old)
+{
+	g_return_if_fail(p != NULL && old != NULL);
+	if (p->width != old->width || p->height != old->height)
+		return;
+	for (guint i = 0; i < p->items->len; i++) {
+		Item *it = &g_array_index(p->items, Item, i);
+		if (it->kind != ITEM_COUNTER && it->kind != ITEM_STATUS)
+			continue;
+		for (guint j = 0; j < old->items->len; j++) {
+			const Item *o = &g_array_index(old->items, Item, j);
+			if (o->kind != it->kind || (it->kind == ITEM_COUNTER && o->link != it->link))
+				continue;
+			g_strlcpy(it->text, o->text, sizeof it->text);
+			it->bx = o->bx, it->by = o->by, it->bw = o->bw, it->bh = o->bh;
+			g_array_index(p->pub, HvsimRenderItem, i) = g_array_index(old->pub, HvsimRenderItem, j);
+			break;
+		}
+	}
+}
+
 void hvsim_render_anim_plan_free(HvsimRenderAnimPlan *p)
 {
 	if (!p)
@@ -1875,13 +1912,17 @@ static void draw_item(Painter *pt, const Item *it)
 	double sc = pt->mt.scale * (pt->pres ? 1.3 : 1.0);
 	double ex, ey;
 	switch (it->kind) {
-	case ITEM_LINK:
+	case ITEM_LINK: {
+		double x0 = it->poly.xy[0], y0 = it->poly.xy[1], x1 = it->poly.xy[2], y1 = it->poly.xy[3];
+		double len = hypot(x1 - x0, y1 - y0), ux = len > 0 ? (x1 - x0) / len : 0, uy = len > 0 ? (y1 - y0) / len : 0;
 		cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
-		cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
 		set(cr, &it->colour);
 		cairo_set_line_width(cr, it->width);
-		poly_stroke(cr, &it->poly, 1.0, &ex, &ey);
+		cairo_move_to(cr, x0 - ux * it->ext0, y0 - uy * it->ext0);
+		cairo_line_to(cr, x1 + ux * it->ext1, y1 + uy * it->ext1);
+		cairo_stroke(cr);
 		break;
+	}
 	case ITEM_COUNTER:
 		pill_at(pt, it->text, it->bx, it->by, it->bw, it->bh, pt->mt.small * COUNTER_SIZE, &it->colour);
 		break;
@@ -1924,6 +1965,16 @@ static void draw_item(Painter *pt, const Item *it)
 		         ALIGN_RIGHT, &pt->pal->dim_text);
 		break;
 	}
+}
+
+void hvsim_render_anim_plan_draw_item(cairo_t *cr, const HvsimRenderAnimPlan *p, guint index)
+{
+	g_return_if_fail(cr != NULL && p != NULL && index < p->items->len);
+	Painter pt = p->pt;
+	pt.cr = cr;
+	cairo_save(cr);
+	draw_item(&pt, &g_array_index(p->items, Item, index));
+	cairo_restore(cr);
 }
 
 void hvsim_render_anim_plan_draw(cairo_t *cr, const HvsimRenderAnimPlan *p)

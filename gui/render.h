@@ -140,10 +140,16 @@ HvsimRenderAnimPlan *hvsim_render_anim_plan(double width, double height, const G
                                             const HvsimRenderOptions *opt, const GuiAnimFrame *frame);
 void hvsim_render_anim_plan_free(HvsimRenderAnimPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HvsimRenderAnimPlan, hvsim_render_anim_plan_free)
+/* The counters' and the status line's texts (and places) of `old`, an
+ * earlier plan at the same size, for the same links: the window refreshes
+ * them a few times a second at full speed, not every frame. */
+void hvsim_render_anim_plan_keep_texts(HvsimRenderAnimPlan *plan, const HvsimRenderAnimPlan *old);
 /* Its items as HvsimRenderItem, in drawing order (owned by the plan). */
 const GArray *hvsim_render_anim_plan_items(const HvsimRenderAnimPlan *plan);
 /* Draws the items that meet the clip of `cr`, in order. */
 void hvsim_render_anim_plan_draw(cairo_t *cr, const HvsimRenderAnimPlan *plan);
+/* Draws item `index` alone. */
+void hvsim_render_anim_plan_draw_item(cairo_t *cr, const HvsimRenderAnimPlan *plan, guint index);
 
 /* The static picture kept in a surface: redrawn only when the snapshot,
  * the size or the options change, so a frame costs one paint plus the
