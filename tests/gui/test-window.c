@@ -10,6 +10,7 @@
 #include "gui-backend.h"
 #include "gui-log-view.h"
 #include "gui-panel.h"
+#include "gui-picture-view.h"
 #include "hvsim-window.h"
 #include "backend-kvm.h"
 #include "sim-scenario.h"
@@ -173,6 +174,122 @@ static void test_window_extension_points(Fixture *f, gconstpointer data)
 	guint32 bg = px[cairo_image_surface_get_stride(s) / 4 * 199 + 319] & 0xFFFFFF;
 	g_assert_cmphex(bg, !=, 0xFF00FF);
 	cairo_surface_destroy(s);
+}
+
+/* The view kept as render nodes (gui-picture-view.c): with every hook
+ * saying what it draws, a frame in which nothing changed makes no node
+ * again, a changed item makes exactly its own again, and what GTK renders
+ * shows the kept nodes and the new one with the right pixels. */
+typedef struct KeyedHook {
+	guint64 key;
+	guint32 rgb;
+	guint frames;
+} KeyedHook;
+
+static void keyed_items(HvsimWindow *win, int width, int height, const HvsimRenderOptions *opt, GArray *items,
+                        gpointer user_data)
+{
+	KeyedHook *k = user_data;
+	HvsimRenderItem it = { .x = 10, .y = 10, .w = 20, .h = 20, .key = k->key };
+	g_array_append_val(items, it);
+}
+
+static void keyed_fill(cairo_t *cr, const KeyedHook *k)
+{
+	cairo_rectangle(cr, 10, 10, 20, 20);
+	cairo_set_source_rgb(cr, ((k->rgb >> 16) & 0xff) / 255.0, ((k->rgb >> 8) & 0xff) / 255.0, (k->rgb & 0xff) / 255.0);
+	cairo_fill(cr);
+}
+
+static void keyed_draw(HvsimWindow *win, cairo_t *cr, int width, int height, const HvsimRenderOptions *opt,
+                       gpointer user_data)
+{
+	keyed_fill(cr, user_data);
+}
+
+static void keyed_draw_item(HvsimWindow *win, cairo_t *cr, int width, int height, const HvsimRenderOptions *opt,
+                            guint index, gpointer user_data)
+{
+	g_assert_cmpuint(index, ==, 0);
+	keyed_fill(cr, user_data);
+}
+
+static void on_after_paint(GdkFrameClock *clock, KeyedHook *k)
+{
+	k->frames++;
+}
+
+/* Draws a frame of the picture; returns the nodes made again in it. */
+static guint view_frame(HvsimWindow *win, KeyedHook *k, guint *nodes)
+{
+	GtkWidget *view = hvsim_window_get_picture(win);
+	guint before = k->frames;
+	gtk_widget_queue_draw(view);
+	gint64 deadline = g_get_monotonic_time() + WAIT_LIMIT_US;
+	while (k->frames < before + 2) {
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_main_context_iteration(NULL, TRUE);
+	}
+	guint remade = 0;
+	gui_picture_view_get_remade(GUI_PICTURE_VIEW(view), &remade, nodes);
+	return remade;
+}
+
+/* The pixel at (x, y) of the picture as GTK's renderer draws it now. */
+static guint32 view_pixel(HvsimWindow *win, int x, int y)
+{
+	GtkWidget *view = hvsim_window_get_picture(win);
+	int w = gtk_widget_get_width(view), h = gtk_widget_get_height(view);
+	GdkPaintable *paintable = gtk_widget_paintable_new(view);
+	GtkSnapshot *snapshot = gtk_snapshot_new();
+	gdk_paintable_snapshot(paintable, snapshot, w, h);
+	GskRenderNode *node = gtk_snapshot_free_to_node(snapshot);
+	g_object_unref(paintable);
+	g_assert_nonnull(node);
+	GdkTexture *texture =
+		gsk_renderer_render_texture(gtk_native_get_renderer(GTK_NATIVE(win)), node, &GRAPHENE_RECT_INIT(0, 0, w, h));
+	gsk_render_node_unref(node);
+	guint32 *data = g_new(guint32, (gsize)w * h);
+	gdk_texture_download(texture, (guchar *)data, (gsize)w * 4);
+	guint32 px = data[y * w + x] & 0xFFFFFF;
+	g_free(data);
+	g_object_unref(texture);
+	return px;
+}
+
+static void test_window_view_nodes(Fixture *f, gconstpointer data)
+{
+	wait_idle(f->win);
+	KeyedHook k = { .key = 1, .rgb = 0x00FF00 };
+	GdkFrameClock *clock = gtk_widget_get_frame_clock(hvsim_window_get_picture(f->win));
+	g_assert_nonnull(clock);
+	gulong id = g_signal_connect(clock, "after-paint", G_CALLBACK(on_after_paint), &k);
+	hvsim_window_add_draw_hook_items(f->win, keyed_draw, keyed_items, keyed_draw_item, &k);
+
+	/* Once the picture settled, a frame with nothing new makes nothing. */
+	guint nodes = 0, remade = 1;
+	for (int i = 0; i < 50 && remade; i++)
+		remade = view_frame(f->win, &k, &nodes);
+	g_assert_cmpuint(remade, ==, 0);
+	g_assert_cmpuint(nodes, >, 1);   /* the picture's tiles and the item */
+	g_assert_cmphex(view_pixel(f->win, 20, 20), ==, 0x00FF00);
+
+	/* A new key: that item's node alone, with its new pixels. */
+	k.key = 2;
+	k.rgb = 0x0000FF;
+	g_assert_cmpuint(view_frame(f->win, &k, NULL), ==, 1);
+	g_assert_cmphex(view_pixel(f->win, 20, 20), ==, 0x0000FF);
+	g_assert_cmpuint(view_frame(f->win, &k, NULL), ==, 0);
+	/* Around the item, the picture (not the item's colour). */
+	g_assert_cmphex(view_pixel(f->win, 40, 40), !=, 0x0000FF);
+
+	/* A hook that cannot say what it draws: the view is drawn whole. */
+	HookLog log = { 0 };
+	hvsim_window_add_draw_hook(f->win, on_draw, &log);
+	view_frame(f->win, &k, &nodes);
+	g_assert_cmpuint(nodes, ==, 0);
+	g_assert_cmpuint(log.draws, >, 0);
+	g_signal_handler_disconnect(clock, id);
 }
 
 /* The log's filters and the VP page with the child running: a kind and a
@@ -549,5 +666,6 @@ int main(int argc, char **argv)
 	g_test_add("/gui/window/extension-points", Fixture, NULL, fixture_set_up, test_window_extension_points,
 	           fixture_tear_down);
 	g_test_add("/gui/window/backend", Fixture, "hello", fixture_set_up, test_window_backend, fixture_tear_down);
+	g_test_add("/gui/window/view-nodes", Fixture, NULL, fixture_set_up, test_window_view_nodes, fixture_tear_down);
 	return g_test_run();
 }
