@@ -325,6 +325,128 @@ static void test_heat(void)
 	g_assert_cmpuint(w100k, >, w1k);
 }
 
+/* ---- the plan's items (the window keeps each as a render node) ---- */
+
+/* Every item draws inside its bounds (else the window would leave stale
+ * pixels around a kept node), the items drawn one by one are the frame
+ * drawn at once, and a key changes with the pixels: a token that moved,
+ * not a link whose rate changed by less than a step. */
+static void check_items(const HvsimRenderOptions *opt, const GuiAnimFrame *f)
+{
+	g_autoptr(GArray) l = hvsim_render_layout(W, H, snap, opt);
+	g_autoptr(HvsimRenderAnimPlan) plan = hvsim_render_anim_plan(W, H, l, opt, f);
+	const GArray *items = hvsim_render_anim_plan_items(plan);
+	g_assert_cmpuint(items->len, >, 0);
+	cairo_surface_t *whole = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, W, H);
+	cairo_surface_t *parts = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, W, H);
+	cairo_t *wc = cairo_create(whole), *pc = cairo_create(parts);
+	hvsim_render_anim(wc, W, H, l, opt, f);
+	for (guint i = 0; i < items->len; i++) {
+		const HvsimRenderItem *it = &g_array_index(items, HvsimRenderItem, i);
+		cairo_surface_t *one = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, W, H);
+		cairo_t *oc = cairo_create(one);
+		hvsim_render_anim_plan_draw_item(oc, plan, i);
+		cairo_destroy(oc);
+		cairo_surface_flush(one);
+		const guint8 *data = cairo_image_surface_get_data(one);
+		int stride = cairo_image_surface_get_stride(one);
+		guint inside = 0;
+		for (int y = 0; y < H; y++)
+			for (int x = 0; x < W; x++) {
+				guint32 a = *(const guint32 *)(const void *)(data + (gsize)y * stride + (gsize)x * 4) >> 24;
+				if (!a)
+					continue;
+				gboolean in = x >= it->x && x < it->x + it->w && y >= it->y && y < it->y + it->h;
+				if (!in)
+					g_error("item %u (%.0f,%.0f %.0fx%.0f) drew at %d,%d", i, it->x, it->y, it->w, it->h, x, y);
+				inside++;
+			}
+		g_assert_cmpuint(inside, >, 0);
+		cairo_surface_destroy(one);
+		hvsim_render_anim_plan_draw_item(pc, plan, i);
+	}
+	cairo_destroy(wc);
+	cairo_destroy(pc);
+	guint differ = 0;
+	for (int y = 0; y < H; y++)
+		for (int x = 0; x < W; x++)
+			differ += !near_colour(pixel(whole, x, y), pixel(parts, x, y), 2);
+	g_assert_cmpuint(differ, ==, 0);
+	cairo_surface_destroy(whole);
+	cairo_surface_destroy(parts);
+}
+
+static gboolean same_keys(const GuiAnimFrame *a, const GuiAnimFrame *b, const HvsimRenderOptions *opt)
+{
+	g_autoptr(GArray) l = hvsim_render_layout(W, H, snap, opt);
+	g_autoptr(HvsimRenderAnimPlan) pa = hvsim_render_anim_plan(W, H, l, opt, a);
+	g_autoptr(HvsimRenderAnimPlan) pb = hvsim_render_anim_plan(W, H, l, opt, b);
+	const GArray *ia = hvsim_render_anim_plan_items(pa), *ib = hvsim_render_anim_plan_items(pb);
+	if (ia->len != ib->len)
+		return FALSE;
+	for (guint i = 0; i < ia->len; i++)
+		if (g_array_index(ia, HvsimRenderItem, i).key != g_array_index(ib, HvsimRenderItem, i).key)
+			return FALSE;
+	return TRUE;
+}
+
+static void test_items(void)
+{
+	HvsimRenderOptions light = { 0 }, dark = { .style = HVSIM_RENDER_DARK, .presentation = TRUE };
+	/* Slow motion: a token in flight (with its label) and the links. */
+	g_autoptr(GuiAnim) a = gui_anim_new();
+	gui_anim_set_speed(a, GUI_ANIM_SLOW_MOTION);
+	for (int k = 0; k < GUI_ANIM_N_KINDS; k++)
+		gui_anim_feed(a, &kind_event[k], 1, snap, 0);
+	const GuiAnimFrame *f = gui_anim_frame(a, GUI_ANIM_SLOW_SECONDS / 2);
+	g_assert_cmpuint(f->tokens->len, >, 0);
+	check_items(&light, f);
+	check_items(&dark, f);
+	GuiAnimFrame copy = *f;
+	copy.tokens = g_array_copy(f->tokens);
+	copy.trails = g_array_copy(f->trails);
+	copy.links = g_array_copy(f->links);
+	copy.rings = g_array_copy(f->rings);
+	const GuiAnimFrame *g = gui_anim_frame(a, GUI_ANIM_SLOW_SECONDS / 2 + 0.05);
+	g_assert_false(same_keys(&copy, g, &light));   /* the token moved */
+	g_array_unref(copy.tokens);
+	g_array_unref(copy.trails);
+	g_array_unref(copy.links);
+	g_array_unref(copy.rings);
+
+	/* Full speed: heat and counters; a rate 1 % lower is the same heat. */
+	g_autoptr(GuiAnim) b = gui_anim_new();
+	SimEvent evs[200];
+	for (guint i = 0; i < G_N_ELEMENTS(evs); i++) {
+		evs[i] = kind_event[GUI_ANIM_VM_EXIT];
+		evs[i].seq = i + 1;
+	}
+	gui_anim_feed(b, evs, G_N_ELEMENTS(evs), snap, 0);
+	f = gui_anim_frame(b, 0.01);
+	g_assert_true(f->full_speed);
+	check_items(&light, f);
+	GuiAnimFrame h1 = *f;
+	h1.links = g_array_copy(f->links);
+	GuiAnimFrame h2 = h1;
+	h2.links = g_array_copy(f->links);
+	for (guint i = 0; i < h2.links->len; i++)
+		g_array_index(h2.links, GuiAnimLink, i).rate = 1000;
+	for (guint i = 0; i < h1.links->len; i++)
+		g_array_index(h1.links, GuiAnimLink, i).rate = 1000 * 0.99;
+	/* The counters show the rate: their keys differ; the lines' do not. */
+	g_autoptr(GArray) l = hvsim_render_layout(W, H, snap, &light);
+	g_autoptr(HvsimRenderAnimPlan) p1 = hvsim_render_anim_plan(W, H, l, &light, &h1);
+	g_autoptr(HvsimRenderAnimPlan) p2 = hvsim_render_anim_plan(W, H, l, &light, &h2);
+	hvsim_render_anim_plan_keep_texts(p2, p1);
+	g_assert_true(same_keys(&h1, &h1, &light));
+	const GArray *i1 = hvsim_render_anim_plan_items(p1), *i2 = hvsim_render_anim_plan_items(p2);
+	g_assert_cmpuint(i1->len, ==, i2->len);
+	for (guint i = 0; i < i1->len; i++)
+		g_assert_cmphex(g_array_index(i1, HvsimRenderItem, i).key, ==, g_array_index(i2, HvsimRenderItem, i).key);
+	g_array_unref(h1.links);
+	g_array_unref(h2.links);
+}
+
 /* The cached picture is the picture: same pixels as drawing afresh, and a
  * second frame of the same snapshot does not redraw it. */
 static void test_cache(void)
@@ -364,6 +486,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/render/anim/trail", test_trail);
 	g_test_add_func("/gui/render/anim/heat", test_heat);
 	g_test_add_func("/gui/render/anim/cache", test_cache);
+	g_test_add_func("/gui/render/anim/items", test_items);
 	int rc = g_test_run();
 	sim_snapshot_free(snap);
 	return rc;
