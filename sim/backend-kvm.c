@@ -945,7 +945,7 @@ SIM_HOT static SimRunResult apply_action(KvmVp *kv, SimExit *ex, SimExitAction a
 		return SIM_RUN_YIELD;     /* KVM completes the instruction at the next KVM_RUN */
 	switch (a) {
 	case SIM_RESUME_NEXT:
-		return SIM_RUN_YIELD;
+		return SIM_RUN_YIELD;     /* (taken above, before the switch's table: the common case) */
 	case SIM_RESUME_SAME:
 	case SIM_SUSPEND_VP:
 		if (kv->io_pending && !cancel_completion(kv)) {
