@@ -62,8 +62,10 @@ static GskRenderNode *picture_tile(const GuiPictureViewFrame *f, int width, int 
 {
 	double sx = 1, sy = 1;
 	cairo_surface_get_device_scale(f->picture, &sx, &sy);
-	cairo_surface_t *part = cairo_image_surface_create(CAIRO_FORMAT_RGB24, MAX((int)ceil(w * sx), 1),
-	                                                   MAX((int)ceil(h * sy), 1));
+	int pw = MAX((int)ceil(w * sx), 1), ph = MAX((int)ceil(h * sy), 1);
+	/* Opaque ARGB (the picture is RGB24; SOURCE sets alpha to 1): the
+	 * texture's memory format. */
+	cairo_surface_t *part = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, pw, ph);
 	cairo_surface_set_device_scale(part, sx, sy);
 	cairo_t *pc = cairo_create(part);
 	cairo_translate(pc, -x, -y);
@@ -73,12 +75,18 @@ static GskRenderNode *picture_tile(const GuiPictureViewFrame *f, int width, int 
 	cairo_set_operator(pc, CAIRO_OPERATOR_SOURCE);
 	cairo_paint(pc);
 	cairo_destroy(pc);
-	GskRenderNode *n = gsk_cairo_node_new(&GRAPHENE_RECT_INIT(x, y, w, h));
-	cairo_t *cr = gsk_cairo_node_get_draw_context(n);
-	cairo_set_source_surface(cr, part, x, y);
-	cairo_paint(cr);
-	cairo_destroy(cr);
+	cairo_surface_flush(part);
+	/* A texture node, not a Cairo one: GSK draws a texture with its edge
+	 * pixels padded outwards, where a Cairo node's edge is blended with
+	 * what is behind it wherever the rendering is not on whole pixels,
+	 * which drew a light line along every tile seam. */
+	int stride = cairo_image_surface_get_stride(part);
+	GBytes *bytes = g_bytes_new(cairo_image_surface_get_data(part), (gsize)stride * (gsize)ph);
 	cairo_surface_destroy(part);
+	GdkTexture *tex = gdk_memory_texture_new(pw, ph, GDK_MEMORY_DEFAULT, bytes, (gsize)stride);
+	g_bytes_unref(bytes);
+	GskRenderNode *n = gsk_texture_node_new(tex, &GRAPHENE_RECT_INIT(x, y, w, h));
+	g_object_unref(tex);
 	return n;
 }
 
