@@ -27,6 +27,7 @@ struct _GuiPictureView {
 	int cols, rows;
 	GskRenderNode **tiles;
 	guint64 *tile_keys;
+	gboolean texture_tiles;   /* the tiles are texture nodes (not Cairo ones): see picture_tile */
 	/* The items' nodes of the last frame, by key. */
 	GHashTable *items;            /* guint64 key -> GskRenderNode */
 	guint remade, nodes;
@@ -57,15 +58,18 @@ static guint64 mix(guint64 h, guint64 v)
 }
 
 /* A tile of the picture: a copy of its pixels of its own (a kept tile
- * must not hold on to a whole picture, nor see it change). */
-static GskRenderNode *picture_tile(const GuiPictureViewFrame *f, int width, int height, int x, int y, int w, int h)
+ * must not hold on to a whole picture, nor see it change). For GSK's
+ * Cairo renderer a Cairo node; for the others (GL, the default on a
+ * display) a texture: the GL renderer left light one-pixel lines where
+ * Cairo nodes meet edge to edge, and the Cairo renderer copies a texture
+ * out again at every draw (twice the UI thread's time per frame). */
+static GskRenderNode *picture_tile(const GuiPictureViewFrame *f, gboolean texture, int width, int height, int x, int y,
+                                   int w, int h)
 {
 	double sx = 1, sy = 1;
 	cairo_surface_get_device_scale(f->picture, &sx, &sy);
-	int pw = MAX((int)ceil(w * sx), 1), ph = MAX((int)ceil(h * sy), 1);
-	/* Opaque ARGB (the picture is RGB24; SOURCE sets alpha to 1): the
-	 * texture's memory format. */
-	cairo_surface_t *part = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, pw, ph);
+	cairo_surface_t *part = cairo_image_surface_create(CAIRO_FORMAT_RGB24, MAX((int)ceil(w * sx), 1),
+	                                                   MAX((int)ceil(h * sy), 1));
 	cairo_surface_set_device_scale(part, sx, sy);
 	cairo_t *pc = cairo_create(part);
 	cairo_translate(pc, -x, -y);
@@ -75,18 +79,34 @@ static GskRenderNode *picture_tile(const GuiPictureViewFrame *f, int width, int 
 	cairo_set_operator(pc, CAIRO_OPERATOR_SOURCE);
 	cairo_paint(pc);
 	cairo_destroy(pc);
-	cairo_surface_flush(part);
-	/* A texture node, not a Cairo one: GSK draws a texture with its edge
-	 * pixels padded outwards, where a Cairo node's edge is blended with
-	 * what is behind it wherever the rendering is not on whole pixels,
-	 * which drew a light line along every tile seam. */
-	int stride = cairo_image_surface_get_stride(part);
-	GBytes *bytes = g_bytes_new(cairo_image_surface_get_data(part), (gsize)stride * (gsize)ph);
+	if (texture) {
+		/* Opaque ARGB for the texture's memory format: SOURCE from the
+		 * RGB24 picture gives every pixel alpha 1. */
+		cairo_surface_t *argb = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, cairo_image_surface_get_width(part),
+		                                                   cairo_image_surface_get_height(part));
+		cairo_t *ac = cairo_create(argb);
+		cairo_set_source_surface(ac, part, 0, 0);
+		cairo_set_operator(ac, CAIRO_OPERATOR_SOURCE);
+		cairo_paint(ac);
+		cairo_destroy(ac);
+		cairo_surface_flush(argb);
+		int stride = cairo_image_surface_get_stride(argb), ph = cairo_image_surface_get_height(argb);
+		GBytes *bytes = g_bytes_new(cairo_image_surface_get_data(argb), (gsize)stride * (gsize)ph);
+		GdkTexture *tex = gdk_memory_texture_new(cairo_image_surface_get_width(argb), ph, GDK_MEMORY_DEFAULT, bytes,
+		                                         (gsize)stride);
+		g_bytes_unref(bytes);
+		cairo_surface_destroy(argb);
+		cairo_surface_destroy(part);
+		GskRenderNode *tn = gsk_texture_node_new(tex, &GRAPHENE_RECT_INIT(x, y, w, h));
+		g_object_unref(tex);
+		return tn;
+	}
+	GskRenderNode *n = gsk_cairo_node_new(&GRAPHENE_RECT_INIT(x, y, w, h));
+	cairo_t *cr = gsk_cairo_node_get_draw_context(n);
+	cairo_set_source_surface(cr, part, x, y);
+	cairo_paint(cr);
+	cairo_destroy(cr);
 	cairo_surface_destroy(part);
-	GdkTexture *tex = gdk_memory_texture_new(pw, ph, GDK_MEMORY_DEFAULT, bytes, (gsize)stride);
-	g_bytes_unref(bytes);
-	GskRenderNode *n = gsk_texture_node_new(tex, &GRAPHENE_RECT_INIT(x, y, w, h));
-	g_object_unref(tex);
 	return n;
 }
 
@@ -119,6 +139,14 @@ static void view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
 	 * the same as before is kept; stretched (resized, the new picture not
 	 * drawn yet), all of them are new. */
 	int cols = (width + VIEW_TILE - 1) / VIEW_TILE, rows = (height + VIEW_TILE - 1) / VIEW_TILE;
+	GtkNative *native = gtk_widget_get_native(widget);
+	GskRenderer *renderer = native ? gtk_native_get_renderer(native) : NULL;
+	gboolean texture = renderer && !GSK_IS_CAIRO_RENDERER(renderer);
+	if (texture != v->texture_tiles) {   /* (another renderer: the tiles are made again) */
+		tiles_clear(v);
+		v->cols = v->rows = 0;
+		v->texture_tiles = texture;
+	}
 	if (cols != v->cols || rows != v->rows) {
 		tiles_clear(v);
 		v->cols = cols;
@@ -136,7 +164,7 @@ static void view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
 			guint64 key = mix(mix(base, (guint64)i), exact ? hash[i] : 0);
 			if (!v->tiles[i] || v->tile_keys[i] != key) {
 				g_clear_pointer(&v->tiles[i], gsk_render_node_unref);
-				v->tiles[i] = picture_tile(&f, width, height, x, y, MIN(VIEW_TILE, width - x),
+				v->tiles[i] = picture_tile(&f, texture, width, height, x, y, MIN(VIEW_TILE, width - x),
 				                           MIN(VIEW_TILE, height - y));
 				v->tile_keys[i] = key;
 				v->remade++;
