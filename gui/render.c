@@ -1562,6 +1562,8 @@ typedef struct Item {
 struct HvsimRenderAnimPlan {
 	Painter pt;              /* its cr is NULL: set while drawing */
 	double width, height;
+	HvsimRenderStyle style;  /* what keep_texts must find unchanged, with the size */
+	gboolean presentation;
 	GArray *items;           /* Item, in drawing order */
 	GArray *pub;             /* HvsimRenderItem, the same order */
 };
@@ -1857,6 +1859,8 @@ HvsimRenderAnimPlan *hvsim_render_anim_plan(double width, double height, const G
 	p->pt = (Painter){ .pal = palette_of(opt), .mt = metrics(width, height, opt), .pres = opt && opt->presentation };
 	p->width = width;
 	p->height = height;
+	p->style = opt ? opt->style : HVSIM_RENDER_LIGHT;
+	p->presentation = opt && opt->presentation;
 	p->items = g_array_new(FALSE, FALSE, sizeof(Item));
 	p->pub = g_array_new(FALSE, FALSE, sizeof(HvsimRenderItem));
 	cairo_surface_t *ms = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
@@ -1873,7 +1877,10 @@ HvsimRenderAnimPlan *hvsim_render_anim_plan(double width, double height, const G
 void hvsim_render_anim_plan_keep_texts(HvsimRenderAnimPlan *p, const HvsimRenderAnimPlan *old)
 {
 	g_return_if_fail(p != NULL && old != NULL);
-	if (p->width != old->width || p->height != old->height)
+	/* Another size, style or mode: the old texts would come back in the
+	 * old colours and places (their keys find their old nodes). */
+	if (p->width != old->width || p->height != old->height || p->style != old->style ||
+	    p->presentation != old->presentation)
 		return;
 	for (guint i = 0; i < p->items->len; i++) {
 		Item *it = &g_array_index(p->items, Item, i);
@@ -1883,6 +1890,12 @@ void hvsim_render_anim_plan_keep_texts(HvsimRenderAnimPlan *p, const HvsimRender
 			const Item *o = &g_array_index(old->items, Item, j);
 			if (o->kind != it->kind || (it->kind == ITEM_COUNTER && o->link != it->link))
 				continue;
+			/* A counter stays where it was (its box's centre): else the
+			 * links changed and index `link` is another link now. */
+			if (it->kind == ITEM_COUNTER &&
+			    (fabs((it->bx + it->bw / 2) - (o->bx + o->bw / 2)) > 0.5 ||
+			     fabs((it->by + it->bh / 2) - (o->by + o->bh / 2)) > 0.5))
+				break;
 			g_strlcpy(it->text, o->text, sizeof it->text);
 			it->bx = o->bx, it->by = o->by, it->bw = o->bw, it->bh = o->bh;
 			g_array_index(p->pub, HvsimRenderItem, i) = g_array_index(old->pub, HvsimRenderItem, j);
