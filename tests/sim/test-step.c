@@ -21,18 +21,13 @@
 static char *trace_of(const char *scenario, uint64_t step_insns, SimStepStop stop,
                       SimOutcome *outcome, guint *steps)
 {
-	g_autoptr(GError) error = NULL;
-	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
-	SimMachine *m = sim_machine_new(&cfg, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(sim_load_scenario_or_image(m, scenario, &error));
-	g_assert_no_error(error);
+	SimMachine *m = test_machine_with(scenario);
 
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	g_assert_nonnull(f);
-	SimTraceWriter *tw = sim_trace_writer_new(f, cfg.vendor);
+	SimTraceWriter *tw = sim_trace_writer_new(f, SIM_VENDOR_INTEL);   /* (test_machine_with's flavour) */
 	sim_event_bus_subscribe(sim_machine_events(m), sim_trace_writer_on_event, tw);
 
 	*steps = 0;
@@ -77,17 +72,12 @@ static void run_clear(Run *r)
 /* The whole run (stepper NULL) or one taken in precise steps. */
 static void run_precise(const char *scenario, Stepper stepper, gpointer data, Run *out)
 {
-	g_autoptr(GError) error = NULL;
-	SimConfig cfg = { .vendor = SIM_VENDOR_INTEL };
-	SimMachine *m = sim_machine_new(&cfg, &error);
-	g_assert_no_error(error);
-	g_assert_nonnull(sim_load_scenario_or_image(m, scenario, &error));
-	g_assert_no_error(error);
+	SimMachine *m = test_machine_with(scenario);
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	g_assert_nonnull(f);
-	SimTraceWriter *tw = sim_trace_writer_new(f, cfg.vendor);
+	SimTraceWriter *tw = sim_trace_writer_new(f, SIM_VENDOR_INTEL);   /* (test_machine_with's flavour) */
 	sim_event_bus_subscribe(sim_machine_events(m), sim_trace_writer_on_event, tw);
 	memset(out, 0, sizeof *out);
 	if (!stepper) {
