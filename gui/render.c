@@ -1952,18 +1952,16 @@ static void draw_item(Painter *pt, const Item *it)
 		}
 		break;
 	case ITEM_TRAIL:
-		cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
-		cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-		set_alpha(cr, &it->colour, it->alpha);
-		cairo_set_line_width(cr, it->width);
-		poly_stroke(cr, &it->poly, 1.0, &ex, &ey);
-		break;
 	case ITEM_TOKEN:
+		/* A trail is its whole path; a token the part travelled so far,
+		 * then its disc and label at the head. */
 		cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
 		cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
 		set_alpha(cr, &it->colour, it->alpha);
 		cairo_set_line_width(cr, it->width);
-		poly_stroke(cr, &it->poly, it->progress, &ex, &ey);
+		poly_stroke(cr, &it->poly, it->kind == ITEM_TOKEN ? it->progress : 1.0, &ex, &ey);
+		if (it->kind == ITEM_TRAIL)
+			break;
 		cairo_arc(cr, ex, ey, 7.5 * sc, 0, 2 * G_PI);
 		set(cr, &it->colour);
 		cairo_fill_preserve(cr);
