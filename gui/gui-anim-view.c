@@ -6,6 +6,7 @@
 #define ANIM_VIEW_STEPS    8      /* slider steps the anim.slower/faster keys move by */
 #define ANIM_VIEW_COOL_S   (3 * GUI_ANIM_HEAT_SECONDS)  /* redraw this long after the last event (heat cools) */
 #define ANIM_VIEW_TEXTS_S  0.25   /* at full speed, the counters' numbers change at most this often */
+#define ANIM_VIEW_TEXT_GROUPS 4u  /* ... a group of them at a time, in turn (render.h) */
 
 struct GuiAnimView {
 	HvsimWindow *win;        /* not a reference: the view dies with the window */
@@ -26,7 +27,8 @@ struct GuiAnimView {
 	 * items drawn from it; stale from the next frame's tick on. */
 	HvsimRenderAnimPlan *plan;
 	gboolean plan_fresh;
-	double texts_at;         /* when the plan's counters last took new numbers */
+	double texts_at;         /* when a group of the plan's counters last took new numbers */
+	guint texts_group;       /* the group whose turn is next */
 };
 
 static double now_s(void)
@@ -154,11 +156,20 @@ static void items_hook(HvsimWindow *win, int width, int height, const HvsimRende
 	HvsimRenderAnimPlan *plan = hvsim_render_anim_plan(width, height, l, opt, f);
 	/* At full speed numbers that change 60 times a second cannot be read
 	 * (and each change is a repaint): the counters keep theirs for a
-	 * quarter of a second, as the window's texts do while running. */
-	if (f->full_speed && v->plan && now - v->texts_at < ANIM_VIEW_TEXTS_S)
-		hvsim_render_anim_plan_keep_texts(plan, v->plan);
-	else
+	 * quarter of a second, as the window's texts do while running; they
+	 * take new ones a group at a time (all at once was the most repainted
+	 * frame at full speed but for a new picture). */
+	if (f->full_speed && v->plan) {
+		guint fresh = ANIM_VIEW_TEXT_GROUPS;
+		if (now - v->texts_at >= ANIM_VIEW_TEXTS_S / ANIM_VIEW_TEXT_GROUPS) {
+			fresh = v->texts_group;
+			v->texts_group = (fresh + 1) % ANIM_VIEW_TEXT_GROUPS;
+			v->texts_at = now;
+		}
+		hvsim_render_anim_plan_keep_texts(plan, v->plan, ANIM_VIEW_TEXT_GROUPS, fresh);
+	} else {
 		v->texts_at = now;
+	}
 	g_clear_pointer(&v->plan, hvsim_render_anim_plan_free);
 	v->plan = plan;
 	v->plan_fresh = TRUE;

@@ -383,6 +383,14 @@ static void heat_update(Link *l, double now)
 	}
 }
 
+double gui_anim_heat_level(double level, double rate)
+{
+	double exact = log10(1.0 + MAX(rate, 0.0)) * GUI_ANIM_HEAT_STEPS, shown = level * GUI_ANIM_HEAT_STEPS;
+	if (fabs(exact - shown) < 0.5 + GUI_ANIM_HEAT_HOLD)
+		return level;
+	return round(exact) / GUI_ANIM_HEAT_STEPS;
+}
+
 static void ring_set(GuiAnim *a, const Queued *q)
 {
 	for (guint i = 0; i < a->rings->len; i++) {
@@ -577,6 +585,7 @@ const GuiAnimFrame *gui_anim_frame(GuiAnim *a, double now)
 		Link *l = &g_array_index(a->links, Link, i);
 		heat_update(l, now);
 		l->pub.rate = l->heat / GUI_ANIM_HEAT_SECONDS;
+		l->pub.level = gui_anim_heat_level(l->pub.level, l->pub.rate);
 		g_array_index(f->links, GuiAnimLink, i) = l->pub;
 	}
 	g_array_set_size(f->rings, 0);

@@ -58,6 +58,9 @@ gboolean gui_anim_path_of(const SimEvent *ev, const SimSnapshot *snap, GuiAnimPa
 #define GUI_ANIM_FAST_SECONDS 0.25   /* the shortest flight (still visible) */
 #define GUI_ANIM_TRAIL_SECONDS 1.5   /* how long a finished path stays, fading */
 #define GUI_ANIM_HEAT_SECONDS 0.5    /* the time constant of the heat's moving rate */
+#define GUI_ANIM_HEAT_STEPS   8.0    /* the heat drawn: steps per decade of events per second (a step: x1.33) */
+#define GUI_ANIM_HEAT_HOLD    0.25   /* of a step: how far past the middle between two steps the rate must
+                                      * go before the heat drawn takes the next step (no flicker) */
 #define GUI_ANIM_QUEUE_MAX    20000u /* events waiting their turn; more are skipped (counted) */
 #define GUI_ANIM_BACKLOG_MAX  10.0   /* seconds of animation kept queued: older events are counted
                                       * at once (fast-forwarded), so a step that emitted thousands
@@ -83,6 +86,8 @@ typedef struct GuiAnimLink {
 	GuiAnimKind kind;
 	guint64 count;        /* events that went along it since the last reset */
 	double rate;          /* heat: events per second, smoothed over GUI_ANIM_HEAT_SECONDS */
+	double level;         /* the heat drawn: log10(1 + rate) in steps of 1/GUI_ANIM_HEAT_STEPS, kept
+	                       * until the rate leaves its step by GUI_ANIM_HEAT_HOLD more (gui_anim_heat_level) */
 } GuiAnimLink;
 
 /* A VMBus ring as the last animated ring event left it. */
@@ -128,6 +133,12 @@ double gui_anim_get_speed(const GuiAnim *a);
 void gui_anim_feed(GuiAnim *a, const SimEvent *events, guint n, const SimSnapshot *snap, double now);
 
 /* Moves the clock to `now` (never backwards) and returns what to draw. */
+/* The heat drawn for `rate` when `level` was drawn before: log10(1 + rate)
+ * rounded to a step, but `level` again while the rate stays within
+ * GUI_ANIM_HEAT_HOLD of a step past the middle between two steps (a rate
+ * wavering at a step's edge would change the line every frame). */
+double gui_anim_heat_level(double level, double rate);
+
 const GuiAnimFrame *gui_anim_frame(GuiAnim *a, double now);
 
 /* Seconds of animation still queued at the current speed (0 at full

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gui-picture.h"
+#include "gui-thread.h"
 
 /* ---- Shared snapshots ------------------------------------------------------------- */
 
@@ -208,6 +209,7 @@ static gboolean job_done(gpointer data)
 static gpointer worker_main(gpointer data)
 {
 	GuiPicture *p = data;
+	gui_thread_set_background();   /* the UI thread's frames first */
 	for (;;) {
 		Job *j = g_async_queue_pop(p->jobs);
 		if (j->quit) {

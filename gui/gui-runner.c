@@ -9,6 +9,7 @@
 
 #include "gui-backend.h"
 #include "gui-runner.h"
+#include "gui-thread.h"
 #include "hv-names.h"
 #include "sim-scenario.h"
 #include "sim-stats.h"
@@ -624,6 +625,8 @@ static gpointer sim_thread(gpointer data)
 	GuiRunner *r = data;
 	GError *error = NULL;
 
+	/* The UI's frames first: the machine takes what they leave. */
+	gui_thread_set_background();
 	r->m = sim_make_machine(r, &r->stats, &error);
 	g_mutex_lock(&r->lock);
 	r->loaded = TRUE;

@@ -15,6 +15,7 @@
  * goes on this thread (the UI waits meanwhile, so the two never compete);
  * each segment's speed is divided by the mean of the headless blocks on
  * either side of it, and the ratio is the median of those. */
+#include <math.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@
  * frame clock's period is 16667 us): such a frame is counted as over 50
  * ms, and also told apart from one that took longer than that. */
 #define BENCH_THREE_PERIODS_MS 50.1
+#define BENCH_PERIOD_MS    (1000.0 / 60)
 /* The UI thread's work that makes a frame interval reach 50 ms: the frame
  * clock ticks every 16.7 ms, so work past two periods shows as three. */
 #define BENCH_CPU_BUDGET_MS 33.3
@@ -51,6 +53,7 @@ typedef struct Bench {
 	guint64 frames;
 	double frame_sum_ms, worst_ms, draw_sum_ms, worst_draw_ms;
 	guint slow_frames, longer_frames;
+	guint periods[5];        /* intervals of 1, 2, 3, 4 and more refresh periods (60 Hz) */
 	gint64 cpu_prev;         /* the UI thread's CPU time (us) at the previous after-paint */
 	double cpu_sum_ms, worst_cpu_ms;
 	guint cpu_frames, cpu_over;
@@ -189,6 +192,7 @@ static gboolean on_tick(GtkWidget *w, GdkFrameClock *clock, gpointer user_data)
 			b->worst_ms = MAX(b->worst_ms, ms);
 			b->slow_frames += ms > BENCH_SLOW_FRAME_MS;
 			b->longer_frames += ms > BENCH_THREE_PERIODS_MS;
+			b->periods[MIN((guint)MAX(lround(ms / BENCH_PERIOD_MS), 1), G_N_ELEMENTS(b->periods)) - 1]++;
 			b->last_measured = ft;
 		}
 	}
@@ -385,6 +389,8 @@ static gboolean finish(gpointer user_data)
 	        b->frames ? b->draw_sum_ms / b->frames : 0, b->worst_draw_ms);
 	fprintf(b->out, "frames over 50 ms that took more than three 60 Hz refresh periods (%.1f ms): %u\n",
 	        BENCH_THREE_PERIODS_MS, b->longer_frames);
+	fprintf(b->out, "frame intervals by refresh periods (60 Hz): 1: %u, 2: %u, 3: %u, 4: %u, more: %u\n", b->periods[0],
+	        b->periods[1], b->periods[2], b->periods[3], b->periods[4]);
 	fprintf(b->out, "ui-thread cpu per frame (since the previous one ended): %.2f ms mean, %.2f ms worst, %u over %.1f ms\n",
 	        b->cpu_frames ? b->cpu_sum_ms / b->cpu_frames : 0, b->worst_cpu_ms, b->cpu_over, BENCH_CPU_BUDGET_MS);
 	fprintf(b->out, "fps %.1f\n", fps);

@@ -1536,11 +1536,10 @@ GArray *hvsim_render_anim_counters(const GArray *l, double width, double height,
  * Performance), so every item has bounds and a key, and a link's line is
  * an item per straight piece (a long route's bounds would cover half the
  * picture). Continuous values are rounded to steps a viewer hardly tells
- * apart (the heat to an eighth of a decade, a trail's fading to 1/32), so
- * a link whose rate decays by a few percent a frame is not redrawn every
- * frame. */
+ * apart (the heat to an eighth of a decade, held at a step's edge by
+ * gui_anim_heat_level; a trail's fading to 1/32), so a link whose rate
+ * decays or wavers by a few percent a frame is not redrawn every frame. */
 
-#define HEAT_STEPS  8.0    /* per decade of events per second (a step: 1.33 times the rate) */
 #define FADE_STEPS  32.0
 
 typedef enum ItemKind { ITEM_LINK, ITEM_COUNTER, ITEM_RING, ITEM_TRAIL, ITEM_TOKEN, ITEM_STATUS } ItemKind;
@@ -1684,8 +1683,8 @@ static void plan_links(HvsimRenderAnimPlan *p, cairo_t *mc, const GArray *l, con
 		if (n < 2)
 			continue;
 		Rgb c = kind_rgb(opt, k->kind);
-		/* 0 idle, 1 at 9/s, 3 at 999/s, ...; in steps of 1/HEAT_STEPS */
-		double heat = round(log10(1.0 + k->rate) * HEAT_STEPS) / HEAT_STEPS;
+		/* 0 idle, 1 at 9/s, 3 at 999/s, ...; in steps (gui-anim.h) */
+		double heat = k->level;
 		double alpha = f->full_speed ? MIN(0.95, 0.3 + 0.18 * heat) : 0.35;
 		Item it = { .kind = ITEM_LINK, .width = f->full_speed ? (1.5 + 1.2 * heat) * sc : 1.5 * sc };
 		/* Blended with the background here, drawn opaque: cheaper for
@@ -1874,9 +1873,10 @@ HvsimRenderAnimPlan *hvsim_render_anim_plan(double width, double height, const G
 	return p;
 }
 
-void hvsim_render_anim_plan_keep_texts(HvsimRenderAnimPlan *p, const HvsimRenderAnimPlan *old)
+void hvsim_render_anim_plan_keep_texts(HvsimRenderAnimPlan *p, const HvsimRenderAnimPlan *old, guint groups,
+                                       guint fresh)
 {
-	g_return_if_fail(p != NULL && old != NULL);
+	g_return_if_fail(p != NULL && old != NULL && groups > 0);
 	/* Another size, style or mode: the old texts would come back in the
 	 * old colours and places (their keys find their old nodes). */
 	if (p->width != old->width || p->height != old->height || p->style != old->style ||
@@ -1886,6 +1886,8 @@ void hvsim_render_anim_plan_keep_texts(HvsimRenderAnimPlan *p, const HvsimRender
 		Item *it = &g_array_index(p->items, Item, i);
 		if (it->kind != ITEM_COUNTER && it->kind != ITEM_STATUS)
 			continue;
+		if (fresh < groups && (it->kind == ITEM_COUNTER ? it->link % groups : 0) == fresh)
+			continue;   /* its group's turn: the new text */
 		for (guint j = 0; j < old->items->len; j++) {
 			const Item *o = &g_array_index(old->items, Item, j);
 			if (o->kind != it->kind || (it->kind == ITEM_COUNTER && o->link != it->link))

@@ -141,9 +141,13 @@ HvsimRenderAnimPlan *hvsim_render_anim_plan(double width, double height, const G
 void hvsim_render_anim_plan_free(HvsimRenderAnimPlan *plan);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HvsimRenderAnimPlan, hvsim_render_anim_plan_free)
 /* The counters' and the status line's texts (and places) of `old`, an
- * earlier plan at the same size, for the same links: the window refreshes
- * them a few times a second at full speed, not every frame. */
-void hvsim_render_anim_plan_keep_texts(HvsimRenderAnimPlan *plan, const HvsimRenderAnimPlan *old);
+ * earlier plan at the same size, for the same links, except those of group
+ * `fresh`: a counter's group is its link's index modulo `groups`, the
+ * status line's 0 (fresh >= groups: every text kept). The window refreshes
+ * the texts a few times a second at full speed, not every frame, and one
+ * group at a time, so that one frame repaints a part of them, not all. */
+void hvsim_render_anim_plan_keep_texts(HvsimRenderAnimPlan *plan, const HvsimRenderAnimPlan *old, guint groups,
+                                       guint fresh);
 /* Its items as HvsimRenderItem, in drawing order (owned by the plan). */
 const GArray *hvsim_render_anim_plan_items(const HvsimRenderAnimPlan *plan);
 /* Draws the items that meet the clip of `cr`, in order. */

@@ -372,6 +372,69 @@ static void test_heat(void)
 	g_assert_cmpfloat(cold, <, hot / 100);
 }
 
+/* The heat drawn keeps its step while the rate wavers at the step's edge
+ * (each change would be a repaint of the link), and follows a real change. */
+static void test_heat_hold(void)
+{
+	/* The rule itself, around step 24 (3 decades: 999/s). */
+	g_assert_cmpfloat(gui_anim_heat_level(0, 999), ==, 3.0);
+	double edge = pow(10, 24.5 / GUI_ANIM_HEAT_STEPS) - 1;   /* halfway to step 25 */
+	double inside = pow(10, (24.5 + GUI_ANIM_HEAT_HOLD * 0.8) / GUI_ANIM_HEAT_STEPS) - 1;
+	double past = pow(10, (24.5 + GUI_ANIM_HEAT_HOLD * 1.2) / GUI_ANIM_HEAT_STEPS) - 1;
+	g_assert_cmpfloat(gui_anim_heat_level(3.0, edge), ==, 3.0);
+	g_assert_cmpfloat(gui_anim_heat_level(3.0, inside), ==, 3.0);
+	g_assert_cmpfloat(gui_anim_heat_level(3.0, past), ==, 25 / GUI_ANIM_HEAT_STEPS);
+	g_assert_cmpfloat(gui_anim_heat_level(25 / GUI_ANIM_HEAT_STEPS, edge), ==, 25 / GUI_ANIM_HEAT_STEPS);
+	g_assert_cmpfloat(gui_anim_heat_level(3.0, 0), ==, 0);
+	g_assert_cmpfloat(gui_anim_heat_level(3.0, 9999), ==, 4.0);
+
+	/* A stream at the edge, fed in uneven 30 Hz batches, looked at 60
+	 * times a second: plain rounding would flip the line between two
+	 * steps; the level drawn does not move. */
+	g_autoptr(GuiAnim) a = gui_anim_new();
+	const SimEvent *ev = first(uart_io);
+	guint64 seq = 1;
+	guint flips_rounded = 0, flips_level = 0;
+	double prev_rounded = -1, prev_level = -1, lo = G_MAXDOUBLE, hi = 0;
+	for (int frame = 0; frame < 240; frame++) {
+		double t = frame / 60.0;
+		if (frame % 2 == 0) {
+			double share = (frame / 2) % 2 ? 0.85 : 1.15;   /* uneven batches */
+			guint n = (guint)lround(edge / 30.0 * share);
+			g_autoptr(GArray) evs = copies(ev, n, seq);
+			seq += n;
+			gui_anim_feed(a, (SimEvent *)evs->data, n, snap, t);
+		}
+		const GuiAnimLink *l = link_named(gui_anim_frame(a, t), "part.1.ring0.kernel", "hw.uart");
+		g_assert_nonnull(l);
+		if (frame < 120)
+			continue;   /* warming up: two seconds */
+		double rounded = round(log10(1.0 + l->rate) * GUI_ANIM_HEAT_STEPS);
+		flips_rounded += prev_rounded >= 0 && rounded != prev_rounded;
+		flips_level += prev_level >= 0 && l->level != prev_level;
+		prev_rounded = rounded;
+		prev_level = l->level;
+		lo = MIN(lo, l->rate);
+		hi = MAX(hi, l->rate);
+	}
+	g_test_message("rate %.0f..%.0f/s at the edge (%.0f/s): rounded flips %u times in 2 s, the level %u", lo, hi,
+	               edge, flips_rounded, flips_level);
+	g_assert_cmpuint(flips_rounded, >, 0);   /* the stream does waver across the edge */
+	g_assert_cmpuint(flips_level, ==, 0);
+
+	/* Ten times the rate: the level follows within half a second. */
+	double t0 = 4.0;
+	for (int frame = 0; frame < 30; frame++) {
+		double t = t0 + frame / 60.0;
+		guint n = (guint)lround(edge * 10 / 60.0);
+		g_autoptr(GArray) evs = copies(ev, n, seq);
+		seq += n;
+		gui_anim_feed(a, (SimEvent *)evs->data, n, snap, t);
+	}
+	const GuiAnimLink *l = link_named(gui_anim_frame(a, t0 + 0.5), "part.1.ring0.kernel", "hw.uart");
+	g_assert_cmpfloat(l->level, >, prev_level + 3 / GUI_ANIM_HEAT_STEPS);
+}
+
 /* A VMBus ring fills when written and drains when read. */
 static void test_ring_fill(void)
 {
@@ -422,6 +485,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/anim/fast-forward", test_fast_forward);
 	g_test_add_func("/gui/anim/counters", test_counters);
 	g_test_add_func("/gui/anim/heat", test_heat);
+	g_test_add_func("/gui/anim/heat-hold", test_heat_hold);
 	g_test_add_func("/gui/anim/ring-fill", test_ring_fill);
 	g_test_add_func("/gui/anim/slider", test_slider);
 	int rc = g_test_run();

@@ -417,8 +417,8 @@ static void test_items(void)
 	/* Full speed: heat and counters; a rate 1 % lower is the same heat. */
 	g_autoptr(GuiAnim) b = gui_anim_new();
 	SimEvent evs[200];
-	for (guint i = 0; i < G_N_ELEMENTS(evs); i++) {
-		evs[i] = kind_event[GUI_ANIM_VM_EXIT];
+	for (guint i = 0; i < G_N_ELEMENTS(evs); i++) {   /* every kind: many links, many counters */
+		evs[i] = kind_event[i % GUI_ANIM_N_KINDS];
 		evs[i].seq = i + 1;
 	}
 	gui_anim_feed(b, evs, G_N_ELEMENTS(evs), snap, 0);
@@ -429,10 +429,16 @@ static void test_items(void)
 	h1.links = g_array_copy(f->links);
 	GuiAnimFrame h2 = h1;
 	h2.links = g_array_copy(f->links);
-	for (guint i = 0; i < h2.links->len; i++)
-		g_array_index(h2.links, GuiAnimLink, i).rate = 1000;
-	for (guint i = 0; i < h1.links->len; i++)
-		g_array_index(h1.links, GuiAnimLink, i).rate = 1000 * 0.99;
+	for (guint i = 0; i < h2.links->len; i++) {
+		GuiAnimLink *k = &g_array_index(h2.links, GuiAnimLink, i);
+		k->rate = 1000;
+		k->level = gui_anim_heat_level(0, k->rate);
+	}
+	for (guint i = 0; i < h1.links->len; i++) {
+		GuiAnimLink *k = &g_array_index(h1.links, GuiAnimLink, i);
+		k->rate = 1000 * 0.99;
+		k->level = gui_anim_heat_level(0, k->rate);
+	}
 	/* The counters show the rate: their keys differ; the lines' do not. */
 	g_autoptr(GArray) l = hvsim_render_layout(W, H, snap, &light);
 	g_autoptr(HvsimRenderAnimPlan) p1 = hvsim_render_anim_plan(W, H, l, &light, &h1);
@@ -445,15 +451,36 @@ static void test_items(void)
 	for (guint i = 0; i < i1->len; i++)
 		differ += g_array_index(i1, HvsimRenderItem, i).key != g_array_index(i2, HvsimRenderItem, i).key;
 	g_assert_cmpuint(differ, >, 0);
-	/* ... keeping them, every key is the same: nothing to repaint. */
-	hvsim_render_anim_plan_keep_texts(p2, p1);
+	/* ... keeping them a group at a time, each counter takes its new text
+	 * in exactly one group's turn, and more than one group has some ... */
+	guint turns = 0, took = 0;
+	for (guint grp = 0; grp < 4; grp++) {
+		g_autoptr(HvsimRenderAnimPlan) pg = hvsim_render_anim_plan(W, H, l, &light, &h2);
+		hvsim_render_anim_plan_keep_texts(pg, p1, 4, grp);
+		const GArray *ig = hvsim_render_anim_plan_items(pg);
+		guint here = 0;
+		for (guint i = 0; i < i1->len; i++) {
+			guint64 k1 = g_array_index(i1, HvsimRenderItem, i).key, kg = g_array_index(ig, HvsimRenderItem, i).key;
+			if (k1 == kg)
+				continue;
+			g_assert_cmphex(kg, ==, g_array_index(i2, HvsimRenderItem, i).key);   /* the new text */
+			here++;
+		}
+		took += here;
+		turns += here > 0;
+	}
+	g_test_message("%u counters' texts changed, taken in %u groups' turns", differ, turns);
+	g_assert_cmpuint(took, ==, differ);
+	g_assert_cmpuint(turns, >, 1);
+	/* ... keeping them all, every key is the same: nothing to repaint. */
+	hvsim_render_anim_plan_keep_texts(p2, p1, 1, 1);
 	for (guint i = 0; i < i1->len; i++)
 		g_assert_cmphex(g_array_index(i1, HvsimRenderItem, i).key, ==, g_array_index(i2, HvsimRenderItem, i).key);
 	/* In another style the old texts are not kept: they would come back
 	 * in the old colours (their keys find the old nodes). */
 	HvsimRenderOptions dark_same = { .style = HVSIM_RENDER_DARK };
 	g_autoptr(HvsimRenderAnimPlan) p3 = hvsim_render_anim_plan(W, H, l, &dark_same, &h2);
-	hvsim_render_anim_plan_keep_texts(p3, p1);
+	hvsim_render_anim_plan_keep_texts(p3, p1, 1, 1);
 	const GArray *i3 = hvsim_render_anim_plan_items(p3);
 	g_assert_cmpuint(i3->len, ==, i1->len);
 	for (guint i = 0; i < i1->len; i++)

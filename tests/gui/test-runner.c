@@ -4,9 +4,11 @@
  * stays bounded and ordered and that the snapshot follows. Host test
  * program (this thread plays the UI thread). */
 #include <glib.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gui-runner.h"
+#include "gui-thread.h"
 #include "hv-tlfs.h"
 #include "vmx-defs.h"
 #include "x86-arch.h"
@@ -77,6 +79,45 @@ static GuiRunner *runner_new_ok(const char *scenario, SimVendor vendor)
 	g_assert_no_error(error);
 	g_assert_nonnull(r);
 	return r;
+}
+
+/* The nice value of this process's thread named `name` (Linux: from
+ * /proc/self/task/TID/stat), or G_MININT if there is none. */
+static int thread_nice_named(const char *name)
+{
+	g_autoptr(GDir) dir = g_dir_open("/proc/self/task", 0, NULL);
+	if (!dir)
+		return G_MININT;
+	const char *tid;
+	while ((tid = g_dir_read_name(dir))) {
+		g_autofree char *comm_path = g_strdup_printf("/proc/self/task/%s/comm", tid);
+		g_autofree char *stat_path = g_strdup_printf("/proc/self/task/%s/stat", tid);
+		g_autofree char *comm = NULL, *stat = NULL;
+		if (!g_file_get_contents(comm_path, &comm, NULL, NULL) || strcmp(g_strstrip(comm), name) != 0 ||
+		    !g_file_get_contents(stat_path, &stat, NULL, NULL))
+			continue;
+		const char *rest = strrchr(stat, ')');   /* the name may hold spaces */
+		g_assert_nonnull(rest);
+		g_auto(GStrv) f = g_strsplit(rest + 2, " ", 0);
+		g_assert_cmpuint(g_strv_length(f), >, 16);
+		return atoi(f[16]);   /* field 19, nice; f[0] is field 3 */
+	}
+	return G_MININT;
+}
+
+/* The machine's thread leaves the UI thread the first claim on a core. */
+static void test_runner_background(void)
+{
+	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_INTEL);
+	guint64 version = 0;
+	SimSnapshot *snap = NULL;
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	int ui = gui_thread_nice(), sim = thread_nice_named("hvsim-sim");
+	g_test_message("nice: this thread %d, the machine's %d", ui, sim);
+	g_assert_cmpint(sim, ==, MIN(ui + GUI_THREAD_BACKGROUND_NICE, 19));
+	g_assert_cmpint(gui_thread_nice(), ==, ui);   /* this thread's is untouched */
+	g_clear_pointer(&snap, sim_snapshot_free);
+	gui_runner_free(r);
 }
 
 static void test_runner_boot(void)
@@ -439,6 +480,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/gui/runner/boot", test_runner_boot);
+	g_test_add_func("/gui/runner/background", test_runner_background);
 	g_test_add_func("/gui/runner/bad-scenario", test_runner_bad_scenario);
 	g_test_add_func("/gui/runner/request", test_runner_request);
 	g_test_add_func("/gui/runner/free-while-running", test_runner_free_while_running);
