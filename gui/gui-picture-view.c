@@ -31,6 +31,7 @@ struct _GuiPictureView {
 	/* The items' nodes of the last frame, by key. */
 	GHashTable *items;            /* guint64 key -> GskRenderNode */
 	guint remade, nodes;
+	guint64 frames;               /* snapshots so far */
 };
 
 G_DEFINE_FINAL_TYPE(GuiPictureView, gui_picture_view, GTK_TYPE_DRAWING_AREA)
@@ -126,6 +127,7 @@ static void view_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
 	GuiPictureView *v = GUI_PICTURE_VIEW(widget);
 	int width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
 	GuiPictureViewFrame f = { 0 };
+	v->frames++;
 	if (width <= 0 || height <= 0 || !v->funcs.frame || !v->funcs.draw_item ||
 	    !v->funcs.frame(v, width, height, &f, v->data) || !f.items || !f.picture || f.picture_w <= 0 ||
 	    f.picture_h <= 0) {
@@ -239,4 +241,10 @@ void gui_picture_view_get_remade(GuiPictureView *v, guint *remade, guint *nodes)
 		*remade = v->remade;
 	if (nodes)
 		*nodes = v->nodes;
+}
+
+guint64 gui_picture_view_get_frames(GuiPictureView *v)
+{
+	g_return_val_if_fail(GUI_IS_PICTURE_VIEW(v), 0);
+	return v->frames;
 }

@@ -39,6 +39,8 @@ void gui_picture_view_set_funcs(GuiPictureView *view, const GuiPictureViewFuncs 
 /* The last frame: nodes made again, and all of them (0, 0 after a frame
  * drawn by the draw function). */
 void gui_picture_view_get_remade(GuiPictureView *view, guint *remade, guint *nodes);
+/* The frames the view was drawn in so far (its snapshots). */
+guint64 gui_picture_view_get_frames(GuiPictureView *view);
 
 G_END_DECLS
 

@@ -226,9 +226,14 @@ static guint view_frame(HvsimWindow *win, KeyedHook *k, guint *nodes)
 {
 	GtkWidget *view = hvsim_window_get_picture(win);
 	guint before = k->frames;
-	gtk_widget_queue_draw(view);
+	guint64 drawn = gui_picture_view_get_frames(GUI_PICTURE_VIEW(view));
 	gint64 deadline = g_get_monotonic_time() + WAIT_LIMIT_US;
-	while (k->frames < before + 2) {
+	/* Until a frame drew the view after the request and ended (counting
+	 * frames alone is not enough: one may have begun before the request,
+	 * and nothing else need ask for another, as a text cursor stops
+	 * blinking after 10 s). */
+	gtk_widget_queue_draw(view);
+	while (gui_picture_view_get_frames(GUI_PICTURE_VIEW(view)) == drawn || k->frames == before) {
 		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
 		g_main_context_iteration(NULL, TRUE);
 	}
