@@ -17,12 +17,7 @@ struct GuiAnimView {
 	gboolean held;           /* the view paused a running machine */
 	double last_event;       /* clock of the last fed events */
 	guint tick_id;
-	/* The layout of the picture drawn last (for the hook). */
-	GArray *layout;
-	const SimSnapshot *layout_snap;
-	guint64 layout_insns;
-	int layout_w, layout_h;
-	HvsimRenderOptions layout_opt;
+	HvsimRenderLayoutCache layout;   /* of the picture drawn last (for the hook) */
 	/* This frame's plan: made when the window asks for the items, its
 	 * items drawn from it; stale from the next frame's tick on. */
 	HvsimRenderAnimPlan *plan;
@@ -123,23 +118,6 @@ static gboolean on_tick(GtkWidget *w, GdkFrameClock *clock, gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* The layout of the newest snapshot at this size and style (kept). */
-static const GArray *layout_for(GuiAnimView *v, const SimSnapshot *snap, int width, int height,
-                                const HvsimRenderOptions *opt)
-{
-	if (!v->layout || v->layout_snap != snap || v->layout_insns != snap->insns || v->layout_w != width ||
-	    v->layout_h != height || memcmp(&v->layout_opt, opt, sizeof *opt) != 0) {
-		g_clear_pointer(&v->layout, g_array_unref);
-		v->layout = hvsim_render_layout(width, height, snap, opt);
-		v->layout_snap = snap;
-		v->layout_insns = snap->insns;
-		v->layout_w = width;
-		v->layout_h = height;
-		v->layout_opt = *opt;
-	}
-	return v->layout;
-}
-
 static void items_hook(HvsimWindow *win, int width, int height, const HvsimRenderOptions *opt, GArray *items,
                        gpointer user_data)
 {
@@ -150,7 +128,7 @@ static void items_hook(HvsimWindow *win, int width, int height, const HvsimRende
 		g_clear_pointer(&v->plan, hvsim_render_anim_plan_free);
 		return;
 	}
-	const GArray *l = layout_for(v, snap, width, height, opt);
+	const GArray *l = hvsim_render_layout_cached(&v->layout, width, height, snap, opt);
 	double now = now_s();
 	const GuiAnimFrame *f = gui_anim_frame(v->anim, now);
 	HvsimRenderAnimPlan *plan = hvsim_render_anim_plan(width, height, l, opt, f);
@@ -193,7 +171,7 @@ static void draw_hook(HvsimWindow *win, cairo_t *cr, int width, int height, cons
 	const SimSnapshot *snap = hvsim_window_get_snapshot(win);
 	if (!snap)
 		return;
-	const GArray *l = layout_for(v, snap, width, height, opt);
+	const GArray *l = hvsim_render_layout_cached(&v->layout, width, height, snap, opt);
 	hvsim_render_anim(cr, width, height, l, opt, gui_anim_frame(v->anim, now_s()));
 }
 
@@ -217,7 +195,7 @@ static const GActionEntry anim_actions[] = {
 static void view_free(gpointer data)
 {
 	GuiAnimView *v = data;
-	g_clear_pointer(&v->layout, g_array_unref);
+	hvsim_render_layout_cache_clear(&v->layout);
 	g_clear_pointer(&v->plan, hvsim_render_anim_plan_free);
 	gui_anim_free(v->anim);
 	g_free(v);

@@ -6,6 +6,7 @@
  * while a lesson is attached the window presents the lesson's machine
  * (hvsim_window_present_state: picture, event log, status line, inspector,
  * statistics) and its own stepping actions are switched off. */
+#include <math.h>
 #include <string.h>
 
 #include "gui-lesson.h"
@@ -40,6 +41,8 @@ struct GuiLesson {
 	GtkWidget *question, *question_label, *choices, *verdict, *exercise, *note, *back, *next, *status;
 
 	GArray *seqs;              /* per step: the matching event's seq when first shown (0: not yet) */
+	HvsimRenderLayoutCache layout;   /* the picture's, for the highlights (GTK main thread) */
+	GArray *hl_rects;          /* HvsimRenderRect: the highlights of the frame being drawn */
 	gboolean autorun, auto_back, back_at_end;
 	GuiLessonDone done;
 	gpointer done_data;
@@ -61,6 +64,8 @@ static void gl_unref(gpointer p)
 	lesson_free(gl->lesson);
 	g_free(gl->answer_line);
 	g_array_unref(gl->seqs);
+	hvsim_render_layout_cache_clear(&gl->layout);
+	g_clear_pointer(&gl->hl_rects, g_array_unref);
 	g_free(gl);
 }
 
@@ -435,29 +440,77 @@ static void on_back(GtkButton *b, gpointer user_data)
 
 /* ---- The picture -------------------------------------------------------------------- */
 
+/* The step's highlights at this size: the rectangles of the elements it
+ * names that the picture has now (an element not drawn at this moment is
+ * left out; the lesson test catches those). */
+static const GArray *highlights(GuiLesson *gl, HvsimWindow *win, int width, int height, const HvsimRenderOptions *opt)
+{
+	const SimSnapshot *snap = hvsim_window_get_snapshot(win);
+	if (!gl->hl_rects)
+		gl->hl_rects = g_array_new(FALSE, FALSE, sizeof(HvsimRenderRect));
+	g_array_set_size(gl->hl_rects, 0);
+	if (!gl->shown || !snap || !gl->step || !gl->step->highlight[0])
+		return gl->hl_rects;
+	const GArray *layout = hvsim_render_layout_cached(&gl->layout, width, height, snap, opt);
+	for (char **h = gl->step->highlight; *h; h++) {
+		const HvsimRenderRect *r = hvsim_render_layout_find(layout, *h);
+		if (r)
+			g_array_append_vals(gl->hl_rects, r, 1);
+	}
+	return gl->hl_rects;
+}
+
+/* One highlight: an orange wash over the element and an outline round it. */
+static void draw_highlight(cairo_t *cr, const HvsimRenderRect *r)
+{
+	cairo_rectangle(cr, r->x - 2, r->y - 2, r->w + 4, r->h + 4);
+	cairo_set_source_rgba(cr, HL_R, HL_G, HL_B, HL_WASH_ALPHA);
+	cairo_fill_preserve(cr);
+	cairo_set_source_rgb(cr, HL_R, HL_G, HL_B);
+	cairo_set_line_width(cr, HL_LINE);
+	cairo_stroke(cr);
+}
+
+/* The window draws the lesson's machine itself (it presents its state);
+ * the lesson adds the step's highlights, all at once (exports, or the
+ * view drawn whole) ... */
 static void draw_lesson(HvsimWindow *win, cairo_t *cr, int width, int height, const HvsimRenderOptions *opt,
                         gpointer user_data)
 {
-	GuiLesson *gl = user_data;
-	/* The window draws the lesson's machine itself (it presents its
-	 * state); the lesson adds the step's highlights. */
-	const SimSnapshot *snap = hvsim_window_get_snapshot(win);
-	if (!gl->shown || !snap || !gl->step || !gl->step->highlight[0])
-		return;
-	g_autoptr(GArray) layout = hvsim_render_layout(width, height, snap, opt);
+	const GArray *hl = highlights(user_data, win, width, height, opt);
 	cairo_save(cr);
-	for (char **h = gl->step->highlight; *h; h++) {
-		const HvsimRenderRect *r = hvsim_render_layout_find(layout, *h);
-		if (!r)
-			continue;   /* not drawn at this moment (the lesson test catches this) */
-		cairo_rectangle(cr, r->x - 2, r->y - 2, r->w + 4, r->h + 4);
-		cairo_set_source_rgba(cr, HL_R, HL_G, HL_B, HL_WASH_ALPHA);
-		cairo_fill_preserve(cr);
-		cairo_set_source_rgb(cr, HL_R, HL_G, HL_B);
-		cairo_set_line_width(cr, HL_LINE);
-		cairo_stroke(cr);
-	}
+	for (guint i = 0; i < hl->len; i++)
+		draw_highlight(cr, &g_array_index(hl, HvsimRenderRect, i));
 	cairo_restore(cr);
+}
+
+/* ... or as items (hvsim_window_add_draw_hook_items), so that the window
+ * keeps the view in tiles and repaints a highlight only when it changes:
+ * its bounds reach past the outline's half width, its key is its place. */
+static void lesson_items(HvsimWindow *win, int width, int height, const HvsimRenderOptions *opt, GArray *items,
+                         gpointer user_data)
+{
+	const GArray *hl = highlights(user_data, win, width, height, opt);
+	double m = 2 + HL_LINE / 2 + 1;
+	for (guint i = 0; i < hl->len; i++) {
+		const HvsimRenderRect *r = &g_array_index(hl, HvsimRenderRect, i);
+		HvsimRenderItem it = { .x = floor(r->x - m), .y = floor(r->y - m) };
+		it.w = ceil(r->x + r->w + m) - it.x;
+		it.h = ceil(r->y + r->h + m) - it.y;
+		double place[4] = { r->x, r->y, r->w, r->h };
+		it.key = 0x6c6573736f6e0000ull;   /* "lesson": apart from other hooks' keys */
+		for (guint k = 0; k < G_N_ELEMENTS(place); k++)
+			it.key = (it.key ^ (guint64)llround(place[k] * 64)) * 0x100000001b3ull;
+		g_array_append_val(items, it);
+	}
+}
+
+static void lesson_draw_item(HvsimWindow *win, cairo_t *cr, int width, int height, const HvsimRenderOptions *opt,
+                             guint index, gpointer user_data)
+{
+	GuiLesson *gl = user_data;
+	if (gl->hl_rects && index < gl->hl_rects->len)   /* this frame's, made by lesson_items */
+		draw_highlight(cr, &g_array_index(gl->hl_rects, HvsimRenderRect, index));
 }
 
 /* The window re-enables its stepping actions with every state it takes
@@ -577,7 +630,7 @@ GuiLesson *gui_lesson_attach(HvsimWindow *win, const char *name, GError **error)
 
 	hvsim_window_add_panel(win, GUI_LESSON_PAGE, "Lesson", gl->page, NULL, NULL);
 	hvsim_window_show_panel(win, GUI_LESSON_PAGE);
-	hvsim_window_add_draw_hook(win, draw_lesson, gl);
+	hvsim_window_add_draw_hook_items(win, draw_lesson, lesson_items, lesson_draw_item, gl);
 	g_signal_connect(win, "state-published", G_CALLBACK(on_state_published), NULL);
 	disable_stepping(win);
 	/* The window holds the lesson; the lesson only points back. */

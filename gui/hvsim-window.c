@@ -232,7 +232,7 @@ static void draw_view(GtkDrawingArea *area, cairo_t *cr, int width, int height, 
 
 /* The view in tiles (gui-picture-view.c) when every hook says what it
  * draws: the picture as the worker drew it, the hooks' items over it.
- * Otherwise (a lesson's highlights, a test's hook) draw_view draws it all. */
+ * Otherwise (a hook that cannot say, such as a test's) draw_view draws it all. */
 static gboolean view_frame(GuiPictureView *view, int width, int height, GuiPictureViewFrame *out, gpointer user_data)
 {
 	HvsimWindow *win = HVSIM_WINDOW(user_data);

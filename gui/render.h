@@ -77,6 +77,21 @@ guint hvsim_render_cut_titles(const GArray *layout, double width, double height,
 /* The element named `name` in a layout, or NULL. */
 const HvsimRenderRect *hvsim_render_layout_find(const GArray *layout, const char *name);
 
+/* A layout kept between frames: made again only when the size, the
+ * options or the snapshot (its address and instruction count) changed.
+ * Zero-initialise; clear to free. */
+typedef struct HvsimRenderLayoutCache {
+	GArray *layout;
+	const SimSnapshot *snap;
+	uint64_t insns;
+	double width, height;
+	HvsimRenderOptions opt;
+} HvsimRenderLayoutCache;
+/* The layout for these (owned by the cache, valid until its next call). */
+const GArray *hvsim_render_layout_cached(HvsimRenderLayoutCache *cache, double width, double height,
+                                         const SimSnapshot *snap, const HvsimRenderOptions *opt);
+void hvsim_render_layout_cache_clear(HvsimRenderLayoutCache *cache);
+
 /* Draws the architecture view into [0, width) x [0, height). `opt` may be NULL. */
 void hvsim_render(cairo_t *cr, double width, double height, const SimSnapshot *snap,
                   const HvsimRenderOptions *opt);

@@ -6,7 +6,8 @@
 # lesson 7 then also goes Back once (the lesson is run again to that step
 # and must stop at the same event). After each step the window's event log
 # must end with an event of the lesson's machine (not the window's own).
-# Lesson 7's window is saved as a PNG and checked for ink. Exits 77
+# Lesson 7's window is saved as a PNG and checked for ink and for the
+# step's highlight, and its view must have been drawn in tiles. Exits 77
 # (meson: skipped) when no X server can be had.
 set -u
 hvsim=$1 gui=$2 check=$3 out=$4
@@ -41,10 +42,22 @@ xvfb-run -a -s "-screen 0 1600x1000x24" sh -c '
 		echo "$out" | grep -q "window log: its last line is event [0-9]* of the lesson" || {
 			echo "$out"; echo "$lesson: the window log was not checked against the lesson machine"; exit 1; }
 	done
-	out=$("$gui" --lesson vmbus --lesson-auto --lesson-back --screenshot "$png" 2>&1) || {
+	out=$(HVSIM_GUI_FRAME_TRACE=1 HVSIM_GUI_FRAME_TRACE_MS=0 \
+		"$gui" --lesson vmbus --lesson-auto --lesson-back --screenshot "$png" 2>&1) || {
 		echo "$out"; echo "hvsim-gui --lesson vmbus --lesson-auto --lesson-back failed"; exit 1; }
 	echo "$out" | grep -E "back to step 11: event #[1-9][0-9]* again" || {
-		echo "$out"; echo "vmbus: Back did not stop at the same event"; exit 1; }' sh "$gui" "$png" $lessons || exit 1
+		echo "$out"; echo "vmbus: Back did not stop at the same event"; exit 1; }
+	# The highlights say what they draw: the view stays in tiles (each
+	# frame traced says "tiles R/N"), not drawn whole every frame.
+	frames=$(echo "$out" | grep -c "^hvsim-gui: frame")
+	tiled=$(echo "$out" | grep "^hvsim-gui: frame" | grep -c "; tiles ")
+	echo "vmbus: $tiled of $frames frames drew the view in tiles"
+	[ "$frames" -gt 0 ] && [ $((tiled * 10)) -ge $((frames * 9)) ] || {
+		echo "vmbus: the view was drawn whole in $((frames - tiled)) of $frames frames"; exit 1; }' \
+	sh "$gui" "$png" $lessons || exit 1
 [ -s "$png" ] || { echo "$png was not written"; exit 1; }
 "$check" "$png" 800 500 || exit 1
+# Step 11's highlight is in the saved window: its outline's colour
+# (gui-lesson.c HL_R/G/B, 1.0 0.55 0.0), a few hundred pixels at least.
+"$check" --colour "$png" ff8c00 300 || { echo "no lesson highlight in $png"; exit 1; }
 echo "every lesson ran to its end in the window; Back checked on 07-vmbus: $png"

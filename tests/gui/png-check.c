@@ -8,6 +8,9 @@
  * (the left 60 % of the window, between its header and its status line),
  * so a screenshot taken after the machine moved on cannot show the
  * picture of an earlier point (the window once saved a stale picture).
+ *
+ * `png-check --colour FILE RRGGBB MIN`: exits 0 if at least MIN pixels of
+ * FILE are exactly that colour (a lesson's highlight outline is drawn).
  * Host tool. */
 #include <cairo.h>
 #include <glib.h>
@@ -71,12 +74,41 @@ out:
 	return status;
 }
 
+static int colour(const char *path, const char *hex, const char *min_text)
+{
+	char *end = NULL;
+	unsigned long want = strtoul(hex, &end, 16);
+	long min = strtol(min_text, NULL, 10);
+	if (!*hex || *end || want > 0xffffff || min < 1) {
+		fprintf(stderr, "png-check: --colour wants RRGGBB and a count of at least 1, not '%s' '%s'\n", hex, min_text);
+		return 2;
+	}
+	cairo_surface_t *s = load(path);
+	if (!s)
+		return 1;
+	int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+	int stride = cairo_image_surface_get_stride(s);
+	const unsigned char *data = cairo_image_surface_get_data(s);
+	long n = 0;
+	for (int y = 0; y < h; y++) {
+		const guint32 *row = (const guint32 *)(const void *)(data + (gsize)y * stride);
+		for (int x = 0; x < w; x++)
+			n += (row[x] & 0xffffff) == want;
+	}
+	cairo_surface_destroy(s);
+	printf("png-check: %s has %ld pixels of #%06lx (at least %ld wanted)\n", path, n, want, min);
+	return n >= min ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && g_str_equal(argv[1], "--differ"))
 		return differ(argv[2], argv[3]);
+	if (argc == 5 && g_str_equal(argv[1], "--colour"))
+		return colour(argv[2], argv[3], argv[4]);
 	if (argc != 4) {
-		fprintf(stderr, "usage: png-check FILE MIN_WIDTH MIN_HEIGHT | png-check --differ A B\n");
+		fprintf(stderr, "usage: png-check FILE MIN_WIDTH MIN_HEIGHT | png-check --differ A B | "
+		                "png-check --colour FILE RRGGBB MIN\n");
 		return 2;
 	}
 	cairo_surface_t *s = cairo_image_surface_create_from_png(argv[1]);
