@@ -435,6 +435,12 @@ void gui_log_view_set_dark(GuiLogView *lv, gboolean dark)
 
 /* ---- GObject ---------------------------------------------------------------------- */
 
+GtkWidget *gui_log_view_get_menu(GuiLogView *lv)
+{
+	g_return_val_if_fail(GUI_IS_LOG_VIEW(lv), NULL);
+	return lv->menu;
+}
+
 GtkWidget *gui_log_view_new(void)
 {
 	return g_object_new(GUI_TYPE_LOG_VIEW, NULL);

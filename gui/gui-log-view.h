@@ -37,6 +37,8 @@ GStrv gui_log_view_wrap(const char *text, guint columns);
 /* Whether new lines scroll the view to its end (the default) or leave it
  * where it is (at the top, for a page read from the top). */
 void gui_log_view_set_follow_end(GuiLogView *lv, gboolean follow);
+/* Its right-click menu ("Copy all lines"), a popover owned by the view. */
+GtkWidget *gui_log_view_get_menu(GuiLogView *lv);
 
 void gui_log_view_set_dark(GuiLogView *lv, gboolean dark);
 

@@ -103,6 +103,7 @@ struct _HvsimWindow {
 	GtkWidget *back_button, *next_button, *kind_dropdown;
 	GtkWidget *machine_button, *scenario_dropdown, *scenario_help, *vendor_dropdown;
 	GtkWidget *backend_emulated, *backend_native, *backend_reason;
+	GtkWidget *main_menu_button;
 	GtkWidget *bp_button, *bp_kind, *bp_partition, *bp_text, *bp_list, *bp_addr_partition, *bp_rip;
 	GArray *bps;                 /* of GuiBreakpoint */
 	char *shown_scenario;        /* the scenario the title and machine button name */
@@ -155,6 +156,43 @@ static void trace_action(const char *name)
 		g_print("hvsim-gui: action %s\n", name);
 		fflush(stdout);
 	}
+}
+
+/* ... and, for the menus a key or a click opens (F10, the log's right
+ * click), one line when one opens or closes, and one when the clipboard
+ * takes text (the log's "Copy all lines"). */
+static void trace_menu(GObject *popover, GParamSpec *pspec, gpointer name)
+{
+	g_print("hvsim-gui: menu %s (%s)\n", (const char *)name,
+	        gtk_widget_get_visible(GTK_WIDGET(popover)) ? "open" : "closed");
+	fflush(stdout);
+}
+
+static void clipboard_read(GObject *source, GAsyncResult *res, gpointer data)
+{
+	g_autofree char *text = gdk_clipboard_read_text_finish(GDK_CLIPBOARD(source), res, NULL);
+	guint lines = 0;
+	for (const char *c = text; c && *c; c++)
+		lines += *c == '\n';
+	g_print("hvsim-gui: clipboard %u lines%s\n", text && *text ? lines + 1 : 0, text ? "" : " (unreadable)");
+	fflush(stdout);
+}
+
+static void trace_clipboard(GdkClipboard *clipboard, gpointer data)
+{
+	gdk_clipboard_read_text_async(clipboard, NULL, clipboard_read, NULL);
+}
+
+static void trace_menus(HvsimWindow *win)
+{
+	if (!trace_enabled())
+		return;
+	GtkPopover *main_menu = gtk_menu_button_get_popover(GTK_MENU_BUTTON(win->main_menu_button));
+	if (main_menu)
+		g_signal_connect(main_menu, "notify::visible", G_CALLBACK(trace_menu), (gpointer) "main");
+	g_signal_connect(gui_log_view_get_menu(GUI_LOG_VIEW(win->log)), "notify::visible", G_CALLBACK(trace_menu),
+	                 (gpointer) "log");
+	g_signal_connect(gtk_widget_get_clipboard(GTK_WIDGET(win)), "changed", G_CALLBACK(trace_clipboard), NULL);
 }
 
 static void trace_state(HvsimWindow *win)
@@ -1538,6 +1576,7 @@ static void hvsim_window_init(HvsimWindow *win)
 	log_filters_init(win);
 	g_signal_connect(win->side_stack, "notify::visible-child-name", G_CALLBACK(on_side_page), win);
 	gtk_widget_action_set_enabled(GTK_WIDGET(win), "view.leave-presentation", FALSE);
+	trace_menus(win);
 	/* The picture holds the focus, so the single keys work from the start. */
 	gtk_widget_set_focusable(win->area, TRUE);
 	gtk_widget_grab_focus(win->area);
@@ -1661,6 +1700,7 @@ static void hvsim_window_class_init(HvsimWindowClass *klass)
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, backend_emulated);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, backend_native);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, backend_reason);
+	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, main_menu_button);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_button);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_kind);
 	gtk_widget_class_bind_template_child(widget_class, HvsimWindow, bp_partition);

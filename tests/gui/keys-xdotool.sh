@@ -1,8 +1,9 @@
 #!/bin/sh
 # keys-xdotool.sh HVSIM_GUI OUTDIR — real key presses into the real window:
 # starts hvsim-gui under a virtual X server with HVSIM_GUI_TRACE_ACTIONS=1
-# (one stdout line per activated action and per idle state), sends keys
-# with xdotool and checks each one's effect in those lines. Exits 77
+# (one stdout line per activated action, per idle state, per menu opened
+# or closed and per text the clipboard took), sends keys and clicks with
+# xdotool and checks each one's effect in those lines. Exits 77
 # (meson: skipped) without xvfb-run or xdotool.
 set -u
 gui=$1 out=$2
@@ -28,8 +29,32 @@ want() {
 	done
 }
 want "^hvsim-gui: state paused insns 0 "
-xdotool search --sync --onlyvisible --name "hvsim" >/dev/null
+wid=$(xdotool search --sync --onlyvisible --name "hvsim" | head -1)
 key() { xdotool key --clearmodifiers "$1"; }
+# The main menu opens with F10 and closes with Escape.
+key F10;        want "^hvsim-gui: menu main (open)"
+key Escape;     want "^hvsim-gui: menu main (closed)"
+# The log's right-click menu: a click on the log at power-on (the Events
+# page, right of the picture) opens it; its one item, clicked in its
+# middle, copies the log's lines (three at power-on) to the clipboard.
+eval "$(xdotool getwindowgeometry --shell "$wid")"
+before=$(xdotool search --onlyvisible --name "" | sort)
+xdotool mousemove --window "$wid" $((WIDTH * 8 / 10)) $((HEIGHT / 2)) click 3
+want "^hvsim-gui: menu log (open)"
+pop=""
+i=0
+while [ -z "$pop" ] && [ $i -lt 50 ]; do
+	for w in $(xdotool search --onlyvisible --name "" | sort); do
+		echo "$before" | grep -qx "$w" && continue
+		case "$(xdotool getwindowgeometry "$w")" in *" 1x1"*) ;; *) pop=$w ;; esac
+	done
+	i=$((i + 1)); [ -z "$pop" ] && sleep 0.1
+done
+[ -n "$pop" ] || { echo "the log's menu has no window"; kill $pid; exit 1; }
+eval "$(xdotool getwindowgeometry --shell "$pop")"
+xdotool mousemove $((X + WIDTH / 2)) $((Y + HEIGHT / 2)) click 1
+want "^hvsim-gui: menu log (closed)"
+want "^hvsim-gui: clipboard 3 lines"
 key i;          want "^hvsim-gui: action sim.step-insn"; want "^hvsim-gui: state paused insns 1 "
 key i;          want "^hvsim-gui: state paused insns 2 "
 key n;          want "^hvsim-gui: action sim.step-next"; want "^hvsim-gui: state paused insns [0-9]* last-exit [1-9]"
