@@ -55,6 +55,44 @@ static void heading(GuiPanelText *t, const char *fmt, ...)
 
 #define X64 "0x%016" G_GINT64_MODIFIER "x"
 
+gboolean gui_exit_instruction(const SimSnapshot *s, const SimEvent *ex, char *out, gsize len)
+{
+	g_return_val_if_fail(out != NULL && len > 0, FALSE);
+	out[0] = '\0';
+	if (!s || !ex || ex->type != SIM_EV_VM_EXIT)
+		return FALSE;
+	const SimSnapPartition *p = NULL;
+	const SimSnapVp *vp = sim_snapshot_vp(s, ex->partition, ex->vp, &p);
+	if (!vp || !vp->vmcs.valid || vp->vmcs.guest_rip != ex->u.exit.rip || !vp->vmcs.code_len)
+		return FALSE;
+	g_autofree char *insn = sim_snap_disasm(vp->vmcs.code, vp->vmcs.code_len, vp->vmcs.guest_rip, vp->mode, 1);
+	/* "0x<address>  <bytes padded>  mnemonic operands": the last two. */
+	const char *text = strstr(insn, "  ");
+	if (!text)
+		return FALSE;
+	g_auto(GStrv) words = g_strsplit(text, " ", -1);
+	GString *o = g_string_new(NULL);
+	gboolean in_bytes = TRUE;
+	for (char **w = words; *w; w++) {
+		if (!**w)
+			continue;
+		/* The bytes are two hex digits each; the mnemonic is the first word that is not. */
+		if (in_bytes && strlen(*w) == 2 && g_ascii_isxdigit((*w)[0]) && g_ascii_isxdigit((*w)[1]))
+			continue;
+		in_bytes = FALSE;
+		g_string_append_printf(o, "%s%s", o->len ? " " : "", *w);
+	}
+	char sym[96] = "";
+	if (p && sim_symtab_describe(p->symtab, vp->vmcs.guest_rip, sym, sizeof sym))
+		g_string_append_printf(o, " <%s>", sym);
+	g_strlcpy(out, o->str, len);
+	gboolean ok = o->len > 0 && !in_bytes;
+	g_string_free(o, TRUE);
+	if (!ok)
+		out[0] = '\0';
+	return ok;
+}
+
 /* ---- CPU ---------------------------------------------------------------------- */
 
 void gui_panel_text_registers(GuiPanelText *t, const SimSnapPartition *p, const SimSnapVp *vp)

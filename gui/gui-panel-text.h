@@ -41,6 +41,13 @@ void gui_panel_text_memory_map(GuiPanelText *t, const SimSnapshot *s, const SimS
 /* The hex view of the snapshot's memory range, or its error. */
 void gui_panel_text_hex(GuiPanelText *t, const SimSnapMemory *mem);
 
+/* The instruction the VM exit `ex` happened at, "mnemonic operands" and,
+ * where the guest image names it, " <symbol+0x12>", decoded from the code
+ * the exiting VP's VMCS in `s` kept (FALSE, out empty, when that VMCS no
+ * longer holds this exit, or its code was not readable). For the status
+ * line: what the guest was doing when it exited. */
+gboolean gui_exit_instruction(const SimSnapshot *s, const SimEvent *ex, char *out, gsize len);
+
 /* Whether a channel is one of partition `id`'s (an end of it). */
 gboolean gui_panel_channel_of(const SimSnapshot *s, const SimSnapChannel *c, uint32_t id);
 

@@ -13,6 +13,7 @@
 #include "gui-frame-trace.h"
 #include "gui-log-view.h"
 #include "gui-panel.h"
+#include "gui-panel-text.h"
 #include "gui-picture.h"
 #include "gui-picture-view.h"
 #include "hvsim-window.h"
@@ -575,6 +576,12 @@ static void update_status_text(HvsimWindow *win)
 		g_autofree char *what_esc = g_markup_escape_text(what, -1);
 		g_string_append_printf(s, "<b>Last VM exit</b> (event %" G_GUINT64_FORMAT ", partition %u %s, VP %u): %s",
 		                       ex->seq, ex->partition, partition_name(win->snap, ex->partition), ex->vp, what_esc);
+		/* The instruction it exited at, as the exiting VP's VMCS kept it. */
+		char insn[160];
+		if (gui_exit_instruction(win->snap, ex, insn, sizeof insn)) {
+			g_autofree char *insn_esc = g_markup_escape_text(insn, -1);
+			g_string_append_printf(s, " · <tt>%s</tt>", insn_esc);
+		}
 	} else {
 		g_string_append(s, "<b>No VM exit yet</b>: before late launch the OS runs on the bare CPU; nothing exits.");
 	}

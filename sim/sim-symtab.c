@@ -32,14 +32,24 @@ static int entry_cmp(const void *a, const void *b)
 	return (x->size < y->size) - (x->size > y->size);
 }
 
-/* Symbols worth naming code with: functions, and untyped global or local
- * labels from assembly (not sections, files, or undefined symbols). */
-static bool symbol_wanted(const Elf64_Sym *s)
+/* Symbols worth naming code with: functions; untyped global or local
+ * labels from assembly in a section of code (not markers like a linker
+ * script's __bss_end: the hypercall page 4 KiB past the end of the BSS is
+ * not "__bss_end+0xff0"); and sized data objects, for code run inside one
+ * (the hypercall page the hypervisor fills, hv_hypercall_page). Not
+ * sections, files or undefined symbols. */
+static bool symbol_wanted(const Elf64_Sym *s, const guint8 *image, const Elf64_Ehdr *eh)
 {
 	unsigned type = ELF64_ST_TYPE(s->st_info);
 	if (s->st_shndx == SHN_UNDEF || s->st_shndx >= SHN_LORESERVE || s->st_value == 0)
 		return false;
-	return type == STT_FUNC || type == STT_NOTYPE;
+	if (type == STT_FUNC || (type == STT_OBJECT && s->st_size > 0))
+		return true;
+	if (type != STT_NOTYPE || s->st_shndx >= eh->e_shnum)
+		return false;
+	Elf64_Shdr sec;   /* in bounds: the caller checked the whole section table */
+	memcpy(&sec, image + eh->e_shoff + (gsize)s->st_shndx * sizeof sec, sizeof sec);
+	return (sec.sh_flags & SHF_EXECINSTR) != 0;
 }
 
 static void symtab_free(gpointer data)
@@ -74,7 +84,7 @@ SimSymtab *sim_symtab_new_from_elf(const guint8 *image, gsize len)
 		     off += sizeof(Elf64_Sym)) {
 			Elf64_Sym sym;
 			memcpy(&sym, image + sh.sh_offset + off, sizeof sym);
-			if (!symbol_wanted(&sym) || sym.st_name == 0 || sym.st_name >= strsh.sh_size)
+			if (!symbol_wanted(&sym, image, &eh) || sym.st_name == 0 || sym.st_name >= strsh.sh_size)
 				continue;
 			const char *s = (const char *)image + strsh.sh_offset + sym.st_name;
 			size_t maxlen = strsh.sh_size - sym.st_name;

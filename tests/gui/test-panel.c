@@ -91,6 +91,61 @@ static void test_text_vmcs(void)
 	g_string_free(bits, TRUE);
 }
 
+/* The status line's instruction: at each of the boot scenario's first 60
+ * VM exits, stepped to precisely, the instruction gui_exit_instruction
+ * reads from the exiting VP's VMCS is the one its exit reason says. */
+static bool is_vm_exit(const SimEvent *ev, gpointer user_data)
+{
+	if (ev->type != SIM_EV_VM_EXIT)
+		return false;
+	*(SimEvent *)user_data = *ev;
+	return true;
+}
+
+static void test_exit_instruction(void)
+{
+	SimMachine *m = test_machine_with("boot");
+	guint checked = 0, named = 0;
+	for (guint n = 0; n < 60; n++) {
+		SimEvent ex = { 0 };
+		if (!sim_machine_step_precise(m, 0, is_vm_exit, &ex) || ex.type != SIM_EV_VM_EXIT)
+			break;
+		g_autoptr(SimSnapshot) s = sim_snapshot_take(m);
+		char insn[160];
+		g_assert_true(gui_exit_instruction(s, &ex, insn, sizeof insn));
+		const char *want = NULL;
+		switch (ex.u.exit.reason & VMX_EXIT_REASON_BASIC_MASK) {
+		case VMX_EXIT_CPUID: want = "cpuid"; break;
+		case VMX_EXIT_HLT: want = "hlt"; break;
+		case VMX_EXIT_VMCALL: want = "vmcall"; break;
+		case VMX_EXIT_RDMSR: want = "rdmsr"; break;
+		case VMX_EXIT_WRMSR: want = "wrmsr"; break;
+		case VMX_EXIT_IO_INSTRUCTION: want = strncmp(insn, "in", 2) == 0 ? "in" : "out"; break;
+		default: break;
+		}
+		if (want) {
+			if (!g_str_has_prefix(insn, want))
+				g_error("exit %" G_GUINT64_FORMAT " (reason %u) at 0x%" G_GINT64_MODIFIER "x: '%s', not %s", ex.seq,
+				        ex.u.exit.reason, ex.u.exit.rip, insn, want);
+			checked++;
+		}
+		named += strchr(insn, '<') != NULL;
+		if (n == 0)
+			g_test_message("first exit: %s", insn);
+		/* Another VP's exit, or none: nothing to say. */
+		SimEvent other = ex;
+		other.vp = 7;
+		g_assert_false(gui_exit_instruction(s, &other, insn, sizeof insn));
+		g_assert_cmpstr(insn, ==, "");
+		other = ex;
+		other.u.exit.rip++;   /* the VMCS holds another exit */
+		g_assert_false(gui_exit_instruction(s, &other, insn, sizeof insn));
+	}
+	g_test_message("%u exits' instructions checked against their reasons, %u with a symbol", checked, named);
+	g_assert_cmpuint(checked, >=, 20);
+	sim_machine_free(m);
+}
+
 static void test_text_memory(void)
 {
 	SimSnapRequest req = { .detail = SIM_SNAP_DETAIL_GPA_MAP };
@@ -322,6 +377,7 @@ int main(int argc, char **argv)
 	machine = boot_to_child();
 	g_test_add_func("/gui/panel/text/disasm", test_text_disasm);
 	g_test_add_func("/gui/panel/text/vmcs", test_text_vmcs);
+	g_test_add_func("/gui/panel/text/exit-instruction", test_exit_instruction);
 	g_test_add_func("/gui/panel/text/memory-map", test_text_memory);
 	g_test_add_func("/gui/panel/text/parse-range", test_parse_range);
 	g_test_add_func("/gui/panel/gauge/fill", test_gauge);

@@ -212,6 +212,20 @@ static void test_symbols(void)
 	/* Below the image: nothing. */
 	uint64_t off;
 	g_assert_null(sim_symtab_lookup(s->partitions[0].symtab, 0x1000, &off));
+	/* Past the image's end, a linker script's marker names nothing: the
+	 * hypercall page 4 KiB past __bss_end was "__bss_end+0xff0". */
+	uint64_t bss_end = 0;
+	g_assert_true(sim_elf_symbol(data, len, "__bss_end", &bss_end));
+	g_assert_null(sim_symtab_lookup(s->partitions[0].symtab, bss_end + 0x10, &off));
+	g_assert_false(sim_symtab_address(s->partitions[0].symtab, "__bss_end", &off));
+	/* An assembly label in code still names it (isr_common, untyped);
+	 * code run in a sized data object is named by it (the hypercall page
+	 * the hypervisor writes VMCALL into). */
+	uint64_t label = 0, page = 0;
+	g_assert_true(sim_elf_symbol(data, len, "isr_common", &label));
+	g_assert_cmpstr(sim_symtab_lookup(s->partitions[0].symtab, label + 4, &off), ==, "isr_common");
+	g_assert_true(sim_elf_symbol(data, len, "hv_hypercall_page", &page));
+	g_assert_cmpstr(sim_symtab_lookup(s->partitions[0].symtab, page, &off), ==, "hv_hypercall_page");
 	/* A hostile image: garbage gives no table, not a crash. */
 	guint8 junk[256];
 	memset(junk, 0xA5, sizeof junk);
