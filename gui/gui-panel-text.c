@@ -594,6 +594,69 @@ static gboolean parse_u64(const char *s, uint64_t *out)
 	return TRUE;
 }
 
+/* Hexadecimal digits only, with or without 0x; FALSE for anything else. */
+static gboolean parse_hex(const char *text, uint64_t *v)
+{
+	const char *digits = g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X") ? text + 2 : text;
+	size_t n = strlen(digits);
+	if (n == 0 || n > 16 || strspn(digits, "0123456789abcdefABCDEF") != n)
+		return FALSE;
+	*v = g_ascii_strtoull(digits, NULL, 16);
+	return TRUE;
+}
+
+#define GUEST_ADDRESS_MAX_TEXT 64
+
+gboolean gui_parse_guest_address(const char *text, const SimSymtab *symtab, uint64_t *rip, GError **error)
+{
+	g_return_val_if_fail(text != NULL && rip != NULL, FALSE);
+	if (strlen(text) > GUEST_ADDRESS_MAX_TEXT) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "longer than %u characters: not an address",
+		            GUEST_ADDRESS_MAX_TEXT);
+		return FALSE;
+	}
+	g_autofree char *t = g_strstrip(g_strdup(text));
+	if (!*t) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		            "type an address (e.g. 0x18d000) or a function of the image (e.g. console_write)");
+		return FALSE;
+	}
+	/* name[+offset] where the image has the name */
+	char *plus = strchr(t, '+');
+	g_autofree char *name = plus ? g_strndup(t, (gsize)(plus - t)) : g_strdup(t);
+	g_strstrip(name);
+	uint64_t base = 0, off = 0;
+	gboolean is_hex = !plus && parse_hex(t, &base);
+	if (!g_str_has_prefix(t, "0x") && !g_str_has_prefix(t, "0X") && symtab && sim_symtab_address(symtab, name, &base)) {
+		if (plus) {
+			g_autofree char *o = g_strstrip(g_strdup(plus + 1));
+			if (!parse_hex(o, &off) || off > UINT64_MAX - base) {
+				g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+				            "\"%s\" after \"%s+\" is not a hexadecimal offset (e.g. %s+0x12)", o, name, name);
+				return FALSE;
+			}
+		}
+		*rip = base + off;
+		return TRUE;
+	}
+	if (is_hex) {
+		*rip = base;
+		return TRUE;
+	}
+	uint64_t ignored;
+	if (plus && parse_hex(name, &ignored))
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		            "\"%s\": an offset follows a function's name; after an address, write the sum", t);
+	else if (!symtab)
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		            "\"%s\" is not a hexadecimal address, and the partition has no image to look names up in yet", t);
+	else
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		            "\"%s\" is neither a hexadecimal address (e.g. 0x18d000) nor a function of the partition's image "
+		            "(the VP page's listing names them)", name);
+	return FALSE;
+}
+
 gboolean gui_panel_parse_range(const char *text, uint64_t *gpa, uint32_t *len, GError **error)
 {
 	g_return_val_if_fail(text != NULL, FALSE);

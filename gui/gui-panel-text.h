@@ -57,6 +57,14 @@ gboolean gui_panel_channel_of(const SimSnapshot *s, const SimSnapChannel *c, uin
 #define GUI_PANEL_HEX_DEFAULT_LEN 256u
 gboolean gui_panel_parse_range(const char *text, uint64_t *gpa, uint32_t *len, GError **error);
 
+/* Parses what the user typed for an address breakpoint: a hexadecimal
+ * address (0x optional: "0x18d000", "18d000") or a symbol of the
+ * partition's image with an optional offset ("isr_common",
+ * "console_write+0x12"; a word that is both, such as "cafe", is the
+ * symbol where the image has one). `symtab` may be NULL (no image yet).
+ * At most 64 characters. FALSE with a message saying what was wrong. */
+gboolean gui_parse_guest_address(const char *text, const SimSymtab *symtab, uint64_t *rip, GError **error);
+
 /* Lists "name=bit" pairs of `value` into buf, for the bits `table` names
  * (unnamed set bits as "bit N"). Exposed for tests. */
 typedef struct GuiPanelBit {

@@ -1191,14 +1191,24 @@ static void on_kind_selected(GtkDropDown *d, GParamSpec *pspec, HvsimWindow *win
 		gtk_widget_set_tooltip_text(win->back_button, back);
 }
 
+/* The symbols of partition `id`'s image as the newest snapshot has them
+ * (NULL: no such partition yet, or no symbols). */
+static const SimSymtab *partition_symtab(HvsimWindow *win, uint32_t id)
+{
+	const SimSnapPartition *p = win->snap ? sim_snapshot_partition(win->snap, id) : NULL;
+	return p ? p->symtab : NULL;
+}
+
 static void update_bp_list(HvsimWindow *win)
 {
 	GString *s = g_string_new(NULL);
 	for (guint i = 0; i < win->bps->len; i++) {
 		const GuiBreakpoint *bp = &g_array_index(win->bps, GuiBreakpoint, i);
 		if (bp->address) {
-			g_string_append_printf(s, "%s%u. partition %u, RIP 0x%" G_GINT64_MODIFIER "x", i ? "\n" : "", i + 1,
-			                       bp->partition, bp->rip);
+			char sym[96] = "";
+			sim_symtab_describe(partition_symtab(win, bp->partition), bp->rip, sym, sizeof sym);
+			g_string_append_printf(s, "%s%u. partition %u, RIP 0x%" G_GINT64_MODIFIER "x%s%s%s", i ? "\n" : "", i + 1,
+			                       bp->partition, bp->rip, *sym ? " <" : "", sym, *sym ? ">" : "");
 			continue;
 		}
 		g_string_append_printf(s, "%s%u. %s", i ? "\n" : "", i + 1, sim_event_type_name(bp->type));
@@ -1232,23 +1242,24 @@ static void on_bp_add(GtkWidget *w, HvsimWindow *win)
 	update_bp_list(win);
 }
 
-/* RIP as typed: hexadecimal, with or without 0x. Anything else is refused
- * in the list's place, saying what was wrong. */
+/* RIP as typed: hexadecimal, with or without 0x, or a function of the
+ * partition's image with an optional offset (gui_parse_guest_address).
+ * Anything else is refused in the list's place, saying what was wrong. */
 static void on_bp_add_address(GtkWidget *w, HvsimWindow *win)
 {
 	if (win->bps->len >= GUI_BREAKPOINTS_MAX)
 		return;
-	g_autofree char *text = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(win->bp_rip))));
-	const char *digits = g_str_has_prefix(text, "0x") || g_str_has_prefix(text, "0X") ? text + 2 : text;
-	char *end = NULL;
-	guint64 rip = g_ascii_strtoull(digits, &end, 16);
-	if (!*digits || !end || *end || strspn(digits, "0123456789abcdefABCDEF") != strlen(digits)) {
-		g_autofree char *msg = g_strdup_printf("\"%s\" is not a hexadecimal address (e.g. 0x18d000).", text);
+	uint32_t partition = (uint32_t)gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(win->bp_addr_partition));
+	uint64_t rip = 0;
+	g_autoptr(GError) error = NULL;
+	if (!gui_parse_guest_address(gtk_editable_get_text(GTK_EDITABLE(win->bp_rip)), partition_symtab(win, partition),
+	                             &rip, &error)) {
+		g_autofree char *msg = g_strdup_printf("Not added: %s.", error->message);
 		gtk_label_set_text(GTK_LABEL(win->bp_list), msg);
 		return;
 	}
 	GuiBreakpoint bp = { .address = TRUE, .rip = rip };
-	bp.partition = (uint32_t)gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(win->bp_addr_partition));
+	bp.partition = partition;
 	g_array_append_val(win->bps, bp);
 	gtk_editable_set_text(GTK_EDITABLE(win->bp_rip), "");
 	update_bp_list(win);

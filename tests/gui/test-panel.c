@@ -146,6 +146,47 @@ static void test_exit_instruction(void)
 	sim_machine_free(m);
 }
 
+/* An address breakpoint as typed: hex, or a function of the partition's
+ * image with an offset; anything else refused with a reason. */
+static void test_parse_guest_address(void)
+{
+	g_autoptr(SimSnapshot) s = sim_snapshot_take(machine);
+	const SimSymtab *t = sim_snapshot_partition(s, 1)->symtab;
+	g_assert_nonnull(t);
+	uint64_t rip = 0, rip2 = 0, off = 99;
+	g_assert_true(gui_parse_guest_address("0x18d000", t, &rip, NULL));
+	g_assert_cmphex(rip, ==, 0x18d000);
+	g_assert_true(gui_parse_guest_address(" 18D000 ", t, &rip, NULL));
+	g_assert_cmphex(rip, ==, 0x18d000);
+	g_assert_true(gui_parse_guest_address("console_write", t, &rip, NULL));
+	g_assert_cmpstr(sim_symtab_lookup(t, rip, &off), ==, "console_write");
+	g_assert_cmpuint(off, ==, 0);
+	g_assert_true(gui_parse_guest_address("console_write+0x12", t, &rip2, NULL));
+	g_assert_cmphex(rip2, ==, rip + 0x12);
+	g_assert_true(gui_parse_guest_address("console_write + 12", t, &rip2, NULL));
+	g_assert_cmphex(rip2, ==, rip + 0x12);   /* the offset is hexadecimal too */
+	static const char *const bad[] = { "", "   ", "no_such_function", "console_write+zz", "console_write+",
+		                           "0x18d000+4", "0x", "0x1ffffffffffffffff", "ret 1" };
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+		g_assert_false(gui_parse_guest_address(bad[i], t, &rip, &error));
+		g_assert_nonnull(error);
+		g_test_message("\"%s\": %s", bad[i], error->message);
+	}
+	char longer[80];
+	memset(longer, 'a', sizeof longer - 1);
+	longer[sizeof longer - 1] = '\0';
+	g_autoptr(GError) error = NULL;
+	g_assert_false(gui_parse_guest_address(longer, t, &rip, &error));
+	g_assert_nonnull(strstr(error->message, "longer than"));
+	/* No image yet: names cannot be looked up, hex still works. */
+	g_clear_error(&error);
+	g_assert_false(gui_parse_guest_address("console_write", NULL, &rip, &error));
+	g_assert_nonnull(strstr(error->message, "no image"));
+	g_assert_true(gui_parse_guest_address("0x1000", NULL, &rip, NULL));
+	g_assert_cmphex(rip, ==, 0x1000);
+}
+
 static void test_text_memory(void)
 {
 	SimSnapRequest req = { .detail = SIM_SNAP_DETAIL_GPA_MAP };
@@ -380,6 +421,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/panel/text/exit-instruction", test_exit_instruction);
 	g_test_add_func("/gui/panel/text/memory-map", test_text_memory);
 	g_test_add_func("/gui/panel/text/parse-range", test_parse_range);
+	g_test_add_func("/gui/panel/text/parse-guest-address", test_parse_guest_address);
 	g_test_add_func("/gui/panel/gauge/fill", test_gauge);
 	g_test_add_func("/gui/panel/widget/select-child", test_widget_select);
 	g_test_add_func("/gui/panel/widget/memory-and-consoles", test_widget_memory);
