@@ -113,7 +113,10 @@ static gboolean on_tick(GtkWidget *w, GdkFrameClock *clock, gpointer user_data)
 	v->plan_fresh = FALSE;
 	if (v->held)
 		flow(v, st);
-	if (gui_anim_busy(v->anim) || (st && st->running) || now - v->last_event < ANIM_VIEW_COOL_S)
+	/* While anything moves, the machine runs, or the heat still cools
+	 * (a link at 1,000 events/s keeps some for about 5 s). */
+	if (gui_anim_busy(v->anim) || gui_anim_warm(v->anim) || (st && st->running) ||
+	    now - v->last_event < ANIM_VIEW_COOL_S)
 		gtk_widget_queue_draw(w);
 	return G_SOURCE_CONTINUE;
 }

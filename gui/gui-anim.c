@@ -621,3 +621,12 @@ gboolean gui_anim_busy(const GuiAnim *a)
 	g_return_val_if_fail(a != NULL, FALSE);
 	return a->active->len || a->trails->len || !g_queue_is_empty((GQueue *)&a->queue);
 }
+
+gboolean gui_anim_warm(const GuiAnim *a)
+{
+	g_return_val_if_fail(a != NULL, FALSE);
+	for (guint i = 0; i < a->links->len; i++)
+		if (g_array_index(a->links, Link, i).pub.level > 0)
+			return TRUE;
+	return FALSE;
+}

@@ -132,13 +132,13 @@ double gui_anim_get_speed(const GuiAnim *a);
  * back means a new machine (the animation resets). */
 void gui_anim_feed(GuiAnim *a, const SimEvent *events, guint n, const SimSnapshot *snap, double now);
 
-/* Moves the clock to `now` (never backwards) and returns what to draw. */
 /* The heat drawn for `rate` when `level` was drawn before: log10(1 + rate)
  * rounded to a step, but `level` again while the rate stays within
  * GUI_ANIM_HEAT_HOLD of a step past the middle between two steps (a rate
  * wavering at a step's edge would change the line every frame). */
 double gui_anim_heat_level(double level, double rate);
 
+/* Moves the clock to `now` (never backwards) and returns what to draw. */
 const GuiAnimFrame *gui_anim_frame(GuiAnim *a, double now);
 
 /* Seconds of animation still queued at the current speed (0 at full
@@ -154,6 +154,10 @@ gboolean gui_anim_hold(GuiAnim *a);
 /* Whether any token or trail is still moving or fading (the window keeps
  * redrawing while so). */
 gboolean gui_anim_busy(const GuiAnim *a);
+/* Whether some link still showed heat at the last frame (its level above
+ * 0): the heat cools for a few seconds after the events stop, and each
+ * frame until it is gone draws it cooler. */
+gboolean gui_anim_warm(const GuiAnim *a);
 
 G_END_DECLS
 

@@ -22,6 +22,8 @@
 #define HL_B 0.0
 #define HL_WASH_ALPHA 0.16
 #define HL_LINE 3.5
+#define HL_PAD 2.0          /* the wash and outline reach this far round the element */
+#define FNV_PRIME 0x100000001b3ull
 
 struct GuiLesson {
 	HvsimWindow *win;          /* NULL once the window is gone */
@@ -463,7 +465,7 @@ static const GArray *highlights(GuiLesson *gl, HvsimWindow *win, int width, int 
 /* One highlight: an orange wash over the element and an outline round it. */
 static void draw_highlight(cairo_t *cr, const HvsimRenderRect *r)
 {
-	cairo_rectangle(cr, r->x - 2, r->y - 2, r->w + 4, r->h + 4);
+	cairo_rectangle(cr, r->x - HL_PAD, r->y - HL_PAD, r->w + 2 * HL_PAD, r->h + 2 * HL_PAD);
 	cairo_set_source_rgba(cr, HL_R, HL_G, HL_B, HL_WASH_ALPHA);
 	cairo_fill_preserve(cr);
 	cairo_set_source_rgb(cr, HL_R, HL_G, HL_B);
@@ -491,7 +493,7 @@ static void lesson_items(HvsimWindow *win, int width, int height, const HvsimRen
                          gpointer user_data)
 {
 	const GArray *hl = highlights(user_data, win, width, height, opt);
-	double m = 2 + HL_LINE / 2 + 1;
+	double m = HL_PAD + HL_LINE / 2 + 1;   /* the outline's outer half, and a pixel for its edge */
 	for (guint i = 0; i < hl->len; i++) {
 		const HvsimRenderRect *r = &g_array_index(hl, HvsimRenderRect, i);
 		HvsimRenderItem it = { .x = floor(r->x - m), .y = floor(r->y - m) };
@@ -500,7 +502,7 @@ static void lesson_items(HvsimWindow *win, int width, int height, const HvsimRen
 		double place[4] = { r->x, r->y, r->w, r->h };
 		it.key = 0x6c6573736f6e0000ull;   /* "lesson": apart from other hooks' keys */
 		for (guint k = 0; k < G_N_ELEMENTS(place); k++)
-			it.key = (it.key ^ (guint64)llround(place[k] * 64)) * 0x100000001b3ull;
+			it.key = (it.key ^ (guint64)llround(place[k] * 64)) * FNV_PRIME;
 		g_array_append_val(items, it);
 	}
 }

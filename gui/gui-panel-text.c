@@ -610,7 +610,7 @@ static gboolean parse_hex(const char *text, uint64_t *v)
 gboolean gui_parse_guest_address(const char *text, const SimSymtab *symtab, uint64_t *rip, GError **error)
 {
 	g_return_val_if_fail(text != NULL && rip != NULL, FALSE);
-	if (strlen(text) > GUEST_ADDRESS_MAX_TEXT) {
+	if (!g_utf8_validate(text, -1, NULL) || g_utf8_strlen(text, -1) > GUEST_ADDRESS_MAX_TEXT) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "longer than %u characters: not an address",
 		            GUEST_ADDRESS_MAX_TEXT);
 		return FALSE;
@@ -653,7 +653,7 @@ gboolean gui_parse_guest_address(const char *text, const SimSymtab *symtab, uint
 	else
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
 		            "\"%s\" is neither a hexadecimal address (e.g. 0x18d000) nor a function of the partition's image "
-		            "(the VP page's listing names them)", name);
+		            "(the VP page's listing names them)", *name ? name : t);
 	return FALSE;
 }
 

@@ -209,7 +209,7 @@ static gboolean job_done(gpointer data)
 static gpointer worker_main(gpointer data)
 {
 	GuiPicture *p = data;
-	gui_thread_set_background();   /* the UI thread's frames first */
+	(void)gui_thread_set_background();   /* the UI thread's frames first (else as before) */
 	for (;;) {
 		Job *j = g_async_queue_pop(p->jobs);
 		if (j->quit) {

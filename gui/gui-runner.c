@@ -625,8 +625,9 @@ static gpointer sim_thread(gpointer data)
 	GuiRunner *r = data;
 	GError *error = NULL;
 
-	/* The UI's frames first: the machine takes what they leave. */
-	gui_thread_set_background();
+	/* The UI's frames first: the machine takes what they leave (where
+	 * the thread's priority cannot be changed, it runs as before). */
+	(void)gui_thread_set_background();
 	r->m = sim_make_machine(r, &r->stats, &error);
 	g_mutex_lock(&r->lock);
 	r->loaded = TRUE;

@@ -1,4 +1,5 @@
-/* gui-thread.c — the window's background threads yield to the UI thread. */
+/* gui-thread.c — the window's background threads yield to the UI thread
+ * (each calls it on itself as it starts). */
 #include <errno.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -28,7 +29,7 @@ int gui_thread_nice(void)
 gboolean gui_thread_set_background(void)
 {
 #ifdef __linux__
-	int want = MIN(gui_thread_nice() + GUI_THREAD_BACKGROUND_NICE, 19);
+	int want = MIN(gui_thread_nice() + GUI_THREAD_BACKGROUND_NICE, GUI_THREAD_NICE_MAX);
 	return setpriority(PRIO_PROCESS, this_thread(), want) == 0;
 #else
 	return FALSE;   /* elsewhere the process's priority would change with it */

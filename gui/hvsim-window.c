@@ -193,7 +193,7 @@ static void trace_menus(HvsimWindow *win)
 		g_signal_connect(main_menu, "notify::visible", G_CALLBACK(trace_menu), (gpointer) "main");
 	g_signal_connect(gui_log_view_get_menu(GUI_LOG_VIEW(win->log)), "notify::visible", G_CALLBACK(trace_menu),
 	                 (gpointer) "log");
-	g_signal_connect(gtk_widget_get_clipboard(GTK_WIDGET(win)), "changed", G_CALLBACK(trace_clipboard), NULL);
+	g_signal_connect_object(gtk_widget_get_clipboard(GTK_WIDGET(win)), "changed", G_CALLBACK(trace_clipboard), win, 0);
 }
 
 static void trace_state(HvsimWindow *win)

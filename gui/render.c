@@ -586,13 +586,16 @@ const GArray *hvsim_render_layout_cached(HvsimRenderLayoutCache *c, double width
 {
 	g_return_val_if_fail(c != NULL && snap != NULL, NULL);
 	HvsimRenderOptions o = opt ? *opt : (HvsimRenderOptions){ 0 };
-	if (!c->layout || c->snap != snap || c->insns != snap->insns || c->width != width || c->height != height ||
+	if (!c->layout || c->snap != snap || c->insns != snap->insns || c->vtime != snap->vtime ||
+	    c->event_seq != snap->event_seq || c->width != width || c->height != height ||
 	    c->opt.style != o.style || c->opt.presentation != o.presentation ||
 	    c->opt.exit_partition != o.exit_partition || c->opt.exit_reason != o.exit_reason) {
 		g_clear_pointer(&c->layout, g_array_unref);
 		c->layout = hvsim_render_layout(width, height, snap, &o);
 		c->snap = snap;
 		c->insns = snap->insns;
+		c->vtime = snap->vtime;
+		c->event_seq = snap->event_seq;
 		c->width = width;
 		c->height = height;
 		c->opt = o;

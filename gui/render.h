@@ -78,12 +78,13 @@ guint hvsim_render_cut_titles(const GArray *layout, double width, double height,
 const HvsimRenderRect *hvsim_render_layout_find(const GArray *layout, const char *name);
 
 /* A layout kept between frames: made again only when the size, the
- * options or the snapshot (its address and instruction count) changed.
- * Zero-initialise; clear to free. */
+ * options or the snapshot (its address, instruction count, virtual time
+ * and last event: a new snapshot at a freed one's address differs in one
+ * of them) changed. Zero-initialise; clear to free. */
 typedef struct HvsimRenderLayoutCache {
 	GArray *layout;
 	const SimSnapshot *snap;
-	uint64_t insns;
+	uint64_t insns, vtime, event_seq;
 	double width, height;
 	HvsimRenderOptions opt;
 } HvsimRenderLayoutCache;

@@ -433,6 +433,14 @@ static void test_heat_hold(void)
 	}
 	const GuiAnimLink *l = link_named(gui_anim_frame(a, t0 + 0.5), "part.1.ring0.kernel", "hw.uart");
 	g_assert_cmpfloat(l->level, >, prev_level + 3 / GUI_ANIM_HEAT_STEPS);
+	/* The events stop: still warm (and drawn) at 1.5 s, when the view
+	 * used to stop redrawing; cold, and nothing left to draw, later. */
+	g_assert_true(gui_anim_warm(a));
+	gui_anim_frame(a, t0 + 0.5 + 1.5);
+	g_assert_true(gui_anim_warm(a));
+	g_assert_cmpfloat(link_named(gui_anim_frame(a, t0 + 0.5 + 1.5), "part.1.ring0.kernel", "hw.uart")->level, >, 0);
+	gui_anim_frame(a, t0 + 30);
+	g_assert_false(gui_anim_warm(a));
 }
 
 /* A VMBus ring fills when written and drains when read. */

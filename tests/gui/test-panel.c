@@ -120,7 +120,13 @@ static void test_exit_instruction(void)
 		case VMX_EXIT_VMCALL: want = "vmcall"; break;
 		case VMX_EXIT_RDMSR: want = "rdmsr"; break;
 		case VMX_EXIT_WRMSR: want = "wrmsr"; break;
-		case VMX_EXIT_IO_INSTRUCTION: want = strncmp(insn, "in", 2) == 0 ? "in" : "out"; break;
+		case VMX_EXIT_IO_INSTRUCTION: {   /* in, out, ins*, outs*: the first word */
+			g_autofree char *word = g_strndup(insn, strcspn(insn, " "));
+			want = g_str_has_prefix(word, "in") && (!word[2] || word[2] == 's') ? "in" : "out";
+			if (!g_str_equal(word, want) && !(g_str_has_prefix(word, want) && word[strlen(want)] == 's'))
+				g_error("I/O exit %" G_GUINT64_FORMAT " at '%s'", ex.seq, insn);
+			break;
+		}
 		default: break;
 		}
 		if (want) {

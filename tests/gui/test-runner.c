@@ -114,7 +114,13 @@ static void test_runner_background(void)
 	gui_runner_state_free(wait_idle(r, &version, &snap));
 	int ui = gui_thread_nice(), sim = thread_nice_named("hvsim-sim");
 	g_test_message("nice: this thread %d, the machine's %d", ui, sim);
-	g_assert_cmpint(sim, ==, MIN(ui + GUI_THREAD_BACKGROUND_NICE, 19));
+	if (ui + GUI_THREAD_BACKGROUND_NICE > GUI_THREAD_NICE_MAX) {
+		g_test_skip("this test runs too nice already to see the machine's thread go nicer");
+		g_clear_pointer(&snap, sim_snapshot_free);
+		gui_runner_free(r);
+		return;
+	}
+	g_assert_cmpint(sim, ==, ui + GUI_THREAD_BACKGROUND_NICE);
 	g_assert_cmpint(gui_thread_nice(), ==, ui);   /* this thread's is untouched */
 	g_clear_pointer(&snap, sim_snapshot_free);
 	gui_runner_free(r);
