@@ -65,32 +65,15 @@ gboolean gui_exit_instruction(const SimSnapshot *s, const SimEvent *ex, char *ou
 	const SimSnapVp *vp = sim_snapshot_vp(s, ex->partition, ex->vp, &p);
 	if (!vp || !vp->vmcs.valid || vp->vmcs.guest_rip != ex->u.exit.rip || !vp->vmcs.code_len)
 		return FALSE;
-	g_autofree char *insn = sim_snap_disasm(vp->vmcs.code, vp->vmcs.code_len, vp->vmcs.guest_rip, vp->mode, 1);
-	/* "0x<address>  <bytes padded>  mnemonic operands": the last two. */
-	const char *text = strstr(insn, "  ");
-	if (!text)
+	char insn[96];
+	if (!sim_snap_disasm_one(vp->vmcs.code, vp->vmcs.code_len, vp->vmcs.guest_rip, vp->mode, insn, sizeof insn))
 		return FALSE;
-	g_auto(GStrv) words = g_strsplit(text, " ", -1);
-	GString *o = g_string_new(NULL);
-	gboolean in_bytes = TRUE;
-	for (char **w = words; *w; w++) {
-		if (!**w)
-			continue;
-		/* The bytes are two hex digits each; the mnemonic is the first word that is not. */
-		if (in_bytes && strlen(*w) == 2 && g_ascii_isxdigit((*w)[0]) && g_ascii_isxdigit((*w)[1]))
-			continue;
-		in_bytes = FALSE;
-		g_string_append_printf(o, "%s%s", o->len ? " " : "", *w);
-	}
 	char sym[96] = "";
 	if (p && sim_symtab_describe(p->symtab, vp->vmcs.guest_rip, sym, sizeof sym))
-		g_string_append_printf(o, " <%s>", sym);
-	g_strlcpy(out, o->str, len);
-	gboolean ok = o->len > 0 && !in_bytes;
-	g_string_free(o, TRUE);
-	if (!ok)
-		out[0] = '\0';
-	return ok;
+		g_snprintf(out, len, "%s <%s>", insn, sym);
+	else
+		g_strlcpy(out, insn, len);
+	return TRUE;
 }
 
 /* ---- CPU ---------------------------------------------------------------------- */

@@ -529,10 +529,15 @@ void sim_snap_rflags_describe(uint64_t rflags, char *buf, gsize len)
 		g_strlcpy(buf, "-", len);
 }
 
+static cs_mode capstone_mode(SimSnapCpuMode mode)
+{
+	return mode == SIM_SNAP_MODE_LONG ? CS_MODE_64 : mode == SIM_SNAP_MODE_PROTECTED ? CS_MODE_32 : CS_MODE_16;
+}
+
 char *sim_snap_disasm(const uint8_t *code, gsize len, uint64_t addr, SimSnapCpuMode mode, guint max_insns)
 {
 	g_return_val_if_fail(code != NULL || len == 0, NULL);
-	cs_mode cmode = mode == SIM_SNAP_MODE_LONG ? CS_MODE_64 : mode == SIM_SNAP_MODE_PROTECTED ? CS_MODE_32 : CS_MODE_16;
+	cs_mode cmode = capstone_mode(mode);
 	csh cs;
 	if (len == 0 || cs_open(CS_ARCH_X86, cmode, &cs) != CS_ERR_OK)
 		return g_strdup("");
@@ -551,4 +556,23 @@ char *sim_snap_disasm(const uint8_t *code, gsize len, uint64_t addr, SimSnapCpuM
 	cs_free(insn, 1);
 	cs_close(&cs);
 	return g_string_free(out, FALSE);
+}
+
+bool sim_snap_disasm_one(const uint8_t *code, gsize len, uint64_t addr, SimSnapCpuMode mode, char *buf, gsize buf_len)
+{
+	g_return_val_if_fail((code != NULL || len == 0) && buf != NULL && buf_len > 0, false);
+	buf[0] = '\0';
+	csh cs;
+	if (len == 0 || cs_open(CS_ARCH_X86, capstone_mode(mode), &cs) != CS_ERR_OK)
+		return false;
+	cs_insn *insn = cs_malloc(cs);
+	const uint8_t *p = code;
+	size_t left = len;
+	uint64_t a = addr;
+	bool ok = cs_disasm_iter(cs, &p, &left, &a, insn);
+	if (ok)
+		g_snprintf(buf, buf_len, "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "", insn->op_str);
+	cs_free(insn, 1);
+	cs_close(&cs);
+	return ok;
 }

@@ -287,6 +287,9 @@ void sim_snap_rflags_describe(uint64_t rflags, char *buf, gsize len);
  * "0x0000000000100a2c  e6 f8     out 0xf8, al". Any thread. Returns a new
  * string, "" when nothing decodes. */
 char *sim_snap_disasm(const uint8_t *code, gsize len, uint64_t addr, SimSnapCpuMode mode, guint max_insns);
+/* The first instruction of `code` alone, "mnemonic operands" ("out 0xf8,
+ * al"), into buf. FALSE, buf empty, when it does not decode. Any thread. */
+bool sim_snap_disasm_one(const uint8_t *code, gsize len, uint64_t addr, SimSnapCpuMode mode, char *buf, gsize buf_len);
 
 /* Provided by vmbus-inspect.c: copies up to `max` channels the
  * inspector knows into `out` — child id, relid, open, and for each ring

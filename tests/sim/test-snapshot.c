@@ -234,6 +234,30 @@ static void test_symbols(void)
 	g_assert_null(sim_symtab_new_from_elf(data, 63));
 }
 
+/* One instruction alone, as the status line shows it, in each mode; bytes
+ * that do not decode give nothing. */
+static void test_disasm_one(void)
+{
+	static const uint8_t out_al[] = { 0xe6, 0xf8 }, vmcall[] = { 0x0f, 0x01, 0xc1 }, hlt[] = { 0xf4 },
+	                     mov_rax[] = { 0x48, 0xc7, 0xc0, 0x2a, 0x00, 0x00, 0x00 }, bad[] = { 0x06 };   /* push es: no such instruction in 64-bit mode */
+	char buf[64];
+	g_assert_true(sim_snap_disasm_one(out_al, sizeof out_al, 0x100a2c, SIM_SNAP_MODE_LONG, buf, sizeof buf));
+	g_assert_cmpstr(buf, ==, "out 0xf8, al");
+	g_assert_true(sim_snap_disasm_one(vmcall, sizeof vmcall, 0x18d000, SIM_SNAP_MODE_LONG, buf, sizeof buf));
+	g_assert_cmpstr(buf, ==, "vmcall");
+	g_assert_true(sim_snap_disasm_one(hlt, sizeof hlt, 0x7c00, SIM_SNAP_MODE_REAL, buf, sizeof buf));
+	g_assert_cmpstr(buf, ==, "hlt");
+	g_assert_true(sim_snap_disasm_one(mov_rax, sizeof mov_rax, 0x1000, SIM_SNAP_MODE_LONG, buf, sizeof buf));
+	g_assert_cmpstr(buf, ==, "mov rax, 0x2a");
+	g_assert_false(sim_snap_disasm_one(bad, sizeof bad, 0x1000, SIM_SNAP_MODE_LONG, buf, sizeof buf));
+	g_assert_cmpstr(buf, ==, "");
+	g_assert_false(sim_snap_disasm_one(vmcall, 2, 0x1000, SIM_SNAP_MODE_LONG, buf, sizeof buf));   /* cut short */
+	g_assert_false(sim_snap_disasm_one(NULL, 0, 0x1000, SIM_SNAP_MODE_LONG, buf, sizeof buf));
+	char tiny[4];
+	g_assert_true(sim_snap_disasm_one(out_al, sizeof out_al, 0, SIM_SNAP_MODE_LONG, tiny, sizeof tiny));
+	g_assert_cmpstr(tiny, ==, "out");   /* cut to the buffer, terminated */
+}
+
 /* The parent's kernel enabled its SynIC (SCONTROL, SIMP, SIEFP, SINTs)
  * before it served the child: the snapshot shows the MSRs it wrote. */
 static void test_synic(void)
@@ -360,6 +384,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sim/snapshot/code-window", test_code_window);
 	g_test_add_func("/sim/snapshot/gpa-map", test_gpa_map);
 	g_test_add_func("/sim/snapshot/symbols", test_symbols);
+	g_test_add_func("/sim/snapshot/disasm-one", test_disasm_one);
 	g_test_add_func("/sim/snapshot/synic", test_synic);
 	g_test_add_func("/sim/snapshot/memory", test_memory);
 	g_test_add_func("/sim/snapshot/details", test_details);
