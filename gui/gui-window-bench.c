@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gui-thread.h"
 #include "gui-window-bench.h"
 #include "sim-scenario.h"
 #include "sim-stats.h"
@@ -36,6 +37,12 @@
  * clock ticks every 16.7 ms, so work past two periods shows as three. */
 #define BENCH_CPU_BUDGET_MS 33.3
 #define BENCH_SEGMENT_S    10.0   /* the window's part between two blocks of headless runs */
+/* The fixed repaint (gui_window_bench_fixed_paints) after the window's
+ * part: for a sixth of its length, at most this long. */
+#define BENCH_FIXED_MAX_S  10.0
+#define BENCH_FIXED_SHARE  (1.0 / 6)
+#define BENCH_FIXED_MAX_N  2000u   /* repaints at most (60 a second for 33 s) */
+#define BENCH_FIXED_SPIKE  3.0     /* a repaint "spikes" past this many times the median */
 
 typedef struct Bench {
 	HvsimWindow *win;
@@ -147,6 +154,95 @@ gboolean gui_window_bench_headless(const char *scenario, SimVendor vendor, guint
 		}
 	}
 	return TRUE;
+}
+
+void gui_window_bench_fixed_paints(int width, int height, double seconds, double period_ms, guint count,
+                                   GArray *cpu_ms)
+{
+	g_return_if_fail(width > 0 && height > 0 && cpu_ms != NULL);
+	/* The picture: opaque, with edges and gradients so that no run of it
+	 * is uniform (pixman has fast paths for solid areas). */
+	cairo_surface_t *picture = cairo_image_surface_create(CAIRO_FORMAT_RGB24, width, height);
+	cairo_t *pc = cairo_create(picture);
+	cairo_pattern_t *g = cairo_pattern_create_linear(0, 0, width, height);
+	cairo_pattern_add_color_stop_rgb(g, 0, 0.96, 0.96, 0.94);
+	cairo_pattern_add_color_stop_rgb(g, 1, 0.78, 0.86, 0.95);
+	cairo_set_source(pc, g);
+	cairo_paint(pc);
+	cairo_pattern_destroy(g);
+	cairo_set_source_rgb(pc, 0.3, 0.35, 0.4);
+	for (int x = 0; x < width; x += 37)
+		for (int y = 0; y < height; y += 23)
+			cairo_rectangle(pc, x + 0.5, y + 0.5, 30, 15);
+	cairo_set_line_width(pc, 1);
+	cairo_stroke(pc);
+	cairo_destroy(pc);
+	cairo_surface_t *target = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
+	gint64 start = g_get_monotonic_time(), period_us = (gint64)(period_ms * 1000);
+	for (guint i = 0; i < count && g_get_monotonic_time() - start < (gint64)(seconds * G_USEC_PER_SEC); i++) {
+		gint64 due = start + (gint64)i * period_us, now = g_get_monotonic_time();
+		if (due > now)
+			g_usleep((gulong)(due - now));
+		gint64 c0 = thread_cpu_us();
+		cairo_t *cr = cairo_create(target);
+		cairo_set_operator(cr, CAIRO_OPERATOR_CLEAR);
+		cairo_paint(cr);
+		cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
+		cairo_set_source_surface(cr, picture, 0, 0);
+		cairo_paint(cr);
+		for (int k = 1; k <= 2; k++) {
+			cairo_set_source_surface(cr, picture, k, k);
+			cairo_paint_with_alpha(cr, 0.5);
+		}
+		cairo_destroy(cr);
+		cairo_surface_flush(target);
+		double ms = (double)(thread_cpu_us() - c0) / 1000.0;
+		g_array_append_val(cpu_ms, ms);
+	}
+	cairo_surface_destroy(target);
+	cairo_surface_destroy(picture);
+}
+
+double gui_window_bench_quantile(GArray *v, double q)
+{
+	g_return_val_if_fail(v != NULL, 0);
+	if (!v->len)
+		return 0;
+	double *s = g_memdup2(v->data, v->len * sizeof(double));
+	qsort(s, v->len, sizeof *s, cmp_double);
+	double rank = ceil(CLAMP(q, 0, 1) * v->len);
+	guint i = rank < 1 ? 0 : (guint)rank - 1;
+	double r = s[MIN(i, v->len - 1)];
+	g_free(s);
+	return r;
+}
+
+guint gui_window_bench_count_over(GArray *v, double limit)
+{
+	g_return_val_if_fail(v != NULL, 0);
+	guint n = 0;
+	for (guint i = 0; i < v->len; i++)
+		n += g_array_index(v, double, i) > limit;
+	return n;
+}
+
+/* The machine's headless runs beside the fixed repaints, on a thread of
+ * their own as the window's machine runs on its. */
+typedef struct FixedLoad {
+	const char *scenario;
+	SimVendor vendor;
+	double seconds;
+	GArray *ips;
+} FixedLoad;
+
+static gpointer fixed_load_thread(gpointer data)
+{
+	FixedLoad *l = data;
+	(void)gui_thread_set_background();   /* as the window's sim thread */
+	g_autoptr(GError) error = NULL;
+	if (!gui_window_bench_headless(l->scenario, l->vendor, 1, l->seconds, l->ips, NULL, NULL, &error))
+		g_printerr("hvsim-gui: --bench-window: a headless run beside the fixed repaints failed: %s\n", error->message);
+	return NULL;
 }
 
 static double elapsed(const Bench *b)
@@ -366,6 +462,19 @@ static gboolean finish(gpointer user_data)
 	segment_close(b);
 	char load_window_end[64], load_end[64];
 	load_average(load_window_end, sizeof load_window_end);
+	/* The floor: a fixed repaint of the whole window (what a frame that
+	 * changes the picture and a panel at once repaints), 60 a second, with
+	 * the machine running headless on another thread (the window's paused). */
+	int w = gtk_widget_get_width(picture), h = gtk_widget_get_height(picture);
+	int ww = gtk_widget_get_width(GTK_WIDGET(b->win)), wh = gtk_widget_get_height(GTK_WIDGET(b->win));
+	double fixed_s = MIN(BENCH_FIXED_MAX_S, b->seconds * BENCH_FIXED_SHARE);
+	g_autoptr(GArray) fixed = g_array_new(FALSE, FALSE, sizeof(double));
+	g_autoptr(GArray) fixed_ips = g_array_new(FALSE, FALSE, sizeof(double));
+	FixedLoad load = { b->scenario, b->vendor, fixed_s, fixed_ips };
+	GThread *load_thread = g_thread_new("hvsim-load", fixed_load_thread, &load);
+	if (ww > 0 && wh > 0)
+		gui_window_bench_fixed_paints(ww, wh, fixed_s, BENCH_PERIOD_MS, BENCH_FIXED_MAX_N, fixed);
+	g_thread_join(load_thread);
 	g_autoptr(GArray) after_ips = g_array_new(FALSE, FALSE, sizeof(double));
 	g_autoptr(GArray) after_cpu = g_array_new(FALSE, FALSE, sizeof(double));
 	g_autoptr(GError) error = NULL;
@@ -380,7 +489,6 @@ static gboolean finish(gpointer user_data)
 	double run_s = (double)b->window.wall_us / G_USEC_PER_SEC;
 	double cpu_s = (double)b->window.cpu_us / G_USEC_PER_SEC;
 	double ips = run_s > 0 ? b->window.insns / run_s : 0;
-	int w = gtk_widget_get_width(picture), h = gtk_widget_get_height(picture);
 	fprintf(b->out, "window: picture %dx%d, %u segments of %.0f s measured after %.0f s warm-up, machine restarted %u times (each run of the scenario to its end)\n",
 	        w, h, b->segments, b->seconds / b->segments, BENCH_WARMUP_S, b->loops);
 	fprintf(b->out, "frames: %" G_GUINT64_FORMAT " on the frame clock, %.2f ms mean interval, %u over %.0f ms; "
@@ -393,6 +501,19 @@ static gboolean finish(gpointer user_data)
 	        b->periods[1], b->periods[2], b->periods[3], b->periods[4]);
 	fprintf(b->out, "ui-thread cpu per frame (since the previous one ended): %.2f ms mean, %.2f ms worst, %u over %.1f ms\n",
 	        b->cpu_frames ? b->cpu_sum_ms / b->cpu_frames : 0, b->worst_cpu_ms, b->cpu_over, BENCH_CPU_BUDGET_MS);
+	/* The floor beside the window's frames: the same budget, per 1000. */
+	double fixed_med = gui_window_bench_quantile(fixed, 0.5);
+	guint fixed_over = gui_window_bench_count_over(fixed, BENCH_CPU_BUDGET_MS);
+	double fixed_max = gui_window_bench_quantile(fixed, 1);
+	fprintf(b->out, "fixed repaint (the window's %dx%d cleared, a picture drawn over it 3 times; %u times in %.1f s at 60 a second, "
+	        "the machine running headless beside it, %u runs): ui-thread cpu p50 %.2f, p99 %.2f, p99.9 %.2f, max %.2f ms "
+	        "(max over p50: %.1fx); %u over %.0fx the median, %u over %.1f ms\n",
+	        ww, wh, fixed->len, fixed_s, fixed_ips->len, fixed_med, gui_window_bench_quantile(fixed, 0.99),
+	        gui_window_bench_quantile(fixed, 0.999), fixed_max, fixed_med > 0 ? fixed_max / fixed_med : 0,
+	        gui_window_bench_count_over(fixed, BENCH_FIXED_SPIKE * fixed_med), BENCH_FIXED_SPIKE, fixed_over,
+	        BENCH_CPU_BUDGET_MS);
+	fprintf(b->out, "over the %.1f ms budget, per 1000: window frames %.2f, fixed repaints %.2f\n", BENCH_CPU_BUDGET_MS,
+	        b->cpu_frames ? 1000.0 * b->cpu_over / b->cpu_frames : 0, fixed->len ? 1000.0 * fixed_over / fixed->len : 0);
 	fprintf(b->out, "fps %.1f\n", fps);
 	fprintf(b->out, "worst-frame-ms %.1f\n", b->worst_ms);
 	fprintf(b->out, "machine with the window: %.1f M instructions/s (%" G_GUINT64_FORMAT " instructions in %.1f s of "

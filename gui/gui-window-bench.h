@@ -38,6 +38,23 @@ gboolean gui_window_bench_headless(const char *scenario, SimVendor vendor, guint
 #define GUI_WINDOW_BENCH_HEADLESS_REPS 3u
 #define GUI_WINDOW_BENCH_BLOCK_S       2.0
 
+/* The machine's own floor: how long a fixed repaint of a view-sized area
+ * takes on this machine, again and again, with nothing in it that varies.
+ * `count` times (at most), every `period_ms`, for at most `seconds`: an
+ * ARGB image of width x height is cleared and an opaque picture of that
+ * size is drawn over it three times (once opaque, twice half-transparent),
+ * about the memory traffic of GTK's Cairo renderer repainting the whole
+ * view once. Appends each repaint's CPU time of the calling thread (ms) to
+ * `cpu_ms`. Pure Cairo, any thread. */
+void gui_window_bench_fixed_paints(int width, int height, double seconds, double period_ms, guint count,
+                                   GArray *cpu_ms);
+
+/* Of `v` (doubles, any order): the value at quantile q (0..1, nearest
+ * rank: the smallest value with at least q of them at or below it), and
+ * how many exceed `limit`. 0 for an empty array. */
+double gui_window_bench_quantile(GArray *v, double q);
+guint gui_window_bench_count_over(GArray *v, double limit);
+
 typedef void (*GuiWindowBenchDone)(int status, gpointer user_data);
 
 /* Starts the measured run on `win` for `seconds`; prints to `out` and calls

@@ -13,6 +13,7 @@
 #include "gui-panel.h"
 #include "gui-picture.h"
 #include "gui-picture-view.h"
+#include "gui-window-bench.h"
 #include "hvsim-window.h"
 #include "backend-kvm.h"
 #include "sim-scenario.h"
@@ -726,6 +727,50 @@ static void test_log_view_copy(void)
 	gtk_window_destroy(GTK_WINDOW(window));
 }
 
+/* The window bench's floor figures: nearest-rank quantiles and counts over
+ * a limit, on values whose answers are known. */
+static void test_bench_quantile(void)
+{
+	g_autoptr(GArray) v = g_array_new(FALSE, FALSE, sizeof(double));
+	g_assert_cmpfloat(gui_window_bench_quantile(v, 0.5), ==, 0);
+	g_assert_cmpuint(gui_window_bench_count_over(v, 1), ==, 0);
+	/* 1..1000 in reverse: the order must not matter. */
+	for (int i = 1000; i >= 1; i--) {
+		double x = i;
+		g_array_append_val(v, x);
+	}
+	g_assert_cmpfloat(gui_window_bench_quantile(v, 0.5), ==, 500);
+	g_assert_cmpfloat(gui_window_bench_quantile(v, 0.99), ==, 990);
+	g_assert_cmpfloat(gui_window_bench_quantile(v, 0.999), ==, 999);
+	g_assert_cmpfloat(gui_window_bench_quantile(v, 1), ==, 1000);
+	g_assert_cmpfloat(gui_window_bench_quantile(v, 0), ==, 1);
+	g_assert_cmpuint(gui_window_bench_count_over(v, 990), ==, 10);
+	g_assert_cmpuint(gui_window_bench_count_over(v, 1000), ==, 0);
+	g_assert_cmpfloat(g_array_index(v, double, 0), ==, 1000);   /* the caller's order is left alone */
+	double one = 7;
+	g_autoptr(GArray) w = g_array_new(FALSE, FALSE, sizeof(double));
+	g_array_append_val(w, one);
+	g_assert_cmpfloat(gui_window_bench_quantile(w, 0.999), ==, 7);
+}
+
+/* The fixed repaint: paced at its period, stopped by its count or its
+ * time, each repaint's CPU time recorded (a 400x300 repaint costs some). */
+static void test_bench_fixed_paints(void)
+{
+	g_autoptr(GArray) cpu = g_array_new(FALSE, FALSE, sizeof(double));
+	gint64 t0 = g_get_monotonic_time();
+	gui_window_bench_fixed_paints(400, 300, 10.0, 20.0, 5, cpu);
+	double took_ms = (double)(g_get_monotonic_time() - t0) / 1000.0;
+	g_assert_cmpuint(cpu->len, ==, 5);          /* the count stops it */
+	g_assert_cmpfloat(took_ms, >=, 4 * 20.0);   /* the fifth starts 80 ms after the first */
+	for (guint i = 0; i < cpu->len; i++)
+		g_assert_cmpfloat(g_array_index(cpu, double, i), >, 0);
+	g_array_set_size(cpu, 0);
+	gui_window_bench_fixed_paints(64, 64, 0.1, 10.0, 1000, cpu);   /* the time stops it */
+	g_assert_cmpuint(cpu->len, >=, 2);
+	g_assert_cmpuint(cpu->len, <=, 11);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -737,6 +782,8 @@ int main(int argc, char **argv)
 	/* Under xvfb-run there is no session bus and GTK warns about it:
 	 * criticals stay fatal, warnings do not. */
 	g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR);
+	g_test_add_func("/gui/bench/quantile", test_bench_quantile);
+	g_test_add_func("/gui/bench/fixed-paints", test_bench_fixed_paints);
 	g_test_add_func("/gui/log-view/wrap", test_log_view_wrap);
 	g_test_add_func("/gui/log-view/lines", test_log_view_lines);
 	g_test_add_func("/gui/log-view/copy-and-accessible", test_log_view_copy);
