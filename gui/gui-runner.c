@@ -67,6 +67,7 @@ struct GuiRunner {
 	uint32_t time_scale;
 	GThread *thread;
 	gint quit;                  /* atomic: the thread should stop */
+	gint cancel;                /* atomic: the replay of a "back" should stop where it is (Pause) */
 
 	/* Sim thread only. */
 	SimMachine *m;
@@ -90,6 +91,7 @@ struct GuiRunner {
 	GArray *bps;                /* of GuiBreakpoint: the sim thread's copy */
 	gboolean need_describe;     /* a breakpoint matches on text */
 	GString *hit;               /* what stopped the current step (breakpoint or event) */
+	gboolean replayed;          /* the command replayed from power-on: its publish starts the log again */
 
 	/* The mailbox, under lock. */
 	GMutex lock;
@@ -99,6 +101,9 @@ struct GuiRunner {
 	GQueue cmds;                /* QueuedCmd* */
 	gboolean running;
 	gboolean executing;
+	gboolean replaying;         /* a "back" is replaying: Pause stops it (cancel) */
+	guint64 replay_batch;       /* its steps, in instructions, and how often it shows progress */
+	gint64 replay_show_us;
 	gboolean ended;
 	gboolean in_round;
 	char *outcome_message;
@@ -487,32 +492,92 @@ static void sim_run_batch(GuiRunner *r)
 	}
 }
 
-static bool sim_match_seq(const SimEvent *ev, gpointer user_data)
+typedef struct ReplayMatch {
+	guint64 target;
+	gboolean seen;
+} ReplayMatch;
+
+static bool sim_replay_match(const SimEvent *ev, gpointer user_data)
 {
-	return ev->seq == *(const guint64 *)user_data;
+	ReplayMatch *rm = user_data;
+	if (ev->seq != rm->target)
+		return false;
+	rm->seen = TRUE;
+	return true;
+}
+
+/* What a replay did. */
+typedef enum {
+	REPLAY_ARRIVED,      /* right after the target event */
+	REPLAY_FAILED,       /* the machine could not be made again */
+	REPLAY_STOPPED,      /* Pause (or quitting) stopped it on the way: the machine is wherever it got to */
+} ReplayResult;
+
+/* The progress of a replay, as the stop message, published without a
+ * snapshot: the window keeps showing where it was until the replay is
+ * done, and says how far the replay has got. */
+static void sim_replay_progress(GuiRunner *r, guint64 target, guint64 goal_insns, guint attempt)
+{
+	guint64 at = sim_machine_insns(r->m);
+	char how[160];
+	if (goal_insns)
+		g_snprintf(how, sizeof how, "%.1f of %.1f M instructions (%.0f %%)", at / 1e6, goal_insns / 1e6,
+		           100.0 * (double)at / (double)goal_insns);
+	else
+		g_snprintf(how, sizeof how, "event %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " (%.0f %%), %.1f M instructions",
+		           r->last_seq, target, 100.0 * (double)r->last_seq / (double)target, at / 1e6);
+	g_mutex_lock(&r->lock);
+	g_free(r->stop_message);
+	r->stop_message = g_strdup_printf("Going back to event %" G_GUINT64_FORMAT "%s: replaying from power-on, %s · "
+	                                  "Pause stops it here",
+	                                  target, attempt > 1 ? " (a further try)" : "", how);
+	r->version++;
+	g_mutex_unlock(&r->lock);
 }
 
 /* A fresh machine replayed from power-on to right after event `target`:
  * to the instruction count a step once stopped at after it, else to the
- * next instruction boundary after it. */
-static gboolean sim_replay_to(GuiRunner *r, guint64 target)
+ * next instruction boundary after it. In batches (a precise step is
+ * transparent: where it is cut changes nothing), with the progress
+ * published between them and Pause or a quit stopping it. */
+static ReplayResult sim_replay_to(GuiRunner *r, guint64 target, guint attempt)
 {
 	if (!sim_reload(r, FALSE))
-		return FALSE;
-	/* The log starts again from power-on, as the replay re-emits it. */
-	g_mutex_lock(&r->lock);
-	g_queue_clear_full(&r->events, g_free);
-	r->have_exit = FALSE;
-	g_clear_pointer(&r->outcome_message, g_free);
-	g_mutex_unlock(&r->lock);
+		return REPLAY_FAILED;
+	/* The log starts again from power-on, as the replay re-emits it: the
+	 * command's publish replaces it (until then the window keeps the old). */
+	r->replayed = TRUE;
 	const guint64 *stop_insns = g_hash_table_lookup(r->stops, &target);
-	if (stop_insns)
-		sim_machine_step_precise(r->m, *stop_insns, NULL, NULL);
-	else
-		sim_machine_step_precise(r->m, 0, sim_match_seq, &target);
+	guint64 goal = stop_insns ? *stop_insns : 0;
+	ReplayMatch rm = { target, FALSE };
+	g_mutex_lock(&r->lock);
+	guint64 step = r->replay_batch;
+	gint64 show_us = r->replay_show_us;
+	g_mutex_unlock(&r->lock);
+	gint64 shown = g_get_monotonic_time();
+	for (;;) {
+		/* The count alone does not say where: an instruction that exits
+		 * does not retire, so before and after its exit the count is the
+		 * same. To the count the forward step stood at, and to right after
+		 * the event, whichever is later. */
+		guint64 at = sim_machine_insns(r->m);
+		gboolean short_of_goal = goal && at < goal;
+		if (rm.seen && !short_of_goal)
+			break;
+		guint64 batch = short_of_goal ? MIN(goal - at, step) : step;
+		gboolean live = sim_machine_step_precise(r->m, batch, rm.seen ? NULL : sim_replay_match, &rm);
+		if (!live || (rm.seen && !(goal && sim_machine_insns(r->m) < goal)))
+			break;   /* there (or ended before it, as a forward run would not: where it ended) */
+		if (sim_quitting(r) || g_atomic_int_get(&r->cancel))
+			return REPLAY_STOPPED;
+		if (g_get_monotonic_time() - shown >= show_us) {
+			sim_replay_progress(r, target, goal, attempt);
+			shown = g_get_monotonic_time();
+		}
+	}
 	r->at_seq = target;
 	sim_note_stop(r);
-	return TRUE;
+	return REPLAY_ARRIVED;
 }
 
 #define GUI_BACK_TRIES 8u   /* replays "back" tries before it gives up */
@@ -535,17 +600,32 @@ static void sim_back_to(GuiRunner *r, SimStepStop kind)
 		if (h->kind == kind && h->seq <= from_last && h->seq != from_at)
 			g_array_append_val(cands, h->seq);
 	}
-	guint64 landed = 0;
+	guint64 landed = 0, going = 0;
+	ReplayResult res = REPLAY_FAILED;
+	g_mutex_lock(&r->lock);
+	r->replaying = TRUE;
+	g_mutex_unlock(&r->lock);
 	for (guint i = 0; i < cands->len && !sim_quitting(r); i++) {
-		guint64 target = g_array_index(cands, guint64, i);
-		if (!sim_replay_to(r, target))
+		going = g_array_index(cands, guint64, i);
+		res = sim_replay_to(r, going, i + 1);
+		if (res != REPLAY_ARRIVED)
 			break;
 		if (sim_machine_insns(r->m) < from) {
-			landed = target;
+			landed = going;
 			break;
 		}
 	}
+	g_mutex_lock(&r->lock);
+	r->replaying = FALSE;
+	g_mutex_unlock(&r->lock);
+	g_atomic_int_set(&r->cancel, 0);
 	g_array_unref(cands);
+	if (res == REPLAY_STOPPED) {
+		set_stop_message(r, "Back stopped by Pause at %" G_GUINT64_FORMAT " instructions, on the way from power-on to "
+		                 "event %" G_GUINT64_FORMAT " (after %.2f s): the machine is there now",
+		                 sim_machine_insns(r->m), going, (double)(g_get_monotonic_time() - t0) / 1e6);
+		return;
+	}
 	if (!landed) {
 		set_stop_message(r, "No earlier %s to go back to (the history holds the last %u steppable events)",
 		                 gui_step_kind_name(kind), GUI_RUNNER_HISTORY_MAX);
@@ -661,11 +741,12 @@ static gpointer sim_thread(gpointer data)
 
 		gint64 wall0 = g_get_monotonic_time(), cpu0 = thread_cpu_us();
 		guint64 insns0 = sim_machine_insns(r->m);
+		r->replayed = FALSE;
 		if (batch)
 			sim_run_batch(r);
 		else
 			sim_execute(r, &c);
-		sim_publish(r, (c.cmd == CMD_RESET || c.cmd == CMD_LOAD) && !batch);
+		sim_publish(r, (c.cmd == CMD_RESET || c.cmd == CMD_LOAD || r->replayed) && !batch);
 
 		g_mutex_lock(&r->lock);
 		if (batch) {
@@ -707,6 +788,8 @@ GuiRunner *gui_runner_new_full(const GuiRunnerSetup *setup, GError **error)
 	g_queue_init(&r->events);
 	r->history = g_array_new(FALSE, FALSE, sizeof(HistoryEntry));
 	r->stops = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+	r->replay_batch = GUI_RUNNER_REPLAY_BATCH;
+	r->replay_show_us = GUI_RUNNER_REPLAY_SHOW_US;
 	r->hit = g_string_new(NULL);
 	r->thread = g_thread_new("hvsim-sim", sim_thread, r);
 
@@ -763,8 +846,26 @@ static void set_running(GuiRunner *r, int how)  /* 0 pause, 1 run, -1 toggle */
 	r->running = how < 0 ? !r->running : how;
 	if (r->ended)
 		r->running = FALSE;
+	if (r->replaying) {
+		/* Pause or the toggle (the window's Run/Pause button, Space)
+		 * during a "back": the replay stops where it got to, and the
+		 * machine stays paused there. A plain run (the animation letting
+		 * a held machine go on) neither stops it nor runs after it. */
+		if (how != 1)
+			g_atomic_int_set(&r->cancel, 1);
+		r->running = FALSE;
+	}
 	r->version++;
 	g_cond_broadcast(&r->cond);
+	g_mutex_unlock(&r->lock);
+}
+
+void gui_runner_set_replay_pace(GuiRunner *r, guint64 batch_insns, gint64 show_us)
+{
+	g_return_if_fail(r != NULL && batch_insns > 0 && show_us >= 0);
+	g_mutex_lock(&r->lock);
+	r->replay_batch = batch_insns;
+	r->replay_show_us = show_us;
 	g_mutex_unlock(&r->lock);
 }
 

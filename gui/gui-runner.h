@@ -87,8 +87,18 @@ void gui_runner_step_insn(GuiRunner *r, guint64 n);       /* exactly n guest ins
 void gui_runner_step_to(GuiRunner *r, SimStepStop kind);  /* right after the next event of that kind */
 /* Reverse: back to right after the previous event of that kind, by
  * replaying the scenario from power-on (deterministic) to it. Natively
- * (KVM) it does nothing but say why in the stop message. */
+ * (KVM) it does nothing but say why in the stop message. The replay runs
+ * in steps; between them the stop message says how far it got ("Going
+ * back to event N: replaying from power-on, ... %"), published without a
+ * snapshot (the window keeps showing where it was), and Pause or toggle
+ * stops it where it got to: the machine is then there, paused (a plain
+ * run meanwhile is ignored). */
 void gui_runner_back_to(GuiRunner *r, SimStepStop kind);
+#define GUI_RUNNER_REPLAY_BATCH   UINT64_C(4000000)      /* a replay's steps, in instructions (0.1-0.3 s of boot) */
+#define GUI_RUNNER_REPLAY_SHOW_US (G_USEC_PER_SEC / 5)   /* its progress at most this often */
+/* Another pace for the replay (tests): steps of `batch_insns` (> 0), the
+ * progress shown at most every `show_us` (0: after every step). */
+void gui_runner_set_replay_pace(GuiRunner *r, guint64 batch_insns, gint64 show_us);
 /* A fresh machine with another scenario (a built-in name or an ELF path)
  * or vendor; if it does not load, the old machine stays and the stop
  * message says why. */

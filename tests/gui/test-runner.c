@@ -416,6 +416,122 @@ static void test_runner_back(void)
 	gui_runner_free(r);
 }
 
+/* Takes states until one is not busy, keeping the snapshot; counts the
+ * replay's progress messages seen on the way and checks their percentages
+ * never go down. */
+static GuiRunnerState *wait_idle_progress(GuiRunner *r, guint64 *version, SimSnapshot **snap, guint *progress,
+                                          gboolean pause_at_first)
+{
+	gint64 deadline = g_get_monotonic_time() + WAIT_LIMIT_US;
+	double last_pct = -1;
+	*progress = 0;
+	for (;;) {
+		GuiRunnerState *s = gui_runner_take(r, version, GUI_RUNNER_EVENTS_MAX);
+		if (s) {
+			if (s->snap) {
+				g_clear_pointer(snap, sim_snapshot_free);
+				*snap = g_steal_pointer(&s->snap);
+			}
+			if (!s->busy)
+				return s;
+			const char *m = s->stop_message ? strstr(s->stop_message, "replaying from power-on, ") : NULL;
+			const char *pct = m ? strchr(m, '(') : NULL;
+			if (g_str_has_prefix(s->stop_message ? s->stop_message : "", "Going back to event ") && pct) {
+				double v = g_ascii_strtod(pct + 1, NULL);
+				g_assert_cmpfloat(v, >=, last_pct);
+				g_assert_cmpfloat(v, <=, 100);
+				last_pct = v;
+				if ((*progress)++ == 0) {
+					/* A plain run (the animation letting a held machine
+					 * go) neither stops it nor runs after it. */
+					gui_runner_run(r);
+					if (pause_at_first)
+						gui_runner_toggle(r);   /* the window's Run/Pause: stops it */
+				}
+			}
+			gui_runner_state_free(s);
+		}
+		g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+		g_usleep(500);
+	}
+}
+
+/* "back" far into a run: the replay goes in small steps and says how far
+ * it got between them, lands exactly where the forward step stood; Pause
+ * during it stops it on the way, paused there, and the next "back" runs
+ * to its end again. */
+static void test_runner_back_progress(void)
+{
+	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_INTEL);
+	guint64 version = 0;
+	SimSnapshot *snap = NULL;
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	gui_runner_set_replay_pace(r, 100000, 0);
+	gui_runner_until_insns(r, 7000000);
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	guint64 seq[2], insns[2], rip[2];
+	for (guint i = 0; i < 2; i++) {
+		gui_runner_step_to(r, SIM_STEP_STOP_VM_EXIT);
+		GuiRunnerState *s = wait_idle(r, &version, &snap);
+		g_assert_true(s->have_exit);
+		seq[i] = s->last_exit.seq;
+		insns[i] = snap->insns;
+		rip[i] = sim_snapshot_partition(snap, s->last_exit.partition)->vps[s->last_exit.vp].rip;
+		gui_runner_state_free(s);
+	}
+	g_assert_cmpuint(insns[0], >, 7000000);
+
+	/* Back to the last exit: 70 steps and more of progress on the way. */
+	gui_runner_step_insn(r, 3);
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	gui_runner_back_to(r, SIM_STEP_STOP_VM_EXIT);
+	guint progress = 0;
+	GuiRunnerState *s = wait_idle_progress(r, &version, &snap, &progress, FALSE);
+	g_test_message("progress messages seen: %u", progress);
+	g_assert_cmpuint(progress, >=, 2);
+	g_assert_false(s->running);   /* the run asked for during it was not kept */
+	g_assert_nonnull(strstr(s->stop_message, "Back right after event"));
+	g_assert_cmpuint(s->last_exit.seq, ==, seq[1]);
+	g_assert_cmpuint(snap->insns, ==, insns[1]);
+	g_assert_cmphex(sim_snapshot_partition(snap, s->last_exit.partition)->vps[s->last_exit.vp].rip, ==, rip[1]);
+	check_ring(s);
+	gui_runner_state_free(s);
+
+	/* Back again, paused at the first progress: stopped on the way, paused. */
+	gui_runner_back_to(r, SIM_STEP_STOP_VM_EXIT);
+	s = wait_idle_progress(r, &version, &snap, &progress, TRUE);
+	g_assert_cmpuint(progress, >=, 1);
+	g_assert_true(g_str_has_prefix(s->stop_message, "Back stopped by Pause at "));
+	g_assert_false(s->running);
+	g_assert_cmpuint(snap->insns, >, 0);
+	g_assert_cmpuint(snap->insns, <, insns[0]);
+	check_ring(s);
+	if (s->events->len)
+		g_assert_cmpuint(g_array_index(s->events, SimEvent, s->events->len - 1).seq, <, seq[0]);
+	gui_runner_state_free(s);
+
+	/* Where it stopped is a machine like any other: forward to the exits,
+	 * and "back" from there runs to its end (Pause no longer pending). */
+	gui_runner_step_insn(r, insns[0] - 1 - snap->insns);   /* (precise: a round could pass the exit) */
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	g_assert_cmpuint(snap->insns, ==, insns[0] - 1);
+	gui_runner_step_to(r, SIM_STEP_STOP_VM_EXIT);
+	s = wait_idle(r, &version, &snap);
+	g_assert_cmpuint(s->last_exit.seq, ==, seq[0]);
+	g_assert_cmpuint(snap->insns, ==, insns[0]);
+	gui_runner_state_free(s);
+	gui_runner_step_insn(r, 3);
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	gui_runner_back_to(r, SIM_STEP_STOP_VM_EXIT);
+	s = wait_idle_progress(r, &version, &snap, &progress, FALSE);
+	g_assert_nonnull(strstr(s->stop_message, "Back right after event"));
+	g_assert_cmpuint(s->last_exit.seq, ==, seq[0]);
+	g_assert_cmpuint(snap->insns, ==, insns[0]);
+	gui_runner_state_free(s);
+	sim_snapshot_free(snap);
+	gui_runner_free(r);
+}
+
 /* Another scenario and vendor; a bad one leaves the machine as it was. */
 static void test_runner_load(void)
 {
@@ -494,6 +610,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/runner/step-to", test_runner_step_to);
 	g_test_add_func("/gui/runner/breakpoint", test_runner_breakpoint);
 	g_test_add_func("/gui/runner/back", test_runner_back);
+	g_test_add_func("/gui/runner/back-progress", test_runner_back_progress);
 	g_test_add_func("/gui/runner/address-breakpoint", test_runner_address_breakpoint);
 	g_test_add_func("/gui/runner/load", test_runner_load);
 	g_test_add_func("/gui/runner/totals", test_runner_totals);
