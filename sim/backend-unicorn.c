@@ -626,6 +626,17 @@ static uint64_t block_insn_address(UcVp *uv, const BlockInfo *b, uint64_t k)
 
 static void pause_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 
+/* Removes the temporary pause hook, and the translated block that calls
+ * it: left in the cache, a pause inside a loop would leave the loop
+ * calling into the engine for its hook at every turn (several times
+ * slower) until the block happened to be translated again. */
+static void pause_hook_drop(UcVp *uv)
+{
+	uc_hook_del(uv->uc, uv->pause_hook);
+	uc_ctl_remove_cache(uv->uc, uv->pause_hook_rip, uv->pause_hook_rip + 1);
+	uv->pause_hook_rip = UINT64_MAX;
+}
+
 /* The block at `address` is about to run and the pause point lies in it
  * (or has passed: pause_at 0 means "at the next boundary"). Stops before
  * it (true), or arms a stop before the instruction inside it where the
@@ -647,8 +658,7 @@ static bool pause_in_block(UcVp *uv, uint64_t address, const BlockInfo *b)
 	/* A hook for the pause: like a newly scanned exit, the block must be
 	 * translated again to call it. Restarting here is not a VM entry. */
 	if (uv->pause_hook_rip != UINT64_MAX)
-		uc_hook_del(uv->uc, uv->pause_hook);
-	uv->pause_hook_rip = UINT64_MAX;
+		pause_hook_drop(uv);
 	if (uc_hook_add(uv->uc, &uv->pause_hook, UC_HOOK_CODE, pause_hook, uv, uv->pause_rip, uv->pause_rip) != UC_ERR_OK) {
 		/* Cannot split the block: stop before it instead. */
 		uv->pending = PEND_PAUSE;
@@ -1547,10 +1557,8 @@ static SimRunResult ucb_vp_run(SimVp *vp, uint64_t until)
 		uv->resume_rip = UINT64_MAX;
 	uv->pause_rip = UINT64_MAX;
 	uv->sync_pause_rip = UINT64_MAX;
-	if (uv->pause_hook_rip != UINT64_MAX) {
-		uc_hook_del(uv->uc, uv->pause_hook);
-		uv->pause_hook_rip = UINT64_MAX;
-	}
+	if (uv->pause_hook_rip != UINT64_MAX)
+		pause_hook_drop(uv);
 	return r;
 }
 
