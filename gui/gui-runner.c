@@ -257,16 +257,23 @@ static gboolean sim_quitting(GuiRunner *r)
 
 static void sim_apply_address_bps(GuiRunner *r);
 static void set_stop_message(GuiRunner *r, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void stop_message_replace(GuiRunner *r, char *msg, gboolean show)
+{
+	g_mutex_lock(&r->lock);
+	g_free(r->stop_message);
+	r->stop_message = msg;
+	if (show)
+		r->version++;   /* the UI takes it now, not only with the command's publish */
+	g_mutex_unlock(&r->lock);
+}
+
 static void set_stop_message(GuiRunner *r, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	char *msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	g_mutex_lock(&r->lock);
-	g_free(r->stop_message);
-	r->stop_message = msg;
-	g_mutex_unlock(&r->lock);
+	stop_message_replace(r, msg, FALSE);
 }
 
 /* A fresh machine: the same scenario (reset), or the one CMD_LOAD names.
@@ -507,7 +514,7 @@ static bool sim_replay_match(const SimEvent *ev, gpointer user_data)
 }
 
 /* What a replay did. */
-typedef enum {
+typedef enum ReplayResult {
 	REPLAY_ARRIVED,      /* right after the target event */
 	REPLAY_FAILED,       /* the machine could not be made again */
 	REPLAY_STOPPED,      /* Pause (or quitting) stopped it on the way: the machine is wherever it got to */
@@ -526,13 +533,11 @@ static void sim_replay_progress(GuiRunner *r, guint64 target, guint64 goal_insns
 	else
 		g_snprintf(how, sizeof how, "event %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " (%.0f %%), %.1f M instructions",
 		           r->last_seq, target, 100.0 * (double)r->last_seq / (double)target, at / 1e6);
-	g_mutex_lock(&r->lock);
-	g_free(r->stop_message);
-	r->stop_message = g_strdup_printf("Going back to event %" G_GUINT64_FORMAT "%s: replaying from power-on, %s · "
-	                                  "Pause stops it here",
-	                                  target, attempt > 1 ? " (a further try)" : "", how);
-	r->version++;
-	g_mutex_unlock(&r->lock);
+	stop_message_replace(r,
+	                     g_strdup_printf("Going back to event %" G_GUINT64_FORMAT "%s: replaying from power-on, %s · "
+	                                     "Pause stops it here",
+	                                     target, attempt > 1 ? " (a further try)" : "", how),
+	                     TRUE);
 }
 
 /* A fresh machine replayed from power-on to right after event `target`:
@@ -1011,6 +1016,7 @@ GuiRunnerState *gui_runner_take(GuiRunner *r, guint64 *version, guint max_events
 	s->have_exit = r->have_exit;
 	s->running = r->running;
 	s->busy = r->executing || !g_queue_is_empty(&r->cmds) || (r->running && !r->ended);
+	s->replaying = r->replaying;
 	s->ended = r->ended;
 	s->outcome_message = g_strdup(r->outcome_message);
 	s->scenario = g_strdup(r->scenario);

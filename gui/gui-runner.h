@@ -43,6 +43,8 @@ typedef struct GuiRunnerState {
 	gboolean have_exit;
 	gboolean running;           /* free-running (Run pressed) */
 	gboolean busy;              /* a command is executing or queued */
+	gboolean replaying;         /* a "back" is replaying from power-on: the snapshot and `ended`
+	                             * are still those of where it started; Pause/toggle stop it */
 	gboolean ended;             /* the machine finished; outcome_message says how */
 	char *outcome_message;      /* NULL until ended */
 	char *scenario;

@@ -587,7 +587,8 @@ static void update_status_text(HvsimWindow *win)
 	}
 	char insns[32];
 	g_snprintf(insns, sizeof insns, "%" G_GUINT64_FORMAT, win->snap ? win->snap->insns : 0);
-	const char *mode = st->ended ? "ended" : st->running ? "running" : st->busy ? "stepping" : "paused";
+	const char *mode = st->replaying ? "going back" : st->ended ? "ended" : st->running ? "running" :
+	                   st->busy ? "stepping" : "paused";
 	g_autofree char *outcome = st->outcome_message ? g_markup_escape_text(st->outcome_message, -1) : NULL;
 	g_string_append_printf(s, "\n%s · %s instructions%s%s", mode, insns, outcome ? " · " : "", outcome ? outcome : "");
 	if (st->stop_message) {
@@ -620,12 +621,13 @@ static void update_next(HvsimWindow *win);
 static void update_status(HvsimWindow *win)
 {
 	const GuiRunnerState *st = win->state;
-	const char *run = st->running ? "Pause" : "Run";
+	/* A Back's replay is stopped by Pause (the toggle), ended run or not. */
+	const char *run = st->running || st->replaying ? "Pause" : "Run";
 	if (g_strcmp0(gtk_button_get_label(GTK_BUTTON(win->run_button)), run) != 0)
 		gtk_button_set_label(GTK_BUTTON(win->run_button), run);
 	static const char *const stepping[] = { "sim.run", "sim.step", "sim.step-exit", "sim.step-insn" };
 	for (guint i = 0; i < G_N_ELEMENTS(stepping); i++)
-		gtk_widget_action_set_enabled(GTK_WIDGET(win), stepping[i], !st->ended);
+		gtk_widget_action_set_enabled(GTK_WIDGET(win), stepping[i], !st->ended || (st->replaying && i == 0));
 	update_next(win);
 	update_controls(win);
 }

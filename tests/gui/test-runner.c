@@ -437,16 +437,17 @@ static GuiRunnerState *wait_idle_progress(GuiRunner *r, guint64 *version, SimSna
 			const char *m = s->stop_message ? strstr(s->stop_message, "replaying from power-on, ") : NULL;
 			const char *pct = m ? strchr(m, '(') : NULL;
 			if (g_str_has_prefix(s->stop_message ? s->stop_message : "", "Going back to event ") && pct) {
+				g_assert_true(s->replaying);   /* the window's Pause stays on, ended run or not */
 				double v = g_ascii_strtod(pct + 1, NULL);
 				g_assert_cmpfloat(v, >=, last_pct);
 				g_assert_cmpfloat(v, <=, 100);
 				last_pct = v;
-				if ((*progress)++ == 0) {
+				if ((*progress)++ == 0 && pause_at_first) {
 					/* A plain run (the animation letting a held machine
-					 * go) neither stops it nor runs after it. */
+					 * go) neither stops it nor runs after it; the
+					 * window's Run/Pause (the toggle) stops it. */
 					gui_runner_run(r);
-					if (pause_at_first)
-						gui_runner_toggle(r);   /* the window's Run/Pause: stops it */
+					gui_runner_toggle(r);
 				}
 			}
 			gui_runner_state_free(s);
@@ -489,7 +490,6 @@ static void test_runner_back_progress(void)
 	GuiRunnerState *s = wait_idle_progress(r, &version, &snap, &progress, FALSE);
 	g_test_message("progress messages seen: %u", progress);
 	g_assert_cmpuint(progress, >=, 2);
-	g_assert_false(s->running);   /* the run asked for during it was not kept */
 	g_assert_nonnull(strstr(s->stop_message, "Back right after event"));
 	g_assert_cmpuint(s->last_exit.seq, ==, seq[1]);
 	g_assert_cmpuint(snap->insns, ==, insns[1]);
@@ -497,12 +497,15 @@ static void test_runner_back_progress(void)
 	check_ring(s);
 	gui_runner_state_free(s);
 
-	/* Back again, paused at the first progress: stopped on the way, paused. */
+	/* Back again, paused at the first progress: stopped on the way, paused.
+	 * (Small steps: the replay must still be going when the Pause comes.) */
+	gui_runner_set_replay_pace(r, 20000, 0);
 	gui_runner_back_to(r, SIM_STEP_STOP_VM_EXIT);
 	s = wait_idle_progress(r, &version, &snap, &progress, TRUE);
 	g_assert_cmpuint(progress, >=, 1);
 	g_assert_true(g_str_has_prefix(s->stop_message, "Back stopped by Pause at "));
-	g_assert_false(s->running);
+	g_assert_false(s->running);   /* the run asked for during it was not kept */
+	g_assert_false(s->replaying);
 	g_assert_cmpuint(snap->insns, >, 0);
 	g_assert_cmpuint(snap->insns, <, insns[0]);
 	check_ring(s);
@@ -527,6 +530,20 @@ static void test_runner_back_progress(void)
 	g_assert_nonnull(strstr(s->stop_message, "Back right after event"));
 	g_assert_cmpuint(s->last_exit.seq, ==, seq[0]);
 	g_assert_cmpuint(snap->insns, ==, insns[0]);
+	gui_runner_state_free(s);
+
+	/* From the end of the run (where Back is pressed most): the replay
+	 * says it is going back (not "ended") and Pause stops it as well. */
+	gui_runner_run(r);
+	s = wait_idle(r, &version, &snap);
+	g_assert_true(s->ended);
+	gui_runner_state_free(s);
+	gui_runner_back_to(r, SIM_STEP_STOP_VM_EXIT);
+	s = wait_idle_progress(r, &version, &snap, &progress, TRUE);
+	g_assert_cmpuint(progress, >=, 1);
+	g_assert_true(g_str_has_prefix(s->stop_message, "Back stopped by Pause at "));
+	g_assert_false(s->ended);
+	g_assert_false(s->running);
 	gui_runner_state_free(s);
 	sim_snapshot_free(snap);
 	gui_runner_free(r);
