@@ -619,6 +619,22 @@ gboolean gui_parse_guest_address(const char *text, const SimSymtab *symtab, uint
 				return FALSE;
 			}
 		}
+		/* An offset stays inside its function: past its end the address is
+		 * another function's (or none's), which the name would misstate. */
+		uint64_t in_off = 0;
+		const char *in = off ? sim_symtab_lookup(symtab, base + off, &in_off) : name;
+		if (!in || base + off - in_off != base) {
+			char where[160];
+			if (sim_symtab_describe(symtab, base + off, where, sizeof where))
+				g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+				            "\"%s\" is past the end of %s: 0x%" G_GINT64_MODIFIER "x is in %s (type that, or the address)",
+				            t, name, base + off, where);
+			else
+				g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+				            "\"%s\" is past the end of %s: 0x%" G_GINT64_MODIFIER "x is in no function (type the address)",
+				            t, name, base + off);
+			return FALSE;
+		}
 		*rip = base + off;
 		return TRUE;
 	}

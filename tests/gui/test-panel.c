@@ -171,6 +171,22 @@ static void test_parse_guest_address(void)
 	g_assert_cmphex(rip2, ==, rip + 0x12);
 	g_assert_true(gui_parse_guest_address("console_write + 12", t, &rip2, NULL));
 	g_assert_cmphex(rip2, ==, rip + 0x12);   /* the offset is hexadecimal too */
+	/* Past the function's end: refused, naming where the address is. */
+	uint64_t next = 0, next_off = 0;
+	for (uint64_t a = rip + 1; a < rip + 0x10000 && !next; a++) {
+		const char *in = sim_symtab_lookup(t, a, &next_off);
+		if (!in || g_strcmp0(in, "console_write") != 0)
+			next = a;
+	}
+	g_assert_cmphex(next, >, rip + 0x12);   /* console_write is longer than 0x12 */
+	g_autofree char *past = g_strdup_printf("console_write+0x%" G_GINT64_MODIFIER "x", next - rip);
+	g_autoptr(GError) past_error = NULL;
+	g_assert_false(gui_parse_guest_address(past, t, &rip2, &past_error));
+	g_assert_nonnull(strstr(past_error->message, "past the end of console_write"));
+	g_test_message("\"%s\": %s", past, past_error->message);
+	g_autofree char *last = g_strdup_printf("console_write+0x%" G_GINT64_MODIFIER "x", next - rip - 1);
+	g_assert_true(gui_parse_guest_address(last, t, &rip2, NULL));   /* its last byte is still it */
+	g_assert_cmphex(rip2, ==, next - 1);
 	static const char *const bad[] = { "", "   ", "no_such_function", "console_write+zz", "console_write+",
 		                           "0x18d000+4", "0x", "0x1ffffffffffffffff", "ret 1" };
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
