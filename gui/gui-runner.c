@@ -580,6 +580,8 @@ static ReplayResult sim_replay_to(GuiRunner *r, guint64 target, guint attempt)
 			shown = g_get_monotonic_time();
 		}
 	}
+	if (!rm.seen)
+		return REPLAY_ARRIVED;   /* the machine ended first: no stop to remember there */
 	r->at_seq = target;
 	sim_note_stop(r);
 	return REPLAY_ARRIVED;
@@ -606,7 +608,7 @@ static void sim_back_to(GuiRunner *r, SimStepStop kind)
 			g_array_append_val(cands, h->seq);
 	}
 	guint64 landed = 0, going = 0;
-	ReplayResult res = REPLAY_FAILED;
+	ReplayResult res = REPLAY_ARRIVED;   /* (no candidate: no replay, nothing went wrong) */
 	g_mutex_lock(&r->lock);
 	r->replaying = TRUE;
 	g_mutex_unlock(&r->lock);
@@ -631,6 +633,8 @@ static void sim_back_to(GuiRunner *r, SimStepStop kind)
 		                 sim_machine_insns(r->m), going, (double)(g_get_monotonic_time() - t0) / 1e6);
 		return;
 	}
+	if (res == REPLAY_FAILED)
+		return;   /* the machine could not be made again: sim_reload said why */
 	if (!landed) {
 		set_stop_message(r, "No earlier %s to go back to (the history holds the last %u steppable events)",
 		                 gui_step_kind_name(kind), GUI_RUNNER_HISTORY_MAX);

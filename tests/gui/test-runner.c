@@ -4,6 +4,7 @@
  * stays bounded and ordered and that the snapshot follows. Host test
  * program (this thread plays the UI thread). */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -549,6 +550,55 @@ static void test_runner_back_progress(void)
 	gui_runner_free(r);
 }
 
+/* "back" refused: with no earlier event of the kind, and when the image
+ * it would replay is gone (the machine stays where it was, and the
+ * status says why). */
+static void test_runner_back_refused(void)
+{
+	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_INTEL);
+	guint64 version = 0;
+	SimSnapshot *snap = NULL;
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	gui_runner_back_to(r, SIM_STEP_STOP_VM_EXIT);   /* at power-on */
+	GuiRunnerState *s = wait_idle(r, &version, &snap);
+	g_assert_true(g_str_has_prefix(s->stop_message, "No earlier VM exit to go back to"));
+	g_assert_cmpuint(snap->insns, ==, 0);
+	gui_runner_state_free(s);
+	gui_runner_free(r);
+	g_clear_pointer(&snap, sim_snapshot_free);
+
+	const char *hello = g_getenv("HVSIM_TEST_HELLO_ELF");
+	if (!hello) {
+		g_test_skip("HVSIM_TEST_HELLO_ELF is not set (meson sets it)");
+		return;
+	}
+	g_autofree char *dir = g_dir_make_tmp("hvsim-back-XXXXXX", NULL);
+	g_assert_nonnull(dir);
+	g_autofree char *copy = g_build_filename(dir, "hello.elf", NULL);
+	g_autofree char *bytes = NULL;
+	gsize len = 0;
+	g_assert_true(g_file_get_contents(hello, &bytes, &len, NULL));
+	g_assert_true(g_file_set_contents(copy, bytes, (gssize)len, NULL));
+	r = runner_new_ok(copy, SIM_VENDOR_INTEL);
+	version = 0;
+	gui_runner_state_free(wait_idle(r, &version, &snap));
+	for (guint i = 0; i < 2; i++) {
+		gui_runner_step_to(r, SIM_STEP_STOP_VM_EXIT);
+		gui_runner_state_free(wait_idle(r, &version, &snap));
+	}
+	guint64 at = snap->insns;
+	g_assert_cmpint(g_unlink(copy), ==, 0);
+	gui_runner_back_to(r, SIM_STEP_STOP_VM_EXIT);
+	s = wait_idle(r, &version, &snap);
+	g_test_message("%s", s->stop_message);
+	g_assert_true(g_str_has_prefix(s->stop_message, "Could not load"));
+	g_assert_cmpuint(snap->insns, ==, at);   /* where it was */
+	gui_runner_state_free(s);
+	sim_snapshot_free(snap);
+	gui_runner_free(r);
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 /* Another scenario and vendor; a bad one leaves the machine as it was. */
 static void test_runner_load(void)
 {
@@ -628,6 +678,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/runner/breakpoint", test_runner_breakpoint);
 	g_test_add_func("/gui/runner/back", test_runner_back);
 	g_test_add_func("/gui/runner/back-progress", test_runner_back_progress);
+	g_test_add_func("/gui/runner/back-refused", test_runner_back_refused);
 	g_test_add_func("/gui/runner/address-breakpoint", test_runner_address_breakpoint);
 	g_test_add_func("/gui/runner/load", test_runner_load);
 	g_test_add_func("/gui/runner/totals", test_runner_totals);
