@@ -589,6 +589,7 @@ static gboolean parse_hex(const char *text, uint64_t *v)
 }
 
 #define GUEST_ADDRESS_MAX_TEXT 64
+#define GUEST_ADDRESS_SAME_SHOWN 3u   /* addresses an ambiguous name's message lists */
 
 gboolean gui_parse_guest_address(const char *text, const SimSymtab *symtab, uint64_t *rip, GError **error)
 {
@@ -610,7 +611,23 @@ gboolean gui_parse_guest_address(const char *text, const SimSymtab *symtab, uint
 	g_strstrip(name);
 	uint64_t base = 0, off = 0;
 	gboolean is_hex = !plus && parse_hex(t, &base);
-	if (!g_str_has_prefix(t, "0x") && !g_str_has_prefix(t, "0X") && symtab && sim_symtab_address(symtab, name, &base)) {
+	uint64_t same[GUEST_ADDRESS_SAME_SHOWN];
+	guint named = g_str_has_prefix(t, "0x") || g_str_has_prefix(t, "0X") || !symtab ? 0 :
+	              sim_symtab_addresses(symtab, name, same, G_N_ELEMENTS(same));
+	if (named > 1) {
+		/* Static symbols of several files share a name: which one is meant
+		 * cannot be guessed. */
+		GString *list = g_string_new(NULL);
+		for (guint i = 0; i < MIN(named, G_N_ELEMENTS(same)); i++)
+			g_string_append_printf(list, "%s0x%" G_GINT64_MODIFIER "x", i ? ", " : "", same[i]);
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+		            "\"%s\" names %u symbols of the image (at %s%s): type the address of the one meant", name, named,
+		            list->str, named > G_N_ELEMENTS(same) ? ", ..." : "");
+		g_string_free(list, TRUE);
+		return FALSE;
+	}
+	if (named == 1) {
+		base = same[0];
 		if (plus) {
 			g_autofree char *o = g_strstrip(g_strdup(plus + 1));
 			if (!parse_hex(o, &off) || off > UINT64_MAX - base) {

@@ -31,8 +31,12 @@ guint sim_symtab_count(const SimSymtab *t);
  * offset into it; NULL if none. Any thread. */
 #define SIM_SYMTAB_LABEL_REACH 0x1000u
 const char *sim_symtab_lookup(const SimSymtab *t, uint64_t addr, uint64_t *offset);
-/* The address of symbol `name`; false if the table has none by that name. */
+/* The address of symbol `name`; false if the table has none by that name.
+ * (Several by that name, e.g. static objects of several files: the lowest.) */
 bool sim_symtab_address(const SimSymtab *t, const char *name, uint64_t *addr);
+/* How many symbols of the table are named `name` (at distinct addresses),
+ * their first `max` addresses, lowest first, into `addrs`. Any thread. */
+guint sim_symtab_addresses(const SimSymtab *t, const char *name, uint64_t *addrs, guint max);
 /* "func+0x12" (or "func" at offset 0) into buf; false (buf "") if none. */
 bool sim_symtab_describe(const SimSymtab *t, uint64_t addr, char *buf, gsize len);
 

@@ -169,6 +169,23 @@ bool sim_symtab_address(const SimSymtab *t, const char *name, uint64_t *addr)
 	return false;
 }
 
+guint sim_symtab_addresses(const SimSymtab *t, const char *name, uint64_t *addrs, guint max)
+{
+	g_return_val_if_fail(addrs != NULL || max == 0, 0);
+	if (!t || !name)
+		return 0;
+	guint n = 0;
+	uint64_t last = 0;
+	for (guint i = 0; i < t->n; i++)   /* sorted by address */
+		if (strcmp(t->e[i].name, name) == 0 && (n == 0 || t->e[i].addr != last)) {
+			if (n < max)
+				addrs[n] = t->e[i].addr;
+			last = t->e[i].addr;
+			n++;
+		}
+	return n;
+}
+
 bool sim_symtab_describe(const SimSymtab *t, uint64_t addr, char *buf, gsize len)
 {
 	g_return_val_if_fail(buf != NULL && len > 0, false);

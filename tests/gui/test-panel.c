@@ -187,6 +187,23 @@ static void test_parse_guest_address(void)
 	g_autofree char *last = g_strdup_printf("console_write+0x%" G_GINT64_MODIFIER "x", next - rip - 1);
 	g_assert_true(gui_parse_guest_address(last, t, &rip2, NULL));   /* its last byte is still it */
 	g_assert_cmphex(rip2, ==, next - 1);
+	/* A name several symbols share (each file's static string objects
+	 * "ustr_.0"): refused, listing where they are; the lowest address
+	 * alone is what the name used to mean. */
+	uint64_t same[8];
+	guint n_same = sim_symtab_addresses(t, "ustr_.0", same, G_N_ELEMENTS(same));
+	g_assert_cmpuint(n_same, >=, 2);
+	for (guint i = 1; i < MIN(n_same, G_N_ELEMENTS(same)); i++)
+		g_assert_cmphex(same[i], >, same[i - 1]);
+	g_autoptr(GError) same_error = NULL;
+	g_assert_false(gui_parse_guest_address("ustr_.0", t, &rip2, &same_error));
+	g_autofree char *names = g_strdup_printf("names %u symbols", n_same);
+	g_assert_nonnull(strstr(same_error->message, names));
+	g_autofree char *first = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", same[0]);
+	g_assert_nonnull(strstr(same_error->message, first));
+	g_test_message("\"ustr_.0\": %s", same_error->message);
+	g_assert_cmpuint(sim_symtab_addresses(t, "console_write", same, 1), ==, 1);
+	g_assert_cmpuint(sim_symtab_addresses(t, "no_such_function", same, 1), ==, 0);
 	static const char *const bad[] = { "", "   ", "no_such_function", "console_write+zz", "console_write+",
 		                           "0x18d000+4", "0x", "0x1ffffffffffffffff", "ret 1" };
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
