@@ -91,7 +91,7 @@ struct GuiRunner {
 	GArray *bps;                /* of GuiBreakpoint: the sim thread's copy */
 	gboolean need_describe;     /* a breakpoint matches on text */
 	GString *hit;               /* what stopped the current step (breakpoint or event) */
-	gboolean replayed;          /* the command replayed from power-on: its publish starts the log again */
+	gboolean new_machine;       /* the command made a new machine (reset, load, a replay): its publish starts the log again */
 
 	/* The mailbox, under lock. */
 	GMutex lock;
@@ -185,6 +185,16 @@ static SimMachine *sim_make_machine(GuiRunner *r, SimStats **stats, GError **err
 		sim_machine_free(m);
 		return NULL;
 	}
+	/* Loaded: what the runner knew of the old machine goes (not before:
+	 * a machine that fails to load leaves the old one, and its history,
+	 * as they were); the new one's power-on events are the first. */
+	g_queue_clear_full(&r->pending, g_free);
+	r->pending_have_exit = FALSE;
+	r->exits_seen = 0;
+	memset(&r->io_intercepted, 0, sizeof r->io_intercepted);
+	memset(&r->io_signals, 0, sizeof r->io_signals);
+	g_array_set_size(r->history, 0);
+	r->last_seq = r->at_seq = 0;
 	*stats = sim_stats_new();
 	sim_event_bus_subscribe(sim_machine_events(m), sim_stats_on_event, *stats);
 	sim_event_bus_subscribe(sim_machine_events(m), sim_on_event, r);
@@ -279,7 +289,7 @@ static void set_stop_message(GuiRunner *r, const char *fmt, ...)
 /* A fresh machine: the same scenario (reset), or the one CMD_LOAD names.
  * The old machine's unpublished events go; the new one's power-on events
  * (emitted while it is made) are the first of the log. */
-static gboolean sim_reload(GuiRunner *r, gboolean load)
+static gboolean sim_reload(GuiRunner *r, gboolean load, const char *failed)
 {
 	char *old_scenario = NULL;
 	SimVendor old_vendor = r->vendor;
@@ -294,13 +304,6 @@ static gboolean sim_reload(GuiRunner *r, gboolean load)
 		r->backend = r->load_backend;
 		g_mutex_unlock(&r->lock);
 	}
-	g_queue_clear_full(&r->pending, g_free);
-	r->pending_have_exit = FALSE;
-	r->exits_seen = 0;
-	memset(&r->io_intercepted, 0, sizeof r->io_intercepted);
-	memset(&r->io_signals, 0, sizeof r->io_signals);
-	g_array_set_size(r->history, 0);
-	r->last_seq = r->at_seq = 0;
 	g_autoptr(GError) error = NULL;
 	SimStats *fresh_stats = NULL;
 	SimMachine *fresh = sim_make_machine(r, &fresh_stats, &error);
@@ -318,11 +321,12 @@ static gboolean sim_reload(GuiRunner *r, gboolean load)
 		g_free(r->backend_fallback);
 		r->backend_fallback = g_steal_pointer(&old_fallback);
 		g_mutex_unlock(&r->lock);
-		set_stop_message(r, "Could not load: %s", error->message);
+		set_stop_message(r, "%s: %s; the machine stays where it was", failed, error->message);
 		return FALSE;
 	}
 	g_free(old_scenario);
 	g_free(old_fallback);
+	r->new_machine = TRUE;
 	sim_machine_free(r->m);
 	sim_stats_free(r->stats);
 	r->m = fresh;
@@ -516,7 +520,8 @@ static bool sim_replay_match(const SimEvent *ev, gpointer user_data)
 /* What a replay did. */
 typedef enum ReplayResult {
 	REPLAY_ARRIVED,      /* right after the target event */
-	REPLAY_FAILED,       /* the machine could not be made again */
+	REPLAY_FAILED,       /* the machine could not be made again (the old one stays) */
+	REPLAY_MISSED,       /* the machine ended without the event (the image changed?): it is at its end */
 	REPLAY_STOPPED,      /* Pause (or quitting) stopped it on the way: the machine is wherever it got to */
 } ReplayResult;
 
@@ -547,11 +552,10 @@ static void sim_replay_progress(GuiRunner *r, guint64 target, guint64 goal_insns
  * published between them and Pause or a quit stopping it. */
 static ReplayResult sim_replay_to(GuiRunner *r, guint64 target, guint attempt)
 {
-	if (!sim_reload(r, FALSE))
+	if (!sim_reload(r, FALSE, "Back could not replay from power-on"))
 		return REPLAY_FAILED;
 	/* The log starts again from power-on, as the replay re-emits it: the
 	 * command's publish replaces it (until then the window keeps the old). */
-	r->replayed = TRUE;
 	const guint64 *stop_insns = g_hash_table_lookup(r->stops, &target);
 	guint64 goal = stop_insns ? *stop_insns : 0;
 	ReplayMatch rm = { target, FALSE };
@@ -581,7 +585,7 @@ static ReplayResult sim_replay_to(GuiRunner *r, guint64 target, guint attempt)
 		}
 	}
 	if (!rm.seen)
-		return REPLAY_ARRIVED;   /* the machine ended first: no stop to remember there */
+		return REPLAY_MISSED;   /* no stop to remember there */
 	r->at_seq = target;
 	sim_note_stop(r);
 	return REPLAY_ARRIVED;
@@ -635,6 +639,12 @@ static void sim_back_to(GuiRunner *r, SimStepStop kind)
 	}
 	if (res == REPLAY_FAILED)
 		return;   /* the machine could not be made again: sim_reload said why */
+	if (res == REPLAY_MISSED) {
+		set_stop_message(r, "Back: the replay from power-on ended at %" G_GUINT64_FORMAT " instructions without event %"
+		                 G_GUINT64_FORMAT " (has the image changed since it was loaded?); the machine is at that end now",
+		                 sim_machine_insns(r->m), going);
+		return;
+	}
 	if (!landed) {
 		set_stop_message(r, "No earlier %s to go back to (the history holds the last %u steppable events)",
 		                 gui_step_kind_name(kind), GUI_RUNNER_HISTORY_MAX);
@@ -674,9 +684,10 @@ static void sim_execute(GuiRunner *r, const QueuedCmd *c)
 			;
 		break;
 	case CMD_RESET:
-		g_hash_table_remove_all(r->stops);
-		sim_reload(r, FALSE);
-		set_stop_message(r, "Reset: the machine is at power-on");
+		if (sim_reload(r, FALSE, "Could not reset")) {
+			g_hash_table_remove_all(r->stops);
+			set_stop_message(r, "Reset: the machine is at power-on");
+		}
 		break;
 	case CMD_REFRESH:
 		break;   /* nothing to run: the publish that follows every command is the point */
@@ -703,7 +714,7 @@ static void sim_execute(GuiRunner *r, const QueuedCmd *c)
 		break;
 	}
 	case CMD_LOAD:
-		if (sim_reload(r, TRUE))
+		if (sim_reload(r, TRUE, "Could not load"))
 			g_hash_table_remove_all(r->stops);
 		break;
 	}
@@ -750,12 +761,12 @@ static gpointer sim_thread(gpointer data)
 
 		gint64 wall0 = g_get_monotonic_time(), cpu0 = thread_cpu_us();
 		guint64 insns0 = sim_machine_insns(r->m);
-		r->replayed = FALSE;
+		r->new_machine = FALSE;
 		if (batch)
 			sim_run_batch(r);
 		else
 			sim_execute(r, &c);
-		sim_publish(r, (c.cmd == CMD_RESET || c.cmd == CMD_LOAD || r->replayed) && !batch);
+		sim_publish(r, r->new_machine && !batch);
 
 		g_mutex_lock(&r->lock);
 		if (batch) {

@@ -159,14 +159,7 @@ const char *sim_symtab_lookup(const SimSymtab *t, uint64_t addr, uint64_t *offse
 
 bool sim_symtab_address(const SimSymtab *t, const char *name, uint64_t *addr)
 {
-	if (!t || !name)
-		return false;
-	for (guint i = 0; i < t->n; i++)
-		if (strcmp(t->e[i].name, name) == 0) {
-			*addr = t->e[i].addr;
-			return true;
-		}
-	return false;
+	return sim_symtab_addresses(t, name, addr, 1) > 0;
 }
 
 guint sim_symtab_addresses(const SimSymtab *t, const char *name, uint64_t *addrs, guint max)

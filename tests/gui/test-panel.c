@@ -202,6 +202,25 @@ static void test_parse_guest_address(void)
 	g_autofree char *first = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", same[0]);
 	g_assert_nonnull(strstr(same_error->message, first));
 	g_test_message("\"ustr_.0\": %s", same_error->message);
+	if (n_same > 3)
+		g_assert_nonnull(strstr(same_error->message, ", ...)"));   /* three listed, then "..." */
+	/* Past the end into the next function: the message names it. */
+	const char *other = NULL;
+	uint64_t other_at = 0, o = 0;
+	for (uint64_t a = rip + 1; a < rip + 0x10000 && !other; a++) {
+		const char *in = sim_symtab_lookup(t, a, &o);
+		if (in && g_strcmp0(in, "console_write") != 0)
+			other = in, other_at = a;
+	}
+	g_assert_nonnull(other);
+	g_autofree char *into = g_strdup_printf("console_write+0x%" G_GINT64_MODIFIER "x", other_at - rip);
+	g_autoptr(GError) into_error = NULL;
+	g_assert_false(gui_parse_guest_address(into, t, &rip2, &into_error));
+	char where[96];
+	g_assert_true(sim_symtab_describe(t, other_at, where, sizeof where));
+	g_autofree char *is_in = g_strdup_printf("is in %s (", where);
+	g_assert_nonnull(strstr(into_error->message, is_in));
+	g_test_message("\"%s\": %s", into, into_error->message);
 	g_assert_cmpuint(sim_symtab_addresses(t, "console_write", same, 1), ==, 1);
 	g_assert_cmpuint(sim_symtab_addresses(t, "no_such_function", same, 1), ==, 0);
 	static const char *const bad[] = { "", "   ", "no_such_function", "console_write+zz", "console_write+",

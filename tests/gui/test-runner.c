@@ -551,8 +551,9 @@ static void test_runner_back_progress(void)
 }
 
 /* "back" refused: with no earlier event of the kind, and when the image
- * it would replay is gone (the machine stays where it was, and the
- * status says why). */
+ * it would replay is gone: the machine stays where it was, with its log
+ * and history (a reset refused too), and the status says why; with the
+ * image back, "back" works again. */
 static void test_runner_back_refused(void)
 {
 	GuiRunner *r = runner_new_ok("boot", SIM_VENDOR_INTEL);
@@ -580,23 +581,49 @@ static void test_runner_back_refused(void)
 	g_assert_true(g_file_get_contents(hello, &bytes, &len, NULL));
 	g_assert_true(g_file_set_contents(copy, bytes, (gssize)len, NULL));
 	r = runner_new_ok(copy, SIM_VENDOR_INTEL);
+	/* Loaded (read whole): the file goes now, so a failed assertion below
+	 * leaves nothing behind. */
+	g_assert_cmpint(g_unlink(copy), ==, 0);
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
 	version = 0;
 	gui_runner_state_free(wait_idle(r, &version, &snap));
+	guint64 exit_seq[2] = { 0, 0 };
 	for (guint i = 0; i < 2; i++) {
 		gui_runner_step_to(r, SIM_STEP_STOP_VM_EXIT);
-		gui_runner_state_free(wait_idle(r, &version, &snap));
+		s = wait_idle(r, &version, &snap);
+		exit_seq[i] = s->last_exit.seq;
+		gui_runner_state_free(s);
 	}
+	gui_runner_step_insn(r, 2);
+	gui_runner_state_free(wait_idle(r, &version, &snap));
 	guint64 at = snap->insns;
-	g_assert_cmpint(g_unlink(copy), ==, 0);
 	gui_runner_back_to(r, SIM_STEP_STOP_VM_EXIT);
 	s = wait_idle(r, &version, &snap);
 	g_test_message("%s", s->stop_message);
-	g_assert_true(g_str_has_prefix(s->stop_message, "Could not load"));
+	g_assert_true(g_str_has_prefix(s->stop_message, "Back could not replay from power-on: "));
+	g_assert_nonnull(strstr(s->stop_message, "the machine stays where it was"));
 	g_assert_cmpuint(snap->insns, ==, at);   /* where it was */
+	g_assert_cmpuint(s->events->len, >, 0);   /* its log too */
+	g_assert_cmpuint(g_array_index(s->events, SimEvent, s->events->len - 1).seq, >=, exit_seq[1]);
+	gui_runner_state_free(s);
+	gui_runner_reset(r);
+	s = wait_idle(r, &version, &snap);
+	g_assert_true(g_str_has_prefix(s->stop_message, "Could not reset: "));
+	g_assert_cmpuint(snap->insns, ==, at);
+	g_assert_cmpuint(s->events->len, >, 0);
+	gui_runner_state_free(s);
+	/* The image back: "back" goes to the last exit, the history intact. */
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(copy, bytes, (gssize)len, NULL));
+	gui_runner_back_to(r, SIM_STEP_STOP_VM_EXIT);
+	s = wait_idle(r, &version, &snap);
+	g_assert_cmpint(g_unlink(copy), ==, 0);
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
+	g_assert_true(g_str_has_prefix(s->stop_message, "Back right after event "));
+	g_assert_cmpuint(s->last_exit.seq, ==, exit_seq[1]);
 	gui_runner_state_free(s);
 	sim_snapshot_free(snap);
 	gui_runner_free(r);
-	g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
 /* Another scenario and vendor; a bad one leaves the machine as it was. */

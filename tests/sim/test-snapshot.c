@@ -218,6 +218,23 @@ static void test_symbols(void)
 	g_assert_true(sim_elf_symbol(data, len, "__bss_end", &bss_end));
 	g_assert_null(sim_symtab_lookup(s->partitions[0].symtab, bss_end + 0x10, &off));
 	g_assert_false(sim_symtab_address(s->partitions[0].symtab, "__bss_end", &off));
+	/* A name several symbols share (each file's static "ustr_.0"): all
+	 * counted, at most `max` written, lowest first; the single-address
+	 * lookup gives the lowest. */
+	uint64_t all[16] = { 0 }, two[3] = { 0, 0, 0xdead };
+	guint n = sim_symtab_addresses(s->partitions[0].symtab, "ustr_.0", all, G_N_ELEMENTS(all));
+	g_assert_cmpuint(n, >=, 3);
+	g_assert_cmpuint(n, <=, G_N_ELEMENTS(all));
+	for (guint i = 1; i < n; i++)
+		g_assert_cmphex(all[i], >, all[i - 1]);
+	g_assert_cmpuint(sim_symtab_addresses(s->partitions[0].symtab, "ustr_.0", two, 2), ==, n);
+	g_assert_cmphex(two[0], ==, all[0]);
+	g_assert_cmphex(two[1], ==, all[1]);
+	g_assert_cmphex(two[2], ==, 0xdead);   /* past max: untouched */
+	g_assert_true(sim_symtab_address(s->partitions[0].symtab, "ustr_.0", &off));
+	g_assert_cmphex(off, ==, all[0]);
+	g_assert_cmpuint(sim_symtab_addresses(s->partitions[0].symtab, "ustr_.0", NULL, 0), ==, n);
+	g_assert_cmpuint(sim_symtab_addresses(NULL, "ustr_.0", NULL, 0), ==, 0);
 	/* An assembly label in code still names it (isr_common, untyped);
 	 * code run in a sized data object is named by it (the hypercall page
 	 * the hypervisor writes VMCALL into). */
