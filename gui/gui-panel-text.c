@@ -637,9 +637,11 @@ gboolean gui_parse_guest_address(const char *text, const SimSymtab *symtab, uint
 			}
 		}
 		/* An offset stays inside its function: past its end the address is
-		 * another function's (or none's), which the name would misstate. */
-		uint64_t in_off = 0;
-		const char *in = off ? sim_symtab_lookup(symtab, base + off, &in_off) : name;
+		 * another function's (or none's), which the name would misstate.
+		 * A sized one's end is its size (a label inside it is still it);
+		 * a size-0 label reaches as far as the lookup names it. */
+		uint64_t size = sim_symtab_size_at(symtab, base), in_off = off;
+		const char *in = !off || off < size ? name : size ? NULL : sim_symtab_lookup(symtab, base + off, &in_off);
 		if (!in || base + off - in_off != base) {
 			char where[160];
 			if (sim_symtab_describe(symtab, base + off, where, sizeof where))

@@ -37,6 +37,9 @@ bool sim_symtab_address(const SimSymtab *t, const char *name, uint64_t *addr);
 /* How many symbols of the table are named `name` (at distinct addresses),
  * their first `max` addresses, lowest first, into `addrs`. Any thread. */
 guint sim_symtab_addresses(const SimSymtab *t, const char *name, uint64_t *addrs, guint max);
+/* The size of the largest symbol that starts at `addr` (0: none, or only
+ * size-0 assembly labels there). Any thread. */
+uint64_t sim_symtab_size_at(const SimSymtab *t, uint64_t addr);
 /* "func+0x12" (or "func" at offset 0) into buf; false (buf "") if none. */
 bool sim_symtab_describe(const SimSymtab *t, uint64_t addr, char *buf, gsize len);
 

@@ -179,6 +179,22 @@ guint sim_symtab_addresses(const SimSymtab *t, const char *name, uint64_t *addrs
 	return n;
 }
 
+uint64_t sim_symtab_size_at(const SimSymtab *t, uint64_t addr)
+{
+	if (!t || !t->n)
+		return 0;
+	/* The first entry at addr: at one address the largest comes first. */
+	guint lo = 0, hi = t->n;
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+		if (t->e[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->n && t->e[lo].addr == addr ? t->e[lo].size : 0;
+}
+
 bool sim_symtab_describe(const SimSymtab *t, uint64_t addr, char *buf, gsize len)
 {
 	g_return_val_if_fail(buf != NULL && len > 0, false);

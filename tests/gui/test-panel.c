@@ -3,6 +3,7 @@
  * ring gauge drawn into image surfaces, and the GTK widget itself when a
  * display is there (meson runs this under xvfb-run; without one the widget
  * tests skip). Host test code, GTK main thread. */
+#include <elf.h>
 #include <gtk/gtk.h>
 #include <string.h>
 
@@ -245,6 +246,58 @@ static void test_parse_guest_address(void)
 	g_assert_cmphex(rip, ==, 0x1000);
 }
 
+/* A hand-made image: a sized function `outer` (0x1000, 0x100 bytes) with
+ * an assembly label `inner_label` inside it (0x1040), in a code section. */
+static SimSymtab *label_inside_symtab(void)
+{
+	static const char strtab[32] = "\0outer\0inner_label";
+	enum { STR = 64, SYM = STR + sizeof strtab, SHDRS = SYM + 3 * sizeof(Elf64_Sym), N_SH = 4 };
+	guint8 image[SHDRS + N_SH * sizeof(Elf64_Shdr)];
+	memset(image, 0, sizeof image);
+	Elf64_Ehdr eh = { .e_type = ET_EXEC, .e_machine = EM_X86_64, .e_version = EV_CURRENT, .e_shoff = SHDRS,
+		          .e_ehsize = sizeof eh, .e_shentsize = sizeof(Elf64_Shdr), .e_shnum = N_SH, .e_shstrndx = 0 };
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	memcpy(image, &eh, sizeof eh);
+	memcpy(image + STR, strtab, sizeof strtab);
+	Elf64_Sym syms[3] = {
+		{ 0 },
+		{ .st_name = 1, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC), .st_shndx = 1, .st_value = 0x1000, .st_size = 0x100 },
+		{ .st_name = 7, .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE), .st_shndx = 1, .st_value = 0x1040 },
+	};
+	memcpy(image + SYM, syms, sizeof syms);
+	Elf64_Shdr sh[N_SH] = {
+		{ 0 },
+		{ .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_EXECINSTR, .sh_addr = 0x1000, .sh_size = 0x100 },
+		{ .sh_type = SHT_SYMTAB, .sh_offset = SYM, .sh_size = sizeof syms, .sh_link = 3, .sh_entsize = sizeof(Elf64_Sym) },
+		{ .sh_type = SHT_STRTAB, .sh_offset = STR, .sh_size = sizeof strtab },
+	};
+	memcpy(image + SHDRS, sh, sizeof sh);
+	return sim_symtab_new_from_elf(image, sizeof image);
+}
+
+/* An offset inside a sized function is its own even past a label inside
+ * it; past its size it is refused; a label reaches to the next symbol. */
+static void test_parse_guest_address_label(void)
+{
+	SimSymtab *t = label_inside_symtab();
+	g_assert_nonnull(t);
+	g_assert_cmpuint(sim_symtab_count(t), ==, 2);
+	uint64_t rip = 0, off = 0;
+	g_assert_cmpstr(sim_symtab_lookup(t, 0x1080, &off), ==, "inner_label");   /* what made it refused */
+	g_assert_true(gui_parse_guest_address("outer+0x80", t, &rip, NULL));
+	g_assert_cmphex(rip, ==, 0x1080);
+	g_assert_true(gui_parse_guest_address("outer+0xff", t, &rip, NULL));
+	g_autoptr(GError) error = NULL;
+	g_assert_false(gui_parse_guest_address("outer+0x100", t, &rip, &error));
+	g_assert_nonnull(strstr(error->message, "past the end of outer"));
+	g_assert_true(gui_parse_guest_address("inner_label+0x10", t, &rip, NULL));
+	g_assert_cmphex(rip, ==, 0x1050);
+	sim_symtab_unref(t);
+}
+
 static void test_text_memory(void)
 {
 	SimSnapRequest req = { .detail = SIM_SNAP_DETAIL_GPA_MAP };
@@ -480,6 +533,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/panel/text/memory-map", test_text_memory);
 	g_test_add_func("/gui/panel/text/parse-range", test_parse_range);
 	g_test_add_func("/gui/panel/text/parse-guest-address", test_parse_guest_address);
+	g_test_add_func("/gui/panel/text/parse-guest-address-label", test_parse_guest_address_label);
 	g_test_add_func("/gui/panel/gauge/fill", test_gauge);
 	g_test_add_func("/gui/panel/widget/select-child", test_widget_select);
 	g_test_add_func("/gui/panel/widget/memory-and-consoles", test_widget_memory);

@@ -243,6 +243,17 @@ static void test_symbols(void)
 	g_assert_cmpstr(sim_symtab_lookup(s->partitions[0].symtab, label + 4, &off), ==, "isr_common");
 	g_assert_true(sim_elf_symbol(data, len, "hv_hypercall_page", &page));
 	g_assert_cmpstr(sim_symtab_lookup(s->partitions[0].symtab, page, &off), ==, "hv_hypercall_page");
+	/* Sizes: a C function's (its last byte is still it, the next is not),
+	 * a label's (none), nowhere's. */
+	uint64_t cw = 0;
+	g_assert_true(sim_elf_symbol(data, len, "console_write", &cw));
+	uint64_t cw_size = sim_symtab_size_at(s->partitions[0].symtab, cw);
+	g_assert_cmpuint(cw_size, >, 0x12);
+	g_assert_cmpstr(sim_symtab_lookup(s->partitions[0].symtab, cw + cw_size - 1, &off), ==, "console_write");
+	g_assert_cmpstr(sim_symtab_lookup(s->partitions[0].symtab, cw + cw_size, &off), !=, "console_write");
+	g_assert_cmpuint(sim_symtab_size_at(s->partitions[0].symtab, label), ==, 0);
+	g_assert_cmpuint(sim_symtab_size_at(s->partitions[0].symtab, cw + 1), ==, 0);
+	g_assert_cmpuint(sim_symtab_size_at(NULL, cw), ==, 0);
 	/* A hostile image: garbage gives no table, not a crash. */
 	guint8 junk[256];
 	memset(junk, 0xA5, sizeof junk);
